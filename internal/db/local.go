@@ -1,0 +1,206 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrNoPostgres means no PostgreSQL server binaries were found.
+var ErrNoPostgres = errors.New("no PostgreSQL server binaries found (install the Debian package \"postgresql\", set CITYBOT_PG_BIN to the directory holding initdb and pg_ctl, or set DATABASE_URL)")
+
+// LocalOptions configures an embedded local cluster.
+type LocalOptions struct {
+	// Dir holds the cluster: Dir/pgdata (data), Dir/run (socket), Dir/postgres.log.
+	Dir string
+	// BinDir holds initdb and pg_ctl; found automatically when empty.
+	BinDir string
+	// Database is created when missing; default "citybot".
+	Database string
+	// Fast trades durability for speed (fsync off): for tests only.
+	Fast   bool
+	Logger *slog.Logger
+}
+
+// Local is a private PostgreSQL cluster listening on a Unix socket only.
+type Local struct {
+	opts    LocalOptions
+	binDir  string
+	cred    *syscall.Credential
+	owned   bool // started by us, so stopped by us
+	dataDir string
+	sockDir string
+}
+
+// FindPGBin returns the directory with initdb and pg_ctl: the given one,
+// the newest /usr/lib/postgresql/*/bin, or the PATH.
+func FindPGBin(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(filepath.Join(given, "pg_ctl")); err != nil {
+			return "", fmt.Errorf("CITYBOT_PG_BIN=%s: no pg_ctl there", given)
+		}
+		return given, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return pgVersion(dirs[i]) > pgVersion(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", ErrNoPostgres
+}
+
+func pgVersion(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// StartLocal initialises the cluster if needed and starts it, or attaches to
+// it when it is already running (then Stop leaves it running).
+func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
+	if opts.Database == "" {
+		opts.Database = "citybot"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	bin, err := FindPGBin(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	l := &Local{opts: opts, binDir: bin, dataDir: filepath.Join(dir, "pgdata"), sockDir: filepath.Join(dir, "run")}
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses to run as root: run it as the postgres user.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, errors.New("running as root, but there is no \"postgres\" OS user to run the local PostgreSQL cluster (install the Debian package \"postgresql\" or set DATABASE_URL)")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		l.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	for _, d := range []string{dir, l.sockDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			return nil, fmt.Errorf("chmod %s: %w", d, err)
+		}
+		if err := l.chown(d); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(l.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		opts.Logger.Info("initialising local PostgreSQL cluster", "dir", l.dataDir)
+		if err := l.run(ctx, "initdb", "-D", l.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+			return nil, fmt.Errorf("initdb: %w", err)
+		}
+	}
+	if l.running(ctx) {
+		opts.Logger.Info("local PostgreSQL cluster already running; attaching", "dir", l.dataDir)
+	} else {
+		o := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200", l.sockDir)
+		if opts.Fast {
+			o += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		}
+		logFile := filepath.Join(dir, "postgres.log")
+		if err := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-l", logFile, "-w", "-t", "60", "-o", o, "start"); err != nil {
+			return nil, fmt.Errorf("start local PostgreSQL (log: %s): %w", logFile, err)
+		}
+		l.owned = true
+	}
+	if err := l.ensureDatabase(ctx); err != nil {
+		_ = l.Stop()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Local) chown(path string) error {
+	if l.cred == nil {
+		return nil
+	}
+	if err := os.Chown(path, int(l.cred.Uid), int(l.cred.Gid)); err != nil {
+		return fmt.Errorf("chown %s: %w", path, err)
+	}
+	return nil
+}
+
+func (l *Local) running(ctx context.Context) bool {
+	return l.run(ctx, "pg_ctl", "-D", l.dataDir, "status") == nil
+}
+
+func (l *Local) run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(l.binDir, name), args...)
+	// Own process group: a Ctrl-C in the terminal must reach us, not the
+	// postmaster, so we can drain work before stopping the cluster.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: l.cred}
+	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(out.String())
+		if len(msg) > 600 {
+			msg = msg[len(msg)-600:]
+		}
+		return fmt.Errorf("%s: %w: %s", name, err, msg)
+	}
+	return nil
+}
+
+// URL returns the connection URL of the given database of the cluster.
+func (l *Local) URL(database string) string {
+	if database == "" {
+		database = l.opts.Database
+	}
+	return fmt.Sprintf("postgres:///%s?host=%s&user=postgres&sslmode=disable", database, l.sockDir)
+}
+
+func (l *Local) ensureDatabase(ctx context.Context) error {
+	d, err := Open(ctx, l.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var exists bool
+	if err := d.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, l.opts.Database); err != nil {
+		return fmt.Errorf("check database: %w", err)
+	}
+	if !exists {
+		if _, err := d.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(l.opts.Database, `"`, ``)+`"`); err != nil && !IsUniqueViolation(err) {
+			return fmt.Errorf("create database: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stop stops the cluster if this process started it.
+func (l *Local) Stop() error {
+	if !l.owned {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l.owned = false
+	return l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "fast", "-w", "stop")
+}
