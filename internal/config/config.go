@@ -1,0 +1,243 @@
+// Package config parses the service's configuration from environment
+// variables, once, into a typed and validated struct.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of citybot.
+type Config struct {
+	DatabaseURL string // DATABASE_URL; empty: embedded local cluster
+	DataDir     string // CITYBOT_DATA_DIR: the local cluster and other state
+	PGBin       string // CITYBOT_PG_BIN: where initdb and pg_ctl are
+
+	HTTPAddr     string // CITYBOT_HTTP_ADDR
+	PublicURL    string // CITYBOT_PUBLIC_URL: externally visible base URL; enables the Telegram webhook
+	CookieSecure bool   // CITYBOT_COOKIE_SECURE; default: true when PublicURL is https
+
+	TelegramToken   string // CITYBOT_TELEGRAM_TOKEN (or _FILE)
+	TelegramAPIURL  string // CITYBOT_TELEGRAM_API_URL: Bot API server (self-hosted or a fake)
+	WebhookSecret   string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
+	Workers         int    // CITYBOT_WORKERS: update handlers
+	PrivacyURL      string // CITYBOT_PRIVACY_URL: linked from /start
+	HolidayState    string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
+	Timezone        *time.Location
+	TimezoneName    string // CITYBOT_TIMEZONE
+	RetentionDays   int    // CITYBOT_RETENTION_DAYS: closed cases are deleted after this
+	ReopenWindow    time.Duration
+	Demo            bool   // CITYBOT_DEMO: load the demo FAQ into an empty database, create a demo admin
+	DemoAdminEmail  string // CITYBOT_DEMO_ADMIN_EMAIL
+	LogLevel        string // CITYBOT_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string // CITYBOT_LOG_FORMAT: text or json
+	BroadcastRate   float64
+	QuietHours      string // CITYBOT_QUIET_HOURS, e.g. "22-7"; empty: none
+}
+
+// Known lists every accepted variable with its meaning, for errors and --help.
+var Known = map[string]string{
+	"DATABASE_URL":                         "PostgreSQL URL; empty: start an embedded local cluster",
+	"CITYBOT_DATA_DIR":                     "directory for the local cluster (default .citybot)",
+	"CITYBOT_PG_BIN":                       "directory with initdb and pg_ctl (default: found automatically)",
+	"CITYBOT_HTTP_ADDR":                    "listen address of the web UI (default 127.0.0.1:8080)",
+	"CITYBOT_PUBLIC_URL":                   "public base URL (https://...); enables the Telegram webhook",
+	"CITYBOT_COOKIE_SECURE":                "send cookies only over https (default: true when the public URL is https)",
+	"CITYBOT_TELEGRAM_TOKEN":               "Telegram bot token; without it the bot does not run",
+	"CITYBOT_TELEGRAM_TOKEN_FILE":          "file holding the Telegram bot token",
+	"CITYBOT_TELEGRAM_API_URL":             "Telegram Bot API server (default https://api.telegram.org)",
+	"CITYBOT_TELEGRAM_WEBHOOK_SECRET":      "webhook secret token (A-Za-z0-9_-, 1..256); generated when empty",
+	"CITYBOT_TELEGRAM_WEBHOOK_SECRET_FILE": "file holding the webhook secret token",
+	"CITYBOT_WORKERS":                      "concurrent update handlers (default 8)",
+	"CITYBOT_PRIVACY_URL":                  "privacy notice linked from /start",
+	"CITYBOT_HOLIDAY_STATE":                "German state for public holidays: BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH (default NW)",
+	"CITYBOT_TIMEZONE":                     "time zone of the city (default Europe/Berlin)",
+	"CITYBOT_RETENTION_DAYS":               "days closed cases are kept (default 90)",
+	"CITYBOT_REOPEN_WINDOW":                "a citizen message this long after closing reopens the case (default 72h)",
+	"CITYBOT_DEMO":                         "load demo data into an empty database and create a demo admin (default true)",
+	"CITYBOT_DEMO_ADMIN_EMAIL":             "e-mail of the demo admin (default admin@musterstadt.de)",
+	"CITYBOT_LOG_LEVEL":                    "debug, info, warn or error (default info)",
+	"CITYBOT_LOG_FORMAT":                   "text or json (default text)",
+	"CITYBOT_BROADCAST_RATE":               "broadcast messages per second (default 25)",
+	"CITYBOT_QUIET_HOURS":                  "hours in which ordinary broadcasts wait, e.g. 22-7 (default none)",
+}
+
+var (
+	tokenRe  = regexp.MustCompile(`^[0-9]{3,15}:[A-Za-z0-9_-]{30,60}$`)
+	secretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	states   = "BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH"
+)
+
+// Load reads the configuration from environ ("KEY=value" pairs, as os.Environ).
+// Errors name the setting and never contain a secret's value.
+func Load(environ []string) (Config, error) {
+	env := map[string]string{}
+	var unknown []string
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+		if strings.HasPrefix(k, "CITYBOT_") {
+			if _, ok := Known[k]; !ok {
+				unknown = append(unknown, k)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return Config{}, fmt.Errorf("unknown setting %s (see 'citybot help' for the list)", strings.Join(unknown, ", "))
+	}
+	get := func(k, def string) string {
+		if v, ok := env[k]; ok && v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:    get("DATABASE_URL", ""),
+		DataDir:        get("CITYBOT_DATA_DIR", ".citybot"),
+		PGBin:          get("CITYBOT_PG_BIN", ""),
+		HTTPAddr:       get("CITYBOT_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
+		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		PrivacyURL:     get("CITYBOT_PRIVACY_URL", "https://www.musterstadt.de/datenschutz"),
+		HolidayState:   strings.ToUpper(get("CITYBOT_HOLIDAY_STATE", "NW")),
+		TimezoneName:   get("CITYBOT_TIMEZONE", "Europe/Berlin"),
+		DemoAdminEmail: get("CITYBOT_DEMO_ADMIN_EMAIL", "admin@musterstadt.de"),
+		LogLevel:       strings.ToLower(get("CITYBOT_LOG_LEVEL", "info")),
+		LogFormat:      strings.ToLower(get("CITYBOT_LOG_FORMAT", "text")),
+		QuietHours:     get("CITYBOT_QUIET_HOURS", ""),
+	}
+	var err error
+	if c.TelegramToken, err = secret(env, "CITYBOT_TELEGRAM_TOKEN"); err != nil {
+		return Config{}, err
+	}
+	if c.WebhookSecret, err = secret(env, "CITYBOT_TELEGRAM_WEBHOOK_SECRET"); err != nil {
+		return Config{}, err
+	}
+	if c.TelegramToken != "" && !tokenRe.MatchString(c.TelegramToken) {
+		return Config{}, errors.New("CITYBOT_TELEGRAM_TOKEN: malformed token (expected the form 123456789:ABC-DEF..., as BotFather gives it)")
+	}
+	if c.WebhookSecret != "" && !secretRe.MatchString(c.WebhookSecret) {
+		return Config{}, errors.New("CITYBOT_TELEGRAM_WEBHOOK_SECRET: must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if c.DatabaseURL != "" {
+		if _, err := url.Parse(c.DatabaseURL); err != nil && !strings.Contains(c.DatabaseURL, "=") {
+			return Config{}, errors.New("DATABASE_URL: not a valid URL or connection string")
+		}
+	}
+	for _, u := range []struct{ key, val string }{{"CITYBOT_PUBLIC_URL", c.PublicURL}, {"CITYBOT_TELEGRAM_API_URL", c.TelegramAPIURL}, {"CITYBOT_PRIVACY_URL", c.PrivacyURL}} {
+		if u.val == "" {
+			continue
+		}
+		pu, err := url.Parse(u.val)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.val)
+		}
+	}
+	if c.Workers, err = intVar(env, "CITYBOT_WORKERS", 8, 1, 256); err != nil {
+		return Config{}, err
+	}
+	if c.RetentionDays, err = intVar(env, "CITYBOT_RETENTION_DAYS", 90, 1, 3650); err != nil {
+		return Config{}, err
+	}
+	if c.Demo, err = boolVar(env, "CITYBOT_DEMO", true); err != nil {
+		return Config{}, err
+	}
+	if c.CookieSecure, err = boolVar(env, "CITYBOT_COOKIE_SECURE", strings.HasPrefix(c.PublicURL, "https://")); err != nil {
+		return Config{}, err
+	}
+	if c.ReopenWindow, err = time.ParseDuration(get("CITYBOT_REOPEN_WINDOW", "72h")); err != nil || c.ReopenWindow < 0 {
+		return Config{}, errors.New("CITYBOT_REOPEN_WINDOW: must be a duration such as 72h")
+	}
+	c.BroadcastRate = 25
+	if v := get("CITYBOT_BROADCAST_RATE", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1000 {
+			return Config{}, errors.New("CITYBOT_BROADCAST_RATE: must be a number of messages per second between 0 and 1000")
+		}
+		c.BroadcastRate = f
+	}
+	if !strings.Contains(" "+states+" ", " "+c.HolidayState+" ") {
+		return Config{}, fmt.Errorf("CITYBOT_HOLIDAY_STATE: %q is not one of %s", c.HolidayState, states)
+	}
+	if c.Timezone, err = time.LoadLocation(c.TimezoneName); err != nil {
+		return Config{}, fmt.Errorf("CITYBOT_TIMEZONE: unknown time zone %q", c.TimezoneName)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return Config{}, fmt.Errorf("CITYBOT_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return Config{}, fmt.Errorf("CITYBOT_LOG_FORMAT: %q is not text or json", c.LogFormat)
+	}
+	if c.QuietHours != "" {
+		if _, _, err := ParseQuietHours(c.QuietHours); err != nil {
+			return Config{}, fmt.Errorf("CITYBOT_QUIET_HOURS: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// ParseQuietHours parses "22-7" into start and end hours.
+func ParseQuietHours(s string) (from, to int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, errors.New("expected FROM-TO in whole hours, e.g. 22-7")
+	}
+	from, err1 := strconv.Atoi(strings.TrimSpace(a))
+	to, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || from < 0 || from > 23 || to < 0 || to > 23 || from == to {
+		return 0, 0, errors.New("expected FROM-TO in whole hours 0..23, e.g. 22-7")
+	}
+	return from, to, nil
+}
+
+// secret reads KEY or KEY_FILE (not both).
+func secret(env map[string]string, key string) (string, error) {
+	v, f := env[key], env[key+"_FILE"]
+	if v != "" && f != "" {
+		return "", fmt.Errorf("%s and %s_FILE are both set; set one", key, key)
+	}
+	if f == "" {
+		return strings.TrimSpace(v), nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: cannot read %s: %v", key, f, errors.Unwrap(err))
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func intVar(env map[string]string, key string, def, lo, hi int) (int, error) {
+	v := env[key]
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", key, lo, hi)
+	}
+	return n, nil
+}
+
+func boolVar(env map[string]string, key string, def bool) (bool, error) {
+	v := env[key]
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: must be true or false", key)
+	}
+	return b, nil
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const goodToken = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "" || c.HTTPAddr != "127.0.0.1:8080" || !c.Demo || c.Workers != 8 || c.TelegramToken != "" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.TelegramAPIURL != "https://api.telegram.org" {
+		t.Fatalf("api url %q", c.TelegramAPIURL)
+	}
+}
+
+func TestLoadErrorsNameTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"CITYBOT_TELEGRAM_TOKEN=nonsense-secret"}, "CITYBOT_TELEGRAM_TOKEN"},
+		{[]string{"CITYBOT_FOO=1"}, "CITYBOT_FOO"},
+		{[]string{"CITYBOT_WORKERS=0"}, "CITYBOT_WORKERS"},
+		{[]string{"CITYBOT_PUBLIC_URL=ftp://x"}, "CITYBOT_PUBLIC_URL"},
+		{[]string{"CITYBOT_TELEGRAM_API_URL=nourl"}, "CITYBOT_TELEGRAM_API_URL"},
+		{[]string{"CITYBOT_HOLIDAY_STATE=XX"}, "CITYBOT_HOLIDAY_STATE"},
+		{[]string{"CITYBOT_TELEGRAM_WEBHOOK_SECRET=has space"}, "CITYBOT_TELEGRAM_WEBHOOK_SECRET"},
+		{[]string{"CITYBOT_TELEGRAM_TOKEN=" + goodToken, "CITYBOT_TELEGRAM_TOKEN_FILE=/x"}, "both set"},
+		{[]string{"CITYBOT_QUIET_HOURS=22"}, "CITYBOT_QUIET_HOURS"},
+		{[]string{"CITYBOT_LOG_LEVEL=loud"}, "CITYBOT_LOG_LEVEL"},
+	} {
+		_, err := Load(tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to name %q", tc.env, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "nonsense-secret") {
+			t.Errorf("error leaks the secret: %v", err)
+		}
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(f, []byte(goodToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"CITYBOT_TELEGRAM_TOKEN_FILE=" + f, "CITYBOT_PUBLIC_URL=https://bot.example.org/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramToken != goodToken || c.PublicURL != "https://bot.example.org" || !c.CookieSecure {
+		t.Fatalf("got %+v", c)
+	}
+}
