@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"citybot/internal/demodata"
 	"citybot/internal/dbtest"
+	"citybot/internal/demodata"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

@@ -24,22 +24,22 @@ type Config struct {
 	PublicURL    string // CITYBOT_PUBLIC_URL: externally visible base URL; enables the Telegram webhook
 	CookieSecure bool   // CITYBOT_COOKIE_SECURE; default: true when PublicURL is https
 
-	TelegramToken   string // CITYBOT_TELEGRAM_TOKEN (or _FILE)
-	TelegramAPIURL  string // CITYBOT_TELEGRAM_API_URL: Bot API server (self-hosted or a fake)
-	WebhookSecret   string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
-	Workers         int    // CITYBOT_WORKERS: update handlers
-	PrivacyURL      string // CITYBOT_PRIVACY_URL: linked from /start
-	HolidayState    string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
-	Timezone        *time.Location
-	TimezoneName    string // CITYBOT_TIMEZONE
-	RetentionDays   int    // CITYBOT_RETENTION_DAYS: closed cases are deleted after this
-	ReopenWindow    time.Duration
-	Demo            bool   // CITYBOT_DEMO: load the demo FAQ into an empty database, create a demo admin
-	DemoAdminEmail  string // CITYBOT_DEMO_ADMIN_EMAIL
-	LogLevel        string // CITYBOT_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string // CITYBOT_LOG_FORMAT: text or json
-	BroadcastRate   float64
-	QuietHours      string // CITYBOT_QUIET_HOURS, e.g. "22-7"; empty: none
+	TelegramToken  string // CITYBOT_TELEGRAM_TOKEN (or _FILE)
+	TelegramAPIURL string // CITYBOT_TELEGRAM_API_URL: Bot API server (self-hosted or a fake)
+	WebhookSecret  string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
+	Workers        int    // CITYBOT_WORKERS: update handlers
+	PrivacyURL     string // CITYBOT_PRIVACY_URL: linked from /start
+	HolidayState   string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
+	Timezone       *time.Location
+	TimezoneName   string // CITYBOT_TIMEZONE
+	RetentionDays  int    // CITYBOT_RETENTION_DAYS: closed cases are deleted after this
+	ReopenWindow   time.Duration
+	Demo           bool   // CITYBOT_DEMO: load the demo FAQ into an empty database, create a demo admin
+	DemoAdminEmail string // CITYBOT_DEMO_ADMIN_EMAIL
+	LogLevel       string // CITYBOT_LOG_LEVEL: debug, info, warn, error
+	LogFormat      string // CITYBOT_LOG_FORMAT: text or json
+	BroadcastRate  float64
+	QuietHours     string // CITYBOT_QUIET_HOURS, e.g. "22-7"; empty: none
 }
 
 // Known lists every accepted variable with its meaning, for errors and --help.
@@ -67,6 +67,7 @@ var Known = map[string]string{
 	"CITYBOT_LOG_FORMAT":                   "text or json (default text)",
 	"CITYBOT_BROADCAST_RATE":               "broadcast messages per second (default 25)",
 	"CITYBOT_QUIET_HOURS":                  "hours in which ordinary broadcasts wait, e.g. 22-7 (default none)",
+	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
 var (

@@ -29,7 +29,7 @@ import (
 const template = "citybot_template"
 
 type env struct {
-	adminURL string                // URL of a maintenance database on the server
+	adminURL string                 // URL of a maintenance database on the server
 	urlFor   func(db string) string // URL of a given database on the server
 	prefix   string
 	seq      atomic.Int64

@@ -1,0 +1,15 @@
+package admin
+
+import "github.com/gin-gonic/gin"
+
+func (s *Server) routeAdmin(g *gin.RouterGroup) {
+	g.GET("/users", s.usersPage)
+	g.GET("/users/new", s.userForm)
+	g.POST("/users", s.createUser)
+	g.GET("/users/:id", s.userForm)
+	g.POST("/users/:id", s.updateUser)
+	g.GET("/audit", s.auditPage)
+	g.GET("/departments", s.departmentsPage)
+	g.GET("/departments/:id", s.departmentForm)
+	g.POST("/departments/:id", s.updateDepartment)
+}

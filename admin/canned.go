@@ -1,0 +1,349 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"citybot/routing"
+)
+
+// Canned answers: the prepared reply texts of a department that staff insert
+// in the inbox's reply box. Staff manage their own departments' answers,
+// admins all. Isolation is in the queries (the routing.Cases methods take a
+// Viewer): another department's answer is ErrNotFound, so 404. Every change
+// is written to the audit log.
+
+// maxCannedTitle is the length limit of a canned answer's title (as in
+// routing).
+const maxCannedTitle = 200
+
+func (s *Server) routeCanned(authed *gin.RouterGroup) {
+	g := authed.Group("/canned", s.requireRole(RoleAdmin, RoleStaff), s.needCases)
+	g.GET("", s.cannedPage)
+	g.GET("/new", s.cannedNewForm)
+	g.POST("", s.cannedCreate)
+	g.GET("/:id", s.cannedEditForm)
+	g.POST("/:id", s.cannedUpdate)
+	g.GET("/:id/delete", s.cannedDeleteForm)
+	g.POST("/:id/delete", s.cannedDelete)
+}
+
+// cannedGroup is one department's canned answers on the list page.
+type cannedGroup struct {
+	Dept    deptRef
+	Answers []routing.CannedAnswer
+}
+
+func (s *Server) cannedPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	depts, err := s.visibleDepartments(ctx, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	dept := c.Query("dept")
+	if !hasDept(depts, dept) {
+		dept = ""
+	}
+	list, err := s.deps.Cases.CannedAnswers(ctx, viewerOf(u), dept)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var groups []cannedGroup
+	for _, d := range depts {
+		if dept != "" && d.ID != dept {
+			continue
+		}
+		g := cannedGroup{Dept: d}
+		for _, a := range list {
+			if a.Department == d.ID {
+				g.Answers = append(g.Answers, a)
+			}
+		}
+		groups = append(groups, g)
+	}
+	p := s.page(c, "canned.title")
+	p.Nav = "canned"
+	p.Data = map[string]any{"Groups": groups, "Departments": depts, "Dept": dept}
+	s.render(c, http.StatusOK, "canned", p)
+}
+
+func hasDept(depts []deptRef, id string) bool {
+	for _, d := range depts {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// cannedForm is the canned answer form as typed, with its errors per field
+// (already translated; the template links them to the fields).
+type cannedForm struct {
+	ID         int64
+	Department string
+	Title      string
+	Body       string
+	Errors     map[string]string
+}
+
+// readCannedForm reads and checks the posted form against the departments
+// the user may write to.
+func readCannedForm(c *gin.Context, p *page, depts []deptRef) cannedForm {
+	f := cannedForm{
+		Department: strings.TrimSpace(c.PostForm("department")),
+		Title:      strings.TrimSpace(c.PostForm("title")),
+		Body:       strings.TrimSpace(strings.ReplaceAll(c.PostForm("body"), "\r\n", "\n")),
+		Errors:     map[string]string{},
+	}
+	if !hasDept(depts, f.Department) {
+		f.Errors["department"] = p.T("canned.err.department")
+	}
+	switch {
+	case f.Title == "":
+		f.Errors["title"] = p.T("canned.err.title_empty")
+	case utf8.RuneCountInString(f.Title) > maxCannedTitle:
+		f.Errors["title"] = p.T("canned.err.too_long", maxCannedTitle)
+	}
+	switch {
+	case f.Body == "":
+		f.Errors["body"] = p.T("canned.err.body_empty")
+	case utf8.RuneCountInString(f.Body) > routing.MaxReplyLength:
+		f.Errors["body"] = p.T("canned.err.too_long", routing.MaxReplyLength)
+	}
+	return f
+}
+
+func (s *Server) renderCannedForm(c *gin.Context, p *page, status int, f cannedForm, depts []deptRef) {
+	p.Nav = "canned"
+	if len(f.Errors) > 0 {
+		p.Error = p.T("form.has_errors")
+	}
+	p.Data = map[string]any{"F": f, "Departments": depts, "MaxTitle": maxCannedTitle, "MaxBody": routing.MaxReplyLength}
+	s.render(c, status, "canned_form", p)
+}
+
+// cannedParam is the canned answer of the :id parameter the user may see,
+// else ErrNotFound.
+func (s *Server) cannedParam(c *gin.Context) (routing.CannedAnswer, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return routing.CannedAnswer{}, errNotFound
+	}
+	return s.deps.Cases.CannedAnswer(c.Request.Context(), viewerOf(currentUser(c)), id)
+}
+
+func (s *Server) cannedNewForm(c *gin.Context) {
+	depts, err := s.visibleDepartments(c.Request.Context(), currentUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := cannedForm{Department: c.Query("dept")}
+	if f.Department == "" && len(depts) == 1 {
+		f.Department = depts[0].ID
+	}
+	s.renderCannedForm(c, s.page(c, "canned.new"), http.StatusOK, f, depts)
+}
+
+func (s *Server) cannedEditForm(c *gin.Context) {
+	a, err := s.cannedParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.visibleDepartments(c.Request.Context(), currentUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := cannedForm{ID: a.ID, Department: a.Department, Title: a.Title, Body: a.Body}
+	s.renderCannedForm(c, s.page(c, "canned.edit"), http.StatusOK, f, depts)
+}
+
+func cannedDetails(a routing.CannedAnswer) map[string]any {
+	return map[string]any{"department": a.Department, "title": a.Title, "body_length": utf8.RuneCountInString(a.Body)}
+}
+
+func (s *Server) cannedCreate(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	depts, err := s.visibleDepartments(ctx, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "canned.new")
+	f := readCannedForm(c, p, depts)
+	if len(f.Errors) > 0 {
+		s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
+		return
+	}
+	a, err := s.deps.Cases.AddCannedAnswer(ctx, viewerOf(u), routing.CannedAnswer{Department: f.Department, Title: f.Title, Body: f.Body})
+	if err != nil {
+		s.cannedSaveError(c, p, f, depts, err)
+		return
+	}
+	s.audit(ctx, u.ID, "canned.create", "canned_answer", strconv.FormatInt(a.ID, 10), cannedDetails(a))
+	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "saved")
+}
+
+func (s *Server) cannedUpdate(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	old, err := s.cannedParam(c) // 404 before anything else for another department's answer
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.visibleDepartments(ctx, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "canned.edit")
+	f := readCannedForm(c, p, depts)
+	f.ID = old.ID
+	if len(f.Errors) > 0 {
+		s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
+		return
+	}
+	a := routing.CannedAnswer{ID: old.ID, Department: f.Department, Title: f.Title, Body: f.Body}
+	if err := s.deps.Cases.UpdateCannedAnswer(ctx, viewerOf(u), a); err != nil {
+		s.cannedSaveError(c, p, f, depts, err)
+		return
+	}
+	d := cannedDetails(a)
+	d["before"] = cannedDetails(old)
+	s.audit(ctx, u.ID, "canned.update", "canned_answer", strconv.FormatInt(a.ID, 10), d)
+	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "saved")
+}
+
+// cannedSaveError shows an answer the store refused as invalid (its
+// department deleted meanwhile) on the form; not found, forbidden and
+// everything else fail the request.
+func (s *Server) cannedSaveError(c *gin.Context, p *page, f cannedForm, depts []deptRef, err error) {
+	if !errors.Is(err, routing.ErrInvalid) {
+		s.fail(c, err)
+		return
+	}
+	s.log.Info("canned answer refused", "err", err)
+	if f.Errors == nil {
+		f.Errors = map[string]string{}
+	}
+	f.Errors["department"] = p.T("canned.err.department")
+	s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
+}
+
+func (s *Server) cannedDeleteForm(c *gin.Context) {
+	a, err := s.cannedParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.visibleDepartments(c.Request.Context(), currentUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := a.Department
+	for _, d := range depts {
+		if d.ID == a.Department {
+			name = d.Name
+		}
+	}
+	p := s.page(c, "canned.delete")
+	p.Nav = "canned"
+	p.Data = map[string]any{"A": a, "DeptName": name}
+	s.render(c, http.StatusOK, "canned_delete", p)
+}
+
+func (s *Server) cannedDelete(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	a, err := s.cannedParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.deps.Cases.DeleteCannedAnswer(ctx, viewerOf(u), a.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(ctx, u.ID, "canned.delete", "canned_answer", strconv.FormatInt(a.ID, 10), cannedDetails(a))
+	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "deleted")
+}
+
+// cannedMessages are the canned answer pages' texts, German first.
+func cannedMessages() catalog {
+	return catalog{
+		"de": {
+			"canned.intro":            "Textbausteine sind vorbereitete Antworten Ihres Amts. Im Posteingang fügen Sie sie mit „Textbaustein einfügen“ in eine Antwort ein und passen sie dort an.",
+			"canned.new":              "Neuer Textbaustein",
+			"canned.edit":             "Textbaustein bearbeiten",
+			"canned.delete":           "Textbaustein löschen",
+			"canned.filter":           "Nach Amt filtern",
+			"canned.all":              "alle meine Ämter",
+			"canned.show":             "Anzeigen",
+			"canned.empty":            "Noch keine Textbausteine.",
+			"canned.no_departments":   "Sie gehören keinem Amt an. Bitte wenden Sie sich an die Administration.",
+			"canned.new_in":           "Neuer Textbaustein für %s",
+			"canned.field.department": "Amt",
+			"canned.field.title":      "Titel",
+			"canned.field.body":       "Text",
+			"canned.title_hint":       "Kurz und eindeutig, so finden Sie ihn in der Auswahl wieder. Höchstens %d Zeichen.",
+			"canned.body_hint":        "Der Text, der in die Antwort eingefügt wird. Höchstens %d Zeichen.",
+			"canned.updated":          "Geändert",
+			"canned.actions":          "Aktionen",
+			"canned.do_edit":          "Bearbeiten",
+			"canned.do_edit_label":    "Textbaustein „%s“ bearbeiten",
+			"canned.do_delete":        "Löschen",
+			"canned.do_delete_label":  "Textbaustein „%s“ löschen",
+			"canned.choose":           "– Amt auswählen –",
+			"canned.delete_confirm":   "Möchten Sie diesen Textbaustein wirklich löschen? Das lässt sich nicht rückgängig machen.",
+			"canned.delete_submit":    "Ja, Textbaustein löschen",
+			"canned.err.department":   "Bitte wählen Sie eines Ihrer Ämter.",
+			"canned.err.title_empty":  "Bitte geben Sie einen Titel ein.",
+			"canned.err.body_empty":   "Bitte geben Sie den Text ein.",
+			"canned.err.too_long":     "Höchstens %d Zeichen.",
+		},
+		"en": {
+			"canned.intro":            "Canned answers are prepared replies of your department. In the inbox, “Insert canned answer” puts one into a reply, where you can adapt it.",
+			"canned.new":              "New canned answer",
+			"canned.edit":             "Edit canned answer",
+			"canned.delete":           "Delete canned answer",
+			"canned.filter":           "Filter by department",
+			"canned.all":              "all my departments",
+			"canned.show":             "Show",
+			"canned.empty":            "No canned answers yet.",
+			"canned.no_departments":   "You do not belong to a department. Please contact the administration.",
+			"canned.new_in":           "New canned answer for %s",
+			"canned.field.department": "Department",
+			"canned.field.title":      "Title",
+			"canned.field.body":       "Text",
+			"canned.title_hint":       "Short and distinct, so you find it in the picker. At most %d characters.",
+			"canned.body_hint":        "The text inserted into the reply. At most %d characters.",
+			"canned.updated":          "Changed",
+			"canned.actions":          "Actions",
+			"canned.do_edit":          "Edit",
+			"canned.do_edit_label":    "Edit canned answer “%s”",
+			"canned.do_delete":        "Delete",
+			"canned.do_delete_label":  "Delete canned answer “%s”",
+			"canned.choose":           "– choose a department –",
+			"canned.delete_confirm":   "Do you really want to delete this canned answer? This cannot be undone.",
+			"canned.delete_submit":    "Yes, delete the canned answer",
+			"canned.err.department":   "Please choose one of your departments.",
+			"canned.err.title_empty":  "Please enter a title.",
+			"canned.err.body_empty":   "Please enter the text.",
+			"canned.err.too_long":     "At most %d characters.",
+		},
+	}
+}

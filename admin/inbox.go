@@ -1,0 +1,504 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"citybot/faq"
+	"citybot/routing"
+)
+
+func (s *Server) routeInbox(g *gin.RouterGroup) {
+	g.GET("/inbox", s.needCases, s.inbox)
+	g.GET("/inbox/events", s.needCases, s.events)
+	c := g.Group("/cases/:id", s.needCases, s.caseID)
+	c.GET("", s.casePage)
+	c.GET("/media/:msg", s.caseMedia)
+	c.POST("/reply", s.caseReply)
+	c.POST("/note", s.caseNote)
+	c.POST("/assign", s.caseAssign)
+	c.POST("/transfer", s.caseTransfer)
+	c.POST("/close", s.caseClose)
+	c.POST("/reopen", s.caseReopen)
+}
+
+// caseRoutes lists every case route (method, path with :id) for the
+// isolation test.
+func caseRoutes() [][2]string {
+	return [][2]string{
+		{"GET", "/cases/:id"}, {"GET", "/cases/:id/media/:msg"},
+		{"POST", "/cases/:id/reply"}, {"POST", "/cases/:id/note"}, {"POST", "/cases/:id/assign"},
+		{"POST", "/cases/:id/transfer"}, {"POST", "/cases/:id/close"}, {"POST", "/cases/:id/reopen"},
+	}
+}
+
+func (s *Server) needCases(c *gin.Context) {
+	if s.deps.Cases == nil {
+		s.fail(c, errNoService)
+		return
+	}
+	c.Next()
+}
+
+const ctxCaseID = "citybot.case_id"
+
+func (s *Server) caseID(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(c, errNotFound)
+		return
+	}
+	c.Set(ctxCaseID, id)
+	c.Next()
+}
+
+var inboxViews = []string{routing.ViewWaiting, routing.ViewMine, routing.ViewDepartments, routing.ViewClosed}
+
+func (s *Server) inbox(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	view := c.DefaultQuery("view", routing.ViewWaiting)
+	if !contains(inboxViews, view) {
+		view = routing.ViewWaiting
+	}
+	f := routing.ListFilter{
+		View:       view,
+		Query:      strings.TrimSpace(c.Query("q")),
+		Department: c.Query("dept"),
+		Cursor:     c.Query("cursor"),
+		Limit:      50,
+	}
+	list, next, err := s.deps.Cases.List(ctx, viewerOf(u), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	deps, err := s.visibleDepartments(ctx, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "inbox.title")
+	p.Nav = "inbox"
+	q := url.Values{"view": {view}}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.Department != "" {
+		q.Set("dept", f.Department)
+	}
+	nextURL := ""
+	if next != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", next)
+		nextURL = "/inbox?" + nq.Encode()
+	}
+	live := url.Values{}
+	for k, v := range c.Request.URL.Query() {
+		live[k] = v
+	}
+	live.Set("view", view)
+	live.Set("partial", "1")
+	p.Data = map[string]any{
+		"View": view, "Views": inboxViews, "Filter": f, "Cases": list, "Next": nextURL,
+		"Departments": deps, "LiveSrc": "/inbox?" + live.Encode(),
+	}
+	if c.Query("partial") == "1" {
+		s.renderFragment(c, "inbox", "caselist", p)
+		return
+	}
+	s.render(c, http.StatusOK, "inbox", p)
+}
+
+// visibleDepartments: all for admins, else the user's own.
+func (s *Server) visibleDepartments(ctx context.Context, u *User) ([]deptRef, error) {
+	all, err := s.departmentRefs(ctx)
+	if err != nil || u.IsAdmin() {
+		return all, err
+	}
+	var out []deptRef
+	for _, d := range all {
+		if contains(u.Departments, d.ID) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// colleague is a user a case can be assigned to.
+type colleague struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+func (s *Server) colleagues(ctx context.Context, dept string) ([]colleague, error) {
+	var out []colleague
+	if err := s.db.SelectContext(ctx, &out, `
+		SELECT u.id, u.name FROM users u
+		WHERE u.active AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $1))
+		ORDER BY u.name, u.id`, dept); err != nil {
+		return nil, fmt.Errorf("list colleagues: %w", err)
+	}
+	return out, nil
+}
+
+// transcriptView is a transcript entry prepared for the template.
+type transcriptView struct {
+	routing.TranscriptItem
+	Class    string
+	Who      string
+	Summary  string // events: what happened
+	Text     string // notes and transfer notes
+	Image    bool   // photos are shown inline through the proxy
+	MediaURL string
+	Lat, Lon float64
+	HasLoc   bool
+	Failed   bool
+}
+
+func (s *Server) casePage(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	v := viewerOf(u)
+	id := c.GetInt64(ctxCaseID)
+	partial := c.Query("partial")
+	if partial == "" {
+		// Mark read first: it also writes "case.viewed" to the audit log.
+		if err := s.deps.Cases.MarkRead(ctx, v, id); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	cs, err := s.deps.Cases.Get(ctx, v, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, err := s.deps.Cases.Transcript(ctx, v, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "case.title")
+	p.Title = p.T("case.title", cs.ID)
+	p.Nav = "inbox"
+	cols, err := s.colleagues(ctx, cs.Department)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	names := map[int64]string{}
+	for _, col := range cols {
+		names[col.ID] = col.Name
+	}
+	data := map[string]any{
+		"Case":       cs,
+		"Transcript": s.transcriptViews(p, cs, items, names),
+		"Colleagues": cols,
+	}
+	if partial == "transcript" {
+		p.Data = data
+		s.renderFragment(c, "case", "transcript", p)
+		return
+	}
+	if partial == "info" {
+		p.Data = data
+		s.renderFragment(c, "case", "caseinfo", p)
+		return
+	}
+	deps, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Departments"] = deps
+	canned, err := s.cannedFor(ctx, v, cs.Department)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Canned"] = canned
+	var faqs []faq.Entry
+	if s.deps.FAQ != nil {
+		if faqs, err = s.deps.FAQ.Entries(ctx, faq.StatusPublished); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	data["FAQ"] = faqs
+	// Without JavaScript the insert buttons submit a GET that pre-fills the reply.
+	draft := ""
+	if k := c.Query("insert_canned"); k != "" {
+		for _, ca := range canned {
+			if strconv.FormatInt(ca.ID, 10) == k {
+				draft = ca.Body
+			}
+		}
+	}
+	if k := c.Query("insert_faq"); k != "" {
+		for _, e := range faqs {
+			if e.ID == k {
+				draft = e.Answer
+			}
+		}
+	}
+	data["Draft"] = draft
+	p.Data = data
+	s.render(c, http.StatusOK, "case", p)
+}
+
+func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.TranscriptItem, names map[int64]string) []transcriptView {
+	userName := func(v any) string {
+		var id int64
+		switch x := v.(type) {
+		case float64:
+			id = int64(x)
+		case int64:
+			id = x
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return "#" + strconv.FormatInt(id, 10)
+	}
+	out := make([]transcriptView, 0, len(items))
+	for _, it := range items {
+		tv := transcriptView{TranscriptItem: it}
+		switch {
+		case it.Message != nil:
+			m := it.Message
+			tv.Class = m.Direction
+			switch m.Sender {
+			case routing.SenderCitizen:
+				tv.Who = p.T("case.citizen")
+			case routing.SenderBot:
+				tv.Who = p.T("case.bot")
+			default:
+				tv.Who = it.StaffName
+				if tv.Who == "" {
+					tv.Who = p.T("case.staff")
+				}
+			}
+			if m.Media != nil {
+				if m.Media.FileID != "" {
+					tv.MediaURL = fmt.Sprintf("/cases/%d/media/%d", cs.ID, m.ID)
+					tv.Image = m.Kind == routing.KindPhoto || (m.Kind == routing.KindSticker && !strings.HasPrefix(m.Media.MIMEType, "video"))
+				}
+				if m.Media.Latitude != nil && m.Media.Longitude != nil {
+					tv.Lat, tv.Lon, tv.HasLoc = *m.Media.Latitude, *m.Media.Longitude, true
+				}
+			}
+			if it.Delivery != nil {
+				tv.Failed = it.Delivery.Status == routing.OutboxFailed || it.Delivery.Status == routing.OutboxUndeliverable
+			}
+		case it.Event != nil:
+			e := it.Event
+			tv.Class = "event"
+			if e.ActorName != nil {
+				tv.Who = *e.ActorName
+			} else {
+				tv.Who = p.T("case.system")
+			}
+			switch e.Kind {
+			case routing.EventNote:
+				tv.Class = "note"
+				tv.Text = e.Details.String("text")
+			case routing.EventAssigned:
+				tv.Summary = p.T("event.assigned", userName(e.Details["user_id"]))
+			case routing.EventTransferred:
+				tv.Summary = p.T("event.transferred", e.Details.String("from"), e.Details.String("to"))
+				tv.Text = e.Details.String("note")
+			case routing.EventDepartmentChanged:
+				tv.Summary = p.T("event.department_changed", e.Details.String("to"))
+			default:
+				tv.Summary = p.T("event." + e.Kind)
+			}
+		}
+		out = append(out, tv)
+	}
+	return out
+}
+
+// cannedFor lists the canned answers of dept the viewer may use in the
+// reply box (its own departments' answers; admins all).
+func (s *Server) cannedFor(ctx context.Context, v routing.Viewer, dept string) ([]routing.CannedAnswer, error) {
+	return s.deps.Cases.CannedAnswers(ctx, v, dept)
+}
+
+// caseAction runs one staff action and redirects back to the case.
+func (s *Server) caseAction(c *gin.Context, notice string, fn func(ctx context.Context, v routing.Viewer, id int64) error) {
+	id := c.GetInt64(ctxCaseID)
+	if err := fn(c.Request.Context(), viewerOf(currentUser(c)), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, fmt.Sprintf("/cases/%d", id), notice)
+}
+
+const maxReplyBody = routing.MaxAttachmentSize*3 + 1<<20
+
+func (s *Server) caseReply(c *gin.Context) {
+	var atts []routing.Attachment
+	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		for _, fh := range mf.File["attachments"] {
+			if fh.Size == 0 {
+				continue
+			}
+			f, err := fh.Open()
+			if err != nil {
+				s.fail(c, fmt.Errorf("open attachment: %w", err))
+				return
+			}
+			b, err := io.ReadAll(io.LimitReader(f, routing.MaxAttachmentSize+1))
+			f.Close()
+			if err != nil {
+				s.fail(c, fmt.Errorf("read attachment: %w", err))
+				return
+			}
+			atts = append(atts, routing.Attachment{Name: fh.Filename, MIME: fh.Header.Get("Content-Type"), Data: b})
+		}
+	}
+	text := c.PostForm("text")
+	s.caseAction(c, "replied", func(ctx context.Context, v routing.Viewer, id int64) error {
+		_, err := s.deps.Cases.Reply(ctx, v, id, text, atts)
+		return err
+	})
+}
+
+func (s *Server) caseNote(c *gin.Context) {
+	s.caseAction(c, "noted", func(ctx context.Context, v routing.Viewer, id int64) error {
+		return s.deps.Cases.AddNote(ctx, v, id, c.PostForm("text"))
+	})
+}
+
+func (s *Server) caseAssign(c *gin.Context) {
+	s.caseAction(c, "assigned", func(ctx context.Context, v routing.Viewer, id int64) error {
+		to := c.PostForm("user_id")
+		var uid int64
+		switch to {
+		case "me":
+			uid = v.UserID
+		case "", "0":
+		default:
+			var err error
+			if uid, err = strconv.ParseInt(to, 10, 64); err != nil {
+				return fmt.Errorf("%w: user", ErrInvalid)
+			}
+		}
+		return s.deps.Cases.Assign(ctx, v, id, uid)
+	})
+}
+
+func (s *Server) caseTransfer(c *gin.Context) {
+	u := currentUser(c)
+	id := c.GetInt64(ctxCaseID)
+	dept := c.PostForm("department")
+	if err := s.deps.Cases.Transfer(c.Request.Context(), viewerOf(u), id, dept, c.PostForm("note")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !u.IsAdmin() && !contains(u.Departments, dept) {
+		// The case has left the user's departments.
+		redirect(c, "/inbox", "transferred")
+		return
+	}
+	redirect(c, fmt.Sprintf("/cases/%d", id), "transferred")
+}
+
+func (s *Server) caseClose(c *gin.Context) {
+	s.caseAction(c, "closed", s.deps.Cases.Close)
+}
+
+func (s *Server) caseReopen(c *gin.Context) {
+	s.caseAction(c, "reopened", s.deps.Cases.Reopen)
+}
+
+// safeImageTypes are shown inline; everything else is a download.
+var safeImageTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+// caseMedia proxies a citizen's file of a message of this case. The case's
+// transcript (visibility-checked) must contain the message.
+func (s *Server) caseMedia(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := c.GetInt64(ctxCaseID)
+	msgID, err := strconv.ParseInt(c.Param("msg"), 10, 64)
+	if err != nil {
+		s.fail(c, errNotFound)
+		return
+	}
+	items, err := s.deps.Cases.Transcript(ctx, viewerOf(currentUser(c)), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var m *routing.Message
+	for _, it := range items {
+		if it.Message != nil && it.Message.ID == msgID && it.Message.Media != nil && it.Message.Media.FileID != "" {
+			m = it.Message
+		}
+	}
+	if m == nil {
+		s.fail(c, errNotFound)
+		return
+	}
+	if s.deps.Files == nil {
+		s.fail(c, errNoService)
+		return
+	}
+	cs, err := s.deps.Cases.Get(ctx, viewerOf(currentUser(c)), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rc, err := s.deps.Files.OpenFile(ctx, cs.Channel, m.Media.FileID)
+	if err != nil {
+		s.fail(c, fmt.Errorf("fetch file: %w", err))
+		return
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 512)
+	head, _ := br.Peek(512)
+	ct := http.DetectContentType(head)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if contains(safeImageTypes, ct) {
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", "inline")
+	} else {
+		name := m.Media.FileName
+		if name == "" {
+			name = fmt.Sprintf("%s-%d", m.Kind, m.ID)
+		}
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	}
+	c.Status(http.StatusOK)
+	if _, err := io.Copy(c.Writer, br); err != nil {
+		s.log.Warn("media proxy copy", "case_id", id, "err", err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

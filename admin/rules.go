@@ -1,0 +1,444 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"citybot/faq"
+	"citybot/routing"
+)
+
+// Routing rules (admins only): list, create, edit, switch on and off,
+// delete after a confirmation, and a test box that shows which department
+// routing would pick for a question. Deps.Rules (routing.RuleStore) stores
+// them; a trigger on routing_rules NOTIFYs faq_changed, so every instance's
+// router reloads. Every change is written to the audit log.
+
+// routeRouting registers the routing rules under adm (/admin, admins) and
+// the canned answers under authed (admin/canned.go).
+func (s *Server) routeRouting(adm, authed *gin.RouterGroup) {
+	r := adm.Group("/rules", s.needRules)
+	r.GET("", s.rulesPage)
+	r.GET("/new", s.ruleNewForm)
+	r.POST("", s.ruleCreate)
+	r.GET("/:id", s.ruleEditForm)
+	r.POST("/:id", s.ruleUpdate)
+	r.POST("/:id/active", s.ruleSetActive)
+	r.GET("/:id/delete", s.ruleDeleteForm)
+	r.POST("/:id/delete", s.ruleDelete)
+	s.routeCanned(authed)
+}
+
+func (s *Server) needRules(c *gin.Context) {
+	if s.deps.Rules == nil {
+		s.fail(c, errNoService)
+		return
+	}
+	c.Next()
+}
+
+// ruleForm is the rule form as typed, with its errors per field (already
+// translated; the template links them to the fields).
+type ruleForm struct {
+	ID         int64
+	Pattern    string
+	Department string
+	Priority   string
+	Active     bool
+	Errors     map[string]string
+}
+
+func ruleFormOf(r routing.RuleRecord) ruleForm {
+	return ruleForm{ID: r.ID, Pattern: r.Pattern, Department: r.Department, Priority: strconv.Itoa(r.Priority), Active: r.Active}
+}
+
+// readRuleForm reads and checks the posted form; the rule is valid when
+// f.Errors is empty.
+func readRuleForm(c *gin.Context, p *page, depts []deptRef) (ruleForm, routing.Rule) {
+	f := ruleForm{
+		Pattern:    strings.Join(strings.Fields(c.PostForm("pattern")), " "),
+		Department: strings.TrimSpace(c.PostForm("department")),
+		Priority:   strings.TrimSpace(c.PostForm("priority")),
+		Active:     c.PostForm("active") != "",
+		Errors:     map[string]string{},
+	}
+	r := routing.Rule{Pattern: f.Pattern, Department: f.Department}
+	switch {
+	case f.Pattern == "":
+		f.Errors["pattern"] = p.T("rules.err.pattern_empty")
+	case utf8.RuneCountInString(f.Pattern) > routing.MaxRulePatternLength:
+		f.Errors["pattern"] = p.T("rules.err.pattern_long", routing.MaxRulePatternLength)
+	case onlyStopwords(f.Pattern):
+		f.Errors["pattern"] = p.T("rules.err.pattern_stopwords")
+	}
+	if f.Priority == "" {
+		f.Priority = "0"
+	}
+	n, err := strconv.Atoi(f.Priority)
+	switch {
+	case err != nil:
+		f.Errors["priority"] = p.T("rules.err.priority_number")
+	case n < -routing.MaxRulePriority || n > routing.MaxRulePriority:
+		f.Errors["priority"] = p.T("rules.err.priority_range", -routing.MaxRulePriority, routing.MaxRulePriority)
+	default:
+		r.Priority = n
+	}
+	known := false
+	for _, d := range depts {
+		known = known || d.ID == f.Department
+	}
+	if !known {
+		f.Errors["department"] = p.T("rules.err.department")
+	}
+	return f, r
+}
+
+// onlyStopwords: a pattern of filler words only ("wie kann ich") never
+// matches (the classifier drops it), so it is refused.
+func onlyStopwords(pattern string) bool {
+	for _, t := range faq.Tokens(pattern) {
+		if !faq.IsStopword(t) {
+			return false
+		}
+	}
+	return true
+}
+
+func ruleDetails(r routing.Rule, active bool) map[string]any {
+	return map[string]any{"pattern": r.Pattern, "department": r.Department, "priority": r.Priority, "active": active}
+}
+
+// ruleTest is the result of the test box.
+type ruleTest struct {
+	Question string
+	Picked   string // department id
+	Fallback bool   // nothing was convincing: the fallback department
+	Rule     *routing.RuleRecord
+	Scores   []routing.DeptScore
+}
+
+func (s *Server) rulesPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	rules, err := s.deps.Rules.List(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	names := map[string]string{}
+	for _, d := range depts {
+		names[d.ID] = d.Name
+	}
+	p := s.page(c, "rules.title")
+	p.Nav = "rules"
+	data := map[string]any{"Rules": rules, "Names": names}
+	if q := strings.TrimSpace(c.Query("q")); q != "" {
+		if utf8.RuneCountInString(q) > routing.MaxReplyLength {
+			s.fail(c, fmt.Errorf("%w: question too long", ErrInvalid))
+			return
+		}
+		cl, err := routing.LoadClassifier(ctx, s.db)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		t := ruleTest{Question: q, Scores: cl.Scores(q, faq.Result{})}
+		if ranked := cl.Rank(q, nil); len(ranked) > 0 {
+			t.Picked = ranked[0]
+		}
+		t.Fallback = len(t.Scores) == 0 || t.Scores[0].Department != t.Picked
+		if !t.Fallback && t.Scores[0].Rule != 0 {
+			for i := range rules {
+				if rules[i].ID == t.Scores[0].Rule {
+					t.Rule = &rules[i]
+				}
+			}
+		}
+		data["Test"] = t
+	}
+	p.Data = data
+	s.render(c, http.StatusOK, "rules", p)
+}
+
+func (s *Server) renderRuleForm(c *gin.Context, p *page, status int, f ruleForm, depts []deptRef) {
+	p.Nav = "rules"
+	if len(f.Errors) > 0 {
+		p.Error = p.T("form.has_errors")
+	}
+	p.Data = map[string]any{"F": f, "Departments": depts, "MaxPattern": routing.MaxRulePatternLength, "MaxPriority": routing.MaxRulePriority}
+	s.render(c, status, "rules_form", p)
+}
+
+func (s *Server) ruleNewForm(c *gin.Context) {
+	depts, err := s.departmentRefs(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := ruleForm{Department: c.Query("department"), Priority: "0", Active: true}
+	s.renderRuleForm(c, s.page(c, "rules.new"), http.StatusOK, f, depts)
+}
+
+// ruleParam is the rule of the :id parameter, or ErrNotFound.
+func (s *Server) ruleParam(c *gin.Context) (routing.RuleRecord, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return routing.RuleRecord{}, errNotFound
+	}
+	return s.deps.Rules.Get(c.Request.Context(), id)
+}
+
+func (s *Server) ruleEditForm(c *gin.Context) {
+	r, err := s.ruleParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.departmentRefs(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderRuleForm(c, s.page(c, "rules.edit"), http.StatusOK, ruleFormOf(r), depts)
+}
+
+func (s *Server) ruleCreate(c *gin.Context) {
+	ctx := c.Request.Context()
+	depts, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "rules.new")
+	f, r := readRuleForm(c, p, depts)
+	if len(f.Errors) > 0 {
+		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
+		return
+	}
+	rec, err := s.deps.Rules.Create(ctx, r, f.Active)
+	if err != nil {
+		s.ruleSaveError(c, p, f, depts, err)
+		return
+	}
+	s.audit(ctx, currentUser(c).ID, "rule.create", "routing_rule", strconv.FormatInt(rec.ID, 10), ruleDetails(rec.Rule, rec.Active))
+	redirect(c, "/admin/rules", "saved")
+}
+
+func (s *Server) ruleUpdate(c *gin.Context) {
+	ctx := c.Request.Context()
+	old, err := s.ruleParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	depts, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "rules.edit")
+	f, r := readRuleForm(c, p, depts)
+	f.ID, r.ID = old.ID, old.ID
+	if len(f.Errors) > 0 {
+		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
+		return
+	}
+	if err := s.deps.Rules.Update(ctx, r, f.Active); err != nil {
+		s.ruleSaveError(c, p, f, depts, err)
+		return
+	}
+	d := ruleDetails(r, f.Active)
+	d["before"] = ruleDetails(old.Rule, old.Active)
+	s.audit(ctx, currentUser(c).ID, "rule.update", "routing_rule", strconv.FormatInt(r.ID, 10), d)
+	redirect(c, "/admin/rules", "saved")
+}
+
+// ruleSaveError shows a rule the store refused on the form: after the
+// checks of readRuleForm that is a department deleted meanwhile. Other
+// errors fail the request.
+func (s *Server) ruleSaveError(c *gin.Context, p *page, f ruleForm, depts []deptRef, err error) {
+	if !errors.Is(err, routing.ErrInvalid) {
+		s.fail(c, err)
+		return
+	}
+	s.log.Info("routing rule refused", "err", err)
+	if f.Errors == nil {
+		f.Errors = map[string]string{}
+	}
+	f.Errors["department"] = p.T("rules.err.department")
+	s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
+}
+
+func (s *Server) ruleSetActive(c *gin.Context) {
+	ctx := c.Request.Context()
+	r, err := s.ruleParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var active bool
+	switch c.PostForm("active") {
+	case "true":
+		active = true
+	case "false":
+	default:
+		s.fail(c, fmt.Errorf("%w: active must be true or false", ErrInvalid))
+		return
+	}
+	if err := s.deps.Rules.SetActive(ctx, r.ID, active); err != nil {
+		s.fail(c, err)
+		return
+	}
+	action, notice := "rule.deactivate", "deactivated"
+	if active {
+		action, notice = "rule.activate", "activated"
+	}
+	s.audit(ctx, currentUser(c).ID, action, "routing_rule", strconv.FormatInt(r.ID, 10), ruleDetails(r.Rule, active))
+	redirect(c, "/admin/rules", notice)
+}
+
+func (s *Server) ruleDeleteForm(c *gin.Context) {
+	r, err := s.ruleParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "rules.delete")
+	p.Nav = "rules"
+	p.Data = map[string]any{"R": r}
+	s.render(c, http.StatusOK, "rules_delete", p)
+}
+
+func (s *Server) ruleDelete(c *gin.Context) {
+	ctx := c.Request.Context()
+	r, err := s.ruleParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.deps.Rules.Delete(ctx, r.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(ctx, currentUser(c).ID, "rule.delete", "routing_rule", strconv.FormatInt(r.ID, 10), ruleDetails(r.Rule, r.Active))
+	redirect(c, "/admin/rules", "deleted")
+}
+
+// routingMessages are the texts of the routing rules and canned answer
+// pages, German first; newCatalog merges them (keys the catalogue has win).
+func routingMessages() catalog {
+	c := catalog{
+		"de": {
+			"form.has_errors":             "Bitte korrigieren Sie die markierten Eingaben.",
+			"notice.activated":            "Regel eingeschaltet.",
+			"notice.deactivated":          "Regel ausgeschaltet.",
+			"rules.intro":                 "Enthält eine Anfrage, die die FAQ nicht beantworten kann, das Stichwort oder die Wortfolge einer eingeschalteten Regel, geht sie an das Amt der Regel. Passen mehrere Regeln, entscheidet die höchste Priorität. Änderungen gelten sofort auf allen Servern.",
+			"rules.new":                   "Neue Regel",
+			"rules.edit":                  "Regel bearbeiten",
+			"rules.delete":                "Regel löschen",
+			"rules.list":                  "Alle Regeln",
+			"rules.empty":                 "Noch keine Regeln. Ohne Regeln entscheiden die Stichwörter und Beschreibungen der Ämter.",
+			"rules.pattern":               "Stichwort oder Wortfolge",
+			"rules.pattern_hint":          "Zum Beispiel „Sperrmüll“ oder „Baum fällen“. Groß-/Kleinschreibung, Umlaute und Wortendungen spielen keine Rolle; zwischen den Wörtern dürfen bis zu zwei andere stehen. Höchstens %d Zeichen.",
+			"rules.department":            "Amt",
+			"rules.priority":              "Priorität",
+			"rules.priority_hint":         "Ganze Zahl von %d bis %d; die höhere gewinnt. Standard: 0.",
+			"rules.active":                "Regel ist eingeschaltet",
+			"rules.state":                 "Status",
+			"rules.on":                    "eingeschaltet",
+			"rules.off":                   "ausgeschaltet",
+			"rules.actions":               "Aktionen",
+			"rules.do_edit":               "Bearbeiten",
+			"rules.do_edit_label":         "Regel „%s“ bearbeiten",
+			"rules.activate":              "Einschalten",
+			"rules.deactivate":            "Ausschalten",
+			"rules.do_delete":             "Löschen",
+			"rules.do_delete_label":       "Regel „%s“ löschen",
+			"rules.choose":                "– Amt auswählen –",
+			"rules.delete_confirm":        "Möchten Sie diese Regel wirklich löschen? Das lässt sich nicht rückgängig machen. Wenn Sie sie nur vorübergehend nicht brauchen, schalten Sie sie stattdessen aus.",
+			"rules.delete_submit":         "Ja, Regel löschen",
+			"rules.test":                  "Regeln ausprobieren",
+			"rules.test_question":         "Frage einer Bürgerin oder eines Bürgers",
+			"rules.test_hint":             "Zeigt, an welches Amt die Weiterleitung diese Frage schicken würde (nach Regeln und den Stichwörtern der Ämter; ohne die FAQ-Treffer, die im Chat noch hinzukommen).",
+			"rules.test_submit":           "Ausprobieren",
+			"rules.test_result":           "Ergebnis",
+			"rules.test_picked":           "Die Frage ginge an: %s",
+			"rules.test_by_rule":          "Entschieden durch die Regel „%s“ (Priorität %d).",
+			"rules.test_fallback":         "Kein Amt passt überzeugend; die Frage ginge an das Auffangamt.",
+			"rules.test_by_keywords":      "Entschieden durch die Stichwörter und Beschreibung des Amts.",
+			"rules.test_scores":           "Bewertung der Ämter",
+			"rules.test_score":            "Punkte",
+			"rules.test_keywords":         "Passende Wörter",
+			"rules.test_rule":             "Regel",
+			"rules.test_none":             "Kein Amt hat Punkte für diese Frage.",
+			"rules.err.pattern_empty":     "Bitte geben Sie ein Stichwort oder eine Wortfolge ein.",
+			"rules.err.pattern_long":      "Höchstens %d Zeichen.",
+			"rules.err.pattern_stopwords": "Die Wortfolge besteht nur aus Füllwörtern (wie „ich“, „kann“, „wo“) und würde nie greifen. Bitte nehmen Sie ein bedeutungstragendes Wort auf.",
+			"rules.err.priority_number":   "Bitte geben Sie eine ganze Zahl ein.",
+			"rules.err.priority_range":    "Die Priorität muss zwischen %d und %d liegen.",
+			"rules.err.department":        "Bitte wählen Sie ein Amt aus der Liste.",
+		},
+		"en": {
+			"form.has_errors":             "Please correct the marked fields.",
+			"notice.activated":            "Rule switched on.",
+			"notice.deactivated":          "Rule switched off.",
+			"rules.intro":                 "When a question the FAQ cannot answer contains the keyword or phrase of an active rule, it goes to the rule's department. When several rules match, the highest priority wins. Changes apply at once on all servers.",
+			"rules.new":                   "New rule",
+			"rules.edit":                  "Edit rule",
+			"rules.delete":                "Delete rule",
+			"rules.list":                  "All rules",
+			"rules.empty":                 "No rules yet. Without rules the departments' keywords and descriptions decide.",
+			"rules.pattern":               "Keyword or phrase",
+			"rules.pattern_hint":          "For example “Sperrmüll” or “Baum fällen”. Case, umlauts and word endings do not matter; up to two other words may stand between the words. At most %d characters.",
+			"rules.department":            "Department",
+			"rules.priority":              "Priority",
+			"rules.priority_hint":         "Whole number from %d to %d; the higher wins. Default: 0.",
+			"rules.active":                "Rule is switched on",
+			"rules.state":                 "Status",
+			"rules.on":                    "on",
+			"rules.off":                   "off",
+			"rules.actions":               "Actions",
+			"rules.do_edit":               "Edit",
+			"rules.do_edit_label":         "Edit rule “%s”",
+			"rules.activate":              "Switch on",
+			"rules.deactivate":            "Switch off",
+			"rules.do_delete":             "Delete",
+			"rules.do_delete_label":       "Delete rule “%s”",
+			"rules.choose":                "– choose a department –",
+			"rules.delete_confirm":        "Do you really want to delete this rule? This cannot be undone. If you only do not need it for a while, switch it off instead.",
+			"rules.delete_submit":         "Yes, delete the rule",
+			"rules.test":                  "Try the rules",
+			"rules.test_question":         "A citizen's question",
+			"rules.test_hint":             "Shows which department routing would send this question to (by rules and the departments' keywords; without the FAQ matches the chat adds).",
+			"rules.test_submit":           "Try",
+			"rules.test_result":           "Result",
+			"rules.test_picked":           "The question would go to: %s",
+			"rules.test_by_rule":          "Decided by the rule “%s” (priority %d).",
+			"rules.test_fallback":         "No department fits convincingly; the question would go to the fallback department.",
+			"rules.test_by_keywords":      "Decided by the department's keywords and description.",
+			"rules.test_scores":           "Scores of the departments",
+			"rules.test_score":            "Score",
+			"rules.test_keywords":         "Matching words",
+			"rules.test_rule":             "Rule",
+			"rules.test_none":             "No department scores for this question.",
+			"rules.err.pattern_empty":     "Please enter a keyword or phrase.",
+			"rules.err.pattern_long":      "At most %d characters.",
+			"rules.err.pattern_stopwords": "The phrase consists of filler words only (like “ich”, “kann”, “wo”) and would never match. Please include a meaningful word.",
+			"rules.err.priority_number":   "Please enter a whole number.",
+			"rules.err.priority_range":    "The priority must be between %d and %d.",
+			"rules.err.department":        "Please choose a department from the list.",
+		},
+	}
+	c.merge(cannedMessages())
+	return c
+}

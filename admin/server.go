@@ -1,0 +1,364 @@
+// Package admin is the web UI of citybot: login, the staff inbox, admin
+// pages and the audit log, plus the operational endpoints (/healthz,
+// /readyz, /metrics) and the mount point of the Telegram webhook.
+//
+// It is the only package that imports gin. Pages are server-rendered from
+// embedded html/template files into a buffer before anything is written.
+// Every state-changing request is protected twice against CSRF: by
+// net/http.CrossOriginProtection (Sec-Fetch-Site / Origin) and by a
+// synchronizer token bound to the server-side session (see csrf.go).
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is the admin server's configuration.
+type Config struct {
+	// BaseURL is the public URL of the web UI (e.g. https://buergerservice.example.de).
+	// Its origin is trusted by the cross-origin check; it may be empty.
+	BaseURL string
+	// SecureCookies sets the Secure flag on cookies (true behind HTTPS).
+	SecureCookies bool
+	// SessionLifetime is how long a login lasts; default 12h.
+	SessionLifetime time.Duration
+	// DefaultLanguage is the UI language for visitors without a setting: "de" (default) or "en".
+	DefaultLanguage string
+	// TrustedProxies are the proxy addresses/CIDRs whose X-Forwarded-For is
+	// believed for the client address (login throttling, logs). Empty: none.
+	TrustedProxies []string
+}
+
+// Deps are the admin server's collaborators.
+type Deps struct {
+	DB     *sqlx.DB
+	Logger *slog.Logger
+	// DatabaseURL is used for the LISTEN connection of live updates (Run).
+	DatabaseURL string
+	// Gatherer is served at /metrics; nil means prometheus.DefaultGatherer.
+	Gatherer prometheus.Gatherer
+	// Ready reports whether the service is ready (besides the DB ping); may be nil.
+	Ready func(ctx context.Context) error
+	// Webhook, when set, is mounted at POST /telegram/webhook (outside of
+	// sessions and CSRF checks: the bot checks Telegram's secret token).
+	Webhook http.Handler
+	// Cases is the case domain (routing); nil disables the inbox.
+	Cases Cases
+	// Files fetches citizen media (Telegram files) for the proxy route; may be nil.
+	Files Files
+	// FAQ answers for the "insert FAQ answer" picker; may be nil.
+	FAQ FAQSource
+	// Rules are the routing rules of the admin page; nil disables it.
+	Rules Rules
+}
+
+// Server is the admin HTTP server.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	db      *sqlx.DB
+	log     *slog.Logger
+	tmpl    *templates
+	cat     catalog
+	hub     *hub
+	handler http.Handler
+	engine  *gin.Engine
+
+	dummyOnce sync.Once
+	dummy     []byte
+}
+
+// New builds the server. It does no I/O; call Run to start background work
+// (live updates, session clean-up) and Handler to serve HTTP.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.DefaultLanguage != "en" {
+		cfg.DefaultLanguage = "de"
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Gatherer == nil {
+		deps.Gatherer = prometheus.DefaultGatherer
+	}
+	s := &Server{
+		cfg:  cfg,
+		deps: deps,
+		db:   deps.DB,
+		log:  deps.Logger.With("component", "admin"),
+		tmpl: mustParseTemplates(),
+		cat:  newCatalog(),
+	}
+	s.hub = newHub(s.log)
+	s.handler = s.buildHandler()
+	return s
+}
+
+// Handler returns the HTTP handler of the whole UI.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run runs the background work until ctx ends: the LISTEN connection that
+// feeds live updates, and the periodic clean-up of expired sessions and old
+// login attempts.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() {
+		if s.deps.DatabaseURL == "" {
+			s.log.Warn("no database URL for LISTEN: live updates disabled")
+			errc <- nil
+			return
+		}
+		errc <- s.hub.listen(ctx, s.deps.DatabaseURL)
+	}()
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-errc
+			return nil
+		case err := <-errc:
+			if err != nil {
+				return err
+			}
+			errc = nil
+		case <-t.C:
+			if err := s.cleanup(ctx); err != nil {
+				s.log.Warn("clean-up of sessions failed", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) cleanup(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < now()`); err != nil {
+		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_attempts WHERE at < now() - interval '1 day'`); err != nil {
+		return fmt.Errorf("delete old login attempts: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) buildHandler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	s.engine = e
+	e.HandleMethodNotAllowed = true
+	_ = e.SetTrustedProxies(s.cfg.TrustedProxies)
+	if len(s.cfg.TrustedProxies) == 0 {
+		e.ForwardedByClientIP = false
+	}
+	e.Use(s.logRequests, s.recoverPanic, securityHeaders, s.loadSession, s.checkCSRF)
+	e.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
+	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/static/*file", s.static)
+
+	e.GET("/login", s.loginForm)
+	e.POST("/login", s.login)
+	e.POST("/logout", s.logout)
+	e.POST("/language", s.setLanguage)
+
+	authed := e.Group("/", s.requireRole(RoleAdmin, RoleEditor, RoleStaff))
+	authed.GET("/", s.home)
+	authed.GET("/account", s.accountPage)
+	authed.POST("/account/password", s.changePassword)
+	s.routeInbox(authed)
+
+	adm := e.Group("/admin", s.requireRole(RoleAdmin))
+	s.routeAdmin(adm)
+	s.routeEditor(e) // FAQ editor (admin/editor.go)
+	// Routing rules (admins) and canned answers (admin/rules.go, admin/canned.go).
+	s.routeRouting(adm, authed)
+
+	mux := http.NewServeMux()
+	if s.deps.Webhook != nil {
+		mux.Handle("POST /telegram/webhook", s.deps.Webhook)
+	}
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Scheme != "" && u.Host != "" {
+		_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request rejected", "method", r.Method, "path", r.URL.Path)
+		securityHeadersTo(w.Header())
+		http.Error(w, "Forbidden: cross-origin request", http.StatusForbidden)
+	}))
+	mux.Handle("/", cop.Handler(e))
+	return mux
+}
+
+// home sends a user to the start page of their role.
+func (s *Server) home(c *gin.Context) {
+	u := currentUser(c)
+	if u.Role == RoleEditor && s.deps.Cases == nil {
+		c.Redirect(http.StatusSeeOther, "/account")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/inbox")
+}
+
+// Sentinel errors of the admin package, mapped to HTTP status in fail.
+var (
+	ErrNotFound = errors.New("admin: not found")
+	ErrInvalid  = errors.New("admin: invalid")
+	ErrExists   = errors.New("admin: already exists")
+
+	errNotFound  = ErrNotFound
+	errForbidden = errors.New("admin: forbidden")
+	errCSRF      = errors.New("admin: invalid csrf token")
+	errMethod    = errors.New("admin: method not allowed")
+	errNoService = errors.New("admin: service not configured")
+)
+
+// notFoundErrs and friends let other packages' sentinels map to a status
+// without admin depending on them by name; see statusOf.
+type statusError interface{ HTTPStatus() int }
+
+// statusOf maps an error to its HTTP status: the one place that does.
+func (s *Server) statusOf(err error) int {
+	var se statusError
+	switch {
+	case errors.Is(err, errNotFound), isDomainNotFound(err):
+		return http.StatusNotFound
+	case errors.Is(err, errForbidden), isDomainForbidden(err):
+		return http.StatusForbidden
+	case errors.Is(err, errCSRF):
+		return http.StatusForbidden
+	case errors.Is(err, ErrInvalid), isDomainInvalid(err):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrExists), isDomainConflict(err):
+		return http.StatusConflict
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, errNoService):
+		return http.StatusNotImplemented
+	case errors.Is(err, context.Canceled):
+		return 499
+	case errors.As(err, &se):
+		return se.HTTPStatus()
+	}
+	return http.StatusInternalServerError
+}
+
+// fail renders the error page for err; internal error text is only logged.
+func (s *Server) fail(c *gin.Context, err error) {
+	status := s.statusOf(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	c.Error(err) //nolint:errcheck // recorded for the request log
+	if status == 499 {
+		c.Abort()
+		return
+	}
+	key := "error.internal"
+	switch status {
+	case http.StatusNotFound:
+		key = "error.notfound"
+	case http.StatusForbidden:
+		key = "error.forbidden"
+		if errors.Is(err, errCSRF) {
+			key = "error.csrf"
+		}
+	case http.StatusBadRequest:
+		key = "error.invalid"
+	case http.StatusConflict:
+		key = "error.conflict"
+	case http.StatusMethodNotAllowed:
+		key = "error.method"
+	case http.StatusNotImplemented:
+		key = "error.unavailable"
+	}
+	p := s.page(c, "error.title")
+	p.Data = map[string]any{"Status": status, "Message": p.T(key)}
+	s.render(c, status, "error", p)
+	c.Abort()
+}
+
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	attrs := []any{
+		"method", c.Request.Method,
+		"path", c.Request.URL.Path,
+		"status", c.Writer.Status(),
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		"ip", c.ClientIP(),
+	}
+	if u := currentUser(c); u != nil {
+		attrs = append(attrs, "user_id", u.ID)
+	}
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	} else if strings.HasPrefix(c.Request.URL.Path, "/static/") || c.Request.URL.Path == "/healthz" || c.Request.URL.Path == "/metrics" {
+		level = slog.LevelDebug
+	}
+	s.log.Log(c.Request.Context(), level, "http request", attrs...)
+}
+
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic in handler", "method", c.Request.Method, "path", c.Request.URL.Path, "err", fmt.Sprint(p), "stack", stack())
+			if !c.Writer.Written() {
+				s.fail(c, fmt.Errorf("panic: %v", p))
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// contentSecurityPolicy allows no inline script or style and no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeadersTo(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+}
+
+func securityHeaders(c *gin.Context) {
+	securityHeadersTo(c.Writer.Header())
+	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
+		c.Header("Cache-Control", "no-store")
+	}
+	c.Next()
+}
+
+// engineRoutes lists the engine's routes as (method, path).
+func (s *Server) engineRoutes() [][2]string {
+	var out [][2]string
+	for _, r := range s.engine.Routes() {
+		out = append(out, [2]string{r.Method, r.Path})
+	}
+	return out
+}

@@ -1,0 +1,613 @@
+// Package bot is the channel-agnostic dialog engine: it takes an inbound
+// message of a citizen, decides what to answer (FAQ answer, candidate
+// buttons, small talk, "recorded for staff", commands such as /meinedaten and
+// /loeschen) and stores the inbound message, the outgoing messages and their
+// outbox rows in the caller's transaction. Channel adapters (bot/telegram)
+// turn channel updates into Inbound values and deliver the outbox.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/faq"
+	"citybot/routing"
+)
+
+// ErrNotFound: the thing does not exist or is not the citizen's.
+var ErrNotFound = errors.New("bot: not found")
+
+// Matcher answers questions from the FAQ. *faq.Live implements it.
+type Matcher interface {
+	Match(text string) faq.Result
+	Entry(id string) (faq.Entry, bool)
+}
+
+// HandoffRequest is a question the FAQ could not answer.
+type HandoffRequest struct {
+	Citizen routing.Citizen
+	// Message is the citizen's message (for not_helpful / no_suggestion_fit
+	// the button press; the question is in Question).
+	Message    routing.Message
+	Question   string
+	Reason     string // ReasonNoMatch, ReasonPersonal, ReasonNotHelpful, ReasonNoSuggestionFit
+	Candidates []faq.Candidate
+}
+
+// Handoff hands a question the FAQ could not answer to a department, in the
+// transaction of the inbound message. When it returns handled, it has told
+// the citizen what happens next and the engine sends nothing itself.
+type Handoff interface {
+	HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRequest) (handled bool, err error)
+}
+
+// Config configures the Engine.
+type Config struct {
+	// PrivacyURL is linked from /start and /hilfe.
+	PrivacyURL string
+	// MaxTextLen is the channel's message length limit in UTF-16 units
+	// (Telegram: 4096); longer texts are split into several messages.
+	MaxTextLen int
+	// MaxQuestionLen (in characters) is the longest question the matcher
+	// gets; longer messages are asked to be shortened. Default 1000.
+	MaxQuestionLen int
+	// EraseConfirmWindow is how long the /loeschen button stays valid.
+	EraseConfirmWindow time.Duration
+	// Handoff, when set, receives what the FAQ could not answer.
+	Handoff Handoff
+	// ClaimLease > 0: the first outbox row of a reply is claimed for the
+	// caller (Result.Claimed), who sends it right after commit.
+	ClaimLease time.Duration
+}
+
+// DefaultPrivacyURL is used when Config.PrivacyURL is empty.
+const DefaultPrivacyURL = "https://www.musterstadt.de/datenschutz"
+
+// maxStoredText caps what is stored of one inbound text (runes).
+const maxStoredText = 10000
+
+func (c *Config) setDefaults() {
+	if c.PrivacyURL == "" {
+		c.PrivacyURL = DefaultPrivacyURL
+	}
+	if c.MaxTextLen <= 0 {
+		c.MaxTextLen = 4096
+	}
+	if c.MaxQuestionLen <= 0 {
+		c.MaxQuestionLen = 1000
+	}
+	if c.EraseConfirmWindow <= 0 {
+		c.EraseConfirmWindow = 15 * time.Minute
+	}
+}
+
+// Problem marks an inbound message the adapter could not read properly.
+type Problem string
+
+// Problems of inbound messages.
+const (
+	ProblemNone       Problem = ""
+	ProblemUnreadable Problem = "unreadable" // invalid text encoding
+	ProblemMalformed  Problem = "malformed"  // structurally invalid (e.g. entities past the text)
+)
+
+// Inbound is one message or button press of a citizen, channel-agnostic.
+type Inbound struct {
+	Channel   string // routing.ChannelTelegram, ...
+	ChatID    string // the channel's chat id
+	MessageID string // the channel's message id, if any
+	Language  string // the user's language code ("de", "en-GB"), may be empty
+	Kind      string // routing.KindText, KindButton, KindPhoto, ...
+	Text      string // the text or caption
+	Data      string // the button's data (KindButton)
+	Media     *routing.Media
+	Problem   Problem
+}
+
+// Result tells the adapter what happened.
+type Result struct {
+	CitizenID int64
+	// Outcome for metrics: answer, suggest, smalltalk, none, command, button, media, problem, ...
+	Outcome string
+	// CallbackText is a short notice for the button press (shown as a toast).
+	CallbackText string
+	// Erased: the citizen's data was deleted; the adapter deletes its own raw
+	// data of the chat.
+	Erased bool
+	// Claimed are outbox rows claimed for the caller (Config.ClaimLease) to
+	// send after commit.
+	Claimed []routing.OutboxItem
+}
+
+// Engine is the dialog engine. It is safe for concurrent use; the caller
+// serialises the messages of one chat.
+type Engine struct {
+	m      Matcher
+	cfg    Config
+	logger *slog.Logger
+	loc    *time.Location
+}
+
+// NewEngine returns an Engine answering from m.
+func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
+	cfg.setDefaults()
+	loc, err := time.LoadLocation(routing.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{m: m, cfg: cfg, logger: logger, loc: loc}
+}
+
+// turn is the handling of one inbound message.
+type turn struct {
+	e   *Engine
+	tx  *sqlx.Tx
+	st  *routing.Store
+	c   routing.Citizen
+	t   *texts
+	in  Inbound
+	msg routing.Message // the stored inbound message
+	res Result
+}
+
+// Handle handles one inbound message inside tx: it stores the citizen and the
+// message, decides the reply and queues it in the outbox. Nothing is sent
+// before tx commits.
+func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, error) {
+	st := routing.NewStore(nil).WithTx(tx)
+	c, err := st.TouchCitizen(ctx, in.Channel, in.ChatID, truncateRunes(sanitize(in.Language), 16))
+	if err != nil {
+		return Result{}, err
+	}
+	if in.Language != "" {
+		c.Language = in.Language
+	}
+	h := &turn{e: e, tx: tx, st: st, c: c, t: textsFor(c.Language), in: in}
+	h.res.CitizenID = c.ID
+
+	m := routing.Message{
+		CitizenID: c.ID, Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
+		Kind: in.Kind, Text: truncateRunes(sanitize(in.Text), maxStoredText), Media: in.Media,
+	}
+	if m.Kind == "" {
+		m.Kind = routing.KindOther
+	}
+	if in.MessageID != "" {
+		id := in.MessageID
+		m.ExternalMessageID = &id
+	}
+	if in.Kind == routing.KindButton {
+		m.Text = h.buttonLabel(ctx, in.Data)
+	}
+	if h.msg, err = st.AddMessage(ctx, m); err != nil {
+		return Result{}, err
+	}
+
+	switch {
+	case in.Problem == ProblemUnreadable:
+		h.res.Outcome = "problem"
+		err = h.say(ctx, h.t.unreadable, nil)
+	case in.Problem == ProblemMalformed:
+		h.res.Outcome = "problem"
+		err = h.say(ctx, h.t.malformed, nil)
+	case in.Kind == routing.KindButton:
+		h.res.Outcome = "button"
+		err = h.button(ctx, in.Data)
+	case in.Kind == routing.KindText:
+		err = h.text(ctx, h.msg.Text)
+	case (in.Kind == routing.KindPhoto || in.Kind == routing.KindDocument) && strings.TrimSpace(h.msg.Text) != "":
+		err = h.text(ctx, h.msg.Text) // the caption is the question
+	default:
+		h.res.Outcome = "media"
+		err = h.say(ctx, h.mediaReply(in.Kind), nil)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return h.res, nil
+}
+
+func (h *turn) mediaReply(kind string) string {
+	switch kind {
+	case routing.KindPhoto:
+		return h.t.photo
+	case routing.KindDocument:
+		return h.t.document
+	case routing.KindSticker:
+		return h.t.sticker
+	case routing.KindVoice:
+		return h.t.voice
+	case routing.KindLocation:
+		return h.t.location
+	default:
+		return h.t.other
+	}
+}
+
+// text handles a typed text: a command or a question.
+func (h *turn) text(ctx context.Context, text string) error {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, "/") {
+		h.res.Outcome = "command"
+		return h.command(ctx, text)
+	}
+	switch {
+	case text == "":
+		h.res.Outcome = "empty"
+		return h.say(ctx, h.t.empty, nil)
+	case utf8.RuneCountInString(text) > h.e.cfg.MaxQuestionLen:
+		h.res.Outcome = "too_long"
+		return h.say(ctx, fmt.Sprintf(h.t.tooLong, h.e.cfg.MaxQuestionLen), nil)
+	}
+	return h.question(ctx, text)
+}
+
+func (h *turn) command(ctx context.Context, text string) error {
+	cmd, _, _ := strings.Cut(text, " ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	cmd, _, _ = strings.Cut(cmd, "@") // /start@citybot
+	switch strings.ToLower(cmd) {
+	case "/start":
+		return h.say(ctx, fmt.Sprintf(h.t.welcome, h.e.cfg.PrivacyURL), nil)
+	case "/hilfe", "/help":
+		return h.say(ctx, fmt.Sprintf(h.t.help, h.e.cfg.PrivacyURL), nil)
+	case "/datenschutz", "/privacy":
+		return h.say(ctx, fmt.Sprintf(h.t.privacy, h.e.cfg.PrivacyURL), nil)
+	case "/meinedaten", "/mydata":
+		return h.exportData(ctx)
+	case "/loeschen", "/löschen", "/delete":
+		now := time.Now()
+		if err := requestErase(ctx, h.tx, h.c.ID, &now); err != nil {
+			return err
+		}
+		return h.say(ctx, h.t.eraseAsk, [][]routing.Button{
+			{{Text: h.t.eraseYes, Data: "del:y"}},
+			{{Text: h.t.eraseNo, Data: "del:n"}},
+		})
+	default:
+		return h.say(ctx, h.t.unknownCommand, nil)
+	}
+}
+
+func (h *turn) question(ctx context.Context, text string) error {
+	r := h.e.m.Match(text)
+	h.res.Outcome = string(r.Decision)
+	switch r.Decision {
+	case faq.DecisionAnswer:
+		if r.Answer != nil {
+			if entry, ok := h.e.m.Entry(r.Answer.EntryID); ok {
+				return h.answer(ctx, entry, text, r.Answer.Score, "direct")
+			}
+		}
+	case faq.DecisionSuggest:
+		if ok, err := h.suggest(ctx, text, r.Candidates); ok || err != nil {
+			return err
+		}
+	case faq.DecisionSmalltalk:
+		return h.say(ctx, h.t.smalltalkReply(r.Smalltalk), nil)
+	}
+	h.res.Outcome = string(faq.DecisionNone)
+	reason := ReasonNoMatch
+	if r.Personal {
+		reason = ReasonPersonal
+	}
+	best := ""
+	if len(r.Candidates) > 0 {
+		best = r.Candidates[0].EntryID
+	}
+	return h.unanswered(ctx, text, reason, best, r.Candidates)
+}
+
+// answer sends an FAQ entry with feedback buttons.
+func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) error {
+	id, err := insertAnswer(ctx, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText), score, via)
+	if err != nil {
+		return err
+	}
+	title := strings.TrimSpace(entry.Question)
+	full := title + "\n\n" + strings.TrimSpace(entry.Answer)
+	if h.t.englishNote != "" {
+		full += h.t.englishNote
+	}
+	parts := SplitText(full, h.e.cfg.MaxTextLen)
+	payloads := make([]routing.Payload, len(parts))
+	for i, p := range parts {
+		var s string
+		switch {
+		case i == 0 && strings.HasPrefix(p, title+"\n\n"):
+			s = "<b>" + EscapeHTML(title) + "</b>\n\n" + EscapeHTML(p[len(title)+2:])
+		case i == 0 && p == title:
+			s = "<b>" + EscapeHTML(title) + "</b>"
+		default:
+			s = EscapeHTML(p)
+		}
+		payloads[i] = routing.Payload{Text: s, Format: routing.FormatHTML}
+	}
+	payloads[len(payloads)-1].Buttons = [][]routing.Button{{
+		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
+		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
+	}}
+	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: full}, payloads...)
+}
+
+// suggest offers up to three candidates as buttons; ok is false when none
+// of them is known (any more).
+func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candidate) (bool, error) {
+	var ids []string
+	var scores []float64
+	var entries []faq.Entry
+	for _, c := range cands {
+		if len(ids) == 3 {
+			break
+		}
+		if e, ok := h.e.m.Entry(c.EntryID); ok {
+			ids = append(ids, c.EntryID)
+			scores = append(scores, c.Score)
+			entries = append(entries, e)
+		}
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	sid, err := insertSuggestion(ctx, h.tx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	if err != nil {
+		return false, err
+	}
+	var b strings.Builder
+	b.WriteString(h.t.suggest)
+	var rows [][]routing.Button
+	for i, e := range entries {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, e.Question)
+		rows = append(rows, []routing.Button{{Text: truncateRunes(e.Question, 60), Data: fmt.Sprintf("sg:%d:%d", sid, i)}})
+	}
+	rows = append(rows, []routing.Button{{Text: h.t.noneOfThese, Data: fmt.Sprintf("sg:%d:x", sid)}})
+	return true, h.say(ctx, b.String(), rows)
+}
+
+// unanswered records a question for staff, offers it to the handoff and
+// tells the citizen.
+func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
+	if err := insertUnanswered(ctx, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+		return err
+	}
+	if hf := h.e.cfg.Handoff; hf != nil {
+		handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: reason, Candidates: cands})
+		if err != nil {
+			return fmt.Errorf("handoff: %w", err)
+		}
+		if handled {
+			return nil
+		}
+	}
+	msg := h.t.noMatch
+	switch reason {
+	case ReasonPersonal:
+		msg = h.t.personal
+	case ReasonNotHelpful:
+		msg = h.t.notHelpfulReply
+	case ReasonNoSuggestionFit:
+		msg = h.t.noSuggestionFit
+	}
+	return h.say(ctx, msg, nil)
+}
+
+// button handles a press of an inline button. Its data are "fb:ID:y|n"
+// (feedback), "sg:ID:N|x" (a suggestion) and "del:y|n" (erasure).
+func (h *turn) button(ctx context.Context, data string) error {
+	kind, id, arg := parseButton(data)
+	switch kind {
+	case "fb":
+		h.res.Outcome = "feedback"
+		helpful := arg == "y"
+		if arg != "y" && arg != "n" {
+			break
+		}
+		prev, err := setFeedback(ctx, h.tx, h.c.ID, id, helpful)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		h.res.CallbackText = h.t.thanksFeedback
+		if !helpful && (prev.Helpful == nil || *prev.Helpful) {
+			return h.unanswered(ctx, prev.Question, ReasonNotHelpful, prev.EntryID, nil)
+		}
+		return nil
+	case "sg":
+		h.res.Outcome = "suggestion"
+		chosen := ""
+		if arg != "x" {
+			s, err := suggestionByID(ctx, h.tx, h.c.ID, id)
+			if errors.Is(err, ErrNotFound) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			i, err := strconv.Atoi(arg)
+			if err != nil || i < 0 || i >= len(s.EntryIDs) {
+				break
+			}
+			chosen = s.EntryIDs[i]
+		}
+		s, err := chooseSuggestion(ctx, h.tx, h.c.ID, id, chosen)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if chosen == "" {
+			return h.unanswered(ctx, s.Question, ReasonNoSuggestionFit, "", nil)
+		}
+		entry, ok := h.e.m.Entry(chosen)
+		if !ok {
+			return h.say(ctx, h.t.entryGone, nil)
+		}
+		score := 0.0
+		for i, eid := range s.EntryIDs {
+			if eid == chosen && i < len(s.Scores) {
+				score = s.Scores[i]
+			}
+		}
+		return h.answer(ctx, entry, s.Question, score, "suggestion")
+	case "del":
+		h.res.Outcome = "erase"
+		switch arg {
+		case "y":
+			at, ok, err := eraseRequestedAt(ctx, h.tx, h.c.ID)
+			if err != nil {
+				return err
+			}
+			if !ok || time.Since(at) > h.e.cfg.EraseConfirmWindow {
+				return h.say(ctx, h.t.eraseExpired, nil)
+			}
+			return h.erase(ctx)
+		case "n":
+			if err := requestErase(ctx, h.tx, h.c.ID, nil); err != nil {
+				return err
+			}
+			return h.say(ctx, h.t.eraseCancelled, nil)
+		}
+	}
+	h.res.CallbackText = h.t.staleButton
+	return nil
+}
+
+// buttonLabel is what is stored as the text of a button press.
+func (h *turn) buttonLabel(ctx context.Context, data string) string {
+	kind, id, arg := parseButton(data)
+	switch {
+	case kind == "fb" && arg == "y":
+		return h.t.helpful
+	case kind == "fb" && arg == "n":
+		return h.t.notHelpful
+	case kind == "sg" && arg == "x":
+		return h.t.noneOfThese
+	case kind == "sg":
+		if s, err := suggestionByID(ctx, h.tx, h.c.ID, id); err == nil {
+			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(s.EntryIDs) {
+				if e, ok := h.e.m.Entry(s.EntryIDs[i]); ok {
+					return e.Question
+				}
+			}
+		}
+	case kind == "del" && arg == "y":
+		return h.t.eraseYes
+	case kind == "del" && arg == "n":
+		return h.t.eraseNo
+	}
+	return truncateRunes(sanitize(data), 64)
+}
+
+func parseButton(data string) (kind string, id int64, arg string) {
+	parts := strings.Split(data, ":")
+	switch {
+	case len(parts) == 3:
+		n, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			return "", 0, ""
+		}
+		return parts[0], n, parts[2]
+	case len(parts) == 2:
+		return parts[0], 0, parts[1]
+	}
+	return "", 0, ""
+}
+
+// erase deletes everything stored about the citizen and confirms with a
+// message that leaves no trace.
+func (h *turn) erase(ctx context.Context) error {
+	if err := h.st.EraseCitizen(ctx, h.c.ID); err != nil {
+		return err
+	}
+	h.res.Erased = true
+	return h.st.SendEphemeral(ctx, h.c.Channel, h.c.ExternalID, routing.Payload{Text: h.t.eraseDone})
+}
+
+// exportData sends what is stored about the citizen: a summary and a JSON file.
+func (h *turn) exportData(ctx context.Context) error {
+	ex, err := h.st.Export(ctx, h.c.ID)
+	if err != nil {
+		return err
+	}
+	answers, err := answersOf(ctx, h.tx, h.c.ID)
+	if err != nil {
+		return err
+	}
+	unans, err := unansweredOf(ctx, h.tx, h.c.ID)
+	if err != nil {
+		return err
+	}
+	doc := struct {
+		ExportedAt time.Time         `json:"exported_at"`
+		Citizen    routing.Citizen   `json:"citizen"`
+		Messages   []routing.Message `json:"messages"`
+		Answers    []Answer          `json:"faq_answers"`
+		Unanswered []Unanswered      `json:"recorded_questions"`
+	}{time.Now().UTC(), ex.Citizen, ex.Messages, answers, unans}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	in, feedback := 0, 0
+	for _, m := range ex.Messages {
+		if m.Direction == routing.DirectionIn {
+			in++
+		}
+	}
+	for _, a := range answers {
+		if a.Helpful != nil {
+			feedback++
+		}
+	}
+	since := ex.Citizen.CreatedAt.In(h.e.loc).Format("02.01.2006")
+	summary := h.t.dataSummaryText(since, len(ex.Messages), in, len(ex.Messages)-in, len(answers), feedback, len(unans))
+	if err := h.say(ctx, summary, nil); err != nil {
+		return err
+	}
+	const name = "meinedaten.json"
+	return h.send(ctx,
+		routing.Message{Kind: routing.KindDocument, Text: name, Media: &routing.Media{Type: "document", FileName: name, MIMEType: "application/json", FileSize: int64(len(data))}},
+		routing.Payload{Text: h.t.dataFileCaption, Document: &routing.Document{Name: name, MIME: "application/json", Data: data}})
+}
+
+// say queues a plain text (split when long) with buttons under its last part.
+func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button) error {
+	parts := SplitText(text, h.e.cfg.MaxTextLen)
+	if len(parts) == 0 {
+		return nil
+	}
+	payloads := make([]routing.Payload, len(parts))
+	for i, p := range parts {
+		payloads[i] = routing.Payload{Text: p}
+	}
+	payloads[len(payloads)-1].Buttons = buttons
+	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+}
+
+// send stores an outgoing message and queues its parts.
+func (h *turn) send(ctx context.Context, m routing.Message, parts ...routing.Payload) error {
+	if h.e.cfg.ClaimLease <= 0 {
+		_, err := h.st.Send(ctx, h.c, m, parts...)
+		return err
+	}
+	_, claimed, err := h.st.SendClaimed(ctx, h.c, m, h.e.cfg.ClaimLease, parts...)
+	if claimed != nil {
+		h.res.Claimed = append(h.res.Claimed, *claimed)
+	}
+	return err
+}

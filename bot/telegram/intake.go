@@ -1,0 +1,250 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+
+	"citybot/routing"
+)
+
+// Polling: exactly one instance polls. It holds a PostgreSQL session advisory
+// lock on a dedicated connection; when that instance dies, its session ends,
+// the lock is released and another instance takes over.
+
+// pollerLockKey is the advisory lock key of the poller of a bot (by the bot's
+// id, the public part of the token).
+func pollerLockKey(token string) int64 {
+	id, _, _ := strings.Cut(token, ":")
+	h := fnv.New64a()
+	h.Write([]byte("citybot/telegram/poller/" + id))
+	return int64(h.Sum64())
+}
+
+// runPoller tries to become the poller and polls while it is; it returns when
+// ctx is done.
+func (s *Service) runPoller(ctx context.Context) error {
+	key := pollerLockKey(s.cfg.Token)
+	for attempt := 1; ctx.Err() == nil; {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.Error("poller: database connection", "err", err)
+			}
+			sleep(ctx, routing.RetryDelay(attempt))
+			attempt++
+			continue
+		}
+		var got bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil || !got {
+			discard(conn)
+			if err != nil && ctx.Err() == nil {
+				s.logger.Error("poller: advisory lock", "err", err)
+			}
+			sleep(ctx, s.cfg.LeaderRetry)
+			continue
+		}
+		attempt = 1
+		s.logger.Info("this instance polls Telegram")
+		s.metrics.leader.Set(1)
+		err = s.poll(ctx, conn)
+		s.metrics.leader.Set(0)
+		// Closing the session releases the lock; the connection is never
+		// returned to the pool with the lock held.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_, _ = conn.ExecContext(uctx, `SELECT pg_advisory_unlock($1)`, key)
+		cancel()
+		discard(conn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.logger.Warn("stopped polling", "err", err)
+		sleep(ctx, time.Second)
+	}
+	return nil
+}
+
+// discard closes a dedicated connection instead of returning it to the pool.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
+
+// poll is the long-poll loop of the leader: getUpdates, store, then ask for
+// the next offset, which confirms the stored updates to Telegram.
+func (s *Service) poll(ctx context.Context, lock *sql.Conn) error {
+	if _, err := s.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
+		s.logger.Warn("delete webhook before polling", "err", redact(err, s.cfg.Token))
+	}
+	var offset int64
+	failures := 0
+	for ctx.Err() == nil {
+		// Still the leader? A broken session has lost the lock.
+		if err := lock.PingContext(ctx); err != nil {
+			return fmt.Errorf("lock connection: %w", err)
+		}
+		ups, err := s.getUpdates(ctx, offset)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			failures++
+			var tooMany *tgbot.TooManyRequestsError
+			wait := routing.RetryDelay(failures)
+			if errors.As(err, &tooMany) {
+				wait = time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+			}
+			s.logger.Warn("getUpdates failed", "err", err, "retry_in", wait.String())
+			sleep(ctx, wait)
+			continue
+		}
+		failures = 0
+		if len(ups) == 0 {
+			continue
+		}
+		// Store before confirming: retry until stored (or shutdown, after
+		// which the next poller gets the same updates again).
+		for attempt := 1; ; attempt++ {
+			n, err := s.updates.insert(ctx, ups)
+			if err == nil {
+				s.metrics.received.WithLabelValues("poll").Add(float64(n))
+				s.metrics.duplicates.Add(float64(len(ups) - n))
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.logger.Error("store updates", "err", err, "attempt", attempt)
+			sleep(ctx, routing.RetryDelay(attempt))
+		}
+		s.wake(s.wakeDispatch)
+		for _, u := range ups {
+			offset = max(offset, u.ID+1)
+		}
+	}
+	return nil
+}
+
+// apiResponse is the Bot API envelope.
+type apiResponse struct {
+	OK          bool              `json:"ok"`
+	Result      []json.RawMessage `json:"result"`
+	ErrorCode   int               `json:"error_code"`
+	Description string            `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// getUpdates is our own long poll (the library has none exported, and its
+// Start confirms updates before they are handled).
+func (s *Service) getUpdates(ctx context.Context, offset int64) ([]rawUpdate, error) {
+	body, _ := json.Marshal(map[string]any{
+		"offset":          offset,
+		"timeout":         int(s.cfg.PollTimeout / time.Second),
+		"limit":           100,
+		"allowed_updates": allowedUpdates,
+	})
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.PollTimeout+15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.cfg.APIURL+"/bot"+s.cfg.Token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return nil, redact(fmt.Errorf("getUpdates request: %w", err), s.cfg.Token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return nil, redact(fmt.Errorf("getUpdates: %w", err), s.cfg.Token)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: read: %w", err)
+	}
+	var r apiResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("getUpdates: HTTP %d, undecodable response", resp.StatusCode)
+	}
+	if !r.OK {
+		if r.ErrorCode == http.StatusTooManyRequests {
+			return nil, &tgbot.TooManyRequestsError{Message: r.Description, RetryAfter: r.Parameters.RetryAfter}
+		}
+		return nil, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
+	}
+	ups := make([]rawUpdate, 0, len(r.Result))
+	for _, raw := range r.Result {
+		u, err := peekUpdate(raw)
+		if err != nil {
+			s.logger.Warn("ignoring update without id", "err", err)
+			continue
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
+}
+
+// WebhookHandler returns the handler Telegram posts updates to (plain
+// net/http, to be mounted at the path of Config.WebhookURL). It checks the
+// secret token in constant time (401), limits and validates the body (413,
+// 400), stores the update and only then answers 200; when the update could
+// not be stored it answers 500, and Telegram delivers it again.
+func (s *Service) WebhookHandler() http.Handler {
+	return http.HandlerFunc(s.serveWebhook)
+}
+
+func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if s.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.WebhookSecret)) != 1 {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if !json.Valid(data) {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	u, err := peekUpdate(data)
+	if err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	n, err := s.updates.insert(r.Context(), []rawUpdate{u})
+	if err != nil {
+		s.logger.Error("store webhook update", "update_id", u.ID, "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
+		return
+	}
+	if n == 0 {
+		s.metrics.duplicates.Inc()
+	} else {
+		s.metrics.received.WithLabelValues("webhook").Inc()
+		s.wake(s.wakeDispatch)
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,361 @@
+// Package telegram is the Telegram adapter of the bot: at-least-once intake
+// (long polling with one poller among all instances, or a webhook handler),
+// a dispatcher that hands stored updates to the dialog engine (bounded
+// workers, in order per chat), and a delivery worker that sends the outbox
+// through github.com/go-telegram/bot with retries.
+//
+// The path of one update: intake stores it in telegram_updates (keyed by
+// update_id) before Telegram learns it arrived; the dispatcher claims it
+// (FOR UPDATE SKIP LOCKED, only the oldest open update of a chat), and in one
+// transaction the engine stores the message and the answer's outbox rows and
+// the update is marked done; the delivery worker sends the outbox.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"citybot/bot"
+	"citybot/routing"
+)
+
+// ErrConfig: the configuration is not valid.
+var ErrConfig = errors.New("telegram: invalid configuration")
+
+// DefaultAPIURL is Telegram's Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// Config configures the Service. Zero values mean the defaults.
+type Config struct {
+	// Token is the bot token from @BotFather. Secret: never logged.
+	Token string
+	// APIURL is the Bot API server, without trailing slash (a self-hosted
+	// Bot API server, or a fake in tests). Default DefaultAPIURL.
+	APIURL string
+	// WebhookURL is the public URL Telegram posts updates to; empty means
+	// long polling. The handler is WebhookHandler; mounting it is the
+	// caller's job.
+	WebhookURL string
+	// WebhookSecret is the secret_token Telegram sends with every webhook
+	// request (1..256 of A-Za-z0-9_-). Required with WebhookURL.
+	WebhookSecret string
+	// Workers handle updates concurrently (default 8); one chat's updates
+	// are always handled one after another.
+	Workers int
+	// Senders deliver outbox rows concurrently (default 8).
+	Senders int
+	// PrivacyURL is linked from /start (default bot.DefaultPrivacyURL).
+	PrivacyURL string
+	// Handoff receives what the FAQ could not answer (nil: recorded only).
+	Handoff bot.Handoff
+	// Registerer registers the Prometheus metrics (nil: none).
+	Registerer prometheus.Registerer
+
+	// PollTimeout is the long-poll timeout of getUpdates (default 25 s).
+	PollTimeout time.Duration
+	// LeaderRetry is how often a non-polling instance tries to become the
+	// poller (default 5 s).
+	LeaderRetry time.Duration
+	// IdleInterval is how often idle workers look for work that another
+	// instance stored (default 500 ms); work of this instance wakes them at once.
+	IdleInterval time.Duration
+	// Lease is how long a claimed update or outbox row stays with a worker
+	// before another may take it (default 2 min): it bounds the delay after a crash.
+	Lease time.Duration
+	// MaxUpdateAttempts: an update whose handling failed this often is
+	// given up (default 5).
+	MaxUpdateAttempts int
+	// Retention: processed updates and finished outbox rows are purged after
+	// this (default 48 h).
+	Retention time.Duration
+	// DrainTimeout bounds the final delivery at shutdown (default 5 s).
+	DrainTimeout time.Duration
+	// HTTPClient is used for Bot API calls (default: a pooled client).
+	HTTPClient *http.Client
+}
+
+var (
+	tokenRE  = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
+
+func (c *Config) validate() error {
+	if !tokenRE.MatchString(c.Token) {
+		return fmt.Errorf("%w: token: not of the form 123456:ABC-xyz", ErrConfig)
+	}
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	c.APIURL = strings.TrimRight(c.APIURL, "/")
+	if !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
+		return fmt.Errorf("%w: api url: must start with http:// or https://", ErrConfig)
+	}
+	if c.WebhookURL != "" {
+		if !strings.HasPrefix(c.WebhookURL, "https://") && !strings.HasPrefix(c.WebhookURL, "http://") {
+			return fmt.Errorf("%w: webhook url: must be an http(s) URL", ErrConfig)
+		}
+		if !secretRE.MatchString(c.WebhookSecret) {
+			return fmt.Errorf("%w: webhook secret: required with a webhook URL, 1-256 characters of A-Z a-z 0-9 _ -", ErrConfig)
+		}
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.Senders <= 0 {
+		c.Senders = 8
+	}
+	if c.MaxUpdateAttempts <= 0 {
+		c.MaxUpdateAttempts = 5
+	}
+	def(&c.PollTimeout, 25*time.Second)
+	def(&c.LeaderRetry, 5*time.Second)
+	def(&c.IdleInterval, 500*time.Millisecond)
+	def(&c.Lease, 2*time.Minute)
+	def(&c.Retention, 48*time.Hour)
+	def(&c.DrainTimeout, 5*time.Second)
+	return nil
+}
+
+// Service runs the Telegram bot: intake, dispatcher and delivery.
+type Service struct {
+	db      *sqlx.DB
+	cfg     Config
+	logger  *slog.Logger
+	engine  *bot.Engine
+	api     *tgbot.Bot
+	http    *http.Client
+	updates updateStore
+	outbox  *routing.Store
+	metrics *metrics
+
+	wakeDispatch chan struct{}
+	wakeDeliver  chan struct{}
+	sendJobs     chan routing.OutboxItem // to the senders
+	busySenders  atomic.Int32
+	deliveryDone chan struct{} // closed when the senders stopped
+
+	pauseMu    sync.Mutex
+	pauseUntil time.Time // the whole sender waits after a 429
+}
+
+// NewService returns a Service answering from m. It does not contact
+// Telegram; Run does.
+func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Service, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "telegram")
+	hc := cfg.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 4 * (cfg.Senders + cfg.Workers)
+		tr.MaxIdleConnsPerHost = 2 * (cfg.Senders + cfg.Workers)
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		hc = &http.Client{Transport: tr}
+	}
+	var err error
+	s := &Service{
+		db:           d,
+		cfg:          cfg,
+		logger:       logger,
+		http:         hc,
+		updates:      updateStore{db: d},
+		outbox:       routing.NewStore(d),
+		wakeDispatch: make(chan struct{}, 1),
+		wakeDeliver:  make(chan struct{}, 1),
+		sendJobs:     make(chan routing.OutboxItem),
+		deliveryDone: make(chan struct{}),
+	}
+	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff}, logger)
+	api, err := tgbot.New(cfg.Token,
+		tgbot.WithServerURL(cfg.APIURL),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(time.Minute, hc),
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithErrorsHandler(func(err error) { logger.Warn("bot api", "err", redact(err, cfg.Token)) }),
+		tgbot.WithDefaultHandler(func(context.Context, *tgbot.Bot, *models.Update) {}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram client: %w", redact(err, cfg.Token))
+	}
+	s.api = api
+	return s, nil
+}
+
+// Run runs intake (polling, or webhook registration), dispatcher, delivery
+// and housekeeping until ctx is done, then finishes in-flight work: updates
+// being handled are completed, and what is due in the outbox is sent for up
+// to DrainTimeout. Run is called once per Service.
+func (s *Service) Run(ctx context.Context) error {
+	// Intake and dispatch stop with ctx; delivery outlives them briefly to
+	// send the answers of the last updates.
+	deliverCtx, stopDeliver := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDeliver()
+	var g errgroup.Group
+	g.Go(func() error {
+		s.runDispatcher(ctx)
+		return nil
+	})
+	var delivered sync.WaitGroup
+	delivered.Add(1)
+	go func() {
+		defer delivered.Done()
+		s.runDelivery(deliverCtx)
+	}()
+	if s.cfg.WebhookURL == "" {
+		g.Go(func() error { return s.runPoller(ctx) })
+	} else {
+		g.Go(func() error { s.registerWebhook(ctx); return nil })
+	}
+	g.Go(func() error { s.setCommands(ctx); return nil })
+	g.Go(func() error { s.runHousekeeping(ctx); return nil })
+	err := g.Wait()
+
+	// Drain: deliver what is due now, then stop.
+	s.wake(s.wakeDeliver)
+	drain := time.AfterFunc(s.cfg.DrainTimeout, stopDeliver)
+	s.drainDelivery(deliverCtx)
+	drain.Stop()
+	stopDeliver()
+	delivered.Wait()
+	return err
+}
+
+// wake nudges a worker loop without blocking.
+func (s *Service) wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) registerWebhook(ctx context.Context) {
+	for attempt := 1; ; attempt++ {
+		_, err := s.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL:            s.cfg.WebhookURL,
+			SecretToken:    s.cfg.WebhookSecret,
+			AllowedUpdates: allowedUpdates,
+			MaxConnections: 40,
+		})
+		if err == nil {
+			s.logger.Info("webhook registered")
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.logger.Error("register webhook", "err", redact(err, s.cfg.Token), "attempt", attempt)
+		if !sleep(ctx, routing.RetryDelay(attempt)) {
+			return
+		}
+	}
+}
+
+// setCommands shows the commands in Telegram's menu (best effort).
+func (s *Service) setCommands(ctx context.Context) {
+	sets := []struct {
+		lang string
+		cmds []models.BotCommand
+	}{
+		{"", []models.BotCommand{
+			{Command: "start", Description: "Begrüßung"},
+			{Command: "hilfe", Description: "So funktioniert der Chat"},
+			{Command: "meinedaten", Description: "Was über mich gespeichert ist"},
+			{Command: "loeschen", Description: "Meine Daten löschen"},
+		}},
+		{"en", []models.BotCommand{
+			{Command: "start", Description: "Welcome"},
+			{Command: "help", Description: "How this chat works"},
+			{Command: "meinedaten", Description: "What is stored about me"},
+			{Command: "loeschen", Description: "Delete my data"},
+		}},
+	}
+	for _, set := range sets {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := s.api.SetMyCommands(cctx, &tgbot.SetMyCommandsParams{Commands: set.cmds, LanguageCode: set.lang})
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.logger.Warn("set bot commands", "err", redact(err, s.cfg.Token))
+		}
+	}
+}
+
+func (s *Service) runHousekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-s.cfg.Retention)
+		if n, err := s.updates.purge(ctx, before); err != nil && ctx.Err() == nil {
+			s.logger.Error("purge updates", "err", err)
+		} else if n > 0 {
+			s.logger.Info("purged updates", "count", n)
+		}
+		if n, err := s.outbox.PurgeOutbox(ctx, before); err != nil && ctx.Err() == nil {
+			s.logger.Error("purge outbox", "err", err)
+		} else if n > 0 {
+			s.logger.Info("purged outbox rows", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// redact removes the token from an error's text (HTTP errors carry the URL,
+// which contains the token).
+func redact(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return redactedError{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,224 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// errLost: the update was claimed again by someone else (our lease expired).
+var errLost = errors.New("telegram: update no longer claimed")
+
+// rawUpdate is an update as received, with the fields intake needs.
+type rawUpdate struct {
+	ID     int64
+	ChatID int64 // 0 when the update has no chat
+	Raw    []byte
+}
+
+// peekUpdate reads update_id and the chat id from a raw update without
+// trusting the rest of it.
+func peekUpdate(raw []byte) (rawUpdate, error) {
+	var p struct {
+		UpdateID *int64 `json:"update_id"`
+		Message  *struct {
+			Chat struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"message"`
+		CallbackQuery *struct {
+			From struct {
+				ID int64 `json:"id"`
+			} `json:"from"`
+			Message *struct {
+				Chat struct {
+					ID int64 `json:"id"`
+				} `json:"chat"`
+			} `json:"message"`
+		} `json:"callback_query"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		// Fall back to the update id alone: a type mismatch elsewhere must
+		// not make an update unstorable.
+		var q struct {
+			UpdateID *int64 `json:"update_id"`
+		}
+		if err2 := json.Unmarshal(raw, &q); err2 != nil || q.UpdateID == nil {
+			return rawUpdate{}, fmt.Errorf("decode update: %w", err)
+		}
+		p.UpdateID = q.UpdateID
+	}
+	if p.UpdateID == nil || *p.UpdateID < 0 {
+		return rawUpdate{}, errors.New("update without update_id")
+	}
+	u := rawUpdate{ID: *p.UpdateID, Raw: raw}
+	switch {
+	case p.Message != nil:
+		u.ChatID = p.Message.Chat.ID
+	case p.CallbackQuery != nil && p.CallbackQuery.Message != nil && p.CallbackQuery.Message.Chat.ID != 0:
+		u.ChatID = p.CallbackQuery.Message.Chat.ID
+	case p.CallbackQuery != nil:
+		u.ChatID = p.CallbackQuery.From.ID // a private chat's id is the user's id
+	}
+	return u, nil
+}
+
+// updateStore keeps the telegram_updates table.
+type updateStore struct{ db *sqlx.DB }
+
+// insert stores updates that are not known yet and returns how many were new.
+func (s updateStore) insert(ctx context.Context, ups []rawUpdate) (int, error) {
+	if len(ups) == 0 {
+		return 0, nil
+	}
+	ids := make(pq.Int64Array, len(ups))
+	chats := make(pq.Int64Array, len(ups))
+	payloads := make(pq.ByteaArray, len(ups))
+	for i, u := range ups {
+		ids[i], chats[i], payloads[i] = u.ID, u.ChatID, u.Raw
+	}
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO telegram_updates (update_id, chat_id, payload)
+		SELECT u.id, NULLIF(u.chat, 0), u.payload
+		FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u (id, chat, payload)
+		ORDER BY u.id
+		ON CONFLICT (update_id) DO NOTHING`, ids, chats, payloads)
+	if err != nil {
+		return 0, fmt.Errorf("store updates: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// claimed is an update claimed for processing.
+type claimed struct {
+	ID       int64  `db:"update_id"`
+	ChatID   *int64 `db:"chat_id"`
+	Payload  []byte `db:"payload"`
+	Attempts int    `db:"attempts"`
+}
+
+// claim claims up to limit updates. Only the oldest open update of each chat
+// is claimable, so one chat's updates are handled in order and never
+// concurrently, across instances too; a crashed worker's claim expires
+// after lease.
+func (s updateStore) claim(ctx context.Context, limit int, lease time.Duration) ([]claimed, error) {
+	var cs []claimed
+	err := s.db.SelectContext(ctx, &cs, `
+		WITH c AS (
+			SELECT u.update_id FROM telegram_updates u
+			WHERE u.status IN ('pending', 'processing')
+			  AND u.next_attempt_at <= now()
+			  AND (u.status = 'pending' OR u.locked_until < now())
+			  -- the chat's oldest open update (a correlated min: an index
+			  -- probe per candidate, whatever the statistics say)
+			  AND (u.chat_id IS NULL OR u.update_id = (
+				SELECT min(p.update_id) FROM telegram_updates p
+				WHERE p.chat_id = u.chat_id AND p.status IN ('pending', 'processing')))
+			ORDER BY u.update_id
+			LIMIT $1
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
+			locked_until = now() + make_interval(secs => $2)
+		FROM c WHERE t.update_id = c.update_id
+		RETURNING t.update_id, t.chat_id, t.payload, t.attempts`, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim updates: %w", err)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	return cs, nil
+}
+
+// finish marks a claimed update done inside tx (with the effects of handling
+// it). The payload and chat id are dropped: only the id stays, for
+// deduplication, until purge.
+func finish(ctx context.Context, tx *sqlx.Tx, c claimed) error {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE telegram_updates SET status = 'done', payload = NULL, chat_id = NULL,
+			processed_at = now(), locked_until = NULL, last_error = ''
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts)
+	if err != nil {
+		return fmt.Errorf("finish update: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errLost
+	}
+	return nil
+}
+
+// retry puts a claimed update back for another attempt at.
+func (s updateStore) retry(ctx context.Context, c claimed, at time.Time, cause error) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE telegram_updates SET status = 'pending', next_attempt_at = $3, locked_until = NULL, last_error = $4
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, at, errText(cause))
+	if err != nil {
+		return fmt.Errorf("retry update: %w", err)
+	}
+	return nil
+}
+
+// release gives a claimed update back unhandled (shutdown), not counting
+// the attempt.
+func (s updateStore) release(ctx context.Context, c claimed) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE telegram_updates SET status = 'pending', attempts = attempts - 1, locked_until = NULL
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts)
+	if err != nil {
+		return fmt.Errorf("release update: %w", err)
+	}
+	return nil
+}
+
+// fail gives up on a claimed update. It keeps its payload for diagnosis
+// until purge; the chat's later updates go ahead.
+func (s updateStore) fail(ctx context.Context, c claimed, cause error) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE telegram_updates SET status = 'failed', processed_at = now(), locked_until = NULL, last_error = $3
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, errText(cause))
+	if err != nil {
+		return fmt.Errorf("fail update: %w", err)
+	}
+	return nil
+}
+
+// eraseChat deletes the stored raw updates of a chat (erasure), except the
+// one being handled (it is finished without its payload) and later ones not
+// handled yet (they are the citizen's new messages).
+func eraseChat(ctx context.Context, tx *sqlx.Tx, chatID, current int64) error {
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM telegram_updates
+		WHERE chat_id = $1 AND update_id <> $2 AND (status IN ('done', 'failed') OR update_id < $2)`, chatID, current); err != nil {
+		return fmt.Errorf("erase chat updates: %w", err)
+	}
+	return nil
+}
+
+// purge deletes finished updates older than before.
+func (s updateStore) purge(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM telegram_updates WHERE status IN ('done', 'failed') AND processed_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge updates: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
+}

@@ -1,0 +1,189 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"citybot/faq"
+)
+
+// texts are the bot's own words in one language. German is the default;
+// English is used when the citizen's Telegram language is English.
+type texts struct {
+	welcome        string // %s: privacy URL
+	help           string // %s: privacy URL
+	privacy        string // %s: privacy URL
+	unknownCommand string
+
+	helpful, notHelpful, noneOfThese string
+	suggest                          string
+	englishNote                      string // appended to German FAQ answers for English speakers
+
+	noMatch, personal string
+	notHelpfulReply   string
+	noSuggestionFit   string
+	thanksFeedback    string
+	staleButton       string
+	entryGone         string
+
+	empty, tooLong, unreadable, malformed  string
+	photo, document, sticker, voice, other string
+	location                               string
+
+	smalltalk map[string]string
+
+	eraseAsk, eraseYes, eraseNo, eraseDone, eraseCancelled, eraseExpired string
+	dataSummary                                                          string // counts: see dataSummaryText
+	dataFileCaption                                                      string
+}
+
+var de = &texts{
+	welcome: "Willkommen beim Bürgerservice-Chat der Stadt! 👋\n\n" +
+		"Ich beantworte häufige Fragen rund um die Stadtverwaltung, zum Beispiel zu Personalausweis und Reisepass, " +
+		"Anmeldung einer Wohnung, Müllabfuhr, Parken oder Bauanträgen. Schreiben Sie Ihre Frage einfach in eigenen Worten.\n\n" +
+		"Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden der Stadtverwaltung.\n\n" +
+		"/hilfe – so funktioniert der Chat\n/meinedaten – was über Sie gespeichert ist\n/loeschen – Ihre Daten löschen\n\n" +
+		"Datenschutz: Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. " +
+		"Mehr dazu: %s",
+	help: "So funktioniert der Chat:\n\n" +
+		"• Stellen Sie Ihre Frage in einem Satz, z. B. „Wie beantrage ich einen Personalausweis?“\n" +
+		"• Passt meine Antwort nicht, tippen Sie auf „👎 Nicht geholfen“: Ihre Frage wird dann für die Mitarbeitenden notiert.\n" +
+		"• Bilder, Sprachnachrichten und Standorte kann ich noch nicht auswerten – bitte beschreiben Sie Ihr Anliegen in Worten.\n\n" +
+		"Befehle:\n/start – Begrüßung\n/hilfe – diese Hilfe\n/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
+		"Datenschutz: %s",
+	privacy:        "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
+	unknownCommand: "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
+
+	helpful:     "👍 Hat geholfen",
+	notHelpful:  "👎 Nicht geholfen",
+	noneOfThese: "Nichts davon",
+	suggest:     "Ich bin mir nicht ganz sicher, was Sie meinen. Geht es um eines dieser Themen?",
+
+	noMatch: "Dazu habe ich leider keine passende Antwort. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.\n\n" +
+		"Sie können Ihre Frage auch gern noch einmal anders formulieren.",
+	personal: "Das klingt nach einem persönlichen Anliegen. Dazu kann ich als automatischer Chat keine Auskunft geben. " +
+		"Ich habe Ihre Nachricht für die Mitarbeitenden der Stadtverwaltung notiert.",
+	notHelpfulReply: "Schade, dass die Antwort nicht geholfen hat. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.\n\n" +
+		"Sie können Ihre Frage auch gern noch einmal anders formulieren.",
+	noSuggestionFit: "Danke! Dann habe ich dazu leider keine passende Antwort. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.",
+	thanksFeedback:  "Danke für Ihre Rückmeldung!",
+	staleButton:     "Diese Schaltfläche ist nicht mehr gültig.",
+	entryGone:       "Diese Antwort gibt es leider nicht mehr. Bitte stellen Sie Ihre Frage noch einmal.",
+
+	empty:      "Ihre Nachricht war leer. Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
+	tooLong:    "Ihre Nachricht ist sehr lang. Bitte stellen Sie Ihre Frage kürzer, in höchstens %d Zeichen – dann kann ich besser helfen.",
+	unreadable: "Ihre Nachricht enthielt Zeichen, die ich nicht lesen kann. Bitte schreiben Sie sie noch einmal.",
+	malformed:  "Diese Nachricht konnte ich leider nicht verarbeiten. Bitte senden Sie Ihre Frage noch einmal als einfachen Text.",
+	photo:      "Danke für das Bild. Bilder kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten.",
+	document:   "Danke für die Datei. Dateien kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten.",
+	sticker:    "😊 Schreiben Sie mir Ihre Frage gern als Text.",
+	voice:      "Sprachnachrichten kann ich leider noch nicht verarbeiten. Bitte schreiben Sie Ihre Frage als Text.",
+	other:      "Diese Art von Nachricht kann ich leider nicht verarbeiten. Bitte schreiben Sie Ihre Frage als Text.",
+	location:   "Danke für den Standort. Bitte beschreiben Sie zusätzlich in Worten, worum es geht.",
+
+	smalltalk: map[string]string{
+		faq.SmalltalkGreeting:  "Hallo! 👋 Wie kann ich Ihnen helfen? Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
+		faq.SmalltalkThanks:    "Gern geschehen! Melden Sie sich jederzeit wieder, wenn Sie eine Frage haben.",
+		faq.SmalltalkGoodbye:   "Auf Wiedersehen und einen schönen Tag! 👋",
+		faq.SmalltalkHowAreYou: "Danke der Nachfrage, mir geht es gut! Wie kann ich Ihnen helfen?",
+		faq.SmalltalkBot:       "Ich bin ein automatischer Chat der Stadtverwaltung und beantworte häufige Fragen. Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden.",
+		faq.SmalltalkOK:        "Prima! Wenn Sie noch eine Frage haben, schreiben Sie mir einfach.",
+		faq.SmalltalkAsk:       "Gern! Stellen Sie Ihre Frage einfach in eigenen Worten.",
+		"":                     "Gern! Wie kann ich Ihnen helfen?",
+	},
+
+	eraseAsk: "Möchten Sie wirklich alle Daten löschen, die über Sie in diesem Chat gespeichert sind (Nachrichten, Antworten, Rückmeldungen)? " +
+		"Das lässt sich nicht rückgängig machen.",
+	eraseYes:        "🗑 Ja, alles löschen",
+	eraseNo:         "Abbrechen",
+	eraseDone:       "Ihre Daten wurden gelöscht. Wenn Sie mir wieder schreiben, beginnt ein neuer Chat ohne Ihre früheren Daten.",
+	eraseCancelled:  "In Ordnung, es wurde nichts gelöscht.",
+	eraseExpired:    "Diese Bestätigung ist abgelaufen. Senden Sie /loeschen, wenn Sie Ihre Daten löschen möchten.",
+	dataSummary:     "Über Sie gespeichert (seit %s):\n\n• %d Nachrichten (%d von Ihnen, %d an Sie)\n• %d Antworten aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %d für die Mitarbeitenden notierte Fragen\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
+	dataFileCaption: "Ihre gespeicherten Daten",
+}
+
+var en = &texts{
+	welcome: "Welcome to the city's citizen service chat! 👋\n\n" +
+		"I answer common questions about the city administration, for example about ID cards and passports, " +
+		"registering your address, waste collection, parking or building permits. Just write your question in your own words. " +
+		"Most answers are in German.\n\n" +
+		"What I cannot answer, I record for the city's staff.\n\n" +
+		"/help – how this chat works\n/meinedaten – what is stored about you\n/loeschen – delete your data\n\n" +
+		"Privacy: we store your messages to answer your questions and to improve this service. More: %s",
+	help: "How this chat works:\n\n" +
+		"• Ask your question in one sentence, e.g. “How do I apply for an ID card?”\n" +
+		"• If my answer does not fit, tap “👎 Not helpful”: your question is then recorded for the staff.\n" +
+		"• I cannot read pictures, voice messages or locations yet – please describe your request in words.\n\n" +
+		"Commands:\n/start – welcome\n/help – this help\n/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
+		"Privacy: %s",
+	privacy:        "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
+	unknownCommand: "I do not know this command. /help shows what I can do – or just write your question in your own words.",
+
+	helpful:     "👍 Helpful",
+	notHelpful:  "👎 Not helpful",
+	noneOfThese: "None of these",
+	suggest:     "I am not quite sure what you mean. Is it about one of these topics?",
+	englishNote: "\n\n(This answer is only available in German.)",
+
+	noMatch: "Sorry, I have no matching answer for this. I have recorded your question for the city's staff.\n\n" +
+		"You are welcome to rephrase your question.",
+	personal: "This sounds like a personal matter, which I as an automated chat cannot answer. " +
+		"I have recorded your message for the city's staff.",
+	notHelpfulReply: "Sorry the answer did not help. I have recorded your question for the city's staff.\n\n" +
+		"You are welcome to rephrase your question.",
+	noSuggestionFit: "Thank you! Then I have no matching answer, sorry. I have recorded your question for the city's staff.",
+	thanksFeedback:  "Thank you for your feedback!",
+	staleButton:     "This button is no longer valid.",
+	entryGone:       "This answer is no longer available. Please ask your question again.",
+
+	empty:      "Your message was empty. Just write your question in your own words.",
+	tooLong:    "Your message is very long. Please ask your question in at most %d characters – then I can help better.",
+	unreadable: "Your message contained characters I cannot read. Please write it again.",
+	malformed:  "Sorry, I could not process this message. Please send your question again as plain text.",
+	photo:      "Thank you for the picture. I cannot read pictures, sorry. Please describe your request in words.",
+	document:   "Thank you for the file. I cannot read files, sorry. Please describe your request in words.",
+	sticker:    "😊 Feel free to write your question as text.",
+	voice:      "I cannot process voice messages yet, sorry. Please write your question as text.",
+	other:      "I cannot process this kind of message, sorry. Please write your question as text.",
+	location:   "Thank you for the location. Please also describe in words what it is about.",
+
+	smalltalk: map[string]string{
+		faq.SmalltalkGreeting:  "Hello! 👋 How can I help you? Just write your question in your own words.",
+		faq.SmalltalkThanks:    "You are welcome! Get in touch any time you have a question.",
+		faq.SmalltalkGoodbye:   "Goodbye and have a nice day! 👋",
+		faq.SmalltalkHowAreYou: "Thanks for asking, I am fine! How can I help you?",
+		faq.SmalltalkBot:       "I am an automated chat of the city administration and answer common questions. What I cannot answer, I record for the staff.",
+		faq.SmalltalkOK:        "Great! If you have another question, just write.",
+		faq.SmalltalkAsk:       "Sure! Just ask your question in your own words.",
+		"":                     "Sure! How can I help you?",
+	},
+
+	eraseAsk:        "Do you really want to delete all data stored about you in this chat (messages, answers, feedback)? This cannot be undone.",
+	eraseYes:        "🗑 Yes, delete everything",
+	eraseNo:         "Cancel",
+	eraseDone:       "Your data has been deleted. If you write again, a new chat starts without your earlier data.",
+	eraseCancelled:  "All right, nothing was deleted.",
+	eraseExpired:    "This confirmation has expired. Send /loeschen if you want to delete your data.",
+	dataSummary:     "Stored about you (since %s):\n\n• %d messages (%d from you, %d to you)\n• %d answers from the FAQ, %d of them with your feedback\n• %d questions recorded for the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
+	dataFileCaption: "Your stored data",
+}
+
+// textsFor returns the texts for a Telegram language code ("en", "en-GB", ...).
+func textsFor(lang string) *texts {
+	if strings.HasPrefix(strings.ToLower(lang), "en") {
+		return en
+	}
+	return de
+}
+
+func (t *texts) smalltalkReply(kind string) string {
+	if s, ok := t.smalltalk[kind]; ok {
+		return s
+	}
+	return t.smalltalk[""]
+}
+
+func (t *texts) dataSummaryText(since string, msgs, in, out, answers, feedback, unanswered int) string {
+	return fmt.Sprintf(t.dataSummary, since, msgs, in, out, answers, feedback, unanswered)
+}

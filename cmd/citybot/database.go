@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/internal/config"
+	"citybot/internal/db"
+	"citybot/migrations"
+)
+
+// database is an open, migrated database, and the local cluster behind it
+// when there is one.
+type database struct {
+	*sqlx.DB
+	URL   string
+	local *db.Local
+}
+
+// openDatabase connects to DATABASE_URL, or starts the embedded local
+// cluster, and applies the migrations.
+func (a *app) openDatabase(ctx context.Context) (*database, error) {
+	d := &database{URL: a.cfg.DatabaseURL}
+	if d.URL == "" {
+		l, err := db.StartLocal(ctx, db.LocalOptions{Dir: a.cfg.DataDir, BinDir: a.cfg.PGBin, Logger: a.logger.With("component", "postgres")})
+		if err != nil {
+			if errors.Is(err, db.ErrNoPostgres) {
+				return nil, fmt.Errorf("DATABASE_URL is not set and %w", err)
+			}
+			return nil, fmt.Errorf("local PostgreSQL in %s (CITYBOT_DATA_DIR): %w", a.cfg.DataDir, err)
+		}
+		d.local = l
+		d.URL = l.URL("")
+		a.logger.Info("using embedded local PostgreSQL", "dir", a.cfg.DataDir)
+	}
+	conn, err := db.Open(ctx, d.URL)
+	if err != nil {
+		d.stopLocal()
+		if a.cfg.DatabaseURL != "" {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		return nil, err
+	}
+	d.DB = conn
+	if err := migrations.Up(ctx, conn.DB, a.logger.With("component", "migrations")); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the pool and stops the local cluster if we started it.
+func (d *database) Close() {
+	if d.DB != nil {
+		_ = d.DB.Close()
+	}
+	d.stopLocal()
+}
+
+func (d *database) stopLocal() {
+	if d.local != nil {
+		_ = d.local.Stop()
+		d.local = nil
+	}
+}
+
+func (a *app) migrate(ctx context.Context) error {
+	d, err := a.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	d.Close()
+	return nil
+}
+
+func sortedKeys() []string {
+	keys := make([]string, 0, len(config.Known))
+	for k := range config.Known {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"citybot/faq"
+	"citybot/routing"
+)
+
+func (a *app) faqCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("faq: expected import, export or eval (see 'citybot help')")
+	}
+	switch args[0] {
+	case "import":
+		return a.faqImport(ctx, args[1:])
+	case "export":
+		return a.faqExport(ctx, args[1:])
+	case "eval":
+		return a.faqEval(ctx, args[1:])
+	default:
+		return fmt.Errorf("faq: unknown command %q (expected import, export or eval)", args[0])
+	}
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func (a *app) faqImport(ctx context.Context, args []string) error {
+	fs := newFlags("faq import", a.stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return errors.New("faq import: expected one PATH (a directory with departments.json and faq.json, or one of the files)")
+	}
+	ds, err := faq.ReadDataset(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("faq import: %w", err)
+	}
+	d, err := a.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st, err := faq.NewStore(d.DB).Import(ctx, ds)
+	if err != nil {
+		return fmt.Errorf("faq import: nothing imported: %w", err)
+	}
+	fmt.Fprintf(a.stdout, "imported: departments %d new, %d updated; entries %d new, %d updated\n",
+		st.DepartmentsCreated, st.DepartmentsUpdated, st.EntriesCreated, st.EntriesUpdated)
+	return nil
+}
+
+func (a *app) faqExport(ctx context.Context, args []string) error {
+	fs := newFlags("faq export", a.stderr)
+	dir := fs.String("dir", "", "write departments.json and faq.json into this directory (default: faq.json to standard output)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	d, err := a.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ds, err := faq.NewStore(d.DB).Export(ctx)
+	if err != nil {
+		return err
+	}
+	if *dir == "" {
+		return faq.WriteJSON(a.stdout, ds.Entries)
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	for name, v := range map[string]any{"departments.json": ds.Departments, "faq.json": ds.Entries} {
+		f, err := os.Create(filepath.Join(*dir, name))
+		if err != nil {
+			return err
+		}
+		if err := faq.WriteJSON(f, v); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stdout, "exported %d departments and %d entries to %s\n", len(ds.Departments), len(ds.Entries), *dir)
+	return nil
+}
+
+func (a *app) faqEval(ctx context.Context, args []string) error {
+	fs := newFlags("faq eval", a.stderr)
+	qpath := fs.String("questions", "", "question set in JSON lines ({\"q\":...,\"expect\":\"faq:<id>|handoff|smalltalk\",\"department\":...})")
+	faqDir := fs.String("faq", "", "evaluate this FAQ (directory or faq.json) instead of the database's")
+	verbose := fs.Bool("verbose", false, "list every miss")
+	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *qpath == "" {
+		return errors.New("faq eval: --questions FILE is required")
+	}
+	f, err := os.Open(*qpath)
+	if err != nil {
+		return fmt.Errorf("faq eval: %w", err)
+	}
+	defer f.Close()
+	qs, err := faq.LoadQuestions(f)
+	if err != nil {
+		return fmt.Errorf("faq eval: %s: %w", *qpath, err)
+	}
+	var (
+		entries []faq.Entry
+		depts   []faq.Department
+		syns    = faq.DefaultSynonyms()
+		rules   []routing.Rule
+	)
+	if *faqDir != "" {
+		ds, err := faq.ReadDataset(*faqDir)
+		if err != nil {
+			return fmt.Errorf("faq eval: --faq: %w", err)
+		}
+		if err := ds.Validate(nil); err != nil && len(ds.Departments) > 0 {
+			return fmt.Errorf("faq eval: --faq: %w", err)
+		}
+		entries, depts = ds.Entries, ds.Departments
+	} else {
+		d, err := a.openDatabase(ctx)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		st := faq.NewStore(d.DB)
+		if entries, err = st.Entries(ctx, faq.StatusPublished); err != nil {
+			return err
+		}
+		if depts, err = st.Departments(ctx); err != nil {
+			return err
+		}
+		extra, err := st.Synonyms(ctx)
+		if err != nil {
+			return err
+		}
+		syns = append(syns, extra...)
+		if rules, err = loadRules(ctx, d); err != nil {
+			return err
+		}
+	}
+	ix := faq.NewIndex(entries, syns)
+	var router faq.Router
+	if len(depts) > 0 {
+		router = routing.NewClassifier(depts, rules, fallbackDepartment(depts))
+	}
+	rep := faq.Evaluate(ix, qs, router)
+	if *asJSON {
+		return rep.WriteJSON(a.stdout)
+	}
+	return rep.WriteText(a.stdout, *verbose)
+}
+
+func fallbackDepartment(depts []faq.Department) string {
+	for _, d := range depts {
+		if d.ID == "zentrale" {
+			return d.ID
+		}
+	}
+	if len(depts) > 0 {
+		return depts[0].ID
+	}
+	return ""
+}
+
+func loadRules(ctx context.Context, d *database) ([]routing.Rule, error) {
+	return routing.NewRuleStore(d.DB).Active(ctx)
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"citybot/admin"
+	"citybot/bot/telegram"
+	"citybot/faq"
+	"citybot/routing"
+)
+
+// serve runs the whole service until ctx is cancelled (Ctrl-C, SIGTERM).
+func (a *app) serve(ctx context.Context) error {
+	log := a.logger
+	// Listen first: a busy port is a configuration error worth one clear line.
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("CITYBOT_HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+	}
+	d, err := a.openDatabase(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer d.Close() // the database closes last
+	var credFile string
+	if a.cfg.Demo {
+		if credFile, err = a.loadDemo(ctx, d); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	live := faq.NewLive(faq.NewStore(d.DB), log.With("component", "faq"))
+	if err := live.Reload(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	router, err := routing.NewLiveRouter(ctx, d.DB)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	live.OnReload(func(ctx context.Context) {
+		if err := router.Reload(ctx); err != nil {
+			log.Error("reload routing", "err", err)
+		}
+	})
+	cal, err := routing.NewCalendar(a.cfg.HolidayState)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
+	}
+	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
+	_ = routing.NewHandoff(cases, cal, router, routing.HandoffOptions{})
+
+	var tg *telegram.Service
+	var webhook http.Handler
+	if a.cfg.TelegramToken == "" {
+		log.Info("no Telegram token (CITYBOT_TELEGRAM_TOKEN): the bot is not running; serving the web UI only")
+	} else {
+		tcfg := telegram.Config{
+			Token:      a.cfg.TelegramToken,
+			APIURL:     a.cfg.TelegramAPIURL,
+			Workers:    a.cfg.Workers,
+			PrivacyURL: a.cfg.PrivacyURL,
+			Registerer: reg,
+		}
+		if a.cfg.PublicURL != "" {
+			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"
+			tcfg.WebhookSecret = a.cfg.WebhookSecret
+			if tcfg.WebhookSecret == "" {
+				tcfg.WebhookSecret = randomToken()
+			}
+		}
+		if tg, err = telegram.NewService(d.DB, live, log, tcfg); err != nil {
+			ln.Close()
+			return fmt.Errorf("CITYBOT_TELEGRAM_TOKEN: %w", err)
+		}
+		if tcfg.WebhookURL != "" {
+			webhook = tg.WebhookHandler()
+		}
+	}
+
+	ui := admin.New(admin.Config{
+		BaseURL:       a.cfg.PublicURL,
+		SecureCookies: a.cfg.CookieSecure,
+	}, admin.Deps{
+		DB:          d.DB,
+		Logger:      log,
+		DatabaseURL: d.URL,
+		Gatherer:    reg,
+		Webhook:     webhook,
+		Cases:       cases,
+		FAQ:         faq.NewStore(d.DB),
+	})
+	srv := &http.Server{
+		Handler:           ui.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	g.Go(func() error { return live.Run(gctx, d.URL) })
+	g.Go(func() error { return ui.Run(gctx) })
+	g.Go(func() error {
+		return cases.RetentionLoop(gctx, time.Hour, log.With("component", "retention"))
+	})
+	if tg != nil {
+		g.Go(func() error { return tg.Run(gctx) })
+	}
+
+	url := "http://" + ln.Addr().String()
+	if a.cfg.PublicURL != "" {
+		url = a.cfg.PublicURL
+	}
+	switch {
+	case credFile != "":
+		log.Info("web UI ready: log in at "+url+"/login with admin@musterstadt.de; the demo passwords are in "+credFile, "url", url)
+	default:
+		log.Info("web UI ready at "+url+"/login (create logins with 'citybot user add')", "url", url)
+	}
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,109 @@
+package faq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"citybot/internal/dbtest"
+)
+
+func TestCSVRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	f := newEditorFixture(t)
+	var buf bytes.Buffer
+	if err := f.s.ExportCSV(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "id,department,question,variants,answer,tags,status\n") {
+		t.Fatalf("header: %q", buf.String()[:80])
+	}
+	ds, err := ReadCSV(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := demoDataset(t)
+	if len(ds.Entries) != len(orig.Entries) {
+		t.Fatalf("read %d entries", len(ds.Entries))
+	}
+	want := map[string]Entry{}
+	for _, e := range orig.Entries {
+		e.Status = StatusPublished
+		want[e.ID] = e
+	}
+	for _, e := range ds.Entries {
+		if !sameContent(CleanEntry(want[e.ID]), e) {
+			t.Fatalf("entry %s changed in the round trip:\n%+v\n%+v", e.ID, want[e.ID], e)
+		}
+	}
+	// Importing the unchanged file changes nothing; into an empty FAQ it creates all.
+	st, err := f.s.ImportCSV(ctx, f.admin, bytes.NewReader(buf.Bytes()))
+	if err != nil || st.EntriesCreated != 0 || st.EntriesUpdated != 0 {
+		t.Fatalf("re-import: %+v %v", st, err)
+	}
+	s2 := NewStore(dbtest.New(t))
+	if _, err := s2.Import(ctx, Dataset{Departments: orig.Departments}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = s2.ImportCSV(ctx, Actor{Role: RoleAdmin}, bytes.NewReader(buf.Bytes()))
+	if err != nil || st.EntriesCreated != len(orig.Entries) {
+		t.Fatalf("import into empty FAQ: %+v %v", st, err)
+	}
+	// An editor's change in a spreadsheet (semicolons, BOM, CRLF) updates one entry with a revision.
+	sheet := "\ufeffid;department;question;variants;answer;tags\r\n" +
+		"bauantrag-stellen;bauamt;Wie stelle ich einen Bauantrag?;Bauantrag stellen | Bauantrag online;\"Online, über das Bauportal.\nMehr im Bauamt.\";Bauen | Online\r\n"
+	st, err = f.s.ImportCSV(ctx, f.editor, strings.NewReader(sheet))
+	if err != nil || st.EntriesUpdated != 1 {
+		t.Fatalf("spreadsheet import: %+v %v", st, err)
+	}
+	e, _ := f.s.Entry(ctx, "bauantrag-stellen")
+	if e.Answer != "Online, über das Bauportal.\nMehr im Bauamt." || strings.Join(e.Variants, "|") != "Bauantrag stellen|Bauantrag online" || e.Status != StatusPublished {
+		t.Fatalf("imported: %+v", e)
+	}
+	if h, _ := f.s.History(ctx, e.ID); len(h) != 2 || h[0].Action != ActionImport || h[0].AuthorID != f.editor.UserID {
+		t.Fatalf("history: %+v", h)
+	}
+}
+
+func TestBadCSVNamesItemAndFieldAndWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newEditorFixture(t)
+	var buf bytes.Buffer
+	if err := f.s.ExportCSV(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	good := "id,department,question,variants,answer,tags,status\n" +
+		"neu-eins,bauamt,Erste neue Frage?,,Antwort eins.,,published\n"
+	for _, tc := range []struct{ name, csv, want string }{
+		{"empty answer", good + "neu-zwei,bauamt,Zweite neue Frage?,,\"  \",,\n", `faq.csv: item 2 (id "neu-zwei"): field "answer": must not be empty`},
+		{"unknown department", good + "neu-zwei,raumfahrt,Zweite?,,A.,,\n", `faq.csv: item 2 (id "neu-zwei"): field "department": unknown department "raumfahrt"`},
+		{"bad status", good + "neu-zwei,bauamt,Zweite?,,A.,,live\n", `faq.csv: item 2 (id "neu-zwei"): field "status"`},
+		{"variant of another entry", good + "neu-zwei,bauamt,Zweite?,Bauantrag stellen,A.,,\n", `faq.csv: item 2 (id "neu-zwei"): field "variants[0]": "Bauantrag stellen" is already a question or variant of entry "bauantrag-stellen"`},
+		{"unknown column", "id,department,question,answer,colour\n", `faq.csv: field "colour": unknown column`},
+		{"missing column", "id,department,question\n", `faq.csv: field "answer": required column is missing`},
+		{"too many cells", good + "neu-zwei,bauamt,Zweite?,,A.,,,extra\n", `faq.csv: item 2 (id "neu-zwei"): has 8 cells`},
+		{"broken quotes", good + "neu-zwei,bauamt,\"Zweite?,,A.,,\n", `faq.csv: item 2: line 3`},
+		{"not UTF-8", "id,department,question,answer\nx,bauamt,Stra\xdfe?,A.\n", `not valid UTF-8`},
+		{"whole export with one bad row", strings.Join(lines[:5], "") + "kaputt,bauamt,,,,,\n" + strings.Join(lines[5:], ""), `faq.csv: item 5 (id "kaputt"): field "question": must not be empty`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r0 := f.count(t, `SELECT count(*) FROM faq_revisions`)
+			_, err := f.s.ImportCSV(ctx, f.admin, strings.NewReader(tc.csv))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if n := f.count(t, `SELECT count(*) FROM faq_entries`); n != 118 {
+				t.Fatalf("entries: %d", n)
+			}
+			if n := f.count(t, `SELECT count(*) FROM faq_entries WHERE id LIKE 'neu-%'`); n != 0 {
+				t.Fatal("a valid row of a bad file was written")
+			}
+			if n := f.count(t, `SELECT count(*) FROM faq_revisions`); n != r0 {
+				t.Fatal("revisions written")
+			}
+		})
+	}
+}

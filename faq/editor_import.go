@@ -1,0 +1,136 @@
+package faq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"citybot/internal/db"
+)
+
+// ImportAs is Store.Import on behalf of a user of the web UI: the same
+// validation and all-or-nothing behaviour, plus the editor's rules: only
+// admins import departments, editors only entries of their departments
+// (also the current department of an entry that exists). Every entry that
+// changes gets a revision (action import); unchanged entries are not
+// counted. file names the file in validation errors ("faq.json", "faq.csv").
+func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) (ImportStats, error) {
+	if !a.IsEditor() || (len(ds.Departments) > 0 && a.Role != RoleAdmin) {
+		return ImportStats{}, ErrForbidden
+	}
+	for i := range ds.Entries {
+		ds.Entries[i] = CleanEntry(ds.Entries[i])
+		if ds.Entries[i].Status == "" {
+			ds.Entries[i].Status = StatusPublished
+		}
+	}
+	var st ImportStats
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('citybot.faq.import'))`); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		var ids []string
+		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM departments`); err != nil {
+			return fmt.Errorf("list departments: %w", err)
+		}
+		known := map[string]bool{}
+		for _, id := range ids {
+			known[id] = true
+		}
+		if err := ds.Validate(known); err != nil {
+			return relabelEntries(err, file)
+		}
+		if err := s.checkPhrasesAgainstDB(ctx, tx, ds); err != nil {
+			return relabelEntries(err, file)
+		}
+		for _, d := range ds.Departments {
+			var inserted bool
+			err := tx.GetContext(ctx, &inserted, `
+				INSERT INTO departments (id, name, description, keywords, is_fallback)
+				VALUES ($1, $2, $3, $4, $1 = 'zentrale' AND NOT EXISTS (SELECT 1 FROM departments WHERE is_fallback))
+				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
+					keywords = EXCLUDED.keywords, updated_at = now()
+				RETURNING (xmax = 0)`, d.ID, d.Name, d.Description, pq.StringArray(nonNil(d.Keywords)))
+			if err != nil {
+				return fmt.Errorf("department %q: %w", d.ID, err)
+			}
+			if inserted {
+				st.DepartmentsCreated++
+			} else {
+				st.DepartmentsUpdated++
+			}
+		}
+		for i, e := range ds.Entries {
+			cur, err := lockEntry(ctx, tx, e.ID)
+			exists := err == nil
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err := a.mayEdit(e.Department); err != nil {
+				return fmt.Errorf("%s: item %d (id %q): %w", file, i+1, e.ID, err)
+			}
+			if exists {
+				if err := a.mayEdit(cur.Department); err != nil {
+					return fmt.Errorf("%s: item %d (id %q): %w", file, i+1, e.ID, err)
+				}
+				if sameContent(cur, e) {
+					continue
+				}
+				if _, _, err := ensureBaseline(ctx, tx, cur); err != nil {
+					return err
+				}
+			}
+			saved, err := writeEntry(ctx, tx, e, !exists)
+			if err != nil {
+				return err
+			}
+			if _, err := insertRevision(ctx, tx, a, ActionImport, saved, 0); err != nil {
+				return err
+			}
+			if exists {
+				st.EntriesUpdated++
+			} else {
+				st.EntriesCreated++
+			}
+		}
+		return recordAudit(ctx, tx, a, "faq.import", "faq", file, map[string]any{
+			"departments_created": st.DepartmentsCreated, "departments_updated": st.DepartmentsUpdated,
+			"entries_created": st.EntriesCreated, "entries_updated": st.EntriesUpdated})
+	})
+	if err != nil {
+		return ImportStats{}, err
+	}
+	return st, nil
+}
+
+// relabelEntries names the uploaded file in entry validation errors
+// (Validate reports them as faq.json).
+func relabelEntries(err error, file string) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) && ve.File == "faq.json" && file != "" {
+		return relabel(err, file, true)
+	}
+	return err
+}
+
+// ImportCSV reads the CSV exchange format and imports it with ImportAs.
+func (s *Store) ImportCSV(ctx context.Context, a Actor, r io.Reader) (ImportStats, error) {
+	ds, err := ReadCSV(r)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	return s.ImportAs(ctx, a, ds, CSVFile)
+}
+
+// ExportCSV writes all entries in the CSV exchange format.
+func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
+	entries, err := s.Entries(ctx, "")
+	if err != nil {
+		return err
+	}
+	return WriteCSV(w, entries)
+}

@@ -1,0 +1,229 @@
+package faq
+
+import (
+	"math"
+	"strings"
+	"sync"
+)
+
+// Options tune the matcher. DefaultOptions documents the defaults; they were
+// chosen on the demo city's development set with "a wrong answer is worse
+// than a handoff" in mind (false answers on handoff messages <= 5 %).
+type Options struct {
+	// AnswerThreshold is the minimum score (0..1+) of the best entry for a
+	// direct answer. Default 0.52.
+	AnswerThreshold float64
+	// AnswerMargin is the minimum lead of the best entry over the runner-up
+	// for a direct answer. Default 0.02.
+	AnswerMargin float64
+	// SuggestThreshold is the minimum score for an entry to be offered as a
+	// suggestion. Default 0.40.
+	SuggestThreshold float64
+	// SuggestWindow: suggestions must score within this distance of the
+	// best entry. Default 0.2.
+	SuggestWindow float64
+	// MaxCandidates is the number of candidates returned (and the maximum
+	// number of suggestions). Default 3.
+	MaxCandidates int
+
+	// Field weights: how much a match in a field counts (question,
+	// variants, tags, answer text). Defaults 1, 1, 0.85, 0.35.
+	FieldQuestion, FieldVariant, FieldTag, FieldAnswer float64
+	// DocPartWeight is the weight of a compound part of an indexed word
+	// ("hund" in "Hundesteuer"). Default 0.7.
+	DocPartWeight float64
+	// QueryPartWeight is the weight of a fully matched compound of the
+	// message matched through its parts. Default 0.85.
+	QueryPartWeight float64
+	// CoverageWeight is the share of the score that measures how much of the
+	// message an entry explains; the rest measures how much of the entry's
+	// best question/variant the message contains. Default 0.55.
+	CoverageWeight float64
+	// BigramBonus is added per pair of adjacent message words found
+	// adjacent in a question or variant (at most two pairs). Default 0.03.
+	BigramBonus float64
+	// UnknownIDF is the weight of a message word the index does not know,
+	// relative to the rarest known word. Default 0.5.
+	UnknownIDF float64
+	// AnswerOnlyWeight scales the weight of a message word that only occurs
+	// in answer texts (not in any question, variant or tag): such words
+	// rarely carry the topic. Default 0.5.
+	AnswerOnlyWeight float64
+}
+
+// DefaultOptions returns the documented defaults.
+func DefaultOptions() Options {
+	return Options{
+		AnswerThreshold:  0.52,
+		AnswerMargin:     0.02,
+		SuggestThreshold: 0.40,
+		SuggestWindow:    0.2,
+		MaxCandidates:    3,
+		FieldQuestion:    1,
+		FieldVariant:     1,
+		FieldTag:         0.85,
+		FieldAnswer:      0.35,
+		DocPartWeight:    0.7,
+		QueryPartWeight:  0.85,
+		CoverageWeight:   0.55,
+		BigramBonus:      0.03,
+		UnknownIDF:       0.5,
+		AnswerOnlyWeight: 0.5,
+	}
+}
+
+// Index is the in-memory FAQ matcher. It is immutable after NewIndex and
+// safe for concurrent use; rebuild it when the FAQ changes.
+type Index struct {
+	opts     Options
+	an       *Analyzer
+	docs     []entryDoc
+	postings map[string][]posting
+	idf      map[string]float64
+	topical  map[string]bool // stems that occur in a question, variant or tag
+	maxIDF   float64
+	scratch  sync.Pool // *scratch, per-query accumulators
+}
+
+type entryDoc struct {
+	id, dept, question string
+	phrases            []phrase
+	bigrams            map[[2]string]struct{}
+}
+
+type phrase struct {
+	terms []phraseTerm
+	total float64
+}
+
+type phraseTerm struct {
+	stem  string
+	parts []string
+	extra []string
+	idf   float64
+}
+
+type posting struct {
+	doc int32
+	w   float32
+}
+
+// NewIndex builds an index over the published entries (Status "" or
+// "published") with the given synonyms and DefaultOptions.
+func NewIndex(entries []Entry, synonyms []Synonym) *Index {
+	return NewIndexWithOptions(entries, synonyms, DefaultOptions())
+}
+
+// NewIndexWithOptions is NewIndex with explicit options.
+func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Index {
+	ix := &Index{opts: opts, postings: map[string][]posting{}, idf: map[string]float64{}, topical: map[string]bool{}}
+	var live []Entry
+	for _, e := range entries {
+		if e.Status == "" || e.Status == StatusPublished {
+			live = append(live, e)
+		}
+	}
+	// Vocabulary first: compound splitting needs to know all words.
+	var corpus []string
+	for _, e := range live {
+		corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
+	}
+	ix.an = NewAnalyzer(synonyms, corpus...)
+
+	splitCache := map[string][]docTerm{}
+	analyse := func(s string) []docTerm {
+		if dt, ok := splitCache[s]; ok {
+			return dt
+		}
+		dt := ix.an.analyzeDoc(s)
+		splitCache[s] = dt
+		return dt
+	}
+	df := map[string]int{}
+	type rawPhrase []docTerm
+	rawPhrases := make([][]rawPhrase, len(live))
+	for di, e := range live {
+		weights := map[string]float64{}
+		put := func(stem string, w float64) {
+			if w > weights[stem] {
+				weights[stem] = w
+			}
+		}
+		doc := entryDoc{id: e.ID, dept: e.Department, question: e.Question, bigrams: map[[2]string]struct{}{}}
+		field := func(text string, fw float64, isPhrase bool) {
+			terms := analyse(text)
+			for i, t := range terms {
+				put(t.stem, fw)
+				if fw > opts.FieldAnswer {
+					ix.topical[t.stem] = true
+					for _, p := range t.parts {
+						ix.topical[p] = true
+					}
+					for _, x := range t.extra {
+						ix.topical[x] = true
+					}
+				}
+				for _, p := range t.parts {
+					put(p, fw*opts.DocPartWeight)
+				}
+				for _, x := range t.extra {
+					put(x, fw*altVerb)
+				}
+				if isPhrase && i > 0 {
+					doc.bigrams[[2]string{terms[i-1].stem, t.stem}] = struct{}{}
+				}
+			}
+			if isPhrase && len(terms) > 0 {
+				rawPhrases[di] = append(rawPhrases[di], terms)
+			}
+		}
+		field(e.Question, opts.FieldQuestion, true)
+		for _, v := range e.Variants {
+			field(v, opts.FieldVariant, true)
+		}
+		for _, t := range e.Tags {
+			field(t, opts.FieldTag, false)
+		}
+		field(e.Answer, opts.FieldAnswer, false)
+		for stem, w := range weights {
+			df[stem]++
+			ix.postings[stem] = append(ix.postings[stem], posting{doc: int32(di), w: float32(w)})
+		}
+		ix.docs = append(ix.docs, doc)
+	}
+	n := float64(len(live))
+	for stem, d := range df {
+		v := math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))
+		ix.idf[stem] = v
+		if v > ix.maxIDF {
+			ix.maxIDF = v
+		}
+	}
+	if ix.maxIDF == 0 {
+		ix.maxIDF = 1
+	}
+	for di := range ix.docs {
+		for _, rp := range rawPhrases[di] {
+			var p phrase
+			for _, t := range rp {
+				pt := phraseTerm{stem: t.stem, parts: t.parts, extra: t.extra, idf: ix.idf[t.stem]}
+				p.terms = append(p.terms, pt)
+				p.total += pt.idf
+			}
+			ix.docs[di].phrases = append(ix.docs[di].phrases, p)
+		}
+	}
+	return ix
+}
+
+// Len returns the number of indexed (published) entries.
+func (ix *Index) Len() int { return len(ix.docs) }
+
+// Analyzer returns the index's text analyzer (vocabulary, synonyms).
+func (ix *Index) Analyzer() *Analyzer { return ix.an }
+
+// Options returns the options the index was built with.
+func (ix *Index) Options() Options { return ix.opts }
+
+// IDF returns the inverse document frequency of a stem, 0 when unknown.
+func (ix *Index) IDF(stem string) float64 { return ix.idf[stem] }

@@ -1,0 +1,124 @@
+package faq
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Live holds the matcher index of the published FAQ and rebuilds it when the
+// FAQ changes, on this instance (Reload) or any other (LISTEN faq_changed).
+type Live struct {
+	store  *Store
+	logger *slog.Logger
+	cur    atomic.Pointer[snapshot]
+	mu     sync.Mutex // serialises reloads
+	hooks  []func(context.Context)
+}
+
+// OnReload registers fn to run after every reload (e.g. to rebuild what
+// depends on departments or rules). Register before Run.
+func (l *Live) OnReload(fn func(context.Context)) { l.hooks = append(l.hooks, fn) }
+
+type snapshot struct {
+	index   *Index
+	entries map[string]Entry
+	depts   []Department
+	builtAt time.Time
+}
+
+// NewLive returns a Live with an empty index; call Reload before use.
+func NewLive(store *Store, logger *slog.Logger) *Live {
+	l := &Live{store: store, logger: logger}
+	l.cur.Store(&snapshot{index: NewIndex(nil, DefaultSynonyms()), entries: map[string]Entry{}})
+	return l
+}
+
+// Index returns the current index.
+func (l *Live) Index() *Index { return l.cur.Load().index }
+
+// Match matches text against the current index.
+func (l *Live) Match(text string) Result { return l.Index().Match(text) }
+
+// Entry returns a published entry of the current index.
+func (l *Live) Entry(id string) (Entry, bool) {
+	e, ok := l.cur.Load().entries[id]
+	return e, ok
+}
+
+// Departments returns the departments as of the last reload.
+func (l *Live) Departments() []Department { return l.cur.Load().depts }
+
+// Reload rebuilds the index from the database.
+func (l *Live) Reload(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	start := time.Now()
+	entries, err := l.store.Entries(ctx, StatusPublished)
+	if err != nil {
+		return err
+	}
+	syns, err := l.store.Synonyms(ctx)
+	if err != nil {
+		return err
+	}
+	depts, err := l.store.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	all := append(DefaultSynonyms(), syns...)
+	byID := make(map[string]Entry, len(entries))
+	for _, e := range entries {
+		byID[e.ID] = e
+	}
+	l.cur.Store(&snapshot{index: NewIndex(entries, all), entries: byID, depts: depts, builtAt: time.Now()})
+	l.logger.Info("faq index built", "entries", len(entries), "synonyms", len(syns), "took_ms", time.Since(start).Milliseconds())
+	for _, fn := range l.hooks {
+		fn(ctx)
+	}
+	return nil
+}
+
+// Run listens for faq_changed notifications on its own connection to url and
+// reloads the index; it returns when ctx is done.
+func (l *Live) Run(ctx context.Context, url string) error {
+	listener := pq.NewListener(url, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			l.logger.Warn("faq listener", "err", err)
+		}
+	})
+	defer listener.Close()
+	if err := listener.Listen("faq_changed"); err != nil {
+		return fmt.Errorf("listen faq_changed: %w", err)
+	}
+	// Reload once after (re)subscribing, so that changes made in between are not missed.
+	if err := l.Reload(ctx); err != nil {
+		l.logger.Error("faq reload", "err", err)
+	}
+	const debounce = 200 * time.Millisecond
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-listener.Notify:
+			// n == nil after a reconnect: something may have been missed.
+			_ = n
+			if timer == nil {
+				timer = time.After(debounce)
+			}
+		case <-timer:
+			timer = nil
+			if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
+				l.logger.Error("faq reload", "err", err)
+			}
+		case <-time.After(90 * time.Second):
+			go func() { _ = listener.Ping() }()
+		}
+	}
+}

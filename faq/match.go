@@ -1,0 +1,485 @@
+package faq
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Decision is what the bot should do with a message.
+type Decision string
+
+// Decisions of the matcher.
+const (
+	DecisionAnswer    Decision = "answer"    // reply with Result.Answer
+	DecisionSuggest   Decision = "suggest"   // offer Result.Candidates
+	DecisionSmalltalk Decision = "smalltalk" // reply politely (Result.Smalltalk)
+	DecisionNone      Decision = "none"      // hand off to a department
+)
+
+// Candidate is a scored FAQ entry.
+type Candidate struct {
+	EntryID    string   `json:"entry_id"`
+	Department string   `json:"department"`
+	Question   string   `json:"question"`
+	Score      float64  `json:"score"`
+	Matched    []string `json:"matched,omitempty"` // words of the message that matched the entry
+	// Coverage is the share of the message (by word weight) the entry
+	// explains; Phrase is the share of the entry's best question or variant
+	// found in the message. Score combines both.
+	Coverage float64 `json:"coverage"`
+	Phrase   float64 `json:"phrase"`
+}
+
+// Result is the matcher's answer for one message.
+type Result struct {
+	Decision   Decision    `json:"decision"`
+	Answer     *Candidate  `json:"answer,omitempty"` // set when Decision == answer
+	Candidates []Candidate `json:"candidates"`       // best first, always filled when anything matched
+	Smalltalk  string      `json:"smalltalk,omitempty"`
+	// Personal: the message is an individual case, a report or a complaint;
+	// it is never answered from the FAQ (Decision is none).
+	Personal bool `json:"personal,omitempty"`
+}
+
+// Match scores text against the FAQ and decides between answer, suggest,
+// small talk and none (handoff).
+func (ix *Index) Match(text string) Result {
+	if kind := Smalltalk(text); kind != "" {
+		return Result{Decision: DecisionSmalltalk, Smalltalk: kind}
+	}
+	res := Result{Decision: DecisionNone}
+	res.Candidates = ix.Search(text, ix.opts.MaxCandidates+1)
+	res.Personal = IsPersonal(text)
+	var second float64
+	if len(res.Candidates) > 1 {
+		second = res.Candidates[1].Score
+	}
+	if len(res.Candidates) > ix.opts.MaxCandidates {
+		res.Candidates = res.Candidates[:ix.opts.MaxCandidates]
+	}
+	if res.Personal || len(res.Candidates) == 0 {
+		return res
+	}
+	best := res.Candidates[0]
+	switch {
+	case best.Score >= ix.opts.AnswerThreshold && best.Score-second >= ix.opts.AnswerMargin:
+		res.Decision = DecisionAnswer
+		res.Answer = &res.Candidates[0]
+	case best.Score >= ix.opts.SuggestThreshold:
+		res.Decision = DecisionSuggest
+		n := 0
+		for _, c := range res.Candidates {
+			if c.Score >= ix.opts.SuggestThreshold && best.Score-c.Score <= ix.opts.SuggestWindow {
+				n++
+			}
+		}
+		res.Candidates = res.Candidates[:n]
+	}
+	return res
+}
+
+// scratch holds the dense per-query accumulators of Search.
+type scratch struct {
+	cov, best, part                   []float64
+	matched                           []uint64
+	touched, bestTouched, partTouched []int32
+}
+
+func (ix *Index) getScratch() *scratch {
+	if sc, ok := ix.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	n := len(ix.docs)
+	return &scratch{cov: make([]float64, n), best: make([]float64, n), part: make([]float64, n), matched: make([]uint64, n)}
+}
+
+type scored struct {
+	doc     int
+	cov     float64
+	phrase  float64
+	score   float64
+	matched uint64
+}
+
+// Search returns the k best entries for text with their scores, without
+// deciding anything.
+func (ix *Index) Search(text string, k int) []Candidate {
+	qa := ix.an.analyzeQuery(text, true)
+	if len(qa.groups) == 0 || len(ix.docs) == 0 {
+		return nil
+	}
+	o := ix.opts
+	// Weight of each message word.
+	gidf := make([]float64, len(qa.groups))
+	var mass float64
+	for gi, g := range qa.groups {
+		var v float64
+		topical := false
+		for _, a := range g.alts {
+			if x, ok := ix.idf[a.stem]; ok && x > v {
+				v = x
+			}
+			topical = topical || ix.topical[a.stem]
+		}
+		for _, p := range g.parts {
+			topical = topical || ix.topical[p.stem]
+		}
+		if v > 0 && !topical {
+			v *= o.AnswerOnlyWeight
+		}
+		if v == 0 && len(g.parts) > 0 {
+			var s float64
+			var n int
+			for _, p := range g.parts {
+				if x, ok := ix.idf[p.stem]; ok {
+					s += x
+					n++
+				}
+			}
+			if n > 0 {
+				v = s / float64(n)
+			}
+		}
+		if v == 0 {
+			v = o.UnknownIDF * ix.maxIDF
+		}
+		gidf[gi] = v
+		mass += v
+	}
+	// Coverage of the message by each entry, accumulated in dense per-query
+	// scratch arrays (pooled) so that large indexes stay fast.
+	sc := ix.getScratch()
+	defer ix.scratch.Put(sc)
+	for gi, g := range qa.groups {
+		for _, a := range g.alts {
+			for _, p := range ix.postings[a.stem] {
+				d := p.doc
+				v := a.w * float64(p.w)
+				if sc.best[d] == 0 {
+					sc.bestTouched = append(sc.bestTouched, d)
+				}
+				if v > sc.best[d] {
+					sc.best[d] = v
+				}
+			}
+		}
+		if len(g.parts) > 0 {
+			pw := partWeights(len(g.parts))
+			for pi, part := range g.parts {
+				for _, p := range ix.postings[part.stem] {
+					d := p.doc
+					if sc.part[d] == 0 {
+						sc.partTouched = append(sc.partTouched, d)
+					}
+					sc.part[d] += pw[pi] * part.w * float64(p.w)
+				}
+			}
+			for _, d := range sc.partTouched {
+				v := sc.part[d] * o.QueryPartWeight
+				sc.part[d] = 0
+				if sc.best[d] == 0 {
+					sc.bestTouched = append(sc.bestTouched, d)
+				}
+				if v > sc.best[d] {
+					sc.best[d] = v
+				}
+			}
+			sc.partTouched = sc.partTouched[:0]
+		}
+		for _, d := range sc.bestTouched {
+			if sc.cov[d] == 0 {
+				sc.touched = append(sc.touched, d)
+			}
+			sc.cov[d] += gidf[gi] * sc.best[d]
+			sc.best[d] = 0
+			if gi < 64 {
+				sc.matched[d] |= 1 << uint(gi)
+			}
+		}
+		sc.bestTouched = sc.bestTouched[:0]
+	}
+	if len(sc.touched) == 0 {
+		return nil
+	}
+	// Keep the rerank best by coverage (a bounded selection, not a full sort).
+	const rerank = 60
+	less := func(x, y scored) bool { // x ranks below y
+		if x.cov != y.cov {
+			return x.cov < y.cov
+		}
+		return x.doc > y.doc
+	}
+	cands := make([]scored, 0, rerank)
+	minAt := -1
+	for _, d := range sc.touched {
+		c := scored{doc: int(d), cov: sc.cov[d] / mass, matched: sc.matched[d]}
+		sc.cov[d], sc.matched[d] = 0, 0
+		if len(cands) < rerank {
+			cands = append(cands, c)
+			minAt = -1
+			continue
+		}
+		if minAt < 0 {
+			minAt = 0
+			for i := range cands {
+				if less(cands[i], cands[minAt]) {
+					minAt = i
+				}
+			}
+		}
+		if less(cands[minAt], c) {
+			cands[minAt] = c
+			minAt = -1
+		}
+	}
+	sc.touched = sc.touched[:0]
+	// Query stems with their best weight, for phrase coverage.
+	qw := map[string]float64{}
+	putQ := func(s string, w float64) {
+		if w > qw[s] {
+			qw[s] = w
+		}
+	}
+	for _, g := range qa.groups {
+		for _, a := range g.alts {
+			putQ(a.stem, a.w)
+		}
+		for i, p := range g.parts {
+			// a part of a message compound matching a whole word of the
+			// entry: the head ("steuer" of "Grundsteuer") counts more than
+			// a modifier ("grund").
+			f := 0.5
+			if i == len(g.parts)-1 {
+				f = 0.8
+			}
+			putQ(p.stem, p.w*o.QueryPartWeight*f)
+		}
+	}
+	for i := range cands {
+		d := &ix.docs[cands[i].doc]
+		var bestP float64
+		for _, p := range d.phrases {
+			if p.total == 0 {
+				continue
+			}
+			var got float64
+			for _, t := range p.terms {
+				m := qw[t.stem]
+				for _, x := range t.extra {
+					if v := qw[x] * altVerb; v > m {
+						m = v
+					}
+				}
+				if len(t.parts) > 0 {
+					pw := partWeights(len(t.parts))
+					var s float64
+					for pi, ps := range t.parts {
+						s += pw[pi] * qw[ps]
+					}
+					s *= o.QueryPartWeight
+					if s > m {
+						m = s
+					}
+				}
+				got += t.idf * m
+			}
+			if v := got / p.total; v > bestP {
+				bestP = v
+			}
+		}
+		bonus := 0.0
+		nb := 0
+		for _, bg := range qa.bigrams {
+			if _, ok := d.bigrams[bg]; ok && nb < 2 {
+				bonus += o.BigramBonus
+				nb++
+			}
+		}
+		cands[i].phrase = bestP
+		cands[i].score = o.CoverageWeight*cands[i].cov + (1-o.CoverageWeight)*bestP + bonus
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		return cands[i].doc < cands[j].doc
+	})
+	if len(cands) > k {
+		cands = cands[:k]
+	}
+	out := make([]Candidate, len(cands))
+	for i, c := range cands {
+		d := ix.docs[c.doc]
+		var words []string
+		for gi, g := range qa.groups {
+			if gi < 64 && c.matched&(1<<uint(gi)) != 0 {
+				words = append(words, g.surface)
+			}
+		}
+		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
+	}
+	return out
+}
+
+// partWeights weighs the parts of a compound: the head (last part) carries
+// 0.6, the modifiers share 0.4.
+func partWeights(n int) []float64 {
+	w := make([]float64, n)
+	if n == 1 {
+		w[0] = 1
+		return w
+	}
+	for i := range w {
+		w[i] = 0.4 / float64(n-1)
+	}
+	w[n-1] = 0.6
+	return w
+}
+
+func round3(f float64) float64 {
+	return float64(int(f*1000+0.5)) / 1000
+}
+
+// Personal-case detection. The cues are generic: reference numbers, status
+// enquiries about one's own procedure, reports of defects at a place, and
+// complaints. A message counts as personal when its cues add up to 1.
+
+var (
+	// reference numbers: "2024-113", "B-2025-0457", "SP-44817", "771245"
+	reRefNumber = regexp.MustCompile(`(?i)\b(?:[a-z]{1,4}-)?\d{2,}(?:[-/]\d+)+\b|\b[a-z]{1,4}-\d{3,}\b|\b\d{5,}\b`)
+	reRefWord   = regexp.MustCompile(`\b(?:aktenzeichen|az|vorgang|vorgangsnummer|kassenzeichen|auftragsnummer|antragsnummer|kundennummer|buchungsnummer|bescheidnummer|referenznummer|fallnummer|ticketnummer|\w+nummer|nr|nummer|tel|telefon|case|reference)\b\.?:?\s*[a-z]{0,4}-?\d`)
+	// a street address with a house number: "Ahornweg 7", "Lindenstraße 12", "vor Nr. 8"
+	reAddress = regexp.MustCompile(`\b\w+(?:strasse|str|weg|allee|platz|gasse|ring|damm|ufer|pfad|chaussee|markt|steig)\.?\s+\d+[a-z]?\b|\b(?:vor|neben|gegenuber)\s+(?:nr|hausnummer)\.?\s*\d+|\bhausnummer\s+\d+|\becke\s+\w+(?:strasse|str|weg|allee)\b|\w+(?:strasse|str|weg|allee)\s*/\s*\w+(?:strasse|str|weg|allee)\b|\bfeld\s+\d+|\breihe\s+\d+`)
+	// a named place without a number: "in der Schillerstraße", "im Stadtpark"
+	rePlace = regexp.MustCompile(`\b(?:in|an|auf|vor|hinter|neben)\s+(?:der|dem|den|die|das)?\s*\w*(?:strasse|weg|allee|gasse|park|spielplatz|friedhof|wald|sportplatz|parkplatz|spielplatzes|container)\b|\b(?:im|am)\s+\w*(?:park|wald|friedhof|spielplatz|weg)\b|\bvor unserem haus\b|\bvor meinem haus\b`)
+	// status of one's own procedure
+	reStatus  = regexp.MustCompile(`\b(?:wo bleibt|noch nicht|noch nichts|noch kein|noch keine|immer noch|bis heute|nichts gehort|nichts mehr gehort|keine antwort|keine ruckmeldung|keine bestatigung|gibt es was neues|was neues|stand meines|stand meiner|bearbeitungsstand|not yet|still no|haven't heard)\b|\bhat sich (?:\w+ ){0,3}gemeldet\b|\bist (?:mein|meine|unser|unsere)\w* (?:\w+ ){0,2}(?:angekommen|eingegangen|bearbeitet)\b`)
+	reSince   = regexp.MustCompile(`\b(?:seit|vor)\s+(?:\d+|ein|einer|einem|zwei|drei|vier|funf|sechs|mehreren|vielen|paar|uber)?\s*(?:tag|tagen|woche|wochen|monat|monaten|jahr|jahren)\b|\bseit (?:19|20)\d\d\b|\bletzte woche\b|\bletzten monat\b`)
+	reEndlich = regexp.MustCompile(`\bendlich\b`)
+	// "I applied/registered/... (already)": first person + participle
+	reDidApply = regexp.MustCompile(`\b(?:ich|wir)\s+(?:habe|hab|haben|hatte|hatten)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|gezahlt|geschickt|gemacht|gebucht|reserviert|gemeldet|angerufen|geschrieben)\b|^(?:hab|habe|hatte|haben)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|gemacht|gebucht|gemeldet|reserviert)\b|\b(?:hab|habe|haben|hatte|hatten)\s+(?:ich|wir)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|geschickt|gemacht|gebucht|reserviert|gemeldet)\b|\b(?:ich|wir)\b[^.?!]*\b(?:beantragt|angemeldet|bestellt|abgegeben|eingereicht|uberwiesen|bezahlt|gezahlt|geschickt|reserviert)\s+(?:habe|hab|haben|hatte|hatten)\b`)
+	// a decision or document of one's own
+	reOwnDoc = regexp.MustCompile(`\b(?:mein|meine|meinen|meinem|meiner|meines|unser|unsere|unseren|unserem|unserer|unseres|der|die|das|den|dem|in der|im)\s+(?:neuer?n?\s+)?[\w-]*(?:bescheid|bescheids|antrag|antrags|anmeldung|bestellung|vorgang|akte|sachbearbeiter|sachbearbeiterin|zusage|genehmigung|verlustanzeige|urkunde|reisepass|personalausweis|fuhrerschein|bescheinigung)\b|\bmy\s+\w*\s*(?:certificate|application|permit|passport|id|licen[cs]e)\b`)
+	reNotice = regexp.MustCompile(`\b(?:hatten|hatte|haben|habe|hab)\s+(?:eine|die|den|einen)\s+(?:zusage|absage|bewilligung|bescheid)\b|\b\w*(?:bescheid|mahnung|rechnung|schreiben|zahlungsaufforderung)\w*\s+(?:\w+\s+)?(?:bekommen|erhalten|gekriegt)\b`)
+	reWrong  = regexp.MustCompile(`\b(?:falsch|falsche|falschen|falscher|falsches|fehler|fehlerhaft|zu hoch|nicht korrekt|stimmt nicht|trotzdem|obwohl ich|jetzt heisst es|gar keine?n?|wrong|incorrect|mistake)\b`)
+	reWhy    = regexp.MustCompile(`\b(?:warum|wieso|weshalb)\s+(?:wurde|wurden|soll ich|sollen wir|muss ich jetzt|hat man)\b`)
+	// defects and nuisances at a place
+	reDefect     = regexp.MustCompile(`\b(?:kaputt\w*|defekt\w*|beschadigt|zerstort|umgefahr\w*|umgekippt|umgesturzt|verstopft|ausgefallen|gerissen|schlagloch\w*|uberschwemmt|verdreckt|vermullt|verschmutzt|abgeladen|liegen gelassen|stapeln sich|liegt mull|wilder mull|illegal\w*|abbrechen|umzufallen|herunterzufallen|einzusturzen|broken|damaged)\b|\b(?:wurde|wurden)\b[^.?!]*\b(?:nicht|keine?)\b`)
+	rePredDefect = regexp.MustCompile(`\b(?:ist|sind|war|wurde|wurden)\s+(?:\w+\s+){0,4}(?:kaputt|defekt|aus|ausgefallen|verstopft|umgekippt|umgefahren|nicht geleert|nicht abgeholt|gerissen|abgeschraubt|beschmiert)\b`)
+	reSomeone    = regexp.MustCompile(`\b(?:hat|haben)\s+(?:jemand|welche|leute|unbekannte)\b[^.?!]*\b(?:abgeladen|abgestellt|entsorgt|beschadigt|beschmiert|zerstort|weggeworfen|hingestellt)\b`)
+	reOngoing    = regexp.MustCompile(`\b(?:standig|dauernd|andauernd|jeden tag|jede nacht|jedes wochenende|immer wieder|taglich|nachts)\b`)
+	reNeighbour  = regexp.MustCompile(`\bnachbar\w*\b`)
+	// asking staff to act on a concrete situation
+	reRequestAct = regexp.MustCompile(`\b(?:konnt|konnen|kann|konnten)\s+(?:ihr|sie|jemand|man)\b[^.?!]*\b(?:kontrollieren|prufen|uberprufen|nachsehen|kummern|reparieren|beseitigen|entfernen|wegraumen|abschleppen|schicken|zusenden|zuschicken|korrigieren|andern|verschieben)\b|\bbitte\s+(?:mal\s+)?(?:\w+\s+)?(?:kontrollieren|prufen|reparieren|beseitigen|entfernen|korrigieren|andern)\b`)
+	// complaints, suggestions, welfare concerns: always for staff
+	reComplaint = regexp.MustCompile(`\b(?:beschwer\w*|frechheit|unverschamt\w*|skandal\w*|zumutung|unfreundlich\w*|sauerei|complain\w*|vorschlagen|anregung|mache mir sorgen|machen uns sorgen|kindeswohl|vernachlassigt|stundenlang allein)\b`)
+	// asking for one's case worker / a personal appointment about one's case
+	reCaseWorker = regexp.MustCompile(`\b(?:sachbearbeiter\w*|personlichen beratungstermin|ruckruf|zustandige[nr]? mitarbeiter\w*)\b`)
+	// a concrete date or time: "am 2. Mai", "14.06.", "um 11 Uhr"
+	reDate = regexp.MustCompile(`\b\d{1,2}#\s?(?:\d{1,2}#|januar|februar|marz|april|mai|juni|juli|august|september|oktober|november|dezember)`)
+	reTime = regexp.MustCompile(`\bum \d{1,2}(?:[:#]\d\d)?\s?uhr\b`)
+	// something expected did not arrive: "ist nicht gekommen", "nicht bekommen"
+	reNotArrived = regexp.MustCompile(`\bnicht (?:gekommen|angekommen|eingegangen|erhalten|bekommen|zugestellt|geliefert|bearbeitet|uberwiesen|ausgezahlt)\b`)
+	reRecent     = regexp.MustCompile(`\b(?:heute|gestern|diesen monat|diese woche|letzte nacht|heute nacht|heute morgen)\b`)
+	reReady      = regexp.MustCompile(`\bwann (?:ist|sind|wird|werden) (?:der|die|das|mein|meine|er|sie|es)\s+(?:\w+\s+){0,2}fertig\b`)
+	reDoubt      = regexp.MustCompile(`\b(?:ist|sind|war) (?:das|die|der|es) (?:uberhaupt|eigentlich|denn) (?:erlaubt|genehmigt|zulassig|rechtens|legal)\b`)
+	// emotional punctuation: "!!", "?!", "??"
+	reUrgent = regexp.MustCompile(`[!?]\s*[!?]`)
+	// hardship and emergencies go to staff at once
+	reHardship = regexp.MustCompile(`\b(?:obdachlos\w*|wohnungslos\w*|keine bleibe|wo ich (?:heute nacht )?schlafen (?:soll|kann)|bedroht|suizid\w*|hausliche gewalt)\b`)
+)
+
+// personalCues are the weighted cues of IsPersonal.
+var personalCues = []struct {
+	re  *regexp.Regexp
+	w   float64
+	any []string // the regexp can only match when one of these occurs (fast path); nil: always try
+}{
+	{reComplaint, 1, []string{"beschwer", "frechheit", "unverschamt", "skandal", "zumutung", "unfreundlich", "sauerei", "complain", "vorschlag", "anregung", "sorgen", "kindeswohl", "vernachlassigt", "allein"}},
+	{reCaseWorker, 1, []string{"sachbearbeit", "beratungstermin", "ruckruf", "zustandig"}},
+	{reHardship, 1, []string{"obdachlos", "wohnungslos", "bleibe", "schlafen", "bedroht", "suizid", "gewalt"}},
+	{reStatus, 0.6, []string{"bleibt", "noch", "bis heute", "gehort", "antwort", "ruckmeldung", "bestatigung", "neues", "stand", "not yet", "still no", "heard", "gemeldet", "angekommen", "eingegangen", "bearbeitet"}},
+	{reNotArrived, 0.7, []string{"nicht "}},
+	{reSince, 0.4, []string{"seit", "vor ", "letzte"}},
+	{reEndlich, 0.4, []string{"endlich"}},
+	{reDidApply, 0.6, []string{"beantragt", "angemeldet", "abgemeldet", "bestellt", "abgegeben", "eingereicht", "gestellt", "uberwiesen", "bezahlt", "gezahlt", "geschickt", "gemacht", "gebucht", "reserviert", "gemeldet", "angerufen", "geschrieben"}},
+	{reOwnDoc, 0.5, []string{"bescheid", "antrag", "anmeldung", "bestellung", "vorgang", "akte", "sachbearbeit", "zusage", "genehmigung", "verlustanzeige", "urkunde", "reisepass", "personalausweis", "fuhrerschein", "bescheinigung", "my "}},
+	{reNotice, 0.5, []string{"bekommen", "erhalten", "gekriegt", "zusage", "absage", "bewilligung", "bescheid"}},
+	{reWrong, 0.5, []string{"falsch", "fehler", "zu hoch", "korrekt", "stimmt nicht", "trotzdem", "obwohl", "heisst es", "gar kein", "wrong", "incorrect", "mistake"}},
+	{reWhy, 0.5, []string{"warum", "wieso", "weshalb"}},
+	{reAddress, 0.5, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ecke", "/"}},
+	{rePlace, 0.4, nil},
+	{reDefect, 0.6, []string{"kaputt", "defekt", "beschadigt", "zerstort", "umgefahr", "umgekippt", "umgesturzt", "verstopft", "ausgefallen", "gerissen", "schlagloch", "uberschwemmt", "verdreckt", "vermullt", "verschmutzt", "abgeladen", "liegen gelassen", "stapeln", "liegt mull", "wilder mull", "illegal", "abbrechen", "umzufallen", "herunterzufallen", "einzusturzen", "broken", "damaged", "wurde"}},
+	{rePredDefect, 0.5, []string{"ist ", "sind ", "war ", "wurde"}},
+	{reSomeone, 0.5, []string{"jemand", "welche", "leute", "unbekannte"}},
+	{reOngoing, 0.4, []string{"standig", "dauernd", "andauernd", "jeden tag", "jede nacht", "jedes wochenende", "immer wieder", "taglich", "nachts"}},
+	{reNeighbour, 0.4, []string{"nachbar"}},
+	{reRequestAct, 0.6, []string{"kontrollier", "pruf", "nachsehen", "kummern", "reparier", "beseitig", "entfern", "wegraum", "abschlepp", "schick", "zusend", "korrigier", "ander", "verschieb"}},
+	{reDate, 0.3, []string{"#"}},
+	{reTime, 0.2, []string{"uhr"}},
+	{reRecent, 0.3, []string{"heute", "gestern", "diesen monat", "diese woche", "letzte nacht"}},
+	{reReady, 0.3, []string{"fertig"}},
+	{reDoubt, 0.6, []string{"uberhaupt", "eigentlich", "denn"}},
+	{reUrgent, 0.3, []string{"!", "?"}},
+}
+
+// IsPersonal reports whether text is an individual case, a status enquiry,
+// a report of a defect or a complaint, which the FAQ must never answer.
+func IsPersonal(text string) bool {
+	return PersonalScore(text) >= 1
+}
+
+// PersonalScore is the sum of the personal-case cues found in text; 1 or
+// more means personal. Exposed for explanations and tuning.
+func PersonalScore(text string) float64 {
+	norm := strings.Join(strings.Fields(Fold(text)), " ")
+	hasDigit := strings.ContainsAny(norm, "0123456789")
+	if hasDigit {
+		norm = reDigitDot.ReplaceAllString(norm, "$1#") // "14.06." -> "14#06#": dates do not end clauses
+	}
+	var s float64
+	if hasDigit && (reRefWord.MatchString(norm) || (reRefNumber.MatchString(norm) && !isDateOrTime(norm))) {
+		s += 1
+	}
+	for _, c := range personalCues {
+		if c.any != nil && !containsAny(norm, c.any) {
+			continue
+		}
+		if c.re.MatchString(norm) {
+			s += c.w
+		}
+	}
+	return s
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// StripAddresses removes street addresses with house numbers ("Ahornweg
+// 7", "vor Nr. 8") from text: they locate a report but are not its topic.
+func StripAddresses(text string) string {
+	return reAddress.ReplaceAllString(strings.Join(strings.Fields(Fold(text)), " "), " ")
+}
+
+var (
+	reDateOnly = regexp.MustCompile(`^\d{1,2}[./#-]\d{1,2}([./#-]\d{2,4})?#?$`)
+	reDigitDot = regexp.MustCompile(`(\d)\.`)
+)
+
+// isDateOrTime reports whether every reference-number-like token in s is a
+// date ("14.06.", "12/7") rather than a file number.
+func isDateOrTime(s string) bool {
+	for _, m := range reRefNumber.FindAllString(s, -1) {
+		if !reDateOnly.MatchString(m) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,257 @@
+package faq
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Chart is data for a server-rendered SVG chart: one label per category
+// (a day, an entry) and one or more series of values.
+type Chart struct {
+	ID      string // unique on the page; used for the title/desc ids
+	Title   string
+	Desc    string // a sentence summarising the chart for screen readers
+	Labels  []string
+	Series  []Series
+	Percent bool // values are fractions 0..1, shown as percent
+	Width   int  // default 720
+	Height  int  // default 240
+}
+
+// Series is one named row of values of a chart.
+type Series struct {
+	Name   string
+	Values []float64
+}
+
+// Colours with at least 3:1 contrast against white (WCAG 1.4.11), told apart
+// also by the legend's order and the data table.
+var chartColours = []string{"#1f5fa8", "#c2410c", "#15803d", "#7e22ce"}
+
+func (c Chart) size() (int, int) {
+	w, h := c.Width, c.Height
+	if w <= 0 {
+		w = 720
+	}
+	if h <= 0 {
+		h = 240
+	}
+	return w, h
+}
+
+func (c Chart) format(v float64) string {
+	if c.Percent {
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + " %"
+	}
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func (c Chart) maxValue() float64 {
+	m := 0.0
+	for _, s := range c.Series {
+		for _, v := range s.Values {
+			m = max(m, v)
+		}
+	}
+	if c.Percent {
+		return 1
+	}
+	if m <= 0 {
+		return 1
+	}
+	// a round axis maximum: 1, 2, 5 times a power of ten
+	p := math.Pow(10, math.Floor(math.Log10(m)))
+	for _, f := range []float64{1, 2, 5, 10} {
+		if f*p >= m {
+			return f * p
+		}
+	}
+	return m
+}
+
+const (
+	padLeft   = 60
+	padRight  = 12
+	padTop    = 12
+	padBottom = 44
+)
+
+// open writes the accessible SVG header, the axis and its grid lines.
+func (c Chart) open(b *strings.Builder) (plotW, plotH, maxV float64) {
+	w, h := c.size()
+	esc := html.EscapeString
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
+		w, h, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	plotW = float64(w - padLeft - padRight)
+	plotH = float64(h - padTop - padBottom)
+	maxV = c.maxValue()
+	b.WriteString(`<g class="axis" font-size="11" fill="#333">`)
+	for i := 0; i <= 4; i++ {
+		v := maxV * float64(i) / 4
+		y := padTop + plotH - plotH*float64(i)/4
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ccc" stroke-width="1"/>`, padLeft, y, padLeft+plotW, y)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, padLeft-6, y, esc(c.format(v)))
+	}
+	// category labels: at most ~12, evenly spaced
+	n := len(c.Labels)
+	step := max(1, (n+11)/12)
+	for i := 0; i < n; i += step {
+		x := padLeft + plotW*(float64(i)+0.5)/float64(n)
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, h-padBottom+16, esc(shorten(c.Labels[i], 14)))
+	}
+	b.WriteString(`</g>`)
+	return plotW, plotH, maxV
+}
+
+func (c Chart) legend(b *strings.Builder) {
+	if len(c.Series) < 2 {
+		return
+	}
+	_, h := c.size()
+	x := float64(padLeft)
+	for i, s := range c.Series {
+		fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="10" height="10" fill="%s"/>`, x, h-14, chartColours[i%len(chartColours)])
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="11" fill="#333">%s</text>`, x+14, h-5, html.EscapeString(s.Name))
+		x += 24 + 7*float64(len([]rune(s.Name)))
+	}
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// BarChartSVG renders c as grouped vertical bars. Every bar carries its
+// value as a tooltip (<title>); pair the chart with TableHTML for a data
+// table alternative.
+func BarChartSVG(c Chart) string {
+	var b strings.Builder
+	plotW, plotH, maxV := c.open(&b)
+	n := len(c.Labels)
+	if n > 0 && len(c.Series) > 0 {
+		slot := plotW / float64(n)
+		barW := slot * 0.8 / float64(len(c.Series))
+		for si, s := range c.Series {
+			colour := chartColours[si%len(chartColours)]
+			for i, v := range s.Values {
+				if i >= n {
+					break
+				}
+				bh := plotH * v / maxV
+				x := padLeft + slot*float64(i) + slot*0.1 + barW*float64(si)
+				y := padTop + plotH - bh
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s</title></rect>`,
+					x, y, barW, bh, colour, html.EscapeString(c.Labels[i]), html.EscapeString(s.Name), html.EscapeString(c.format(v)))
+			}
+		}
+	}
+	c.legend(&b)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// LineChartSVG renders c as lines with a point per value.
+func LineChartSVG(c Chart) string {
+	var b strings.Builder
+	plotW, plotH, maxV := c.open(&b)
+	n := len(c.Labels)
+	if n > 0 {
+		slot := plotW / float64(n)
+		for si, s := range c.Series {
+			colour := chartColours[si%len(chartColours)]
+			var pts []string
+			for i, v := range s.Values {
+				if i >= n {
+					break
+				}
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", padLeft+slot*(float64(i)+0.5), padTop+plotH-plotH*v/maxV))
+			}
+			fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, colour, strings.Join(pts, " "))
+			for i, p := range pts {
+				x, y, _ := strings.Cut(p, ",")
+				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s, %s: %s</title></circle>`, x, y, colour,
+					html.EscapeString(c.Labels[i]), html.EscapeString(s.Name), html.EscapeString(c.format(s.Values[i])))
+			}
+		}
+	}
+	c.legend(&b)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// TableHTML renders the chart's data as an HTML table (the text
+// alternative of the chart), captioned with the chart's title.
+func (c Chart) TableHTML() string {
+	esc := html.EscapeString
+	var b strings.Builder
+	fmt.Fprintf(&b, `<table class="chart-data" id="%s-table"><caption>%s</caption><thead><tr><th scope="col"></th>`, esc(c.ID), esc(c.Title))
+	for _, s := range c.Series {
+		fmt.Fprintf(&b, `<th scope="col">%s</th>`, esc(s.Name))
+	}
+	b.WriteString(`</tr></thead><tbody>`)
+	for i, l := range c.Labels {
+		fmt.Fprintf(&b, `<tr><th scope="row">%s</th>`, esc(l))
+		for _, s := range c.Series {
+			v := ""
+			if i < len(s.Values) {
+				v = c.format(s.Values[i])
+			}
+			fmt.Fprintf(&b, `<td>%s</td>`, esc(v))
+		}
+		b.WriteString(`</tr>`)
+	}
+	b.WriteString(`</tbody></table>`)
+	return b.String()
+}
+
+// DashboardCharts returns the dashboard's standard charts; names holds the
+// translated titles, descriptions and series names by key (missing keys
+// fall back to English): messages, conversations, answered, handoffs,
+// answered_share, helpful_rate, answers, per_day, per_day_desc,
+// rates_per_day, rates_desc, top_entries, top_entries_desc.
+func DashboardCharts(d Dashboard, names map[string]string) []Chart {
+	t := func(k, def string) string {
+		if v, ok := names[k]; ok {
+			return v
+		}
+		return def
+	}
+	var days []string
+	var msgs, convs, answered, handoffs, share, helpful []float64
+	for _, ds := range d.Days {
+		days = append(days, ds.Day.Format("02.01."))
+		msgs = append(msgs, float64(ds.Messages))
+		convs = append(convs, float64(ds.Conversations))
+		answered = append(answered, float64(ds.Answered))
+		handoffs = append(handoffs, float64(ds.Handoffs))
+		share = append(share, ratio2(ds.Answered, ds.Answered+ds.Handoffs))
+		helpful = append(helpful, ratio2(ds.Helpful, ds.Helpful+ds.NotHelpful))
+	}
+	var entries []string
+	var counts []float64
+	for _, e := range d.TopEntries {
+		entries = append(entries, e.EntryID)
+		counts = append(counts, float64(e.Answers))
+	}
+	return []Chart{
+		{ID: "chart-days", Title: t("per_day", "Messages and conversations per day"),
+			Desc:   fmt.Sprintf(t("per_day_desc", "%d messages in %d conversations over %d days."), d.Messages, d.Conversations, len(d.Days)),
+			Labels: days, Series: []Series{{t("messages", "Messages"), msgs}, {t("conversations", "Conversations"), convs}, {t("answered", "Answered by the bot"), answered}, {t("handoffs", "Handoffs"), handoffs}}},
+		{ID: "chart-rates", Title: t("rates_per_day", "Answered share and helpful rate per day"), Percent: true,
+			Desc:   fmt.Sprintf(t("rates_desc", "Answered share %.0f %%, helpful rate %.0f %% over the period."), d.AnsweredShare()*100, d.HelpfulRate()*100),
+			Labels: days, Series: []Series{{t("answered_share", "Answered share"), share}, {t("helpful_rate", "Helpful rate"), helpful}}},
+		{ID: "chart-entries", Title: t("top_entries", "Most used FAQ entries"),
+			Desc:   fmt.Sprintf(t("top_entries_desc", "The %d entries the bot answered with most often."), len(entries)),
+			Labels: entries, Series: []Series{{t("answers", "Answers"), counts}}},
+	}
+}

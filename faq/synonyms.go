@@ -1,0 +1,617 @@
+package faq
+
+import "strings"
+
+// defaultSynonyms is the seed vocabulary of a city's service desk: everyday
+// and English words mapped to the official German terms the FAQ uses.
+// Format: one mapping per line, "term = canonical". Editors add more at
+// runtime; their synonyms are passed to NewIndex next to DefaultSynonyms.
+const defaultSynonyms = `
+# Ausweise und Meldewesen
+perso = Personalausweis
+persi = Personalausweis
+perso-karte = Personalausweis
+ausweiskarte = Personalausweis
+personalausweiß = Personalausweis
+kinderausweis = Kinderreisepass
+reise pass = Reisepass
+bürgeramt = Bürgerbüro
+bürgerservice = Bürgerbüro
+einwohnermeldeamt = Bürgerbüro
+meldeamt = Bürgerbüro
+meldestelle = Bürgerbüro
+meldebestätigung = Meldebescheinigung
+wohnsitzbestätigung = Meldebescheinigung
+meldezettel = Meldebescheinigung
+vermieterbestätigung = Wohnungsgeberbestätigung
+wohnungsgeberbescheinigung = Wohnungsgeberbestätigung
+einzugsbestätigung = Wohnungsgeberbestätigung
+umziehen = Umzug
+umgezogen = Umzug
+zugezogen = Zuzug
+hergezogen = Zuzug
+herziehen = Zuzug
+wegziehen = Wegzug
+weggezogen = Wegzug
+auswandern = Auswanderung
+polizeiliches zeugnis = Führungszeugnis
+leumundszeugnis = Führungszeugnis
+wahlschein = Briefwahl
+briefwahlschein = Briefwahl
+angelschein = Fischereischein
+angelkarte = Fischereischein
+angeln = Fischereischein
+# Bauen
+bauerlaubnis = Baugenehmigung
+baupapiere = Bauantrag
+b-plan = Bebauungsplan
+gartenhäuschen = Gartenhaus
+gartenlaube = Gartenhaus
+abreißen = Abriss
+abriß = Abriss
+solaranlage = Photovoltaik
+pv = Photovoltaik
+solar = Photovoltaik
+# Ordnung, Verkehr, Parken
+knöllchen = Verwarnungsgeld | Strafzettel
+knolle = Verwarnungsgeld | Strafzettel
+strafzettel = Verwarnungsgeld | Strafzettel
+parkknolle = Verwarnungsgeld | Strafzettel
+parkticket = Verwarnungsgeld | Strafzettel
+bußgeld = Bußgeldbescheid
+blitzer = Bußgeldbescheid
+geblitzt = Bußgeldbescheid
+anwohner = Bewohner | Anlieger
+anlieger = Anlieger | Bewohner
+anwohnerparkausweis = Bewohnerparkausweis
+anwohnerparken = Bewohnerparken
+parkvignette = Parkausweis
+parkplakette = Parkausweis
+parkverbot = Halteverbot
+halteverbotsschild = Halteverbot
+krach = Lärm
+lärmbelästigung = Lärm
+ruhestörung = Lärm
+kampfhund = Listenhund
+pitbull = Listenhund
+staffordshire = Listenhund
+bullterrier = Listenhund
+rottweiler = Listenhund
+welpe = Hund
+hündin = Hund
+gefährlicher hund = Listenhund
+lagerfeuer = Brauchtumsfeuer
+# Standesamt
+heiratsurkunde = Eheurkunde
+trauschein = Eheurkunde
+hochzeit = Eheschließung
+heirat = Eheschließung
+heiraten = Eheschließung
+standesamtlich heiraten = Trauung
+totenschein = Sterbeurkunde
+todesfall = Sterbefall
+gestorben = Sterbefall
+verstorben = Sterbefall
+# Kfz
+nummernschild = Kennzeichen
+nummernschilder = Kennzeichen
+autokennzeichen = Kennzeichen
+autonummer = Kennzeichen
+rosa lappen = Führerschein
+grauer lappen = Führerschein
+lappen = Führerschein
+fahrerlaubnis = Führerschein
+lappen umtauschen = Führerschein umtauschen
+kfz-schein = Fahrzeugschein
+zulassungsschein = Fahrzeugschein
+zulassungsbescheinigung teil 1 = Fahrzeugschein
+kfz-brief = Fahrzeugbrief
+zulassungsbescheinigung teil 2 = Fahrzeugbrief
+wagen = Auto
+pkw = Auto
+kfz = Fahrzeug
+karre = Auto
+zulassungsstelle = Zulassung
+straßenverkehrsamt = Zulassung
+autozulassung = Fahrzeugzulassung
+stilllegen = abmelden
+auto anmelden = Auto zulassen
+wagen anmelden = Auto zulassen
+# Abfall
+gelbe tonne = Gelber Sack
+gelber beutel = Gelber Sack
+gelbe beutel = Gelber Sack
+plastikmüll = Verpackungsmüll
+plastiktüte = Sack
+mülltüte = Sack
+recyclinghof = Wertstoffhof
+bauhof = Wertstoffhof
+müllplatz = Wertstoffhof
+mülldeponie = Wertstoffhof
+deponie = Wertstoffhof
+sperrgut = Sperrmüll
+schrank = Möbel
+sofa = Möbel
+couch = Möbel
+bett = Möbel
+betten = Möbel
+tisch = Möbel
+stuhl = Möbel
+stühle = Möbel
+matratze = Möbel
+kommode = Möbel
+regal = Möbel
+sessel = Möbel
+waschmaschine = Elektrogeräte
+trockner = Elektrogeräte
+spülmaschine = Elektrogeräte
+geschirrspüler = Elektrogeräte
+herd = Elektrogeräte
+mikrowelle = Elektrogeräte
+staubsauger = Elektrogeräte
+computer = Elektrogeräte
+laptop = Elektrogeräte
+drucker = Elektrogeräte
+gefriertruhe = Elektrogeräte
+loswerden = entsorgen
+wegwerfen = entsorgen
+wegschmeißen = entsorgen
+geleert = abgeholt | Abholung
+leeren = abholen | Abholung
+leerung = Abholung | abgeholt
+äste = Grünschnitt | Baum
+ast = Grünschnitt | Baum
+zweige = Grünschnitt | Baum
+rasenschnitt = Grünschnitt
+heckenschnitt = Grünschnitt
+biomüll = Biotonne
+papiertonne = Altpapier
+blaue tonne = Altpapier
+schwarze tonne = Restmülltonne
+graue tonne = Restmülltonne
+müllmann = Müllabfuhr
+müllwagen = Müllabfuhr
+müllkalender = Abfallkalender
+abholtermine = Abfallkalender
+gartenabfall = Gartenabfälle
+laub = Gartenabfälle
+sondermüll = Schadstoffe
+giftmüll = Schadstoffe
+elektrogerät = Elektrogeräte
+elektromüll = Elektroschrott
+e-schrott = Elektroschrott
+christbaum = Weihnachtsbaum
+tannenbaum = Weihnachtsbaum
+schneeschippen = Schnee räumen
+schnee schippen = Schnee räumen
+streuen = Streupflicht
+# Steuern und Kasse
+hundemarke = Hundesteuermarke
+steuermarke = Hundesteuermarke
+hundesteuerbescheid = Hundesteuer
+zweitwohnsitzsteuer = Zweitwohnungsteuer
+zweitwohnungssteuer = Zweitwohnungsteuer
+abbuchen = Lastschrift
+abbuchung = Lastschrift
+einzugsermächtigung = Lastschrift
+abstottern = Ratenzahlung
+# Soziales und Familie
+mietzuschuss = Wohngeld
+miete zuschuss = Wohngeld
+hartz = Grundsicherung
+stütze = Sozialhilfe
+bürgergeld = Grundsicherung | Sozialhilfe
+behindertenausweis = Schwerbehindertenausweis
+sozialpass = Musterstadt-Pass
+kindergarten = Kita
+kindergartenplatz = Kita-Platz
+kitaplatz = Kita-Platz
+krippenplatz = Kita-Platz
+krippe = Kita
+kinderkrippe = Kita
+tagesmama = Tagesmutter
+tagesvater = Tagesmutter
+# Gewerbe
+gewerbeschein = Gewerbeanmeldung
+gewerbe schein = Gewerbeanmeldung
+selbständig = selbstständig
+selbstständigkeit = selbstständig
+laden = Geschäft | Betrieb
+kneipe = Gaststätte
+lokal = Gaststätte
+schankerlaubnis = Gaststättenerlaubnis
+marktstand = Wochenmarkt
+# Grün, Friedhof
+schrebergarten = Kleingarten
+laubenpiepergarten = Kleingarten
+parzelle = Kleingarten
+baumfällung = Baum fällen
+bäume = Baum
+friedhofsgebühren = Grab Kosten
+# Wohnungsnot, wilder Müll
+obdachlos = Obdachlosigkeit | Wohnungslosigkeit
+wohnungslos = Obdachlosigkeit | Wohnungslosigkeit
+wohnung verloren = Obdachlosigkeit | Wohnungslosigkeit
+keine wohnung = Obdachlosigkeit | Wohnungslosigkeit
+zwangsräumung = Obdachlosigkeit | Wohnungslosigkeit
+abgeladen = wilder Müll
+illegal entsorgt = wilder Müll
+müllkippe = wilder Müll
+bauschutt = Müll | Bauschutt
+vernachlässigt = Kindeswohl
+verwahrlost = Kindeswohl
+# Straßen
+laterne = Straßenlaterne
+straßenlampe = Straßenlaterne
+bürgersteig = Gehweg
+trottoir = Gehweg
+einfahrt = Zufahrt
+# Fundbüro
+geklaut = gestohlen | Diebstahl
+klauen = gestohlen | Diebstahl
+entwendet = gestohlen | Diebstahl
+portemonnaie = Geldbörse
+portmonee = Geldbörse
+geldbeutel = Geldbörse
+brieftasche = Geldbörse
+portemonee = Geldbörse
+smartphone = Handy
+mobiltelefon = Handy
+# Rathaus allgemein
+passbild = Foto
+passbilder = Foto
+passfoto = Foto
+fotograf = Fotostudio
+urlaub = Reise
+fliegen = Reise
+fliege = Reise
+flug = Reise
+verreisen = Reise
+geboren = Geburt
+mit karte zahlen = Kartenzahlung
+ec-karte = Kartenzahlung
+girocard = Kartenzahlung
+neues auto = Neuwagen
+gebrauchtes auto = Gebrauchtwagen
+gebrauchtwagen = Gebrauchtwagen
+umzugswagen = Möbelwagen
+umzugstransporter = Möbelwagen
+öffnungszeit = Öffnungszeiten
+aufhaben = geöffnet
+offen = geöffnet
+sprechstunde = Sprechzeiten
+ausbildungsplatz = Ausbildung
+azubi = Ausbildung
+azubis = Ausbildung
+job = Jobs
+gebühr = Kosten
+preis = Kosten
+kostet = Kosten
+
+# English
+id card = Personalausweis
+identity card = Personalausweis
+german id = Personalausweis
+id = Personalausweis
+passport = Reisepass
+child passport = Kinderreisepass
+children passport = Kinderreisepass
+lost = verloren
+lose = verloren
+stolen = gestohlen
+pick up = abholen
+collect = abholen
+register address = Wohnsitz anmelden
+registration of address = Wohnsitz anmelden
+register residence = Wohnsitz anmelden
+registration certificate = Meldebescheinigung
+proof of address = Meldebescheinigung
+proof of residence = Meldebescheinigung
+residence certificate = Meldebescheinigung
+landlord confirmation = Wohnungsgeberbestätigung
+deregister = abmelden
+move = Umzug
+moving = Umzug
+moved = Umzug
+abroad = Ausland
+move abroad = Wegzug Ausland
+moving abroad = Wegzug Ausland
+certificate of good conduct = Führungszeugnis
+criminal record certificate = Führungszeugnis
+police clearance = Führungszeugnis
+background check = Führungszeugnis
+certified copy = beglaubigte Kopie
+certify = beglaubigen
+postal vote = Briefwahl
+absentee ballot = Briefwahl
+vote = wählen
+election = Wahl
+fishing licence = Fischereischein
+fishing license = Fischereischein
+building permit = Baugenehmigung
+building permission = Baugenehmigung
+planning permission = Baugenehmigung
+build = bauen
+demolish = abreißen
+demolition = Abriss
+development plan = Bebauungsplan
+zoning plan = Bebauungsplan
+solar panels = Photovoltaik
+house number = Hausnummer
+residents parking = Bewohnerparkausweis
+resident parking permit = Bewohnerparkausweis
+parking permit = Parkausweis
+disabled parking = Behindertenparkausweis
+parking ticket = Verwarnungsgeld
+parking fine = Verwarnungsgeld
+ticket = Verwarnungsgeld
+fine = Bußgeldbescheid
+appeal = Einspruch
+objection = Einspruch
+street party = Straßenfest
+event = Veranstaltung
+noise = Lärm
+quiet hours = Ruhezeiten
+dog = Hund
+dogs = Hund
+leash = Leine
+marriage = Eheschließung
+marry = heiraten
+married = heiraten
+get married = heiraten
+wedding = Hochzeit
+registry office = Standesamt
+register office = Standesamt
+birth certificate = Geburtsurkunde
+marriage certificate = Eheurkunde
+death certificate = Sterbeurkunde
+birth = Geburt
+baby = Baby
+died = gestorben
+death = Sterbefall
+name change = Namensänderung
+change name = Namen ändern
+leave church = Kirchenaustritt
+paternity = Vaterschaft
+custody = Sorgerecht
+car registration = Fahrzeugzulassung
+register car = Fahrzeug zulassen
+register vehicle = Fahrzeug zulassen
+car = Auto
+vehicle = Fahrzeug
+deregister car = Auto abmelden
+license plate = Kennzeichen
+licence plate = Kennzeichen
+number plate = Kennzeichen
+driving licence = Führerschein
+driving license = Führerschein
+driver's license = Führerschein
+international driving permit = internationaler Führerschein
+bulky waste = Sperrmüll
+bulky rubbish = Sperrmüll
+furniture = Möbel
+recycling centre = Wertstoffhof
+recycling center = Wertstoffhof
+garbage collection = Müllabfuhr
+waste collection = Müllabfuhr
+rubbish collection = Müllabfuhr
+bin = Mülltonne
+trash = Müll
+garbage = Müll
+rubbish = Müll
+waste = Müll
+yellow bag = Gelber Sack
+electronics = Elektrogeräte
+christmas tree = Weihnachtsbaum
+snow = Schnee
+dog tax = Hundesteuer
+tax = Steuer
+taxes = Steuern
+property tax = Grundsteuer
+trade tax = Gewerbesteuer
+second home tax = Zweitwohnungsteuer
+direct debit = Lastschrift
+instalments = Ratenzahlung
+installments = Ratenzahlung
+pay = bezahlen
+payment = bezahlen
+housing benefit = Wohngeld
+rent subsidy = Wohngeld
+social housing = Wohnberechtigungsschein
+basic income support = Grundsicherung
+welfare = Sozialhilfe
+disability card = Schwerbehindertenausweis
+disabled = Schwerbehinderung
+daycare = Kita
+day care = Kita
+nursery = Kita
+childminder = Tagesmutter
+parental allowance = Elterngeld
+child support = Unterhaltsvorschuss
+holiday care = Ferienbetreuung
+child = Kind
+children = Kinder
+kid = Kind
+kids = Kinder
+trade licence = Gewerbeanmeldung
+trade license = Gewerbeanmeldung
+business license = Gewerbeanmeldung
+register business = Gewerbe anmelden
+register a business = Gewerbe anmelden
+start business = Gewerbe anmelden
+business = Gewerbe
+close business = Gewerbe abmelden
+restaurant licence = Gaststättenerlaubnis
+market stall = Wochenmarkt Stand
+tree = Baum
+cut down tree = Baum fällen
+allotment = Kleingarten
+cemetery = Friedhof
+grave = Grab
+street light = Straßenlaterne
+pothole = Schlagloch
+road works = Baustellen
+roadworks = Baustellen
+lost and found = Fundbüro
+lost property = Fundbüro
+wallet = Geldbörse
+keys = Schlüssel
+phone = Handy
+found = gefunden
+opening hours = Öffnungszeiten
+open = geöffnet
+town hall = Rathaus
+city hall = Rathaus
+appointment = Termin
+book appointment = Termin buchen
+cancel = absagen
+contact = Kontakt
+phone number = Telefonnummer
+data protection = Datenschutz
+privacy = Datenschutz
+wheelchair = Rollstuhl
+accessible = barrierefrei
+online services = Online-Dienste
+jobs = Stellenangebote
+vacancies = Stellenangebote
+apprenticeship = Ausbildung
+fee = Kosten
+fees = Kosten
+cost = Kosten
+costs = Kosten
+how much = Kosten
+apply = beantragen
+application = Antrag
+renew = verlängern
+extend = verlängern
+documents = Unterlagen
+register = anmelden
+registration = Anmeldung
+certificate = Bescheinigung
+permit = Genehmigung
+`
+
+// DefaultSynonyms returns the built-in synonym table: colloquial German and
+// English words a city's service desk hears, mapped to the official terms.
+func DefaultSynonyms() []Synonym {
+	var out []Synonym
+	for _, line := range strings.Split(defaultSynonyms, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		term, canon, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		out = append(out, Synonym{Term: strings.TrimSpace(term), Canonical: strings.TrimSpace(canon)})
+	}
+	return out
+}
+
+// synPattern is one compiled synonym term.
+type synPattern struct {
+	toks  []token
+	canon [][]string // per canonical word, its alternatives (folded)
+}
+
+// synTable matches synonym terms in token sequences.
+type synTable struct {
+	byFirst map[string][]int // German or English stem of the first content token -> patterns
+	pats    []synPattern
+	single  map[string][]string // stem of a one-word term -> canonical stems (typo correction)
+}
+
+func compileSynonyms(syns []Synonym) *synTable {
+	st := &synTable{byFirst: map[string][]int{}, single: map[string][]string{}}
+	for _, s := range syns {
+		toks := tokenize(s.Term)
+		// drop leading/trailing stopwords, keep inner ones
+		for len(toks) > 0 && toks[0].stop {
+			toks = toks[1:]
+		}
+		for len(toks) > 0 && toks[len(toks)-1].stop {
+			toks = toks[:len(toks)-1]
+		}
+		if len(toks) == 0 {
+			// a term made of stopwords only ("id") is matched literally
+			toks = tokenize(s.Term)
+			if len(toks) == 0 {
+				continue
+			}
+		}
+		// Canonical: alternatives separated by "|"; word i of every
+		// alternative joins group i ("Strafzettel | Verwarnungsgeld").
+		var canon [][]string
+		for _, alt := range strings.Split(s.Canonical, "|") {
+			for wi, w := range Tokens(alt) {
+				if wi >= len(canon) {
+					canon = append(canon, nil)
+				}
+				canon[wi] = append(canon[wi], w)
+			}
+		}
+		if len(canon) == 0 {
+			continue
+		}
+		idx := len(st.pats)
+		st.pats = append(st.pats, synPattern{toks: toks, canon: canon})
+		st.byFirst[toks[0].stem] = append(st.byFirst[toks[0].stem], idx)
+		if toks[0].en != toks[0].stem {
+			st.byFirst[toks[0].en] = append(st.byFirst[toks[0].en], idx)
+		}
+		if len(toks) == 1 && len(canon) == 1 {
+			for _, c := range canon[0] {
+				st.single[toks[0].stem] = append(st.single[toks[0].stem], StemGerman(c))
+			}
+		}
+	}
+	return st
+}
+
+func tokEq(p, q token) bool {
+	if p.surf == q.surf || p.stem == q.stem {
+		return true
+	}
+	return len(p.en) >= 3 && p.en == q.en && !p.stop && !q.stop
+}
+
+// match tries the longest synonym pattern starting at toks[i]. Stopwords in
+// the message may be skipped between pattern words ("register my car"
+// matches "register car"). It returns the end index (exclusive).
+func (st *synTable) match(toks []token, i int) (int, [][]string, bool) {
+	t := toks[i]
+	cands := st.byFirst[t.stem]
+	if t.en != t.stem {
+		cands = append(cands[:len(cands):len(cands)], st.byFirst[t.en]...)
+	}
+	bestEnd, bestLen := -1, 0
+	var bestCanon [][]string
+	for _, pi := range cands {
+		p := st.pats[pi]
+		if !tokEq(p.toks[0], t) {
+			continue
+		}
+		k := i + 1
+		ok := true
+		for _, pt := range p.toks[1:] {
+			skipped := 0
+			for k < len(toks) && !tokEq(pt, toks[k]) && toks[k].stop && skipped < 2 && toks[k].clause == t.clause {
+				k++
+				skipped++
+			}
+			if k >= len(toks) || !tokEq(pt, toks[k]) || toks[k].clause != t.clause {
+				ok = false
+				break
+			}
+			k++
+		}
+		if ok && len(p.toks) > bestLen {
+			bestEnd, bestLen, bestCanon = k, len(p.toks), p.canon
+		}
+	}
+	if bestEnd < 0 {
+		return 0, nil, false
+	}
+	return bestEnd, bestCanon, true
+}

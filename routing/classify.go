@@ -1,0 +1,294 @@
+package routing
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"citybot/faq"
+)
+
+// Rule is an admin-defined routing rule: a message containing Pattern (a
+// keyword or phrase, analysed like the FAQ matcher analyses text) goes to
+// Department. Among matching rules the highest Priority wins, then the
+// lowest ID.
+type Rule struct {
+	ID         int64  `json:"id" db:"id"`
+	Department string `json:"department" db:"department_id"`
+	Pattern    string `json:"pattern" db:"pattern"`
+	Priority   int    `json:"priority" db:"priority"`
+}
+
+// DeptScore is one department's score for a message, with the evidence.
+type DeptScore struct {
+	Department string   `json:"department"`
+	Score      float64  `json:"score"`
+	Rule       int64    `json:"rule,omitempty"`     // id of the matching rule that decided, if any
+	Keywords   []string `json:"keywords,omitempty"` // message words that matched the department's vocabulary
+	FAQ        float64  `json:"faq"`                // share of the score from the nearest FAQ candidates
+}
+
+// Weights of the classifier's evidence.
+const (
+	// weightKeyword, weightName, weightDescription: a department's own
+	// vocabulary.
+	weightKeyword     = 1.0
+	weightName        = 1.0
+	weightDescription = 0.6
+	// weightFAQText: words of the department's FAQ questions, variants, tags.
+	weightFAQText = 0.4
+	// weightFAQ scales the FAQ candidates' scores (best first: 1, 0.5, 0.3).
+	weightFAQ = 1.2
+	// minFAQScore: candidates below this score are not evidence.
+	minFAQScore = 0.3
+	// minScore: below it the message goes to the fallback department
+	// (out of scope: weather, football, bus timetables).
+	minScore = 1.0
+	// ruleScore is added to a department whose rule matched.
+	ruleScore = 1000
+)
+
+// Classifier picks the department for a message the FAQ did not answer. It
+// combines admin rules (a matching rule wins by priority), the departments'
+// keywords, names and descriptions, and the departments owning the nearest
+// FAQ candidates. It is immutable and safe for concurrent use.
+type Classifier struct {
+	an       *faq.Analyzer
+	depts    []string
+	known    map[string]bool
+	vocab    []map[string]float64 // per department: stem -> weight
+	idf      map[string]float64   // over departments
+	rules    []compiledRule
+	fallback string
+}
+
+type compiledRule struct {
+	Rule
+	stems []string // pattern stems, in order
+}
+
+// NewClassifier builds a classifier. fallback ("zentrale") receives what
+// matches no department.
+func NewClassifier(depts []faq.Department, rules []Rule, fallback string) *Classifier {
+	return NewClassifierWithFAQ(depts, rules, fallback, nil)
+}
+
+// NewClassifierWithFAQ is NewClassifier whose department vocabulary also
+// holds the questions, variants and tags of the department's published FAQ
+// entries (weighted weightFAQText): a department is known by what it answers.
+func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string, entries []faq.Entry) *Classifier {
+	var corpus []string
+	for _, d := range depts {
+		corpus = append(corpus, d.Name, d.Description, strings.Join(d.Keywords, " . "))
+	}
+	byDept := map[string][]string{}
+	for _, e := range entries {
+		if e.Status != "" && e.Status != faq.StatusPublished {
+			continue
+		}
+		text := e.Question + " . " + strings.Join(e.Variants, " . ") + " . " + strings.Join(e.Tags, " . ")
+		byDept[e.Department] = append(byDept[e.Department], text)
+		corpus = append(corpus, text)
+	}
+	for _, r := range rules {
+		corpus = append(corpus, r.Pattern)
+	}
+	c := &Classifier{
+		an:       faq.NewAnalyzer(faq.DefaultSynonyms(), corpus...),
+		known:    map[string]bool{},
+		idf:      map[string]float64{},
+		fallback: fallback,
+	}
+	df := map[string]int{}
+	for _, d := range depts {
+		v := map[string]float64{}
+		put := func(text string, w float64) {
+			for s, x := range c.an.DocTerms(text) {
+				if x*w > v[s] {
+					v[s] = x * w
+				}
+			}
+		}
+		put(d.Name, weightName)
+		put(d.Description, weightDescription)
+		for _, k := range d.Keywords {
+			put(k, weightKeyword)
+		}
+		for _, text := range byDept[d.ID] {
+			put(text, weightFAQText)
+		}
+		for s := range v {
+			df[s]++
+		}
+		c.depts = append(c.depts, d.ID)
+		c.known[d.ID] = true
+		c.vocab = append(c.vocab, v)
+	}
+	n := float64(len(depts))
+	for s, d := range df {
+		c.idf[s] = math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))
+	}
+	for _, r := range rules {
+		cr := compiledRule{Rule: r}
+		for _, t := range faq.Tokens(r.Pattern) {
+			if !faq.IsStopword(t) {
+				cr.stems = append(cr.stems, faq.StemGerman(t))
+			}
+		}
+		if len(cr.stems) > 0 {
+			c.rules = append(c.rules, cr)
+		}
+	}
+	sort.SliceStable(c.rules, func(i, j int) bool {
+		if c.rules[i].Priority != c.rules[j].Priority {
+			return c.rules[i].Priority > c.rules[j].Priority
+		}
+		return c.rules[i].ID < c.rules[j].ID
+	})
+	return c
+}
+
+// Route returns the department for text: the best of Scores, or the
+// fallback when nothing is convincing. It satisfies faq.Router.
+func (c *Classifier) Route(text string, res faq.Result) string {
+	s := c.Scores(text, res)
+	if len(s) == 0 || (s[0].Rule == 0 && s[0].Score < minScore) {
+		return c.fallback
+	}
+	return s[0].Department
+}
+
+// Rank returns the departments for question, best first, the fallback last
+// when it is not already there. It satisfies routing.Router.
+func (c *Classifier) Rank(question string, candidates []faq.Candidate) []string {
+	s := c.Scores(question, faq.Result{Candidates: candidates})
+	var out []string
+	if len(s) == 0 || (s[0].Rule == 0 && s[0].Score < minScore) {
+		out = append(out, c.fallback)
+	}
+	for _, d := range s {
+		if d.Score <= 0 {
+			break
+		}
+		if d.Department != c.fallback || len(out) == 0 {
+			out = append(out, d.Department)
+		}
+	}
+	if len(out) == 0 || out[len(out)-1] != c.fallback && !contains(out, c.fallback) {
+		out = append(out, c.fallback)
+	}
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Scores explains the routing decision: every department with evidence,
+// best first.
+func (c *Classifier) Scores(text string, res faq.Result) []DeptScore {
+	scores := make([]DeptScore, len(c.depts))
+	for i, d := range c.depts {
+		scores[i].Department = d
+	}
+	terms := c.an.QueryTerms(faq.StripAddresses(text))
+	// Admin rules.
+	stems := make([][]string, len(terms))
+	for i, t := range terms {
+		for s := range t.Stems {
+			stems[i] = append(stems[i], s)
+		}
+	}
+	for _, r := range c.rules {
+		if !matchRule(r.stems, stems) {
+			continue
+		}
+		for i := range scores {
+			if scores[i].Department == r.Department && scores[i].Rule == 0 {
+				scores[i].Rule = r.ID
+				scores[i].Score += ruleScore + float64(r.Priority)
+			}
+		}
+		break // the highest-priority matching rule decides
+	}
+	// Department vocabulary.
+	for i, v := range c.vocab {
+		for _, t := range terms {
+			var best float64
+			for s, w := range t.Stems {
+				if x := w * v[s] * c.idf[s]; x > best {
+					best = x
+				}
+			}
+			if best > 0 {
+				scores[i].Score += best
+				scores[i].Keywords = append(scores[i].Keywords, t.Surface)
+			}
+		}
+	}
+	// Nearest FAQ candidates.
+	rankW := []float64{1, 0.5, 0.3}
+	for k, cand := range res.Candidates {
+		if k >= len(rankW) || cand.Score < minFAQScore {
+			break
+		}
+		for i := range scores {
+			if scores[i].Department == cand.Department {
+				x := weightFAQ * rankW[k] * cand.Score
+				scores[i].Score += x
+				scores[i].FAQ += x
+			}
+		}
+	}
+	sort.SliceStable(scores, func(i, j int) bool { return scores[i].Score > scores[j].Score })
+	out := scores[:0]
+	for _, s := range scores {
+		if s.Score > 0 {
+			s.Score = math.Round(s.Score*1000) / 1000
+			s.FAQ = math.Round(s.FAQ*1000) / 1000
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// matchRule reports whether the rule's stems occur in the message in order,
+// with at most two other words between consecutive pattern words.
+func matchRule(pattern []string, msg [][]string) bool {
+	has := func(i int, s string) bool {
+		for _, x := range msg[i] {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	for start := range msg {
+		if !has(start, pattern[0]) {
+			continue
+		}
+		pos, ok := start, true
+		for _, p := range pattern[1:] {
+			found := false
+			for j := pos + 1; j < len(msg) && j <= pos+3; j++ {
+				if has(j, p) {
+					pos, found = j, true
+					break
+				}
+			}
+			if !found {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,117 @@
+package routing_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"citybot/faq"
+	"citybot/internal/demodata"
+	"citybot/routing"
+)
+
+func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) {
+	t.Helper()
+	var entries []faq.Entry
+	var depts []faq.Department
+	for name, v := range map[string]any{"faq.json": &entries, "departments.json": &depts} {
+		b, err := demodata.FS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	b, err := demodata.FS.ReadFile("dev_questions.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := faq.LoadQuestions(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries, depts, qs
+}
+
+const guardRoutingStrict = 0.78
+
+// TestRoutingDevSet guards department routing on the handoff rows of the
+// demo dataset (strict: false answers count as routing errors).
+func TestRoutingDevSet(t *testing.T) {
+	entries, depts, qs := loadDemo(t)
+	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	plain := faq.Evaluate(ix, qs, routing.NewClassifier(depts, nil, "zentrale"))
+	t.Logf("keywords+descriptions only: routing strict %.3f conditional %.3f", plain.RoutingStrict(), plain.RoutingConditional())
+	c := routing.NewClassifierWithFAQ(depts, nil, "zentrale", entries)
+	rep := faq.Evaluate(ix, qs, c)
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + buf.String())
+	if os.Getenv("CITYBOT_EVAL_VERBOSE") != "" {
+		for _, r := range rep.Rows {
+			if r.Expect == "handoff" && !r.Correct {
+				t.Logf("MISS %q want %s got %s/%s", r.Q, r.ExpectDepartment, r.Result, r.Department)
+			}
+		}
+	}
+	// Target: >= 0.85 strict. The guard sits at today's level (0.797 with
+	// the FAQ vocabulary, 3 of the 79 handoff rows lost to false answers)
+	// so that any regression fails; raise it as routing improves.
+	if got := rep.RoutingStrict(); got < guardRoutingStrict {
+		t.Errorf("routing strict = %.3f, want >= %.2f", got, guardRoutingStrict)
+	}
+	var hs [2][]faq.EvalQuestion
+	for i, q := range qs {
+		hs[i%2] = append(hs[i%2], q)
+	}
+	for h, part := range hs {
+		r := faq.Evaluate(ix, part, c)
+		t.Logf("half %d: routing strict %.3f conditional %.3f", h, r.RoutingStrict(), r.RoutingConditional())
+	}
+}
+
+func TestClassifier(t *testing.T) {
+	_, depts, _ := loadDemo(t)
+	rules := []routing.Rule{
+		{ID: 1, Department: "ordnungsamt", Pattern: "Tauben füttern", Priority: 5},
+		{ID: 2, Department: "gruenflaechen", Pattern: "Tauben", Priority: 1},
+	}
+	c := routing.NewClassifier(depts, rules, "zentrale")
+	cand := func(dept string, score float64) faq.Result {
+		return faq.Result{Candidates: []faq.Candidate{{EntryID: "x", Department: dept, Score: score}}}
+	}
+	tests := []struct {
+		name, text string
+		res        faq.Result
+		want       string
+	}{
+		{"out of scope", "Wie wird das Wetter morgen?", faq.Result{}, "zentrale"},
+		{"football", "Wer hat gestern das Spiel gewonnen?", faq.Result{}, "zentrale"},
+		{"keyword", "Die Straßenlaterne vor meinem Haus flackert", faq.Result{}, "tiefbau"},
+		{"compound keyword part", "Laterne flackert seit gestern", faq.Result{}, "tiefbau"},
+		{"faq candidate", "Frage zu meinem Vorgang", cand("standesamt", 0.9), "standesamt"},
+		{"weak faq candidate", "Frage zu meinem Vorgang", cand("standesamt", 0.35), "zentrale"},
+		{"rule by priority", "Die Nachbarin will Tauben füttern", faq.Result{}, "ordnungsamt"},
+		{"lower rule", "Tauben im Park", faq.Result{}, "gruenflaechen"},
+		{"typo keyword", "Schlagloc in der Straße", faq.Result{}, "tiefbau"},
+		{"kita", "Unser Kita-Platz wurde gestrichen", faq.Result{}, "jugendamt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.Route(tt.text, tt.res); got != tt.want {
+				t.Errorf("Route(%q) = %q, want %q; scores %+v", tt.text, got, tt.want, c.Scores(tt.text, tt.res))
+			}
+		})
+	}
+	// Rank always ends with a fallback option and satisfies routing.Router.
+	var r routing.Router = c
+	got := r.Rank("Straßenlaterne kaputt", nil)
+	if len(got) == 0 || got[0] != "tiefbau" || got[len(got)-1] != "zentrale" {
+		t.Errorf("Rank = %v", got)
+	}
+	var _ faq.Router = c
+}

@@ -1,0 +1,420 @@
+package routing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/internal/db"
+)
+
+// Span is one opening interval of a day, as "HH:MM" wall-clock times in the
+// city's time zone: ["08:00","12:00"]. The end is exclusive; "24:00" means
+// until midnight.
+type Span [2]string
+
+// WeekHours are a department's office hours per ISO weekday (1 = Monday ...
+// 7 = Sunday). Its JSON form is the departments.office_hours column:
+// {"1":[["08:00","12:00"],["14:00","16:00"]], ...}. A day without spans is
+// closed.
+type WeekHours map[int][]Span
+
+// ParseWeekHours reads and validates the JSON form. Empty input and "{}" and
+// "null" mean no office hours.
+func ParseWeekHours(raw []byte) (WeekHours, error) {
+	w := WeekHours{}
+	if s := strings.TrimSpace(string(raw)); s == "" || s == "null" {
+		return w, nil
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("%w: office hours: %v", ErrInvalid, err)
+	}
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Validate checks weekdays, times and that the spans of a day are ordered
+// and do not overlap.
+func (w WeekHours) Validate() error {
+	for day, spans := range w {
+		if day < 1 || day > 7 {
+			return fmt.Errorf("%w: office hours: weekday %d (want 1=Monday .. 7=Sunday)", ErrInvalid, day)
+		}
+		prevEnd := -1
+		for _, s := range spans {
+			from, err := parseClock(s[0])
+			if err != nil {
+				return err
+			}
+			to, err := parseClock(s[1])
+			if err != nil {
+				return err
+			}
+			if from >= to {
+				return fmt.Errorf("%w: office hours: %s-%s ends before it starts", ErrInvalid, s[0], s[1])
+			}
+			if from < prevEnd {
+				return fmt.Errorf("%w: office hours: spans of weekday %d overlap or are out of order", ErrInvalid, day)
+			}
+			prevEnd = to
+		}
+	}
+	return nil
+}
+
+// Empty reports whether no day has office hours.
+func (w WeekHours) Empty() bool {
+	for _, s := range w {
+		if len(s) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// JSON returns the column form.
+func (w WeekHours) JSON() []byte {
+	if w == nil {
+		return []byte("{}")
+	}
+	b, _ := json.Marshal(w) // map[int][][2]string cannot fail
+	return b
+}
+
+// parseClock turns "HH:MM" into minutes after midnight (0..1440).
+func parseClock(s string) (int, error) {
+	var h, m int
+	if len(s) < 4 || len(s) > 5 {
+		return 0, fmt.Errorf("%w: office hours: time %q (want HH:MM)", ErrInvalid, s)
+	}
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || m < 0 || m > 59 || h < 0 || h > 24 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("%w: office hours: time %q (want HH:MM)", ErrInvalid, s)
+	}
+	return h*60 + m, nil
+}
+
+type minuteSpan struct{ from, to int }
+
+// day returns the valid spans of an ISO weekday in order; invalid spans
+// (which Validate rejects) are skipped.
+func (w WeekHours) day(iso int) []minuteSpan {
+	var out []minuteSpan
+	for _, s := range w[iso] {
+		from, err1 := parseClock(s[0])
+		to, err2 := parseClock(s[1])
+		if err1 == nil && err2 == nil && from < to {
+			out = append(out, minuteSpan{from, to})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].from < out[j].from })
+	return out
+}
+
+func isoWeekday(t time.Time) int {
+	if wd := t.Weekday(); wd != time.Sunday {
+		return int(wd)
+	}
+	return 7
+}
+
+// at is the instant of a wall-clock minute on the date of day.
+func (c *Calendar) at(day time.Time, minute int) time.Time {
+	y, m, d := day.Date()
+	return time.Date(y, m, d, minute/60, minute%60, 0, 0, c.loc)
+}
+
+// openSpan returns the span that contains t, if the office is open at t.
+func (c *Calendar) openSpan(w WeekHours, t time.Time) (minuteSpan, bool) {
+	lt := t.In(c.loc)
+	if _, hol := c.Holiday(lt); hol {
+		return minuteSpan{}, false
+	}
+	mins := lt.Hour()*60 + lt.Minute()
+	for _, s := range w.day(isoWeekday(lt)) {
+		if s.from <= mins && mins < s.to {
+			return s, true
+		}
+	}
+	return minuteSpan{}, false
+}
+
+// IsOpen reports whether a department with office hours w is open at t:
+// within a span of t's weekday and not on a public holiday.
+func (c *Calendar) IsOpen(w WeekHours, t time.Time) bool {
+	_, ok := c.openSpan(w, t)
+	return ok
+}
+
+// NextOpening returns t itself when the office is open at t, else the start
+// of the next span on a day that is not a public holiday. ok is false when
+// the office never opens (no office hours).
+func (c *Calendar) NextOpening(w WeekHours, t time.Time) (next time.Time, ok bool) {
+	if c.IsOpen(w, t) {
+		return t, true
+	}
+	return c.nextStartAfter(w, t)
+}
+
+// nextStartAfter is the first span start strictly after t that is not on a
+// holiday.
+func (c *Calendar) nextStartAfter(w WeekHours, t time.Time) (time.Time, bool) {
+	if w.Empty() {
+		return time.Time{}, false
+	}
+	lt := t.In(c.loc)
+	y, m, d := lt.Date()
+	for i := 0; i <= 370; i++ {
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, c.loc)
+		if _, hol := c.Holiday(day); hol {
+			continue
+		}
+		for _, s := range w.day(isoWeekday(day)) {
+			if start := c.at(day, s.from); start.After(t) {
+				return start, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// Availability is what a citizen should know about when a department answers.
+type Availability struct {
+	Open        bool
+	ClosesAt    time.Time // end of the current span, when Open
+	Holiday     string    // name of today's public holiday, if closed for it
+	NextOpening time.Time // when closed: the next opening; when open: the first opening after ClosesAt; zero: no office hours
+}
+
+// Availability computes whether a department with office hours w is open at t
+// and, if not, when it opens next.
+func (c *Calendar) Availability(w WeekHours, t time.Time) Availability {
+	var a Availability
+	if s, ok := c.openSpan(w, t); ok {
+		a.Open = true
+		a.ClosesAt = c.at(t.In(c.loc), s.to)
+		a.NextOpening, _ = c.nextStartAfter(w, a.ClosesAt)
+		return a
+	}
+	if name, hol := c.Holiday(t); hol {
+		a.Holiday = name
+	}
+	a.NextOpening, _ = c.nextStartAfter(w, t)
+	return a
+}
+
+// soonClosing: when an open office closes within this time, the message says
+// so honestly instead of promising an answer within a few hours.
+const soonClosing = time.Hour
+
+// Message is the honest sentence for the citizen about when the department
+// (by its display name, e.g. "Bauamt / Bauaufsicht") will answer, in German
+// (the default) or English ("en", "en-GB", ...). now is the instant a was computed
+// for.
+func (a Availability) Message(deptName, lang string, now time.Time) string {
+	if isEnglish(lang) {
+		return a.messageEN(shortName(deptName), now)
+	}
+	return a.messageDE(shortName(deptName), now)
+}
+
+func (a Availability) messageDE(name string, now time.Time) string {
+	subj := germanSubject(name)
+	switch {
+	case a.Open && !a.NextOpening.IsZero() && a.ClosesAt.Sub(now) < soonClosing:
+		return fmt.Sprintf("%s ist nur noch bis %s Uhr geöffnet. Wenn es heute nicht mehr klappt, melden wir uns ab %s.",
+			subj, clock(a.ClosesAt), whenDE(a.NextOpening, now))
+	case a.Open:
+		return subj + " ist gerade geöffnet; wir melden uns in der Regel innerhalb weniger Stunden."
+	case a.NextOpening.IsZero():
+		return subj + " hat keine festen Sprechzeiten hinterlegt. Wir melden uns so bald wie möglich."
+	case a.Holiday != "":
+		return fmt.Sprintf("%s ist gerade geschlossen (Feiertag: %s). Wir melden uns ab %s.", subj, a.Holiday, whenDE(a.NextOpening, now))
+	default:
+		return fmt.Sprintf("%s ist gerade geschlossen. Wir melden uns ab %s.", subj, whenDE(a.NextOpening, now))
+	}
+}
+
+func (a Availability) messageEN(name string, now time.Time) string {
+	switch {
+	case a.Open && !a.NextOpening.IsZero() && a.ClosesAt.Sub(now) < soonClosing:
+		return fmt.Sprintf("%s is only open until %s today. If we cannot make it today, we will get back to you from %s.",
+			name, clock(a.ClosesAt), whenEN(a.NextOpening, now))
+	case a.Open:
+		return name + " is open right now; we usually get back to you within a few hours."
+	case a.NextOpening.IsZero():
+		return name + " has no fixed office hours. We will get back to you as soon as possible."
+	case a.Holiday != "":
+		return fmt.Sprintf("%s is closed right now (public holiday: %s). We will get back to you from %s.", name, a.Holiday, whenEN(a.NextOpening, now))
+	default:
+		return fmt.Sprintf("%s is closed right now. We will get back to you from %s.", name, whenEN(a.NextOpening, now))
+	}
+}
+
+// isEnglish: "en", "en-GB", ...; everything else gets German.
+func isEnglish(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "en") }
+
+// shortName is the first part of "Bauamt / Bauaufsicht".
+func shortName(name string) string {
+	if i := strings.Index(name, " / "); i > 0 {
+		name = name[:i]
+	}
+	if name = strings.TrimSpace(name); name == "" {
+		return "Die Verwaltung"
+	}
+	return name
+}
+
+// germanSubject puts the right article before a department's name ("Das
+// Bauamt", "Die Zentrale", "Der Bürgerservice"); for names it cannot place it
+// says "Die Stelle „…“".
+func germanSubject(name string) string {
+	words := strings.Fields(name)
+	last := strings.ToLower(words[len(words)-1])
+	for _, e := range []struct{ suffix, article string }{
+		{"amt", "Das"}, {"büro", "Das"}, {"zentrum", "Das"}, {"referat", "Das"}, {"team", "Das"}, {"center", "Das"},
+		{"stelle", "Die"}, {"zentrale", "Die"}, {"wirtschaft", "Die"}, {"ung", "Die"}, {"kasse", "Die"},
+		{"behörde", "Die"}, {"kämmerei", "Die"}, {"bibliothek", "Die"}, {"aufsicht", "Die"},
+		{"service", "Der"}, {"dienst", "Der"}, {"betrieb", "Der"}, {"bauhof", "Der"},
+	} {
+		if strings.HasSuffix(last, e.suffix) {
+			return e.article + " " + name
+		}
+	}
+	return "Die Stelle „" + name + "“"
+}
+
+func clock(t time.Time) string { return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute()) }
+
+var (
+	weekdaysDE = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
+	monthsDE   = [...]string{"", "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
+)
+
+// dayDiff is the number of calendar days from now's date to t's date, both
+// in t's location.
+func dayDiff(t, now time.Time) int {
+	ny, nm, nd := now.In(t.Location()).Date()
+	ty, tm, td := t.Date()
+	a := time.Date(ny, nm, nd, 12, 0, 0, 0, time.UTC)
+	b := time.Date(ty, tm, td, 12, 0, 0, 0, time.UTC)
+	return int(b.Sub(a).Hours() / 24)
+}
+
+// whenDE: "heute, 14:00 Uhr", "morgen, 8:00 Uhr", "Montag, 8:00 Uhr",
+// "Dienstag, 7. April, 8:00 Uhr".
+func whenDE(t, now time.Time) string {
+	switch n := dayDiff(t, now); {
+	case n <= 0:
+		return "heute, " + clock(t) + " Uhr"
+	case n == 1:
+		return "morgen, " + clock(t) + " Uhr"
+	case n < 7:
+		return weekdaysDE[t.Weekday()] + ", " + clock(t) + " Uhr"
+	default:
+		return fmt.Sprintf("%s, %d. %s, %s Uhr", weekdaysDE[t.Weekday()], t.Day(), monthsDE[t.Month()], clock(t))
+	}
+}
+
+// whenEN: "today, 14:00", "tomorrow, 8:00", "Monday, 8:00", "Tuesday, 7 April, 8:00".
+func whenEN(t, now time.Time) string {
+	switch n := dayDiff(t, now); {
+	case n <= 0:
+		return "today, " + clock(t)
+	case n == 1:
+		return "tomorrow, " + clock(t)
+	case n < 7:
+		return t.Weekday().String() + ", " + clock(t)
+	default:
+		return fmt.Sprintf("%s, %d %s, %s", t.Weekday(), t.Day(), t.Month(), clock(t))
+	}
+}
+
+// DemoOfficeHours are plausible office hours for the demo city's departments
+// (by department id). The demo loader stores them with SetOfficeHours.
+func DemoOfficeHours() map[string]WeekHours {
+	core := WeekHours{ // Mon-Fri mornings, Tue and Thu afternoons
+		1: {{"08:00", "12:00"}},
+		2: {{"08:00", "12:00"}, {"14:00", "16:00"}},
+		3: {{"08:00", "12:00"}},
+		4: {{"08:00", "12:00"}, {"14:00", "18:00"}},
+		5: {{"08:00", "12:00"}},
+	}
+	office := WeekHours{ // Mon-Thu 8-16 with lunch break, Fri 8-12
+		1: {{"08:00", "12:30"}, {"13:30", "16:00"}},
+		2: {{"08:00", "12:30"}, {"13:30", "16:00"}},
+		3: {{"08:00", "12:30"}, {"13:30", "16:00"}},
+		4: {{"08:00", "12:30"}, {"13:30", "16:00"}},
+		5: {{"08:00", "12:00"}},
+	}
+	citizen := WeekHours{ // Bürgerbüro: long Thursday, Saturday morning
+		1: {{"07:30", "16:00"}},
+		2: {{"07:30", "16:00"}},
+		3: {{"07:30", "13:00"}},
+		4: {{"07:30", "18:00"}},
+		5: {{"07:30", "13:00"}},
+		6: {{"09:00", "12:00"}},
+	}
+	return map[string]WeekHours{
+		"zentrale":         office,
+		"buergerbuero":     citizen,
+		"bauamt":           core,
+		"ordnungsamt":      office,
+		"standesamt":       core,
+		"kfz-zulassung":    citizen,
+		"abfallwirtschaft": office,
+		"steueramt":        core,
+		"sozialamt":        core,
+		"jugendamt":        office,
+		"gewerbeamt":       core,
+		"gruenflaechen":    office,
+		"tiefbau":          office,
+		"fundbuero":        core,
+	}
+}
+
+// OfficeHours reads a department's office hours, or ErrNotFound.
+func OfficeHours(ctx context.Context, q sqlx.QueryerContext, dept string) (WeekHours, error) {
+	var raw []byte
+	err := sqlx.GetContext(ctx, q, &raw, `SELECT office_hours FROM departments WHERE id = $1`, dept)
+	if db.IsNoRows(err) {
+		return nil, fmt.Errorf("department %q: %w", dept, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get office hours: %w", err)
+	}
+	return ParseWeekHours(raw)
+}
+
+// SetOfficeHours validates and stores a department's office hours.
+func SetOfficeHours(ctx context.Context, q sqlx.ExecerContext, dept string, w WeekHours) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	res, err := q.ExecContext(ctx, `UPDATE departments SET office_hours = $2, updated_at = now() WHERE id = $1`, dept, w.JSON())
+	if err != nil {
+		return fmt.Errorf("set office hours: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("department %q: %w", dept, ErrNotFound)
+	}
+	return nil
+}
+
+// ApplyDemoOfficeHours stores DemoOfficeHours for those demo departments
+// that exist and have no office hours yet.
+func ApplyDemoOfficeHours(ctx context.Context, q sqlx.ExecerContext) error {
+	for id, w := range DemoOfficeHours() {
+		if _, err := q.ExecContext(ctx, `UPDATE departments SET office_hours = $2, updated_at = now()
+			WHERE id = $1 AND office_hours = '{}'::jsonb`, id, w.JSON()); err != nil {
+			return fmt.Errorf("demo office hours of %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,357 @@
+package routing
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"citybot/internal/db"
+)
+
+// Outbox row states.
+const (
+	OutboxPending       = "pending"
+	OutboxSending       = "sending"
+	OutboxSent          = "sent"
+	OutboxFailed        = "failed"        // gave up after MaxSendAttempts transient errors
+	OutboxUndeliverable = "undeliverable" // the channel refuses for good (bot blocked)
+)
+
+// MaxSendAttempts is how often a row is tried on transient errors before it
+// is marked failed. With RetryDelay that is a bit more than an hour.
+const MaxSendAttempts = 12
+
+// RetryDelay is the wait before the next attempt after attempts failed ones:
+// 1 s, 2 s, 4 s, ... capped at 10 minutes.
+func RetryDelay(attempts int) time.Duration {
+	if attempts < 1 {
+		attempts = 1
+	}
+	if attempts > 10 {
+		return 10 * time.Minute
+	}
+	d := time.Second << (attempts - 1)
+	return min(d, 10*time.Minute)
+}
+
+// Button is an inline button under a message. Data goes back to the bot when
+// pressed (at most 64 bytes on Telegram); URL buttons open a link instead.
+type Button struct {
+	Text string `json:"text"`
+	Data string `json:"data,omitempty"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Document is a file sent to the citizen.
+type Document struct {
+	Name string `json:"name"`
+	MIME string `json:"mime"`
+	Data []byte `json:"data"`
+}
+
+// Payload formats.
+const (
+	FormatPlain = ""
+	FormatHTML  = "html" // Telegram's HTML subset; text must be escaped
+)
+
+// Payload is what one outbox row sends: a text with optional buttons, or a
+// document with an optional caption in Text. Channel adapters translate it.
+type Payload struct {
+	Text     string     `json:"text,omitempty"`
+	Format   string     `json:"format,omitempty"`
+	Buttons  [][]Button `json:"buttons,omitempty"`
+	Document *Document  `json:"document,omitempty"`
+}
+
+// Value stores a Payload as jsonb.
+func (p Payload) Value() (driver.Value, error) { return json.Marshal(p) }
+
+// Scan reads a Payload from jsonb.
+func (p *Payload) Scan(src any) error {
+	switch v := src.(type) {
+	case []byte:
+		return json.Unmarshal(v, p)
+	case string:
+		return json.Unmarshal([]byte(v), p)
+	default:
+		return fmt.Errorf("payload: cannot scan %T", src)
+	}
+}
+
+// OutboxItem is a claimed outbox row.
+type OutboxItem struct {
+	ID        int64     `db:"id"`
+	CitizenID *int64    `db:"citizen_id"`
+	MessageID *int64    `db:"message_id"`
+	Channel   string    `db:"channel"`
+	ChatID    string    `db:"chat_id"`
+	Payload   Payload   `db:"payload"`
+	Ephemeral bool      `db:"ephemeral"`
+	Status    string    `db:"status"`
+	Attempts  int       `db:"attempts"` // including the current one
+	CreatedAt time.Time `db:"created_at"`
+}
+
+const outboxColumns = `id, citizen_id, message_id, channel, chat_id, payload, ephemeral, status, attempts, created_at`
+
+// Send stores an outgoing message of citizen c and queues its parts (one
+// outbox row each, sent in order) in one transaction. m.CitizenID,
+// Direction and (when empty) Sender and Kind are filled in.
+func (s *Store) Send(ctx context.Context, c Citizen, m Message, parts ...Payload) (Message, error) {
+	out, _, err := s.send(ctx, c, m, 0, parts)
+	return out, err
+}
+
+// SendClaimed is Send that also claims the message's first outbox row for
+// the caller for lease, when nothing else of the chat is waiting to be sent:
+// the caller sends it right after commit, without a round through the queue
+// (should it crash, the lease expires and the delivery worker sends the row).
+// claimed is nil when the row was queued normally.
+func (s *Store) SendClaimed(ctx context.Context, c Citizen, m Message, lease time.Duration, parts ...Payload) (Message, *OutboxItem, error) {
+	return s.send(ctx, c, m, lease, parts)
+}
+
+func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Duration, parts []Payload) (Message, *OutboxItem, error) {
+	if len(parts) == 0 {
+		return Message{}, nil, fmt.Errorf("send without payload: %w", ErrInvalid)
+	}
+	m.CitizenID = c.ID
+	m.Direction = DirectionOut
+	if m.Sender == "" {
+		m.Sender = SenderBot
+	}
+	if m.Kind == "" {
+		m.Kind = KindText
+		if parts[0].Document != nil {
+			m.Kind = KindDocument
+		}
+	}
+	if err := validMessage(m); err != nil {
+		return Message{}, nil, err
+	}
+	payloads := make([]string, len(parts))
+	for i, p := range parts {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return Message{}, nil, fmt.Errorf("enqueue: %w", err)
+		}
+		payloads[i] = string(b)
+	}
+	// One statement: the message, and its parts in order; the first part is
+	// claimed for the caller (lease > 0) unless an earlier row of the chat
+	// is still open.
+	var rows []struct {
+		MsgID        int64     `db:"msg_id"`
+		MsgCreatedAt time.Time `db:"msg_created_at"`
+		OutboxItem
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		WITH m AS (
+			INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			RETURNING id, created_at
+		), b AS (
+			SELECT $11::float8 > 0 AND NOT EXISTS (
+				SELECT 1 FROM outbox WHERE channel = $9 AND chat_id = $10 AND status IN ('pending', 'sending')) AS claim
+		), o AS (
+			INSERT INTO outbox (citizen_id, message_id, channel, chat_id, payload, status, attempts, locked_until)
+			SELECT $1, m.id, $9, $10, p.payload,
+				CASE WHEN p.n = 1 AND b.claim THEN 'sending' ELSE 'pending' END,
+				CASE WHEN p.n = 1 AND b.claim THEN 1 ELSE 0 END,
+				CASE WHEN p.n = 1 AND b.claim THEN now() + make_interval(secs => $11::float8) END
+			FROM m, b, unnest($12::jsonb[]) WITH ORDINALITY AS p (payload, n)
+			ORDER BY p.n
+			RETURNING `+outboxColumns+`
+		)
+		SELECT m.id AS msg_id, m.created_at AS msg_created_at, o.* FROM m, o ORDER BY o.id`,
+		m.CitizenID, m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID,
+		c.Channel, c.ExternalID, lease.Seconds(), pq.StringArray(payloads))
+	if err != nil {
+		if db.IsForeignKeyViolation(err) {
+			return Message{}, nil, fmt.Errorf("send: citizen %d: %w", c.ID, ErrNotFound)
+		}
+		return Message{}, nil, fmt.Errorf("send: %w", err)
+	}
+	if len(rows) == 0 {
+		return Message{}, nil, fmt.Errorf("send: nothing stored")
+	}
+	out := m
+	out.ID, out.CreatedAt = rows[0].MsgID, rows[0].MsgCreatedAt
+	var claimed *OutboxItem
+	if it := rows[0].OutboxItem; it.Status == OutboxSending {
+		claimed = &it
+	}
+	return out, claimed, nil
+}
+
+// ReleaseOutbox gives a claimed row back unsent (not counting the attempt),
+// e.g. at shutdown.
+func (s *Store) ReleaseOutbox(ctx context.Context, it OutboxItem) error {
+	return s.MarkRetry(ctx, it, time.Now(), nil, false)
+}
+
+// SendEphemeral queues a message to a chat that leaves no trace: no message
+// row, no citizen, and the outbox row is deleted once sent or given up. It is
+// for the confirmation of an erasure.
+func (s *Store) SendEphemeral(ctx context.Context, channel, chatID string, p Payload) error {
+	if _, err := s.q.ExecContext(ctx, `
+		INSERT INTO outbox (channel, chat_id, payload, ephemeral) VALUES ($1, $2, $3, true)`,
+		channel, chatID, p); err != nil {
+		return fmt.Errorf("enqueue ephemeral: %w", err)
+	}
+	return nil
+}
+
+// ClaimOutbox claims up to limit due rows of channel for sending, for lease
+// (after which a crashed sender's rows are claimed again). Only the oldest
+// open row of each chat is claimable, so one chat's messages go out in order
+// and never concurrently, across instances too.
+func (s *Store) ClaimOutbox(ctx context.Context, channel string, limit int, lease time.Duration) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := sqlx.SelectContext(ctx, s.q, &items, `
+		WITH c AS (
+			SELECT o.id FROM outbox o
+			WHERE o.status IN ('pending', 'sending')
+			  AND o.channel = $1
+			  AND o.next_attempt_at <= now()
+			  AND (o.status = 'pending' OR o.locked_until < now())
+			  -- the chat's oldest open row (a correlated min: an index probe per
+			  -- candidate, whatever the statistics say)
+			  AND o.id = (
+				SELECT min(p.id) FROM outbox p
+				WHERE p.channel = o.channel AND p.chat_id = o.chat_id
+				  AND p.status IN ('pending', 'sending'))
+			ORDER BY o.id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
+			locked_until = now() + make_interval(secs => $3)
+		FROM c WHERE o.id = c.id
+		RETURNING o.id, o.citizen_id, o.message_id, o.channel, o.chat_id, o.payload, o.ephemeral, o.status, o.attempts, o.created_at`,
+		channel, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	return items, nil
+}
+
+// MarkSent records that a claimed row was delivered (externalID: the
+// channel's message id). Ephemeral rows are deleted. A row that was claimed
+// again meanwhile, or deleted (erasure), gives ErrNotFound.
+func (s *Store) MarkSent(ctx context.Context, it OutboxItem, externalID string) error {
+	if it.Ephemeral {
+		return s.deleteClaimed(ctx, it)
+	}
+	return s.expectOne(s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
+			external_message_id = NULLIF($3, '')
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, externalID))
+}
+
+// MarkRetry puts a claimed row back for another attempt at. countAttempt
+// false does not count this attempt (rate limits are not failures).
+func (s *Store) MarkRetry(ctx context.Context, it OutboxItem, at time.Time, cause error, countAttempt bool) error {
+	dec := 0
+	if !countAttempt {
+		dec = 1
+	}
+	return s.expectOne(s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'pending', attempts = attempts - $3, next_attempt_at = $4,
+			locked_until = NULL, last_error = $5
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+		it.ID, it.Attempts, dec, at, errText(cause)))
+}
+
+// MarkFailed gives up on a claimed row after transient errors.
+func (s *Store) MarkFailed(ctx context.Context, it OutboxItem, cause error) error {
+	if it.Ephemeral {
+		return s.deleteClaimed(ctx, it)
+	}
+	return s.expectOne(s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $3
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, errText(cause)))
+}
+
+// MarkUndeliverable records that the channel refuses the chat for good (the
+// citizen blocked the bot): the row and every other open row of that chat
+// are not tried again. It returns how many rows it marked.
+func (s *Store) MarkUndeliverable(ctx context.Context, it OutboxItem, cause error) (int, error) {
+	var n int
+	err := s.InTx(ctx, func(s *Store) error {
+		if _, err := s.q.ExecContext(ctx, `
+			DELETE FROM outbox WHERE ephemeral AND channel = $1 AND chat_id = $2 AND status IN ('pending', 'sending')`,
+			it.Channel, it.ChatID); err != nil {
+			return fmt.Errorf("drop ephemeral outbox rows: %w", err)
+		}
+		res, err := s.q.ExecContext(ctx, `
+			UPDATE outbox SET status = 'undeliverable', locked_until = NULL, last_error = $3
+			WHERE channel = $1 AND chat_id = $2 AND status IN ('pending', 'sending')`,
+			it.Channel, it.ChatID, errText(cause))
+		if err != nil {
+			return fmt.Errorf("mark undeliverable: %w", err)
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		return nil
+	})
+	return n, err
+}
+
+// OutboxStatus returns the status of an outbox row, or ErrNotFound.
+func (s *Store) OutboxStatus(ctx context.Context, id int64) (string, error) {
+	var st string
+	err := sqlx.GetContext(ctx, s.q, &st, `SELECT status FROM outbox WHERE id = $1`, id)
+	if err != nil {
+		if db.IsNoRows(err) {
+			return "", fmt.Errorf("outbox %d: %w", id, ErrNotFound)
+		}
+		return "", fmt.Errorf("outbox status: %w", err)
+	}
+	return st, nil
+}
+
+// PurgeOutbox deletes finished rows (sent, failed, undeliverable) older than
+// before; the messages table keeps what was said. It returns the count.
+func (s *Store) PurgeOutbox(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		DELETE FROM outbox WHERE status IN ('sent', 'failed', 'undeliverable') AND created_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge outbox: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func (s *Store) deleteClaimed(ctx context.Context, it OutboxItem) error {
+	return s.expectOne(s.q.ExecContext(ctx, `
+		DELETE FROM outbox WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts))
+}
+
+func (s *Store) expectOne(res interface{ RowsAffected() (int64, error) }, err error) error {
+	if err != nil {
+		return fmt.Errorf("update outbox: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
+}

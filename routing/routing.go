@@ -1,0 +1,20 @@
+// Package routing decides which department a handed-off question goes to and
+// runs what follows: citizens and their conversations, cases in the staff
+// inbox (with department isolation enforced in the queries), staff replies
+// through the durable outbox, office hours and public holidays, routing rules,
+// canned answers and retention.
+//
+// It knows nothing of HTTP or Telegram: the bot and the admin UI call it.
+package routing
+
+import "errors"
+
+// Sentinel errors of the routing package.
+var (
+	// ErrNotFound: the thing does not exist, or the viewer may not see it.
+	ErrNotFound = errors.New("routing: not found")
+	// ErrForbidden: the viewer sees the thing but may not do this to it.
+	ErrForbidden = errors.New("routing: forbidden")
+	// ErrInvalid: the input or the state transition is not valid.
+	ErrInvalid = errors.New("routing: invalid")
+)

@@ -1,0 +1,237 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/faq"
+	"citybot/internal/db"
+)
+
+// RuleRecord is a stored routing rule (Rule is what the Classifier uses).
+type RuleRecord struct {
+	Rule
+	DepartmentName string
+	Active         bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type ruleRow struct {
+	ID             int64     `db:"id"`
+	Department     string    `db:"department_id"`
+	DepartmentName string    `db:"department_name"`
+	Pattern        string    `db:"pattern"`
+	Priority       int       `db:"priority"`
+	Active         bool      `db:"active"`
+	CreatedAt      time.Time `db:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at"`
+}
+
+func (r ruleRow) record() RuleRecord {
+	return RuleRecord{
+		Rule:           Rule{ID: r.ID, Department: r.Department, Pattern: r.Pattern, Priority: r.Priority},
+		DepartmentName: r.DepartmentName,
+		Active:         r.Active,
+		CreatedAt:      r.CreatedAt,
+		UpdatedAt:      r.UpdatedAt,
+	}
+}
+
+const ruleSelect = `SELECT r.id, r.department_id, d.name AS department_name, r.pattern, r.priority, r.active, r.created_at, r.updated_at
+	FROM routing_rules r JOIN departments d ON d.id = r.department_id`
+
+// Rule limits.
+const (
+	MaxRulePatternLength = 200
+	MaxRulePriority      = 1000
+)
+
+// RuleStore keeps the admin-defined routing rules. Changes NOTIFY
+// "faq_changed" (table routing_rules), so every instance can rebuild its
+// classifier. Only admins should reach it; the admin UI checks the role.
+type RuleStore struct {
+	db *sqlx.DB
+}
+
+// NewRuleStore returns a RuleStore on d.
+func NewRuleStore(d *sqlx.DB) *RuleStore { return &RuleStore{db: d} }
+
+func validRule(r Rule) (Rule, error) {
+	r.Pattern = strings.Join(strings.Fields(r.Pattern), " ")
+	switch {
+	case r.Pattern == "":
+		return r, fmt.Errorf("routing rule without pattern: %w", ErrInvalid)
+	case utf8.RuneCountInString(r.Pattern) > MaxRulePatternLength:
+		return r, fmt.Errorf("routing rule pattern longer than %d characters: %w", MaxRulePatternLength, ErrInvalid)
+	case r.Priority < -MaxRulePriority || r.Priority > MaxRulePriority:
+		return r, fmt.Errorf("routing rule priority %d (want -%d..%d): %w", r.Priority, MaxRulePriority, MaxRulePriority, ErrInvalid)
+	case r.Department == "":
+		return r, fmt.Errorf("routing rule without department: %w", ErrInvalid)
+	}
+	return r, nil
+}
+
+// List returns all rules, by department name, then priority (highest first).
+func (s *RuleStore) List(ctx context.Context) ([]RuleRecord, error) {
+	var rows []ruleRow
+	if err := s.db.SelectContext(ctx, &rows, ruleSelect+` ORDER BY d.name, r.priority DESC, r.id`); err != nil {
+		return nil, fmt.Errorf("list routing rules: %w", err)
+	}
+	out := make([]RuleRecord, len(rows))
+	for i, r := range rows {
+		out[i] = r.record()
+	}
+	return out, nil
+}
+
+// Active returns the active rules for the Classifier, highest priority first.
+func (s *RuleStore) Active(ctx context.Context) ([]Rule, error) {
+	var rows []ruleRow
+	if err := s.db.SelectContext(ctx, &rows, ruleSelect+` WHERE r.active ORDER BY r.priority DESC, r.id`); err != nil {
+		return nil, fmt.Errorf("list active routing rules: %w", err)
+	}
+	out := make([]Rule, len(rows))
+	for i, r := range rows {
+		out[i] = r.record().Rule
+	}
+	return out, nil
+}
+
+// Get returns one rule, or ErrNotFound.
+func (s *RuleStore) Get(ctx context.Context, id int64) (RuleRecord, error) {
+	var r ruleRow
+	err := s.db.GetContext(ctx, &r, ruleSelect+` WHERE r.id = $1`, id)
+	if db.IsNoRows(err) {
+		return RuleRecord{}, fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RuleRecord{}, fmt.Errorf("get routing rule: %w", err)
+	}
+	return r.record(), nil
+}
+
+// Create stores a new rule (r.ID is ignored). An unknown department is
+// ErrInvalid.
+func (s *RuleStore) Create(ctx context.Context, r Rule, active bool) (RuleRecord, error) {
+	r, err := validRule(r)
+	if err != nil {
+		return RuleRecord{}, err
+	}
+	var id int64
+	if err := s.db.GetContext(ctx, &id, `
+		INSERT INTO routing_rules (department_id, pattern, priority, active) VALUES ($1, $2, $3, $4) RETURNING id`,
+		r.Department, r.Pattern, r.Priority, active); err != nil {
+		if db.IsForeignKeyViolation(err) {
+			return RuleRecord{}, fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+		}
+		return RuleRecord{}, fmt.Errorf("create routing rule: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
+// Update changes a rule, or ErrNotFound.
+func (s *RuleStore) Update(ctx context.Context, r Rule, active bool) error {
+	r, err := validRule(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE routing_rules SET department_id = $2, pattern = $3, priority = $4, active = $5, updated_at = now()
+		WHERE id = $1`, r.ID, r.Department, r.Pattern, r.Priority, active)
+	if err != nil {
+		if db.IsForeignKeyViolation(err) {
+			return fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+		}
+		return fmt.Errorf("update routing rule: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("routing rule %d: %w", r.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// SetActive switches a rule on or off, or ErrNotFound.
+func (s *RuleStore) SetActive(ctx context.Context, id int64, active bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE routing_rules SET active = $2, updated_at = now() WHERE id = $1`, id, active)
+	if err != nil {
+		return fmt.Errorf("switch routing rule: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Delete removes a rule, or ErrNotFound.
+func (s *RuleStore) Delete(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM routing_rules WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete routing rule: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// LoadClassifier builds a Classifier from the database: the departments
+// (names, descriptions, keywords), the active rules and the fallback
+// department (is_fallback; else "zentrale"; else the first).
+func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
+	depts, err := faq.NewStore(d).Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := NewRuleStore(d).Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var fallback string
+	if err := d.GetContext(ctx, &fallback, `
+		SELECT id FROM departments ORDER BY is_fallback DESC, (id = 'zentrale') DESC, name LIMIT 1`); err != nil && !db.IsNoRows(err) {
+		return nil, fmt.Errorf("fallback department: %w", err)
+	}
+	return NewClassifier(depts, rules, fallback), nil
+}
+
+// LiveRouter is a Router over the database's current departments and rules.
+// Call Reload when they change (NOTIFY "faq_changed"); it is safe for
+// concurrent use.
+type LiveRouter struct {
+	db  *sqlx.DB
+	cur atomic.Pointer[Classifier]
+}
+
+// NewLiveRouter loads the classifier once.
+func NewLiveRouter(ctx context.Context, d *sqlx.DB) (*LiveRouter, error) {
+	l := &LiveRouter{db: d}
+	if err := l.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Reload rebuilds the classifier; on error the previous one stays.
+func (l *LiveRouter) Reload(ctx context.Context) error {
+	c, err := LoadClassifier(ctx, l.db)
+	if err != nil {
+		return err
+	}
+	l.cur.Store(c)
+	return nil
+}
+
+// Classifier is the current classifier.
+func (l *LiveRouter) Classifier() *Classifier { return l.cur.Load() }
+
+// Rank ranks with the current classifier.
+func (l *LiveRouter) Rank(question string, candidates []faq.Candidate) []string {
+	return l.cur.Load().Rank(question, candidates)
+}

@@ -1,0 +1,255 @@
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/internal/db"
+)
+
+// Channels a citizen can write through.
+const (
+	ChannelTelegram = "telegram"
+	ChannelWeb      = "web"
+)
+
+// Message directions and senders.
+const (
+	DirectionIn  = "in"
+	DirectionOut = "out"
+
+	SenderCitizen = "citizen"
+	SenderBot     = "bot"
+	SenderStaff   = "staff"
+)
+
+// Message kinds.
+const (
+	KindText     = "text"
+	KindButton   = "button" // a press of an inline button
+	KindPhoto    = "photo"
+	KindDocument = "document"
+	KindLocation = "location"
+	KindSticker  = "sticker"
+	KindVoice    = "voice"
+	KindOther    = "other"
+)
+
+// Citizen is a person writing through one channel (one Telegram chat).
+type Citizen struct {
+	ID         int64     `db:"id" json:"id"`
+	Channel    string    `db:"channel" json:"channel"`
+	ExternalID string    `db:"external_id" json:"external_id"`
+	Language   string    `db:"language" json:"language"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	LastSeenAt time.Time `db:"last_seen_at" json:"last_seen_at"`
+}
+
+// Media describes what a non-text message carried: file references of the
+// channel (never the file content), or a location.
+type Media struct {
+	Type         string   `json:"type,omitempty"` // photo, document, sticker, voice, location, ...
+	FileID       string   `json:"file_id,omitempty"`
+	FileUniqueID string   `json:"file_unique_id,omitempty"`
+	FileName     string   `json:"file_name,omitempty"`
+	MIMEType     string   `json:"mime_type,omitempty"`
+	FileSize     int64    `json:"file_size,omitempty"`
+	Emoji        string   `json:"emoji,omitempty"`
+	Latitude     *float64 `json:"latitude,omitempty"`
+	Longitude    *float64 `json:"longitude,omitempty"`
+}
+
+// Value stores Media as jsonb.
+func (m *Media) Value() (driver.Value, error) {
+	if m == nil {
+		return nil, nil
+	}
+	return json.Marshal(m)
+}
+
+// Scan reads Media from jsonb.
+func (m *Media) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case []byte:
+		return json.Unmarshal(v, m)
+	case string:
+		return json.Unmarshal([]byte(v), m)
+	default:
+		return fmt.Errorf("media: cannot scan %T", src)
+	}
+}
+
+// Message is one inbound or outbound message of a citizen's chat.
+type Message struct {
+	ID                int64     `db:"id" json:"id"`
+	CitizenID         int64     `db:"citizen_id" json:"-"`
+	Direction         string    `db:"direction" json:"direction"`
+	Kind              string    `db:"kind" json:"kind"`
+	Text              string    `db:"text" json:"text"`
+	Media             *Media    `db:"media" json:"media,omitempty"`
+	Sender            string    `db:"sender" json:"sender"`
+	StaffUserID       *int64    `db:"staff_user_id" json:"-"`
+	ExternalMessageID *string   `db:"external_message_id" json:"-"`
+	CreatedAt         time.Time `db:"created_at" json:"created_at"`
+}
+
+// Store keeps citizens, their messages and the outbox. A Store works on the
+// database or, from WithTx, inside a transaction.
+type Store struct {
+	db *sqlx.DB
+	q  sqlx.ExtContext
+	tx *sqlx.Tx
+}
+
+// NewStore returns a Store on d.
+func NewStore(d *sqlx.DB) *Store { return &Store{db: d, q: d} }
+
+// WithTx returns a Store whose statements run in tx.
+func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx} }
+
+// InTx runs fn with a Store inside one transaction (or inside the Store's
+// transaction, when it has one).
+func (s *Store) InTx(ctx context.Context, fn func(*Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(s.WithTx(tx)) })
+}
+
+const citizenColumns = `id, channel, external_id, language, created_at, last_seen_at`
+
+// TouchCitizen returns the citizen of (channel, externalID), creating it when
+// new, and records that they were seen now. A non-empty language replaces the
+// stored one.
+func (s *Store) TouchCitizen(ctx context.Context, channel, externalID, language string) (Citizen, error) {
+	var c Citizen
+	err := sqlx.GetContext(ctx, s.q, &c, `
+		INSERT INTO citizens (channel, external_id, language)
+		VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'de'))
+		ON CONFLICT (channel, external_id) DO UPDATE
+		SET last_seen_at = now(),
+		    language = COALESCE(NULLIF($3, ''), citizens.language)
+		RETURNING `+citizenColumns, channel, externalID, language)
+	if err != nil {
+		return Citizen{}, fmt.Errorf("touch citizen: %w", err)
+	}
+	return c, nil
+}
+
+// CitizenByExternalID returns the citizen of (channel, externalID), or
+// ErrNotFound.
+func (s *Store) CitizenByExternalID(ctx context.Context, channel, externalID string) (Citizen, error) {
+	var c Citizen
+	err := sqlx.GetContext(ctx, s.q, &c, `SELECT `+citizenColumns+` FROM citizens WHERE channel = $1 AND external_id = $2`, channel, externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Citizen{}, fmt.Errorf("citizen %s/%s: %w", channel, externalID, ErrNotFound)
+	}
+	if err != nil {
+		return Citizen{}, fmt.Errorf("get citizen: %w", err)
+	}
+	return c, nil
+}
+
+// Citizen returns the citizen with id, or ErrNotFound.
+func (s *Store) Citizen(ctx context.Context, id int64) (Citizen, error) {
+	var c Citizen
+	err := sqlx.GetContext(ctx, s.q, &c, `SELECT `+citizenColumns+` FROM citizens WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Citizen{}, fmt.Errorf("citizen %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Citizen{}, fmt.Errorf("get citizen: %w", err)
+	}
+	return c, nil
+}
+
+const messageColumns = `id, citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id, created_at`
+
+// AddMessage stores a message and returns it with id and time set.
+func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
+	if err := validMessage(m); err != nil {
+		return Message{}, err
+	}
+	var out Message
+	err := sqlx.GetContext(ctx, s.q, &out, `
+		INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		RETURNING `+messageColumns,
+		m.CitizenID, m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID)
+	if err != nil {
+		if db.IsForeignKeyViolation(err) {
+			return Message{}, fmt.Errorf("add message: citizen %d: %w", m.CitizenID, ErrNotFound)
+		}
+		return Message{}, fmt.Errorf("add message: %w", err)
+	}
+	return out, nil
+}
+
+func validMessage(m Message) error {
+	switch {
+	case m.CitizenID == 0:
+		return fmt.Errorf("message without citizen: %w", ErrInvalid)
+	case m.Direction != DirectionIn && m.Direction != DirectionOut:
+		return fmt.Errorf("message direction %q: %w", m.Direction, ErrInvalid)
+	case (m.Sender == SenderCitizen) != (m.Direction == DirectionIn):
+		return fmt.Errorf("message sender %q with direction %q: %w", m.Sender, m.Direction, ErrInvalid)
+	case m.Kind == "":
+		return fmt.Errorf("message without kind: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// Messages returns the messages of a citizen, oldest first.
+func (s *Store) Messages(ctx context.Context, citizenID int64) ([]Message, error) {
+	var ms []Message
+	if err := sqlx.SelectContext(ctx, s.q, &ms, `SELECT `+messageColumns+` FROM messages WHERE citizen_id = $1 ORDER BY id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return ms, nil
+}
+
+// Export is what is stored about a citizen in this package's tables, for
+// the citizen's right of access (Art. 15 DSGVO).
+type Export struct {
+	Citizen  Citizen   `json:"citizen"`
+	Messages []Message `json:"messages"`
+}
+
+// Export returns the citizen's data, or ErrNotFound.
+func (s *Store) Export(ctx context.Context, citizenID int64) (Export, error) {
+	c, err := s.Citizen(ctx, citizenID)
+	if err != nil {
+		return Export{}, err
+	}
+	ms, err := s.Messages(ctx, citizenID)
+	if err != nil {
+		return Export{}, err
+	}
+	if ms == nil {
+		ms = []Message{}
+	}
+	return Export{Citizen: c, Messages: ms}, nil
+}
+
+// EraseCitizen deletes the citizen and, by cascade, everything stored about
+// them (messages, outbox rows, answers, feedback, dialog state, ...). Channel
+// adapters erase their own raw data (e.g. stored Telegram updates) themselves.
+func (s *Store) EraseCitizen(ctx context.Context, citizenID int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM citizens WHERE id = $1`, citizenID)
+	if err != nil {
+		return fmt.Errorf("erase citizen: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("erase citizen %d: %w", citizenID, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package routing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"citybot/internal/dbtest"
+	"citybot/routing"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestCitizenMessagesExportErase(t *testing.T) {
+	ctx := context.Background()
+	s := routing.NewStore(dbtest.New(t))
+
+	c, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "42", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "42", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.ID != c.ID || c2.Language != "en" {
+		t.Fatalf("touch again: got %+v, want id %d language en", c2, c.ID)
+	}
+	if _, err := s.CitizenByExternalID(ctx, routing.ChannelTelegram, "43"); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("unknown citizen: err = %v, want ErrNotFound", err)
+	}
+
+	lat, lon := 49.1, 8.4
+	in, err := s.AddMessage(ctx, routing.Message{CitizenID: c.ID, Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
+		Kind: routing.KindLocation, Media: &routing.Media{Type: "location", Latitude: &lat, Longitude: &lon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddMessage(ctx, routing.Message{CitizenID: c.ID, Direction: routing.DirectionOut, Sender: routing.SenderCitizen, Kind: routing.KindText}); !errors.Is(err, routing.ErrInvalid) {
+		t.Fatalf("outbound from citizen: err = %v, want ErrInvalid", err)
+	}
+	out, err := s.Send(ctx, c, routing.Message{Text: "Hallo"}, routing.Payload{Text: "Hallo"}, routing.Payload{Text: "zweiter Teil"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Direction != routing.DirectionOut || out.Sender != routing.SenderBot {
+		t.Fatalf("sent message = %+v", out)
+	}
+
+	ex, err := s.Export(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Messages) != 2 || ex.Messages[0].ID != in.ID || ex.Messages[0].Media == nil || *ex.Messages[0].Media.Latitude != lat {
+		t.Fatalf("export = %+v", ex)
+	}
+
+	if err := s.EraseCitizen(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EraseCitizen(ctx, c.ID); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("erase twice: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Export(ctx, c.ID); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("export after erase: err = %v", err)
+	}
+	items, err := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute)
+	if err != nil || len(items) != 0 {
+		t.Fatalf("outbox after erase: %v, %v", items, err)
+	}
+}
+
+func TestOutboxOrderRetryUndeliverable(t *testing.T) {
+	ctx := context.Background()
+	s := routing.NewStore(dbtest.New(t))
+	a, _ := s.TouchCitizen(ctx, routing.ChannelTelegram, "1", "de")
+	b, _ := s.TouchCitizen(ctx, routing.ChannelTelegram, "2", "de")
+	for _, txt := range []string{"a1", "a2"} {
+		if _, err := s.Send(ctx, a, routing.Message{Text: txt}, routing.Payload{Text: txt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Send(ctx, b, routing.Message{Text: "b1"}, routing.Payload{Text: "b1"}, routing.Payload{Text: "b2"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Only the head of each chat is claimable.
+	items, err := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Payload.Text != "a1" || items[1].Payload.Text != "b1" || items[0].Attempts != 1 {
+		t.Fatalf("first claim = %+v", items)
+	}
+	// While the heads are being sent, nothing else of those chats is claimable.
+	if more, _ := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute); len(more) != 0 {
+		t.Fatalf("claimed behind an open head: %+v", more)
+	}
+
+	// a1: rate limited, not counted; retried later.
+	if err := s.MarkRetry(ctx, items[0], time.Now().Add(time.Hour), errors.New("429"), false); err != nil {
+		t.Fatal(err)
+	}
+	// b1 sent; a stale claim cannot mark it again.
+	if err := s.MarkSent(ctx, items[1], "100"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, items[1], "100"); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("mark sent twice: %v", err)
+	}
+	items, _ = s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute)
+	if len(items) != 1 || items[0].Payload.Text != "b2" {
+		t.Fatalf("second claim = %+v (a1 waits, a2 behind it)", items)
+	}
+	// b2: the bot is blocked -> undeliverable, and so is everything else open for chat 2.
+	if _, err := s.Send(ctx, b, routing.Message{Text: "b3"}, routing.Payload{Text: "b3"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.MarkUndeliverable(ctx, items[0], errors.New("403"))
+	if err != nil || n != 2 {
+		t.Fatalf("undeliverable: n = %d, err = %v", n, err)
+	}
+	if items, _ := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute); len(items) != 0 {
+		t.Fatalf("claimed after undeliverable / before retry time: %+v", items)
+	}
+
+	// An ephemeral row leaves nothing behind once sent.
+	if err := s.SendEphemeral(ctx, routing.ChannelTelegram, "3", routing.Payload{Text: "gelöscht"}); err != nil {
+		t.Fatal(err)
+	}
+	items, _ = s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute)
+	if len(items) != 1 || !items[0].Ephemeral {
+		t.Fatalf("ephemeral claim = %+v", items)
+	}
+	if err := s.MarkSent(ctx, items[0], "7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OutboxStatus(ctx, items[0].ID); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("ephemeral row still there: %v", err)
+	}
+}
+
+func TestOutboxLeaseExpires(t *testing.T) {
+	ctx := context.Background()
+	s := routing.NewStore(dbtest.New(t))
+	c, _ := s.TouchCitizen(ctx, routing.ChannelTelegram, "1", "de")
+	if _, err := s.Send(ctx, c, routing.Message{Text: "x"}, routing.Payload{Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Millisecond)
+	if len(first) != 1 {
+		t.Fatalf("claim = %+v", first)
+	}
+	time.Sleep(20 * time.Millisecond)
+	second, _ := s.ClaimOutbox(ctx, routing.ChannelTelegram, 10, time.Minute)
+	if len(second) != 1 || second[0].Attempts != 2 {
+		t.Fatalf("reclaim after lease = %+v", second)
+	}
+	// The crashed sender's late result is refused (fencing by attempt count).
+	if err := s.MarkSent(ctx, first[0], ""); !errors.Is(err, routing.ErrNotFound) {
+		t.Fatalf("stale mark sent: %v", err)
+	}
+	if err := s.MarkSent(ctx, second[0], "5"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	for _, tc := range []struct {
+		attempts int
+		want     time.Duration
+	}{{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {5, 16 * time.Second}, {10, 512 * time.Second}, {11, 10 * time.Minute}, {100, 10 * time.Minute}} {
+		if got := routing.RetryDelay(tc.attempts); got != tc.want {
+			t.Errorf("RetryDelay(%d) = %v, want %v", tc.attempts, got, tc.want)
+		}
+	}
+}
