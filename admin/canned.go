@@ -37,7 +37,25 @@ func (s *Server) routeCanned(authed *gin.RouterGroup) {
 // cannedGroup is one department's canned answers on the list page.
 type cannedGroup struct {
 	Dept    deptRef
-	Answers []routing.CannedAnswer
+	Answers []cannedRow
+}
+
+// cannedRow is a canned answer with the start of its text.
+type cannedRow struct {
+	routing.CannedAnswer
+	Preview string
+}
+
+// cannedPreviewLength is how much of a text the list shows.
+const cannedPreviewLength = 160
+
+func preview(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	r := []rune(text)
+	return strings.TrimSpace(string(r[:n])) + " …"
 }
 
 func (s *Server) cannedPage(c *gin.Context) {
@@ -65,7 +83,7 @@ func (s *Server) cannedPage(c *gin.Context) {
 		g := cannedGroup{Dept: d}
 		for _, a := range list {
 			if a.Department == d.ID {
-				g.Answers = append(g.Answers, a)
+				g.Answers = append(g.Answers, cannedRow{CannedAnswer: a, Preview: preview(a.Body, cannedPreviewLength)})
 			}
 		}
 		groups = append(groups, g)
@@ -304,9 +322,7 @@ func cannedMessages() catalog {
 			"canned.updated":          "Geändert",
 			"canned.actions":          "Aktionen",
 			"canned.do_edit":          "Bearbeiten",
-			"canned.do_edit_label":    "Textbaustein „%s“ bearbeiten",
 			"canned.do_delete":        "Löschen",
-			"canned.do_delete_label":  "Textbaustein „%s“ löschen",
 			"canned.choose":           "– Amt auswählen –",
 			"canned.delete_confirm":   "Möchten Sie diesen Textbaustein wirklich löschen? Das lässt sich nicht rückgängig machen.",
 			"canned.delete_submit":    "Ja, Textbaustein löschen",
@@ -334,9 +350,7 @@ func cannedMessages() catalog {
 			"canned.updated":          "Changed",
 			"canned.actions":          "Actions",
 			"canned.do_edit":          "Edit",
-			"canned.do_edit_label":    "Edit canned answer “%s”",
 			"canned.do_delete":        "Delete",
-			"canned.do_delete_label":  "Delete canned answer “%s”",
 			"canned.choose":           "– choose a department –",
 			"canned.delete_confirm":   "Do you really want to delete this canned answer? This cannot be undone.",
 			"canned.delete_submit":    "Yes, delete the canned answer",

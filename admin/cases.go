@@ -61,11 +61,15 @@ type FAQSource interface {
 func isDomainNotFound(err error) bool {
 	return errors.Is(err, routing.ErrNotFound) || errors.Is(err, faq.ErrNotFound)
 }
-func isDomainForbidden(err error) bool { return errors.Is(err, routing.ErrForbidden) }
+func isDomainForbidden(err error) bool {
+	return errors.Is(err, routing.ErrForbidden) || errors.Is(err, faq.ErrForbidden)
+}
 func isDomainInvalid(err error) bool {
 	return errors.Is(err, routing.ErrInvalid) || errors.Is(err, faq.ErrInvalid)
 }
-func isDomainConflict(err error) bool { return errors.Is(err, routing.ErrCaseOpen) }
+func isDomainConflict(err error) bool {
+	return errors.Is(err, routing.ErrCaseOpen) || errors.Is(err, faq.ErrConflict)
+}
 
 func viewerOf(u *User) routing.Viewer {
 	return routing.Viewer{UserID: u.ID, Role: u.Role, Departments: u.Departments}

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -283,6 +284,33 @@ func TestEditorFlow(t *testing.T) {
 	if h := c.get("/faq/e/bauantrag-stellen/history"); !strings.Contains(h.Body, "wiederhergestellt aus Version "+oldest) {
 		t.Error("history lacks the restore")
 	}
+	// A draft overtaken by a live change cannot be published blindly.
+	page = c.get("/faq/e/bauantrag-stellen")
+	rv = revisionRe.FindStringSubmatch(page.Body)
+	form.Set("revision", rv[1])
+	if r := c.postForm("/faq/e/bauantrag-stellen", "/faq/e/bauantrag-stellen", withAction(form, "draft")); r.Status != http.StatusSeeOther {
+		t.Fatalf("draft: %d", r.Status)
+	}
+	live := orig
+	live.Tags = append(live.Tags, "Neu")
+	if _, err := st.UpdateEntry(ctx, faq.Actor{Role: faq.RoleAdmin}, live, faq.AnyRevision); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.postForm("/faq/e/bauantrag-stellen", "/faq/e/bauantrag-stellen/publish", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "älteren Fassung") {
+		t.Errorf("publish of a stale draft: %d %s", r.Status, section(r.Body, "<main"))
+	}
+	// Saving the shown draft live supersedes it.
+	page = c.get("/faq/e/bauantrag-stellen")
+	rv = revisionRe.FindStringSubmatch(page.Body)
+	form.Set("revision", rv[1])
+	form.Set("from_draft", "1")
+	if r := c.postForm("/faq/e/bauantrag-stellen", "/faq/e/bauantrag-stellen", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("live save of the draft: %d %s", r.Status, section(r.Body, `class="error"`))
+	}
+	if _, err := st.Draft(ctx, "bauantrag-stellen"); err == nil {
+		t.Error("the draft survived a live save of it")
+	}
+
 	// The editor's log names the changes.
 	if a := c.get("/faq/audit?object_type=faq_entry&object_id=bauantrag-stellen"); strings.Count(a.Body, "<tr><td>") < 3 || !strings.Contains(a.Body, "faq.restore") {
 		t.Errorf("audit page")
@@ -332,4 +360,26 @@ func TestEditorImportExport(t *testing.T) {
 		t.Errorf("broken json: %d", r.Status)
 	}
 	_ = io.Discard
+}
+
+// TestEditorMessagesKnown: every message key the editor's Go code uses
+// exists (the templates are checked by TestCatalogComplete).
+func TestEditorMessagesKnown(t *testing.T) {
+	cat := newCatalog()
+	src, err := os.ReadFile("editor.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?:T|editorPage|page)\([^"]*"([a-z_]+\.[a-z_.]+)"`)
+	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+		if !strings.HasSuffix(m[1], ".") && !cat.known(m[1]) {
+			t.Errorf("editor.go uses unknown key %q", m[1])
+		}
+	}
+	for _, k := range []string{"faq_created", "faq_saved", "faq_draft_saved", "faq_published", "faq_status", "faq_draft_discarded",
+		"faq_restored", "syn_saved", "syn_deleted", "reg_saved", "reg_deleted", "un_dismissed", "un_variant"} {
+		if !cat.known("notice." + k) {
+			t.Errorf("unknown notice %q", k)
+		}
+	}
 }

@@ -175,7 +175,7 @@ func (s *Server) renderRuleForm(c *gin.Context, p *page, status int, f ruleForm,
 	if len(f.Errors) > 0 {
 		p.Error = p.T("form.has_errors")
 	}
-	p.Data = map[string]any{"F": f, "Departments": depts, "MaxPattern": routing.MaxRulePatternLength, "MaxPriority": routing.MaxRulePriority}
+	p.Data = map[string]any{"F": f, "Departments": depts, "MaxPattern": routing.MaxRulePatternLength, "MinPriority": -routing.MaxRulePriority, "MaxPriority": routing.MaxRulePriority}
 	s.render(c, status, "rules_form", p)
 }
 
@@ -359,11 +359,9 @@ func routingMessages() catalog {
 			"rules.off":                   "ausgeschaltet",
 			"rules.actions":               "Aktionen",
 			"rules.do_edit":               "Bearbeiten",
-			"rules.do_edit_label":         "Regel „%s“ bearbeiten",
 			"rules.activate":              "Einschalten",
 			"rules.deactivate":            "Ausschalten",
 			"rules.do_delete":             "Löschen",
-			"rules.do_delete_label":       "Regel „%s“ löschen",
 			"rules.choose":                "– Amt auswählen –",
 			"rules.delete_confirm":        "Möchten Sie diese Regel wirklich löschen? Das lässt sich nicht rückgängig machen. Wenn Sie sie nur vorübergehend nicht brauchen, schalten Sie sie stattdessen aus.",
 			"rules.delete_submit":         "Ja, Regel löschen",
@@ -409,11 +407,9 @@ func routingMessages() catalog {
 			"rules.off":                   "off",
 			"rules.actions":               "Actions",
 			"rules.do_edit":               "Edit",
-			"rules.do_edit_label":         "Edit rule “%s”",
 			"rules.activate":              "Switch on",
 			"rules.deactivate":            "Switch off",
 			"rules.do_delete":             "Delete",
-			"rules.do_delete_label":       "Delete rule “%s”",
 			"rules.choose":                "– choose a department –",
 			"rules.delete_confirm":        "Do you really want to delete this rule? This cannot be undone. If you only do not need it for a while, switch it off instead.",
 			"rules.delete_submit":         "Yes, delete the rule",

@@ -1,9 +1,11 @@
 // Package bot is the channel-agnostic dialog engine: it takes an inbound
 // message of a citizen, decides what to answer (FAQ answer, candidate
-// buttons, small talk, "recorded for staff", commands such as /meinedaten and
-// /loeschen) and stores the inbound message, the outgoing messages and their
-// outbox rows in the caller's transaction. Channel adapters (bot/telegram)
-// turn channel updates into Inbound values and deliver the outbox.
+// buttons, small talk, handoff to staff, commands such as /meinedaten,
+// /mitarbeiter, /abbrechen and /loeschen) and stores the inbound message, the
+// outgoing messages and their outbox rows in the caller's transaction.
+// While the citizen has an open case (see Desk), messages go to the case
+// instead. Channel adapters (bot/telegram) turn channel updates into Inbound
+// values and deliver the outbox.
 package bot
 
 import (
@@ -62,8 +64,15 @@ type Config struct {
 	MaxQuestionLen int
 	// EraseConfirmWindow is how long the /loeschen button stays valid.
 	EraseConfirmWindow time.Duration
-	// Handoff, when set, receives what the FAQ could not answer.
+	// Handoff, when set, receives what the FAQ could not answer. When it
+	// also implements Desk (RoutingHandoff does), the engine runs case mode.
 	Handoff Handoff
+	// HandoffConfirmWindow is how long the "pass my question on?" buttons
+	// stay valid. Default 24 hours.
+	HandoffConfirmWindow time.Duration
+	// MediaAckInterval: photos, files and locations added to a case are
+	// acknowledged at most once per interval. Default 2 minutes.
+	MediaAckInterval time.Duration
 	// ClaimLease > 0: the first outbox row of a reply is claimed for the
 	// caller (Result.Claimed), who sends it right after commit.
 	ClaimLease time.Duration
@@ -87,6 +96,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.EraseConfirmWindow <= 0 {
 		c.EraseConfirmWindow = 15 * time.Minute
+	}
+	if c.HandoffConfirmWindow <= 0 {
+		c.HandoffConfirmWindow = 24 * time.Hour
+	}
+	if c.MediaAckInterval <= 0 {
+		c.MediaAckInterval = 2 * time.Minute
 	}
 }
 
@@ -133,6 +148,7 @@ type Result struct {
 type Engine struct {
 	m      Matcher
 	cfg    Config
+	desk   Desk // cfg.Handoff, when it is a Desk
 	logger *slog.Logger
 	loc    *time.Location
 }
@@ -147,7 +163,8 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{m: m, cfg: cfg, logger: logger, loc: loc}
+	desk, _ := cfg.Handoff.(Desk)
+	return &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc}
 }
 
 // turn is the handling of one inbound message.
@@ -205,18 +222,31 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 	case in.Kind == routing.KindButton:
 		h.res.Outcome = "button"
 		err = h.button(ctx, in.Data)
-	case in.Kind == routing.KindText:
-		err = h.text(ctx, h.msg.Text)
-	case (in.Kind == routing.KindPhoto || in.Kind == routing.KindDocument) && strings.TrimSpace(h.msg.Text) != "":
-		err = h.text(ctx, h.msg.Text) // the caption is the question
 	default:
-		h.res.Outcome = "media"
-		err = h.say(ctx, h.mediaReply(in.Kind), nil)
+		var handled bool
+		if handled, err = h.caseMode(ctx); handled || err != nil {
+			break
+		}
+		err = h.message(ctx)
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	return h.res, nil
+}
+
+// message handles a message outside of case mode.
+func (h *turn) message(ctx context.Context) error {
+	in := h.in
+	switch {
+	case in.Kind == routing.KindText:
+		return h.text(ctx, h.msg.Text)
+	case (in.Kind == routing.KindPhoto || in.Kind == routing.KindDocument) && strings.TrimSpace(h.msg.Text) != "":
+		return h.text(ctx, h.msg.Text) // the caption is the question
+	default:
+		h.res.Outcome = "media"
+		return h.say(ctx, h.mediaReply(in.Kind), nil)
+	}
 }
 
 func (h *turn) mediaReply(kind string) string {
@@ -254,11 +284,33 @@ func (h *turn) text(ctx context.Context, text string) error {
 	return h.question(ctx, text)
 }
 
-func (h *turn) command(ctx context.Context, text string) error {
+// commandName is the lower-case command of a text ("/start@citybot x" -> "/start").
+func commandName(text string) string {
 	cmd, _, _ := strings.Cut(text, " ")
 	cmd, _, _ = strings.Cut(cmd, "\n")
 	cmd, _, _ = strings.Cut(cmd, "@") // /start@citybot
-	switch strings.ToLower(cmd) {
+	return strings.ToLower(cmd)
+}
+
+// commandArgs is the text after the command.
+func commandArgs(text string) string {
+	i := strings.IndexAny(text, " \n")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(text[i+1:])
+}
+
+// knownCommands are answered by the bot also while a case is open; any
+// other text starting with "/" then goes to the case.
+var knownCommands = map[string]bool{
+	"/start": true, "/hilfe": true, "/help": true, "/datenschutz": true, "/privacy": true,
+	"/meinedaten": true, "/mydata": true, "/mitarbeiter": true, "/staff": true,
+	"/abbrechen": true, "/cancel": true, "/loeschen": true, "/löschen": true, "/delete": true,
+}
+
+func (h *turn) command(ctx context.Context, text string) error {
+	switch commandName(text) {
 	case "/start":
 		return h.say(ctx, fmt.Sprintf(h.t.welcome, h.e.cfg.PrivacyURL), nil)
 	case "/hilfe", "/help":
@@ -267,6 +319,10 @@ func (h *turn) command(ctx context.Context, text string) error {
 		return h.say(ctx, fmt.Sprintf(h.t.privacy, h.e.cfg.PrivacyURL), nil)
 	case "/meinedaten", "/mydata":
 		return h.exportData(ctx)
+	case "/mitarbeiter", "/staff":
+		return h.requestStaff(ctx, commandArgs(text))
+	case "/abbrechen", "/cancel":
+		return h.withdraw(ctx)
 	case "/loeschen", "/löschen", "/delete":
 		now := time.Now()
 		if err := requestErase(ctx, h.tx, h.c.ID, &now); err != nil {
@@ -383,6 +439,10 @@ func (h *turn) unanswered(ctx context.Context, question, reason, entryID string,
 		return err
 	}
 	if hf := h.e.cfg.Handoff; hf != nil {
+		if reason == ReasonNotHelpful || reason == ReasonNoSuggestionFit {
+			// The citizen saw answers: ask before passing the question on.
+			return h.askHandoff(ctx, question, reason, entryID)
+		}
 		handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: reason, Candidates: cands})
 		if err != nil {
 			return fmt.Errorf("handoff: %w", err)
@@ -464,6 +524,16 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 		}
 		return h.answer(ctx, entry, s.Question, score, "suggestion")
+	case "ho":
+		h.res.Outcome = "handoff_confirm"
+		if ok, err := h.handoffButton(ctx, id, arg); ok || err != nil {
+			return err
+		}
+	case "dp":
+		h.res.Outcome = "department"
+		if ok, err := h.departmentButton(ctx, id, arg); ok || err != nil {
+			return err
+		}
 	case "del":
 		h.res.Outcome = "erase"
 		switch arg {
@@ -502,6 +572,24 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(s.EntryIDs) {
 				if e, ok := h.e.m.Entry(s.EntryIDs[i]); ok {
 					return e.Question
+				}
+			}
+		}
+	case kind == "ho" && arg == "y":
+		return h.t.handoffYes
+	case kind == "ho" && arg == "n":
+		return h.t.handoffNo
+	case kind == "dp" && arg == "m":
+		return h.t.otherOffice
+	case kind == "dp" && arg == "a":
+		return h.t.allOffices
+	case kind == "dp" && arg == "k":
+		return h.t.keepOffice
+	case kind == "dp":
+		if c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceDepartments); err == nil {
+			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
+				if name, err := departmentName(ctx, h.tx, c.Options[i]); err == nil {
+					return name
 				}
 			}
 		}
@@ -552,13 +640,18 @@ func (h *turn) exportData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cases, err := casesOf(ctx, h.tx, h.c.ID)
+	if err != nil {
+		return err
+	}
 	doc := struct {
 		ExportedAt time.Time         `json:"exported_at"`
 		Citizen    routing.Citizen   `json:"citizen"`
 		Messages   []routing.Message `json:"messages"`
 		Answers    []Answer          `json:"faq_answers"`
 		Unanswered []Unanswered      `json:"recorded_questions"`
-	}{time.Now().UTC(), ex.Citizen, ex.Messages, answers, unans}
+		Cases      []CaseExport      `json:"cases"`
+	}{time.Now().UTC(), ex.Citizen, ex.Messages, answers, unans, cases}
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -575,7 +668,7 @@ func (h *turn) exportData(ctx context.Context) error {
 		}
 	}
 	since := ex.Citizen.CreatedAt.In(h.e.loc).Format("02.01.2006")
-	summary := h.t.dataSummaryText(since, len(ex.Messages), in, len(ex.Messages)-in, len(answers), feedback, len(unans))
+	summary := h.t.dataSummaryText(since, len(ex.Messages), in, len(ex.Messages)-in, len(answers), feedback, len(unans), len(cases))
 	if err := h.say(ctx, summary, nil); err != nil {
 		return err
 	}
@@ -587,27 +680,37 @@ func (h *turn) exportData(ctx context.Context) error {
 
 // say queues a plain text (split when long) with buttons under its last part.
 func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button) error {
+	_, err := h.sayMsg(ctx, text, buttons)
+	return err
+}
+
+// sayMsg is say returning the stored message (ID 0 when nothing was sent).
+func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
 	parts := SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
-		return nil
+		return routing.Message{}, nil
 	}
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		payloads[i] = routing.Payload{Text: p}
 	}
 	payloads[len(payloads)-1].Buttons = buttons
-	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
 }
 
 // send stores an outgoing message and queues its parts.
 func (h *turn) send(ctx context.Context, m routing.Message, parts ...routing.Payload) error {
+	_, err := h.sendMsg(ctx, m, parts...)
+	return err
+}
+
+func (h *turn) sendMsg(ctx context.Context, m routing.Message, parts ...routing.Payload) (routing.Message, error) {
 	if h.e.cfg.ClaimLease <= 0 {
-		_, err := h.st.Send(ctx, h.c, m, parts...)
-		return err
+		return h.st.Send(ctx, h.c, m, parts...)
 	}
-	_, claimed, err := h.st.SendClaimed(ctx, h.c, m, h.e.cfg.ClaimLease, parts...)
+	sent, claimed, err := h.st.SendClaimed(ctx, h.c, m, h.e.cfg.ClaimLease, parts...)
 	if claimed != nil {
 		h.res.Claimed = append(h.res.Claimed, *claimed)
 	}
-	return err
+	return sent, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // Reasons an unanswered question was recorded.
@@ -173,4 +174,184 @@ func unansweredOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]Unanswer
 		return nil, fmt.Errorf("list unanswered: %w", err)
 	}
 	return us, nil
+}
+
+// Kinds of bot_choices rows.
+const (
+	choiceDepartments = "departments"
+	choiceHandoff     = "handoff"
+)
+
+// choice is the server-side state of a row of handoff buttons.
+type choice struct {
+	ID        int64          `db:"id"`
+	Kind      string         `db:"kind"`
+	CaseID    *int64         `db:"case_id"`
+	Options   pq.StringArray `db:"options"`
+	Question  string         `db:"question"`
+	Reason    string         `db:"reason"`
+	EntryID   string         `db:"entry_id"`
+	Chosen    *string        `db:"chosen"`
+	CreatedAt time.Time      `db:"created_at"`
+}
+
+func insertChoice(ctx context.Context, tx *sqlx.Tx, citizenID int64, c choice) (int64, error) {
+	if c.Options == nil {
+		c.Options = pq.StringArray{}
+	}
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+		INSERT INTO bot_choices (citizen_id, kind, case_id, options, question, reason, entry_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		citizenID, c.Kind, c.CaseID, c.Options, c.Question, c.Reason, c.EntryID)
+	if err != nil {
+		return 0, fmt.Errorf("store choice: %w", err)
+	}
+	return id, nil
+}
+
+// choiceByID returns the citizen's choice row of kind; ErrNotFound when it
+// is not the citizen's (or gone).
+func choiceByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, kind string) (choice, error) {
+	var c choice
+	err := tx.GetContext(ctx, &c, `
+		SELECT id, kind, case_id, options, question, reason, entry_id, chosen, created_at
+		FROM bot_choices WHERE id = $1 AND citizen_id = $2 AND kind = $3`, id, citizenID, kind)
+	if db.IsNoRows(err) {
+		return choice{}, fmt.Errorf("choice %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return choice{}, fmt.Errorf("get choice: %w", err)
+	}
+	return c, nil
+}
+
+// takeChoice records what the citizen chose, once: ErrNotFound when the row
+// is not the citizen's or was chosen before.
+func takeChoice(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, kind, chosen string) (choice, error) {
+	var c choice
+	err := tx.GetContext(ctx, &c, `
+		UPDATE bot_choices SET chosen = $4 WHERE id = $1 AND citizen_id = $2 AND kind = $3 AND chosen IS NULL
+		RETURNING id, kind, case_id, options, question, reason, entry_id, chosen, created_at`, id, citizenID, kind, chosen)
+	if db.IsNoRows(err) {
+		return choice{}, fmt.Errorf("choice %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return choice{}, fmt.Errorf("take choice: %w", err)
+	}
+	return c, nil
+}
+
+// department is a department as the citizen sees it.
+type department struct {
+	ID   string `db:"id"`
+	Name string `db:"name"`
+}
+
+func departments(ctx context.Context, tx *sqlx.Tx) ([]department, error) {
+	var ds []department
+	if err := tx.SelectContext(ctx, &ds, `SELECT id, name FROM departments ORDER BY name`); err != nil {
+		return nil, fmt.Errorf("list departments: %w", err)
+	}
+	return ds, nil
+}
+
+func departmentName(ctx context.Context, tx *sqlx.Tx, id string) (string, error) {
+	var name string
+	err := tx.GetContext(ctx, &name, `SELECT name FROM departments WHERE id = $1`, id)
+	if db.IsNoRows(err) {
+		return "", fmt.Errorf("department %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("get department: %w", err)
+	}
+	return name, nil
+}
+
+func caseAckAt(ctx context.Context, tx *sqlx.Tx, citizenID int64) (time.Time, error) {
+	var at *time.Time
+	err := tx.GetContext(ctx, &at, `SELECT case_ack_at FROM dialog_state WHERE citizen_id = $1`, citizenID)
+	if db.IsNoRows(err) || (err == nil && at == nil) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("get case acknowledgement: %w", err)
+	}
+	return *at, nil
+}
+
+func setCaseAck(ctx context.Context, tx *sqlx.Tx, citizenID int64) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO dialog_state (citizen_id, case_ack_at) VALUES ($1, now())
+		ON CONFLICT (citizen_id) DO UPDATE SET case_ack_at = now(), updated_at = now()`, citizenID); err != nil {
+		return fmt.Errorf("store case acknowledgement: %w", err)
+	}
+	return nil
+}
+
+// lastQuestion is the citizen's latest typed question (not a command) of the
+// last day before message beforeID; "" when there is none.
+func lastQuestion(ctx context.Context, tx *sqlx.Tx, citizenID, beforeID int64) (string, error) {
+	var q string
+	err := tx.GetContext(ctx, &q, `
+		SELECT text FROM messages
+		WHERE citizen_id = $1 AND id < $2 AND direction = 'in' AND kind IN ('text', 'photo', 'document')
+		  AND btrim(text) <> '' AND text NOT LIKE '/%' AND created_at > now() - interval '1 day'
+		ORDER BY id DESC LIMIT 1`, citizenID, beforeID)
+	if db.IsNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("last question: %w", err)
+	}
+	return q, nil
+}
+
+// CaseExport is a case of the citizen with its messages, for /meinedaten.
+type CaseExport struct {
+	ID          int64             `db:"id" json:"id"`
+	Department  string            `db:"department" json:"department"`
+	Status      string            `db:"status" json:"status"`
+	Reason      string            `db:"reason" json:"reason"`
+	Subject     string            `db:"subject" json:"subject"`
+	CreatedAt   time.Time         `db:"created_at" json:"created_at"`
+	ClosedAt    *time.Time        `db:"closed_at" json:"closed_at,omitempty"`
+	CloseReason string            `db:"close_reason" json:"close_reason,omitempty"`
+	Messages    []routing.Message `db:"-" json:"messages"`
+}
+
+func casesOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]CaseExport, error) {
+	cs := []CaseExport{}
+	if err := tx.SelectContext(ctx, &cs, `
+		SELECT c.id, d.name AS department, c.status, c.reason, c.subject, c.created_at, c.closed_at, c.close_reason
+		FROM cases c JOIN departments d ON d.id = c.department_id
+		WHERE c.citizen_id = $1 ORDER BY c.id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	if len(cs) == 0 {
+		return cs, nil
+	}
+	var rows []struct {
+		CaseID int64 `db:"case_id"`
+		routing.Message
+	}
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT cm.case_id, m.id, m.citizen_id, m.direction, m.kind, m.text, m.media, m.sender, m.staff_user_id,
+			m.external_message_id, m.created_at
+		FROM case_messages cm JOIN messages m ON m.id = cm.message_id
+		JOIN cases c ON c.id = cm.case_id
+		WHERE c.citizen_id = $1 ORDER BY m.id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list case messages: %w", err)
+	}
+	idx := make(map[int64]int, len(cs))
+	for i := range cs {
+		cs[i].Messages = []routing.Message{}
+		idx[cs[i].ID] = i
+	}
+	for _, r := range rows {
+		if i, ok := idx[r.CaseID]; ok {
+			cs[i].Messages = append(cs[i].Messages, r.Message)
+		}
+	}
+	return cs, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"citybot/faq"
+	"citybot/routing"
 )
 
 // texts are the bot's own words in one language. German is the default;
@@ -35,21 +36,42 @@ type texts struct {
 	eraseAsk, eraseYes, eraseNo, eraseDone, eraseCancelled, eraseExpired string
 	dataSummary                                                          string // counts: see dataSummaryText
 	dataFileCaption                                                      string
+
+	// The handoff to staff and case mode.
+	handoffAsk, handoffYes, handoffNo string // after "not helpful" / "none of these"
+	notHelpfulLead, noFitLead         string // before handoffAsk
+	handoffDeclined                   string
+	noStaff                           string // no handoff configured
+	caseHint                          string // appended to the message of a new case
+	otherOffice                       string // button under the handoff message
+	chooseOffice                      string // %s: the current office
+	allOffices, keepOffice            string
+	keptOffice                        string // toast
+	officeLocked                      string // the case is being worked on: no change
+	caseAck                           string // %s: the office
+	caseMediaAck                      string // %s: what (mediaNoun), %s: the office
+	caseReopened                      string // %s: the office
+	mediaNoun                         map[string]string
+	withdrawn                         string // %s: the office
+	noCase                            string
 }
 
 var de = &texts{
 	welcome: "Willkommen beim Bürgerservice-Chat der Stadt! 👋\n\n" +
 		"Ich beantworte häufige Fragen rund um die Stadtverwaltung, zum Beispiel zu Personalausweis und Reisepass, " +
 		"Anmeldung einer Wohnung, Müllabfuhr, Parken oder Bauanträgen. Schreiben Sie Ihre Frage einfach in eigenen Worten.\n\n" +
-		"Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden der Stadtverwaltung.\n\n" +
-		"/hilfe – so funktioniert der Chat\n/meinedaten – was über Sie gespeichert ist\n/loeschen – Ihre Daten löschen\n\n" +
+		"Was ich nicht beantworten kann, gebe ich an die zuständige Stelle der Stadtverwaltung weiter; deren Antwort bekommen Sie hier im Chat.\n\n" +
+		"/hilfe – so funktioniert der Chat\n/mitarbeiter – Ihr Anliegen direkt an die Mitarbeitenden geben\n/abbrechen – eine offene Anfrage zurückziehen\n" +
+		"/meinedaten – was über Sie gespeichert ist\n/loeschen – Ihre Daten löschen\n\n" +
 		"Datenschutz: Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. " +
 		"Mehr dazu: %s",
 	help: "So funktioniert der Chat:\n\n" +
 		"• Stellen Sie Ihre Frage in einem Satz, z. B. „Wie beantrage ich einen Personalausweis?“\n" +
-		"• Passt meine Antwort nicht, tippen Sie auf „👎 Nicht geholfen“: Ihre Frage wird dann für die Mitarbeitenden notiert.\n" +
-		"• Bilder, Sprachnachrichten und Standorte kann ich noch nicht auswerten – bitte beschreiben Sie Ihr Anliegen in Worten.\n\n" +
-		"Befehle:\n/start – Begrüßung\n/hilfe – diese Hilfe\n/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
+		"• Passt meine Antwort nicht, tippen Sie auf „👎 Nicht geholfen“: Auf Wunsch gebe ich Ihre Frage an die zuständige Stelle weiter.\n" +
+		"• Was ich nicht beantworten kann, geht an die zuständige Stelle (mit /mitarbeiter jederzeit auch direkt). Ich sage Ihnen, welche Stelle es ist und wann sie antwortet; passt die Stelle nicht, wählen Sie eine andere.\n" +
+		"• Solange Ihre Anfrage bei einer Stelle liegt, antworte ich nicht selbst: Alles, was Sie dann schreiben – auch Fotos, Dateien und Standorte –, kommt zu Ihrer Anfrage. Die Antwort der Mitarbeitenden erhalten Sie hier im Chat.\n\n" +
+		"Befehle:\n/start – Begrüßung\n/hilfe – diese Hilfe\n/mitarbeiter – Ihr Anliegen an die Mitarbeitenden geben\n/abbrechen – Ihre offene Anfrage zurückziehen\n" +
+		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
 		"Datenschutz: %s",
 	privacy:        "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
 	unknownCommand: "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
@@ -74,7 +96,7 @@ var de = &texts{
 	tooLong:    "Ihre Nachricht ist sehr lang. Bitte stellen Sie Ihre Frage kürzer, in höchstens %d Zeichen – dann kann ich besser helfen.",
 	unreadable: "Ihre Nachricht enthielt Zeichen, die ich nicht lesen kann. Bitte schreiben Sie sie noch einmal.",
 	malformed:  "Diese Nachricht konnte ich leider nicht verarbeiten. Bitte senden Sie Ihre Frage noch einmal als einfachen Text.",
-	photo:      "Danke für das Bild. Bilder kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten.",
+	photo:      "Danke für das Bild. Bilder kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten – oder geben Sie es mit /mitarbeiter an die Mitarbeitenden, dann kommt auch das Bild dazu.",
 	document:   "Danke für die Datei. Dateien kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten.",
 	sticker:    "😊 Schreiben Sie mir Ihre Frage gern als Text.",
 	voice:      "Sprachnachrichten kann ich leider noch nicht verarbeiten. Bitte schreiben Sie Ihre Frage als Text.",
@@ -99,8 +121,32 @@ var de = &texts{
 	eraseDone:       "Ihre Daten wurden gelöscht. Wenn Sie mir wieder schreiben, beginnt ein neuer Chat ohne Ihre früheren Daten.",
 	eraseCancelled:  "In Ordnung, es wurde nichts gelöscht.",
 	eraseExpired:    "Diese Bestätigung ist abgelaufen. Senden Sie /loeschen, wenn Sie Ihre Daten löschen möchten.",
-	dataSummary:     "Über Sie gespeichert (seit %s):\n\n• %d Nachrichten (%d von Ihnen, %d an Sie)\n• %d Antworten aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %d für die Mitarbeitenden notierte Fragen\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
+	dataSummary:     "Über Sie gespeichert (seit %s):\n\n• %d Nachrichten (%d von Ihnen, %d an Sie)\n• %d Antworten aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %d für die Mitarbeitenden notierte Fragen\n• %d Anfragen an die Mitarbeitenden\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
 	dataFileCaption: "Ihre gespeicherten Daten",
+
+	handoffAsk:      "Soll ich Ihre Frage an die zuständige Stelle weitergeben?",
+	notHelpfulLead:  "Schade, dass die Antwort nicht geholfen hat.",
+	noFitLead:       "Danke! Dann habe ich dazu leider keine passende Antwort.",
+	handoffYes:      "Ja, bitte weitergeben",
+	handoffNo:       "Nein, danke",
+	handoffDeclined: "In Ordnung. Sie können Ihre Frage gern anders formulieren – oder sie mit /mitarbeiter jederzeit an die Mitarbeitenden geben.",
+	noStaff:         "Eine Weitergabe an die Mitarbeitenden ist in diesem Chat gerade nicht möglich. Ich habe Ihre Frage aber notiert.",
+	caseHint:        "Schreiben Sie gern weitere Einzelheiten, Fotos oder Dokumente hier in den Chat – alles kommt zu Ihrer Anfrage. Mit /abbrechen ziehen Sie die Anfrage zurück.",
+	otherOffice:     "Andere Stelle wählen",
+	chooseOffice:    "Welche Stelle soll Ihre Anfrage bekommen? Zurzeit: %s.",
+	allOffices:      "Alle Stellen anzeigen",
+	keepOffice:      "So lassen",
+	keptOffice:      "In Ordnung, die Stelle bleibt.",
+	officeLocked:    "Ihre Anfrage wird bereits bearbeitet, die Stelle lässt sich nicht mehr wechseln. Schreiben Sie einfach hier, wenn etwas nicht passt.",
+	caseAck:         "Danke, ich habe Ihre Nachricht an Ihre Anfrage angehängt. Zuständig: %s.",
+	caseMediaAck:    "Danke, ich habe %s an Ihre Anfrage angehängt. Zuständig: %s.",
+	caseReopened:    "Ihre Anfrage ist wieder offen; ich habe Ihre Nachricht angehängt. Zuständig: %s.",
+	mediaNoun: map[string]string{
+		routing.KindPhoto: "das Foto", routing.KindDocument: "die Datei", routing.KindLocation: "den Standort",
+		routing.KindVoice: "die Sprachnachricht", "": "Ihre Nachricht",
+	},
+	withdrawn: "Ihre Anfrage (%s) ist zurückgezogen. Wenn Sie wieder schreiben, antworte ich Ihnen zunächst selbst.",
+	noCase:    "Sie haben gerade keine offene Anfrage an die Mitarbeitenden.",
 }
 
 var en = &texts{
@@ -108,14 +154,17 @@ var en = &texts{
 		"I answer common questions about the city administration, for example about ID cards and passports, " +
 		"registering your address, waste collection, parking or building permits. Just write your question in your own words. " +
 		"Most answers are in German.\n\n" +
-		"What I cannot answer, I record for the city's staff.\n\n" +
-		"/help – how this chat works\n/meinedaten – what is stored about you\n/loeschen – delete your data\n\n" +
+		"What I cannot answer, I pass on to the responsible office of the city; you get their reply here in this chat.\n\n" +
+		"/help – how this chat works\n/staff – pass your request to the staff directly\n/cancel – withdraw an open request\n" +
+		"/meinedaten – what is stored about you\n/loeschen – delete your data\n\n" +
 		"Privacy: we store your messages to answer your questions and to improve this service. More: %s",
 	help: "How this chat works:\n\n" +
 		"• Ask your question in one sentence, e.g. “How do I apply for an ID card?”\n" +
-		"• If my answer does not fit, tap “👎 Not helpful”: your question is then recorded for the staff.\n" +
-		"• I cannot read pictures, voice messages or locations yet – please describe your request in words.\n\n" +
-		"Commands:\n/start – welcome\n/help – this help\n/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
+		"• If my answer does not fit, tap “👎 Not helpful”: if you like, I pass your question on to the responsible office.\n" +
+		"• What I cannot answer goes to the responsible office (any time directly with /staff). I tell you which office it is and when it replies; if the office does not fit, choose another one.\n" +
+		"• While your request is with an office, I do not answer myself: everything you write – photos, files and locations too – is added to your request. The staff's reply reaches you here in this chat.\n\n" +
+		"Commands:\n/start – welcome\n/help – this help\n/staff – pass your request to the staff\n/cancel – withdraw your open request\n" +
+		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
 		"Privacy: %s",
 	privacy:        "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
 	unknownCommand: "I do not know this command. /help shows what I can do – or just write your question in your own words.",
@@ -141,7 +190,7 @@ var en = &texts{
 	tooLong:    "Your message is very long. Please ask your question in at most %d characters – then I can help better.",
 	unreadable: "Your message contained characters I cannot read. Please write it again.",
 	malformed:  "Sorry, I could not process this message. Please send your question again as plain text.",
-	photo:      "Thank you for the picture. I cannot read pictures, sorry. Please describe your request in words.",
+	photo:      "Thank you for the picture. I cannot read pictures, sorry. Please describe your request in words – or pass it to the staff with /staff, then the picture goes with it.",
 	document:   "Thank you for the file. I cannot read files, sorry. Please describe your request in words.",
 	sticker:    "😊 Feel free to write your question as text.",
 	voice:      "I cannot process voice messages yet, sorry. Please write your question as text.",
@@ -165,8 +214,32 @@ var en = &texts{
 	eraseDone:       "Your data has been deleted. If you write again, a new chat starts without your earlier data.",
 	eraseCancelled:  "All right, nothing was deleted.",
 	eraseExpired:    "This confirmation has expired. Send /loeschen if you want to delete your data.",
-	dataSummary:     "Stored about you (since %s):\n\n• %d messages (%d from you, %d to you)\n• %d answers from the FAQ, %d of them with your feedback\n• %d questions recorded for the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
+	dataSummary:     "Stored about you (since %s):\n\n• %d messages (%d from you, %d to you)\n• %d answers from the FAQ, %d of them with your feedback\n• %d questions recorded for the staff\n• %d requests to the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
 	dataFileCaption: "Your stored data",
+
+	handoffAsk:      "Shall I pass your question on to the responsible office?",
+	notHelpfulLead:  "Sorry the answer did not help.",
+	noFitLead:       "Thank you! Then I have no matching answer, sorry.",
+	handoffYes:      "Yes, please",
+	handoffNo:       "No, thanks",
+	handoffDeclined: "All right. You are welcome to rephrase your question – or pass it to the staff any time with /staff.",
+	noStaff:         "Passing requests to the staff is not possible in this chat right now. I have recorded your question, though.",
+	caseHint:        "Feel free to send more details, photos or documents here – everything is added to your request. /cancel withdraws the request.",
+	otherOffice:     "Choose another office",
+	chooseOffice:    "Which office should get your request? Currently: %s.",
+	allOffices:      "Show all offices",
+	keepOffice:      "Keep it",
+	keptOffice:      "All right, the office stays.",
+	officeLocked:    "Your request is already being worked on, so the office can no longer be changed. Just write here if something does not fit.",
+	caseAck:         "Thank you, I have added your message to your request. Responsible: %s.",
+	caseMediaAck:    "Thank you, I have added %s to your request. Responsible: %s.",
+	caseReopened:    "Your request is open again; I have added your message. Responsible: %s.",
+	mediaNoun: map[string]string{
+		routing.KindPhoto: "the photo", routing.KindDocument: "the file", routing.KindLocation: "the location",
+		routing.KindVoice: "the voice message", "": "your message",
+	},
+	withdrawn: "Your request (%s) has been withdrawn. If you write again, I will answer first myself.",
+	noCase:    "You have no open request with the staff right now.",
 }
 
 // textsFor returns the texts for a Telegram language code ("en", "en-GB", ...).
@@ -184,6 +257,22 @@ func (t *texts) smalltalkReply(kind string) string {
 	return t.smalltalk[""]
 }
 
-func (t *texts) dataSummaryText(since string, msgs, in, out, answers, feedback, unanswered int) string {
-	return fmt.Sprintf(t.dataSummary, since, msgs, in, out, answers, feedback, unanswered)
+func (t *texts) dataSummaryText(since string, msgs, in, out, answers, feedback, unanswered, cases int) string {
+	return fmt.Sprintf(t.dataSummary, since, msgs, in, out, answers, feedback, unanswered, cases)
+}
+
+func (t *texts) noun(kind string) string {
+	if s, ok := t.mediaNoun[kind]; ok {
+		return s
+	}
+	return t.mediaNoun[""]
+}
+
+// officeName is the short name of a department for the citizen
+// ("Bauamt / Bauaufsicht" -> "Bauamt").
+func officeName(name string) string {
+	if i := strings.Index(name, " / "); i > 0 {
+		return strings.TrimSpace(name[:i])
+	}
+	return strings.TrimSpace(name)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"citybot/broadcast"
-	"citybot/internal/tgfake"
 )
 
 func envInt(name string, def int) int {
@@ -97,5 +96,3 @@ func benchFanout(b *testing.B, n int, rate, frac429 float64, retryAfter int) {
 	b.Logf("%d subscribers: %d sent by %d calls in %v (%v from first send); %.1f/s of %.0f/s configured",
 		n, sent, calls, total.Round(time.Millisecond), sending.Round(time.Millisecond), achieved, rate)
 }
-
-var _ = tgfake.DefaultToken

@@ -2,7 +2,6 @@ package broadcast_test
 
 import (
 	"context"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -305,7 +304,8 @@ func TestKillMidFanoutResumes(t *testing.T) {
 	mod := func(c *broadcast.Config) {
 		c.Rate = 300
 		c.FanoutBatch = 100
-		c.Lease = 2 * time.Second
+		c.Lease = 4 * time.Second
+		c.SendTimeout = 2 * time.Second
 	}
 	s1 := e.service(mod)
 	broadcast.SimulateCrashOnStop(s1)
@@ -471,5 +471,4 @@ func TestPhotoPost(t *testing.T) {
 		t.Errorf("%d uploads", uploads)
 	}
 	t.Logf("uploads: %d of %d sends (the file id is reused after the first)", uploads, len(calls))
-	_ = strconv.Itoa
 }

@@ -202,7 +202,9 @@ func (s *Service) claim(ctx context.Context, now time.Time, limit int) ([]delive
 		}
 		return ds[i].ID < ds[j].ID
 	})
-	deadline := time.Now().Add(s.cfg.Lease / 2)
+	// A send must not start unless it ends (SendTimeout) before the lease
+	// does, with a margin for clock skew and the write-back.
+	deadline := time.Now().Add(s.cfg.Lease - s.cfg.Lease/10 - s.cfg.SendTimeout)
 	for i := range ds {
 		ds[i].deadline = deadline
 	}

@@ -3,7 +3,6 @@ package broadcast_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -209,5 +208,3 @@ func mustErrIs(t testing.TB, err, target error) {
 		t.Fatalf("err = %v, want %v", err, target)
 	}
 }
-
-var _ = fmt.Sprintf

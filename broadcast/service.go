@@ -113,9 +113,10 @@ func (c *Config) defaults() {
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 30 * time.Second
 	}
-	// A send starts at most Lease/2 after the claim and must end well
-	// within the lease, or another instance could claim the row meanwhile.
-	c.SendTimeout = min(c.SendTimeout, c.Lease/4)
+	// A send must end within the lease, or another instance could claim
+	// the row meanwhile (see claim: a send starts only while it can end
+	// before Lease - Lease/10).
+	c.SendTimeout = min(c.SendTimeout, c.Lease/2)
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 10
 	}

@@ -15,9 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
-	"citybot/internal/db"
 )
 
 // Dataset is the JSON exchange format: departments.json and faq.json.
@@ -305,82 +303,15 @@ func (ds Dataset) Validate(known map[string]bool) error {
 	return nil
 }
 
+// SystemActor is the actor of command-line imports and start-up tasks: an
+// admin without a user account (revisions and audit rows show no author).
+var SystemActor = Actor{Role: RoleAdmin}
+
 // Import validates ds completely and then writes it in one transaction:
-// departments and entries are created or updated by id. Nothing is written
-// when anything is invalid.
+// departments and entries are created or updated by id, each changed entry
+// gets a revision. Nothing is written when anything is invalid.
 func (s *Store) Import(ctx context.Context, ds Dataset) (ImportStats, error) {
-	var st ImportStats
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		// Serialise concurrent imports.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('citybot.faq.import'))`); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		var ids []string
-		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM departments`); err != nil {
-			return fmt.Errorf("list departments: %w", err)
-		}
-		known := map[string]bool{}
-		for _, id := range ids {
-			known[id] = true
-		}
-		if err := ds.Validate(known); err != nil {
-			return err
-		}
-		// Variants and questions must stay unique across entries not in this import.
-		if err := s.checkPhrasesAgainstDB(ctx, tx, ds); err != nil {
-			return err
-		}
-		for _, d := range ds.Departments {
-			kw := d.Keywords
-			if kw == nil {
-				kw = []string{}
-			}
-			var inserted bool
-			err := tx.GetContext(ctx, &inserted, `
-				INSERT INTO departments (id, name, description, keywords, is_fallback)
-				VALUES ($1, $2, $3, $4, $1 = 'zentrale' AND NOT EXISTS (SELECT 1 FROM departments WHERE is_fallback))
-				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
-					keywords = EXCLUDED.keywords, updated_at = now()
-				RETURNING (xmax = 0)`, d.ID, d.Name, d.Description, pq.StringArray(kw))
-			if err != nil {
-				return fmt.Errorf("department %q: %w", d.ID, err)
-			}
-			if inserted {
-				st.DepartmentsCreated++
-			} else {
-				st.DepartmentsUpdated++
-			}
-		}
-		for _, e := range ds.Entries {
-			status := e.Status
-			if status == "" {
-				status = StatusPublished
-			}
-			var inserted bool
-			err := tx.GetContext(ctx, &inserted, `
-				INSERT INTO faq_entries (id, department_id, question, variants, answer, tags, status)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (id) DO UPDATE SET department_id = EXCLUDED.department_id, question = EXCLUDED.question,
-					variants = EXCLUDED.variants, answer = EXCLUDED.answer, tags = EXCLUDED.tags,
-					status = EXCLUDED.status, updated_at = now()
-				RETURNING (xmax = 0)`,
-				e.ID, e.Department, strings.TrimSpace(e.Question), pq.StringArray(nonNil(e.Variants)),
-				strings.TrimSpace(e.Answer), pq.StringArray(nonNil(e.Tags)), status)
-			if err != nil {
-				return fmt.Errorf("faq entry %q: %w", e.ID, err)
-			}
-			if inserted {
-				st.EntriesCreated++
-			} else {
-				st.EntriesUpdated++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return ImportStats{}, err
-	}
-	return st, nil
+	return s.ImportAs(ctx, SystemActor, ds, "faq.json")
 }
 
 func (s *Store) checkPhrasesAgainstDB(ctx context.Context, tx *sqlx.Tx, ds Dataset) error {

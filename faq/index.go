@@ -142,8 +142,9 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	df := map[string]int{}
 	type rawPhrase []docTerm
 	rawPhrases := make([][]rawPhrase, len(live))
+	weights := map[string]float64{} // per entry, reused
 	for di, e := range live {
-		weights := map[string]float64{}
+		clear(weights)
 		put := func(stem string, w float64) {
 			if w > weights[stem] {
 				weights[stem] = w

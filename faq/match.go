@@ -105,7 +105,7 @@ type scored struct {
 // Search returns the k best entries for text with their scores, without
 // deciding anything.
 func (ix *Index) Search(text string, k int) []Candidate {
-	qa := ix.an.analyzeQuery(text, true)
+	qa := ix.an.analyzeQuery(ContentPart(text), true)
 	if len(qa.groups) == 0 || len(ix.docs) == 0 {
 		return nil
 	}

@@ -25,9 +25,10 @@ func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	var prev rune // previous folded letter, 0 at start of a word
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := unicode.ToLower(rs[i])
+	for i := 0; i < len(s); {
+		r0, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		r := unicode.ToLower(r0)
 		switch r {
 		case 'ä', 'à', 'á', 'â':
 			r = 'a'
@@ -44,7 +45,7 @@ func Fold(s string) string {
 		case '’', '`', '´':
 			r = '\''
 		case 'a', 'o', 'u':
-			if i+1 < len(rs) && unicode.ToLower(rs[i+1]) == 'e' && !isVowel(prev) && !(r == 'u' && prev == 'q') {
+			if i < len(s) && (s[i] == 'e' || s[i] == 'E') && !isVowel(prev) && !(r == 'u' && prev == 'q') {
 				b.WriteRune(r)
 				prev = r
 				i++ // drop the e of ae/oe/ue
@@ -83,13 +84,12 @@ func Normalize(s string) string {
 // token is one word of a text after folding.
 type token struct {
 	surf   string   // folded surface form
-	raw    string   // original spelling (for explanations)
 	stem   string   // German stem
 	en     string   // English stem
-	stop   bool     // German or English stopword
-	clause int      // clause number (punctuation separates clauses)
-	digit  bool     // contains a digit
 	hyph   []string // parts of a hyphenated word ("kita-platz" -> kita, platz)
+	clause int32    // clause number (punctuation separates clauses)
+	stop   bool     // German or English stopword
+	digit  bool     // contains a digit
 }
 
 // tokenize splits text into folded tokens. Letters and digits form words;
@@ -101,8 +101,8 @@ func tokenize(text string) []token { return tokenizeWith(text, nil, true, true) 
 // (may be nil) and English stems only when en is set.
 func tokenizeWith(text string, a *Analyzer, en, stem bool) []token {
 	folded := Fold(text)
-	var toks []token
-	clause := 0
+	toks := make([]token, 0, countWords(folded))
+	var clause int32
 	start := -1
 	flush := func(end int) {
 		if start < 0 {
@@ -161,6 +161,21 @@ func tokenizeWith(text string, a *Analyzer, en, stem bool) []token {
 	return toks
 }
 
+// countWords counts the runs of letters and digits in s: an upper bound
+// of the tokens of s, so the token slice is allocated once.
+func countWords(s string) int {
+	n := 0
+	in := false
+	for _, r := range s {
+		w := unicode.IsLetter(r) || unicode.IsDigit(r)
+		if w && !in {
+			n++
+		}
+		in = w
+	}
+	return n
+}
+
 // stemOf returns the German stem of a folded word, from the analyzer's
 // word cache when it knows the word.
 func (a *Analyzer) stemOf(w string) string {
@@ -197,6 +212,7 @@ viel viele vom von vor war waren warst was weil welche welchem welchen welcher w
 bitte bzw ca eigentlich gern gerne halt eben genau irgendwie irgendwo irgendwas irgendwann wann warum wieso weshalb woher wohin womit wofur wozu worauf wieviel wieviele denen dir ihr
 nachste nachsten nachster nachstes letzte letzten letzter letztes ab zuruck her hin durch eins zwei drei vier funf sechs sieben acht neun zehn hallo moin hi hey servus danke dank vielen lg mfg gruss grusse gruße freundlichen frage fragen mochte mochten wurde hatte hatten konnte ganz gibt gibts geht gehts
 tun tue macht mache machen krieg kriege kriegt kriegen brauch brauche brauchen braucht notig gibt eigentlich bisschen kurz kurze ungefahr leider wirklich
+trotzdem gestern vorgestern ubermorgen riesig riesige ganze ganzen ganzer ganzes irgendwas irgendwelche sowas sowieso uberhaupt bereits momentan derzeit gerade bald demnachst endlich vielleicht wahrscheinlich naturlich tatsachlich total echt ziemlich wohl bloss nu nun na tja okay ok
 a about after again all also am an and any are as at be because been being but by can could did do does doing for from get got had has have having he her here hi
 him his how i if in into is it its just me my myself no nor not of on once only or our ours please she should so some such than that the their them then there these they this those
 to too very was we were what when where which while who whom why will with would you your yours yourself yourselves need want hello thanks thank there's i'm
@@ -948,7 +964,7 @@ func ungBase(stem string) string {
 func (a *Analyzer) analyzeDoc(text string) []docTerm {
 	toks := tokenizeWith(text, a, false, true)
 	joined := a.joinParticles(toks)
-	var out []docTerm
+	out := make([]docTerm, 0, len(toks))
 	for i, t := range toks {
 		if t.stop || t.digit {
 			continue

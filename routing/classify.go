@@ -37,6 +37,9 @@ const (
 	weightDescription = 0.6
 	// weightFAQText: words of the department's FAQ questions, variants, tags.
 	weightFAQText = 0.4
+	// weightGeneral: general municipal vocabulary (municipalVocab) attached
+	// to the department whose own vocabulary matches the line's anchors.
+	weightGeneral = 0.6
 	// weightFAQ scales the FAQ candidates' scores (best first: 1, 0.5, 0.3).
 	weightFAQ = 1.2
 	// minFAQScore: candidates below this score are not evidence.
@@ -76,6 +79,11 @@ func NewClassifier(depts []faq.Department, rules []Rule, fallback string) *Class
 // NewClassifierWithFAQ is NewClassifier whose department vocabulary also
 // holds the questions, variants and tags of the department's published FAQ
 // entries (weighted weightFAQText): a department is known by what it answers.
+// Answer texts are deliberately left out: they mention other offices,
+// addresses and procedures, and on the demo data they only added noise.
+// Every department also receives the general municipal vocabulary
+// (municipalVocab) whose anchors match its own name, description and
+// keywords best.
 func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string, entries []faq.Entry) *Classifier {
 	var corpus []string
 	for _, d := range depts {
@@ -90,6 +98,10 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 		byDept[e.Department] = append(byDept[e.Department], text)
 		corpus = append(corpus, text)
 	}
+	general := parseMunicipalVocab()
+	for _, l := range general {
+		corpus = append(corpus, l.anchors, l.words)
+	}
 	for _, r := range rules {
 		corpus = append(corpus, r.Pattern)
 	}
@@ -100,7 +112,8 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 		fallback: fallback,
 	}
 	df := map[string]int{}
-	for _, d := range depts {
+	own := make([]map[string]float64, len(depts)) // name, description, keywords
+	for i, d := range depts {
 		v := map[string]float64{}
 		put := func(text string, w float64) {
 			for s, x := range c.an.DocTerms(text) {
@@ -114,8 +127,41 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 		for _, k := range d.Keywords {
 			put(k, weightKeyword)
 		}
+		own[i] = v
+	}
+	// General vocabulary: each line goes to the department whose own
+	// vocabulary matches the line's anchors best (none when nothing does).
+	generalFor := make([][]string, len(depts))
+	for _, l := range general {
+		anchors := c.an.DocTerms(l.anchors)
+		best, bestScore := -1, 0.0
+		for i := range depts {
+			var s float64
+			for st, w := range anchors {
+				s += w * own[i][st]
+			}
+			if s > bestScore {
+				best, bestScore = i, s
+			}
+		}
+		if best >= 0 && bestScore >= 1 {
+			generalFor[best] = append(generalFor[best], l.words)
+		}
+	}
+	for i, d := range depts {
+		v := own[i]
+		put := func(text string, w float64) {
+			for s, x := range c.an.DocTerms(text) {
+				if x*w > v[s] {
+					v[s] = x * w
+				}
+			}
+		}
 		for _, text := range byDept[d.ID] {
 			put(text, weightFAQText)
+		}
+		for _, text := range generalFor[i] {
+			put(text, weightGeneral)
 		}
 		for s := range v {
 			df[s]++
@@ -196,7 +242,7 @@ func (c *Classifier) Scores(text string, res faq.Result) []DeptScore {
 	for i, d := range c.depts {
 		scores[i].Department = d
 	}
-	terms := c.an.QueryTerms(faq.StripAddresses(text))
+	terms := c.an.QueryTerms(faq.StripAddresses(faq.ContentPart(text)))
 	// Admin rules.
 	stems := make([][]string, len(terms))
 	for i, t := range terms {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -209,51 +211,221 @@ func (s *Store) SendEphemeral(ctx context.Context, channel, chatID string, p Pay
 	return nil
 }
 
+// claimWindow is how many open rows of a channel (in id order) a claim
+// looks at first; it grows when that prefix holds too few claimable rows.
+const claimWindow = 256
+
 // ClaimOutbox claims up to limit due rows of channel for sending, for lease
 // (after which a crashed sender's rows are claimed again). Only the oldest
 // open row of each chat is claimable, so one chat's messages go out in order
 // and never concurrently, across instances too.
+//
+// The query looks at a prefix of the channel's open rows in id order (its
+// cost is linear in that window, with no subquery per open row whatever the
+// statistics say), finds the chats' oldest rows in it with a window
+// function, and locks those that are due. When the prefix was full and
+// yielded fewer than limit rows, it looks again at a larger one.
 func (s *Store) ClaimOutbox(ctx context.Context, channel string, limit int, lease time.Duration) ([]OutboxItem, error) {
-	var items []OutboxItem
-	err := sqlx.SelectContext(ctx, s.q, &items, `
-		WITH c AS (
-			SELECT o.id FROM outbox o
+	for window := max(claimWindow, 4*limit); ; window *= 8 {
+		items, full, err := s.claimOutboxIn(ctx, channel, limit, lease, window)
+		if err != nil || len(items) >= limit || !full || window >= 1<<22 {
+			return items, err
+		}
+	}
+}
+
+func (s *Store) claimOutboxIn(ctx context.Context, channel string, limit int, lease time.Duration, window int) ([]OutboxItem, bool, error) {
+	var rows []struct {
+		Window    int        `db:"window_rows"`
+		ID        *int64     `db:"id"`
+		CitizenID *int64     `db:"citizen_id"`
+		MessageID *int64     `db:"message_id"`
+		Channel   *string    `db:"channel"`
+		ChatID    *string    `db:"chat_id"`
+		Payload   []byte     `db:"payload"`
+		Ephemeral *bool      `db:"ephemeral"`
+		Status    *string    `db:"status"`
+		Attempts  *int       `db:"attempts"`
+		CreatedAt *time.Time `db:"created_at"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		WITH w AS MATERIALIZED (
+			SELECT id, chat_id, status, next_attempt_at, locked_until
+			FROM outbox
+			WHERE status IN ('pending', 'sending') AND channel = $1
+			ORDER BY id
+			LIMIT $4
+		), h AS (
+			SELECT x.id FROM (
+				SELECT w.*, row_number() OVER (PARTITION BY w.chat_id ORDER BY w.id) AS rn FROM w
+			) x
+			WHERE x.rn = 1
+			  AND x.next_attempt_at <= now()
+			  AND (x.status = 'pending' OR x.locked_until < now())
+			ORDER BY x.id
+			LIMIT $2
+		), c AS (
+			-- the conditions again: they are rechecked on the newest row
+			-- version when another sender claimed it meanwhile
+			SELECT o.id FROM outbox o JOIN h ON h.id = o.id
 			WHERE o.status IN ('pending', 'sending')
-			  AND o.channel = $1
 			  AND o.next_attempt_at <= now()
 			  AND (o.status = 'pending' OR o.locked_until < now())
-			  -- the chat's oldest open row (a correlated min: an index probe per
-			  -- candidate, whatever the statistics say)
-			  AND o.id = (
-				SELECT min(p.id) FROM outbox p
-				WHERE p.channel = o.channel AND p.chat_id = o.chat_id
-				  AND p.status IN ('pending', 'sending'))
-			ORDER BY o.id
-			LIMIT $2
-			FOR UPDATE SKIP LOCKED
+			FOR UPDATE OF o SKIP LOCKED
+		), u AS (
+			UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
+				locked_until = now() + make_interval(secs => $3)
+			FROM c WHERE o.id = c.id
+			RETURNING `+prefixed("o.", outboxColumns)+`
 		)
-		UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
-			locked_until = now() + make_interval(secs => $3)
-		FROM c WHERE o.id = c.id
-		RETURNING o.id, o.citizen_id, o.message_id, o.channel, o.chat_id, o.payload, o.ephemeral, o.status, o.attempts, o.created_at`,
-		channel, limit, lease.Seconds())
+		SELECT n.window_rows, u.* FROM (SELECT count(*) AS window_rows FROM w) n LEFT JOIN u ON true ORDER BY u.id`,
+		channel, limit, lease.Seconds(), window)
 	if err != nil {
-		return nil, fmt.Errorf("claim outbox: %w", err)
+		return nil, false, fmt.Errorf("claim outbox: %w", err)
 	}
-	return items, nil
+	var items []OutboxItem
+	full := false
+	for _, r := range rows {
+		full = r.Window >= window
+		if r.ID == nil {
+			continue
+		}
+		it := OutboxItem{ID: *r.ID, CitizenID: r.CitizenID, MessageID: r.MessageID, Channel: *r.Channel, ChatID: *r.ChatID,
+			Ephemeral: *r.Ephemeral, Status: *r.Status, Attempts: *r.Attempts, CreatedAt: *r.CreatedAt}
+		if err := it.Payload.Scan(r.Payload); err != nil {
+			return nil, false, fmt.Errorf("claim outbox: row %d: %w", it.ID, err)
+		}
+		items = append(items, it)
+	}
+	return items, full, nil
+}
+
+// prefixed puts prefix before each column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = prefix + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // MarkSent records that a claimed row was delivered (externalID: the
 // channel's message id). Ephemeral rows are deleted. A row that was claimed
 // again meanwhile, or deleted (erasure), gives ErrNotFound.
+//
+// On a Store of the database (not of a transaction), concurrent calls are
+// recorded together in one statement (group commit): a call returns once
+// its row is recorded.
 func (s *Store) MarkSent(ctx context.Context, it OutboxItem, externalID string) error {
 	if it.Ephemeral {
 		return s.deleteClaimed(ctx, it)
 	}
-	return s.expectOne(s.q.ExecContext(ctx, `
-		UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
-			external_message_id = NULLIF($3, '')
-		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, externalID))
+	if s.tx == nil && s.sent != nil {
+		return s.sent.mark(ctx, s, it, externalID)
+	}
+	return s.markSent(ctx, []OutboxItem{it}, []string{externalID})[0]
+}
+
+// markSent marks rows sent in one statement and returns each row's result.
+func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []string) []error {
+	ids := make(pq.Int64Array, len(items))
+	attempts := make(pq.Int64Array, len(items))
+	for i, it := range items {
+		ids[i], attempts[i] = it.ID, int64(it.Attempts)
+	}
+	errs := make([]error, len(items))
+	var done []int64
+	err := sqlx.SelectContext(ctx, s.q, &done, `
+		UPDATE outbox o SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
+			external_message_id = NULLIF(m.ext, '')
+		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS m (id, attempts, ext)
+		WHERE o.id = m.id AND o.attempts = m.attempts AND o.status = 'sending'
+		RETURNING o.id`, ids, attempts, pq.StringArray(externalIDs))
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("update outbox: %w", err)
+		}
+		return errs
+	}
+	ok := make(map[int64]bool, len(done))
+	for _, id := range done {
+		ok[id] = true
+	}
+	for i, it := range items {
+		if !ok[it.ID] {
+			errs[i] = fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)
+		}
+	}
+	return errs
+}
+
+// markBatcher records concurrent MarkSent calls together: the first caller
+// becomes the leader and records what is waiting in one statement; callers
+// arriving meanwhile wait, and the first of them leads the next round.
+type markBatcher struct {
+	mu      sync.Mutex
+	leading bool
+	waiting []*markReq
+}
+
+type markReq struct {
+	it  OutboxItem
+	ext string
+	// res gets the result, or errLead: the receiver leads the next round.
+	res chan error
+}
+
+var errLead = errors.New("routing: lead the next round")
+
+// maxMarkBatch bounds one round of markBatcher.
+const maxMarkBatch = 256
+
+func (b *markBatcher) mark(ctx context.Context, s *Store, it OutboxItem, ext string) error {
+	r := &markReq{it: it, ext: ext, res: make(chan error, 1)}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, r)
+	if b.leading {
+		b.mu.Unlock()
+		if err := <-r.res; !errors.Is(err, errLead) {
+			return err
+		}
+		b.mu.Lock() // leading stayed true for us
+	} else {
+		b.leading = true
+	}
+	round := b.waiting[:min(len(b.waiting), maxMarkBatch)]
+	b.waiting = b.waiting[len(round):]
+	b.mu.Unlock()
+
+	items := make([]OutboxItem, len(round))
+	exts := make([]string, len(round))
+	for i, q := range round {
+		items[i], exts[i] = q.it, q.ext
+	}
+	// Bounded by the leader's context, but not cancelled with it: the
+	// others wait for this result.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	errs := s.markSent(rctx, items, exts)
+	cancel()
+	var own error
+	for i, q := range round {
+		if q == r {
+			own = errs[i]
+			continue
+		}
+		q.res <- errs[i]
+	}
+
+	b.mu.Lock()
+	if len(b.waiting) > 0 {
+		next := b.waiting[0]
+		b.mu.Unlock()
+		next.res <- errLead
+	} else {
+		b.leading = false
+		b.mu.Unlock()
+	}
+	return own
 }
 
 // MarkRetry puts a claimed row back for another attempt at. countAttempt

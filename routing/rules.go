@@ -182,8 +182,10 @@ func (s *RuleStore) Delete(ctx context.Context, id int64) error {
 }
 
 // LoadClassifier builds a Classifier from the database: the departments
-// (names, descriptions, keywords), the active rules and the fallback
-// department (is_fallback; else "zentrale"; else the first).
+// (names, descriptions, keywords), the published FAQ entries (their
+// questions, variants, tags and answers as department vocabulary), the
+// active rules and the fallback department (is_fallback; else "zentrale";
+// else the first).
 func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
 	depts, err := faq.NewStore(d).Departments(ctx)
 	if err != nil {
@@ -198,7 +200,13 @@ func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
 		SELECT id FROM departments ORDER BY is_fallback DESC, (id = 'zentrale') DESC, name LIMIT 1`); err != nil && !db.IsNoRows(err) {
 		return nil, fmt.Errorf("fallback department: %w", err)
 	}
-	return NewClassifier(depts, rules, fallback), nil
+	// The published FAQ entries teach the classifier each department's
+	// vocabulary (what it answers) next to its keywords and description.
+	entries, err := faq.NewStore(d).Entries(ctx, faq.StatusPublished)
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifierWithFAQ(depts, rules, fallback, entries), nil
 }
 
 // LiveRouter is a Router over the database's current departments and rules.

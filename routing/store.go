@@ -108,10 +108,13 @@ type Store struct {
 	db *sqlx.DB
 	q  sqlx.ExtContext
 	tx *sqlx.Tx
+	// sent groups concurrent MarkSent calls on the database (not in a
+	// transaction) into one statement.
+	sent *markBatcher
 }
 
 // NewStore returns a Store on d.
-func NewStore(d *sqlx.DB) *Store { return &Store{db: d, q: d} }
+func NewStore(d *sqlx.DB) *Store { return &Store{db: d, q: d, sent: &markBatcher{}} }
 
 // WithTx returns a Store whose statements run in tx.
 func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx} }

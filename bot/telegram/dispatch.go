@@ -18,18 +18,25 @@ import (
 // handleTimeout bounds the handling of one update (also during shutdown).
 const handleTimeout = 30 * time.Second
 
+// maxBatch is the most updates a worker handles in one transaction. Under
+// load a claim round takes up to Workers*maxBatch updates and each worker
+// handles its share in one transaction: one BEGIN, one statement marking
+// them done and one COMMIT (one WAL flush) for all of them. Idle, every
+// update gets its own worker at once.
+const maxBatch = 8
+
 // runDispatcher claims stored updates and hands them to Workers goroutines
 // until ctx is done; then it waits for the updates in hand and gives back
 // those claimed but not started.
 func (s *Service) runDispatcher(ctx context.Context) {
-	jobs := make(chan claimed)
+	jobs := make(chan []claimed)
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range jobs {
-				s.handle(context.WithoutCancel(ctx), c)
+			for cs := range jobs {
+				s.handleBatch(context.WithoutCancel(ctx), cs)
 			}
 		}()
 	}
@@ -40,16 +47,20 @@ func (s *Service) runDispatcher(ctx context.Context) {
 
 	idle := time.NewTicker(s.cfg.IdleInterval)
 	defer idle.Stop()
+	limit := s.cfg.Workers * maxBatch
 	for ctx.Err() == nil {
-		batch, err := s.updates.claim(ctx, s.cfg.Workers, s.cfg.Lease)
+		batch, err := s.updates.claim(ctx, limit, s.cfg.Lease)
 		if err != nil && ctx.Err() == nil {
 			s.logger.Error("claim updates", "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
-		for i, c := range batch {
+		// Spread the claimed updates evenly over the workers (one chat has
+		// at most one update in a round: the chunks are independent).
+		size := max(1, (len(batch)+s.cfg.Workers-1)/s.cfg.Workers)
+		for i := 0; i < len(batch); i += size {
 			select {
-			case jobs <- c:
+			case jobs <- batch[i:min(i+size, len(batch))]:
 			case <-ctx.Done():
 				for _, r := range batch[i:] {
 					if err := s.updates.release(context.WithoutCancel(ctx), r); err != nil {
@@ -59,7 +70,7 @@ func (s *Service) runDispatcher(ctx context.Context) {
 				return
 			}
 		}
-		if len(batch) == s.cfg.Workers {
+		if len(batch) == limit {
 			continue // there may be more
 		}
 		select {
@@ -68,6 +79,88 @@ func (s *Service) runDispatcher(ctx context.Context) {
 		case <-idle.C:
 		}
 	}
+}
+
+// batchOutcome is what handling one update of a batch produced.
+type batchOutcome struct {
+	inc          incoming
+	outcome      string
+	callbackText string
+	sendNow      []routing.OutboxItem
+}
+
+// handleBatch handles claimed updates of different chats in one
+// transaction. Should anything go wrong (an error, a panic, a lost claim),
+// the transaction is rolled back and each update is handled on its own,
+// with the retry and failure rules of handle.
+func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
+	if len(cs) == 1 {
+		s.handle(ctx, cs[0])
+		return
+	}
+	start := time.Now()
+	outs, err := s.tryBatch(ctx, cs)
+	if err != nil {
+		s.logger.Debug("batch failed, handling its updates one by one", "updates", len(cs), "err", err)
+		for _, c := range cs {
+			s.handle(ctx, c)
+		}
+		return
+	}
+	took := time.Since(start).Seconds()
+	s.wake(s.wakeDispatch) // the chats' next updates may be waiting
+	for i, o := range outs {
+		s.metrics.handled.WithLabelValues(o.outcome).Inc()
+		s.metrics.latency.Observe(took)
+		if o.inc.skip != "" {
+			s.logger.Debug("update skipped", "update_id", cs[i].ID, "reason", o.inc.skip)
+		}
+		s.handOver(ctx, o.sendNow)
+	}
+	s.wake(s.wakeDeliver)
+	for _, o := range outs {
+		s.answerCallback(ctx, o.inc.callbackID, o.callbackText)
+	}
+}
+
+func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutcome, err error) {
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			outs, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	outs = make([]batchOutcome, len(cs))
+	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		// Fence first: this locks the rows, and fails if a claim expired.
+		if err := finishAll(ctx, tx, cs); err != nil {
+			return err
+		}
+		for i, c := range cs {
+			o := &outs[i]
+			o.inc = decode(c.Payload)
+			o.outcome = "skipped"
+			if o.inc.skip != "" {
+				continue
+			}
+			res, err := s.engine.Handle(ctx, tx, o.inc.in)
+			if err != nil {
+				return err
+			}
+			o.outcome, o.callbackText, o.sendNow = res.Outcome, res.CallbackText, res.Claimed
+			if res.Erased {
+				if err := eraseChat(ctx, tx, o.inc.chatID, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
 }
 
 // handle handles one claimed update: decode and validate it, let the engine

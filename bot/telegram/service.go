@@ -286,12 +286,16 @@ func (s *Service) setCommands(ctx context.Context) {
 		{"", []models.BotCommand{
 			{Command: "start", Description: "Begrüßung"},
 			{Command: "hilfe", Description: "So funktioniert der Chat"},
+			{Command: "mitarbeiter", Description: "Mein Anliegen an die Mitarbeitenden geben"},
+			{Command: "abbrechen", Description: "Meine offene Anfrage zurückziehen"},
 			{Command: "meinedaten", Description: "Was über mich gespeichert ist"},
 			{Command: "loeschen", Description: "Meine Daten löschen"},
 		}},
 		{"en", []models.BotCommand{
 			{Command: "start", Description: "Welcome"},
 			{Command: "help", Description: "How this chat works"},
+			{Command: "staff", Description: "Pass my request to the staff"},
+			{Command: "cancel", Description: "Withdraw my open request"},
 			{Command: "meinedaten", Description: "What is stored about me"},
 			{Command: "loeschen", Description: "Delete my data"},
 		}},

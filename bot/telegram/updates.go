@@ -105,50 +105,111 @@ type claimed struct {
 	Attempts int    `db:"attempts"`
 }
 
+// claimWindow is how many open updates (in update_id order) a claim looks
+// at first; it grows when that prefix holds too few claimable ones (a chat
+// with a long queue of its own).
+const claimWindow = 256
+
 // claim claims up to limit updates. Only the oldest open update of each chat
 // is claimable, so one chat's updates are handled in order and never
 // concurrently, across instances too; a crashed worker's claim expires
 // after lease.
+//
+// The query looks at a prefix of the open updates in update_id order (a
+// bounded index scan, or a top-N sort: either is linear in the window and
+// never runs a subquery per open row, whatever the statistics say), finds
+// the heads of their chats with a window function (every earlier open
+// update of a chat lies in the prefix too), and locks those that are due.
+// When the prefix was full and yielded fewer than limit, it looks again at a
+// larger prefix.
 func (s updateStore) claim(ctx context.Context, limit int, lease time.Duration) ([]claimed, error) {
-	var cs []claimed
-	err := s.db.SelectContext(ctx, &cs, `
-		WITH c AS (
-			SELECT u.update_id FROM telegram_updates u
+	for window := max(claimWindow, 4*limit); ; window *= 8 {
+		cs, full, err := s.claimIn(ctx, limit, lease, window)
+		if err != nil || len(cs) >= limit || !full || window >= 1<<22 {
+			return cs, err
+		}
+	}
+}
+
+func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration, window int) ([]claimed, bool, error) {
+	var rows []struct {
+		Window   int    `db:"window_rows"`
+		ID       *int64 `db:"update_id"`
+		ChatID   *int64 `db:"chat_id"`
+		Payload  []byte `db:"payload"`
+		Attempts *int   `db:"attempts"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		WITH w AS MATERIALIZED (
+			SELECT update_id, chat_id, status, next_attempt_at, locked_until
+			FROM telegram_updates
+			WHERE status IN ('pending', 'processing')
+			ORDER BY update_id
+			LIMIT $3
+		), h AS (
+			SELECT x.update_id FROM (
+				SELECT w.*, row_number() OVER (PARTITION BY w.chat_id ORDER BY w.update_id) AS rn FROM w
+			) x
+			WHERE (x.rn = 1 OR x.chat_id IS NULL)
+			  AND x.next_attempt_at <= now()
+			  AND (x.status = 'pending' OR x.locked_until < now())
+			ORDER BY x.update_id
+			LIMIT $1
+		), c AS (
+			-- the conditions again: they are rechecked on the newest row
+			-- version when another worker claimed it meanwhile
+			SELECT u.update_id FROM telegram_updates u JOIN h ON h.update_id = u.update_id
 			WHERE u.status IN ('pending', 'processing')
 			  AND u.next_attempt_at <= now()
 			  AND (u.status = 'pending' OR u.locked_until < now())
-			  -- the chat's oldest open update (a correlated min: an index
-			  -- probe per candidate, whatever the statistics say)
-			  AND (u.chat_id IS NULL OR u.update_id = (
-				SELECT min(p.update_id) FROM telegram_updates p
-				WHERE p.chat_id = u.chat_id AND p.status IN ('pending', 'processing')))
-			ORDER BY u.update_id
-			LIMIT $1
-			FOR UPDATE SKIP LOCKED
+			FOR UPDATE OF u SKIP LOCKED
+		), t AS (
+			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
+				locked_until = now() + make_interval(secs => $2)
+			FROM c WHERE t.update_id = c.update_id
+			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
 		)
-		UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
-			locked_until = now() + make_interval(secs => $2)
-		FROM c WHERE t.update_id = c.update_id
-		RETURNING t.update_id, t.chat_id, t.payload, t.attempts`, limit, lease.Seconds())
+		SELECT n.window_rows, t.update_id, t.chat_id, t.payload, t.attempts
+		FROM (SELECT count(*) AS window_rows FROM w) n LEFT JOIN t ON true`, limit, lease.Seconds(), window)
 	if err != nil {
-		return nil, fmt.Errorf("claim updates: %w", err)
+		return nil, false, fmt.Errorf("claim updates: %w", err)
+	}
+	var cs []claimed
+	full := false
+	for _, r := range rows {
+		full = r.Window >= window
+		if r.ID != nil && r.Attempts != nil {
+			cs = append(cs, claimed{ID: *r.ID, ChatID: r.ChatID, Payload: r.Payload, Attempts: *r.Attempts})
+		}
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	return cs, nil
+	return cs, full, nil
 }
 
 // finish marks a claimed update done inside tx (with the effects of handling
 // it). The payload and chat id are dropped: only the id stays, for
 // deduplication, until purge.
 func finish(ctx context.Context, tx *sqlx.Tx, c claimed) error {
+	return finishAll(ctx, tx, []claimed{c})
+}
+
+// finishAll is finish for several claimed updates in one statement; it
+// fails with errLost unless all of them were still claimed.
+func finishAll(ctx context.Context, tx *sqlx.Tx, cs []claimed) error {
+	ids := make(pq.Int64Array, len(cs))
+	attempts := make(pq.Int64Array, len(cs))
+	for i, c := range cs {
+		ids[i], attempts[i] = c.ID, int64(c.Attempts)
+	}
 	res, err := tx.ExecContext(ctx, `
-		UPDATE telegram_updates SET status = 'done', payload = NULL, chat_id = NULL,
+		UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
 			processed_at = now(), locked_until = NULL, last_error = ''
-		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts)
+		FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)
+		WHERE t.update_id = c.id AND t.attempts = c.attempts AND t.status = 'processing'`, ids, attempts)
 	if err != nil {
 		return fmt.Errorf("finish update: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, _ := res.RowsAffected(); n != int64(len(cs)) {
 		return errLost
 	}
 	return nil

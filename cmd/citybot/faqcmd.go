@@ -102,23 +102,29 @@ func (a *app) faqExport(ctx context.Context, args []string) error {
 func (a *app) faqEval(ctx context.Context, args []string) error {
 	fs := newFlags("faq eval", a.stderr)
 	qpath := fs.String("questions", "", "question set in JSON lines ({\"q\":...,\"expect\":\"faq:<id>|handoff|smalltalk\",\"department\":...})")
+	saved := fs.Bool("saved", false, "use the regression questions editors saved in the admin UI")
 	faqDir := fs.String("faq", "", "evaluate this FAQ (directory or faq.json) instead of the database's")
 	verbose := fs.Bool("verbose", false, "list every miss")
 	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *qpath == "" {
-		return errors.New("faq eval: --questions FILE is required")
+	if (*qpath == "") == !*saved {
+		return errors.New("faq eval: give either --questions FILE or --saved")
 	}
-	f, err := os.Open(*qpath)
-	if err != nil {
-		return fmt.Errorf("faq eval: %w", err)
+	var qs []faq.EvalQuestion
+	if *qpath != "" {
+		f, err := os.Open(*qpath)
+		if err != nil {
+			return fmt.Errorf("faq eval: %w", err)
+		}
+		defer f.Close()
+		if qs, err = faq.LoadQuestions(f); err != nil {
+			return fmt.Errorf("faq eval: %s: %w", *qpath, err)
+		}
 	}
-	defer f.Close()
-	qs, err := faq.LoadQuestions(f)
-	if err != nil {
-		return fmt.Errorf("faq eval: %s: %w", *qpath, err)
+	if *saved && *faqDir != "" {
+		return errors.New("faq eval: --saved evaluates the database's FAQ; it does not go with --faq")
 	}
 	var (
 		entries []faq.Entry
@@ -155,6 +161,14 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 		syns = append(syns, extra...)
 		if rules, err = loadRules(ctx, d); err != nil {
 			return err
+		}
+		if *saved {
+			if qs, err = st.EvalQuestions(ctx); err != nil {
+				return err
+			}
+			if len(qs) == 0 {
+				return errors.New("faq eval: no saved questions yet (editors save them in the admin UI under FAQ > Testfragen)")
+			}
 		}
 	}
 	ix := faq.NewIndex(entries, syns)

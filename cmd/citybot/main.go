@@ -79,6 +79,7 @@ Commands:
   citybot faq export [--dir DIR]       export the FAQ (to DIR, or faq.json to stdout)
   citybot faq eval --questions FILE    score the matcher on a question set (JSON lines)
         [--faq DIR] [--verbose] [--json]
+  citybot faq eval --saved             the same on the questions editors saved
   citybot user add --email E --name N --role admin|editor|staff [--departments a,b]
         (password from CITYBOT_NEW_PASSWORD_FILE or standard input)
 

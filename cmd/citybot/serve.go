@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -15,8 +16,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"citybot/admin"
+	"citybot/bot"
 	"citybot/bot/telegram"
+	"citybot/broadcast"
 	"citybot/faq"
+	"citybot/internal/config"
 	"citybot/routing"
 )
 
@@ -66,7 +70,7 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
 	}
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
-	_ = routing.NewHandoff(cases, cal, router, routing.HandoffOptions{})
+	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases)
 
 	var tg *telegram.Service
 	var webhook http.Handler
@@ -79,6 +83,7 @@ func (a *app) serve(ctx context.Context) error {
 			Workers:    a.cfg.Workers,
 			PrivacyURL: a.cfg.PrivacyURL,
 			Registerer: reg,
+			Handoff:    handoff,
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"
@@ -96,6 +101,25 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 
+	var files admin.Files // citizen photos and documents in the inbox
+	if tg != nil {
+		files = tg
+	}
+	var quiet broadcast.QuietHours
+	if a.cfg.QuietHours != "" {
+		quiet.From, quiet.To, _ = config.ParseQuietHours(a.cfg.QuietHours) // validated by config.Load
+	}
+	var sender broadcast.Sender // nil without a bot: feeds and scheduling still run
+	if tg != nil {
+		sender = tg.BroadcastSender()
+	}
+	bc := broadcast.New(d.DB, sender, broadcast.Config{
+		Rate:       a.cfg.BroadcastRate,
+		QuietHours: quiet,
+		Location:   a.cfg.Timezone,
+		Logger:     log,
+	})
+
 	ui := admin.New(admin.Config{
 		BaseURL:       a.cfg.PublicURL,
 		SecureCookies: a.cfg.CookieSecure,
@@ -106,6 +130,7 @@ func (a *app) serve(ctx context.Context) error {
 		Gatherer:    reg,
 		Webhook:     webhook,
 		Cases:       cases,
+		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
 	})
 	srv := &http.Server{
@@ -136,6 +161,8 @@ func (a *app) serve(ctx context.Context) error {
 	if tg != nil {
 		g.Go(func() error { return tg.Run(gctx) })
 	}
+	g.Go(func() error { return bc.Run(gctx) })
+	g.Go(func() error { return purgeLoop(gctx, faq.NewStore(d.DB), log.With("component", "retention")) })
 
 	url := "http://" + ln.Addr().String()
 	if a.cfg.PublicURL != "" {
@@ -156,4 +183,23 @@ func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// purgeLoop deletes unanswered questions older than their retention, hourly.
+// Several instances may run it: the delete is idempotent.
+func purgeLoop(ctx context.Context, st *faq.Store, log *slog.Logger) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := st.PurgeUnanswered(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("purge unanswered questions", "err", err)
+		} else if n > 0 {
+			log.Info("purged unanswered questions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
