@@ -130,6 +130,7 @@ func (a *app) serve(ctx context.Context) error {
 		Gatherer:    reg,
 		Webhook:     webhook,
 		Cases:       cases,
+		Rules:       routing.NewRuleStore(d.DB),
 		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
 	})
