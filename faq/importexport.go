@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-
 )
 
 // Dataset is the JSON exchange format: departments.json and faq.json.
