@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"citybot/faq"
@@ -33,7 +34,7 @@ func (h *turn) caseMode(ctx context.Context) (handled bool, err error) {
 	if d == nil || h.in.Problem != ProblemNone {
 		return false, nil
 	}
-	if t := h.msg.Text; h.in.Kind == routing.KindText && len(t) > 0 && t[0] == '/' && knownCommands[commandName(t)] {
+	if t := strings.TrimSpace(h.msg.Text); h.in.Kind == routing.KindText && strings.HasPrefix(t, "/") && knownCommands[commandName(t)] {
 		return false, nil
 	}
 	c, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)

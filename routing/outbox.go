@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -154,7 +155,7 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 		MsgCreatedAt time.Time `db:"msg_created_at"`
 		OutboxItem
 	}
-	err := sqlx.SelectContext(ctx, s.q, &rows, `
+	err := s.sel(ctx, &rows, `
 		WITH m AS (
 			INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -226,10 +227,13 @@ const claimWindow = 256
 // function, and locks those that are due. When the prefix was full and
 // yielded fewer than limit rows, it looks again at a larger one.
 func (s *Store) ClaimOutbox(ctx context.Context, channel string, limit int, lease time.Duration) ([]OutboxItem, error) {
+	var all []OutboxItem
 	for window := max(claimWindow, 4*limit); ; window *= 8 {
-		items, full, err := s.claimOutboxIn(ctx, channel, limit, lease, window)
-		if err != nil || len(items) >= limit || !full || window >= 1<<22 {
-			return items, err
+		items, full, err := s.claimOutboxIn(ctx, channel, limit-len(all), lease, window)
+		all = append(all, items...)
+		if err != nil || len(all) >= limit || !full || window >= 1<<22 {
+			sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+			return all, err
 		}
 	}
 }
@@ -248,7 +252,7 @@ func (s *Store) claimOutboxIn(ctx context.Context, channel string, limit int, le
 		Attempts  *int       `db:"attempts"`
 		CreatedAt *time.Time `db:"created_at"`
 	}
-	err := sqlx.SelectContext(ctx, s.q, &rows, `
+	err := s.sel(ctx, &rows, `
 		WITH w AS MATERIALIZED (
 			SELECT id, chat_id, status, next_attempt_at, locked_until
 			FROM outbox
@@ -335,7 +339,7 @@ func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []
 	}
 	errs := make([]error, len(items))
 	var done []int64
-	err := sqlx.SelectContext(ctx, s.q, &done, `
+	err := s.sel(ctx, &done, `
 		UPDATE outbox o SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
 			external_message_id = NULLIF(m.ext, '')
 		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS m (id, attempts, ext)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -111,13 +112,88 @@ type Store struct {
 	// sent groups concurrent MarkSent calls on the database (not in a
 	// transaction) into one statement.
 	sent *markBatcher
+	// stmts are the prepared statements of the hot paths (nil without a
+	// database: NewStore(nil).WithTx(tx) runs them unprepared).
+	stmts *stmtCache
 }
 
-// NewStore returns a Store on d.
-func NewStore(d *sqlx.DB) *Store { return &Store{db: d, q: d, sent: &markBatcher{}} }
+// NewStore returns a Store on d. The statements of the hot paths (citizen,
+// message, outbox) are prepared once per connection of d, also when they
+// run in a transaction of WithTx: one round trip each instead of two, and
+// no parsing and planning per call.
+func NewStore(d *sqlx.DB) *Store {
+	s := &Store{db: d, q: d, sent: &markBatcher{}}
+	if d != nil {
+		s.stmts = &stmtCache{db: d, m: map[string]*sqlx.Stmt{}}
+	}
+	return s
+}
 
-// WithTx returns a Store whose statements run in tx.
-func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx} }
+// WithTx returns a Store whose statements run in tx (tx must be of the
+// Store's database, when it has one).
+func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx, stmts: s.stmts} }
+
+// stmtCache prepares each query once on the database; database/sql then
+// prepares it on each connection the first time it runs there and keeps it.
+type stmtCache struct {
+	db *sqlx.DB
+	mu sync.Mutex
+	m  map[string]*sqlx.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// prepared returns query as a statement of the Store (in its transaction),
+// or nil when the Store has no database to prepare it on.
+func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if s.stmts == nil {
+		return nil, nil
+	}
+	st, err := s.stmts.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.tx != nil {
+		return s.tx.StmtxContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+// get runs a query returning one row into dest, prepared when possible.
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return sqlx.GetContext(ctx, s.q, dest, query, args...)
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// sel runs a query returning rows into dest, prepared when possible.
+func (s *Store) sel(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return sqlx.SelectContext(ctx, s.q, dest, query, args...)
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
 
 // InTx runs fn with a Store inside one transaction (or inside the Store's
 // transaction, when it has one).
@@ -135,7 +211,7 @@ const citizenColumns = `id, channel, external_id, language, created_at, last_see
 // stored one.
 func (s *Store) TouchCitizen(ctx context.Context, channel, externalID, language string) (Citizen, error) {
 	var c Citizen
-	err := sqlx.GetContext(ctx, s.q, &c, `
+	err := s.get(ctx, &c, `
 		INSERT INTO citizens (channel, external_id, language)
 		VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'de'))
 		ON CONFLICT (channel, external_id) DO UPDATE
@@ -183,7 +259,7 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
 		return Message{}, err
 	}
 	var out Message
-	err := sqlx.GetContext(ctx, s.q, &out, `
+	err := s.get(ctx, &out, `
 		INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING `+messageColumns,

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -174,5 +175,55 @@ func TestRetryDelay(t *testing.T) {
 		if got := routing.RetryDelay(tc.attempts); got != tc.want {
 			t.Errorf("RetryDelay(%d) = %v, want %v", tc.attempts, got, tc.want)
 		}
+	}
+}
+
+// A claim looks past a prefix of the queue full of one chat's rows, and
+// concurrent MarkSent calls are recorded together, each with its result.
+func TestOutboxClaimPastLongChatQueueAndGroupedMarkSent(t *testing.T) {
+	ctx := context.Background()
+	s := routing.NewStore(dbtest.New(t))
+	a, _ := s.TouchCitizen(ctx, routing.ChannelTelegram, "1", "de")
+	b, _ := s.TouchCitizen(ctx, routing.ChannelTelegram, "2", "de")
+	parts := make([]routing.Payload, 300)
+	for i := range parts {
+		parts[i] = routing.Payload{Text: fmt.Sprint("a", i)}
+	}
+	if _, err := s.Send(ctx, a, routing.Message{Text: "long"}, parts...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(ctx, b, routing.Message{Text: "b"}, routing.Payload{Text: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.ClaimOutbox(ctx, routing.ChannelTelegram, 4, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Payload.Text != "a0" || items[1].Payload.Text != "b" {
+		t.Fatalf("claim = %+v, want a0 and b", items)
+	}
+	stale := items[0]
+	stale.Attempts = 7
+	errs := make(chan error, 3)
+	for _, it := range []routing.OutboxItem{items[0], items[1], stale} {
+		go func() { errs <- s.MarkSent(ctx, it, "42") }()
+	}
+	var ok, notFound int
+	for range 3 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, routing.ErrNotFound):
+			notFound++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 2 || notFound != 1 {
+		t.Fatalf("mark sent: %d ok, %d not found; want 2, 1", ok, notFound)
+	}
+	items, err = s.ClaimOutbox(ctx, routing.ChannelTelegram, 4, time.Minute)
+	if err != nil || len(items) != 1 || items[0].Payload.Text != "a1" {
+		t.Fatalf("next claim = %+v, %v; want a1", items, err)
 	}
 }

@@ -49,7 +49,9 @@ func (s *Service) runDelivery(ctx context.Context) {
 			sleep(ctx, wait)
 			continue
 		}
-		batch, err := s.outbox.ClaimOutbox(ctx, routing.ChannelTelegram, s.cfg.Senders, s.cfg.Lease)
+		// A few rounds of the senders at once: fewer claims under load.
+		limit := 4 * s.cfg.Senders
+		batch, err := s.outbox.ClaimOutbox(ctx, routing.ChannelTelegram, limit, s.cfg.Lease)
 		if err != nil && ctx.Err() == nil {
 			s.logger.Error("claim outbox", "err", err)
 			sleep(ctx, time.Second)
@@ -67,7 +69,7 @@ func (s *Service) runDelivery(ctx context.Context) {
 				return
 			}
 		}
-		if len(batch) == s.cfg.Senders {
+		if len(batch) == limit {
 			continue
 		}
 		select {

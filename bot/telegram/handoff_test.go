@@ -485,3 +485,26 @@ func TestStaffReplyDeliveryState(t *testing.T) {
 	}
 	e.expectExactly(chat, 3)
 }
+
+func TestClosedCaseAfterReopenWindow(t *testing.T) {
+	e := newHandoffEnv(t)
+	e.start(e.cfg)
+	const chat = 5701
+	e.fake.PushText(chat, bauantrag)
+	e.waitSentTo(chat, 1)
+	c := e.caseOf(chat)
+	v := e.staff("bau@example.org", "bauamt")
+	must(t, e.cases.Close(context.Background(), v, c.ID))
+	// Closed longer ago than the reopen window (72 h): the bot answers.
+	if _, err := e.db.Exec(`UPDATE cases SET closed_at = now() - interval '4 days' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.PushText(chat, "Wie beantrage ich einen Personalausweis?")
+	got := e.waitSentTo(chat, 2)[1]
+	if !strings.Contains(got.PlainText, "Personalausweis") || got.ReplyMarkup == nil || len(got.ReplyMarkup.CallbackData()) != 2 {
+		t.Errorf("FAQ answer after the window = %q", got.PlainText)
+	}
+	if c := e.caseOf(chat); c.Status != routing.CaseClosed {
+		t.Errorf("case reopened after the window: %+v", c)
+	}
+}

@@ -192,7 +192,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff}, logger)
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease}, logger)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

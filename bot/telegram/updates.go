@@ -123,10 +123,13 @@ const claimWindow = 256
 // When the prefix was full and yielded fewer than limit, it looks again at a
 // larger prefix.
 func (s updateStore) claim(ctx context.Context, limit int, lease time.Duration) ([]claimed, error) {
+	var all []claimed
 	for window := max(claimWindow, 4*limit); ; window *= 8 {
-		cs, full, err := s.claimIn(ctx, limit, lease, window)
-		if err != nil || len(cs) >= limit || !full || window >= 1<<22 {
-			return cs, err
+		cs, full, err := s.claimIn(ctx, limit-len(all), lease, window)
+		all = append(all, cs...)
+		if err != nil || len(all) >= limit || !full || window >= 1<<22 {
+			sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+			return all, err
 		}
 	}
 }

@@ -21,7 +21,7 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	d.SetMaxOpenConns(20)
-	d.SetMaxIdleConns(10)
+	d.SetMaxIdleConns(20) // = MaxOpenConns: under load, no connection churn (a new backend is a fork)
 	d.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
