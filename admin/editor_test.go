@@ -55,7 +55,7 @@ func TestEditorPagesRender(t *testing.T) {
 			"/faq?department=bauamt&status=published&q=bauantrag": `data-entry="bauantrag-stellen"`,
 			"/faq/new":                          `action="/faq/new"`,
 			"/faq/e/bauantrag-stellen":          `id="preview"`,
-			"/faq/e/bauantrag-stellen/history":  "Noch keine Versionen",
+			"/faq/e/bauantrag-stellen/history":  "System/Import",
 			"/faq/synonyms":                     "eingebaute Synonyme",
 			"/faq/try?q=Perso+verloren":         `data-entry="ausweis-verloren"`,
 			"/faq/regressions":                  "Noch keine Prüffragen",

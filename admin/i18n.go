@@ -399,5 +399,6 @@ func newCatalog() catalog {
 	c.merge(editorMessages()) // FAQ editor: admin/editor_i18n.go
 	// Routing rules and canned answers: admin/rules.go, admin/canned.go.
 	c.merge(routingMessages())
+	c.merge(broadcastMessages()) // news channels: admin/broadcast_i18n.go
 	return c
 }

@@ -63,6 +63,9 @@ type Deps struct {
 	FAQ FAQSource
 	// Rules are the routing rules of the admin page; nil disables it.
 	Rules Rules
+	// Broadcast is the news channel domain (*broadcast.Service): posts,
+	// topics, feeds (admin/broadcast*.go); nil hides those pages.
+	Broadcast Broadcast
 }
 
 // Server is the admin HTTP server.
@@ -189,6 +192,7 @@ func (s *Server) buildHandler() http.Handler {
 	s.routeEditor(e) // FAQ editor (admin/editor.go)
 	// Routing rules (admins) and canned answers (admin/rules.go, admin/canned.go).
 	s.routeRouting(adm, authed)
+	s.routeBroadcast(e) // news channels (admin/broadcast*.go)
 
 	mux := http.NewServeMux()
 	if s.deps.Webhook != nil {

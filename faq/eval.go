@@ -266,3 +266,61 @@ func (r EvalReport) WriteJSON(w io.Writer) error {
 	}
 	return nil
 }
+
+// LOOReport is the outcome of EvaluateVariantsLOO: every variant of every
+// entry is held out of the index in turn and used as a query.
+type LOOReport struct {
+	Total    int `json:"total"`
+	Ranked1  int `json:"ranked_first"`  // the held-out entry ranks first
+	Answered int `json:"answered"`      // Match answers with the held-out entry
+	Wrong    int `json:"wrong_answers"` // Match answers with another entry
+}
+
+// Top1 is the share of held-out variants answered with their own entry.
+func (r LOOReport) Top1() float64 { return ratio(r.Answered, r.Total) }
+
+// RankTop1 is the share of held-out variants whose entry ranks first.
+func (r LOOReport) RankTop1() float64 { return ratio(r.Ranked1, r.Total) }
+
+// EvaluateVariantsLOO is a self-supervised check that needs no question
+// set: for every entry and variant, the entry is indexed without that
+// variant and the variant is matched. It measures how well the matcher
+// generalises from an entry's remaining phrasings, tags and answer to a
+// new phrasing, on data that was never used to tune it. The vocabulary
+// (compound splitting, typo correction) is built once from the full FAQ;
+// postings, weights and phrases are rebuilt without the held-out variant.
+func EvaluateVariantsLOO(entries []Entry, synonyms []Synonym, opts Options) LOOReport {
+	var live []Entry
+	var corpus []string
+	for _, e := range entries {
+		if e.Status == "" || e.Status == StatusPublished {
+			live = append(live, e)
+			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
+		}
+	}
+	an := NewAnalyzer(synonyms, corpus...)
+	cache := map[string][]docTerm{}
+	var rep LOOReport
+	held := make([]Entry, len(live))
+	for i, e := range live {
+		for vi, v := range e.Variants {
+			copy(held, live)
+			vs := make([]string, 0, len(e.Variants)-1)
+			vs = append(vs, e.Variants[:vi]...)
+			held[i].Variants = append(vs, e.Variants[vi+1:]...)
+			ix := buildIndex(held, an, opts, cache)
+			rep.Total++
+			if c := ix.Search(v, 1); len(c) > 0 && c[0].EntryID == e.ID {
+				rep.Ranked1++
+			}
+			if res := ix.Match(v); res.Decision == DecisionAnswer {
+				if res.Answer.EntryID == e.ID {
+					rep.Answered++
+				} else {
+					rep.Wrong++
+				}
+			}
+		}
+	}
+	return rep
+}

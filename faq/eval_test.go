@@ -37,11 +37,11 @@ func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) 
 
 // Regression guards on the demo dev set. The project targets are top-1 >=
 // 0.90 and false answers <= 5 % (<= 3 of 79); the guards sit at the level
-// the matcher reaches today (top-1 0.870, 3 false answers at the default
+// the matcher reaches today (top-1 0.881, 3 false answers at the default
 // operating point) so that any regression fails. Raise them as the matcher
 // improves; never lower them to make a change pass.
 const (
-	guardTop1         = 0.865
+	guardTop1         = 0.875
 	guardFalseAnswers = 3
 )
 

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Options tune the matcher. DefaultOptions documents the defaults; they were
@@ -14,7 +16,7 @@ type Options struct {
 	// direct answer. Default 0.52.
 	AnswerThreshold float64
 	// AnswerMargin is the minimum lead of the best entry over the runner-up
-	// for a direct answer. Default 0.02.
+	// for a direct answer. Default 0.03.
 	AnswerMargin float64
 	// SuggestThreshold is the minimum score for an entry to be offered as a
 	// suggestion. Default 0.40.
@@ -55,7 +57,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		AnswerThreshold:  0.52,
-		AnswerMargin:     0.02,
+		AnswerMargin:     0.03,
 		SuggestThreshold: 0.40,
 		SuggestWindow:    0.2,
 		MaxCandidates:    3,
@@ -81,8 +83,18 @@ type Index struct {
 	postings map[string][]posting
 	idf      map[string]float64
 	topical  map[string]bool // stems that occur in a question, variant or tag
-	maxIDF   float64
-	scratch  sync.Pool // *scratch, per-query accumulators
+	// qidf is the weight of a message word: its IDF over all fields blended
+	// with its IDF over the topical fields (question, variants, tags) only,
+	// so that words that many entries use to phrase different intents
+	// ("bezahlen", "beantragen", "melden") count less as topic evidence.
+	qidf map[string]float64
+	// noun is the share of an indexed word's non-sentence-initial
+	// occurrences in the FAQ that are capitalised: German nouns (the
+	// topic: "Grundsteuer", "Wertstoffhof") are, verbs and adjectives
+	// ("bezahlt", "alte") are not.
+	noun    map[string]float64
+	maxIDF  float64
+	scratch sync.Pool // *scratch, per-query accumulators
 }
 
 type entryDoc struct {
@@ -116,7 +128,6 @@ func NewIndex(entries []Entry, synonyms []Synonym) *Index {
 
 // NewIndexWithOptions is NewIndex with explicit options.
 func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Index {
-	ix := &Index{opts: opts, postings: map[string][]posting{}, idf: map[string]float64{}, topical: map[string]bool{}}
 	var live []Entry
 	for _, e := range entries {
 		if e.Status == "" || e.Status == StatusPublished {
@@ -128,9 +139,15 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	for _, e := range live {
 		corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 	}
-	ix.an = NewAnalyzer(synonyms, corpus...)
+	return buildIndex(live, NewAnalyzer(synonyms, corpus...), opts, map[string][]docTerm{})
+}
 
-	splitCache := map[string][]docTerm{}
+// buildIndex indexes the live entries with a ready analyzer. splitCache
+// memoises analyzeDoc per text; leave-one-out calibration shares it (and
+// the analyzer) across many rebuilds.
+func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string][]docTerm) *Index {
+	ix := &Index{opts: opts, an: an, postings: map[string][]posting{}, idf: map[string]float64{}, topical: map[string]bool{}, qidf: map[string]float64{}}
+	ix.noun = nounShares(live, an)
 	analyse := func(s string) []docTerm {
 		if dt, ok := splitCache[s]; ok {
 			return dt
@@ -140,11 +157,14 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 		return dt
 	}
 	df := map[string]int{}
+	tdf := map[string]int{}         // document frequency over the topical fields
+	topicalDoc := map[string]bool{} // per entry, reused
 	type rawPhrase []docTerm
 	rawPhrases := make([][]rawPhrase, len(live))
 	weights := map[string]float64{} // per entry, reused
 	for di, e := range live {
 		clear(weights)
+		clear(topicalDoc)
 		put := func(stem string, w float64) {
 			if w > weights[stem] {
 				weights[stem] = w
@@ -156,12 +176,12 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 			for i, t := range terms {
 				put(t.stem, fw)
 				if fw > opts.FieldAnswer {
-					ix.topical[t.stem] = true
+					topicalDoc[t.stem] = true
 					for _, p := range t.parts {
-						ix.topical[p] = true
+						topicalDoc[p] = true
 					}
 					for _, x := range t.extra {
-						ix.topical[x] = true
+						topicalDoc[x] = true
 					}
 				}
 				for _, p := range t.parts {
@@ -186,6 +206,10 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 			field(t, opts.FieldTag, false)
 		}
 		field(e.Answer, opts.FieldAnswer, false)
+		for stem := range topicalDoc {
+			ix.topical[stem] = true
+			tdf[stem]++
+		}
 		for stem, w := range weights {
 			df[stem]++
 			ix.postings[stem] = append(ix.postings[stem], posting{doc: int32(di), w: float32(w)})
@@ -203,11 +227,18 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	if ix.maxIDF == 0 {
 		ix.maxIDF = 1
 	}
+	for stem, v := range ix.idf {
+		if d, ok := tdf[stem]; ok {
+			t := math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))
+			v = math.Pow(v, 1-topicalIDFShare) * math.Pow(t, topicalIDFShare)
+		}
+		ix.qidf[stem] = v
+	}
 	for di := range ix.docs {
 		for _, rp := range rawPhrases[di] {
 			var p phrase
 			for _, t := range rp {
-				pt := phraseTerm{stem: t.stem, parts: t.parts, extra: t.extra, idf: ix.idf[t.stem]}
+				pt := phraseTerm{stem: t.stem, parts: t.parts, extra: t.extra, idf: ix.phraseIDF(t.stem)}
 				p.terms = append(p.terms, pt)
 				p.total += pt.idf
 			}
@@ -216,6 +247,77 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	}
 	return ix
 }
+
+// nounShares counts, per stem, how often the word is capitalised where
+// capitalisation is informative (not at the start of a sentence) in the
+// questions, variants and answers of the live entries.
+func nounShares(live []Entry, an *Analyzer) map[string]float64 {
+	capN, allN := map[string]int{}, map[string]int{}
+	count := func(text string, skipFirst bool) {
+		initial := skipFirst
+		start := -1
+		flush := func(end int) {
+			if start < 0 {
+				return
+			}
+			w := text[start:end]
+			start = -1
+			if initial {
+				initial = false
+				return
+			}
+			r, _ := utf8.DecodeRuneInString(w)
+			if !unicode.IsLetter(r) {
+				return
+			}
+			f := Fold(w)
+			if isStopword(f) {
+				return
+			}
+			st := an.stemOf(f)
+			allN[st]++
+			if unicode.IsUpper(r) {
+				capN[st]++
+			}
+		}
+		for i, r := range text {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || ((r == '-' || r == '\'') && start >= 0) {
+				if start < 0 {
+					start = i
+				}
+				continue
+			}
+			flush(i)
+			switch r {
+			case '.', '!', '?', ':', ';', '–', '(', '"', '„', '\n':
+				initial = true
+			}
+		}
+		flush(len(text))
+	}
+	for _, e := range live {
+		count(e.Question, true)
+		for _, v := range e.Variants {
+			count(v, true)
+		}
+		count(e.Answer, true)
+	}
+	out := make(map[string]float64, len(allN))
+	for st, n := range allN {
+		out[st] = float64(capN[st]) / float64(n)
+	}
+	return out
+}
+
+// phraseIDF is the weight of a word of a question or variant in phrase
+// coverage.
+func (ix *Index) phraseIDF(stem string) float64 {
+	return ix.idf[stem]
+}
+
+// topicalIDFShare is the share (geometric blend) of the topical-field IDF
+// in the weight of a message word.
+const topicalIDFShare = 0.5
 
 // Len returns the number of indexed (published) entries.
 func (ix *Index) Len() int { return len(ix.docs) }

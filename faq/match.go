@@ -117,7 +117,7 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		var v float64
 		topical := false
 		for _, a := range g.alts {
-			if x, ok := ix.idf[a.stem]; ok && x > v {
+			if x, ok := ix.qidf[a.stem]; ok && x > v {
 				v = x
 			}
 			topical = topical || ix.topical[a.stem]
@@ -128,11 +128,17 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		if v > 0 && !topical {
 			v *= o.AnswerOnlyWeight
 		}
+		if v > 0 && len(g.alts) > 0 && len(g.parts) == 0 {
+			// verbs and adjectives carry the topic less than nouns
+			if ns, ok := ix.noun[g.alts[0].stem]; ok {
+				v *= nonNounWeight + (1-nonNounWeight)*ns
+			}
+		}
 		if v == 0 && len(g.parts) > 0 {
 			var s float64
 			var n int
 			for _, p := range g.parts {
-				if x, ok := ix.idf[p.stem]; ok {
+				if x, ok := ix.qidf[p.stem]; ok {
 					s += x
 					n++
 				}
@@ -305,6 +311,7 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		}
 		return cands[i].doc < cands[j].doc
 	})
+	ix.separateTies(qa, gidf, mass, cands)
 	if len(cands) > k {
 		cands = cands[:k]
 	}
@@ -320,6 +327,91 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
 	}
 	return out
+}
+
+// Near-tie re-ranking. Entries that score within tieWindow of the best are
+// confusable for this message ("Hund anmelden" / "Hund abmelden"); their
+// shared words say nothing about which one is meant. Each of them gains
+// (or loses) the weight of the message words that match it in its topical
+// fields (question, variants, tags) more (or less) strongly than its best
+// rival there. Answer-text matches do not count: they mention neighbouring
+// topics in passing ("Elektrogeräte bringen Sie zum Wertstoffhof").
+const (
+	tieMax    = 4
+	tieWindow = 0.1
+	tieBoost  = 0.15
+	// nonNounWeight scales the weight of a message word that the FAQ
+	// writes in lower case (verbs, adjectives): see Index.noun.
+	nonNounWeight = 0.5
+)
+
+func (ix *Index) separateTies(qa queryAnalysis, gidf []float64, mass float64, cands []scored) {
+	n := 0
+	for n < len(cands) && n < tieMax && cands[0].score-cands[n].score <= tieWindow {
+		n++
+	}
+	if n < 2 {
+		return
+	}
+	o := ix.opts
+	topical := func(w float32) float64 {
+		if float64(w) <= o.FieldAnswer {
+			return 0
+		}
+		return float64(w)
+	}
+	var str [tieMax]float64
+	var disc [tieMax]float64
+	slot := func(doc int32) int {
+		for i := 0; i < n; i++ {
+			if int32(cands[i].doc) == doc {
+				return i
+			}
+		}
+		return -1
+	}
+	for gi, g := range qa.groups {
+		clear(str[:])
+		for _, a := range g.alts {
+			for _, p := range ix.postings[a.stem] {
+				if i := slot(p.doc); i >= 0 {
+					str[i] = max(str[i], a.w*topical(p.w))
+				}
+			}
+		}
+		if len(g.parts) > 0 {
+			var part [tieMax]float64
+			pw := partWeights(len(g.parts))
+			for pi, pt := range g.parts {
+				for _, p := range ix.postings[pt.stem] {
+					if i := slot(p.doc); i >= 0 {
+						part[i] += pw[pi] * pt.w * topical(p.w)
+					}
+				}
+			}
+			for i := 0; i < n; i++ {
+				str[i] = max(str[i], part[i]*o.QueryPartWeight)
+			}
+		}
+		for i := 0; i < n; i++ {
+			rival := 0.0
+			for j := 0; j < n; j++ {
+				if j != i {
+					rival = max(rival, str[j])
+				}
+			}
+			disc[i] += gidf[gi] * (str[i] - rival)
+		}
+	}
+	for i := 0; i < n; i++ {
+		cands[i].score += tieBoost * disc[i] / mass
+	}
+	sort.SliceStable(cands[:n], func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		return cands[i].doc < cands[j].doc
+	})
 }
 
 // partWeights weighs the parts of a compound: the head (last part) carries
