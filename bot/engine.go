@@ -22,6 +22,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/faq"
+	"citybot/internal/db"
 	"citybot/routing"
 )
 
@@ -43,6 +44,9 @@ type HandoffRequest struct {
 	Question   string
 	Reason     string // ReasonNoMatch, ReasonPersonal, ReasonNotHelpful, ReasonNoSuggestionFit
 	Candidates []faq.Candidate
+	// Department, when set, is preferred over routing's choice (a question
+	// about a broadcast post goes to the post's department).
+	Department string
 }
 
 // Handoff hands a question the FAQ could not answer to a department, in the
@@ -76,6 +80,15 @@ type Config struct {
 	// ClaimLease > 0: the first outbox row of a reply is claimed for the
 	// caller (Result.Claimed), who sends it right after commit.
 	ClaimLease time.Duration
+	// DB, when set, is the database of the transactions given to Handle:
+	// the engine's statements are then prepared (once per connection).
+	DB *sqlx.DB
+	// Subscriptions, when set, enables /abo, /abbestellen, subscription
+	// deep links and "Frage dazu" (see subscriptions.go).
+	Subscriptions Subscriptions
+	// PostQuestionWindow: how long after "Frage dazu" the next message is
+	// about the post. Default DefaultPostQuestionWindow.
+	PostQuestionWindow time.Duration
 }
 
 // DefaultPrivacyURL is used when Config.PrivacyURL is empty.
@@ -141,6 +154,9 @@ type Result struct {
 	// Claimed are outbox rows claimed for the caller (Config.ClaimLease) to
 	// send after commit.
 	Claimed []routing.OutboxItem
+	// Keyboard, when set, replaces the buttons of the message whose button
+	// was pressed (best effort, after commit).
+	Keyboard *Keyboard
 }
 
 // Engine is the dialog engine. It is safe for concurrent use; the caller
@@ -151,6 +167,12 @@ type Engine struct {
 	desk   Desk // cfg.Handoff, when it is a Desk
 	logger *slog.Logger
 	loc    *time.Location
+	// store and stmts run the engine's statements, prepared on cfg.DB.
+	store *routing.Store
+	stmts *db.Stmts
+	// caseWindow > 0: Handle learns with the inbound message whether the
+	// citizen may have an active case (the desk's reopen window).
+	caseWindow time.Duration
 }
 
 // NewEngine returns an Engine answering from m.
@@ -164,7 +186,15 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	desk, _ := cfg.Handoff.(Desk)
-	return &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc}
+	e := &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc,
+		store: routing.NewStore(cfg.DB), stmts: db.NewStmts(cfg.DB)}
+	if w, ok := desk.(interface{ ReopenWindow() time.Duration }); ok {
+		e.caseWindow = w.ReopenWindow()
+	}
+	if rh, ok := desk.(*RoutingHandoff); ok && cfg.DB != nil {
+		rh.useStore(e.store)
+	}
+	return e
 }
 
 // turn is the handling of one inbound message.
@@ -177,25 +207,21 @@ type turn struct {
 	in  Inbound
 	msg routing.Message // the stored inbound message
 	res Result
+	// mayHaveCase is false when the citizen surely has no active case.
+	mayHaveCase bool
+	// postDept: the message is a question about a broadcast post of this
+	// department ("Frage dazu").
+	postDept string
 }
 
 // Handle handles one inbound message inside tx: it stores the citizen and the
 // message, decides the reply and queues it in the outbox. Nothing is sent
 // before tx commits.
 func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, error) {
-	st := routing.NewStore(nil).WithTx(tx)
-	c, err := st.TouchCitizen(ctx, in.Channel, in.ChatID, truncateRunes(sanitize(in.Language), 16))
-	if err != nil {
-		return Result{}, err
-	}
-	if in.Language != "" {
-		c.Language = in.Language
-	}
-	h := &turn{e: e, tx: tx, st: st, c: c, t: textsFor(c.Language), in: in}
-	h.res.CitizenID = c.ID
-
+	st := e.store.WithTx(tx)
+	lang := truncateRunes(sanitize(in.Language), 16)
 	m := routing.Message{
-		CitizenID: c.ID, Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
+		Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
 		Kind: in.Kind, Text: truncateRunes(sanitize(in.Text), maxStoredText), Media: in.Media,
 	}
 	if m.Kind == "" {
@@ -205,12 +231,38 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		id := in.MessageID
 		m.ExternalMessageID = &id
 	}
-	if in.Kind == routing.KindButton {
+	h := &turn{e: e, tx: tx, st: st, in: in, mayHaveCase: true}
+	if in.Kind != routing.KindButton {
+		// The citizen and the message in one statement.
+		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow)
+		if err != nil {
+			return Result{}, err
+		}
+		h.c, h.msg = r.Citizen, r.Message
+		h.mayHaveCase = e.caseWindow <= 0 || r.MayHaveCase
+	} else {
+		// A button's label is looked up with the citizen.
+		c, err := st.TouchCitizen(ctx, in.Channel, in.ChatID, lang)
+		if err != nil {
+			return Result{}, err
+		}
+		h.c = c
+		if in.Language != "" {
+			h.c.Language = in.Language
+		}
+		h.t = textsFor(h.c.Language)
+		m.CitizenID = c.ID
 		m.Text = h.buttonLabel(ctx, in.Data)
+		if h.msg, err = st.AddMessage(ctx, m); err != nil {
+			return Result{}, err
+		}
 	}
-	if h.msg, err = st.AddMessage(ctx, m); err != nil {
-		return Result{}, err
+	if in.Language != "" {
+		h.c.Language = in.Language
 	}
+	h.t = textsFor(h.c.Language)
+	h.res.CitizenID = h.c.ID
+	var err error
 
 	switch {
 	case in.Problem == ProblemUnreadable:
@@ -281,6 +333,9 @@ func (h *turn) text(ctx context.Context, text string) error {
 		h.res.Outcome = "too_long"
 		return h.say(ctx, fmt.Sprintf(h.t.tooLong, h.e.cfg.MaxQuestionLen), nil)
 	}
+	if err := h.takePostQuestion(ctx); err != nil {
+		return err
+	}
 	return h.question(ctx, text)
 }
 
@@ -307,12 +362,20 @@ var knownCommands = map[string]bool{
 	"/start": true, "/hilfe": true, "/help": true, "/datenschutz": true, "/privacy": true,
 	"/meinedaten": true, "/mydata": true, "/mitarbeiter": true, "/staff": true,
 	"/abbrechen": true, "/cancel": true, "/loeschen": true, "/löschen": true, "/delete": true,
+	"/abo": true, "/subscribe": true, "/abbestellen": true, "/unsubscribe": true,
 }
 
 func (h *turn) command(ctx context.Context, text string) error {
 	switch commandName(text) {
 	case "/start":
+		if ok, err := h.deepLink(ctx, commandArgs(text)); ok || err != nil {
+			return err
+		}
 		return h.say(ctx, fmt.Sprintf(h.t.welcome, h.e.cfg.PrivacyURL), nil)
+	case "/abo", "/subscribe":
+		return h.showTopics(ctx)
+	case "/abbestellen", "/unsubscribe":
+		return h.unsubscribeAll(ctx)
 	case "/hilfe", "/help":
 		return h.say(ctx, fmt.Sprintf(h.t.help, h.e.cfg.PrivacyURL), nil)
 	case "/datenschutz", "/privacy":
@@ -368,7 +431,7 @@ func (h *turn) question(ctx context.Context, text string) error {
 
 // answer sends an FAQ entry with feedback buttons.
 func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) error {
-	id, err := insertAnswer(ctx, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText), score, via)
+	id, err := insertAnswer(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText), score, via)
 	if err != nil {
 		return err
 	}
@@ -417,7 +480,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 	if len(ids) == 0 {
 		return false, nil
 	}
-	sid, err := insertSuggestion(ctx, h.tx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := insertSuggestion(ctx, h.e.stmts, h.tx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return false, err
 	}
@@ -435,7 +498,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 // unanswered records a question for staff, offers it to the handoff and
 // tells the citizen.
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
-	if err := insertUnanswered(ctx, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+	if err := insertUnanswered(ctx, h.e.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
 	if hf := h.e.cfg.Handoff; hf != nil {
@@ -443,7 +506,7 @@ func (h *turn) unanswered(ctx context.Context, question, reason, entryID string,
 			// The citizen saw answers: ask before passing the question on.
 			return h.askHandoff(ctx, question, reason, entryID)
 		}
-		handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: reason, Candidates: cands})
+		handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
 		if err != nil {
 			return fmt.Errorf("handoff: %w", err)
 		}
@@ -534,6 +597,14 @@ func (h *turn) button(ctx context.Context, data string) error {
 		if ok, err := h.departmentButton(ctx, id, arg); ok || err != nil {
 			return err
 		}
+	case "bt":
+		if ok, err := h.toggleButton(ctx, data); ok || err != nil {
+			return err
+		}
+	case "bq":
+		if ok, err := h.questionButton(ctx, data); ok || err != nil {
+			return err
+		}
 	case "del":
 		h.res.Outcome = "erase"
 		switch arg {
@@ -593,6 +664,10 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 				}
 			}
 		}
+	case kind == "bt" || kind == "bq":
+		if l := h.broadcastButtonLabel(ctx, data); l != "" {
+			return l
+		}
 	case kind == "del" && arg == "y":
 		return h.t.eraseYes
 	case kind == "del" && arg == "n":
@@ -644,6 +719,10 @@ func (h *turn) exportData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	subs, err := h.subscriptionNames(ctx)
+	if err != nil {
+		return err
+	}
 	doc := struct {
 		ExportedAt time.Time         `json:"exported_at"`
 		Citizen    routing.Citizen   `json:"citizen"`
@@ -651,7 +730,8 @@ func (h *turn) exportData(ctx context.Context) error {
 		Answers    []Answer          `json:"faq_answers"`
 		Unanswered []Unanswered      `json:"recorded_questions"`
 		Cases      []CaseExport      `json:"cases"`
-	}{time.Now().UTC(), ex.Citizen, ex.Messages, answers, unans, cases}
+		Topics     []string          `json:"subscribed_topics"`
+	}{time.Now().UTC(), ex.Citizen, ex.Messages, answers, unans, cases, subs}
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -669,6 +749,9 @@ func (h *turn) exportData(ctx context.Context) error {
 	}
 	since := ex.Citizen.CreatedAt.In(h.e.loc).Format("02.01.2006")
 	summary := h.t.dataSummaryText(since, len(ex.Messages), in, len(ex.Messages)-in, len(answers), feedback, len(unans), len(cases))
+	if h.e.cfg.Subscriptions != nil {
+		summary += "\n\n" + h.t.subscriptionSummary(subs)
+	}
 	if err := h.say(ctx, summary, nil); err != nil {
 		return err
 	}

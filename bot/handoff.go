@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -43,7 +45,18 @@ type Desk interface {
 type RoutingHandoff struct {
 	h     *routing.Handoff
 	cases *routing.Cases
+	// store, set by the first Engine with a database, runs the messages to
+	// the citizen with prepared statements (else unprepared).
+	store atomic.Pointer[routing.Store]
 }
+
+// useStore makes r send through st (prepared statements), unless an
+// engine gave it a store before.
+func (r *RoutingHandoff) useStore(st *routing.Store) { r.store.CompareAndSwap(nil, st) }
+
+// ReopenWindow is the cases' reopen window: the engine skips the case
+// lookup for a citizen with no case open or closed within it.
+func (r *RoutingHandoff) ReopenWindow() time.Duration { return r.cases.ReopenWindow() }
 
 // NewRoutingHandoff returns a Desk that opens cases with h in cases.
 func NewRoutingHandoff(h *routing.Handoff, cases *routing.Cases) *RoutingHandoff {
@@ -63,6 +76,7 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 		Reason:     req.Reason,
 		Language:   req.Citizen.Language,
 		Candidates: req.Candidates,
+		Department: req.Department,
 	})
 	if err != nil {
 		return false, err
@@ -98,8 +112,11 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 // tell sends text to the citizen and links it to the case, so that staff
 // see in the transcript what the bot said.
 func (r *RoutingHandoff) tell(ctx context.Context, tx *sqlx.Tx, c routing.Citizen, caseID int64, text string, buttons [][]routing.Button) error {
-	st := routing.NewStore(nil).WithTx(tx)
-	m, err := st.Send(ctx, c, routing.Message{Kind: routing.KindText, Text: text}, routing.Payload{Text: text, Buttons: buttons})
+	base := r.store.Load()
+	if base == nil {
+		base = routing.NewStore(nil)
+	}
+	m, err := base.WithTx(tx).Send(ctx, c, routing.Message{Kind: routing.KindText, Text: text}, routing.Payload{Text: text, Buttons: buttons})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func isMedia(kind string) bool {
 // answer. handled is false when the bot should answer the message itself.
 func (h *turn) caseMode(ctx context.Context) (handled bool, err error) {
 	d := h.e.desk
-	if d == nil || h.in.Problem != ProblemNone {
+	if d == nil || h.in.Problem != ProblemNone || !h.mayHaveCase {
 		return false, nil
 	}
 	if t := strings.TrimSpace(h.msg.Text); h.in.Kind == routing.KindText && strings.HasPrefix(t, "/") && knownCommands[commandName(t)] {

@@ -49,9 +49,12 @@ type suggestion struct {
 	Scores   pq.Float64Array `db:"scores"`
 }
 
-func insertAnswer(ctx context.Context, tx *sqlx.Tx, citizenID int64, entryID, question string, score float64, via string) (int64, error) {
+// The hot statements (one per answered question) run prepared through st
+// (unprepared when st is nil).
+
+func insertAnswer(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string, score float64, via string) (int64, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, `
+	err := st.Get(ctx, tx, &id, `
 		INSERT INTO bot_answers (citizen_id, entry_id, question, score, via) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		citizenID, entryID, question, score, via)
 	if err != nil {
@@ -79,9 +82,9 @@ func setFeedback(ctx context.Context, tx *sqlx.Tx, citizenID, answerID int64, he
 	return a, nil
 }
 
-func insertSuggestion(ctx context.Context, tx *sqlx.Tx, citizenID int64, question string, ids []string, scores []float64) (int64, error) {
+func insertSuggestion(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, question string, ids []string, scores []float64) (int64, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, `
+	err := st.Get(ctx, tx, &id, `
 		INSERT INTO bot_suggestions (citizen_id, question, entry_ids, scores) VALUES ($1, $2, $3, $4) RETURNING id`,
 		citizenID, question, pq.StringArray(ids), pq.Float64Array(scores))
 	if err != nil {
@@ -117,12 +120,12 @@ func suggestionByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (sugg
 	return s, nil
 }
 
-func insertUnanswered(ctx context.Context, tx *sqlx.Tx, citizenID int64, messageID *int64, text, reason, entryID string) error {
+func insertUnanswered(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, messageID *int64, text, reason, entryID string) error {
 	var eid *string
 	if entryID != "" {
 		eid = &entryID
 	}
-	if _, err := tx.ExecContext(ctx, `
+	if err := st.Exec(ctx, tx, `
 		INSERT INTO unanswered (citizen_id, message_id, text, reason, entry_id) VALUES ($1, $2, $3, $4, $5)`,
 		citizenID, messageID, text, reason, eid); err != nil {
 		return fmt.Errorf("store unanswered: %w", err)

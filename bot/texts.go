@@ -54,6 +54,21 @@ type texts struct {
 	mediaNoun                         map[string]string
 	withdrawn                         string // %s: the office
 	noCase                            string
+
+	// News channels (subscriptions.go).
+	topicLang                        string // for broadcast.Topic.Name
+	aboIntro, aboNoTopics            string
+	aboUnavailable                   string
+	aboCancelled, aboNothingToCancel string
+	deepLinkDone                     string // %s: the topic
+	deepLinkUnknown                  string
+	toggledOn, toggledOff            string // toasts, %s: the topic
+	topicGone                        string // toast
+	questionButton                   string // stored label of "Frage dazu"
+	postRef                          string // %s: topics, %s: the post text
+	postAsk                          string // %s: the post's first line
+	dataSubscriptions                string // %s: topic names
+	dataNoSubscriptions              string
 }
 
 var de = &texts{
@@ -62,6 +77,7 @@ var de = &texts{
 		"Anmeldung einer Wohnung, Müllabfuhr, Parken oder Bauanträgen. Schreiben Sie Ihre Frage einfach in eigenen Worten.\n\n" +
 		"Was ich nicht beantworten kann, gebe ich an die zuständige Stelle der Stadtverwaltung weiter; deren Antwort bekommen Sie hier im Chat.\n\n" +
 		"/hilfe – so funktioniert der Chat\n/mitarbeiter – Ihr Anliegen direkt an die Mitarbeitenden geben\n/abbrechen – eine offene Anfrage zurückziehen\n" +
+		"/abo – Neuigkeiten, Termine und Warnungen der Stadt abonnieren\n" +
 		"/meinedaten – was über Sie gespeichert ist\n/loeschen – Ihre Daten löschen\n\n" +
 		"Datenschutz: Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. " +
 		"Mehr dazu: %s",
@@ -71,6 +87,7 @@ var de = &texts{
 		"• Was ich nicht beantworten kann, geht an die zuständige Stelle (mit /mitarbeiter jederzeit auch direkt). Ich sage Ihnen, welche Stelle es ist und wann sie antwortet; passt die Stelle nicht, wählen Sie eine andere.\n" +
 		"• Solange Ihre Anfrage bei einer Stelle liegt, antworte ich nicht selbst: Alles, was Sie dann schreiben – auch Fotos, Dateien und Standorte –, kommt zu Ihrer Anfrage. Die Antwort der Mitarbeitenden erhalten Sie hier im Chat.\n\n" +
 		"Befehle:\n/start – Begrüßung\n/hilfe – diese Hilfe\n/mitarbeiter – Ihr Anliegen an die Mitarbeitenden geben\n/abbrechen – Ihre offene Anfrage zurückziehen\n" +
+		"/abo – Nachrichten der Stadt abonnieren (Themen an- und abwählen)\n/abbestellen – alle Abos beenden\n" +
 		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
 		"Datenschutz: %s",
 	privacy:        "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
@@ -147,6 +164,23 @@ var de = &texts{
 	},
 	withdrawn: "Ihre Anfrage (%s) ist zurückgezogen. Wenn Sie wieder schreiben, antworte ich Ihnen zunächst selbst.",
 	noCase:    "Sie haben gerade keine offene Anfrage an die Mitarbeitenden.",
+
+	topicLang:           "de",
+	aboIntro:            "Welche Nachrichten der Stadt möchten Sie hier im Chat bekommen? Tippen Sie auf ein Thema, um es an- oder abzuwählen (✅ = abonniert).",
+	aboNoTopics:         "Zurzeit gibt es keine Themen zum Abonnieren.",
+	aboUnavailable:      "Abos sind in diesem Chat gerade nicht verfügbar.",
+	aboCancelled:        "Sie haben alle Abos beendet und bekommen keine Nachrichten der Stadt mehr. Mit /abo können Sie jederzeit wieder Themen wählen.",
+	aboNothingToCancel:  "Sie haben keine Abos. Mit /abo können Sie Themen wählen.",
+	deepLinkDone:        "Sie haben „%s“ abonniert. ✅ Neue Nachrichten zu diesem Thema bekommen Sie hier im Chat.\n\nMit /abo wählen Sie weitere Themen, mit /abbestellen beenden Sie alle Abos.",
+	deepLinkUnknown:     "Dieses Thema gibt es leider nicht (mehr).",
+	toggledOn:           "✅ Abonniert: %s",
+	toggledOff:          "Abbestellt: %s",
+	topicGone:           "Dieses Thema gibt es nicht mehr.",
+	questionButton:      "Frage dazu",
+	postRef:             "📢 Nachricht der Stadt (%s):\n%s",
+	postAsk:             "Was möchten Sie zu „%s“ wissen? Schreiben Sie Ihre Frage einfach hier in den Chat.",
+	dataSubscriptions:   "Abonnierte Themen: %s. Mit /abbestellen beenden Sie alle Abos.",
+	dataNoSubscriptions: "Abonnierte Themen: keine.",
 }
 
 var en = &texts{
@@ -156,6 +190,7 @@ var en = &texts{
 		"Most answers are in German.\n\n" +
 		"What I cannot answer, I pass on to the responsible office of the city; you get their reply here in this chat.\n\n" +
 		"/help – how this chat works\n/staff – pass your request to the staff directly\n/cancel – withdraw an open request\n" +
+		"/subscribe – news, events and warnings of the city\n" +
 		"/meinedaten – what is stored about you\n/loeschen – delete your data\n\n" +
 		"Privacy: we store your messages to answer your questions and to improve this service. More: %s",
 	help: "How this chat works:\n\n" +
@@ -164,6 +199,7 @@ var en = &texts{
 		"• What I cannot answer goes to the responsible office (any time directly with /staff). I tell you which office it is and when it replies; if the office does not fit, choose another one.\n" +
 		"• While your request is with an office, I do not answer myself: everything you write – photos, files and locations too – is added to your request. The staff's reply reaches you here in this chat.\n\n" +
 		"Commands:\n/start – welcome\n/help – this help\n/staff – pass your request to the staff\n/cancel – withdraw your open request\n" +
+		"/subscribe – subscribe to news of the city (choose topics)\n/unsubscribe – end all subscriptions\n" +
 		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
 		"Privacy: %s",
 	privacy:        "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
@@ -240,6 +276,23 @@ var en = &texts{
 	},
 	withdrawn: "Your request (%s) has been withdrawn. If you write again, I will answer first myself.",
 	noCase:    "You have no open request with the staff right now.",
+
+	topicLang:           "en",
+	aboIntro:            "Which news of the city would you like to get in this chat? Tap a topic to select or deselect it (✅ = subscribed). Most news is in German.",
+	aboNoTopics:         "There are no topics to subscribe to right now.",
+	aboUnavailable:      "Subscriptions are not available in this chat right now.",
+	aboCancelled:        "You have ended all subscriptions and will get no more news of the city. /subscribe lets you choose topics again any time.",
+	aboNothingToCancel:  "You have no subscriptions. /subscribe lets you choose topics.",
+	deepLinkDone:        "You have subscribed to “%s”. ✅ New messages on this topic reach you here in this chat.\n\n/subscribe chooses more topics, /unsubscribe ends all subscriptions.",
+	deepLinkUnknown:     "Sorry, this topic does not exist (any more).",
+	toggledOn:           "✅ Subscribed: %s",
+	toggledOff:          "Unsubscribed: %s",
+	topicGone:           "This topic no longer exists.",
+	questionButton:      "Frage dazu",
+	postRef:             "📢 Nachricht der Stadt (%s):\n%s",
+	postAsk:             "What would you like to know about “%s”? Just write your question here in the chat.",
+	dataSubscriptions:   "Subscribed topics: %s. /unsubscribe ends all subscriptions.",
+	dataNoSubscriptions: "Subscribed topics: none.",
 }
 
 // textsFor returns the texts for a Telegram language code ("en", "en-GB", ...).

@@ -574,27 +574,5 @@ type PostContext struct {
 // PostContext returns the context of a post for a "Frage dazu" handoff.
 // Drafts are not found (a citizen cannot have seen them).
 func (s *Service) PostContext(ctx context.Context, postID int64) (PostContext, error) {
-	var row struct {
-		Text         string         `db:"text"`
-		LinkURL      string         `db:"link_url"`
-		DepartmentID string         `db:"department_id"`
-		IsWarning    bool           `db:"is_warning"`
-		StartedAt    sql.NullTime   `db:"started_at"`
-		Topics       pq.StringArray `db:"topics"`
-	}
-	err := s.db.GetContext(ctx, &row, `
-		SELECT p.text, p.link_url, COALESCE(p.department_id, '') AS department_id, p.is_warning, p.started_at,
-			ARRAY(SELECT t.name_de FROM post_topics pt JOIN topics t ON t.id = pt.topic_id
-				WHERE pt.post_id = p.id ORDER BY t.sort, t.name_de) AS topics
-		FROM posts p WHERE p.id = $1 AND p.status IN ('sending', 'sent', 'cancelled') AND p.started_at IS NOT NULL`, postID)
-	if db.IsNoRows(err) {
-		return PostContext{}, fmt.Errorf("post %d: %w", postID, ErrNotFound)
-	}
-	if err != nil {
-		return PostContext{}, fmt.Errorf("post context: %w", err)
-	}
-	return PostContext{
-		PostID: postID, Text: row.Text, LinkURL: row.LinkURL, DepartmentID: row.DepartmentID,
-		IsWarning: row.IsWarning, SentAt: row.StartedAt.Time, Topics: row.Topics,
-	}, nil
+	return postContext(ctx, s.db, postID)
 }

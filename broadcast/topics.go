@@ -139,54 +139,18 @@ type TopicChoice struct {
 // Topics returns the active topics with the citizen's subscription state,
 // in display order: the content of the /abo keyboard.
 func (s *Service) Topics(ctx context.Context, citizenID int64) ([]TopicChoice, error) {
-	var ts []TopicChoice
-	err := s.db.SelectContext(ctx, &ts, `
-		SELECT t.id, t.slug, t.name_de, t.name_en, t.description, t.active, t.sort, t.created_at, t.updated_at,
-			EXISTS (SELECT 1 FROM subscriptions s WHERE s.citizen_id = $1 AND s.topic_id = t.id) AS subscribed
-		FROM topics t WHERE t.active ORDER BY t.sort, t.name_de, t.id`, citizenID)
-	if err != nil {
-		return nil, fmt.Errorf("topics for citizen: %w", err)
-	}
-	return ts, nil
+	return topicChoices(ctx, s.db, citizenID)
 }
 
 // Subscriptions returns the topics the citizen subscribed to (also inactive
 // ones), e.g. for /meinedaten.
 func (s *Service) Subscriptions(ctx context.Context, citizenID int64) ([]Topic, error) {
-	var ts []Topic
-	err := s.db.SelectContext(ctx, &ts, `
-		SELECT t.id, t.slug, t.name_de, t.name_en, t.description, t.active, t.sort, t.created_at, t.updated_at
-		FROM subscriptions s JOIN topics t ON t.id = s.topic_id
-		WHERE s.citizen_id = $1 ORDER BY t.sort, t.name_de, t.id`, citizenID)
-	if err != nil {
-		return nil, fmt.Errorf("subscriptions of citizen: %w", err)
-	}
-	return ts, nil
+	return subscriptionsOf(ctx, s.db, citizenID)
 }
 
 // Subscribe subscribes the citizen to an active topic (idempotent).
 func (s *Service) Subscribe(ctx context.Context, citizenID, topicID int64) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO subscriptions (citizen_id, topic_id)
-		SELECT $1, id FROM topics WHERE id = $2 AND active
-		ON CONFLICT DO NOTHING`, citizenID, topicID)
-	if db.IsForeignKeyViolation(err) {
-		return fmt.Errorf("citizen %d: %w", citizenID, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Already subscribed, or no such active topic.
-		var ok bool
-		if err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM topics WHERE id = $1 AND active)`, topicID); err != nil {
-			return fmt.Errorf("subscribe: %w", err)
-		}
-		if !ok {
-			return fmt.Errorf("topic %d: %w", topicID, ErrNotFound)
-		}
-	}
-	return nil
+	return subscribe(ctx, s.db, citizenID, topicID)
 }
 
 // Unsubscribe removes one subscription (idempotent).
@@ -202,28 +166,8 @@ func (s *Service) Unsubscribe(ctx context.Context, citizenID, topicID int64) err
 // buttons) and returns whether the citizen is now subscribed.
 func (s *Service) Toggle(ctx context.Context, citizenID, topicID int64) (subscribed bool, err error) {
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE citizen_id = $1 AND topic_id = $2`, citizenID, topicID)
-		if err != nil {
-			return fmt.Errorf("toggle subscription: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		res, err = tx.ExecContext(ctx, `
-			INSERT INTO subscriptions (citizen_id, topic_id)
-			SELECT $1, id FROM topics WHERE id = $2 AND active
-			ON CONFLICT DO NOTHING`, citizenID, topicID)
-		if db.IsForeignKeyViolation(err) {
-			return fmt.Errorf("citizen %d: %w", citizenID, ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("toggle subscription: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("topic %d: %w", topicID, ErrNotFound)
-		}
-		subscribed = true
-		return nil
+		subscribed, err = toggle(ctx, tx, citizenID, topicID)
+		return err
 	})
 	return subscribed, err
 }
@@ -232,20 +176,12 @@ func (s *Service) Toggle(ctx context.Context, citizenID, topicID int64) (subscri
 // and cancels deliveries not yet sent to them. It returns how many topics
 // the citizen had.
 func (s *Service) UnsubscribeAll(ctx context.Context, citizenID int64) (int, error) {
-	var n int64
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE citizen_id = $1`, citizenID)
-		if err != nil {
-			return fmt.Errorf("unsubscribe all: %w", err)
-		}
-		n, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', last_error = 'unsubscribed'
-			WHERE citizen_id = $1 AND status = 'pending'`, citizenID); err != nil {
-			return fmt.Errorf("cancel deliveries: %w", err)
-		}
-		return nil
+	var n int
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) (err error) {
+		n, err = unsubscribeAll(ctx, tx, citizenID)
+		return err
 	})
-	return int(n), err
+	return n, err
 }
 
 // DeepLinkPrefix starts the /start payload of a subscription deep link.
@@ -266,22 +202,7 @@ func IsDeepLinkPayload(payload string) bool { return strings.HasPrefix(payload, 
 // payload ("abo-<slug>") and returns the topic. Not a subscription payload,
 // or no such active topic: ErrNotFound.
 func (s *Service) SubscribeByDeepLink(ctx context.Context, citizenID int64, payload string) (Topic, error) {
-	slug, ok := strings.CutPrefix(strings.TrimSpace(payload), DeepLinkPrefix)
-	if !ok || !slugRe.MatchString(slug) {
-		return Topic{}, fmt.Errorf("deep link %q: %w", payload, ErrNotFound)
-	}
-	var t Topic
-	err := s.db.GetContext(ctx, &t, `SELECT `+topicCols+` FROM topics WHERE slug = $1 AND active`, slug)
-	if db.IsNoRows(err) {
-		return Topic{}, fmt.Errorf("topic %q: %w", slug, ErrNotFound)
-	}
-	if err != nil {
-		return Topic{}, fmt.Errorf("deep link topic: %w", err)
-	}
-	if err := s.Subscribe(ctx, citizenID, t.ID); err != nil {
-		return Topic{}, err
-	}
-	return t, nil
+	return subscribeByDeepLink(ctx, s.db, citizenID, payload)
 }
 
 // Callback data of the buttons (Telegram allows 64 bytes).

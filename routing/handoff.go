@@ -26,6 +26,10 @@ type HandoffRequest struct {
 	Reason     string          // ReasonNoMatch, ReasonNotHelpful, ReasonNoSuggestionFit, ReasonPersonal, ReasonRequested
 	Language   string          // "en", "en-GB", ... for English, else German
 	Candidates []faq.Candidate // the FAQ matcher's candidates, best first
+	// Department, when set and known, is chosen first (e.g. the department
+	// of a broadcast post the question is about); routing still offers
+	// alternatives.
+	Department string
 }
 
 // DepartmentChoice is a department as offered to the citizen.
@@ -123,6 +127,7 @@ func (h *Handoff) rank(req HandoffRequest, ds []deptInfo) []deptInfo {
 			out = append(out, d)
 		}
 	}
+	add(req.Department)
 	if h.router != nil {
 		for _, id := range h.router.Rank(req.Question, req.Candidates) {
 			add(id)

@@ -104,6 +104,10 @@ type OutboxItem struct {
 
 const outboxColumns = `id, citizen_id, message_id, channel, chat_id, payload, ephemeral, status, attempts, created_at`
 
+// outboxColumnsNoPayload are outboxColumns without the payload (when the
+// caller has it).
+const outboxColumnsNoPayload = `id, citizen_id, message_id, channel, chat_id, ephemeral, status, attempts, created_at`
+
 // Send stores an outgoing message of citizen c and queues its parts (one
 // outbox row each, sent in order) in one transaction. m.CitizenID,
 // Direction and (when empty) Sender and Kind are filled in.
@@ -149,18 +153,19 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 	}
 	// One statement: the message, and its parts in order; the first part is
 	// claimed for the caller (lease > 0) unless an earlier row of the chat
-	// is still open.
-	var rows []struct {
+	// is still open. Only the first part's row comes back, without its
+	// payload (that is parts[0]).
+	var row struct {
 		MsgID        int64     `db:"msg_id"`
 		MsgCreatedAt time.Time `db:"msg_created_at"`
 		OutboxItem
 	}
-	err := s.sel(ctx, &rows, `
+	err := s.get(ctx, &row, `
 		WITH m AS (
 			INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			RETURNING id, created_at
-		), b AS (
+		), b AS MATERIALIZED (
 			SELECT $11::float8 > 0 AND NOT EXISTS (
 				SELECT 1 FROM outbox WHERE channel = $9 AND chat_id = $10 AND status IN ('pending', 'sending')) AS claim
 		), o AS (
@@ -171,24 +176,25 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 				CASE WHEN p.n = 1 AND b.claim THEN now() + make_interval(secs => $11::float8) END
 			FROM m, b, unnest($12::jsonb[]) WITH ORDINALITY AS p (payload, n)
 			ORDER BY p.n
-			RETURNING `+outboxColumns+`
+			RETURNING `+outboxColumnsNoPayload+`
 		)
-		SELECT m.id AS msg_id, m.created_at AS msg_created_at, o.* FROM m, o ORDER BY o.id`,
+		SELECT m.id AS msg_id, m.created_at AS msg_created_at, o.* FROM m, o ORDER BY o.id LIMIT 1`,
 		m.CitizenID, m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID,
 		c.Channel, c.ExternalID, lease.Seconds(), pq.StringArray(payloads))
+	if db.IsNoRows(err) {
+		return Message{}, nil, fmt.Errorf("send: nothing stored")
+	}
 	if err != nil {
 		if db.IsForeignKeyViolation(err) {
 			return Message{}, nil, fmt.Errorf("send: citizen %d: %w", c.ID, ErrNotFound)
 		}
 		return Message{}, nil, fmt.Errorf("send: %w", err)
 	}
-	if len(rows) == 0 {
-		return Message{}, nil, fmt.Errorf("send: nothing stored")
-	}
 	out := m
-	out.ID, out.CreatedAt = rows[0].MsgID, rows[0].MsgCreatedAt
+	out.ID, out.CreatedAt = row.MsgID, row.MsgCreatedAt
 	var claimed *OutboxItem
-	if it := rows[0].OutboxItem; it.Status == OutboxSending {
+	if it := row.OutboxItem; it.Status == OutboxSending {
+		it.Payload = parts[0]
 		claimed = &it
 	}
 	return out, claimed, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -114,7 +113,7 @@ type Store struct {
 	sent *markBatcher
 	// stmts are the prepared statements of the hot paths (nil without a
 	// database: NewStore(nil).WithTx(tx) runs them unprepared).
-	stmts *stmtCache
+	stmts *db.Stmts
 }
 
 // NewStore returns a Store on d. The statements of the hot paths (citizen,
@@ -122,53 +121,17 @@ type Store struct {
 // run in a transaction of WithTx: one round trip each instead of two, and
 // no parsing and planning per call.
 func NewStore(d *sqlx.DB) *Store {
-	s := &Store{db: d, q: d, sent: &markBatcher{}}
-	if d != nil {
-		s.stmts = &stmtCache{db: d, m: map[string]*sqlx.Stmt{}}
-	}
-	return s
+	return &Store{db: d, q: d, sent: &markBatcher{}, stmts: db.NewStmts(d)}
 }
 
 // WithTx returns a Store whose statements run in tx (tx must be of the
 // Store's database, when it has one).
 func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx, stmts: s.stmts} }
 
-// stmtCache prepares each query once on the database; database/sql then
-// prepares it on each connection the first time it runs there and keeps it.
-type stmtCache struct {
-	db *sqlx.DB
-	mu sync.Mutex
-	m  map[string]*sqlx.Stmt
-}
-
-func (c *stmtCache) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
-		return st, nil
-	}
-	st, err := c.db.PreparexContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	c.m[query] = st
-	return st, nil
-}
-
 // prepared returns query as a statement of the Store (in its transaction),
 // or nil when the Store has no database to prepare it on.
 func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	if s.stmts == nil {
-		return nil, nil
-	}
-	st, err := s.stmts.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if s.tx != nil {
-		return s.tx.StmtxContext(ctx, st), nil
-	}
-	return st, nil
+	return s.stmts.Prepared(ctx, s.tx, query)
 }
 
 // get runs a query returning one row into dest, prepared when possible.
@@ -222,6 +185,59 @@ func (s *Store) TouchCitizen(ctx context.Context, channel, externalID, language 
 		return Citizen{}, fmt.Errorf("touch citizen: %w", err)
 	}
 	return c, nil
+}
+
+// Received is what Receive stored.
+type Received struct {
+	Citizen Citizen
+	Message Message
+	// MayHaveCase: the citizen has an open case, or one closed (not
+	// withdrawn) within the caseWindow given to Receive. When false, no case
+	// can be active and the case lookup can be skipped.
+	MayHaveCase bool
+}
+
+// Receive records an inbound message of the chat (channel, externalID) in
+// one statement: the citizen as TouchCitizen does, then m as AddMessage does
+// (m.CitizenID is filled in). With caseWindow > 0 it also tells whether the
+// citizen may have an active case (see Received.MayHaveCase).
+func (s *Store) Receive(ctx context.Context, channel, externalID, language string, m Message, caseWindow time.Duration) (Received, error) {
+	m.CitizenID = -1 // validated without a citizen; the statement sets it
+	if err := validMessage(m); err != nil {
+		return Received{}, err
+	}
+	var r struct {
+		Citizen
+		MsgID        int64     `db:"msg_id"`
+		MsgCreatedAt time.Time `db:"msg_created_at"`
+		MayHaveCase  bool      `db:"may_have_case"`
+	}
+	err := s.get(ctx, &r, `
+		WITH c AS (
+			INSERT INTO citizens (channel, external_id, language)
+			VALUES ($1, $2, COALESCE(NULLIF($3, ''), 'de'))
+			ON CONFLICT (channel, external_id) DO UPDATE
+			SET last_seen_at = now(),
+			    language = COALESCE(NULLIF($3, ''), citizens.language)
+			RETURNING `+citizenColumns+`
+		), m AS (
+			INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
+			SELECT c.id, $4, $5, $6, $7, $8, $9, $10 FROM c
+			RETURNING id, created_at
+		)
+		SELECT `+prefixed("c.", citizenColumns)+`, m.id AS msg_id, m.created_at AS msg_created_at,
+			$11::float8 > 0 AND EXISTS (
+				SELECT 1 FROM cases k WHERE k.citizen_id = c.id
+				  AND (k.status <> 'closed' OR (k.close_reason <> 'withdrawn' AND k.closed_at > now() - make_interval(secs => $11::float8)))
+			) AS may_have_case
+		FROM c, m`,
+		channel, externalID, language,
+		m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID, caseWindow.Seconds())
+	if err != nil {
+		return Received{}, fmt.Errorf("receive message: %w", err)
+	}
+	m.ID, m.CitizenID, m.CreatedAt = r.MsgID, r.Citizen.ID, r.MsgCreatedAt
+	return Received{Citizen: r.Citizen, Message: m, MayHaveCase: r.MayHaveCase}, nil
 }
 
 // CitizenByExternalID returns the citizen of (channel, externalID), or

@@ -27,7 +27,10 @@ type incoming struct {
 	in         bot.Inbound
 	chatID     int64
 	callbackID string // set for button presses: must be answered
-	skip       string // non-empty: nothing to answer (reason for the log)
+	// callbackMsgID is the message whose button was pressed (for editing
+	// its keyboard), 0 if unknown.
+	callbackMsgID int
+	skip          string // non-empty: nothing to answer (reason for the log)
 }
 
 // decode turns a stored raw update into an Inbound for the engine. It never
@@ -198,5 +201,9 @@ func decodeCallback(q *models.CallbackQuery, validUTF8 bool) incoming {
 	if !validUTF8 || !utf8.ValidString(q.Data) || len(q.Data) > maxCallbackBytes || strings.ContainsRune(q.Data, 0) {
 		in.Data = ""
 	}
-	return incoming{chatID: chatID, callbackID: q.ID, in: inbound(chatID, q.From.LanguageCode, in)}
+	msgID := 0
+	if q.Message.Message != nil {
+		msgID = q.Message.Message.ID
+	}
+	return incoming{chatID: chatID, callbackID: q.ID, callbackMsgID: msgID, in: inbound(chatID, q.From.LanguageCode, in)}
 }

@@ -11,6 +11,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/jmoiron/sqlx"
 
+	"citybot/bot"
 	"citybot/internal/db"
 	"citybot/routing"
 )
@@ -87,6 +88,7 @@ type batchOutcome struct {
 	outcome      string
 	callbackText string
 	sendNow      []routing.OutboxItem
+	keyboard     *bot.Keyboard
 }
 
 // handleBatch handles claimed updates of different chats in one
@@ -120,6 +122,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	s.wake(s.wakeDeliver)
 	for _, o := range outs {
 		s.answerCallback(ctx, o.inc.callbackID, o.callbackText)
+		s.editKeyboard(ctx, o.inc, o.keyboard)
 	}
 }
 
@@ -148,7 +151,7 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 			if err != nil {
 				return err
 			}
-			o.outcome, o.callbackText, o.sendNow = res.Outcome, res.CallbackText, res.Claimed
+			o.outcome, o.callbackText, o.sendNow, o.keyboard = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
 			if res.Erased {
 				if err := eraseChat(ctx, tx, o.inc.chatID, c.ID); err != nil {
 					return err
@@ -189,6 +192,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	outcome := "skipped"
 	callbackText := ""
 	var sendNow []routing.OutboxItem
+	var kb *bot.Keyboard
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the row, and fails if our claim expired.
 		if err := finish(ctx, tx, c); err != nil {
@@ -201,7 +205,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		if err != nil {
 			return err
 		}
-		outcome, callbackText, sendNow = res.Outcome, res.CallbackText, res.Claimed
+		outcome, callbackText, sendNow, kb = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
 		if res.Erased {
 			return eraseChat(ctx, tx, inc.chatID, c.ID)
 		}
@@ -216,6 +220,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		s.wake(s.wakeDispatch) // the chat's next update may be waiting
 		s.answerCallback(ctx, inc.callbackID, callbackText)
+		s.editKeyboard(ctx, inc, kb)
 		s.handOver(ctx, sendNow)
 		s.wake(s.wakeDeliver)
 	case errors.Is(err, errLost):

@@ -63,6 +63,9 @@ type Config struct {
 	PrivacyURL string
 	// Handoff receives what the FAQ could not answer (nil: recorded only).
 	Handoff bot.Handoff
+	// Subscriptions enables /abo, /abbestellen, subscription deep links and
+	// "Frage dazu" (broadcast.Subscribers; nil: not offered).
+	Subscriptions bot.Subscriptions
 	// Registerer registers the Prometheus metrics (nil: none).
 	Registerer prometheus.Registerer
 
@@ -176,6 +179,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		hc = &http.Client{Transport: tr}
 	}
+	hc = bufferBodies(hc)
 	var err error
 	s := &Service{
 		db:           d,
@@ -192,7 +196,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease}, logger)
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Subscriptions: cfg.Subscriptions, DB: d}, logger)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
@@ -288,6 +292,8 @@ func (s *Service) setCommands(ctx context.Context) {
 			{Command: "hilfe", Description: "So funktioniert der Chat"},
 			{Command: "mitarbeiter", Description: "Mein Anliegen an die Mitarbeitenden geben"},
 			{Command: "abbrechen", Description: "Meine offene Anfrage zurückziehen"},
+			{Command: "abo", Description: "Nachrichten der Stadt abonnieren"},
+			{Command: "abbestellen", Description: "Alle Abos beenden"},
 			{Command: "meinedaten", Description: "Was über mich gespeichert ist"},
 			{Command: "loeschen", Description: "Meine Daten löschen"},
 		}},
@@ -296,6 +302,8 @@ func (s *Service) setCommands(ctx context.Context) {
 			{Command: "help", Description: "How this chat works"},
 			{Command: "staff", Description: "Pass my request to the staff"},
 			{Command: "cancel", Description: "Withdraw my open request"},
+			{Command: "subscribe", Description: "Subscribe to news of the city"},
+			{Command: "unsubscribe", Description: "End all subscriptions"},
 			{Command: "meinedaten", Description: "What is stored about me"},
 			{Command: "loeschen", Description: "Delete my data"},
 		}},

@@ -84,6 +84,9 @@ func (a *app) serve(ctx context.Context) error {
 			PrivacyURL: a.cfg.PrivacyURL,
 			Registerer: reg,
 			Handoff:    handoff,
+			// The bot's side of the news channels runs in the transaction of
+			// each update; it needs nothing of the broadcast.Service below.
+			Subscriptions: broadcast.Subscribers{},
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"
@@ -131,6 +134,7 @@ func (a *app) serve(ctx context.Context) error {
 		Webhook:     webhook,
 		Cases:       cases,
 		Rules:       routing.NewRuleStore(d.DB),
+		Broadcast:   bc,
 		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
 	})
