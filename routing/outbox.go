@@ -344,25 +344,34 @@ func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []
 		ids[i], attempts[i] = it.ID, int64(it.Attempts)
 	}
 	errs := make([]error, len(items))
-	var done []int64
+	// A row is recorded for the claim (id and attempts) that matched: a
+	// stale claim of the same row in the same batch gets ErrNotFound.
+	var done []struct {
+		ID       int64 `db:"id"`
+		Attempts int   `db:"attempts"`
+	}
 	err := s.sel(ctx, &done, `
 		UPDATE outbox o SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
 			external_message_id = NULLIF(m.ext, '')
 		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS m (id, attempts, ext)
 		WHERE o.id = m.id AND o.attempts = m.attempts AND o.status = 'sending'
-		RETURNING o.id`, ids, attempts, pq.StringArray(externalIDs))
+		RETURNING o.id, o.attempts`, ids, attempts, pq.StringArray(externalIDs))
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("update outbox: %w", err)
 		}
 		return errs
 	}
-	ok := make(map[int64]bool, len(done))
-	for _, id := range done {
-		ok[id] = true
+	type claim struct {
+		id       int64
+		attempts int
+	}
+	ok := make(map[claim]bool, len(done))
+	for _, d := range done {
+		ok[claim{d.ID, d.Attempts}] = true
 	}
 	for i, it := range items {
-		if !ok[it.ID] {
+		if !ok[claim{it.ID, it.Attempts}] {
 			errs[i] = fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)
 		}
 	}
