@@ -17,8 +17,9 @@ func TestEvalVariantsLOO(t *testing.T) {
 	rep := faq.EvaluateVariantsLOO(entries, faq.DefaultSynonyms(), faq.DefaultOptions())
 	t.Logf("variants leave-one-out: %d held out, ranked first %d (%.3f), answered correctly %d (%.3f), wrong answers %d",
 		rep.Total, rep.Ranked1, rep.RankTop1(), rep.Answered, rep.Top1(), rep.Wrong)
-	// today: 421/609 ranked first, 325 answered, 72 wrong answers
-	if rep.RankTop1() < 0.68 || rep.Wrong > 76 {
-		t.Errorf("leave-one-out regressed: ranked first %.3f (want >= 0.68), wrong answers %d (want <= 76)", rep.RankTop1(), rep.Wrong)
+	// today: 430/609 ranked first, 335 answered, 69 wrong answers (answer
+	// weight 0.40; it was 421/325/72 at 0.35)
+	if rep.RankTop1() < 0.70 || rep.Wrong > 72 {
+		t.Errorf("leave-one-out regressed: ranked first %.3f (want >= 0.70), wrong answers %d (want <= 72)", rep.RankTop1(), rep.Wrong)
 	}
 }

@@ -434,8 +434,11 @@ func round3(f float64) float64 {
 }
 
 // Personal-case detection. The cues are generic: reference numbers, status
-// enquiries about one's own procedure, reports of defects at a place, and
-// complaints. A message counts as personal when its cues add up to 1.
+// enquiries about one's own procedure, reports of defects at a place,
+// complaints, and first-person narratives with specific circumstances (see
+// narrativeScore in match_personal.go). A message counts as personal when
+// its cues add up to 1. Every regexp has a cheap substring precondition, so
+// most are never run on a message.
 
 var (
 	// reference numbers: "2024-113", "B-2025-0457", "SP-44817", "771245"
@@ -476,44 +479,63 @@ var (
 	reRecent     = regexp.MustCompile(`\b(?:heute|gestern|diesen monat|diese woche|letzte nacht|heute nacht|heute morgen)\b`)
 	reReady      = regexp.MustCompile(`\bwann (?:ist|sind|wird|werden) (?:der|die|das|mein|meine|er|sie|es)\s+(?:\w+\s+){0,2}fertig\b`)
 	reDoubt      = regexp.MustCompile(`\b(?:ist|sind|war) (?:das|die|der|es) (?:uberhaupt|eigentlich|denn) (?:erlaubt|genehmigt|zulassig|rechtens|legal)\b`)
-	// emotional punctuation: "!!", "?!", "??"
-	reUrgent = regexp.MustCompile(`[!?]\s*[!?]`)
 	// hardship and emergencies go to staff at once
 	reHardship = regexp.MustCompile(`\b(?:obdachlos\w*|wohnungslos\w*|keine bleibe|wo ich (?:heute nacht )?schlafen (?:soll|kann)|bedroht|suizid\w*|hausliche gewalt)\b`)
 )
+
+// defectWords: reDefect's first alternative needs one of them.
+var defectWords = []string{"kaputt", "defekt", "beschadigt", "zerstort", "umgefahr", "umgekippt", "umgesturzt", "verstopft", "ausgefallen", "gerissen", "schlagloch", "uberschwemmt", "verdreckt", "vermullt", "verschmutzt", "abgeladen", "liegen gelassen", "stapeln", "liegt mull", "wilder mull", "illegal", "abbrechen", "umzufallen", "herunterzufallen", "einzusturzen", "broken", "damaged"}
 
 // personalCues are the weighted cues of IsPersonal.
 var personalCues = []struct {
 	re  *regexp.Regexp
 	w   float64
 	any []string // the regexp can only match when one of these occurs (fast path); nil: always try
+	// pre, when set, is a further cheap necessary condition (substring
+	// checks) for the regexp to match, tested after any.
+	pre func(norm string, hasDigit bool) bool
 }{
-	{reComplaint, 1, []string{"beschwer", "frechheit", "unverschamt", "skandal", "zumutung", "unfreundlich", "sauerei", "complain", "vorschlag", "anregung", "sorgen", "kindeswohl", "vernachlassigt", "allein"}},
-	{reCaseWorker, 1, []string{"sachbearbeit", "beratungstermin", "ruckruf", "zustandig"}},
-	{reHardship, 1, []string{"obdachlos", "wohnungslos", "bleibe", "schlafen", "bedroht", "suizid", "gewalt"}},
-	{reStatus, 0.6, []string{"bleibt", "noch", "bis heute", "gehort", "antwort", "ruckmeldung", "bestatigung", "neues", "stand", "not yet", "still no", "heard", "gemeldet", "angekommen", "eingegangen", "bearbeitet"}},
-	{reNotArrived, 0.7, []string{"nicht "}},
-	{reSince, 0.4, []string{"seit", "vor ", "letzte"}},
-	{reEndlich, 0.4, []string{"endlich"}},
-	{reDidApply, 0.6, []string{"beantragt", "angemeldet", "abgemeldet", "bestellt", "abgegeben", "eingereicht", "gestellt", "uberwiesen", "bezahlt", "gezahlt", "geschickt", "gemacht", "gebucht", "reserviert", "gemeldet", "angerufen", "geschrieben"}},
-	{reOwnDoc, 0.5, []string{"bescheid", "antrag", "anmeldung", "bestellung", "vorgang", "akte", "sachbearbeit", "zusage", "genehmigung", "verlustanzeige", "urkunde", "reisepass", "personalausweis", "fuhrerschein", "bescheinigung", "my "}},
-	{reNotice, 0.5, []string{"bekommen", "erhalten", "gekriegt", "zusage", "absage", "bewilligung", "bescheid"}},
-	{reWrong, 0.5, []string{"falsch", "fehler", "zu hoch", "korrekt", "stimmt nicht", "trotzdem", "obwohl", "heisst es", "gar kein", "wrong", "incorrect", "mistake"}},
-	{reWhy, 0.5, []string{"warum", "wieso", "weshalb"}},
-	{reAddress, 0.5, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ecke", "/"}},
-	{rePlace, 0.4, nil},
-	{reDefect, 0.6, []string{"kaputt", "defekt", "beschadigt", "zerstort", "umgefahr", "umgekippt", "umgesturzt", "verstopft", "ausgefallen", "gerissen", "schlagloch", "uberschwemmt", "verdreckt", "vermullt", "verschmutzt", "abgeladen", "liegen gelassen", "stapeln", "liegt mull", "wilder mull", "illegal", "abbrechen", "umzufallen", "herunterzufallen", "einzusturzen", "broken", "damaged", "wurde"}},
-	{rePredDefect, 0.5, []string{"ist ", "sind ", "war ", "wurde"}},
-	{reSomeone, 0.5, []string{"jemand", "welche", "leute", "unbekannte"}},
-	{reOngoing, 0.4, []string{"standig", "dauernd", "andauernd", "jeden tag", "jede nacht", "jedes wochenende", "immer wieder", "taglich", "nachts"}},
-	{reNeighbour, 0.4, []string{"nachbar"}},
-	{reRequestAct, 0.6, []string{"kontrollier", "pruf", "nachsehen", "kummern", "reparier", "beseitig", "entfern", "wegraum", "abschlepp", "schick", "zusend", "korrigier", "ander", "verschieb"}},
-	{reDate, 0.3, []string{"#"}},
-	{reTime, 0.2, []string{"uhr"}},
-	{reRecent, 0.3, []string{"heute", "gestern", "diesen monat", "diese woche", "letzte nacht"}},
-	{reReady, 0.3, []string{"fertig"}},
-	{reDoubt, 0.6, []string{"uberhaupt", "eigentlich", "denn"}},
-	{reUrgent, 0.3, []string{"!", "?"}},
+	{reComplaint, 1, []string{"beschwer", "frechheit", "unverschamt", "skandal", "zumutung", "unfreundlich", "sauerei", "complain", "vorschlag", "anregung", "sorgen", "kindeswohl", "vernachlassigt", "allein"}, nil},
+	{reCaseWorker, 1, []string{"sachbearbeit", "beratungstermin", "ruckruf", "zustandig"}, nil},
+	{reHardship, 1, []string{"obdachlos", "wohnungslos", "bleibe", "schlafen", "bedroht", "suizid", "gewalt"}, nil},
+	{reStatus, 0.6, []string{"wo bleibt", "noch nicht", "noch kein", "immer noch", "bis heute", "gehort", "keine antwort", "keine ruckmeldung", "keine bestatigung", "was neues", "stand mein", "bearbeitungsstand", "not yet", "still no", "haven't heard", "gemeldet", "angekommen", "eingegangen", "bearbeitet"}, nil},
+	{reNotArrived, 0.7, []string{"nicht "}, nil},
+	{reSince, 0.4, nil, func(n string, _ bool) bool {
+		return containsAny(n, []string{"seit", "vor ", "letzte"}) && containsAny(n, []string{"tag", "woche", "monat", "jahr"}) || containsAny(n, []string{"seit 19", "seit 20"})
+	}},
+	{reEndlich, 0.4, []string{"endlich"}, nil},
+	{reDidApply, 0.6, []string{"beantragt", "angemeldet", "abgemeldet", "bestellt", "abgegeben", "eingereicht", "gestellt", "uberwiesen", "bezahlt", "gezahlt", "geschickt", "gemacht", "gebucht", "reserviert", "gemeldet", "angerufen", "geschrieben"}, func(n string, _ bool) bool {
+		return containsAny(n, []string{"hab", "hatte"})
+	}},
+	{reOwnDoc, 0.5, []string{"bescheid", "antrag", "anmeldung", "bestellung", "vorgang", "akte", "sachbearbeit", "zusage", "genehmigung", "verlustanzeige", "urkunde", "reisepass", "personalausweis", "fuhrerschein", "bescheinigung", "my "}, nil},
+	{reNotice, 0.5, nil, func(n string, _ bool) bool {
+		return containsAny(n, []string{"hab", "hatte"}) && containsAny(n, []string{"zusage", "absage", "bewilligung", "bescheid"}) ||
+			containsAny(n, []string{"bekommen", "erhalten", "gekriegt"}) && containsAny(n, []string{"bescheid", "mahnung", "rechnung", "schreiben", "zahlungsaufforderung"})
+	}},
+	{reWrong, 0.5, []string{"falsch", "fehler", "zu hoch", "korrekt", "stimmt nicht", "trotzdem", "obwohl", "heisst es", "gar kein", "wrong", "incorrect", "mistake"}, nil},
+	{reWhy, 0.5, []string{"warum", "wieso", "weshalb"}, nil},
+	{reAddress, 0.5, nil, func(n string, hasDigit bool) bool {
+		return hasDigit && containsAny(n, []string{"str", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer", "pfad", "chaussee", "markt", "steig", "nr", "hausnummer", "feld", "reihe"}) ||
+			containsAny(n, []string{"ecke", "/"}) && containsAny(n, []string{"str", "weg", "allee"})
+	}},
+	{rePlace, 0.4, []string{"strasse", "weg", "allee", "gasse", "park", "spielplatz", "sportplatz", "friedhof", "wald", "container", "haus"}, nil},
+	{reDefect, 0.6, nil, func(n string, _ bool) bool {
+		return containsAny(n, defectWords) || strings.Contains(n, "wurde") && containsAny(n, []string{"nicht", "kein"})
+	}},
+	{rePredDefect, 0.5, nil, func(n string, _ bool) bool {
+		return containsAny(n, []string{"ist ", "sind ", "war ", "wurde"}) && containsAny(n, []string{"kaputt", "defekt", "aus", "verstopft", "umgekippt", "umgefahren", "nicht geleert", "nicht abgeholt", "gerissen", "abgeschraubt", "beschmiert"})
+	}},
+	{reSomeone, 0.5, []string{"jemand", "welche", "leute", "unbekannte"}, nil},
+	{reOngoing, 0.4, []string{"standig", "dauernd", "andauernd", "jeden tag", "jede nacht", "jedes wochenende", "immer wieder", "taglich", "nachts"}, nil},
+	{reNeighbour, 0.4, []string{"nachbar"}, nil},
+	{reRequestAct, 0.6, []string{"kontrollier", "pruf", "nachsehen", "kummern", "reparier", "beseitig", "entfern", "wegraum", "abschlepp", "schick", "zusend", "korrigier", "ander", "verschieb"}, func(n string, _ bool) bool {
+		return containsAny(n, []string{"konn", "kann", "bitte"})
+	}},
+	{reDate, 0.3, []string{"#"}, nil},
+	{reTime, 0.2, []string{"uhr"}, nil},
+	{reRecent, 0.3, []string{"heute", "gestern", "diesen monat", "diese woche", "letzte nacht"}, nil},
+	{reReady, 0.3, []string{"fertig"}, nil},
+	{reDoubt, 0.6, []string{"uberhaupt", "eigentlich", "denn"}, nil},
 }
 
 // IsPersonal reports whether text is an individual case, a status enquiry,
@@ -530,12 +552,15 @@ func PersonalScore(text string) float64 {
 	if hasDigit {
 		norm = reDigitDot.ReplaceAllString(norm, "$1#") // "14.06." -> "14#06#": dates do not end clauses
 	}
-	var s float64
+	s := narrativeScore(norm)
 	if hasDigit && (reRefWord.MatchString(norm) || (reRefNumber.MatchString(norm) && !isDateOrTime(norm))) {
 		s += 1
 	}
+	if urgentPunct(norm) {
+		s += 0.3
+	}
 	for _, c := range personalCues {
-		if c.any != nil && !containsAny(norm, c.any) {
+		if c.any != nil && !containsAny(norm, c.any) || c.pre != nil && !c.pre(norm, hasDigit) {
 			continue
 		}
 		if c.re.MatchString(norm) {
@@ -543,6 +568,25 @@ func PersonalScore(text string) float64 {
 		}
 	}
 	return s
+}
+
+// urgentPunct reports emotional punctuation: "!!", "?!", "??" (spaces
+// between allowed), like reUrgent.
+func urgentPunct(s string) bool {
+	last := false // previous non-space byte was ! or ?
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '!', '?':
+			if last {
+				return true
+			}
+			last = true
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+		default:
+			last = false
+		}
+	}
+	return false
 }
 
 func containsAny(s string, subs []string) bool {

@@ -118,7 +118,7 @@ stilllegen = abmelden
 auto anmelden = Auto zulassen
 wagen anmelden = Auto zulassen
 # Abfall
-gelbe tonne = Gelber Sack
+gelbe tonne = Gelber Sack | Müllabfuhr
 gelber beutel = Gelber Sack
 gelbe beutel = Gelber Sack
 plastikmüll = Verpackungsmüll
@@ -164,6 +164,8 @@ ast = Grünschnitt | Baum
 zweige = Grünschnitt | Baum
 rasenschnitt = Grünschnitt
 heckenschnitt = Grünschnitt
+heckenschneiden = Grünschnitt
+baumschnitt = Grünschnitt
 biomüll = Biotonne
 papiertonne = Altpapier
 blaue tonne = Altpapier

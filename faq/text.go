@@ -3,6 +3,7 @@ package faq
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -136,7 +137,7 @@ func tokenizeWith(text string, a *Analyzer, en, stem bool) []token {
 		} else if !t.digit {
 			t.stem = a.stemOf(w)
 			if en {
-				t.en = english.Stem(w, true)
+				t.en = a.englishStemOf(w)
 			}
 		} else {
 			t.stem = w
@@ -186,6 +187,37 @@ func (a *Analyzer) stemOf(w string) string {
 	}
 	return StemGerman(w)
 }
+
+// englishStemOf is the English stem of w. The stems of the stopwords are
+// precomputed; those of the vocabulary are cached on first use (an index is
+// built far more often than most of its words are queried).
+func (a *Analyzer) englishStemOf(w string) string {
+	if e, ok := stopwordEnglishStems[w]; ok {
+		return e
+	}
+	if a == nil {
+		return english.Stem(w, true)
+	}
+	if _, known := a.words[w]; !known {
+		return english.Stem(w, true) // unbounded: unknown words are not cached
+	}
+	if e, ok := a.enStems.Load(w); ok {
+		return e.(string)
+	}
+	e := english.Stem(w, true)
+	a.enStems.Store(w, e)
+	return e
+}
+
+// stopwordEnglishStems caches the English stems of the stopwords, which
+// occur in nearly every message.
+var stopwordEnglishStems = func() map[string]string {
+	m := make(map[string]string, len(stopwords))
+	for w := range stopwords {
+		m[w] = english.Stem(w, true)
+	}
+	return m
+}()
 
 // Tokens returns the folded words of text, stopwords included.
 func Tokens(text string) []string {
@@ -411,13 +443,14 @@ func regions(w []rune) (int, int) {
 type Analyzer struct {
 	vocab map[string]int      // stem -> document frequency hint (occurrences)
 	lex   map[string]struct{} // folded surface words and stems usable as compound parts
-	fuzzy *trie               // stems and synonym keys for typo correction
+	fuzzy *deletionIndex      // stems and synonym keys for typo correction
 	syn   *synTable
 
 	surfStem map[string]string   // folded surface word -> stem
 	words    map[string]wordInfo // analysis of every corpus word (read-only after build)
 	sorted   []string            // surface words, sorted (prefix search)
 	rsorted  []string            // reversed surface words, sorted (suffix search)
+	enStems  sync.Map            // vocabulary word -> English stem (englishStemOf)
 }
 
 // NewAnalyzer builds an analyzer whose vocabulary is made of the words of
@@ -484,7 +517,7 @@ func NewAnalyzer(synonyms []Synonym, corpus ...string) *Analyzer {
 			a.vocab[x] = 0
 		}
 	}
-	a.fuzzy = newTrie()
+	a.fuzzy = newDeletionIndex()
 	for s := range a.vocab {
 		a.fuzzy.insert(s)
 	}
@@ -1214,106 +1247,4 @@ func isParticle(w string) bool {
 		}
 	}
 	return false
-}
-
-// trie is a compact prefix tree over stems for bounded edit-distance search
-// (restricted Damerau-Levenshtein: insertions, deletions, substitutions and
-// transpositions of adjacent letters).
-type trie struct {
-	nodes []trieNode
-}
-
-type trieNode struct {
-	kids  []trieEdge
-	word  string
-	final bool
-}
-
-type trieEdge struct {
-	r    rune
-	node int32
-}
-
-func newTrie() *trie { return &trie{nodes: []trieNode{{}}} }
-
-func (t *trie) insert(w string) {
-	n := 0
-	for _, r := range w {
-		next := -1
-		for _, e := range t.nodes[n].kids {
-			if e.r == r {
-				next = int(e.node)
-				break
-			}
-		}
-		if next < 0 {
-			t.nodes = append(t.nodes, trieNode{})
-			next = len(t.nodes) - 1
-			t.nodes[n].kids = append(t.nodes[n].kids, trieEdge{r, int32(next)})
-		}
-		n = next
-	}
-	t.nodes[n].final = true
-	t.nodes[n].word = w
-}
-
-// search returns the words at the smallest distance <= max from w.
-func (t *trie) search(w string, max int) ([]string, int) {
-	target := []rune(w)
-	cols := len(target) + 1
-	bestD := max + 1
-	var best []string
-	// One row per trie depth, reused: depth is bounded by the longest
-	// word that can still be within max edits.
-	maxDepth := len(target) + max + 1
-	rows := make([]int, (maxDepth+1)*cols)
-	row := func(d int) []int { return rows[d*cols : (d+1)*cols] }
-	for i := range cols {
-		rows[i] = i
-	}
-	var walk func(n, depth int, pr, r rune)
-	walk = func(n, depth int, pr, r rune) {
-		prev, cur := row(depth-1), row(depth)
-		var prevPrev []int
-		if depth >= 2 {
-			prevPrev = row(depth - 2)
-		}
-		cur[0] = prev[0] + 1
-		rowMin := cur[0]
-		for c := 1; c < cols; c++ {
-			cost := 1
-			if target[c-1] == r {
-				cost = 0
-			}
-			v := min(cur[c-1]+1, prev[c]+1, prev[c-1]+cost)
-			if prevPrev != nil && c > 1 && target[c-1] == pr && target[c-2] == r {
-				v = min(v, prevPrev[c-2]+1)
-			}
-			cur[c] = v
-			rowMin = min(rowMin, v)
-		}
-		node := &t.nodes[n]
-		if node.final {
-			d := cur[cols-1]
-			if d < bestD {
-				bestD = d
-				best = append(best[:0], node.word)
-			} else if d == bestD {
-				best = append(best, node.word)
-			}
-		}
-		if rowMin > max || rowMin > bestD || depth >= maxDepth {
-			return
-		}
-		for _, e := range node.kids {
-			walk(int(e.node), depth+1, r, e.r)
-		}
-	}
-	for _, e := range t.nodes[0].kids {
-		walk(int(e.node), 1, 0, e.r)
-	}
-	if bestD > max {
-		return nil, 0
-	}
-	return best, bestD
 }
