@@ -174,7 +174,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	ix := faq.NewIndex(entries, syns)
 	var router faq.Router
 	if len(depts) > 0 {
-		router = routing.NewClassifier(depts, rules, fallbackDepartment(depts))
+		router = routing.NewClassifierWithFAQ(depts, rules, fallbackDepartment(depts), entries)
 	}
 	rep := faq.Evaluate(ix, qs, router)
 	if *asJSON {
