@@ -24,12 +24,26 @@
     live.textContent = "";
     window.setTimeout(function () { live.textContent = msg; }, 50);
   }
+  function focusKey(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    var href = el.getAttribute("href");
+    if (href) return el.tagName.toLowerCase() + '[href="' + CSS.escape(href) + '"]';
+    return "";
+  }
   function refresh(region) {
     fetch(region.getAttribute("data-live-src"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         if (html === region.innerHTML) return;
+        // Keep keyboard focus where it was (WCAG 2.4.3): the same element
+        // in the new content, else the region itself, never the page start.
+        var had = region.contains(document.activeElement) ? focusKey(document.activeElement) : undefined;
         region.innerHTML = html;
+        if (had !== undefined) {
+          var el = had && region.querySelector(had);
+          if (!el) { region.setAttribute("tabindex", "-1"); el = region; }
+          el.focus();
+        }
         region.setAttribute("data-refreshed", String(Date.now()));
         announce(region.getAttribute("data-live-msg"));
       })
