@@ -22,6 +22,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -256,12 +257,20 @@ func (s *Server) statusOf(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, errNoService):
 		return http.StatusNotImplemented
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), isQueryCanceled(err):
+		// The client went away (lib/pq cancels the running statement).
 		return 499
 	case errors.As(err, &se):
 		return se.HTTPStatus()
 	}
 	return http.StatusInternalServerError
+}
+
+// isQueryCanceled reports PostgreSQL's query_canceled, which is what a
+// statement returns when its request's context ends.
+func isQueryCanceled(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "57014"
 }
 
 // fail renders the error page for err; internal error text is only logged.

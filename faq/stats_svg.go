@@ -194,7 +194,7 @@ func LineChartSVG(c Chart) string {
 func (c Chart) TableHTML() string {
 	esc := html.EscapeString
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="chart-data" id="%s-table"><caption>%s</caption><thead><tr><th scope="col"></th>`, esc(c.ID), esc(c.Title))
+	fmt.Fprintf(&b, `<table class="chart-data" id="%s-table"><caption>%s</caption><thead><tr><td></td>`, esc(c.ID), esc(c.Title))
 	for _, s := range c.Series {
 		fmt.Fprintf(&b, `<th scope="col">%s</th>`, esc(s.Name))
 	}
