@@ -327,40 +327,59 @@ func prefixed(prefix, columns string) string {
 // recorded together in one statement (group commit): a call returns once
 // its row is recorded.
 func (s *Store) MarkSent(ctx context.Context, it OutboxItem, externalID string) error {
+	_, err := s.MarkSentNext(ctx, it, externalID)
+	return err
+}
+
+// MarkSentNext is MarkSent that also reports whether the row's chat has
+// another open row (the sender may claim it now): false means the chat's
+// queue was empty when the row was recorded. It is true when unknown.
+func (s *Store) MarkSentNext(ctx context.Context, it OutboxItem, externalID string) (more bool, err error) {
 	if it.Ephemeral {
-		return s.deleteClaimed(ctx, it)
+		return true, s.deleteClaimed(ctx, it)
 	}
 	if s.tx == nil && s.sent != nil {
 		return s.sent.mark(ctx, s, it, externalID)
 	}
-	return s.markSent(ctx, []OutboxItem{it}, []string{externalID})[0]
+	r := s.markSent(ctx, []OutboxItem{it}, []string{externalID})[0]
+	return r.more, r.err
+}
+
+// markResult is the result of marking one row sent.
+type markResult struct {
+	more bool // the chat has another open row
+	err  error
 }
 
 // markSent marks rows sent in one statement and returns each row's result.
-func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []string) []error {
+func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []string) []markResult {
 	ids := make(pq.Int64Array, len(items))
 	attempts := make(pq.Int64Array, len(items))
 	for i, it := range items {
 		ids[i], attempts[i] = it.ID, int64(it.Attempts)
 	}
-	errs := make([]error, len(items))
+	res := make([]markResult, len(items))
 	// A row is recorded for the claim (id and attempts) that matched: a
 	// stale claim of the same row in the same batch gets ErrNotFound.
 	var done []struct {
 		ID       int64 `db:"id"`
 		Attempts int   `db:"attempts"`
+		More     bool  `db:"more"`
 	}
 	err := s.sel(ctx, &done, `
 		UPDATE outbox o SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
 			external_message_id = NULLIF(m.ext, '')
 		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS m (id, attempts, ext)
 		WHERE o.id = m.id AND o.attempts = m.attempts AND o.status = 'sending'
-		RETURNING o.id, o.attempts`, ids, attempts, pq.StringArray(externalIDs))
+		RETURNING o.id, o.attempts, EXISTS (
+			SELECT 1 FROM outbox n
+			WHERE n.channel = o.channel AND n.chat_id = o.chat_id AND n.status IN ('pending', 'sending') AND n.id <> o.id
+		) AS more`, ids, attempts, pq.StringArray(externalIDs))
 	if err != nil {
-		for i := range errs {
-			errs[i] = fmt.Errorf("update outbox: %w", err)
+		for i := range res {
+			res[i] = markResult{more: true, err: fmt.Errorf("update outbox: %w", err)}
 		}
-		return errs
+		return res
 	}
 	type claim struct {
 		id       int64
@@ -368,14 +387,16 @@ func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []
 	}
 	ok := make(map[claim]bool, len(done))
 	for _, d := range done {
-		ok[claim{d.ID, d.Attempts}] = true
+		ok[claim{d.ID, d.Attempts}] = d.More
 	}
 	for i, it := range items {
-		if !ok[claim{it.ID, it.Attempts}] {
-			errs[i] = fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)
+		more, found := ok[claim{it.ID, it.Attempts}]
+		res[i].more = more
+		if !found {
+			res[i] = markResult{more: true, err: fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)}
 		}
 	}
-	return errs
+	return res
 }
 
 // markBatcher records concurrent MarkSent calls together: the first caller
@@ -391,7 +412,7 @@ type markReq struct {
 	it  OutboxItem
 	ext string
 	// res gets the result, or errLead: the receiver leads the next round.
-	res chan error
+	res chan markResult
 }
 
 var errLead = errors.New("routing: lead the next round")
@@ -399,14 +420,14 @@ var errLead = errors.New("routing: lead the next round")
 // maxMarkBatch bounds one round of markBatcher.
 const maxMarkBatch = 256
 
-func (b *markBatcher) mark(ctx context.Context, s *Store, it OutboxItem, ext string) error {
-	r := &markReq{it: it, ext: ext, res: make(chan error, 1)}
+func (b *markBatcher) mark(ctx context.Context, s *Store, it OutboxItem, ext string) (bool, error) {
+	r := &markReq{it: it, ext: ext, res: make(chan markResult, 1)}
 	b.mu.Lock()
 	b.waiting = append(b.waiting, r)
 	if b.leading {
 		b.mu.Unlock()
-		if err := <-r.res; !errors.Is(err, errLead) {
-			return err
+		if res := <-r.res; !errors.Is(res.err, errLead) {
+			return res.more, res.err
 		}
 		b.mu.Lock() // leading stayed true for us
 	} else {
@@ -424,27 +445,27 @@ func (b *markBatcher) mark(ctx context.Context, s *Store, it OutboxItem, ext str
 	// Bounded by the leader's context, but not cancelled with it: the
 	// others wait for this result.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	errs := s.markSent(rctx, items, exts)
+	results := s.markSent(rctx, items, exts)
 	cancel()
-	var own error
+	var own markResult
 	for i, q := range round {
 		if q == r {
-			own = errs[i]
+			own = results[i]
 			continue
 		}
-		q.res <- errs[i]
+		q.res <- results[i]
 	}
 
 	b.mu.Lock()
 	if len(b.waiting) > 0 {
 		next := b.waiting[0]
 		b.mu.Unlock()
-		next.res <- errLead
+		next.res <- markResult{err: errLead}
 	} else {
 		b.leading = false
 		b.mu.Unlock()
 	}
-	return own
+	return own.more, own.err
 }
 
 // MarkRetry puts a claimed row back for another attempt at. countAttempt

@@ -1,9 +1,13 @@
 package telegram
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,11 +33,12 @@ func BenchmarkThroughput(b *testing.B) {
 
 func benchThroughput(b *testing.B, rate float64) {
 	e := newEnv(b)
-	e.start(e.config(func(c *Config) {
+	tr := newStageTrace()
+	svc := e.startTraced(e.config(func(c *Config) {
 		c.Workers = 8
 		c.Senders = 8
 		c.IdleInterval = 200 * time.Millisecond
-	}))
+	}), tr.record)
 	questions := []string{
 		"Wie beantrage ich einen Personalausweis?",
 		"muellabfuhr termine ahornweg",
@@ -50,6 +55,7 @@ func benchThroughput(b *testing.B, rate float64) {
 	b.ResetTimer()
 	start := time.Now()
 	cpu0, pg0 := selfCPU(), postgresCPU(e.db)
+	pool0 := e.db.Stats()
 	for i := range n {
 		if rate > 0 {
 			if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
@@ -92,6 +98,14 @@ func benchThroughput(b *testing.B, rate float64) {
 		}
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
+	tr.report(b, pushed, func(i int) int64 { return int64(10_000 + i%chats) }, byChat)
+	pool1 := e.db.Stats()
+	b.ReportMetric(float64((pool1.WaitDuration-pool0.WaitDuration).Microseconds())/float64(n), "pool_wait_us/update")
+	perUpdate := func(v int64) float64 { return float64(v) / float64(n) }
+	b.ReportMetric(perUpdate(svc.claims.updates.Load()), "update_claims/update")
+	b.ReportMetric(perUpdate(svc.claims.updatesEmpty.Load()), "empty_update_claims/update")
+	b.ReportMetric(perUpdate(svc.claims.outbox.Load()), "outbox_claims/update")
+	b.ReportMetric(perUpdate(svc.claims.outboxEmpty.Load()), "empty_outbox_claims/update")
 	b.ReportMetric(float64(n)/end.Sub(start).Seconds(), "updates/s")
 	b.ReportMetric(pct(0.50), "p50_ms")
 	b.ReportMetric(pct(0.99), "p99_ms")
@@ -107,4 +121,122 @@ func benchThroughput(b *testing.B, rate float64) {
 		b.ReportMetric(pgCPU, "pg_cpu_us/update")
 		b.ReportMetric(2e6/(goCPU+pgCPU), "capacity_2cores_updates/s")
 	}
+}
+
+// stageTrace records when each update of a chat reached each stage: the
+// k-th event of a stage of a chat belongs to the chat's k-th update (one
+// answer per update, handled and sent in order per chat).
+type stageTrace struct {
+	mu sync.Mutex
+	at [numStages]map[int64][]time.Time
+}
+
+func newStageTrace() *stageTrace {
+	t := &stageTrace{}
+	for i := range t.at {
+		t.at[i] = map[int64][]time.Time{}
+	}
+	return t
+}
+
+func (t *stageTrace) record(st stage, chat int64) {
+	now := time.Now()
+	t.mu.Lock()
+	t.at[st][chat] = append(t.at[st][chat], now)
+	t.mu.Unlock()
+}
+
+// report logs the latency of each step of the path (push -> stored ->
+// claimed -> committed -> send start -> send done -> recorded by the fake),
+// at p50 and p99, and the same steps averaged over the slowest 1 % of
+// updates: where the tail comes from.
+func (t *stageTrace) report(b *testing.B, pushed []time.Time, chatOf func(int) int64, sent map[int64][]time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	names := []string{"poll+store", "wait claim", "handle+commit", "to sender", "send call", "fake record"}
+	type row struct {
+		total float64
+		step  [6]float64
+	}
+	var rows []row
+	seen := map[int64]int{}
+	for i := range pushed {
+		chat := chatOf(i)
+		k := seen[chat]
+		seen[chat]++
+		ts := []time.Time{pushed[i]}
+		ok := true
+		for st := range numStages {
+			l := t.at[st][chat]
+			if k >= len(l) {
+				ok = false
+				break
+			}
+			ts = append(ts, l[k])
+		}
+		if !ok || k >= len(sent[chat]) {
+			continue
+		}
+		ts = append(ts, sent[chat][k])
+		var r row
+		for j := range r.step {
+			r.step[j] = ts[j+1].Sub(ts[j]).Seconds() * 1000
+		}
+		r.total = ts[len(ts)-1].Sub(ts[0]).Seconds() * 1000
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	pct := func(v []float64, p float64) float64 {
+		slices.Sort(v)
+		return v[min(len(v)-1, int(p*float64(len(v))))]
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		switch {
+		case a.total < b.total:
+			return -1
+		case a.total > b.total:
+			return 1
+		}
+		return 0
+	})
+	tail := rows[len(rows)*99/100:]
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "breakdown of %d updates (ms): step p50 / p99 / mean over slowest 1%%", len(rows))
+	for j, name := range names {
+		v := make([]float64, len(rows))
+		for i, r := range rows {
+			v[i] = r.step[j]
+		}
+		var tm float64
+		for _, r := range tail {
+			tm += r.step[j]
+		}
+		tm /= float64(len(tail))
+		fmt.Fprintf(&sb, "\n  %-14s %7.1f / %7.1f / %7.1f", name, pct(v, 0.5), pct(v, 0.99), tm)
+		b.ReportMetric(pct(v, 0.99), strings.ReplaceAll(name, " ", "_")+"_p99_ms")
+	}
+	b.Log(sb.String())
+}
+
+// startTraced starts a Service with a stage trace.
+func (e *env) startTraced(cfg Config, trace func(stage, int64)) *Service {
+	s, err := NewService(e.db, e.m, testLogger(e.t), cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s.trace = trace
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	e.t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			e.t.Errorf("Run did not return after cancel")
+		}
+	})
+	return s
 }

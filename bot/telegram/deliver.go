@@ -40,7 +40,22 @@ func (s *Service) runDelivery(ctx context.Context) {
 			}
 		}()
 	}
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		// Rows handed over but not taken by a sender go back to the queue.
+		// (The dispatcher stopped before delivery does: nothing is handed
+		// over after this.)
+		for {
+			select {
+			case it := <-s.sendJobs:
+				if err := s.outbox.ReleaseOutbox(context.WithoutCancel(ctx), it); err != nil {
+					s.logger.Warn("give back outbox row", "outbox_id", it.ID, "err", err)
+				}
+			default:
+				return
+			}
+		}
+	}()
 
 	idle := time.NewTicker(s.cfg.IdleInterval)
 	defer idle.Stop()
@@ -56,6 +71,10 @@ func (s *Service) runDelivery(ctx context.Context) {
 			s.logger.Error("claim outbox", "err", err)
 			sleep(ctx, time.Second)
 			continue
+		}
+		s.claims.outbox.Add(1)
+		if len(batch) == 0 {
+			s.claims.outboxEmpty.Add(1)
 		}
 		for i, it := range batch {
 			select {
@@ -93,7 +112,7 @@ func (s *Service) drainDelivery(ctx context.Context) {
 			return
 		}
 		if len(items) == 0 {
-			if s.busySenders.Load() == 0 {
+			if s.busySenders.Load() == 0 && len(s.sendJobs) == 0 {
 				return
 			}
 			sleep(ctx, 20*time.Millisecond)
@@ -136,19 +155,30 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 			return
 		}
 	}
+	var traceChat int64
+	if s.trace != nil {
+		traceChat, _ = strconv.ParseInt(it.ChatID, 10, 64)
+		s.traceAt(stageSendStart, traceChat)
+	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	msgID, err := s.send(sctx, it)
 	cancel()
+	if s.trace != nil {
+		s.traceAt(stageSendDone, traceChat)
+	}
 	err = redact(err, s.cfg.Token)
 
 	var tooMany *tgbot.TooManyRequestsError
 	switch {
 	case err == nil:
 		s.metrics.sends.WithLabelValues("sent").Inc()
-		if err := s.outbox.MarkSent(rctx, it, msgID); err != nil {
+		more, err := s.outbox.MarkSentNext(rctx, it, msgID)
+		if err != nil {
 			s.logger.Warn("mark outbox row sent", "outbox_id", it.ID, "err", err)
 		}
-		s.wake(s.wakeDeliver) // the chat's next row may be waiting
+		if more {
+			s.wake(s.wakeDeliver) // the chat's next row is waiting
+		}
 	case errors.As(err, &tooMany):
 		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 		s.metrics.sends.WithLabelValues("rate_limited").Inc()

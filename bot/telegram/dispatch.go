@@ -19,65 +19,142 @@ import (
 // handleTimeout bounds the handling of one update (also during shutdown).
 const handleTimeout = 30 * time.Second
 
-// maxBatch is the most updates a worker handles in one transaction. Under
-// load a claim round takes up to Workers*maxBatch updates and each worker
-// handles its share in one transaction: one BEGIN, one statement marking
-// them done and one COMMIT (one WAL flush) for all of them. Idle, every
-// update gets its own worker at once.
+// maxBatch is the most updates a worker handles in one transaction: one
+// BEGIN, one statement marking them done and one COMMIT for all of them.
+// The batch adapts to the queue: a worker takes its share of the updates
+// this instance stored and no worker has claimed yet (at least 1, at most
+// maxBatch), so a short queue is spread over all workers at once and only a
+// long one is handled in bigger transactions.
 const maxBatch = 8
 
-// runDispatcher claims stored updates and hands them to Workers goroutines
-// until ctx is done; then it waits for the updates in hand and gives back
-// those claimed but not started.
+// runDispatcher runs Workers goroutines that claim stored updates and
+// handle them until ctx is done; it returns when the updates in hand are
+// handled. There is no dispatcher round to wait for: a worker that needs
+// work takes a chunk another worker claimed for it (ready), or claims
+// itself, sized by the backlog: a chunk of up to maxBatch for itself and one
+// for each idle worker in one query, keeping one chunk and offering the
+// others (one claim query serves the idle workers), or a single update when
+// the queue is short. SKIP LOCKED splits concurrent claims. A worker
+// that handled something claims again at once (its commit may have made its
+// chats' next updates claimable). Only a worker whose claim came back empty
+// waits: for intake (one wake-up per new update, up to the idle workers),
+// for a chunk, or for the idle tick (work of other instances, retries that
+// became due).
 func (s *Service) runDispatcher(ctx context.Context) {
-	jobs := make(chan []claimed)
+	idle := time.NewTicker(s.cfg.IdleInterval) // shared: one claim per tick
+	defer idle.Stop()
+	ready := make(chan []claimed, s.cfg.Workers)
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for cs := range jobs {
-				s.handleBatch(context.WithoutCancel(ctx), cs)
-			}
+			s.dispatchWorker(ctx, idle.C, ready)
 		}()
 	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
+	wg.Wait()
+	// Chunks nobody took: handle them (they are claimed; as on the way out
+	// of a worker, claimed updates are always handled).
+	for {
+		select {
+		case cs := <-ready:
+			s.handleBatch(context.WithoutCancel(ctx), cs)
+		default:
+			return
+		}
+	}
+}
 
-	idle := time.NewTicker(s.cfg.IdleInterval)
-	defer idle.Stop()
-	limit := s.cfg.Workers * maxBatch
+func (s *Service) dispatchWorker(ctx context.Context, idle <-chan time.Time, ready chan []claimed) {
 	for ctx.Err() == nil {
-		batch, err := s.updates.claim(ctx, limit, s.cfg.Lease)
-		if err != nil && ctx.Err() == nil {
-			s.logger.Error("claim updates", "err", err)
-			sleep(ctx, time.Second)
+		select {
+		case cs := <-ready:
+			s.handleBatch(context.WithoutCancel(ctx), cs)
+			continue
+		default:
+		}
+		total, chunk := s.batchLimit()
+		batch, waiting, err := s.updates.claimWaiting(ctx, total, s.cfg.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.Error("claim updates", "err", err)
+				sleep(ctx, time.Second)
+			}
 			continue
 		}
-		// Spread the claimed updates evenly over the workers (one chat has
-		// at most one update in a round: the chunks are independent).
-		size := max(1, (len(batch)+s.cfg.Workers-1)/s.cfg.Workers)
-		for i := 0; i < len(batch); i += size {
-			select {
-			case jobs <- batch[i:min(i+size, len(batch))]:
-			case <-ctx.Done():
-				for _, r := range batch[i:] {
-					if err := s.updates.release(context.WithoutCancel(ctx), r); err != nil {
-						s.logger.Warn("give back update", "update_id", r.ID, "err", err)
-					}
+		s.backlog.Store(int64(waiting))
+		s.claims.updates.Add(1)
+		if len(batch) > 0 {
+			if s.trace != nil {
+				for _, c := range batch {
+					s.traceAt(stageClaimed, chatOf(c))
 				}
-				return
 			}
+			// Keep the first chunk, offer the others (one chat has at most
+			// one update in a claim: the chunks are independent). What
+			// nobody can take now is handled here after the own chunk.
+			own := batch[:min(chunk, len(batch))]
+			var rest [][]claimed
+			for i := len(own); i < len(batch); i += chunk {
+				cs := batch[i:min(i+chunk, len(batch))]
+				select {
+				case ready <- cs: // idle workers wait on ready too
+				default:
+					rest = append(rest, cs)
+				}
+			}
+			// Claimed updates are always handled (also when ctx ends
+			// meanwhile). Then claim again at once: the commit may have made
+			// the chats' next updates claimable. (A busy worker rarely comes
+			// back empty; an idle one has the time.)
+			s.handleBatch(context.WithoutCancel(ctx), own)
+			for _, cs := range rest {
+				s.handleBatch(context.WithoutCancel(ctx), cs)
+			}
+			continue
 		}
-		if len(batch) == limit {
-			continue // there may be more
-		}
+		s.claims.updatesEmpty.Add(1)
+		s.idleWorkers.Add(1)
 		select {
 		case <-ctx.Done():
+		case cs := <-ready:
+			s.idleWorkers.Add(-1)
+			s.handleBatch(context.WithoutCancel(ctx), cs)
+			continue
 		case <-s.wakeDispatch:
-		case <-idle.C:
+		case <-idle:
+		}
+		s.idleWorkers.Add(-1)
+	}
+}
+
+// batchLimit is how many updates a worker claims and the chunk size: a
+// worker's share of the backlog (1..maxBatch) for itself and for each idle
+// worker (a chunk nobody is free to take would only wait, claimed).
+func (s *Service) batchLimit() (total, chunk int) {
+	n := s.backlog.Load()
+	w := int64(s.cfg.Workers)
+	c := min(max((n+w-1)/w, 1), maxBatch)
+	takers := 1 + min(int64(s.idleWorkers.Load()), w-1)
+	return int(min(max(n, 1), takers*c)), int(c)
+}
+
+// stored tells the dispatcher that n new updates were stored: it adds them
+// to the backlog and wakes up to n idle workers (each claims its share;
+// busy ones claim again when they are done).
+func (s *Service) stored(n int) {
+	if n <= 0 {
+		return
+	}
+	s.backlog.Add(int64(n))
+	// Wake no more workers than wait (a token left in the channel costs a
+	// busy worker an empty claim later), but always one: a worker between
+	// its empty claim and its wait is not counted yet.
+	for range max(1, min(n, int(s.idleWorkers.Load()))) {
+		select {
+		case s.wakeDispatch <- struct{}{}:
+		default:
+			return
 		}
 	}
 }
@@ -110,7 +187,12 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 		return
 	}
 	took := time.Since(start).Seconds()
-	s.wake(s.wakeDispatch) // the chats' next updates may be waiting
+	wakeDeliver := false // rows queued but not handed to a sender here
+	if s.trace != nil {
+		for _, c := range cs {
+			s.traceAt(stageCommitted, chatOf(c))
+		}
+	}
 	for i, o := range outs {
 		s.metrics.handled.WithLabelValues(o.outcome).Inc()
 		s.metrics.latency.Observe(took)
@@ -118,8 +200,13 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 			s.logger.Debug("update skipped", "update_id", cs[i].ID, "reason", o.inc.skip)
 		}
 		s.handOver(ctx, o.sendNow)
+		if len(o.sendNow) == 0 && o.outcome != "skipped" {
+			wakeDeliver = true
+		}
 	}
-	s.wake(s.wakeDeliver)
+	if wakeDeliver {
+		s.wake(s.wakeDeliver)
+	}
 	for _, o := range outs {
 		s.answerCallback(ctx, o.inc.callbackID, o.callbackText)
 		s.editKeyboard(ctx, o.inc, o.keyboard)
@@ -213,16 +300,18 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	})
 	switch {
 	case err == nil:
+		s.traceAt(stageCommitted, chatOf(c))
 		s.metrics.handled.WithLabelValues(outcome).Inc()
 		s.metrics.latency.Observe(time.Since(start).Seconds())
 		if inc.skip != "" {
 			s.logger.Debug("update skipped", "update_id", c.ID, "reason", inc.skip)
 		}
-		s.wake(s.wakeDispatch) // the chat's next update may be waiting
 		s.answerCallback(ctx, inc.callbackID, callbackText)
 		s.editKeyboard(ctx, inc, kb)
 		s.handOver(ctx, sendNow)
-		s.wake(s.wakeDeliver)
+		if len(sendNow) == 0 && inc.skip == "" {
+			s.wake(s.wakeDeliver) // rows queued but not handed to a sender here
+		}
 	case errors.Is(err, errLost):
 		s.logger.Warn("update claimed elsewhere after lease expiry", "update_id", c.ID)
 	case c.Attempts >= s.cfg.MaxUpdateAttempts:
@@ -270,4 +359,12 @@ func (s *Service) answerCallback(ctx context.Context, id, text string) {
 	if _, err := s.api.AnswerCallbackQuery(cctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}); err != nil {
 		s.logger.Warn("answer callback query", "err", redact(err, s.cfg.Token))
 	}
+}
+
+// chatOf is the chat id of a claimed update (0: none).
+func chatOf(c claimed) int64 {
+	if c.ChatID == nil {
+		return 0
+	}
+	return *c.ChatID
 }

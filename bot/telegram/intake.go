@@ -121,6 +121,12 @@ func (s *Service) poll(ctx context.Context, lock *sql.Conn) error {
 			if err == nil {
 				s.metrics.received.WithLabelValues("poll").Add(float64(n))
 				s.metrics.duplicates.Add(float64(len(ups) - n))
+				if s.trace != nil {
+					for _, u := range ups {
+						s.traceAt(stageStored, u.ChatID)
+					}
+				}
+				s.stored(n)
 				break
 			}
 			if ctx.Err() != nil {
@@ -129,7 +135,6 @@ func (s *Service) poll(ctx context.Context, lock *sql.Conn) error {
 			s.logger.Error("store updates", "err", err, "attempt", attempt)
 			sleep(ctx, routing.RetryDelay(attempt))
 		}
-		s.wake(s.wakeDispatch)
 		for _, u := range ups {
 			offset = max(offset, u.ID+1)
 		}
@@ -244,7 +249,7 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		s.metrics.duplicates.Inc()
 	} else {
 		s.metrics.received.WithLabelValues("webhook").Inc()
-		s.wake(s.wakeDispatch)
+		s.stored(1)
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -151,14 +151,41 @@ type Service struct {
 	outbox  *routing.Store
 	metrics *metrics
 
-	wakeDispatch chan struct{}
+	wakeDispatch chan struct{} // one token per idle worker to wake (capacity Workers)
+	idleWorkers  atomic.Int32  // dispatch workers waiting for a wake-up
+	backlog      atomic.Int64  // pending updates not claimed, as the last claim saw them, plus those stored since
 	wakeDeliver  chan struct{}
-	sendJobs     chan routing.OutboxItem // to the senders
+	sendJobs     chan routing.OutboxItem // to the senders (buffered: a worker does not wait for a free sender)
 	busySenders  atomic.Int32
 	deliveryDone chan struct{} // closed when the senders stopped
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time // the whole sender waits after a 429
+
+	// trace, when set (benchmarks), is told when an update of a chat
+	// reaches a stage of the pipeline. nil in production.
+	trace func(st stage, chatID int64)
+	// claims counts claim queries (benchmarks): of updates and of the
+	// outbox, and how many of them came back empty.
+	claims struct{ updates, updatesEmpty, outbox, outboxEmpty atomic.Int64 }
+}
+
+// stage is a point on the path of an update, for latency breakdowns.
+type stage int
+
+const (
+	stageStored    stage = iota // intake stored it
+	stageClaimed                // a worker claimed it
+	stageCommitted              // its handling transaction committed
+	stageSendStart              // the sender starts the Bot API call of its answer
+	stageSendDone               // the Bot API call returned
+	numStages
+)
+
+func (s *Service) traceAt(st stage, chatID int64) {
+	if s.trace != nil {
+		s.trace(st, chatID)
+	}
 }
 
 // NewService returns a Service answering from m. It does not contact
@@ -188,9 +215,9 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 		http:         hc,
 		updates:      updateStore{db: d},
 		outbox:       routing.NewStore(d),
-		wakeDispatch: make(chan struct{}, 1),
+		wakeDispatch: make(chan struct{}, cfg.Workers),
 		wakeDeliver:  make(chan struct{}, 1),
-		sendJobs:     make(chan routing.OutboxItem),
+		sendJobs:     make(chan routing.OutboxItem, 4*cfg.Senders),
 		deliveryDone: make(chan struct{}),
 	}
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {

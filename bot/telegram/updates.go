@@ -123,20 +123,29 @@ const claimWindow = 256
 // When the prefix was full and yielded fewer than limit, it looks again at a
 // larger prefix.
 func (s updateStore) claim(ctx context.Context, limit int, lease time.Duration) ([]claimed, error) {
-	var all []claimed
+	cs, _, err := s.claimWaiting(ctx, limit, lease)
+	return cs, err
+}
+
+// claimWaiting is claim that also returns how many pending updates the
+// (last) prefix held besides the claimed ones: claimable now, due later, or
+// behind their chat's head. The dispatcher sizes batches by it, and 0 tells
+// a worker that nothing is left for it.
+func (s updateStore) claimWaiting(ctx context.Context, limit int, lease time.Duration) (all []claimed, waiting int, err error) {
 	for window := max(claimWindow, 4*limit); ; window *= 8 {
-		cs, full, err := s.claimIn(ctx, limit-len(all), lease, window)
+		cs, full, pending, err := s.claimIn(ctx, limit-len(all), lease, window)
 		all = append(all, cs...)
 		if err != nil || len(all) >= limit || !full || window >= 1<<22 {
 			sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-			return all, err
+			return all, max(pending-len(cs), 0), err
 		}
 	}
 }
 
-func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration, window int) ([]claimed, bool, error) {
+func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration, window int) ([]claimed, bool, int, error) {
 	var rows []struct {
 		Window   int    `db:"window_rows"`
+		Pending  int    `db:"pending_rows"`
 		ID       *int64 `db:"update_id"`
 		ChatID   *int64 `db:"chat_id"`
 		Payload  []byte `db:"payload"`
@@ -157,14 +166,19 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 			  AND x.next_attempt_at <= now()
 			  AND (x.status = 'pending' OR x.locked_until < now())
 			ORDER BY x.update_id
-			LIMIT $1
+			-- room for the heads that workers claiming at the same time take
+			LIMIT 8 * $1
 		), c AS (
 			-- the conditions again: they are rechecked on the newest row
-			-- version when another worker claimed it meanwhile
+			-- version when another worker claimed it meanwhile. The limit
+			-- applies after SKIP LOCKED: workers claiming at the same time
+			-- take different heads instead of all but one coming back empty.
 			SELECT u.update_id FROM telegram_updates u JOIN h ON h.update_id = u.update_id
 			WHERE u.status IN ('pending', 'processing')
 			  AND u.next_attempt_at <= now()
 			  AND (u.status = 'pending' OR u.locked_until < now())
+			ORDER BY u.update_id
+			LIMIT $1
 			FOR UPDATE OF u SKIP LOCKED
 		), t AS (
 			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
@@ -172,21 +186,22 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 			FROM c WHERE t.update_id = c.update_id
 			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
 		)
-		SELECT n.window_rows, t.update_id, t.chat_id, t.payload, t.attempts
-		FROM (SELECT count(*) AS window_rows FROM w) n LEFT JOIN t ON true`, limit, lease.Seconds(), window)
+		SELECT n.window_rows, n.pending_rows, t.update_id, t.chat_id, t.payload, t.attempts
+		FROM (SELECT count(*) AS window_rows, count(*) FILTER (WHERE status = 'pending') AS pending_rows FROM w) n
+		LEFT JOIN t ON true`, limit, lease.Seconds(), window)
 	if err != nil {
-		return nil, false, fmt.Errorf("claim updates: %w", err)
+		return nil, false, 0, fmt.Errorf("claim updates: %w", err)
 	}
 	var cs []claimed
-	full := false
+	full, pending := false, 0
 	for _, r := range rows {
-		full = r.Window >= window
+		full, pending = r.Window >= window, r.Pending
 		if r.ID != nil && r.Attempts != nil {
 			cs = append(cs, claimed{ID: *r.ID, ChatID: r.ChatID, Payload: r.Payload, Attempts: *r.Attempts})
 		}
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	return cs, full, nil
+	return cs, full, pending, nil
 }
 
 // finish marks a claimed update done inside tx (with the effects of handling
