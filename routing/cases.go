@@ -1102,9 +1102,38 @@ func (s *Cases) Transfer(ctx context.Context, v Viewer, id int64, dept, note str
 		if err != nil {
 			return err
 		}
+		if err := s.tellTransfer(ctx, tx, moved); err != nil {
+			return err
+		}
 		return record(ctx, tx, moved, staffActor(v), EventTransferred,
 			map[string]any{"from": c.Department, "to": dept, "note": note}, c.Department)
 	})
+}
+
+// tellTransfer tells the citizen, in the same transaction, which office
+// has their request now (the internal note stays internal).
+func (s *Cases) tellTransfer(ctx context.Context, tx *sqlx.Tx, c Case) error {
+	st := s.store.WithTx(tx)
+	cit, err := st.Citizen(ctx, c.CitizenID)
+	if err != nil {
+		return err
+	}
+	var name string
+	if err := tx.GetContext(ctx, &name, `SELECT name FROM departments WHERE id = $1`, c.Department); err != nil {
+		return fmt.Errorf("department name: %w", err)
+	}
+	text := "Ihre Anfrage wurde an folgende Stelle weitergegeben: " + name + ". Die Antwort erhalten Sie hier im Chat."
+	if strings.HasPrefix(strings.ToLower(cit.Language), "en") {
+		text = "Your request has been passed on to: " + name + ". You will get the reply here in this chat."
+	}
+	m, err := st.Send(ctx, cit, Message{Sender: SenderBot, Kind: KindText, Text: text}, Payload{Text: text})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_messages (case_id, message_id) VALUES ($1, $2)`, c.ID, m.ID); err != nil {
+		return fmt.Errorf("link transfer notice: %w", err)
+	}
+	return nil
 }
 
 // Close closes an open case.

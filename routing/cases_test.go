@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -549,6 +550,14 @@ func TestTransferAndLists(t *testing.T) {
 	}
 	if note != "Bitte übernehmen, Parken ist eure Sache." {
 		t.Errorf("transfer note = %q", note)
+	}
+	// The citizen is told where the request is now; the internal note is not sent.
+	var told []string
+	if err := f.db.SelectContext(ctx, &told, `SELECT payload->>'text' FROM outbox WHERE citizen_id = $1 ORDER BY id`, cit.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) == 0 || !strings.Contains(told[len(told)-1], "Ordnungsamt") || strings.Contains(strings.Join(told, " "), "Parken ist eure Sache") {
+		t.Errorf("citizen was told %q", told)
 	}
 
 	// The citizen chooses another department.
