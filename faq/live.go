@@ -19,6 +19,8 @@ type Live struct {
 	cur    atomic.Pointer[snapshot]
 	mu     sync.Mutex // serialises reloads
 	hooks  []func(context.Context)
+	// listener is set by Listen and used by Run.
+	listener *pq.Listener
 }
 
 // OnReload registers fn to run after every reload (e.g. to rebuild what
@@ -84,31 +86,48 @@ func (l *Live) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Run listens for faq_changed notifications on its own connection to url and
-// reloads the index; it returns when ctx is done.
-func (l *Live) Run(ctx context.Context, url string) error {
+// Listen subscribes to faq_changed on its own connection to url. Calling it
+// before the first Reload means no change made in between is missed, and
+// Run then needs no reload of its own at start.
+func (l *Live) Listen(url string) error {
 	listener := pq.NewListener(url, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			l.logger.Warn("faq listener", "err", err)
 		}
 	})
-	defer listener.Close()
 	if err := listener.Listen("faq_changed"); err != nil {
+		listener.Close()
 		return fmt.Errorf("listen faq_changed: %w", err)
 	}
-	// Reload once after (re)subscribing, so that changes made in between are not missed.
-	if err := l.Reload(ctx); err != nil {
-		l.logger.Error("faq reload", "err", err)
+	l.listener = listener
+	return nil
+}
+
+// Run reloads the index on every faq_changed notification until ctx is
+// done. Without a prior Listen it subscribes on its own connection to url
+// and reloads once.
+func (l *Live) Run(ctx context.Context, url string) error {
+	if l.listener == nil {
+		if err := l.Listen(url); err != nil {
+			return err
+		}
+		if err := l.Reload(ctx); err != nil {
+			l.logger.Error("faq reload", "err", err)
+		}
 	}
+	listener := l.listener
+	defer listener.Close()
 	const debounce = 200 * time.Millisecond
 	var timer <-chan time.Time
+	ping := time.NewTicker(90 * time.Second)
+	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case n := <-listener.Notify:
-			// n == nil after a reconnect: something may have been missed.
-			_ = n
+		case <-listener.Notify:
+			// A nil notification follows a reconnect: something may have
+			// been missed, so it reloads too.
 			if timer == nil {
 				timer = time.After(debounce)
 			}
@@ -117,7 +136,7 @@ func (l *Live) Run(ctx context.Context, url string) error {
 			if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
 				l.logger.Error("faq reload", "err", err)
 			}
-		case <-time.After(90 * time.Second):
+		case <-ping.C:
 			go func() { _ = listener.Ping() }()
 		}
 	}

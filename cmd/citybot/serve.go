@@ -50,6 +50,12 @@ func (a *app) serve(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	live := faq.NewLive(faq.NewStore(d.DB), log.With("component", "faq"))
+	// Subscribe before the first build, so no change in between is missed
+	// and the index is built once at start.
+	if err := live.Listen(d.URL); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := live.Reload(ctx); err != nil {
 		ln.Close()
 		return err
