@@ -3,6 +3,7 @@ package bot
 import (
 	"html"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -11,11 +12,7 @@ import (
 func UTF16Len(s string) int {
 	n := 0
 	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r)
 	}
 	return n
 }
@@ -25,10 +22,7 @@ func UTF16Len(s string) int {
 func prefixWithin(s string, max int) int {
 	n := 0
 	for i, r := range s {
-		w := 1
-		if r >= 0x10000 {
-			w = 2
-		}
+		w := utf16.RuneLen(r)
 		if n+w > max {
 			return i
 		}

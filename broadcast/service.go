@@ -33,6 +33,7 @@
 package broadcast
 
 import (
+	"citybot/routing"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -626,15 +627,7 @@ func (s *Service) record(ctx context.Context, d delivery, sendErr error) error {
 
 // backoff is the wait after attempts failed ones: 1 s, 2 s, 4 s, ... capped
 // at 10 minutes.
-func backoff(attempts int) time.Duration {
-	if attempts < 1 {
-		attempts = 1
-	}
-	if attempts > 10 {
-		return 10 * time.Minute
-	}
-	return min(time.Second<<(attempts-1), 10*time.Minute)
-}
+func backoff(attempts int) time.Duration { return routing.RetryDelay(attempts) }
 
 // postMessage returns the message of a post (cached: a sending post does not
 // change).

@@ -111,20 +111,30 @@ func sameContent(a, b Entry) bool {
 // validateEntry checks one entry like an import would (fields, department,
 // questions and variants unique across entries), naming the field.
 func (s *Store) validateEntry(ctx context.Context, tx *sqlx.Tx, e Entry) error {
+	known, err := knownDepartments(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ds := Dataset{Entries: []Entry{e}}
+	err = ds.Validate(known)
+	if err == nil {
+		err = s.checkPhrasesAgainstDB(ctx, tx, ds)
+	}
+	return relabel(err, "entry", false)
+}
+
+// knownDepartments returns the ids of the departments in the database, as
+// Dataset.Validate takes them.
+func knownDepartments(ctx context.Context, tx *sqlx.Tx) (map[string]bool, error) {
 	var ids []string
 	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM departments`); err != nil {
-		return fmt.Errorf("list departments: %w", err)
+		return nil, fmt.Errorf("list departments: %w", err)
 	}
 	known := map[string]bool{}
 	for _, id := range ids {
 		known[id] = true
 	}
-	ds := Dataset{Entries: []Entry{e}}
-	err := ds.Validate(known)
-	if err == nil {
-		err = s.checkPhrasesAgainstDB(ctx, tx, ds)
-	}
-	return relabel(err, "entry", false)
+	return known, nil
 }
 
 // relabel renames the file of a ValidationError (and drops the item

@@ -33,13 +33,9 @@ func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) 
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('citybot.faq.import'))`); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
-		var ids []string
-		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM departments`); err != nil {
-			return fmt.Errorf("list departments: %w", err)
-		}
-		known := map[string]bool{}
-		for _, id := range ids {
-			known[id] = true
+		known, err := knownDepartments(ctx, tx)
+		if err != nil {
+			return err
 		}
 		if err := ds.Validate(known); err != nil {
 			return relabelEntries(err, file)

@@ -13,16 +13,9 @@ import (
 
 func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) {
 	t.Helper()
-	var entries []faq.Entry
-	var depts []faq.Department
-	for name, v := range map[string]any{"faq.json": &entries, "departments.json": &depts} {
-		b, err := demodata.FS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	ds, err := faq.ReadDatasetFS(demodata.FS)
+	if err != nil {
+		t.Fatal(err)
 	}
 	b, err := demodata.FS.ReadFile("dev_questions.jsonl")
 	if err != nil {
@@ -32,7 +25,7 @@ func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return entries, depts, qs
+	return ds.Entries, ds.Departments, qs
 }
 
 // Regression guards on the demo dev set. The project targets are top-1 >=

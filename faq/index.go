@@ -113,6 +113,7 @@ type phrase struct {
 type phraseTerm struct {
 	stem  string
 	parts []string
+	pw    []float64 // partWeights(len(parts)), computed once at build
 	extra []string
 	idf   float64
 }
@@ -241,6 +242,9 @@ func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string]
 			var p phrase
 			for _, t := range rp {
 				pt := phraseTerm{stem: t.stem, parts: t.parts, extra: t.extra, idf: ix.phraseIDF(t.stem)}
+				if len(t.parts) > 0 {
+					pt.pw = partWeights(len(t.parts))
+				}
 				p.terms = append(p.terms, pt)
 				p.total += pt.idf
 			}

@@ -278,10 +278,9 @@ func (ix *Index) Search(text string, k int) []Candidate {
 					}
 				}
 				if len(t.parts) > 0 {
-					pw := partWeights(len(t.parts))
 					var s float64
 					for pi, ps := range t.parts {
-						s += pw[pi] * qw[ps]
+						s += t.pw[pi] * qw[ps]
 					}
 					s *= o.QueryPartWeight
 					if s > m {
