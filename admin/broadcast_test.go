@@ -255,14 +255,7 @@ func TestBroadcastTopicsAdmin(t *testing.T) {
 	existing := e.topic("aktuelles", "Aktuelles")
 
 	valid := url.Values{"slug": {"baustellen"}, "name_de": {"Baustellen & Verkehr"}, "name_en": {"Roadworks"}, "description": {"Sperrungen"}, "active": {"on"}, "sort": {"3"}}
-	with := func(k, v string) url.Values {
-		f := url.Values{}
-		for k, vs := range valid {
-			f[k] = vs
-		}
-		f.Set(k, v)
-		return f
-	}
+	with := func(k, v string) url.Values { return formWith(valid, k, v) }
 	for _, tt := range []struct {
 		name, field string
 		form        url.Values
@@ -588,14 +581,7 @@ func TestBroadcastFeedsAdmin(t *testing.T) {
 	t.Cleanup(ts.Close)
 
 	valid := url.Values{"url": {ts.URL + "/rss"}, "topic": {fmt.Sprint(tp.ID)}, "mode": {"approval"}, "department": {"bauamt"}, "minutes": {"15"}, "active": {"on"}}
-	with := func(k, v string) url.Values {
-		f := url.Values{}
-		for k, vs := range valid {
-			f[k] = vs
-		}
-		f.Set(k, v)
-		return f
-	}
+	with := func(k, v string) url.Values { return formWith(valid, k, v) }
 	for _, tt := range []struct {
 		name, field, msg string
 		form             url.Values

@@ -172,15 +172,26 @@ func (s *Server) cannedNewForm(c *gin.Context) {
 	s.renderCannedForm(c, s.page(c, "canned.new"), http.StatusOK, f, depts)
 }
 
-func (s *Server) cannedEditForm(c *gin.Context) {
+// cannedWithDepts loads the answer named by the id parameter (404 before
+// anything else for another department's answer) and the departments the
+// current user sees. On an error it has failed the request and reports false.
+func (s *Server) cannedWithDepts(c *gin.Context) (routing.CannedAnswer, []deptRef, bool) {
 	a, err := s.cannedParam(c)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return routing.CannedAnswer{}, nil, false
 	}
 	depts, err := s.visibleDepartments(c.Request.Context(), currentUser(c))
 	if err != nil {
 		s.fail(c, err)
+		return routing.CannedAnswer{}, nil, false
+	}
+	return a, depts, true
+}
+
+func (s *Server) cannedEditForm(c *gin.Context) {
+	a, depts, ok := s.cannedWithDepts(c)
+	if !ok {
 		return
 	}
 	f := cannedForm{ID: a.ID, Department: a.Department, Title: a.Title, Body: a.Body}
@@ -217,14 +228,8 @@ func (s *Server) cannedCreate(c *gin.Context) {
 func (s *Server) cannedUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
-	old, err := s.cannedParam(c) // 404 before anything else for another department's answer
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	depts, err := s.visibleDepartments(ctx, u)
-	if err != nil {
-		s.fail(c, err)
+	old, depts, ok := s.cannedWithDepts(c)
+	if !ok {
 		return
 	}
 	p := s.page(c, "canned.edit")
@@ -262,14 +267,8 @@ func (s *Server) cannedSaveError(c *gin.Context, p *page, f cannedForm, depts []
 }
 
 func (s *Server) cannedDeleteForm(c *gin.Context) {
-	a, err := s.cannedParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	depts, err := s.visibleDepartments(c.Request.Context(), currentUser(c))
-	if err != nil {
-		s.fail(c, err)
+	a, depts, ok := s.cannedWithDepts(c)
+	if !ok {
 		return
 	}
 	name := a.Department

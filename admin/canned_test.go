@@ -33,14 +33,7 @@ func TestCannedAnswers(t *testing.T) {
 
 	// Validation: the error is shown next to its field and linked to it.
 	valid := url.Values{"department": {"bauamt"}, "title": {"Unterlagen Bauantrag"}, "body": {"Für den Bauantrag brauchen wir:\r\n- Lageplan\r\n- Bauzeichnungen"}}
-	with := func(k, v string) url.Values {
-		f := url.Values{}
-		for k, vs := range valid {
-			f[k] = vs
-		}
-		f.Set(k, v)
-		return f
-	}
+	with := func(k, v string) url.Values { return formWith(valid, k, v) }
 	invalid := []struct {
 		name  string
 		form  url.Values

@@ -168,3 +168,14 @@ func (e *env) loggedIn(email string) *client {
 }
 
 var regexpNext = regexp.MustCompile(`cursor=([A-Za-z0-9_-]+)`)
+
+// formWith is a copy of valid with the field k set to v: a form that is
+// valid but for one field.
+func formWith(valid url.Values, k, v string) url.Values {
+	f := url.Values{}
+	for k, vs := range valid {
+		f[k] = vs
+	}
+	f.Set(k, v)
+	return f
+}

@@ -198,15 +198,25 @@ func (s *Server) ruleParam(c *gin.Context) (routing.RuleRecord, error) {
 	return s.deps.Rules.Get(c.Request.Context(), id)
 }
 
-func (s *Server) ruleEditForm(c *gin.Context) {
+// ruleWithDepts loads the rule named by the id parameter and the
+// departments. On an error it has failed the request and reports false.
+func (s *Server) ruleWithDepts(c *gin.Context) (routing.RuleRecord, []deptRef, bool) {
 	r, err := s.ruleParam(c)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return routing.RuleRecord{}, nil, false
 	}
 	depts, err := s.departmentRefs(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
+		return routing.RuleRecord{}, nil, false
+	}
+	return r, depts, true
+}
+
+func (s *Server) ruleEditForm(c *gin.Context) {
+	r, depts, ok := s.ruleWithDepts(c)
+	if !ok {
 		return
 	}
 	s.renderRuleForm(c, s.page(c, "rules.edit"), http.StatusOK, ruleFormOf(r), depts)
@@ -236,14 +246,8 @@ func (s *Server) ruleCreate(c *gin.Context) {
 
 func (s *Server) ruleUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
-	old, err := s.ruleParam(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	depts, err := s.departmentRefs(ctx)
-	if err != nil {
-		s.fail(c, err)
+	old, depts, ok := s.ruleWithDepts(c)
+	if !ok {
 		return
 	}
 	p := s.page(c, "rules.edit")

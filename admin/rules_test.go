@@ -67,14 +67,7 @@ func TestRulesAdmin(t *testing.T) {
 
 	// Validation: the error is shown next to its field and linked to it.
 	valid := url.Values{"pattern": {"Baum fällen"}, "department": {"ordnungsamt"}, "priority": {"10"}, "active": {"on"}}
-	with := func(k, v string) url.Values {
-		f := url.Values{}
-		for k, vs := range valid {
-			f[k] = vs
-		}
-		f.Set(k, v)
-		return f
-	}
+	with := func(k, v string) url.Values { return formWith(valid, k, v) }
 	invalid := []struct {
 		name  string
 		form  url.Values
