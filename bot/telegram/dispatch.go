@@ -27,53 +27,57 @@ const handleTimeout = 30 * time.Second
 // long one is handled in bigger transactions.
 const maxBatch = 8
 
-// runDispatcher runs Workers goroutines that claim stored updates and
-// handle them until ctx is done; it returns when the updates in hand are
-// handled. There is no dispatcher round to wait for: a worker that needs
-// work takes a chunk another worker claimed for it (ready), or claims
-// itself, sized by the backlog: a chunk of up to maxBatch for itself and one
-// for each idle worker in one query, keeping one chunk and offering the
-// others (one claim query serves the idle workers), or a single update when
-// the queue is short. SKIP LOCKED splits concurrent claims. A worker
-// that handled something claims again at once (its commit may have made its
-// chats' next updates claimable). Only a worker whose claim came back empty
-// waits: for intake (one wake-up per new update, up to the idle workers),
-// for a chunk, or for the idle tick (work of other instances, retries that
-// became due).
+// runDispatcher runs Workers goroutines that handle claimed updates until
+// ctx is done; it returns when the updates in hand are handled.
+//
+// Claimed updates reach the workers through the ready queue: intake claims
+// most new updates as it stores them (updateStore.insert) and queues them,
+// so an update is usually handled without any claim query. Updates stored
+// unclaimed (their chat had an open update, another instance stored them,
+// a retry became due, or the queue was long) are claimed by a worker that
+// finds the queue empty, sized by the backlog: a chunk of up to maxBatch for
+// itself and one for each idle worker, queued for them (one claim query
+// serves the idle workers), or a single update when the queue is short. SKIP
+// LOCKED splits concurrent claims. A worker that handled something looks
+// again at once (its commit may have made its chats' next updates
+// claimable). Only a worker that found nothing waits: for a queued chunk or
+// a new update (one wake-up each, up to the idle workers) or for the idle
+// tick (work of other instances, retries that became due).
 func (s *Service) runDispatcher(ctx context.Context) {
 	idle := time.NewTicker(s.cfg.IdleInterval) // shared: one claim per tick
 	defer idle.Stop()
-	ready := make(chan []claimed, s.cfg.Workers)
+	s.ready.start()
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.dispatchWorker(ctx, idle.C, ready)
+			s.dispatchWorker(ctx, idle.C)
 		}()
 	}
 	wg.Wait()
 	// Chunks nobody took: handle them (they are claimed; as on the way out
-	// of a worker, claimed updates are always handled).
-	for {
-		select {
-		case cs := <-ready:
-			s.handleBatch(context.WithoutCancel(ctx), cs)
-		default:
-			return
-		}
+	// of a worker, claimed updates are always handled). Intake queues no
+	// more after close.
+	for _, cs := range s.ready.close() {
+		s.handleBatch(context.WithoutCancel(ctx), cs)
 	}
 }
 
-func (s *Service) dispatchWorker(ctx context.Context, idle <-chan time.Time, ready chan []claimed) {
+func (s *Service) dispatchWorker(ctx context.Context, idle <-chan time.Time) {
+	look := true // claim even with no known backlog: at start and on the idle tick
 	for ctx.Err() == nil {
-		select {
-		case cs := <-ready:
+		if cs, ok := s.ready.pop(); ok {
 			s.handleBatch(context.WithoutCancel(ctx), cs)
 			continue
-		default:
 		}
+		if !look && s.backlog.Load() <= 0 {
+			s.waitIdle(ctx, idle, &look)
+			continue
+		}
+		look = false
 		total, chunk := s.batchLimit()
+		added := s.added.Load()
 		batch, waiting, err := s.updates.claimWaiting(ctx, total, s.cfg.Lease)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -82,7 +86,8 @@ func (s *Service) dispatchWorker(ctx context.Context, idle <-chan time.Time, rea
 			}
 			continue
 		}
-		s.backlog.Store(int64(waiting))
+		// What intake stored unclaimed meanwhile may not be in waiting.
+		s.backlog.Store(int64(waiting) + s.added.Load() - added)
 		s.claims.updates.Add(1)
 		if len(batch) > 0 {
 			if s.trace != nil {
@@ -90,42 +95,113 @@ func (s *Service) dispatchWorker(ctx context.Context, idle <-chan time.Time, rea
 					s.traceAt(stageClaimed, chatOf(c))
 				}
 			}
-			// Keep the first chunk, offer the others (one chat has at most
-			// one update in a claim: the chunks are independent). What
-			// nobody can take now is handled here after the own chunk.
+			// Keep the first chunk, queue the others for idle workers (one
+			// chat has at most one update in a claim: the chunks are
+			// independent). Claimed updates are always handled, also when
+			// ctx ends meanwhile.
 			own := batch[:min(chunk, len(batch))]
-			var rest [][]claimed
-			for i := len(own); i < len(batch); i += chunk {
-				cs := batch[i:min(i+chunk, len(batch))]
-				select {
-				case ready <- cs: // idle workers wait on ready too
-				default:
-					rest = append(rest, cs)
-				}
+			if rest := batch[len(own):]; len(rest) > 0 && !s.queue(rest, chunk) {
+				own = batch
 			}
-			// Claimed updates are always handled (also when ctx ends
-			// meanwhile). Then claim again at once: the commit may have made
-			// the chats' next updates claimable. (A busy worker rarely comes
-			// back empty; an idle one has the time.)
 			s.handleBatch(context.WithoutCancel(ctx), own)
-			for _, cs := range rest {
-				s.handleBatch(context.WithoutCancel(ctx), cs)
-			}
 			continue
 		}
 		s.claims.updatesEmpty.Add(1)
-		s.idleWorkers.Add(1)
-		select {
-		case <-ctx.Done():
-		case cs := <-ready:
-			s.idleWorkers.Add(-1)
-			s.handleBatch(context.WithoutCancel(ctx), cs)
-			continue
-		case <-s.wakeDispatch:
-		case <-idle:
-		}
-		s.idleWorkers.Add(-1)
+		s.waitIdle(ctx, idle, &look)
 	}
+}
+
+// waitIdle waits for a wake-up (a queued chunk or new backlog) or the idle
+// tick, after which the worker claims whatever the backlog says (look).
+func (s *Service) waitIdle(ctx context.Context, idle <-chan time.Time, look *bool) {
+	s.idleWorkers.Add(1)
+	defer s.idleWorkers.Add(-1)
+	select {
+	case <-ctx.Done():
+	case <-s.wakeDispatch:
+	case <-idle:
+		*look = true
+	}
+}
+
+// queue puts claimed updates in chunks of up to chunk on the ready queue
+// and wakes as many idle workers. It reports false, queueing nothing, when
+// the dispatcher has stopped: the caller must handle or release them.
+func (s *Service) queue(cs []claimed, chunk int) bool {
+	var chunks [][]claimed
+	for i := 0; i < len(cs); i += chunk {
+		chunks = append(chunks, cs[i:min(i+chunk, len(cs))])
+	}
+	if !s.ready.push(chunks) {
+		return false
+	}
+	s.wakeIdle(len(chunks))
+	return true
+}
+
+// readyQueue holds chunks of claimed updates for the workers. It takes
+// them only while the dispatcher runs (between start and close).
+type readyQueue struct {
+	mu      sync.Mutex
+	chunks  [][]claimed
+	updates int
+	started bool
+	closed  bool
+}
+
+func (q *readyQueue) start() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.started = true
+}
+
+func (q *readyQueue) open() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.started && !q.closed
+}
+
+func (q *readyQueue) push(chunks [][]claimed) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.started || q.closed {
+		return false
+	}
+	for _, c := range chunks {
+		q.chunks = append(q.chunks, c)
+		q.updates += len(c)
+	}
+	return true
+}
+
+func (q *readyQueue) pop() ([]claimed, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.chunks) == 0 {
+		return nil, false
+	}
+	c := q.chunks[0]
+	q.chunks[0] = nil
+	q.chunks = q.chunks[1:]
+	q.updates -= len(c)
+	return c, true
+}
+
+// len is how many updates wait in the queue.
+func (q *readyQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.updates
+}
+
+// close refuses further pushes and returns what is left.
+func (q *readyQueue) close() [][]claimed {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	left := q.chunks
+	q.chunks, q.updates = nil, 0
+	return left
 }
 
 // batchLimit is how many updates a worker claims and the chunk size: a
@@ -139,17 +215,63 @@ func (s *Service) batchLimit() (total, chunk int) {
 	return int(min(max(n, 1), takers*c)), int(c)
 }
 
-// stored tells the dispatcher that n new updates were stored: it adds them
-// to the backlog and wakes up to n idle workers (each claims its share;
-// busy ones claim again when they are done).
-func (s *Service) stored(n int) {
-	if n <= 0 {
-		return
+// maxReady bounds the updates intake claims ahead of the workers: beyond
+// it, new updates are stored unclaimed and wait in the table (claimed ones
+// in memory would only hold a lease while they wait).
+func (s *Service) maxReady() int { return 4 * maxBatch * s.cfg.Workers }
+
+// maxIntakeLease bounds the lease of intake's claims. They wait in memory
+// only briefly (maxReady), and the handling transaction locks the row
+// first, so a short lease cannot let another worker take an update being
+// handled; it bounds how long the updates a crashed instance had queued
+// wait for another instance.
+const maxIntakeLease = 15 * time.Second
+
+// intakeLease is the lease for intake's claims: none (store unclaimed) when
+// no dispatcher runs or its queue is long already.
+func (s *Service) intakeLease() time.Duration {
+	if !s.ready.open() || s.ready.len() >= s.maxReady() {
+		return 0
 	}
-	s.backlog.Add(int64(n))
-	// Wake no more workers than wait (a token left in the channel costs a
-	// busy worker an empty claim later), but always one: a worker between
-	// its empty claim and its wait is not counted yet.
+	return min(s.cfg.Lease, maxIntakeLease)
+}
+
+// accept takes what intake stored: n new updates of which cs were claimed
+// on insert. The claimed ones are queued for the workers in chunks (a
+// worker's share, up to maxBatch); the others are added to the backlog for
+// the claim query, waking idle workers. Should the dispatcher have stopped,
+// the claimed ones are given back.
+func (s *Service) accept(ctx context.Context, n int, cs []claimed) {
+	if s.trace != nil {
+		for _, c := range cs {
+			s.traceAt(stageClaimed, chatOf(c))
+		}
+	}
+	if len(cs) > 0 {
+		// Spread over the idle workers: bigger transactions only when few
+		// are idle (under load, where they save the most).
+		takers := max(int(s.idleWorkers.Load()), 1)
+		chunk := min(max((len(cs)+takers-1)/takers, 1), maxBatch)
+		if !s.queue(cs, chunk) {
+			for _, c := range cs {
+				if err := s.updates.release(context.WithoutCancel(ctx), c); err != nil {
+					s.logger.Warn("give back update", "update_id", c.ID, "err", err)
+				}
+			}
+		}
+	}
+	if pending := n - len(cs); pending > 0 {
+		s.added.Add(int64(pending))
+		s.backlog.Add(int64(pending))
+		s.wakeIdle(pending)
+	}
+}
+
+// wakeIdle wakes up to n idle workers. It wakes no more workers than wait
+// (a token left in the channel costs a busy worker a needless look later),
+// but always one: a worker between its empty claim and its wait is not
+// counted yet.
+func (s *Service) wakeIdle(n int) {
 	for range max(1, min(n, int(s.idleWorkers.Load()))) {
 		select {
 		case s.wakeDispatch <- struct{}{}:
@@ -224,7 +346,7 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 	outs = make([]batchOutcome, len(cs))
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the rows, and fails if a claim expired.
-		if err := finishAll(ctx, tx, cs); err != nil {
+		if err := s.updates.finish(ctx, tx, cs...); err != nil {
 			return err
 		}
 		for i, c := range cs {
@@ -282,7 +404,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	var kb *bot.Keyboard
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the row, and fails if our claim expired.
-		if err := finish(ctx, tx, c); err != nil {
+		if err := s.updates.finish(ctx, tx, c); err != nil {
 			return err
 		}
 		if inc.skip != "" {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,7 +29,7 @@ func TestBacklogHandledInBatches(t *testing.T) {
 			id++
 		}
 	}
-	n, err := s.updates.insert(context.Background(), ups)
+	n, _, err := s.updates.insert(context.Background(), ups, 0)
 	must(t, err)
 	if n != len(ups) {
 		t.Fatalf("stored %d of %d", n, len(ups))
@@ -64,7 +67,7 @@ func TestClaimPastLongChatQueue(t *testing.T) {
 		ups = append(ups, rawUpdate{ID: int64(i + 1), ChatID: 1, Raw: []byte(`{}`)})
 	}
 	ups = append(ups, rawUpdate{ID: int64(claimWindow + 100), ChatID: 2, Raw: []byte(`{}`)})
-	_, err := st.insert(context.Background(), ups)
+	_, _, err := st.insert(context.Background(), ups, 0)
 	must(t, err)
 	cs, err := st.claim(context.Background(), 4, time.Minute)
 	must(t, err)
@@ -76,5 +79,110 @@ func TestClaimPastLongChatQueue(t *testing.T) {
 	must(t, err)
 	if len(cs) != 0 {
 		t.Fatalf("claimed behind open heads: %+v", cs)
+	}
+}
+
+// Intake claims a new update whose chat has nothing open in the same
+// statement that stores it; one behind an open update of its chat is
+// stored pending, and so is the second update of a chat within one batch.
+func TestIntakeClaimsHeadsOnly(t *testing.T) {
+	e := newEnv(t)
+	st := updateStore{db: e.db}
+	ctx := context.Background()
+	up := func(id, chat int64) rawUpdate { return rawUpdate{ID: id, ChatID: chat, Raw: []byte(`{}`)} }
+	n, cs, err := st.insert(ctx, []rawUpdate{up(1, 10), up(2, 20), up(3, 10), up(4, 0)}, time.Minute)
+	must(t, err)
+	if n != 4 || len(cs) != 3 || cs[0].ID != 1 || cs[1].ID != 2 || cs[2].ID != 4 {
+		t.Fatalf("stored %d, claimed %+v; want 4 stored, 1, 2 and 4 claimed", n, cs)
+	}
+	for _, c := range cs {
+		if c.Attempts != 1 {
+			t.Errorf("update %d: attempts %d, want 1", c.ID, c.Attempts)
+		}
+	}
+	// Chat 10 still has 1 open: 5 waits; chat 30 is new; 2 again is a duplicate.
+	n, cs, err = st.insert(ctx, []rawUpdate{up(2, 20), up(5, 10), up(6, 30)}, time.Minute)
+	must(t, err)
+	if n != 2 || len(cs) != 1 || cs[0].ID != 6 {
+		t.Fatalf("stored %d, claimed %+v; want 2 stored, 6 claimed", n, cs)
+	}
+	// Without a lease nothing is claimed.
+	n, cs, err = st.insert(ctx, []rawUpdate{up(7, 40)}, 0)
+	must(t, err)
+	if n != 1 || len(cs) != 0 {
+		t.Fatalf("stored %d, claimed %+v without a lease", n, cs)
+	}
+	if got := e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'pending'`); got != 3 {
+		t.Errorf("pending = %d, want 3 (3, 5, 7)", got)
+	}
+}
+
+// An instance that claimed updates at intake and died before handling
+// them: another instance handles them once their (short) lease ends.
+func TestCrashAfterIntakeClaim(t *testing.T) {
+	e := newEnv(t)
+	a, err := NewService(e.db, e.m, testLogger(t), e.config(func(c *Config) { c.Lease = time.Second }))
+	must(t, err)
+	a.ready.start() // a dispatcher that never takes anything
+	ctx, cancel := context.WithCancel(context.Background())
+	polled := make(chan error, 1)
+	go func() { polled <- a.runPoller(ctx) }()
+	e.fake.PushText(861, "/start")
+	waitFor(t, "update claimed at intake", func() bool {
+		return e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'processing' AND attempts = 1`) == 1
+	})
+	cancel()
+	must(t, <-polled)
+
+	e.start(e.config())
+	e.expectExactly(861, 1)
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'done' AND attempts = 2`); n != 1 {
+		t.Errorf("done after a second attempt = %d, want 1", n)
+	}
+}
+
+// Webhook mode, each chat's messages one after another while other chats
+// write at the same time: answered in order, never two of a chat at once.
+func TestWebhookInOrderPerChat(t *testing.T) {
+	e := newEnv(t)
+	const secret = "hooksecret"
+	s := e.start(e.config(func(c *Config) {
+		c.WebhookURL = "https://bot.example.org/hook"
+		c.WebhookSecret = secret
+		c.Workers = 8
+	}))
+	srv := httptest.NewServer(s.WebhookHandler())
+	defer srv.Close()
+	texts := []string{"/start", "Hallo", "/hilfe", "Danke", "Tschüss"}
+	want := []string{"Willkommen", "Wie kann ich Ihnen helfen", "So funktioniert", "Gern geschehen", "Auf Wiedersehen"}
+	const chats = 30
+	var wg sync.WaitGroup
+	for c := range chats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, txt := range texts {
+				if status, err := e.fake.DeliverWebhook(srv.URL, secret, e.fake.TextUpdate(int64(3000+c), txt)); err != nil || status != 200 {
+					t.Errorf("webhook: %d %v", status, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for c := range chats {
+		got := e.waitSentTo(int64(3000+c), len(texts))
+		for i := range texts {
+			if !strings.Contains(got[i].PlainText, want[i]) {
+				t.Fatalf("chat %d message %d = %.40q, want %q", 3000+c, i, got[i].PlainText, want[i])
+			}
+		}
+	}
+	var bad int
+	must(t, e.db.Get(&bad, `
+		SELECT count(*) FROM (
+			SELECT direction, lag(direction) OVER (PARTITION BY citizen_id ORDER BY id) AS prev FROM messages
+		) x WHERE direction = prev`))
+	if bad != 0 {
+		t.Errorf("%d messages out of turn", bad)
 	}
 }

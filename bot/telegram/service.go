@@ -5,10 +5,13 @@
 // through github.com/go-telegram/bot with retries.
 //
 // The path of one update: intake stores it in telegram_updates (keyed by
-// update_id) before Telegram learns it arrived; the dispatcher claims it
-// (FOR UPDATE SKIP LOCKED, only the oldest open update of a chat), and in one
-// transaction the engine stores the message and the answer's outbox rows and
-// the update is marked done; the delivery worker sends the outbox.
+// update_id) before Telegram learns it arrived, and claims it in the same
+// statement when its chat has nothing else open (otherwise the dispatcher
+// claims it later: FOR UPDATE SKIP LOCKED, only the oldest open update of a
+// chat); in one transaction the engine stores the message and the answer's
+// outbox rows and the update is marked done; the answer's first outbox row
+// is claimed in that transaction too and goes straight to a sender, and the
+// delivery worker sends whatever else the outbox holds.
 package telegram
 
 import (
@@ -31,6 +34,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"citybot/bot"
+	"citybot/internal/db"
 	"citybot/routing"
 )
 
@@ -151,9 +155,11 @@ type Service struct {
 	outbox  *routing.Store
 	metrics *metrics
 
+	ready        readyQueue    // claimed updates for the workers
 	wakeDispatch chan struct{} // one token per idle worker to wake (capacity Workers)
 	idleWorkers  atomic.Int32  // dispatch workers waiting for a wake-up
 	backlog      atomic.Int64  // pending updates not claimed, as the last claim saw them, plus those stored since
+	added        atomic.Int64  // updates stored unclaimed by this instance, ever (to keep backlog right across a claim)
 	wakeDeliver  chan struct{}
 	sendJobs     chan routing.OutboxItem // to the senders (buffered: a worker does not wait for a free sender)
 	busySenders  atomic.Int32
@@ -213,7 +219,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 		cfg:          cfg,
 		logger:       logger,
 		http:         hc,
-		updates:      updateStore{db: d},
+		updates:      updateStore{db: d, stmts: db.NewStmts(d)},
 		outbox:       routing.NewStore(d),
 		wakeDispatch: make(chan struct{}, cfg.Workers),
 		wakeDeliver:  make(chan struct{}, 1),

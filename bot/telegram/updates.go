@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"citybot/internal/db"
 )
 
 // errLost: the update was claimed again by someone else (our lease expired).
@@ -71,30 +74,109 @@ func peekUpdate(raw []byte) (rawUpdate, error) {
 }
 
 // updateStore keeps the telegram_updates table.
-type updateStore struct{ db *sqlx.DB }
+type updateStore struct {
+	db *sqlx.DB
+	// stmts prepares the statements of the hot path (nil: unprepared).
+	stmts *db.Stmts
+}
 
-// insert stores updates that are not known yet and returns how many were new.
-func (s updateStore) insert(ctx context.Context, ups []rawUpdate) (int, error) {
+// sel runs a query returning rows into dest, in tx when tx is not nil,
+// prepared when the store has a statement cache.
+func (s updateStore) sel(ctx context.Context, tx *sqlx.Tx, dest any, query string, args ...any) error {
+	st, err := s.stmts.Prepared(ctx, tx, query)
+	switch {
+	case err != nil:
+		return err
+	case st != nil:
+		return st.SelectContext(ctx, dest, args...)
+	case tx != nil:
+		return tx.SelectContext(ctx, dest, query, args...)
+	}
+	return s.db.SelectContext(ctx, dest, query, args...)
+}
+
+// exec runs a statement like sel.
+func (s updateStore) exec(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmts.Prepared(ctx, tx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case st != nil:
+		return st.ExecContext(ctx, args...)
+	case tx != nil:
+		return tx.ExecContext(ctx, query, args...)
+	}
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// insert stores updates that are not known yet and returns how many were
+// new. With lease > 0 it also claims for the caller, for lease, each new
+// update that is the oldest of its chat in ups while the chat has no open
+// (pending or processing) update stored: the caller hands those straight to
+// a worker, with no claim query and no wait for one. The others are stored
+// pending, for the claim query (it keeps each chat's order).
+//
+// Two intakes storing updates of one chat at the same moment (webhook
+// requests to two instances) could both see no open update and both claim;
+// the handling transactions then serialise on the citizen's row. The claim
+// query has the same window (an update becomes visible to it only when its
+// insert commits), so this keeps the guarantee it gave.
+func (s updateStore) insert(ctx context.Context, ups []rawUpdate, lease time.Duration) (int, []claimed, error) {
 	if len(ups) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	ids := make(pq.Int64Array, len(ups))
 	chats := make(pq.Int64Array, len(ups))
 	payloads := make(pq.ByteaArray, len(ups))
+	byID := make(map[int64]rawUpdate, len(ups))
 	for i, u := range ups {
 		ids[i], chats[i], payloads[i] = u.ID, u.ChatID, u.Raw
+		byID[u.ID] = u
 	}
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO telegram_updates (update_id, chat_id, payload)
-		SELECT u.id, NULLIF(u.chat, 0), u.payload
-		FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u (id, chat, payload)
-		ORDER BY u.id
-		ON CONFLICT (update_id) DO NOTHING`, ids, chats, payloads)
+	var rows []struct {
+		ID       int64 `db:"update_id"`
+		Attempts int   `db:"attempts"`
+		Claimed  bool  `db:"claimed"`
+	}
+	err := s.sel(ctx, nil, &rows, `
+		WITH u AS (
+			SELECT u.id, NULLIF(u.chat, 0) AS chat, u.payload,
+				row_number() OVER (PARTITION BY u.chat ORDER BY u.id) AS rn
+			FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u (id, chat, payload)
+		), v AS (
+			SELECT u.id, u.chat, u.payload,
+				$4::float8 > 0 AND (u.chat IS NULL OR (u.rn = 1 AND NOT EXISTS (
+					SELECT 1 FROM telegram_updates t
+					WHERE t.chat_id = u.chat AND t.status IN ('pending', 'processing')))) AS claim
+			FROM u
+		)
+		INSERT INTO telegram_updates (update_id, chat_id, payload, status, attempts, locked_until)
+		SELECT v.id, v.chat, v.payload,
+			CASE WHEN v.claim THEN 'processing' ELSE 'pending' END,
+			CASE WHEN v.claim THEN 1 ELSE 0 END,
+			CASE WHEN v.claim THEN now() + make_interval(secs => $4::float8) END
+		FROM v
+		ORDER BY v.id
+		ON CONFLICT (update_id) DO NOTHING
+		RETURNING update_id, attempts, status = 'processing' AS claimed`, ids, chats, payloads, lease.Seconds())
 	if err != nil {
-		return 0, fmt.Errorf("store updates: %w", err)
+		return 0, nil, fmt.Errorf("store updates: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	var cs []claimed
+	for _, r := range rows {
+		if !r.Claimed {
+			continue
+		}
+		u := byID[r.ID]
+		c := claimed{ID: u.ID, Payload: u.Raw, Attempts: r.Attempts}
+		if u.ChatID != 0 {
+			chat := u.ChatID
+			c.ChatID = &chat
+		}
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	return len(rows), cs, nil
 }
 
 // claimed is an update claimed for processing.
@@ -151,7 +233,7 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 		Payload  []byte `db:"payload"`
 		Attempts *int   `db:"attempts"`
 	}
-	err := s.db.SelectContext(ctx, &rows, `
+	err := s.sel(ctx, nil, &rows, `
 		WITH w AS MATERIALIZED (
 			SELECT update_id, chat_id, status, next_attempt_at, locked_until
 			FROM telegram_updates
@@ -204,22 +286,17 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 	return cs, full, pending, nil
 }
 
-// finish marks a claimed update done inside tx (with the effects of handling
-// it). The payload and chat id are dropped: only the id stays, for
-// deduplication, until purge.
-func finish(ctx context.Context, tx *sqlx.Tx, c claimed) error {
-	return finishAll(ctx, tx, []claimed{c})
-}
-
-// finishAll is finish for several claimed updates in one statement; it
-// fails with errLost unless all of them were still claimed.
-func finishAll(ctx context.Context, tx *sqlx.Tx, cs []claimed) error {
+// finish marks claimed updates done inside tx (with the effects of handling
+// them), in one statement; it fails with errLost unless all of them were
+// still claimed. The payload and chat id are dropped: only the id stays,
+// for deduplication, until purge.
+func (s updateStore) finish(ctx context.Context, tx *sqlx.Tx, cs ...claimed) error {
 	ids := make(pq.Int64Array, len(cs))
 	attempts := make(pq.Int64Array, len(cs))
 	for i, c := range cs {
 		ids[i], attempts[i] = c.ID, int64(c.Attempts)
 	}
-	res, err := tx.ExecContext(ctx, `
+	res, err := s.exec(ctx, tx, `
 		UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
 			processed_at = now(), locked_until = NULL, last_error = ''
 		FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,11 +16,34 @@ import (
 )
 
 // Open connects to PostgreSQL and verifies the connection within ctx.
-func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	d, err := sqlx.Open("postgres", url)
+//
+// Every connection uses generic plans for prepared statements
+// (plan_cache_mode): the only statements citybot prepares are the hot
+// paths of Stmts, small statements on keys and short arrays whose plan
+// does not depend on the values, and a custom plan per call (PostgreSQL's
+// default when it estimates the generic plan as no cheaper) re-plans them
+// on every call. Unprepared queries are planned per call as before.
+func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		// The URL parser's error quotes the whole URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("open database: invalid connection string: %w", err)
+	}
+	if cfg.Runtime == nil {
+		cfg.Runtime = map[string]string{}
+	}
+	if _, set := cfg.Runtime["plan_cache_mode"]; !set {
+		cfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	d := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	d.SetMaxOpenConns(20)
 	d.SetMaxIdleConns(20) // = MaxOpenConns: under load, no connection churn (a new backend is a fork)
 	d.SetConnMaxIdleTime(5 * time.Minute)

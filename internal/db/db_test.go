@@ -1,0 +1,60 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"citybot/internal/db"
+	"citybot/internal/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// Connections use generic plans for prepared statements, unless the
+// connection string says otherwise.
+func TestOpenPlanCacheMode(t *testing.T) {
+	_, url := dbtest.NewWithURL(t)
+	ctx := context.Background()
+	for _, c := range []struct{ url, want string }{
+		{url, "force_generic_plan"},
+		{url + sep(url) + "plan_cache_mode=auto", "auto"},
+	} {
+		d, err := db.Open(ctx, c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := d.Get(&got, `SHOW plan_cache_mode`); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		if got != c.want {
+			t.Errorf("plan_cache_mode = %q, want %q", got, c.want)
+		}
+	}
+}
+
+func sep(url string) string {
+	if strings.Contains(url, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// A malformed connection string is reported without its password.
+func TestOpenMalformedKeepsPasswordOut(t *testing.T) {
+	for _, u := range []string{
+		"postgres://citybot:s3cret-pw@db.example:badport/citybot",
+		"postgres://citybot:s3cret-pw@db.example/citybot?sslmode=bogus",
+		"host=db.example password=s3cret-pw port=abc",
+	} {
+		_, err := db.Open(context.Background(), u)
+		if err == nil {
+			t.Fatalf("%q: no error", u)
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}
