@@ -80,6 +80,8 @@ type Config struct {
 	// ClaimLease > 0: the first outbox row of a reply is claimed for the
 	// caller (Result.Claimed), who sends it right after commit.
 	ClaimLease time.Duration
+	// Instance is recorded on those claims (db.Instance; 0: none).
+	Instance int32
 	// DB, when set, is the database of the transactions given to Handle:
 	// the engine's statements are then prepared (once per connection).
 	DB *sqlx.DB
@@ -187,7 +189,7 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	}
 	desk, _ := cfg.Handoff.(Desk)
 	e := &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc,
-		store: routing.NewStore(cfg.DB), stmts: db.NewStmts(cfg.DB)}
+		store: routing.NewStore(cfg.DB).WithOwner(cfg.Instance), stmts: db.NewStmts(cfg.DB)}
 	if w, ok := desk.(interface{ ReopenWindow() time.Duration }); ok {
 		e.caseWindow = w.ReopenWindow()
 	}

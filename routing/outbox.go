@@ -169,18 +169,19 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 			SELECT $11::float8 > 0 AND NOT EXISTS (
 				SELECT 1 FROM outbox WHERE channel = $9 AND chat_id = $10 AND status IN ('pending', 'sending')) AS claim
 		), o AS (
-			INSERT INTO outbox (citizen_id, message_id, channel, chat_id, payload, status, attempts, locked_until)
+			INSERT INTO outbox (citizen_id, message_id, channel, chat_id, payload, status, attempts, locked_until, claimed_by)
 			SELECT $1, m.id, $9, $10, p.payload,
 				CASE WHEN p.n = 1 AND b.claim THEN 'sending' ELSE 'pending' END,
 				CASE WHEN p.n = 1 AND b.claim THEN 1 ELSE 0 END,
-				CASE WHEN p.n = 1 AND b.claim THEN now() + make_interval(secs => $11::float8) END
+				CASE WHEN p.n = 1 AND b.claim THEN now() + make_interval(secs => $11::float8) END,
+				CASE WHEN p.n = 1 AND b.claim THEN NULLIF($13::int, 0) END
 			FROM m, b, unnest($12::jsonb[]) WITH ORDINALITY AS p (payload, n)
 			ORDER BY p.n
 			RETURNING `+outboxColumnsNoPayload+`
 		)
 		SELECT m.id AS msg_id, m.created_at AS msg_created_at, o.* FROM m, o ORDER BY o.id LIMIT 1`,
 		m.CitizenID, m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID,
-		c.Channel, c.ExternalID, lease.Seconds(), pq.StringArray(payloads))
+		c.Channel, c.ExternalID, lease.Seconds(), pq.StringArray(payloads), s.owner)
 	if db.IsNoRows(err) {
 		return Message{}, nil, fmt.Errorf("send: nothing stored")
 	}
@@ -198,6 +199,20 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 		claimed = &it
 	}
 	return out, claimed, nil
+}
+
+// EndOrphanedClaims ends the lease of outbox rows claimed by instances that
+// are no longer running (see db.Instance), so that they are sent again now
+// rather than when the lease would have ended. It returns how many.
+func (s *Store) EndOrphanedClaims(ctx context.Context) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET locked_until = now()
+		WHERE status = 'sending' AND locked_until > now() AND claimed_by IS NOT NULL
+		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
+	if err != nil {
+		return 0, fmt.Errorf("end orphaned outbox claims: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // ReleaseOutbox gives a claimed row back unsent (not counting the attempt),
@@ -284,12 +299,12 @@ func (s *Store) claimOutboxIn(ctx context.Context, channel string, limit int, le
 			FOR UPDATE OF o SKIP LOCKED
 		), u AS (
 			UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
-				locked_until = now() + make_interval(secs => $3)
+				locked_until = now() + make_interval(secs => $3), claimed_by = NULLIF($5::int, 0)
 			FROM c WHERE o.id = c.id
 			RETURNING `+prefixed("o.", outboxColumns)+`
 		)
 		SELECT n.window_rows, u.* FROM (SELECT count(*) AS window_rows FROM w) n LEFT JOIN u ON true ORDER BY u.id`,
-		channel, limit, lease.Seconds(), window)
+		channel, limit, lease.Seconds(), window, s.owner)
 	if err != nil {
 		return nil, false, fmt.Errorf("claim outbox: %w", err)
 	}

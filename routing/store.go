@@ -114,6 +114,8 @@ type Store struct {
 	// stmts are the prepared statements of the hot paths (nil without a
 	// database: NewStore(nil).WithTx(tx) runs them unprepared).
 	stmts *db.Stmts
+	// owner is the instance (db.Instance) recorded on outbox claims; 0: none.
+	owner int32
 }
 
 // NewStore returns a Store on d. The statements of the hot paths (citizen,
@@ -126,7 +128,18 @@ func NewStore(d *sqlx.DB) *Store {
 
 // WithTx returns a Store whose statements run in tx (tx must be of the
 // Store's database, when it has one).
-func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{db: s.db, q: tx, tx: tx, stmts: s.stmts} }
+func (s *Store) WithTx(tx *sqlx.Tx) *Store {
+	return &Store{db: s.db, q: tx, tx: tx, stmts: s.stmts, owner: s.owner}
+}
+
+// WithOwner returns a Store that records instance id on the outbox rows it
+// claims (0: none), so that other instances can take them over at once
+// should this one die (EndOrphanedClaims).
+func (s *Store) WithOwner(id int32) *Store {
+	c := *s
+	c.owner = id
+	return &c
+}
 
 // prepared returns query as a statement of the Store (in its transaction),
 // or nil when the Store has no database to prepare it on.

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // A backlog is handled in batches (several updates per transaction): every
@@ -184,5 +187,51 @@ func TestWebhookInOrderPerChat(t *testing.T) {
 		) x WHERE direction = prev`))
 	if bad != 0 {
 		t.Errorf("%d messages out of turn", bad)
+	}
+}
+
+// Claims of an instance that stopped running are taken over within the
+// orphan sweep, long before their lease ends: an update claimed at intake
+// and an answer claimed for sending.
+func TestDeadInstanceClaimsTakenOver(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dead, err := db.StartInstance(ctx, e.db, nil)
+	must(t, err)
+	a, err := NewService(e.db, e.m, testLogger(t), e.config(func(c *Config) { c.Instance = dead.ID }))
+	must(t, err)
+	a.ready.start() // a dispatcher that never takes anything
+	pctx, cancel := context.WithCancel(ctx)
+	polled := make(chan error, 1)
+	go func() { polled <- a.runPoller(pctx) }()
+	e.fake.PushText(871, "/start")
+	waitFor(t, "update claimed at intake", func() bool {
+		return e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'processing' AND claimed_by = $1`, dead.ID) == 1
+	})
+	cancel()
+	must(t, <-polled)
+	// An answer to another chat, claimed for sending by the same instance.
+	st := routing.NewStore(e.db).WithOwner(dead.ID)
+	c, err := st.TouchCitizen(ctx, routing.ChannelTelegram, "872", "de")
+	must(t, err)
+	_, it, err := st.SendClaimed(ctx, c, routing.Message{Kind: routing.KindText, Text: "Antwort"}, 2*time.Minute, routing.Payload{Text: "Antwort"})
+	must(t, err)
+	if it == nil {
+		t.Fatal("answer not claimed")
+	}
+	dead.Close() // the process is gone
+
+	other, err := db.StartInstance(ctx, e.db, nil)
+	must(t, err)
+	defer other.Close()
+	start := time.Now()
+	e.start(e.config(func(c *Config) { c.Instance = other.ID; c.OrphanSweep = 200 * time.Millisecond }))
+	e.expectExactly(871, 1)
+	e.expectExactly(872, 1)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took over after %v", took)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE status = 'sent' AND claimed_by = $1`, other.ID); n < 2 {
+		t.Errorf("rows sent by the new instance = %d, want 2", n)
 	}
 }

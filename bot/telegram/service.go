@@ -84,6 +84,14 @@ type Config struct {
 	// Lease is how long a claimed update or outbox row stays with a worker
 	// before another may take it (default 2 min): it bounds the delay after a crash.
 	Lease time.Duration
+	// Instance is this process's id among the instances (db.Instance; 0:
+	// none). It is recorded on claims; the claims of instances that are no
+	// longer running are taken over within OrphanSweep instead of after
+	// their lease.
+	Instance int32
+	// OrphanSweep is how often the service looks for claims of instances
+	// that died (default 5 s; only with Instance).
+	OrphanSweep time.Duration
 	// MaxUpdateAttempts: an update whose handling failed this often is
 	// given up (default 5).
 	MaxUpdateAttempts int
@@ -138,6 +146,7 @@ func (c *Config) validate() error {
 	def(&c.LeaderRetry, 5*time.Second)
 	def(&c.IdleInterval, 500*time.Millisecond)
 	def(&c.Lease, 2*time.Minute)
+	def(&c.OrphanSweep, 5*time.Second)
 	def(&c.Retention, 48*time.Hour)
 	def(&c.DrainTimeout, 5*time.Second)
 	return nil
@@ -219,8 +228,8 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 		cfg:          cfg,
 		logger:       logger,
 		http:         hc,
-		updates:      updateStore{db: d, stmts: db.NewStmts(d)},
-		outbox:       routing.NewStore(d),
+		updates:      updateStore{db: d, stmts: db.NewStmts(d), owner: cfg.Instance},
+		outbox:       routing.NewStore(d).WithOwner(cfg.Instance),
 		wakeDispatch: make(chan struct{}, cfg.Workers),
 		wakeDeliver:  make(chan struct{}, 1),
 		sendJobs:     make(chan routing.OutboxItem, 4*cfg.Senders),
@@ -229,7 +238,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Subscriptions: cfg.Subscriptions, DB: d}, logger)
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Instance: cfg.Instance, Subscriptions: cfg.Subscriptions, DB: d}, logger)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
@@ -272,6 +281,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { s.setCommands(ctx); return nil })
 	g.Go(func() error { s.runHousekeeping(ctx); return nil })
+	if s.cfg.Instance != 0 {
+		g.Go(func() error { s.runOrphanSweep(ctx); return nil })
+	}
 	err := g.Wait()
 
 	// Drain: deliver what is due now, then stop.
@@ -365,6 +377,36 @@ func (s *Service) runHousekeeping(ctx context.Context) {
 			s.logger.Error("purge outbox", "err", err)
 		} else if n > 0 {
 			s.logger.Info("purged outbox rows", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runOrphanSweep ends, at start and then every OrphanSweep, the leases of
+// updates and outbox rows claimed by instances that are no longer running
+// (a crash or kill): the dispatcher and the senders then take them at their
+// next look instead of after the lease.
+func (s *Service) runOrphanSweep(ctx context.Context) {
+	t := time.NewTicker(s.cfg.OrphanSweep)
+	defer t.Stop()
+	for {
+		nu, err := s.updates.endOrphanedClaims(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.logger.Error("end claims of stopped instances", "err", err)
+		}
+		no, err := s.outbox.EndOrphanedClaims(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.logger.Error("end claims of stopped instances", "err", err)
+		}
+		if nu+no > 0 {
+			s.logger.Info("took over the claims of a stopped instance", "updates", nu, "outbox_rows", no)
+			s.backlog.Add(nu)
+			s.wakeIdle(int(nu))
+			s.wake(s.wakeDeliver)
 		}
 		select {
 		case <-ctx.Done():

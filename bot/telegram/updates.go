@@ -78,6 +78,8 @@ type updateStore struct {
 	db *sqlx.DB
 	// stmts prepares the statements of the hot path (nil: unprepared).
 	stmts *db.Stmts
+	// owner is the instance recorded on claims (db.Instance; 0: none).
+	owner int32
 }
 
 // sel runs a query returning rows into dest, in tx when tx is not nil,
@@ -150,15 +152,16 @@ func (s updateStore) insert(ctx context.Context, ups []rawUpdate, lease time.Dur
 					WHERE t.chat_id = u.chat AND t.status IN ('pending', 'processing')))) AS claim
 			FROM u
 		)
-		INSERT INTO telegram_updates (update_id, chat_id, payload, status, attempts, locked_until)
+		INSERT INTO telegram_updates (update_id, chat_id, payload, status, attempts, locked_until, claimed_by)
 		SELECT v.id, v.chat, v.payload,
 			CASE WHEN v.claim THEN 'processing' ELSE 'pending' END,
 			CASE WHEN v.claim THEN 1 ELSE 0 END,
-			CASE WHEN v.claim THEN now() + make_interval(secs => $4::float8) END
+			CASE WHEN v.claim THEN now() + make_interval(secs => $4::float8) END,
+			CASE WHEN v.claim THEN NULLIF($5::int, 0) END
 		FROM v
 		ORDER BY v.id
 		ON CONFLICT (update_id) DO NOTHING
-		RETURNING update_id, attempts, status = 'processing' AS claimed`, ids, chats, payloads, lease.Seconds())
+		RETURNING update_id, attempts, status = 'processing' AS claimed`, ids, chats, payloads, lease.Seconds(), s.owner)
 	if err != nil {
 		return 0, nil, fmt.Errorf("store updates: %w", err)
 	}
@@ -264,13 +267,13 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 			FOR UPDATE OF u SKIP LOCKED
 		), t AS (
 			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
-				locked_until = now() + make_interval(secs => $2)
+				locked_until = now() + make_interval(secs => $2), claimed_by = NULLIF($4::int, 0)
 			FROM c WHERE t.update_id = c.update_id
 			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
 		)
 		SELECT n.window_rows, n.pending_rows, t.update_id, t.chat_id, t.payload, t.attempts
 		FROM (SELECT count(*) AS window_rows, count(*) FILTER (WHERE status = 'pending') AS pending_rows FROM w) n
-		LEFT JOIN t ON true`, limit, lease.Seconds(), window)
+		LEFT JOIN t ON true`, limit, lease.Seconds(), window, s.owner)
 	if err != nil {
 		return nil, false, 0, fmt.Errorf("claim updates: %w", err)
 	}
@@ -355,6 +358,19 @@ func eraseChat(ctx context.Context, tx *sqlx.Tx, chatID, current int64) error {
 		return fmt.Errorf("erase chat updates: %w", err)
 	}
 	return nil
+}
+
+// endOrphanedClaims ends the lease of updates claimed by instances that are
+// no longer running (db.Instance) and returns how many.
+func (s updateStore) endOrphanedClaims(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE telegram_updates SET locked_until = now()
+		WHERE status = 'processing' AND locked_until > now() AND claimed_by IS NOT NULL
+		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
+	if err != nil {
+		return 0, fmt.Errorf("end orphaned update claims: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // purge deletes finished updates older than before.

@@ -21,6 +21,7 @@ import (
 	"citybot/broadcast"
 	"citybot/faq"
 	"citybot/internal/config"
+	"citybot/internal/db"
 	"citybot/routing"
 )
 
@@ -38,6 +39,15 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer d.Close() // the database closes last
+	// This process among the instances sharing the database: its claims
+	// are taken over at once should it die. Released after everything
+	// else has stopped (deferred after d.Close, so it runs before it).
+	inst, err := db.StartInstance(ctx, d.DB, log.With("component", "instance"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer inst.Close()
 	var credFile string
 	if a.cfg.Demo {
 		if credFile, err = a.loadDemo(ctx, d); err != nil {
@@ -90,6 +100,7 @@ func (a *app) serve(ctx context.Context) error {
 			PrivacyURL: a.cfg.PrivacyURL,
 			Registerer: reg,
 			Handoff:    handoff,
+			Instance:   inst.ID,
 			// The bot's side of the news channels runs in the transaction of
 			// each update; it needs nothing of the broadcast.Service below.
 			Subscriptions: broadcast.Subscribers{},
@@ -164,6 +175,7 @@ func (a *app) serve(ctx context.Context) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	g.Go(func() error { inst.Run(gctx); return nil })
 	g.Go(func() error { return live.Run(gctx, d.URL) })
 	g.Go(func() error { return ui.Run(gctx) })
 	g.Go(func() error {

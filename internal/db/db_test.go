@@ -58,3 +58,38 @@ func TestOpenMalformedKeepsPasswordOut(t *testing.T) {
 		}
 	}
 }
+
+// An instance is listed as live while it holds its lock, and not after.
+func TestInstanceLiveness(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	live := func(id int32) bool {
+		var n int
+		if err := d.Get(&n, `SELECT count(*) FROM `+db.LiveInstances+` AS l (id) WHERE l.id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	a, err := db.StartInstance(ctx, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.StartInstance(ctx, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == b.ID || a.ID <= 0 || b.ID <= 0 {
+		t.Fatalf("ids %d and %d", a.ID, b.ID)
+	}
+	if !live(a.ID) || !live(b.ID) {
+		t.Fatalf("running instances not live")
+	}
+	a.Close()
+	if live(a.ID) {
+		t.Errorf("closed instance %d still live", a.ID)
+	}
+	if !live(b.ID) {
+		t.Errorf("instance %d no longer live", b.ID)
+	}
+	b.Close()
+}
