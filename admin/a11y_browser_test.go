@@ -406,7 +406,7 @@ func (a *a11yEnv) invalidForms(role string) []string {
 	case RoleEditor:
 		return []string{"/faq/new", "/faq/regressions", "/faq/synonyms", "/broadcast/posts/new", "/account"}
 	}
-	return []string{"/admin/users/new", "/admin/departments/bauamt", "/admin/rules/new", "/canned/new",
+	return []string{"/admin/users/new", fmt.Sprintf("/admin/users/%d", a.userID), "/admin/departments/bauamt", "/admin/rules/new", "/canned/new",
 		"/broadcast/topics/new", "/broadcast/feeds/new", "/broadcast/posts/new", "/faq/new", "/account"}
 }
 

@@ -10,12 +10,22 @@ import (
 	"citybot/internal/db"
 )
 
+// passwordFields are the password form's fields in the order it shows them.
+var passwordFields = []string{"current", "password"}
+
 // accountPage shows the user's own account: departments, role, language,
 // and a form to change the password.
 func (s *Server) accountPage(c *gin.Context) {
-	p := s.page(c, "account.title")
+	s.renderAccount(c, s.page(c, "account.title"), http.StatusOK, nil)
+}
+
+// renderAccount shows the account page with the password form's errors
+// per field (already translated; passwords are never filled in again).
+func (s *Server) renderAccount(c *gin.Context, p *page, status int, errs map[string]string) {
 	p.Nav = "account"
-	s.render(c, http.StatusOK, "account", p)
+	p.Path = "/account" // the language switch comes back here, not to the POST URL
+	p.Data = map[string]any{"Errors": errs, "Summary": errorSummary(errs, passwordFields)}
+	s.render(c, status, "account", p)
 }
 
 // changePassword sets a new password after checking the current one; all
@@ -23,18 +33,31 @@ func (s *Server) accountPage(c *gin.Context) {
 func (s *Server) changePassword(c *gin.Context) {
 	ctx := c.Request.Context()
 	sess := currentSession(c)
-	var hash string
-	if err := s.db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE id = $1`, sess.User.ID); err != nil {
-		s.fail(c, fmt.Errorf("load password: %w", err))
+	p := s.page(c, "account.title")
+	current, password := c.PostForm("current"), c.PostForm("password")
+	errs := map[string]string{}
+	if current == "" {
+		errs["current"] = p.T("account.err.current_empty")
+	} else {
+		var hash string
+		if err := s.db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE id = $1`, sess.User.ID); err != nil {
+			s.fail(c, fmt.Errorf("load password: %w", err))
+			return
+		}
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+			errs["current"] = p.T("account.err.current_wrong")
+		}
+	}
+	if msg := newPasswordError(p, password); msg != "" {
+		errs["password"] = msg
+	}
+	if len(errs) > 0 {
+		s.renderAccount(c, p, http.StatusBadRequest, errs)
 		return
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(c.PostForm("current"))) != nil {
-		s.formError(c, fmt.Errorf("%w: current password", ErrInvalid))
-		return
-	}
-	nh, err := hashPassword(c.PostForm("password"))
+	nh, err := hashPassword(password)
 	if err != nil {
-		s.formError(c, err)
+		s.fail(c, err) // newPasswordError checks what hashPassword refuses
 		return
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, sess.User.ID, nh); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/mail"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -73,21 +75,141 @@ func (s *Server) getDepartment(ctx context.Context, id string) (department, erro
 	return d, nil
 }
 
+// deptForm is the department form as typed, with its errors per field,
+// already translated; General is a problem of the whole form.
+type deptForm struct {
+	ID          string
+	StoredName  string // the name as saved, for the heading
+	Name        string
+	Description string
+	Keywords    string
+	Email       string
+	Phone       string
+	Address     string
+	Days        []dayHours
+	Retention   string
+	Errors      map[string]string
+	General     string
+}
+
+// deptFields are the department form's fields in the order it shows them.
+var deptFields = []string{"name", "description", "keywords", "email", "phone", "address",
+	"hours_1", "hours_2", "hours_3", "hours_4", "hours_5", "hours_6", "hours_7", "retention_days"}
+
+// maxRetentionDays bounds the retention a department may set (100 years).
+const maxRetentionDays = 36500
+
+func deptFormOf(d department) deptForm {
+	f := deptForm{ID: d.ID, StoredName: d.Name, Name: d.Name, Description: d.Description, Keywords: strings.Join(d.Keywords, ", "),
+		Email: d.Email, Phone: d.Phone, Address: d.Address, Days: d.Days(), Errors: map[string]string{}}
+	if d.RetentionDays != nil {
+		f.Retention = strconv.Itoa(*d.RetentionDays)
+	}
+	return f
+}
+
 func (s *Server) departmentForm(c *gin.Context) {
 	d, err := s.getDepartment(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	p := s.page(c, "departments.edit")
-	p.Nav = "departments"
-	p.Data = map[string]any{"D": d}
-	s.render(c, http.StatusOK, "department_form", p)
+	s.renderDepartmentForm(c, s.page(c, "departments.edit"), http.StatusOK, deptFormOf(d))
 }
 
-// parseDayHours reads "08:00-12:00, 14:00-16:00".
-func parseDayHours(text string) ([]routing.Span, error) {
+func (s *Server) renderDepartmentForm(c *gin.Context, p *page, status int, f deptForm) {
+	p.Nav = "departments"
+	p.Data = map[string]any{"F": f, "Summary": errorSummary(f.Errors, deptFields), "MaxRetention": maxRetentionDays}
+	s.render(c, status, "department_form", p)
+}
+
+// deptInput is a checked department form, ready to store.
+type deptInput struct {
+	Name, Description, Email, Phone, Address string
+	Keywords                                 []string
+	Hours                                    routing.WeekHours
+	Retention                                *int
+}
+
+// phoneRe are the characters of a phone number as people write it.
+var phoneRe = regexp.MustCompile(`^[0-9+()/. -]+$`)
+
+// readDepartmentForm reads and checks the posted department form.
+func readDepartmentForm(c *gin.Context, p *page, old department) (deptForm, deptInput) {
+	f := deptForm{
+		ID:          old.ID,
+		StoredName:  old.Name,
+		Name:        strings.TrimSpace(c.PostForm("name")),
+		Description: strings.TrimSpace(c.PostForm("description")),
+		Keywords:    strings.TrimSpace(c.PostForm("keywords")),
+		Email:       strings.TrimSpace(c.PostForm("email")),
+		Phone:       strings.TrimSpace(c.PostForm("phone")),
+		Address:     strings.TrimSpace(c.PostForm("address")),
+		Retention:   strings.TrimSpace(c.PostForm("retention_days")),
+		Errors:      map[string]string{},
+	}
+	// Keywords not nil: pq sends a nil array as NULL, the column is NOT NULL.
+	in := deptInput{Name: f.Name, Description: f.Description, Email: f.Email, Phone: f.Phone, Address: f.Address,
+		Keywords: []string{}, Hours: routing.WeekHours{}}
+	if f.Name == "" {
+		f.Errors["name"] = p.T("departments.err.name")
+	}
+	if f.Email != "" {
+		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email {
+			f.Errors["email"] = p.T("departments.err.email")
+		}
+	}
+	if f.Phone != "" && (!phoneRe.MatchString(f.Phone) || countDigits(f.Phone) < 3) {
+		f.Errors["phone"] = p.T("departments.err.phone")
+	}
+	for day := 1; day <= 7; day++ {
+		text := strings.TrimSpace(c.PostForm("hours_" + strconv.Itoa(day)))
+		f.Days = append(f.Days, dayHours{Day: day, Text: text})
+		spans, msg := parseDayHours(p, text)
+		if msg != "" {
+			f.Errors["hours_"+strconv.Itoa(day)] = msg
+			continue
+		}
+		if len(spans) > 0 {
+			in.Hours[day] = spans
+		}
+	}
+	if f.Retention != "" {
+		n, err := strconv.Atoi(f.Retention)
+		if err != nil || n < 1 || n > maxRetentionDays {
+			f.Errors["retention_days"] = p.T("departments.err.retention", 1, maxRetentionDays)
+		} else {
+			in.Retention = &n
+		}
+	}
+	for _, k := range strings.Split(f.Keywords, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			in.Keywords = append(in.Keywords, k)
+		}
+	}
+	if len(f.Errors) == 0 && in.Hours.Validate() != nil {
+		// parseDayHours checks what Validate does; this is a safety net.
+		f.General = p.T("departments.err.hours")
+	}
+	return f, in
+}
+
+func countDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// parseDayHours reads one weekday's office hours, "08:00-12:00, 14:00-16:00",
+// and checks them as routing.WeekHours.Validate does; the message says what
+// is wrong ("" when nothing is).
+func parseDayHours(p *page, text string) ([]routing.Span, string) {
 	var out []routing.Span
+	prevEnd := -1
 	for _, part := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' }) {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -97,63 +219,57 @@ func parseDayHours(text string) ([]routing.Span, error) {
 		if !ok {
 			from, to, ok = strings.Cut(part, "–")
 		}
-		if !ok {
-			return nil, fmt.Errorf("%w: office hours %q (want like 08:00-12:00)", ErrInvalid, part)
+		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+		fm, ferr := clockMinutes(from)
+		tm, terr := clockMinutes(to)
+		if !ok || ferr != nil || terr != nil {
+			return nil, p.T("departments.err.hours_format", part)
 		}
-		out = append(out, routing.Span{strings.TrimSpace(from), strings.TrimSpace(to)})
+		if fm >= tm {
+			return nil, p.T("departments.err.hours_order", from+"-"+to)
+		}
+		if fm < prevEnd {
+			return nil, p.T("departments.err.hours_overlap")
+		}
+		prevEnd = tm
+		out = append(out, routing.Span{from, to})
 	}
-	return out, nil
+	return out, ""
+}
+
+// clockMinutes turns "HH:MM" into minutes after midnight (0..1440), as
+// routing accepts it.
+func clockMinutes(s string) (int, error) {
+	var h, m int
+	if len(s) < 4 || len(s) > 5 {
+		return 0, ErrInvalid
+	}
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || m < 0 || m > 59 || h < 0 || h > 24 || (h == 24 && m != 0) {
+		return 0, ErrInvalid
+	}
+	return h*60 + m, nil
 }
 
 func (s *Server) updateDepartment(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
-	if _, err := s.getDepartment(ctx, id); err != nil {
+	old, err := s.getDepartment(ctx, id)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	name := strings.TrimSpace(c.PostForm("name"))
-	if name == "" {
-		s.formError(c, fmt.Errorf("%w: name is empty", ErrInvalid))
+	p := s.page(c, "departments.edit")
+	f, in := readDepartmentForm(c, p, old)
+	if len(f.Errors) > 0 || f.General != "" {
+		s.renderDepartmentForm(c, p, http.StatusBadRequest, f)
 		return
-	}
-	w := routing.WeekHours{}
-	for day := 1; day <= 7; day++ {
-		spans, err := parseDayHours(c.PostForm("hours_" + strconv.Itoa(day)))
-		if err != nil {
-			s.formError(c, err)
-			return
-		}
-		if len(spans) > 0 {
-			w[day] = spans
-		}
-	}
-	if err := w.Validate(); err != nil {
-		s.formError(c, fmt.Errorf("%w: office hours", ErrInvalid))
-		return
-	}
-	var retention *int
-	if r := strings.TrimSpace(c.PostForm("retention_days")); r != "" {
-		n, err := strconv.Atoi(r)
-		if err != nil || n <= 0 {
-			s.formError(c, fmt.Errorf("%w: retention must be a positive number of days", ErrInvalid))
-			return
-		}
-		retention = &n
-	}
-	var keywords []string
-	for _, k := range strings.Split(c.PostForm("keywords"), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			keywords = append(keywords, k)
-		}
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE departments SET name = $2, description = $3, keywords = $4, email = $5, phone = $6,
 		address = $7, office_hours = $8, retention_days = $9, updated_at = now() WHERE id = $1`,
-		id, name, strings.TrimSpace(c.PostForm("description")), pq.StringArray(keywords), strings.TrimSpace(c.PostForm("email")),
-		strings.TrimSpace(c.PostForm("phone")), strings.TrimSpace(c.PostForm("address")), w.JSON(), retention); err != nil {
+		id, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention); err != nil {
 		s.fail(c, fmt.Errorf("update department: %w", err))
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "department.update", "department", id, map[string]any{"office_hours": string(w.JSON()), "retention_days": retention})
+	s.audit(ctx, currentUser(c).ID, "department.update", "department", id, map[string]any{"office_hours": string(in.Hours.JSON()), "retention_days": in.Retention})
 	redirect(c, "/admin/departments", "saved")
 }

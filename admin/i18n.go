@@ -400,5 +400,6 @@ func newCatalog() catalog {
 	// Routing rules and canned answers: admin/rules.go, admin/canned.go.
 	c.merge(routingMessages())
 	c.merge(broadcastMessages()) // news channels: admin/broadcast_i18n.go
+	c.merge(formMessages())      // users, departments, account form errors: admin/forms.go
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,28 @@ func (s *Server) usersPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "users", p)
 }
 
+// userForm is the user form as typed (never the password), with its errors
+// per field, already translated; General is a problem of the whole form.
+type userForm struct {
+	ID          int64 // 0: a new user
+	Email       string
+	Name        string
+	Role        string
+	Language    string
+	Active      bool
+	Departments []string
+	Errors      map[string]string
+	General     string
+}
+
+// userFields are the user form's fields in the order it shows them.
+var userFields = []string{"email", "name", "password", "role", "language", "active", "departments"}
+
+func userFormOf(u User) userForm {
+	return userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language, Active: u.Active,
+		Departments: u.Departments, Errors: map[string]string{}}
+}
+
 func (s *Server) userForm(c *gin.Context) {
 	ctx := c.Request.Context()
 	deps, err := s.departmentRefs(ctx)
@@ -98,22 +121,117 @@ func (s *Server) userForm(c *gin.Context) {
 		}
 		titleKey = "users.edit"
 	}
-	p := s.page(c, titleKey)
+	s.renderUserForm(c, s.page(c, titleKey), http.StatusOK, userFormOf(u), deps)
+}
+
+func (s *Server) renderUserForm(c *gin.Context, p *page, status int, f userForm, deps []deptRef) {
 	p.Nav = "users"
-	p.Data = map[string]any{"U": u, "Departments": deps, "Roles": []string{RoleStaff, RoleEditor, RoleAdmin}}
-	s.render(c, http.StatusOK, "user_form", p)
+	p.Data = map[string]any{"F": f, "Departments": deps, "Roles": []string{RoleStaff, RoleEditor, RoleAdmin},
+		"Summary": errorSummary(f.Errors, userFields)}
+	s.render(c, status, "user_form", p)
+}
+
+// readUserForm reads and checks the posted user form of user id (0: a new
+// user) as the user me submits it; it returns the password apart (it is
+// never shown again). Whether a new email address is taken is checked by
+// the caller.
+func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me int64) (userForm, string) {
+	f := userForm{
+		ID:          id,
+		Email:       strings.TrimSpace(c.PostForm("email")),
+		Name:        strings.TrimSpace(c.PostForm("name")),
+		Role:        c.PostForm("role"),
+		Language:    c.PostForm("language"),
+		Active:      c.PostForm("active") == "on",
+		Departments: c.PostFormArray("departments"),
+		Errors:      map[string]string{},
+	}
+	password := c.PostForm("password")
+	if id == 0 {
+		email := normalizeEmail(f.Email)
+		switch a, err := mail.ParseAddress(email); {
+		case email == "":
+			f.Errors["email"] = p.T("users.err.email_empty")
+		case err != nil || a.Address != email:
+			f.Errors["email"] = p.T("users.err.email")
+		}
+		if msg := newPasswordError(p, password); msg != "" {
+			f.Errors["password"] = msg
+		}
+	} else {
+		if password != "" {
+			if msg := newPasswordError(p, password); msg != "" {
+				f.Errors["password"] = msg
+			}
+		}
+		if !s.cat.has(f.Language) {
+			f.Errors["language"] = p.T("users.err.language")
+		}
+	}
+	if f.Name == "" {
+		f.Errors["name"] = p.T("users.err.name")
+	}
+	switch {
+	case !validRole(f.Role):
+		f.Errors["role"] = p.T("users.err.role")
+	case id != 0 && id == me && f.Role != RoleAdmin:
+		f.Errors["role"] = p.T("users.err.self_role")
+	}
+	if id != 0 && id == me && !f.Active {
+		f.Errors["active"] = p.T("users.err.self_active")
+	}
+	for _, d := range f.Departments {
+		if !hasDept(deps, d) {
+			f.Errors["departments"] = p.T("users.err.departments")
+		}
+	}
+	return f, password
+}
+
+// emailTaken reports whether a user has the (normalized) email address.
+func (s *Server) emailTaken(ctx context.Context, email string) (bool, error) {
+	var taken bool
+	if err := s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`, email); err != nil {
+		return false, fmt.Errorf("check email: %w", err)
+	}
+	return taken, nil
 }
 
 func (s *Server) createUser(c *gin.Context) {
 	ctx := c.Request.Context()
 	me := currentUser(c)
-	id, err := CreateUser(ctx, s.db, c.PostForm("email"), c.PostForm("name"), c.PostForm("password"), c.PostForm("role"), c.PostFormArray("departments"))
+	deps, err := s.departmentRefs(ctx)
 	if err != nil {
-		s.formError(c, err)
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "users.new")
+	f, password := s.readUserForm(c, p, deps, 0, me.ID)
+	status := http.StatusBadRequest
+	if _, bad := f.Errors["email"]; !bad {
+		taken, err := s.emailTaken(ctx, normalizeEmail(f.Email))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if taken {
+			f.Errors["email"] = p.T("users.err.email_taken")
+			if len(f.Errors) == 1 {
+				status = http.StatusConflict
+			}
+		}
+	}
+	if len(f.Errors) > 0 {
+		s.renderUserForm(c, p, status, f, deps)
+		return
+	}
+	id, err := CreateUser(ctx, s.db, f.Email, f.Name, password, f.Role, f.Departments)
+	if err != nil {
+		s.userSaveError(c, p, f, err)
 		return
 	}
 	s.audit(ctx, me.ID, "user.create", "user", strconv.FormatInt(id, 10), map[string]any{
-		"email": normalizeEmail(c.PostForm("email")), "role": c.PostForm("role"), "departments": c.PostFormArray("departments"),
+		"email": normalizeEmail(f.Email), "role": f.Role, "departments": f.Departments,
 	})
 	redirect(c, "/admin/users", "saved")
 }
@@ -126,81 +244,79 @@ func (s *Server) updateUser(c *gin.Context) {
 		s.fail(c, ErrNotFound)
 		return
 	}
-	name := strings.TrimSpace(c.PostForm("name"))
-	role := c.PostForm("role")
-	lang := c.PostForm("language")
-	active := c.PostForm("active") == "on"
-	deps := c.PostFormArray("departments")
-	password := c.PostForm("password")
-	if name == "" || !validRole(role) || !s.cat.has(lang) {
-		s.formError(c, fmt.Errorf("%w: name, role or language", ErrInvalid))
+	old, err := s.getUser(ctx, id)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	if id == me.ID && (role != RoleAdmin || !active) {
-		s.formError(c, fmt.Errorf("%w: cannot demote or deactivate yourself", ErrInvalid))
+	deps, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "users.edit")
+	f, password := s.readUserForm(c, p, deps, id, me.ID)
+	f.Email = old.Email
+	if len(f.Errors) > 0 {
+		s.renderUserForm(c, p, http.StatusBadRequest, f, deps)
 		return
 	}
 	var hash string
 	if password != "" {
 		if hash, err = hashPassword(password); err != nil {
-			s.formError(c, err)
+			s.userSaveError(c, p, f, err)
 			return
 		}
 	}
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, role = $3, language = $4, active = $5,
 			password_hash = CASE WHEN $6 = '' THEN password_hash ELSE $6 END, updated_at = now() WHERE id = $1`,
-			id, name, role, lang, active, hash)
+			id, f.Name, f.Role, f.Language, f.Active, hash)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("user %d: %w", id, ErrNotFound)
 		}
-		if err := setUserDepartments(ctx, tx, id, deps); err != nil {
+		if err := setUserDepartments(ctx, tx, id, f.Departments); err != nil {
 			return err
 		}
-		if !active || hash != "" {
+		if !f.Active || hash != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
 				return fmt.Errorf("end sessions: %w", err)
 			}
 		}
 		return RecordAudit(ctx, tx, me.ID, "user.update", "user", strconv.FormatInt(id, 10), map[string]any{
-			"role": role, "active": active, "departments": deps, "password_changed": hash != "",
+			"role": f.Role, "active": f.Active, "departments": f.Departments, "password_changed": hash != "",
 		})
 	})
 	if err != nil {
-		s.formError(c, err)
+		s.userSaveError(c, p, f, err)
 		return
 	}
 	redirect(c, "/admin/users", "saved")
 }
 
-// formError shows a validation problem on the previous page (PRG keeps the
-// form simple: the message names the problem, the form is filled again by
-// the browser's history) or fails for anything else.
-func (s *Server) formError(c *gin.Context, err error) {
-	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExists) || isDomainInvalid(err) {
-		p := s.page(c, "error.invalid.title")
-		msg := p.T("error.invalid")
-		if errors.Is(err, ErrExists) {
-			msg = p.T("error.conflict")
-		}
-		p.Data = map[string]any{"Status": s.statusOf(err), "Message": msg, "Detail": publicDetail(err)}
-		s.render(c, s.statusOf(err), "error", p)
+// userSaveError shows what the store refused although the form passed the
+// checks (a department or the email address changed meanwhile) on the form;
+// everything else fails the request. The error's text is only logged.
+func (s *Server) userSaveError(c *gin.Context, p *page, f userForm, err error) {
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, ErrExists): // the only unique key: the email address
+		f.Errors["email"] = p.T("users.err.email_taken")
+		status = http.StatusConflict
+	case errors.Is(err, ErrInvalid):
+		f.General = p.T("users.err.not_saved")
+	default:
+		s.fail(c, err)
 		return
 	}
-	s.fail(c, err)
-}
-
-// publicDetail is the detail of an admin validation error
-// ("admin: invalid: <detail>"), written by this package for users; other
-// errors give nothing (their text is never shown).
-func publicDetail(err error) string {
-	for _, sentinel := range []error{ErrInvalid, ErrExists} {
-		if p := sentinel.Error() + ": "; strings.HasPrefix(err.Error(), p) {
-			return strings.TrimPrefix(err.Error(), p)
-		}
+	s.log.Info("user form refused", "err", err)
+	deps, derr := s.departmentRefs(c.Request.Context())
+	if derr != nil {
+		s.fail(c, derr)
+		return
 	}
-	return ""
+	s.renderUserForm(c, p, status, f, deps)
 }
