@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"citybot/internal/db"
 )
 
 // BenchmarkThroughput pushes b.N citizen messages from many chats through
@@ -34,7 +36,13 @@ func BenchmarkThroughput(b *testing.B) {
 func benchThroughput(b *testing.B, rate float64) {
 	e := newEnv(b)
 	tr := newStageTrace()
+	inst, err := db.StartInstance(context.Background(), e.db, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inst.Close()
 	svc := e.startTraced(e.config(func(c *Config) {
+		c.Instance = inst.ID // as in production: claims record their instance
 		c.Workers = 8
 		c.Senders = 8
 		c.IdleInterval = 200 * time.Millisecond
