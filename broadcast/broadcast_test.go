@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"citybot/broadcast"
+	"citybot/internal/db"
 	"citybot/internal/tgfake"
 )
 
@@ -471,4 +472,50 @@ func TestPhotoPost(t *testing.T) {
 		t.Errorf("%d uploads", uploads)
 	}
 	t.Logf("uploads: %d of %d sends (the file id is reused after the first)", uploads, len(calls))
+}
+
+// Deliveries claimed by an instance that died are sent again by another
+// within seconds, not after their (here two-minute) lease.
+func TestDeadInstanceDeliveriesTakenOver(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const n = 400
+	dead, err := db.StartInstance(ctx, e.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := func(id int32) func(*broadcast.Config) {
+		return func(c *broadcast.Config) {
+			c.Rate = 200
+			c.FanoutBatch = 100
+			c.Lease = 2 * time.Minute
+			c.Instance = id
+		}
+	}
+	s1 := e.service(mod(dead.ID))
+	broadcast.SimulateCrashOnStop(s1)
+	tp := e.topic(s1, "aktuelles")
+	ids := e.citizens(n)
+	e.subscribeAll(ids, tp.ID)
+	kill := run(t, s1)
+	p := e.post(s1, broadcast.PostInput{Text: "Wichtig", TopicIDs: []int64{tp.ID}}, time.Time{})
+	e.fake.WaitSent(t, 100, 10*time.Second)
+	kill()
+	dead.Close() // the process is gone, and its instance lock with it
+	var stuck int
+	_ = e.db.Get(&stuck, `SELECT count(*) FROM deliveries WHERE status = 'sending' AND claimed_by = $1`, dead.ID)
+	if stuck == 0 {
+		t.Fatal("no deliveries left claimed by the killed instance: nothing to take over")
+	}
+	t.Logf("killed with %d deliveries claimed", stuck)
+
+	other, err := db.StartInstance(ctx, e.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	s2 := e.service(mod(other.ID))
+	run(t, s2)
+	waitStatus(t, s2, p.ID, broadcast.StatusSent, 30*time.Second)
+	e.exactlyOnce(ids, 1)
 }

@@ -187,10 +187,10 @@ func (s *Service) claim(ctx context.Context, now time.Time, limit int) ([]delive
 			FOR UPDATE SKIP LOCKED
 		)
 		UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1,
-			next_attempt_at = $1 + make_interval(secs => $3)
+			next_attempt_at = $1 + make_interval(secs => $3), claimed_by = NULLIF($4::int, 0)
 		FROM c WHERE d.id = c.id
 		RETURNING d.id, d.post_id, d.citizen_id, d.chat_id, d.priority, d.attempts`,
-			now, limit, s.cfg.Lease.Seconds())
+			now, limit, s.cfg.Lease.Seconds(), s.cfg.Instance)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

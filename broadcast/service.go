@@ -33,7 +33,6 @@
 package broadcast
 
 import (
-	"citybot/routing"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,6 +46,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
+
+	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // Config configures a Service. Zero fields take the defaults.
@@ -82,8 +84,13 @@ type Config struct {
 
 	// InstanceID names this instance in heartbeats (default random).
 	InstanceID string
-	Now        func() time.Time // clock (default time.Now); tests inject one
-	Logger     *slog.Logger
+	// Instance is this process's id among the instances (db.Instance; 0:
+	// none). It is recorded on claimed deliveries; the claims of instances
+	// that are no longer running are sent again within seconds instead of
+	// after their lease.
+	Instance int32
+	Now      func() time.Time // clock (default time.Now); tests inject one
+	Logger   *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -320,15 +327,42 @@ func (s *Service) schedulePass(ctx context.Context) error {
 // runHeartbeat shares the rate among live instances and picks up pauses
 // that other instances recorded after a 429.
 func (s *Service) runHeartbeat(ctx context.Context) error {
-	for {
+	for beat := 0; ; beat++ {
 		if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("broadcast heartbeat", "err", err)
+		}
+		if s.cfg.Instance != 0 && beat%orphanSweepBeats == 0 {
+			n, err := s.endOrphanedClaims(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("end delivery claims of stopped instances", "err", err)
+			case n > 0:
+				s.log.Info("took over the deliveries of a stopped instance", "deliveries", n)
+				s.wakeSender()
+			}
 		}
 		if !sleep(ctx, time.Second, nil) {
 			_, _ = s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM broadcast_senders WHERE instance_id = $1`, s.cfg.InstanceID)
 			return ctx.Err()
 		}
 	}
+}
+
+// orphanSweepBeats: every this many heartbeats (seconds), and at the first,
+// the claims of stopped instances are ended.
+const orphanSweepBeats = 5
+
+// endOrphanedClaims makes the deliveries claimed by instances that are no
+// longer running due now (their lease ends) and returns how many.
+func (s *Service) endOrphanedClaims(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE deliveries SET next_attempt_at = now()
+		WHERE status = 'sending' AND next_attempt_at > now() AND claimed_by IS NOT NULL
+		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
+	if err != nil {
+		return 0, fmt.Errorf("end orphaned delivery claims: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 func (s *Service) heartbeat(ctx context.Context) error {
