@@ -13,8 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"citybot/bot"
 	"citybot/faq"
+	"citybot/routing"
 )
 
 // The FAQ editor: entries with drafts, revisions and diffs, synonyms, "try
@@ -179,7 +179,7 @@ func answerPreview(e faq.Entry) []Bubble {
 	title := strings.TrimSpace(e.Question)
 	full := title + "\n\n" + strings.TrimSpace(e.Answer)
 	var out []Bubble
-	for i, part := range bot.SplitText(full, 4096) {
+	for i, part := range routing.SplitText(full, routing.TelegramTextLimit) {
 		switch {
 		case i == 0 && strings.HasPrefix(part, title+"\n\n"):
 			out = append(out, Bubble{Title: title, Body: part[len(title)+2:]})

@@ -442,7 +442,7 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 	if h.t.englishNote != "" {
 		full += h.t.englishNote
 	}
-	parts := SplitText(full, h.e.cfg.MaxTextLen)
+	parts := routing.SplitText(full, h.e.cfg.MaxTextLen)
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		var s string
@@ -771,7 +771,7 @@ func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button)
 
 // sayMsg is say returning the stored message (ID 0 when nothing was sent).
 func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
-	parts := SplitText(text, h.e.cfg.MaxTextLen)
+	parts := routing.SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
 		return routing.Message{}, nil
 	}

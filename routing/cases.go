@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"slices"
 	"strconv"
 	"strings"
@@ -929,6 +930,32 @@ const MaxAttachmentSize = 20 << 20
 // MaxReplyLength is the longest reply text, in characters.
 const MaxReplyLength = 10000
 
+// replyPayloads are the messages that carry a staff reply to the citizen:
+// the department's name in bold above the text (the citizen writes to one
+// bot and should see which office answers), split on paragraph boundaries
+// within Telegram's limit.
+func replyPayloads(department, text string) []Payload {
+	header := ""
+	if department != "" {
+		header = "<b>" + html.EscapeString(department) + "</b>\n"
+	}
+	first := TelegramTextLimit - UTF16Len(department) - 1
+	parts := SplitText(text, first)
+	if len(parts) > 1 {
+		// The parts after the first have the whole limit.
+		rest := strings.TrimSpace(strings.TrimPrefix(text, parts[0]))
+		parts = append(parts[:1], SplitText(rest, TelegramTextLimit)...)
+	}
+	ps := make([]Payload, len(parts))
+	for i, part := range parts {
+		ps[i] = Payload{Text: html.EscapeString(part), Format: FormatHTML}
+		if i == 0 {
+			ps[i].Text = header + ps[i].Text
+		}
+	}
+	return ps
+}
+
 // Reply sends a staff reply to the citizen: the message rows and their
 // outbox rows are written in one transaction with the case change (the case
 // becomes answered and, when unassigned, assigned to the replier). Text and
@@ -962,20 +989,24 @@ func (s *Cases) Reply(ctx context.Context, v Viewer, id int64, text string, atta
 		}
 		uid := v.UserID
 		if text != "" {
-			m, err := st.Send(ctx, cit, Message{Sender: SenderStaff, StaffUserID: &uid, Kind: KindText, Text: text}, Payload{Text: text})
+			m, err := st.Send(ctx, cit, Message{Sender: SenderStaff, StaffUserID: &uid, Kind: KindText, Text: text},
+				replyPayloads(c.DepartmentName, text)...)
 			if err != nil {
 				return err
 			}
 			sent = append(sent, m)
 		}
-		for _, a := range attachments {
+		for i, a := range attachments {
 			mime := a.MIME
 			if mime == "" {
 				mime = "application/octet-stream"
 			}
+			p := Payload{Document: &Document{Name: a.Name, MIME: mime, Data: a.Data}}
+			if i == 0 && text == "" {
+				p.Text = c.DepartmentName // who sends it, as a text reply says it
+			}
 			m, err := st.Send(ctx, cit, Message{Sender: SenderStaff, StaffUserID: &uid, Kind: KindDocument,
-				Media: &Media{Type: KindDocument, FileName: a.Name, MIMEType: mime, FileSize: int64(len(a.Data))}},
-				Payload{Document: &Document{Name: a.Name, MIME: mime, Data: a.Data}})
+				Media: &Media{Type: KindDocument, FileName: a.Name, MIMEType: mime, FileSize: int64(len(a.Data))}}, p)
 			if err != nil {
 				return err
 			}

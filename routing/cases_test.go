@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -451,7 +452,9 @@ func TestReplyOutbox(t *testing.T) {
 		t.Fatalf("%d outbox rows, want 1", n)
 	}
 	var p routing.Payload
-	if err := f.db.GetContext(ctx, &p, `SELECT payload FROM outbox`); err != nil || p.Text != "Hier die Antwort <b>fett</b>" || p.Format != routing.FormatPlain {
+	// Escaped for Telegram's HTML mode, below the department's name.
+	if err := f.db.GetContext(ctx, &p, `SELECT payload FROM outbox`); err != nil ||
+		p.Text != "<b>Bauamt / Bauaufsicht</b>\nHier die Antwort &lt;b&gt;fett&lt;/b&gt;" || p.Format != routing.FormatHTML {
 		t.Fatalf("payload = %+v %v", p, err)
 	}
 
@@ -802,5 +805,54 @@ func TestSubjectSkipsCommands(t *testing.T) {
 	}
 	if cs.Subject != "Wann wird mein Sperrmüll abgeholt?" || cs.Preview != cs.Subject {
 		t.Errorf("subject %q preview %q", cs.Subject, cs.Preview)
+	}
+}
+
+// A reply longer than Telegram's limit goes out in parts on paragraph
+// boundaries, each within the limit; the stored message is the whole text.
+func TestLongReplySplit(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx
+	cit := f.citizen("510")
+	cs := f.open(cit, "bauamt", "Frage")
+	para := strings.TrimSpace(strings.Repeat("Die Unterlagen & Pläne <A3> bitte vollständig einreichen. ", 40))
+	var paras []string
+	for range 6 {
+		paras = append(paras, para)
+	}
+	text := strings.Join(paras, "\n\n") // about 14,000 characters
+	text = text[:routing.MaxReplyLength-10]
+	msgs, err := f.cases.Reply(ctx, f.bau, cs.ID, text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Text != text {
+		t.Fatalf("stored %d messages", len(msgs))
+	}
+	var ps []routing.Payload
+	if err := f.db.SelectContext(ctx, &ps, `SELECT payload FROM outbox WHERE message_id = $1 ORDER BY id`, msgs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) < 3 {
+		t.Fatalf("%d parts, want at least 3", len(ps))
+	}
+	var plain []string
+	for i, p := range ps {
+		s := html.UnescapeString(strings.ReplaceAll(strings.ReplaceAll(p.Text, "<b>", ""), "</b>", ""))
+		if n := routing.UTF16Len(s); n > routing.TelegramTextLimit {
+			t.Errorf("part %d: %d UTF-16 units", i, n)
+		}
+		if i == 0 {
+			if !strings.HasPrefix(p.Text, "<b>Bauamt / Bauaufsicht</b>\n") {
+				t.Errorf("first part without the department: %.60q", p.Text)
+			}
+			s = strings.TrimPrefix(s, "Bauamt / Bauaufsicht\n")
+		} else if strings.Contains(p.Text, "<b>") {
+			t.Errorf("part %d repeats the header", i)
+		}
+		plain = append(plain, s)
+	}
+	if got := strings.Join(strings.Fields(strings.Join(plain, " ")), " "); got != strings.Join(strings.Fields(text), " ") {
+		t.Errorf("the parts do not add up to the reply")
 	}
 }

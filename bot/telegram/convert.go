@@ -175,7 +175,7 @@ func validEntities(text string, es []models.MessageEntity) error {
 	if len(es) > maxEntities {
 		return errors.New("too many entities")
 	}
-	n := bot.UTF16Len(text)
+	n := routing.UTF16Len(text)
 	for _, e := range es {
 		if e.Offset < 0 || e.Length <= 0 || e.Offset > n || e.Length > n-e.Offset {
 			return fmt.Errorf("entity %s at %d+%d outside text of length %d", e.Type, e.Offset, e.Length, n)

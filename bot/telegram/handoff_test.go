@@ -193,7 +193,7 @@ func TestCaseModeAppendsMessages(t *testing.T) {
 	_, err := e.cases.Reply(context.Background(), v, c.ID, "Ihr Antrag ist in Prüfung.", nil)
 	must(t, err)
 	got = e.waitSentTo(chat, 3)
-	if got[2].PlainText != "Ihr Antrag ist in Prüfung." {
+	if got[2].PlainText != e.deptName("bauamt")+"\nIhr Antrag ist in Prüfung." {
 		t.Errorf("staff reply = %q", got[2].PlainText)
 	}
 	e.fake.PushText(chat, "Danke, wie lange dauert das noch?")
@@ -444,6 +444,16 @@ func TestChooseAnotherDepartment(t *testing.T) {
 	}
 }
 
+// deptName is the name of a department of the test database.
+func (e *env) deptName(id string) string {
+	e.t.Helper()
+	var name string
+	if err := e.db.Get(&name, `SELECT name FROM departments WHERE id = $1`, id); err != nil {
+		e.t.Fatal(err)
+	}
+	return name
+}
+
 func TestStaffReplyDeliveryState(t *testing.T) {
 	e := newHandoffEnv(t)
 	e.start(e.cfg)
@@ -467,7 +477,7 @@ func TestStaffReplyDeliveryState(t *testing.T) {
 	_, err := e.cases.Reply(ctx, v, c.ID, "Wir prüfen das.", []routing.Attachment{{Name: "merkblatt.txt", MIME: "text/plain", Data: []byte("Merkblatt")}})
 	must(t, err)
 	got := e.waitSentTo(chat, 3)
-	if got[1].PlainText != "Wir prüfen das." || got[2].Method != "sendDocument" || string(got[2].Files[0].Data) != "Merkblatt" {
+	if got[1].PlainText != e.deptName("bauamt")+"\nWir prüfen das." || got[2].Method != "sendDocument" || string(got[2].Files[0].Data) != "Merkblatt" {
 		t.Errorf("reply = %+v / %+v", got[1], got[2])
 	}
 	waitFor(t, "delivery state sent", func() bool { d := delivery("Wir prüfen das."); return d != nil && d.Status == routing.OutboxSent })
@@ -484,6 +494,18 @@ func TestStaffReplyDeliveryState(t *testing.T) {
 		t.Errorf("undeliverable error = %q", d.Error)
 	}
 	e.expectExactly(chat, 3)
+
+	// A reply of Telegram's limit and more arrives in parts, each accepted.
+	e.fake.UnblockChat(chat)
+	long := strings.TrimSpace(strings.Repeat("Bitte reichen Sie die Bauvorlagen vollständig ein. ", 120)) // ~6,000 characters
+	_, err = e.cases.Reply(ctx, v, c.ID, long, nil)
+	must(t, err)
+	waitFor(t, "long reply sent", func() bool { d := delivery(long); return d != nil && d.Status == routing.OutboxSent })
+	got = e.expectExactly(chat, 5)
+	joined := strings.TrimPrefix(got[3].PlainText, e.deptName("bauamt")+"\n") + " " + got[4].PlainText
+	if joined != long {
+		t.Errorf("long reply arrived as %d + %d characters, not as sent", len(got[3].PlainText), len(got[4].PlainText))
+	}
 }
 
 func TestClosedCaseAfterReopenWindow(t *testing.T) {

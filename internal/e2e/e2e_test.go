@@ -250,7 +250,7 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 		chromedp.WaitVisible(".notice"),
 	)
 	got := s.waitSent(chat, 3)[2]
-	if got.PlainText != reply {
+	if got.PlainText != "Bauamt / Bauaufsicht\n"+reply { // below the department's name
 		t.Errorf("citizen got %q", got.PlainText)
 	}
 	// The transcript shows it delivered.
