@@ -11,15 +11,18 @@ import (
 )
 
 // CSV exchange format of the FAQ, for spreadsheets: one entry per row,
-// columns id, department, question, variants, answer, tags, status; lists
-// (variants, tags) are joined with " | ". The header row is required; its
-// column order is free, variants, tags and status are optional. Comma or
-// semicolon (German spreadsheets) separate cells; a UTF-8 byte order mark
-// is skipped.
+// columns id, department, question, variants, answer, tags, status; a list
+// cell (variants, tags) holds one item per line (a line break within the
+// cell, as spreadsheets write it), so an item may contain any character
+// but a line break. On import, a list cell without a line break may also
+// separate its items with "|" (easier to type). The header row is
+// required; its column order is free, variants, tags and status are
+// optional. Comma or semicolon (German spreadsheets) separate cells; a
+// UTF-8 byte order mark is skipped.
 var csvColumns = []string{"id", "department", "question", "variants", "answer", "tags", "status"}
 
 // CSVListSep joins list cells (variants, tags).
-const CSVListSep = " | "
+const CSVListSep = "\n"
 
 // CSVFile is the name CSV validation errors report.
 const CSVFile = "faq.csv"
@@ -131,9 +134,15 @@ func ReadCSV(r io.Reader) (Dataset, error) {
 	return ds, nil
 }
 
+// splitCSVList splits a list cell: by lines, or by "|" when it has one line.
 func splitCSVList(s string) []string {
 	out := []string{}
-	for _, p := range strings.Split(s, "|") {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	sep := "\n"
+	if !strings.Contains(s, sep) {
+		sep = "|"
+	}
+	for _, p := range strings.Split(s, sep) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

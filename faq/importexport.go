@@ -287,6 +287,9 @@ func (ds Dataset) Validate(known map[string]bool) error {
 			if strings.TrimSpace(p) == "" {
 				return ve(field, "must not be empty")
 			}
+			if strings.ContainsAny(p, "\r\n") {
+				return ve(field, "must be one line")
+			}
 			k := strings.ToLower(strings.Join(strings.Fields(p), " "))
 			if other, ok := phrases[k]; ok && other != e.ID {
 				return ve(field, fmt.Sprintf("%q is already a question or variant of entry %q", p, other))
@@ -296,6 +299,9 @@ func (ds Dataset) Validate(known map[string]bool) error {
 		for _, t := range e.Tags {
 			if strings.TrimSpace(t) == "" {
 				return ve("tags", "must not contain empty tags")
+			}
+			if strings.ContainsAny(t, "\r\n") {
+				return ve("tags", "must be one line each")
 			}
 		}
 	}
