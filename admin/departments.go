@@ -119,7 +119,14 @@ func (s *Server) departmentForm(c *gin.Context) {
 
 func (s *Server) renderDepartmentForm(c *gin.Context, p *page, status int, f deptForm) {
 	p.Nav = "departments"
-	p.Data = map[string]any{"F": f, "Summary": errorSummary(f.Errors, deptFields), "MaxRetention": maxRetentionDays}
+	summary := errorSummary(f.Errors, deptFields)
+	for i, e := range summary {
+		// Seven fields share their messages: the summary says which day.
+		if day, ok := strings.CutPrefix(e.Field, "hours_"); ok {
+			summary[i].Message = p.T("weekday."+day) + ": " + e.Message
+		}
+	}
+	p.Data = map[string]any{"F": f, "Summary": summary, "MaxRetention": maxRetentionDays}
 	s.render(c, status, "department_form", p)
 }
 

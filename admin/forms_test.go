@@ -49,7 +49,13 @@ func wantFieldError(t *testing.T, r resp, lang, field, key string, args ...any) 
 	if !strings.Contains(r.Body, `<span id="`+field+`-error" class="error">`+msg+`</span>`) {
 		t.Errorf("#%s: message %q (%s) not next to the field", field, msg, lang)
 	}
-	if !strings.Contains(r.Body, `<a href="#`+field+`">`+msg+`</a>`) {
+	// The summary names the day of an office-hours message (seven fields
+	// share their messages).
+	summaryMsg := msg
+	if day, ok := strings.CutPrefix(field, "hours_"); ok {
+		summaryMsg = escaped(newCatalog().t(lang, "weekday."+day)) + ": " + msg
+	}
+	if !strings.Contains(r.Body, `<a href="#`+field+`">`+summaryMsg+`</a>`) {
 		t.Errorf("#%s: the error summary does not link the message to the field", field)
 	}
 	if !strings.Contains(r.Body, `id="error-summary"`) || !strings.Contains(r.Body, `role="alert"`) {
