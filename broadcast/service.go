@@ -355,14 +355,7 @@ const orphanSweepBeats = 5
 // endOrphanedClaims makes the deliveries claimed by instances that are no
 // longer running due now (their lease ends) and returns how many.
 func (s *Service) endOrphanedClaims(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE deliveries SET next_attempt_at = now()
-		WHERE status = 'sending' AND next_attempt_at > now() AND claimed_by IS NOT NULL
-		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
-	if err != nil {
-		return 0, fmt.Errorf("end orphaned delivery claims: %w", err)
-	}
-	return res.RowsAffected()
+	return db.EndOrphanedClaims(ctx, s.db, "deliveries", "sending", "next_attempt_at")
 }
 
 func (s *Service) heartbeat(ctx context.Context) error {

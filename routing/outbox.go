@@ -205,14 +205,7 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 // are no longer running (see db.Instance), so that they are sent again now
 // rather than when the lease would have ended. It returns how many.
 func (s *Store) EndOrphanedClaims(ctx context.Context) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
-		UPDATE outbox SET locked_until = now()
-		WHERE status = 'sending' AND locked_until > now() AND claimed_by IS NOT NULL
-		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
-	if err != nil {
-		return 0, fmt.Errorf("end orphaned outbox claims: %w", err)
-	}
-	return res.RowsAffected()
+	return db.EndOrphanedClaims(ctx, s.q, "outbox", "sending", "locked_until")
 }
 
 // ReleaseOutbox gives a claimed row back unsent (not counting the attempt),

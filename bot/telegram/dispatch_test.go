@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -156,38 +154,11 @@ func TestWebhookInOrderPerChat(t *testing.T) {
 	}))
 	srv := httptest.NewServer(s.WebhookHandler())
 	defer srv.Close()
-	texts := []string{"/start", "Hallo", "/hilfe", "Danke", "Tschüss"}
-	want := []string{"Willkommen", "Wie kann ich Ihnen helfen", "So funktioniert", "Gern geschehen", "Auf Wiedersehen"}
-	const chats = 30
-	var wg sync.WaitGroup
-	for c := range chats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, txt := range texts {
-				if status, err := e.fake.DeliverWebhook(srv.URL, secret, e.fake.TextUpdate(int64(3000+c), txt)); err != nil || status != 200 {
-					t.Errorf("webhook: %d %v", status, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for c := range chats {
-		got := e.waitSentTo(int64(3000+c), len(texts))
-		for i := range texts {
-			if !strings.Contains(got[i].PlainText, want[i]) {
-				t.Fatalf("chat %d message %d = %.40q, want %q", 3000+c, i, got[i].PlainText, want[i])
-			}
+	e.inOrderPerChat(3000, 30, func(chat int64, text string) {
+		if status, err := e.fake.DeliverWebhook(srv.URL, secret, e.fake.TextUpdate(chat, text)); err != nil || status != 200 {
+			t.Errorf("webhook: %d %v", status, err)
 		}
-	}
-	var bad int
-	must(t, e.db.Get(&bad, `
-		SELECT count(*) FROM (
-			SELECT direction, lag(direction) OVER (PARTITION BY citizen_id ORDER BY id) AS prev FROM messages
-		) x WHERE direction = prev`))
-	if bad != 0 {
-		t.Errorf("%d messages out of turn", bad)
-	}
+	})
 }
 
 // Claims of an instance that stopped running are taken over within the

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"citybot/internal/db"
 	"citybot/routing"
 )
 
@@ -49,7 +49,7 @@ func (s *Service) runPoller(ctx context.Context) error {
 		}
 		var got bool
 		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil || !got {
-			discard(conn)
+			db.CloseConn(conn)
 			if err != nil && ctx.Err() == nil {
 				s.logger.Error("poller: advisory lock", "err", err)
 			}
@@ -66,7 +66,7 @@ func (s *Service) runPoller(ctx context.Context) error {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		_, _ = conn.ExecContext(uctx, `SELECT pg_advisory_unlock($1)`, key)
 		cancel()
-		discard(conn)
+		db.CloseConn(conn)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -74,12 +74,6 @@ func (s *Service) runPoller(ctx context.Context) error {
 		sleep(ctx, time.Second)
 	}
 	return nil
-}
-
-// discard closes a dedicated connection instead of returning it to the pool.
-func discard(conn *sql.Conn) {
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	_ = conn.Close()
 }
 
 // poll is the long-poll loop of the leader: getUpdates, store, then ask for

@@ -607,36 +607,43 @@ func TestInOrderPerChatAcrossInstances(t *testing.T) {
 	e := newEnv(t)
 	e.start(e.config(func(c *Config) { c.Workers = 8 }))
 	e.start(e.config(func(c *Config) { c.Workers = 8 }))
+	e.inOrderPerChat(2000, 40, func(chat int64, text string) { e.fake.PushText(chat, text) })
+}
+
+// inOrderPerChat has chats base, base+1, ... each write five messages, one
+// after another, all chats at the same time (deliver sends one), and checks
+// that each chat got its answers in order and that its messages are stored
+// strictly alternating (in, out, in, ...): never two of a chat at once.
+func (e *env) inOrderPerChat(base int64, chats int, deliver func(chat int64, text string)) {
+	e.t.Helper()
 	texts := []string{"/start", "Hallo", "/hilfe", "Danke", "Tschüss"}
 	want := []string{"Willkommen", "Wie kann ich Ihnen helfen", "So funktioniert", "Gern geschehen", "Auf Wiedersehen"}
-	const chats = 40
 	var wg sync.WaitGroup
 	for c := range chats {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, txt := range texts {
-				e.fake.PushText(int64(2000+c), txt)
+				deliver(base+int64(c), txt)
 			}
 		}()
 	}
 	wg.Wait()
 	for c := range chats {
-		got := e.waitSentTo(int64(2000+c), len(texts))
+		got := e.waitSentTo(base+int64(c), len(texts))
 		for i := range texts {
 			if !strings.Contains(got[i].PlainText, want[i]) {
-				t.Fatalf("chat %d message %d = %.40q, want %q", 2000+c, i, got[i].PlainText, want[i])
+				e.t.Fatalf("chat %d message %d = %.40q, want %q", base+int64(c), i, got[i].PlainText, want[i])
 			}
 		}
 	}
-	// Stored strictly alternating: in, out, in, out, ...
 	var bad int
-	must(t, e.db.Get(&bad, `
+	must(e.t, e.db.Get(&bad, `
 		SELECT count(*) FROM (
 			SELECT direction, lag(direction) OVER (PARTITION BY citizen_id ORDER BY id) AS prev FROM messages
 		) x WHERE direction = prev`))
 	if bad != 0 {
-		t.Errorf("%d messages out of turn", bad)
+		e.t.Errorf("%d messages out of turn", bad)
 	}
 }
 

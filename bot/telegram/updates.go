@@ -363,14 +363,7 @@ func eraseChat(ctx context.Context, tx *sqlx.Tx, chatID, current int64) error {
 // endOrphanedClaims ends the lease of updates claimed by instances that are
 // no longer running (db.Instance) and returns how many.
 func (s updateStore) endOrphanedClaims(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE telegram_updates SET locked_until = now()
-		WHERE status = 'processing' AND locked_until > now() AND claimed_by IS NOT NULL
-		  AND claimed_by::bigint NOT IN `+db.LiveInstances)
-	if err != nil {
-		return 0, fmt.Errorf("end orphaned update claims: %w", err)
-	}
-	return res.RowsAffected()
+	return db.EndOrphanedClaims(ctx, s.db, "telegram_updates", "processing", "locked_until")
 }
 
 // purge deletes finished updates older than before.

@@ -27,6 +27,21 @@ const LiveInstances = `(SELECT l.objid::bigint FROM pg_locks l
 	WHERE l.locktype = 'advisory' AND l.classid = 1667396713 AND l.objsubid = 2 AND l.granted
 	  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
 
+// EndOrphanedClaims ends the lease of the rows of table in status claimed
+// (column claimed_by) by instances that are no longer running, by setting
+// leaseCol (the lease's end) to now, and returns how many. table, status
+// and leaseCol are the caller's constants, never input.
+func EndOrphanedClaims(ctx context.Context, q sqlx.ExecerContext, table, status, leaseCol string) (int64, error) {
+	res, err := q.ExecContext(ctx, `
+		UPDATE `+table+` SET `+leaseCol+` = now()
+		WHERE status = '`+status+`' AND `+leaseCol+` > now() AND claimed_by IS NOT NULL
+		  AND claimed_by::bigint NOT IN `+LiveInstances)
+	if err != nil {
+		return 0, fmt.Errorf("end orphaned claims of %s: %w", table, err)
+	}
+	return res.RowsAffected()
+}
+
 // Instance is this process among the instances sharing the database. It
 // holds a session advisory lock on its id on a connection of its own, so
 // PostgreSQL knows it is alive for as long as the process is: when the
@@ -76,7 +91,7 @@ func (in *Instance) lock(ctx context.Context, id int32) (bool, error) {
 	}
 	var ok bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, instanceLockClass, id).Scan(&ok); err != nil || !ok {
-		closeConn(conn)
+		CloseConn(conn)
 		if err != nil {
 			return false, fmt.Errorf("instance lock: %w", err)
 		}
@@ -112,7 +127,7 @@ func (in *Instance) Run(ctx context.Context) {
 				continue
 			}
 			in.log.Warn("instance lock connection lost; taking the lock again", "err", err)
-			closeConn(conn)
+			CloseConn(conn)
 			in.mu.Lock()
 			in.conn = nil
 			in.mu.Unlock()
@@ -137,13 +152,13 @@ func (in *Instance) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, instanceLockClass, in.ID)
 		cancel()
-		closeConn(conn)
+		CloseConn(conn)
 	}
 }
 
-// closeConn closes a dedicated connection for good (its session and locks
+// CloseConn closes a dedicated connection for good (its session and locks
 // end) instead of returning it to the pool.
-func closeConn(conn *sql.Conn) {
+func CloseConn(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = conn.Close()
 }
