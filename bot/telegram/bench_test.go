@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-telegram/bot/models"
 
 	"citybot/internal/db"
 )
@@ -23,17 +26,24 @@ import (
 //
 // "paced" pushes at CITYBOT_BENCH_RATE updates/s (default 1000), the latency
 // a citizen sees at that load; "burst" pushes everything at once, the
-// capacity.
+// capacity; "webhook-paced" is paced in webhook mode (Telegram posting over
+// up to 40 connections, a chat's updates over one of them in order).
 func BenchmarkThroughput(b *testing.B) {
 	rate := 1000.0
 	if v, err := strconv.ParseFloat(os.Getenv("CITYBOT_BENCH_RATE"), 64); err == nil && v > 0 {
 		rate = v
 	}
-	b.Run("paced", func(b *testing.B) { benchThroughput(b, rate) })
-	b.Run("burst", func(b *testing.B) { benchThroughput(b, 0) })
+	b.Run("paced", func(b *testing.B) { benchThroughput(b, rate, false) })
+	b.Run("burst", func(b *testing.B) { benchThroughput(b, 0, false) })
+	b.Run("webhook-paced", func(b *testing.B) { benchThroughput(b, rate, true) })
 }
 
-func benchThroughput(b *testing.B, rate float64) {
+// webhookConns is how many connections the benchmark's Telegram opens to
+// the webhook at once (Telegram's default max_connections is 40); a chat's
+// updates go over one of them, one after another.
+const webhookConns = 40
+
+func benchThroughput(b *testing.B, rate float64, webhook bool) {
 	e := newEnv(b)
 	tr := newStageTrace()
 	inst, err := db.StartInstance(context.Background(), e.db, nil)
@@ -41,12 +51,45 @@ func benchThroughput(b *testing.B, rate float64) {
 		b.Fatal(err)
 	}
 	defer inst.Close()
+	const secret = "benchsecret"
 	svc := e.startTraced(e.config(func(c *Config) {
 		c.Instance = inst.ID // as in production: claims record their instance
 		c.Workers = 8
 		c.Senders = 8
 		c.IdleInterval = 200 * time.Millisecond
+		if webhook {
+			c.WebhookURL = "https://bot.example.org/hook"
+			c.WebhookSecret = secret
+		}
 	}), tr.record)
+	// push hands Telegram a citizen's message: queued for getUpdates, or
+	// posted to the webhook by one of webhookConns connections.
+	push := func(chat int64, text string) { e.fake.PushText(chat, text) }
+	if webhook {
+		srv := httptest.NewServer(svc.WebhookHandler())
+		defer srv.Close()
+		conns := make([]chan *models.Update, webhookConns)
+		var wg sync.WaitGroup
+		for i := range conns {
+			conns[i] = make(chan *models.Update, 1024)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for u := range conns[i] {
+					if status, err := e.fake.DeliverWebhook(srv.URL, secret, u); err != nil || status != 200 {
+						b.Errorf("webhook: %d %v", status, err)
+					}
+				}
+			}()
+		}
+		defer func() {
+			for _, c := range conns {
+				close(c)
+			}
+			wg.Wait()
+		}()
+		push = func(chat int64, text string) { conns[chat%webhookConns] <- e.fake.TextUpdate(chat, text) }
+	}
 	questions := []string{
 		"Wie beantrage ich einen Personalausweis?",
 		"muellabfuhr termine ahornweg",
@@ -70,7 +113,7 @@ func benchThroughput(b *testing.B, rate float64) {
 		if d := time.Until(warmStart.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
 			time.Sleep(d)
 		}
-		e.fake.PushText(int64(90_000+i%chats), questions[i%len(questions)])
+		push(int64(90_000+i%chats), questions[i%len(questions)])
 	}
 	for e.fake.SentCount() < warm {
 		time.Sleep(time.Millisecond)
@@ -91,7 +134,7 @@ func benchThroughput(b *testing.B, rate float64) {
 			}
 		}
 		pushed[i] = time.Now()
-		e.fake.PushText(int64(10_000+i%chats), questions[(i/chats+i)%len(questions)])
+		push(int64(10_000+i%chats), questions[(i/chats+i)%len(questions)])
 	}
 	deadline := time.Now().Add(time.Duration(n)*10*time.Millisecond + 30*time.Second)
 	for e.fake.SentCount()-base < n {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,5 +205,50 @@ func TestDeadInstanceClaimsTakenOver(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM outbox WHERE status = 'sent' AND claimed_by = $1`, other.ID); n < 2 {
 		t.Errorf("rows sent by the new instance = %d, want 2", n)
+	}
+}
+
+// Concurrent webhook requests are stored together; the same update posted
+// by several of them at once is answered once and counted new once.
+func TestWebhookConcurrentDuplicates(t *testing.T) {
+	e := newEnv(t)
+	const secret = "hooksecret"
+	s := e.start(e.config(func(c *Config) {
+		c.WebhookURL = "https://bot.example.org/hook"
+		c.WebhookSecret = secret
+	}))
+	srv := httptest.NewServer(s.WebhookHandler())
+	defer srv.Close()
+	u := e.fake.TextUpdate(3101, "/start")
+	others := make([]any, 30)
+	for i := range others {
+		others[i] = e.fake.TextUpdate(int64(3200+i), "Hallo")
+	}
+	var wg sync.WaitGroup
+	post := func(u any) {
+		defer wg.Done()
+		if status, err := e.fake.DeliverWebhook(srv.URL, secret, u); err != nil || status != 200 {
+			t.Errorf("webhook: %d %v", status, err)
+		}
+	}
+	for i := range 10 {
+		wg.Add(2)
+		go post(u)
+		go post(others[i])
+	}
+	for _, o := range others[10:] {
+		wg.Add(1)
+		go post(o)
+	}
+	wg.Wait()
+	e.expectExactly(3101, 1)
+	for i := range others {
+		e.waitSentTo(int64(3200+i), 1)
+	}
+	if got := counterValue(s.metrics.received.WithLabelValues("webhook")); got != 31 {
+		t.Errorf("received = %v, want 31", got)
+	}
+	if got := counterValue(s.metrics.duplicates); got != 9 {
+		t.Errorf("duplicates = %v, want 9", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -251,17 +252,105 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	n, cs, err := s.updates.insert(r.Context(), []rawUpdate{u}, s.intakeLease())
+	isNew, err := s.webhookStore.store(r.Context(), s, u)
 	if err != nil {
 		s.logger.Error("store webhook update", "update_id", u.ID, "err", err)
 		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
 		return
 	}
-	if n == 0 {
-		s.metrics.duplicates.Inc()
-	} else {
+	if isNew {
 		s.metrics.received.WithLabelValues("webhook").Inc()
-		s.accept(r.Context(), n, cs)
+	} else {
+		s.metrics.duplicates.Inc()
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// storeBatcher stores the updates of concurrent webhook requests with one
+// statement (group commit): Telegram keeps up to 40 requests open, and one
+// insert of ten updates costs little more than one of one. The first
+// request stores; those arriving meanwhile wait and are stored together in
+// the next round, led by one of them. Each request answers Telegram only
+// once its own update is stored.
+type storeBatcher struct {
+	mu      sync.Mutex
+	leading bool
+	waiting []*storeReq
+}
+
+type storeReq struct {
+	u rawUpdate
+	// res gets the result, or errLeadStore: the receiver leads the next round.
+	res chan storeResult
+}
+
+type storeResult struct {
+	isNew bool
+	err   error
+}
+
+var errLeadStore = errors.New("telegram: lead the next store round")
+
+// maxStoreBatch bounds one round of storeBatcher.
+const maxStoreBatch = 100
+
+// store stores u (in a round with the updates of concurrent requests) and
+// hands what was new to the dispatcher; isNew is false for an update that
+// was stored before.
+func (b *storeBatcher) store(ctx context.Context, s *Service, u rawUpdate) (isNew bool, err error) {
+	r := &storeReq{u: u, res: make(chan storeResult, 1)}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, r)
+	if b.leading {
+		b.mu.Unlock()
+		if res := <-r.res; !errors.Is(res.err, errLeadStore) {
+			return res.isNew, res.err
+		}
+		b.mu.Lock() // leading stayed true for us
+	} else {
+		b.leading = true
+	}
+	round := b.waiting[:min(len(b.waiting), maxStoreBatch)]
+	b.waiting = b.waiting[len(round):]
+	b.mu.Unlock()
+
+	ups := make([]rawUpdate, len(round))
+	for i, q := range round {
+		ups[i] = q.u
+	}
+	// Bounded by the leader's request, but not cancelled with it: the
+	// others wait for this result.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	stored, cs, err := s.updates.insertIDs(rctx, ups, s.intakeLease())
+	cancel()
+	if err == nil {
+		if s.trace != nil {
+			for _, u := range ups {
+				s.traceAt(stageStored, u.ChatID)
+			}
+		}
+		s.accept(ctx, len(stored), cs)
+	}
+	var own storeResult
+	for _, q := range round {
+		// An update delivered twice in one round is new for the first only.
+		res := storeResult{isNew: stored[q.u.ID], err: err}
+		delete(stored, q.u.ID)
+		if q == r {
+			own = res
+			continue
+		}
+		q.res <- res
+	}
+
+	b.mu.Lock()
+	if len(b.waiting) > 0 {
+		next := b.waiting[0]
+		b.mu.Unlock()
+		next.res <- storeResult{err: errLeadStore}
+	} else {
+		b.leading = false
+		b.mu.Unlock()
+	}
+	return own.isNew, own.err
 }

@@ -165,6 +165,7 @@ type Service struct {
 	metrics *metrics
 
 	ready        readyQueue    // claimed updates for the workers
+	webhookStore storeBatcher  // groups the inserts of concurrent webhook requests
 	wakeDispatch chan struct{} // one token per idle worker to wake (capacity Workers)
 	idleWorkers  atomic.Int32  // dispatch workers waiting for a wake-up
 	backlog      atomic.Int64  // pending updates not claimed, as the last claim saw them, plus those stored since

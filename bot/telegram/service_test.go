@@ -690,4 +690,12 @@ func gaugeValue(g interface{ Write(*dtoMetric) error }) float64 {
 	return m.GetGauge().GetValue()
 }
 
+func counterValue(c interface{ Write(*dtoMetric) error }) float64 {
+	var m dtoMetric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}
+
 type dtoMetric = dto.Metric

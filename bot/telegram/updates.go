@@ -111,6 +111,34 @@ func (s updateStore) exec(ctx context.Context, tx *sqlx.Tx, query string, args .
 	return s.db.ExecContext(ctx, query, args...)
 }
 
+// insertUpdatesSQL stores and claims updates (see insert).
+const insertUpdatesSQL = `
+		WITH u AS (
+			SELECT u.id, NULLIF(u.chat, 0) AS chat, u.payload,
+				row_number() OVER (PARTITION BY u.chat ORDER BY u.id) AS rn
+			FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u (id, chat, payload)
+		), v AS MATERIALIZED (
+			-- Materialized: claim is computed once per row, not once per use.
+			-- The scalar subquery (LIMIT 1) is an index probe per row; as NOT
+			-- EXISTS the planner may hash all open updates instead.
+			SELECT u.id, u.chat, u.payload,
+				$4::float8 > 0 AND (u.chat IS NULL OR (u.rn = 1 AND NOT COALESCE((
+					SELECT true FROM telegram_updates t
+					WHERE t.chat_id = u.chat AND t.status IN ('pending', 'processing')
+					LIMIT 1), false))) AS claim
+			FROM u
+		)
+		INSERT INTO telegram_updates (update_id, chat_id, payload, status, attempts, locked_until, claimed_by)
+		SELECT v.id, v.chat, v.payload,
+			CASE WHEN v.claim THEN 'processing' ELSE 'pending' END,
+			CASE WHEN v.claim THEN 1 ELSE 0 END,
+			CASE WHEN v.claim THEN now() + make_interval(secs => $4::float8) END,
+			CASE WHEN v.claim THEN NULLIF($5::int, 0) END
+		FROM v
+		ORDER BY v.id
+		ON CONFLICT (update_id) DO NOTHING
+		RETURNING update_id, attempts, status = 'processing' AS claimed`
+
 // insert stores updates that are not known yet and returns how many were
 // new. With lease > 0 it also claims for the caller, for lease, each new
 // update that is the oldest of its chat in ups while the chat has no open
@@ -124,8 +152,14 @@ func (s updateStore) exec(ctx context.Context, tx *sqlx.Tx, query string, args .
 // query has the same window (an update becomes visible to it only when its
 // insert commits), so this keeps the guarantee it gave.
 func (s updateStore) insert(ctx context.Context, ups []rawUpdate, lease time.Duration) (int, []claimed, error) {
+	stored, cs, err := s.insertIDs(ctx, ups, lease)
+	return len(stored), cs, err
+}
+
+// insertIDs is insert that returns the ids of the updates that were new.
+func (s updateStore) insertIDs(ctx context.Context, ups []rawUpdate, lease time.Duration) (map[int64]bool, []claimed, error) {
 	if len(ups) == 0 {
-		return 0, nil, nil
+		return nil, nil, nil
 	}
 	ids := make(pq.Int64Array, len(ups))
 	chats := make(pq.Int64Array, len(ups))
@@ -140,33 +174,14 @@ func (s updateStore) insert(ctx context.Context, ups []rawUpdate, lease time.Dur
 		Attempts int   `db:"attempts"`
 		Claimed  bool  `db:"claimed"`
 	}
-	err := s.sel(ctx, nil, &rows, `
-		WITH u AS (
-			SELECT u.id, NULLIF(u.chat, 0) AS chat, u.payload,
-				row_number() OVER (PARTITION BY u.chat ORDER BY u.id) AS rn
-			FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u (id, chat, payload)
-		), v AS (
-			SELECT u.id, u.chat, u.payload,
-				$4::float8 > 0 AND (u.chat IS NULL OR (u.rn = 1 AND NOT EXISTS (
-					SELECT 1 FROM telegram_updates t
-					WHERE t.chat_id = u.chat AND t.status IN ('pending', 'processing')))) AS claim
-			FROM u
-		)
-		INSERT INTO telegram_updates (update_id, chat_id, payload, status, attempts, locked_until, claimed_by)
-		SELECT v.id, v.chat, v.payload,
-			CASE WHEN v.claim THEN 'processing' ELSE 'pending' END,
-			CASE WHEN v.claim THEN 1 ELSE 0 END,
-			CASE WHEN v.claim THEN now() + make_interval(secs => $4::float8) END,
-			CASE WHEN v.claim THEN NULLIF($5::int, 0) END
-		FROM v
-		ORDER BY v.id
-		ON CONFLICT (update_id) DO NOTHING
-		RETURNING update_id, attempts, status = 'processing' AS claimed`, ids, chats, payloads, lease.Seconds(), s.owner)
+	err := s.sel(ctx, nil, &rows, insertUpdatesSQL, ids, chats, payloads, lease.Seconds(), s.owner)
 	if err != nil {
-		return 0, nil, fmt.Errorf("store updates: %w", err)
+		return nil, nil, fmt.Errorf("store updates: %w", err)
 	}
+	stored := make(map[int64]bool, len(rows))
 	var cs []claimed
 	for _, r := range rows {
+		stored[r.ID] = true
 		if !r.Claimed {
 			continue
 		}
@@ -179,7 +194,7 @@ func (s updateStore) insert(ctx context.Context, ups []rawUpdate, lease time.Dur
 		cs = append(cs, c)
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	return len(rows), cs, nil
+	return stored, cs, nil
 }
 
 // claimed is an update claimed for processing.
