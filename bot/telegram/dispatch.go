@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -174,6 +175,11 @@ func (q *readyQueue) push(chunks [][]claimed) bool {
 	return true
 }
 
+// pop takes the first chunk and, while they fit within maxBatch, the
+// chunks after it: when the workers fall behind, a worker handles more
+// updates per transaction, which is what lets them catch up. (Queued
+// updates are of different chats: intake and the claim query claim at most
+// one open update per chat.)
 func (q *readyQueue) pop() ([]claimed, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -181,8 +187,16 @@ func (q *readyQueue) pop() ([]claimed, bool) {
 		return nil, false
 	}
 	c := q.chunks[0]
-	q.chunks[0] = nil
-	q.chunks = q.chunks[1:]
+	n := 1
+	for n < len(q.chunks) && len(c)+len(q.chunks[n]) <= maxBatch {
+		if n == 1 {
+			c = slices.Clone(c)
+		}
+		c = append(c, q.chunks[n]...)
+		n++
+	}
+	clear(q.chunks[:n])
+	q.chunks = q.chunks[n:]
 	q.updates -= len(c)
 	return c, true
 }

@@ -252,3 +252,42 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 		t.Errorf("duplicates = %v, want 9", got)
 	}
 }
+
+// A worker takes queued chunks together up to maxBatch, in order.
+func TestReadyQueuePopMerges(t *testing.T) {
+	var q readyQueue
+	if q.push([][]claimed{{{ID: 1}}}) {
+		t.Fatal("push before start")
+	}
+	q.start()
+	chunk := func(ids ...int64) []claimed {
+		var cs []claimed
+		for _, id := range ids {
+			cs = append(cs, claimed{ID: id})
+		}
+		return cs
+	}
+	first := chunk(1, 2)
+	q.push([][]claimed{first, chunk(3, 4, 5), chunk(6, 7, 8), chunk(9)}) // maxBatch is 8
+	ids := func(cs []claimed) (out []int64) {
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	got, ok := q.pop()
+	if !ok || fmt.Sprint(ids(got)) != "[1 2 3 4 5 6 7 8]" || len(first) != 2 || q.len() != 1 {
+		t.Fatalf("pop = %v (first chunk now %v), %d left", ids(got), ids(first), q.len())
+	}
+	got, _ = q.pop()
+	if fmt.Sprint(ids(got)) != "[9]" || q.len() != 0 {
+		t.Fatalf("pop = %v, %d left", ids(got), q.len())
+	}
+	if _, ok := q.pop(); ok {
+		t.Fatal("pop from an empty queue")
+	}
+	q.push([][]claimed{chunk(10)})
+	if left := q.close(); len(left) != 1 || q.push([][]claimed{chunk(11)}) {
+		t.Fatalf("close left %v; push after close accepted", left)
+	}
+}
