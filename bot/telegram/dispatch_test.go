@@ -197,9 +197,12 @@ func TestDeadInstanceClaimsTakenOver(t *testing.T) {
 	must(t, err)
 	defer other.Close()
 	start := time.Now()
-	e.start(e.config(func(c *Config) { c.Instance = other.ID; c.OrphanSweep = 200 * time.Millisecond }))
+	b := e.start(e.config(func(c *Config) { c.Instance = other.ID; c.OrphanSweep = 200 * time.Millisecond }))
 	e.expectExactly(871, 1)
 	e.expectExactly(872, 1)
+	if u, o := counterValue(b.metrics.takenOver.WithLabelValues("update")), counterValue(b.metrics.takenOver.WithLabelValues("outbox")); u != 1 || o != 1 {
+		t.Errorf("taken over: %v updates, %v outbox rows; want 1 and 1", u, o)
+	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took over after %v", took)
 	}

@@ -15,6 +15,7 @@ type metrics struct {
 	sends      *prometheus.CounterVec // result
 	leader     prometheus.Gauge
 	latency    prometheus.Histogram
+	takenOver  *prometheus.CounterVec // kind: update, outbox
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,9 +45,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "citybot_telegram_update_handling_seconds", Help: "Time to handle one update (engine and storage).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
+		takenOver: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citybot_telegram_claims_taken_over_total", Help: "Updates and outbox rows claimed by a stopped instance whose lease this instance ended.",
+		}, []string{"kind"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.received, m.duplicates, m.handled, m.failed, m.panics, m.sends, m.leader, m.latency} {
+		for _, c := range []prometheus.Collector{m.received, m.duplicates, m.handled, m.failed, m.panics, m.sends, m.leader, m.latency, m.takenOver} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register metrics: %w", err)
 			}

@@ -404,6 +404,8 @@ func (s *Service) runOrphanSweep(ctx context.Context) {
 			s.logger.Error("end claims of stopped instances", "err", err)
 		}
 		if nu+no > 0 {
+			s.metrics.takenOver.WithLabelValues("update").Add(float64(nu))
+			s.metrics.takenOver.WithLabelValues("outbox").Add(float64(no))
 			s.logger.Info("took over the claims of a stopped instance", "updates", nu, "outbox_rows", no)
 			s.backlog.Add(nu)
 			s.wakeIdle(int(nu))
