@@ -91,6 +91,13 @@ type Config struct {
 	// PostQuestionWindow: how long after "Frage dazu" the next message is
 	// about the post. Default DefaultPostQuestionWindow.
 	PostQuestionWindow time.Duration
+	// FloodLimit: a citizen who sent this many messages within FloodWindow
+	// gets one notice and then no answers until they slow down; their
+	// messages are still stored (and added to an open case). It keeps one
+	// chat from running into Telegram's per-chat limit, whose 429 pauses
+	// the sending for everybody. Defaults 20 and 1 minute.
+	FloodLimit  int
+	FloodWindow time.Duration
 }
 
 // DefaultPrivacyURL is used when Config.PrivacyURL is empty.
@@ -117,6 +124,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MediaAckInterval <= 0 {
 		c.MediaAckInterval = 2 * time.Minute
+	}
+	if c.FloodLimit <= 0 {
+		c.FloodLimit = 20
+	}
+	if c.FloodWindow <= 0 {
+		c.FloodWindow = time.Minute
 	}
 }
 
@@ -214,6 +227,8 @@ type turn struct {
 	// postDept: the message is a question about a broadcast post of this
 	// department ("Frage dazu").
 	postDept string
+	// recentIn: the citizen's messages within FloodWindow before this one.
+	recentIn int
 }
 
 // Handle handles one inbound message inside tx: it stores the citizen and the
@@ -236,12 +251,13 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 	h := &turn{e: e, tx: tx, st: st, in: in, mayHaveCase: true}
 	if in.Kind != routing.KindButton {
 		// The citizen and the message in one statement.
-		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow)
+		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow)
 		if err != nil {
 			return Result{}, err
 		}
 		h.c, h.msg = r.Citizen, r.Message
 		h.mayHaveCase = e.caseWindow <= 0 || r.MayHaveCase
+		h.recentIn = r.RecentIn
 	} else {
 		// A button's label is looked up with the citizen.
 		c, err := st.TouchCitizen(ctx, in.Channel, in.ChatID, lang)
@@ -279,6 +295,15 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 	default:
 		var handled bool
 		if handled, err = h.caseMode(ctx); handled || err != nil {
+			break
+		}
+		if h.recentIn >= e.cfg.FloodLimit {
+			// Too many messages: one notice when the limit is reached,
+			// then silence until the rate drops (the message is stored).
+			h.res.Outcome = "flood"
+			if h.recentIn == e.cfg.FloodLimit {
+				err = h.say(ctx, h.t.flood, nil)
+			}
 			break
 		}
 		err = h.message(ctx)

@@ -15,6 +15,7 @@ type texts struct {
 	help           string // %s: privacy URL
 	privacy        string // %s: privacy URL
 	unknownCommand string
+	flood          string // too many messages in a short time
 
 	helpful, notHelpful, noneOfThese string
 	suggest                          string
@@ -91,6 +92,7 @@ var de = &texts{
 		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
 		"Datenschutz: %s",
 	privacy:        "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
+	flood:          "Sie haben mir in kurzer Zeit sehr viele Nachrichten geschickt. Sie sind alle gespeichert. Ich antworte wieder, wenn Sie etwas langsamer schreiben – am besten eine Frage auf einmal.",
 	unknownCommand: "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
 
 	helpful:     "👍 Hat geholfen",
@@ -203,6 +205,7 @@ var en = &texts{
 		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
 		"Privacy: %s",
 	privacy:        "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
+	flood:          "You have sent me a great many messages in a short time. They are all stored. I will answer again when you write a little more slowly – ideally one question at a time.",
 	unknownCommand: "I do not know this command. /help shows what I can do – or just write your question in your own words.",
 
 	helpful:     "👍 Helpful",

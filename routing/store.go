@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -208,13 +209,23 @@ type Received struct {
 	// withdrawn) within the caseWindow given to Receive. When false, no case
 	// can be active and the case lookup can be skipped.
 	MayHaveCase bool
+	// RecentIn is how many messages the citizen sent within the recent
+	// window given to Receive before this one (counted among their last
+	// RecentWindow messages), for flood protection; 0 without a window.
+	RecentIn int
 }
+
+// RecentWindow is how many of a citizen's latest messages (both
+// directions) Receive looks at to count their recent ones: a bounded index
+// scan, whatever the citizen's history.
+const RecentWindow = 100
 
 // Receive records an inbound message of the chat (channel, externalID) in
 // one statement: the citizen as TouchCitizen does, then m as AddMessage does
 // (m.CitizenID is filled in). With caseWindow > 0 it also tells whether the
-// citizen may have an active case (see Received.MayHaveCase).
-func (s *Store) Receive(ctx context.Context, channel, externalID, language string, m Message, caseWindow time.Duration) (Received, error) {
+// citizen may have an active case (see Received.MayHaveCase); with
+// recentWindow > 0, how many messages they sent within it (RecentIn).
+func (s *Store) Receive(ctx context.Context, channel, externalID, language string, m Message, caseWindow, recentWindow time.Duration) (Received, error) {
 	m.CitizenID = -1 // validated without a citizen; the statement sets it
 	if err := validMessage(m); err != nil {
 		return Received{}, err
@@ -224,6 +235,7 @@ func (s *Store) Receive(ctx context.Context, channel, externalID, language strin
 		MsgID        int64     `db:"msg_id"`
 		MsgCreatedAt time.Time `db:"msg_created_at"`
 		MayHaveCase  bool      `db:"may_have_case"`
+		RecentIn     int       `db:"recent_in"`
 	}
 	err := s.get(ctx, &r, `
 		WITH c AS (
@@ -242,15 +254,20 @@ func (s *Store) Receive(ctx context.Context, channel, externalID, language strin
 			$11::float8 > 0 AND EXISTS (
 				SELECT 1 FROM cases k WHERE k.citizen_id = c.id
 				  AND (k.status <> 'closed' OR (k.close_reason <> 'withdrawn' AND k.closed_at > now() - make_interval(secs => $11::float8)))
-			) AS may_have_case
+			) AS may_have_case,
+			-- The statement's own message is not visible here: earlier ones only.
+			CASE WHEN $12::float8 > 0 THEN (SELECT count(*) FROM (
+				SELECT r.direction, r.created_at FROM messages r WHERE r.citizen_id = c.id
+				ORDER BY r.id DESC LIMIT `+strconv.Itoa(RecentWindow)+`) x
+			 WHERE x.direction = 'in' AND x.created_at > now() - make_interval(secs => $12::float8)) ELSE 0 END AS recent_in
 		FROM c, m`,
 		channel, externalID, language,
-		m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID, caseWindow.Seconds())
+		m.Direction, m.Kind, m.Text, m.Media, m.Sender, m.StaffUserID, m.ExternalMessageID, caseWindow.Seconds(), recentWindow.Seconds())
 	if err != nil {
 		return Received{}, fmt.Errorf("receive message: %w", err)
 	}
 	m.ID, m.CitizenID, m.CreatedAt = r.MsgID, r.Citizen.ID, r.MsgCreatedAt
-	return Received{Citizen: r.Citizen, Message: m, MayHaveCase: r.MayHaveCase}, nil
+	return Received{Citizen: r.Citizen, Message: m, MayHaveCase: r.MayHaveCase, RecentIn: r.RecentIn}, nil
 }
 
 // CitizenByExternalID returns the citizen of (channel, externalID), or

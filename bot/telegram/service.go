@@ -92,6 +92,10 @@ type Config struct {
 	// OrphanSweep is how often the service looks for claims of instances
 	// that died (default 5 s; only with Instance).
 	OrphanSweep time.Duration
+	// FloodLimit and FloodWindow: see bot.Config (defaults 20 messages per
+	// minute and chat).
+	FloodLimit  int
+	FloodWindow time.Duration
 	// MaxUpdateAttempts: an update whose handling failed this often is
 	// given up (default 5).
 	MaxUpdateAttempts int
@@ -239,7 +243,8 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Instance: cfg.Instance, Subscriptions: cfg.Subscriptions, DB: d}, logger)
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Instance: cfg.Instance, Subscriptions: cfg.Subscriptions, DB: d,
+		FloodLimit: cfg.FloodLimit, FloodWindow: cfg.FloodWindow}, logger)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

@@ -647,6 +647,38 @@ func (e *env) inOrderPerChat(base int64, chats int, deliver func(chat int64, tex
 	}
 }
 
+// A chat that floods the bot gets one notice at the limit and then no
+// answers (every message is stored) until it slows down.
+func TestFloodProtection(t *testing.T) {
+	e := newEnv(t)
+	e.start(e.config(func(c *Config) { c.FloodLimit = 5; c.FloodWindow = 2 * time.Second }))
+	const chat = 1701
+	for range 8 {
+		e.fake.PushText(chat, "Hallo")
+	}
+	got := e.expectExactly(chat, 6)
+	if !strings.Contains(got[5].PlainText, "sehr viele Nachrichten") {
+		t.Errorf("6th message = %q, want the flood notice", got[5].PlainText)
+	}
+	for i, m := range got[:5] {
+		if strings.Contains(m.PlainText, "sehr viele Nachrichten") {
+			t.Errorf("message %d is the flood notice", i)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM messages m JOIN citizens c ON c.id = m.citizen_id WHERE c.external_id = '1701' AND m.direction = 'in'`); n != 8 {
+		t.Errorf("%d inbound messages stored, want 8", n)
+	}
+	// Other chats are answered meanwhile; after the window this one again.
+	e.fake.PushText(chat+1, "Hallo")
+	e.expectExactly(chat+1, 1)
+	time.Sleep(2200 * time.Millisecond)
+	e.fake.PushText(chat, "Danke")
+	got = e.expectExactly(chat, 7)
+	if !strings.Contains(got[6].PlainText, "Gern geschehen") {
+		t.Errorf("after the window: %q", got[6].PlainText)
+	}
+}
+
 func TestWebhookModeEndToEnd(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config(func(c *Config) {
