@@ -294,3 +294,30 @@ func TestReadyQueuePopMerges(t *testing.T) {
 		t.Fatalf("close left %v; push after close accepted", left)
 	}
 }
+
+// Intake claims only while a dispatcher runs and its queue is short, and
+// then for a short lease.
+func TestIntakeLease(t *testing.T) {
+	e := newEnv(t)
+	s, err := NewService(e.db, e.m, testLogger(t), e.config())
+	must(t, err)
+	if l := s.intakeLease(); l != 0 {
+		t.Errorf("lease before the dispatcher runs = %v", l)
+	}
+	s.ready.start()
+	if l := s.intakeLease(); l != maxIntakeLease {
+		t.Errorf("lease = %v, want %v", l, maxIntakeLease)
+	}
+	long := make([]claimed, s.maxReady())
+	for i := range long {
+		long[i].ID = int64(i + 1)
+	}
+	s.ready.push([][]claimed{long})
+	if l := s.intakeLease(); l != 0 {
+		t.Errorf("lease with %d updates queued = %v", s.ready.len(), l)
+	}
+	s.ready.close()
+	if l := s.intakeLease(); l != 0 {
+		t.Errorf("lease after the dispatcher stopped = %v", l)
+	}
+}
