@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"citybot/broadcast"
 	"citybot/internal/db"
 	"citybot/internal/tgfake"
@@ -484,12 +486,16 @@ func TestDeadInstanceDeliveriesTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	mod := func(id int32) func(*broadcast.Config) {
 		return func(c *broadcast.Config) {
 			c.Rate = 200
 			c.FanoutBatch = 100
 			c.Lease = 2 * time.Minute
 			c.Instance = id
+			if id != dead.ID {
+				c.Registerer = reg
+			}
 		}
 	}
 	s1 := e.service(mod(dead.ID))
@@ -518,4 +524,36 @@ func TestDeadInstanceDeliveriesTakenOver(t *testing.T) {
 	run(t, s2)
 	waitStatus(t, s2, p.ID, broadcast.StatusSent, 30*time.Second)
 	e.exactlyOnce(ids, 1)
+	if got := metricValue(t, reg, "citybot_broadcast_claims_taken_over_total", ""); got != float64(stuck) {
+		t.Errorf("taken over (metric) = %v, want %d", got, stuck)
+	}
+	if got := metricValue(t, reg, "citybot_broadcast_sends_total", "sent"); got < float64(stuck) {
+		t.Errorf("sent (metric) = %v, want at least %d", got, stuck)
+	}
+}
+
+// metricValue is the value of a counter of reg (with result label, when
+// given); 0 when it has not counted yet.
+func metricValue(t *testing.T, reg *prometheus.Registry, name, result string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if result == "" {
+				return m.GetCounter().GetValue()
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

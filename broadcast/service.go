@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -82,6 +83,8 @@ type Config struct {
 	QuestionButton string // default "Frage dazu"
 	LinkButton     string // default "Mehr erfahren"
 
+	// Registerer registers the Prometheus metrics (nil: none).
+	Registerer prometheus.Registerer
 	// InstanceID names this instance in heartbeats (default random).
 	InstanceID string
 	// Instance is this process's id among the instances (db.Instance; 0:
@@ -185,6 +188,8 @@ type Service struct {
 	cache     map[int64]Message
 	cancelled map[int64]bool // posts cancelled recently: queued deliveries are dropped
 
+	metrics *metrics
+
 	// crashOnStop (tests): on shutdown leave claimed rows as a killed
 	// process would, instead of releasing them.
 	crashOnStop bool
@@ -194,7 +199,12 @@ type Service struct {
 // Run then only polls feeds and starts posts, nothing is sent.
 func New(d *sqlx.DB, sender Sender, cfg Config) *Service {
 	cfg.defaults()
+	m, errs := newMetrics(cfg.Registerer)
+	for _, err := range errs {
+		cfg.Logger.Error("register broadcast metrics", "err", err)
+	}
 	return &Service{
+		metrics:   m,
 		db:        d,
 		sender:    sender,
 		cfg:       cfg,
@@ -337,6 +347,7 @@ func (s *Service) runHeartbeat(ctx context.Context) error {
 			case err != nil && ctx.Err() == nil:
 				s.log.Error("end delivery claims of stopped instances", "err", err)
 			case n > 0:
+				s.metrics.takenOver.Add(float64(n))
 				s.log.Info("took over the deliveries of a stopped instance", "deliveries", n)
 				s.wakeSender()
 			}
@@ -622,6 +633,7 @@ func (s *Service) deliver(ctx context.Context, d delivery, sent chan<- sentRecor
 	err = s.sender.Send(sctx, d.ChatID, msg)
 	cancel()
 	if err == nil {
+		s.metrics.sends.WithLabelValues("sent").Inc()
 		sent <- sentRecord{d: d, at: s.now()}
 		return
 	}
@@ -637,18 +649,22 @@ func (s *Service) record(ctx context.Context, d delivery, sendErr error) error {
 		return s.markSent(ctx, d, now)
 	}
 	if wait, ok := RetryAfter(sendErr); ok {
+		s.metrics.sends.WithLabelValues("rate_limited").Inc()
 		s.log.Warn("telegram rate limit: pausing broadcasts", "retry_after", wait)
 		s.pause(ctx, wait)
 		return s.markRetry(ctx, d, now.Add(wait), sendErr, false)
 	}
 	if IsBlocked(sendErr) {
+		s.metrics.sends.WithLabelValues("blocked").Inc()
 		s.log.Info("chat blocked the bot: unsubscribed", "citizen_id", d.CitizenID)
 		return s.markBlocked(ctx, d, sendErr)
 	}
 	if !IsTransient(sendErr) || d.Attempts >= s.cfg.MaxAttempts {
+		s.metrics.sends.WithLabelValues("failed").Inc()
 		s.log.Warn("broadcast delivery failed", "delivery_id", d.ID, "post_id", d.PostID, "attempts", d.Attempts, "err", sendErr)
 		return s.markFailed(ctx, d, sendErr)
 	}
+	s.metrics.sends.WithLabelValues("retry").Inc()
 	return s.markRetry(ctx, d, now.Add(backoff(d.Attempts)), sendErr, true)
 }
 

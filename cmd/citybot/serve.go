@@ -136,6 +136,7 @@ func (a *app) serve(ctx context.Context) error {
 	bc := broadcast.New(d.DB, sender, broadcast.Config{
 		Rate:       a.cfg.BroadcastRate,
 		Instance:   inst.ID,
+		Registerer: reg,
 		QuietHours: quiet,
 		Location:   a.cfg.Timezone,
 		Logger:     log,
