@@ -280,7 +280,9 @@ var shortParts = map[string]struct{}{
 	"neu": {}, "tor": {}, "bus": {}, "kur": {}, "hut": {}, "bad": {}, "ufo": {}, "bio": {}, "gut": {}, "rat": {},
 }
 
-// StemGerman is the Snowball German stemmer (snowballstem.org, "german").
+// StemGerman is the Snowball German stemmer (snowballstem.org, "german"),
+// written here: github.com/kljensen/snowball, used for English, has no
+// German.
 // It expects a lowercase word; umlauts are removed in the output.
 func StemGerman(word string) string {
 	w := []rune(strings.ReplaceAll(word, "ß", "ss"))
@@ -310,31 +312,28 @@ func StemGerman(word string) string {
 		}
 		return true
 	}
+	// ending is the first of suffixes (longest first) that w ends with, or "".
+	ending := func(suffixes ...string) string {
+		for _, s := range suffixes {
+			if hasSuffix(s) {
+				return s
+			}
+		}
+		return ""
+	}
 	in := func(s string, region int) bool { return len(w)-len(s) >= region }
 	validS := func(r rune) bool { return strings.ContainsRune("bdfghklmnrt", r) }
 	validSt := func(r rune) bool { return strings.ContainsRune("bdfghklmnt", r) }
 
 	// Step 1.
-	switch {
-	case hasSuffix("ern"), hasSuffix("em"), hasSuffix("er"):
-		s := "er"
-		if hasSuffix("ern") {
-			s = "ern"
-		} else if hasSuffix("em") {
-			s = "em"
+	switch a, b := ending("ern", "em", "er"), ending("en", "es", "e"); {
+	case a != "":
+		if in(a, r1) {
+			w = w[:len(w)-len(a)]
 		}
-		if in(s, r1) {
-			w = w[:len(w)-len(s)]
-		}
-	case hasSuffix("en"), hasSuffix("es"), hasSuffix("e"):
-		s := "e"
-		if hasSuffix("en") {
-			s = "en"
-		} else if hasSuffix("es") {
-			s = "es"
-		}
-		if in(s, r1) {
-			w = w[:len(w)-len(s)]
+	case b != "":
+		if in(b, r1) {
+			w = w[:len(w)-len(b)]
 			if hasSuffix("niss") {
 				w = w[:len(w)-1]
 			}
@@ -345,14 +344,8 @@ func StemGerman(word string) string {
 		}
 	}
 	// Step 2.
-	switch {
-	case hasSuffix("est"), hasSuffix("en"), hasSuffix("er"):
-		s := "en"
-		if hasSuffix("est") {
-			s = "est"
-		} else if hasSuffix("er") {
-			s = "er"
-		}
+	switch s := ending("est", "en", "er"); {
+	case s != "":
 		if in(s, r1) {
 			w = w[:len(w)-len(s)]
 		}
@@ -371,12 +364,7 @@ func StemGerman(word string) string {
 			}
 		}
 	case hasSuffix("isch"), hasSuffix("ig"), hasSuffix("ik"):
-		s := "ig"
-		if hasSuffix("isch") {
-			s = "isch"
-		} else if hasSuffix("ik") {
-			s = "ik"
-		}
+		s := ending("isch", "ig", "ik")
 		n := len(s)
 		if in(s, r2) && !(len(w) > n && w[len(w)-n-1] == 'e') {
 			w = w[:len(w)-n]
