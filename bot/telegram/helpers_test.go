@@ -159,21 +159,7 @@ func (e *env) startWith(m bot.Matcher, cfg Config) *running {
 // waitSentTo waits until chat got n messages and returns them.
 func (e *env) waitSentTo(chat int64, n int) []tgfake.SentMessage {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := e.fake.SentTo(chat)
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			var texts []string
-			for _, m := range got {
-				texts = append(texts, m.PlainText)
-			}
-			e.t.Fatalf("chat %d: got %d messages, want %d: %q", chat, len(got), n, texts)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return e.fake.WaitSentTo(e.t, chat, n, 20*time.Second)
 }
 
 // settle waits a little and asserts that chat got exactly n messages.

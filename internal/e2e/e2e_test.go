@@ -134,21 +134,7 @@ func (s *stack) user(email string, depts ...string) {
 // waitSent waits until the citizen's chat got n messages.
 func (s *stack) waitSent(chat int64, n int) []tgfake.SentMessage {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got := s.fake.SentTo(chat)
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			var texts []string
-			for _, m := range got {
-				texts = append(texts, m.PlainText)
-			}
-			s.t.Fatalf("chat %d: %d messages, want %d: %q", chat, len(got), n, texts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return s.fake.WaitSentTo(s.t, chat, n, 30*time.Second)
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)

@@ -216,6 +216,33 @@ func (s *Server) WaitSent(t testing.TB, n int, timeout time.Duration) []SentMess
 	return out
 }
 
+// WaitSentTo waits until chat got at least n messages and returns them. On
+// timeout it fails t with the chat's texts and a dump of the recorded
+// traffic.
+func (s *Server) WaitSentTo(t testing.TB, chatID int64, n int, timeout time.Duration) []SentMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := s.await(ctx, func() bool {
+		k := 0
+		for _, m := range s.sent {
+			if m.ChatID == chatID {
+				k++
+			}
+		}
+		return k >= n
+	})
+	got := s.SentTo(chatID)
+	if err != nil {
+		texts := make([]string, len(got))
+		for i, m := range got {
+			texts[i] = m.PlainText
+		}
+		t.Fatalf("chat %d: got %d messages, want %d: %q\n%s", chatID, len(got), n, texts, s.Dump())
+	}
+	return got
+}
+
 // WaitCalls waits until at least n calls of method completed and returns them. On
 // timeout it fails t with a dump of the recorded traffic.
 func (s *Server) WaitCalls(t testing.TB, method string, n int, timeout time.Duration) []Call {
