@@ -165,6 +165,19 @@ func lockEntry(ctx context.Context, tx *sqlx.Tx, id string) (Entry, error) {
 	return r.entry(), nil
 }
 
+// lockEditable is lockEntry for an actor who must be allowed to edit the
+// entry's department.
+func lockEditable(ctx context.Context, tx *sqlx.Tx, a Actor, id string) (Entry, error) {
+	cur, err := lockEntry(ctx, tx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := a.mayEdit(cur.Department); err != nil {
+		return Entry{}, err
+	}
+	return cur, nil
+}
+
 func writeEntry(ctx context.Context, tx *sqlx.Tx, e Entry, create bool) (Entry, error) {
 	q := `UPDATE faq_entries SET department_id = $2, question = $3, variants = $4, answer = $5, tags = $6,
 			status = $7, updated_at = now() WHERE id = $1 RETURNING ` + entryColumns
@@ -375,11 +388,8 @@ func (s *Store) SetStatus(ctx context.Context, a Actor, id, status string) (Revi
 	}
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		cur, err := lockEntry(ctx, tx, id)
+		cur, err := lockEditable(ctx, tx, a, id)
 		if err != nil {
-			return err
-		}
-		if err := a.mayEdit(cur.Department); err != nil {
 			return err
 		}
 		next := cur

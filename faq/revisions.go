@@ -231,11 +231,7 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, e Entry) (Draft, error) 
 // DiscardDraft deletes the pending draft of an entry.
 func (s *Store) DiscardDraft(ctx context.Context, a Actor, entryID string) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		cur, err := lockEntry(ctx, tx, entryID)
-		if err != nil {
-			return err
-		}
-		if err := a.mayEdit(cur.Department); err != nil {
+		if _, err := lockEditable(ctx, tx, a, entryID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM faq_drafts WHERE entry_id = $1`, entryID)
@@ -257,11 +253,8 @@ func (s *Store) DiscardDraft(ctx context.Context, a Actor, entryID string) error
 func (s *Store) Publish(ctx context.Context, a Actor, entryID string) (Revision, error) {
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		cur, err := lockEntry(ctx, tx, entryID)
+		cur, err := lockEditable(ctx, tx, a, entryID)
 		if err != nil {
-			return err
-		}
-		if err := a.mayEdit(cur.Department); err != nil {
 			return err
 		}
 		next := cur

@@ -399,11 +399,8 @@ func (s *Store) AddUnansweredAsVariant(ctx context.Context, a Actor, ids []int64
 	}
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		cur, err := lockEntry(ctx, tx, entryID)
+		cur, err := lockEditable(ctx, tx, a, entryID)
 		if err != nil {
-			return err
-		}
-		if err := a.mayEdit(cur.Department); err != nil {
 			return err
 		}
 		next := cur
