@@ -543,16 +543,22 @@ func previewOf(m Message) string {
 	}
 }
 
+// lockOpenCaseOf locks the citizen's open case; ErrNotFound without one.
+func lockOpenCaseOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) (Case, error) {
+	c, err := getCase(ctx, tx, `c.citizen_id = $1 AND c.status <> 'closed' FOR UPDATE OF c`, citizenID)
+	if errors.Is(err, ErrNotFound) {
+		return Case{}, fmt.Errorf("open case of citizen %d: %w", citizenID, ErrNotFound)
+	}
+	return c, err
+}
+
 // Withdraw closes the citizen's open case at the citizen's request
 // (/abbrechen). Without an open case it is ErrNotFound.
 func (s *Cases) Withdraw(ctx context.Context, citizenID int64) (Case, error) {
 	var out Case
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		c, err := getCase(ctx, tx, `c.citizen_id = $1 AND c.status <> 'closed' FOR UPDATE OF c`, citizenID)
+		c, err := lockOpenCaseOf(ctx, tx, citizenID)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("open case of citizen %d: %w", citizenID, ErrNotFound)
-			}
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -578,11 +584,8 @@ func (s *Cases) Withdraw(ctx context.Context, citizenID int64) (Case, error) {
 func (s *Cases) ChangeDepartment(ctx context.Context, citizenID int64, dept string) (Case, error) {
 	var out Case
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		c, err := getCase(ctx, tx, `c.citizen_id = $1 AND c.status <> 'closed' FOR UPDATE OF c`, citizenID)
+		c, err := lockOpenCaseOf(ctx, tx, citizenID)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("open case of citizen %d: %w", citizenID, ErrNotFound)
-			}
 			return err
 		}
 		if c.Department == dept {
