@@ -63,14 +63,3 @@ func IsTransient(err error) bool {
 	}
 	return !errors.Is(err, ErrBlocked) && !errors.Is(err, ErrRejected)
 }
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	if len(s) > 500 {
-		s = s[:500]
-	}
-	return s
-}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // Feed item states.
@@ -542,7 +543,7 @@ func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
 			return err
 		}
 		_, dbErr := s.db.ExecContext(ctx, `UPDATE feeds SET last_fetch_at = $2, last_error = $3, next_fetch_at = $4 WHERE id = $1`,
-			f.ID, s.now(), errText(err), next)
+			f.ID, s.now(), routing.ErrorText(err), next)
 		if dbErr != nil {
 			return fmt.Errorf("record feed error: %w", dbErr)
 		}

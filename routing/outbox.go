@@ -487,7 +487,7 @@ func (s *Store) MarkRetry(ctx context.Context, it OutboxItem, at time.Time, caus
 		UPDATE outbox SET status = 'pending', attempts = attempts - $3, next_attempt_at = $4,
 			locked_until = NULL, last_error = $5
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
-		it.ID, it.Attempts, dec, at, errText(cause)))
+		it.ID, it.Attempts, dec, at, ErrorText(cause)))
 }
 
 // MarkFailed gives up on a claimed row after transient errors.
@@ -497,7 +497,7 @@ func (s *Store) MarkFailed(ctx context.Context, it OutboxItem, cause error) erro
 	}
 	return s.expectOne(s.q.ExecContext(ctx, `
 		UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $3
-		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, errText(cause)))
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, ErrorText(cause)))
 }
 
 // MarkUndeliverable records that the channel refuses the chat for good (the
@@ -514,7 +514,7 @@ func (s *Store) MarkUndeliverable(ctx context.Context, it OutboxItem, cause erro
 		res, err := s.q.ExecContext(ctx, `
 			UPDATE outbox SET status = 'undeliverable', locked_until = NULL, last_error = $3
 			WHERE channel = $1 AND chat_id = $2 AND status IN ('pending', 'sending')`,
-			it.Channel, it.ChatID, errText(cause))
+			it.Channel, it.ChatID, ErrorText(cause))
 		if err != nil {
 			return fmt.Errorf("mark undeliverable: %w", err)
 		}
@@ -565,7 +565,10 @@ func (s *Store) expectOne(res interface{ RowsAffected() (int64, error) }, err er
 	return nil
 }
 
-func errText(err error) string {
+// ErrorText is err's text as stored with a failed row: at most 1000 bytes,
+// valid UTF-8 (cut within a rune, or with a NUL, PostgreSQL would refuse
+// it), "" for nil.
+func ErrorText(err error) string {
 	if err == nil {
 		return ""
 	}

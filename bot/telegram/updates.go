@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // errLost: the update was claimed again by someone else (our lease expired).
@@ -332,7 +332,7 @@ func (s updateStore) finish(ctx context.Context, tx *sqlx.Tx, cs ...claimed) err
 func (s updateStore) retry(ctx context.Context, c claimed, at time.Time, cause error) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE telegram_updates SET status = 'pending', next_attempt_at = $3, locked_until = NULL, last_error = $4
-		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, at, errText(cause))
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, at, routing.ErrorText(cause))
 	if err != nil {
 		return fmt.Errorf("retry update: %w", err)
 	}
@@ -356,7 +356,7 @@ func (s updateStore) release(ctx context.Context, c claimed) error {
 func (s updateStore) fail(ctx context.Context, c claimed, cause error) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE telegram_updates SET status = 'failed', processed_at = now(), locked_until = NULL, last_error = $3
-		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, errText(cause))
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, routing.ErrorText(cause))
 	if err != nil {
 		return fmt.Errorf("fail update: %w", err)
 	}
@@ -390,15 +390,4 @@ func (s updateStore) purge(ctx context.Context, before time.Time) (int64, error)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	if len(s) > 1000 {
-		s = s[:1000]
-	}
-	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
 }
