@@ -11,6 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+
+	auditlog "citybot/internal/audit"
 )
 
 // AuditEntry is one row of the audit log.
@@ -27,34 +29,13 @@ type AuditEntry struct {
 }
 
 // DetailsText is the details as compact JSON ("" when empty).
-func (e AuditEntry) DetailsText() string {
-	s := strings.TrimSpace(string(e.Details))
-	if s == "{}" || s == "null" {
-		return ""
-	}
-	return s
-}
+func (e AuditEntry) DetailsText() string { return auditlog.DetailsText(e.Details) }
 
 // RecordAudit writes one audit log row with q (the database or a
 // transaction, so an action and its record can commit together). userID 0
 // means the system.
 func RecordAudit(ctx context.Context, q sqlx.ExecerContext, userID int64, action, objectType, objectID string, details map[string]any) error {
-	b := []byte("{}")
-	if len(details) > 0 {
-		var err error
-		if b, err = json.Marshal(details); err != nil {
-			return fmt.Errorf("audit details: %w", err)
-		}
-	}
-	var uid *int64
-	if userID != 0 {
-		uid = &userID
-	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO audit_log (user_id, action, object_type, object_id, details) VALUES ($1, $2, $3, $4, $5)`,
-		uid, action, objectType, objectID, b); err != nil {
-		return fmt.Errorf("insert audit log: %w", err)
-	}
-	return nil
+	return auditlog.Record(ctx, q, userID, action, objectType, objectID, details)
 }
 
 // audit records an action after it happened; a failure is logged, not

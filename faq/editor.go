@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 )
 
@@ -250,18 +251,7 @@ func insertRevision(ctx context.Context, tx *sqlx.Tx, a Actor, action string, e 
 // recordAudit writes an audit_log row within tx (same columns as the admin's
 // audit log view reads).
 func recordAudit(ctx context.Context, tx *sqlx.Tx, a Actor, action, objectType, objectID string, details map[string]any) error {
-	b := []byte("{}")
-	if len(details) > 0 {
-		var err error
-		if b, err = json.Marshal(details); err != nil {
-			return fmt.Errorf("audit details: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (user_id, action, object_type, object_id, details) VALUES ($1, $2, $3, $4, $5)`,
-		a.author(), action, objectType, objectID, b); err != nil {
-		return fmt.Errorf("insert audit log: %w", err)
-	}
-	return nil
+	return audit.Record(ctx, tx, a.UserID, action, objectType, objectID, details)
 }
 
 // CreateEntry creates an entry (status draft unless given) and its first

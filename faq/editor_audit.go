@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
+
+	"citybot/internal/audit"
 )
 
 // AuditRow is one audit_log row about an object of the FAQ editor.
@@ -25,13 +26,7 @@ type AuditRow struct {
 }
 
 // DetailsText is the details as compact JSON ("" when empty).
-func (r AuditRow) DetailsText() string {
-	s := strings.TrimSpace(string(r.Details))
-	if s == "{}" || s == "null" {
-		return ""
-	}
-	return s
-}
+func (r AuditRow) DetailsText() string { return audit.DetailsText(r.Details) }
 
 // EditorAuditTypes are the object types of the editor's audit log: FAQ
 // entries, synonyms, regression questions, imports, unanswered questions

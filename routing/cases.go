@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 )
 
@@ -303,14 +304,8 @@ func record(ctx context.Context, tx *sqlx.Tx, c Case, a actor, kind string, deta
 				ad[k] = v
 			}
 		}
-		b, err := json.Marshal(ad)
-		if err != nil {
-			return fmt.Errorf("audit details: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO audit_log (user_id, action, object_type, object_id, details) VALUES ($1, $2, 'case', $3, $4)`,
-			uid, "case."+kind, strconv.FormatInt(c.ID, 10), b); err != nil {
-			return fmt.Errorf("insert audit log: %w", err)
+		if err := audit.Record(ctx, tx, a.userID, "case."+kind, "case", strconv.FormatInt(c.ID, 10), ad); err != nil {
+			return err
 		}
 	}
 	if kind == EventViewed {

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 )
 
@@ -123,9 +124,7 @@ func (s *Cases) retentionBatch(ctx context.Context, globalDays int) (int, error)
 		}
 		m, _ := res.RowsAffected()
 		n = int(m)
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO audit_log (user_id, action, object_type, object_id, details)
-			VALUES (NULL, 'case.retention_deleted', 'case', '', jsonb_build_object('count', $1::int))`, n); err != nil {
+		if err := audit.Record(ctx, tx, 0, "case.retention_deleted", "case", "", map[string]any{"count": n}); err != nil {
 			return fmt.Errorf("audit retention: %w", err)
 		}
 		return nil
