@@ -55,7 +55,7 @@ func readFeedForm(c *gin.Context, p *page, topics []broadcast.Topic, depts []dep
 	switch {
 	case f.URL == "":
 		f.Errors["url"] = p.T("bc.err.feed_url_empty")
-	case err != nil || !isHTTPURL(f.URL):
+	case err != nil || !broadcast.IsHTTPURL(f.URL):
 		f.Errors["url"] = p.T("bc.err.url")
 	case u.User != nil:
 		f.Errors["url"] = p.T("bc.err.feed_url_password")

@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"citybot/broadcast"
+	"citybot/routing"
 )
 
 // Posts: the list, the editor (text, photo, link, topics, department,
@@ -60,19 +60,6 @@ func bcPostFormOf(p broadcast.Post) bcPostForm {
 	return f
 }
 
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
 // readPostForm reads and checks the posted form; existing is the stored
 // post when editing. The input is valid when f.Errors is empty.
 func (s *Server) readPostForm(c *gin.Context, p *page, existing *broadcast.Post, topics []broadcast.Topic, depts []deptRef) (bcPostForm, broadcast.PostInput) {
@@ -108,12 +95,12 @@ func (s *Server) readPostForm(c *gin.Context, p *page, existing *broadcast.Post,
 			in.Photo, in.PhotoName = data, fh.Filename
 		}
 	}
-	if f.PhotoURL != "" && !isHTTPURL(f.PhotoURL) {
+	if f.PhotoURL != "" && !broadcast.IsHTTPURL(f.PhotoURL) {
 		f.Errors["photo_url"] = p.T("bc.err.url")
 	} else if f.PhotoURL != "" && len(in.Photo) > 0 {
 		f.Errors["photo_url"] = p.T("bc.err.photo_both")
 	}
-	if f.LinkURL != "" && !isHTTPURL(f.LinkURL) {
+	if f.LinkURL != "" && !broadcast.IsHTTPURL(f.LinkURL) {
 		f.Errors["link_url"] = p.T("bc.err.url")
 	}
 
@@ -122,7 +109,7 @@ func (s *Server) readPostForm(c *gin.Context, p *page, existing *broadcast.Post,
 	if hasPhoto {
 		limit = broadcast.MaxCaptionLen
 	}
-	switch n := utf16Len(f.Text); {
+	switch n := routing.UTF16Len(f.Text); {
 	case f.Text == "":
 		f.Errors["text"] = p.T("bc.err.text_empty")
 	case !utf8.ValidString(f.Text):

@@ -82,7 +82,7 @@ func (in *FeedInput) normalize() error {
 	in.URL = strings.TrimSpace(in.URL)
 	in.Title = strings.TrimSpace(in.Title)
 	in.DepartmentID = strings.TrimSpace(in.DepartmentID)
-	if !isHTTPURL(in.URL) {
+	if !IsHTTPURL(in.URL) {
 		return fmt.Errorf("%w: the feed address must be an http(s) URL", ErrInvalid)
 	}
 	if u, _ := url.Parse(in.URL); u.User != nil {
@@ -293,7 +293,7 @@ func (s *Service) postItem(ctx context.Context, tx *sqlx.Tx, f Feed, it FeedItem
 		DepartmentID: f.DepartmentID,
 		CreatedBy:    userID,
 	}
-	if !isHTTPURL(in.LinkURL) {
+	if !IsHTTPURL(in.LinkURL) {
 		in.LinkURL = ""
 	}
 	if err := in.normalize(); err != nil {
@@ -323,7 +323,7 @@ func itemText(title, summary string, limit int) string {
 	if t == "" {
 		t = "(ohne Titel)"
 	}
-	if utf16Len(t) <= limit {
+	if routing.UTF16Len(t) <= limit {
 		return t
 	}
 	var b strings.Builder
@@ -570,7 +570,7 @@ type download struct {
 }
 
 func (s *Service) download(ctx context.Context, f Feed) (download, error) {
-	if !isHTTPURL(f.URL) {
+	if !IsHTTPURL(f.URL) {
 		return download{}, fmt.Errorf("%w: not an http(s) URL", ErrInvalid)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)

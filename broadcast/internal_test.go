@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"citybot/routing"
 )
 
 func TestQuietHoursWindow(t *testing.T) {
@@ -78,7 +80,7 @@ func TestPlainTextAndItemText(t *testing.T) {
 		}
 	}
 	long := itemText("Titel", strings.Repeat("ä", 5000), MaxTextLen)
-	if n := utf16Len(long); n > MaxTextLen || !strings.HasSuffix(long, "…") {
+	if n := routing.UTF16Len(long); n > MaxTextLen || !strings.HasSuffix(long, "…") {
 		t.Errorf("itemText: %d units, suffix %q", n, long[len(long)-3:])
 	}
 	if got := itemText("Gleich", "Gleich", 100); got != "Gleich" {

@@ -8,13 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // Post states.
@@ -94,13 +94,13 @@ func (in *PostInput) normalize() error {
 	if in.PhotoURL != "" || len(in.Photo) > 0 {
 		limit = MaxCaptionLen
 	}
-	if n := utf16Len(in.Text); n > limit {
+	if n := routing.UTF16Len(in.Text); n > limit {
 		return fmt.Errorf("%w: the text has %d characters, at most %d are allowed", ErrInvalid, n, limit)
 	}
 	if in.PhotoURL != "" && len(in.Photo) > 0 {
 		return fmt.Errorf("%w: either a photo URL or an uploaded photo", ErrInvalid)
 	}
-	if in.PhotoURL != "" && !isHTTPURL(in.PhotoURL) && !fileIDRe.MatchString(in.PhotoURL) {
+	if in.PhotoURL != "" && !IsHTTPURL(in.PhotoURL) && !fileIDRe.MatchString(in.PhotoURL) {
 		return fmt.Errorf("%w: the photo must be an http(s) URL", ErrInvalid)
 	}
 	if len(in.Photo) > MaxPhotoBytes {
@@ -112,7 +112,7 @@ func (in *PostInput) normalize() error {
 	if len(in.Photo) == 0 {
 		in.PhotoName = ""
 	}
-	if in.LinkURL != "" && !isHTTPURL(in.LinkURL) {
+	if in.LinkURL != "" && !IsHTTPURL(in.LinkURL) {
 		return fmt.Errorf("%w: the link must be an http(s) URL", ErrInvalid)
 	}
 	if len(in.TopicIDs) == 0 {
@@ -121,15 +121,8 @@ func (in *PostInput) normalize() error {
 	return nil
 }
 
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-func isHTTPURL(s string) bool {
+// IsHTTPURL reports whether s is an absolute http or https URL with a host.
+func IsHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
