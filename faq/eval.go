@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 )
 
@@ -14,6 +15,20 @@ type EvalQuestion struct {
 	Q          string `json:"q"`
 	Expect     string `json:"expect"`
 	Department string `json:"department,omitempty"`
+}
+
+// DevQuestionsFile is the name of the question set in a dataset folder.
+const DevQuestionsFile = "dev_questions.jsonl"
+
+// LoadQuestionsFS reads the question set DevQuestionsFile of a dataset
+// folder (as ReadDatasetFS reads its FAQ).
+func LoadQuestionsFS(fsys fs.FS) ([]EvalQuestion, error) {
+	f, err := fsys.Open(DevQuestionsFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return LoadQuestions(f)
 }
 
 // LoadQuestions reads a JSON-lines question set. Blank lines are skipped; a

@@ -16,11 +16,7 @@ func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := demodata.FS.ReadFile("dev_questions.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs, err := faq.LoadQuestions(bytes.NewReader(b))
+	qs, err := faq.LoadQuestionsFS(demodata.FS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package telegram
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,19 +54,11 @@ func matcher(t testing.TB) *bot.IndexMatcher {
 // d (and, when expect is set, whose expectation starts with it).
 func devQuestion(t testing.TB, m bot.Matcher, d faq.Decision, expect string) string {
 	t.Helper()
-	data, err := demodata.FS.ReadFile("dev_questions.jsonl")
+	qs, err := faq.LoadQuestionsFS(demodata.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		var q struct {
-			Q      string `json:"q"`
-			Expect string `json:"expect"`
-		}
-		if json.Unmarshal(sc.Bytes(), &q) != nil {
-			continue
-		}
+	for _, q := range qs {
 		if m.Match(q.Q).Decision == d && strings.HasPrefix(q.Expect, expect) {
 			return q.Q
 		}

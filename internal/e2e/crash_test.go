@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -297,18 +296,13 @@ func crashQuestions(t *testing.T, d *sqlx.DB) []crashQuestion {
 		texts = append(texts, e.Question)
 		texts = append(texts, e.Variants...)
 	}
-	f, err := demodata.FS.Open("dev_questions.jsonl")
+	qs, err := faq.LoadQuestionsFS(demodata.FS)
 	must(t, err)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var q struct {
-			Q string `json:"q"`
-		}
-		if json.Unmarshal(sc.Bytes(), &q) == nil && q.Q != "" {
+	for _, q := range qs {
+		if q.Q != "" {
 			texts = append(texts, q.Q)
 		}
 	}
-	f.Close()
 	var answers, small []crashQuestion
 	for _, txt := range texts {
 		r := live.Match(txt)
