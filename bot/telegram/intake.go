@@ -243,11 +243,7 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	if !json.Valid(data) {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	u, err := peekUpdate(data)
+	u, err := peekUpdate(data) // json.Unmarshal checks the whole body first
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
