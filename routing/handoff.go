@@ -224,25 +224,87 @@ func (h *Handoff) result(c Case, d deptInfo, lang string, already bool) HandoffR
 		Open:         a.Open,
 		Availability: a,
 	}
-	lead := handoffLead(d.Name, lang, already)
+	lead := handoffLead(d.Name, lang, c.ID, already)
 	res.Message = lead + " " + a.Message(d.Name, lang, now)
 	return res
 }
 
+// Propose ranks the departments for a question without opening a case: the
+// bot asks the citizen before it opens one. The first is the department
+// Start would choose (pass it as HandoffRequest.Department); at most
+// MaxAlternatives others follow. In tx when not nil.
+func (h *Handoff) Propose(ctx context.Context, tx *sqlx.Tx, req HandoffRequest) ([]DepartmentChoice, error) {
+	var q sqlx.QueryerContext = h.cases.q()
+	if tx != nil {
+		q = tx
+	}
+	ds, err := loadDepartments(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	ranked := h.rank(req, ds)
+	out := make([]DepartmentChoice, 0, min(len(ranked), h.opt.MaxAlternatives+1))
+	for _, d := range ranked {
+		if len(out) == h.opt.MaxAlternatives+1 {
+			break
+		}
+		out = append(out, DepartmentChoice{ID: d.ID, Name: d.Name})
+	}
+	return out, nil
+}
+
+// Expectation words where the citizen's case c is and when its department
+// answers ("Ihre Anfrage #12 liegt beim Tiefbauamt. Das Tiefbauamt ist
+// gerade geöffnet; ..."), for a citizen who asks whether anybody answers.
+func (h *Handoff) Expectation(ctx context.Context, tx *sqlx.Tx, c Case, lang string) (string, error) {
+	var q sqlx.QueryerContext = h.cases.q()
+	if tx != nil {
+		q = tx
+	}
+	ds, err := loadDepartments(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	d := deptInfo{ID: c.Department, Name: c.DepartmentName}
+	for _, x := range ds {
+		if x.ID == c.Department {
+			d = x
+		}
+	}
+	now := h.opt.Now()
+	hours, err := ParseWeekHours(d.Hours)
+	if err != nil {
+		hours = WeekHours{}
+	}
+	a := h.cal.Availability(hours, now)
+	short := shortName(d.Name)
+	if c.Status == CaseAnswered {
+		if isEnglish(lang) {
+			return fmt.Sprintf("%s has answered your request #%d (see above). If something is still open, just write it here.", short, c.ID), nil
+		}
+		return fmt.Sprintf("%s hat Ihre Anfrage #%d beantwortet (siehe oben). Wenn noch etwas offen ist, schreiben Sie es einfach hier.", germanSubject(short), c.ID), nil
+	}
+	if isEnglish(lang) {
+		return fmt.Sprintf("Your request #%d is with %s. %s", c.ID, short, a.Message(d.Name, lang, now)), nil
+	}
+	return fmt.Sprintf("Ihre Anfrage #%d liegt %s. %s", c.ID, germanDative(short), a.Message(d.Name, lang, now)), nil
+}
+
 // handoffLead is the first sentence: where the request is now.
-func handoffLead(name, lang string, already bool) string {
+// The case number (#12) is the reference staff see in the inbox too.
+func handoffLead(name, lang string, caseID int64, already bool) string {
 	short := shortName(name)
 	if isEnglish(lang) {
 		if already {
-			return "Your request is already with " + short + "; just keep writing here."
+			return fmt.Sprintf("Your request #%d is already with %s; just keep writing here.", caseID, short)
 		}
-		return "I have passed your request to " + short + "."
+		return fmt.Sprintf("I have passed your request to %s. Your reference number: #%d.", short, caseID)
 	}
 	dat := germanDative(short)
 	if already {
-		return "Ihre Anfrage liegt bereits " + dat + "; schreiben Sie einfach hier weiter."
+		return fmt.Sprintf("Ihre Anfrage #%d liegt bereits %s; schreiben Sie einfach hier weiter.", caseID, dat)
 	}
-	return "Ihre Anfrage liegt jetzt " + dat + "."
+	return fmt.Sprintf("Ihre Anfrage liegt jetzt %s. Ihre Vorgangsnummer: #%d.", dat, caseID)
 }
 
 // germanDative: "beim Bauamt", "bei der Zentrale", "bei der Stelle „…“".

@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestHandoff(t *testing.T) {
 			return err
 		}
 		if !again.AlreadyOpen || again.Case.ID != res.Case.ID || len(again.Alternatives) != 0 ||
-			!strings.HasPrefix(again.Message, "Ihre Anfrage liegt bereits beim Bauamt;") {
+			again.Message != fmt.Sprintf("Ihre Anfrage #%d liegt bereits beim Bauamt; schreiben Sie einfach hier weiter. Das Bauamt ist gerade geschlossen (Feiertag: Karfreitag). Wir melden uns ab Dienstag, 8:00 Uhr.", res.Case.ID) {
 			t.Errorf("again = %+v", again)
 		}
 		_, err = f.cases.WithTx(tx).Open(ctx, cit.ID, "unknown", routing.ReasonNoMatch, routing.OpenOptions{})
@@ -74,7 +75,8 @@ func TestHandoff(t *testing.T) {
 	if res.Department.ID != "bauamt" || res.Open || res.Availability.Holiday != "Karfreitag" {
 		t.Fatalf("res = %+v", res)
 	}
-	want := "Ihre Anfrage liegt jetzt beim Bauamt. Das Bauamt ist gerade geschlossen (Feiertag: Karfreitag). Wir melden uns ab Dienstag, 8:00 Uhr."
+	// The case number is the citizen's reference; staff see it in the inbox.
+	want := fmt.Sprintf("Ihre Anfrage liegt jetzt beim Bauamt. Ihre Vorgangsnummer: #%d. Das Bauamt ist gerade geschlossen (Feiertag: Karfreitag). Wir melden uns ab Dienstag, 8:00 Uhr.", res.Case.ID)
 	if res.Message != want {
 		t.Errorf("message\n got %q\nwant %q", res.Message, want)
 	}
@@ -98,7 +100,7 @@ func TestHandoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if moved.Department.ID != "zentrale" || !strings.HasPrefix(moved.Message, "I have passed your request to Zentrale. Zentrale is closed right now (public holiday: Karfreitag).") {
+	if moved.Department.ID != "zentrale" || !strings.HasPrefix(moved.Message, fmt.Sprintf("I have passed your request to Zentrale. Your reference number: #%d. Zentrale is closed right now (public holiday: Karfreitag).", res.Case.ID)) {
 		t.Errorf("moved = %+v", moved)
 	}
 	_, err = f.cases.Get(ctx, f.bau, res.Case.ID)
@@ -114,11 +116,62 @@ func TestHandoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r2.Department.ID != "zentrale" || !r2.Open ||
-		r2.Message != "Ihre Anfrage liegt jetzt bei der Zentrale. Die Zentrale ist gerade geöffnet; wir melden uns in der Regel innerhalb weniger Stunden." {
+		r2.Message != fmt.Sprintf("Ihre Anfrage liegt jetzt bei der Zentrale. Ihre Vorgangsnummer: #%d. Die Zentrale ist gerade geöffnet; wir melden uns in der Regel innerhalb weniger Stunden.", r2.Case.ID) {
 		t.Errorf("r2 = %+v", r2)
 	}
 	ds, err := h2.Departments(ctx)
 	if err != nil || len(ds) != 3 || ds[0].Name == "" {
 		t.Errorf("departments = %+v %v", ds, err)
+	}
+}
+
+// Propose ranks like Start without opening a case; Expectation words the
+// reply time of an open case and its reference number.
+func TestHandoffProposeAndExpectation(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx
+	if err := routing.ApplyDemoOfficeHours(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	h := newHandoff(t, f, fakeRouter{"nope", "ordnungsamt", "bauamt"}, "2026-04-03 10:00")
+	cit := f.citizen("1100")
+	f.say(cit, "Laterne kaputt")
+	props, err := h.Propose(ctx, nil, routing.HandoffRequest{CitizenID: cit.ID, Question: "Laterne kaputt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range props {
+		ids = append(ids, p.ID)
+	}
+	if strings.Join(ids, ",") != "ordnungsamt,bauamt,zentrale" || props[0].Name == "" {
+		t.Errorf("proposal = %+v", props)
+	}
+	if n := f.count(`SELECT count(*) FROM cases WHERE citizen_id = $1`, cit.ID); n != 0 {
+		t.Fatalf("Propose opened %d cases", n)
+	}
+	// A preferred department comes first.
+	props, err = h.Propose(ctx, nil, routing.HandoffRequest{CitizenID: cit.ID, Question: "Laterne kaputt", Department: "bauamt"})
+	if err != nil || props[0].ID != "bauamt" {
+		t.Errorf("preferred: %+v %v", props, err)
+	}
+
+	c := f.open(cit, "ordnungsamt", "Laterne kaputt")
+	got, err := h.Expectation(ctx, nil, c, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Ihre Anfrage #%d liegt beim Ordnungsamt. Das Ordnungsamt ist gerade geschlossen (Feiertag: Karfreitag).", c.ID)
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("expectation\n got %q\nwant %q...", got, want)
+	}
+	got, err = h.Expectation(ctx, nil, c, "en")
+	if err != nil || !strings.HasPrefix(got, fmt.Sprintf("Your request #%d is with Ordnungsamt. Ordnungsamt is closed right now", c.ID)) {
+		t.Errorf("english expectation = %q %v", got, err)
+	}
+	c.Status = routing.CaseAnswered
+	got, _ = h.Expectation(ctx, nil, c, "de")
+	if !strings.HasPrefix(got, fmt.Sprintf("Das Ordnungsamt hat Ihre Anfrage #%d beantwortet", c.ID)) {
+		t.Errorf("answered expectation = %q", got)
 	}
 }
