@@ -68,9 +68,20 @@ type Config struct {
 	MaxQuestionLen int
 	// EraseConfirmWindow is how long the /loeschen button stays valid.
 	EraseConfirmWindow time.Duration
-	// Handoff, when set, receives what the FAQ could not answer. When it
-	// also implements Desk (RoutingHandoff does), the engine runs case mode.
-	Handoff Handoff
+	// Handoff, when set, receives what the FAQ could not answer (after the
+	// citizen confirms) and runs the case side of the dialog; nil: such
+	// questions are only recorded for editors.
+	Handoff Desk
+	// FollowUpWindow: how long after an FAQ answer a short question ("und
+	// was kostet das?") refers to it. Default 5 minutes.
+	FollowUpWindow time.Duration
+	// ConfirmWindow: how long a typed "ja"/"nein" or an addition refers to
+	// the bot's "pass this on?" question (its buttons stay valid for
+	// HandoffConfirmWindow). Default 30 minutes.
+	ConfirmWindow time.Duration
+	// AskTopicWindow: how long after "Worum geht es?" the next message is
+	// the topic of the request for staff. Default 15 minutes.
+	AskTopicWindow time.Duration
 	// HandoffConfirmWindow is how long the "pass my question on?" buttons
 	// stay valid. Default 24 hours.
 	HandoffConfirmWindow time.Duration
@@ -122,6 +133,15 @@ func (c *Config) setDefaults() {
 	if c.HandoffConfirmWindow <= 0 {
 		c.HandoffConfirmWindow = 24 * time.Hour
 	}
+	if c.FollowUpWindow <= 0 {
+		c.FollowUpWindow = 5 * time.Minute
+	}
+	if c.ConfirmWindow <= 0 {
+		c.ConfirmWindow = 30 * time.Minute
+	}
+	if c.AskTopicWindow <= 0 {
+		c.AskTopicWindow = 15 * time.Minute
+	}
 	if c.MediaAckInterval <= 0 {
 		c.MediaAckInterval = 2 * time.Minute
 	}
@@ -172,6 +192,11 @@ type Result struct {
 	// Keyboard, when set, replaces the buttons of the message whose button
 	// was pressed (best effort, after commit).
 	Keyboard *Keyboard
+	// State, Event and Action: the dialog's transition for a text or file
+	// (dialog.go); zero values for buttons and commands.
+	State  State
+	Event  Event
+	Action Action
 }
 
 // Engine is the dialog engine. It is safe for concurrent use; the caller
@@ -179,7 +204,7 @@ type Result struct {
 type Engine struct {
 	m      Matcher
 	cfg    Config
-	desk   Desk // cfg.Handoff, when it is a Desk
+	desk   Desk // cfg.Handoff
 	logger *slog.Logger
 	loc    *time.Location
 	// store and stmts run the engine's statements, prepared on cfg.DB.
@@ -200,11 +225,11 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	desk, _ := cfg.Handoff.(Desk)
+	desk := cfg.Handoff
 	e := &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc,
 		store: routing.NewStore(cfg.DB).WithOwner(cfg.Instance), stmts: db.NewStmts(cfg.DB)}
-	if w, ok := desk.(interface{ ReopenWindow() time.Duration }); ok {
-		e.caseWindow = w.ReopenWindow()
+	if desk != nil {
+		e.caseWindow = desk.ReopenWindow()
 	}
 	if rh, ok := desk.(*RoutingHandoff); ok && cfg.DB != nil {
 		rh.useStore(e.store)
@@ -229,6 +254,15 @@ type turn struct {
 	postDept string
 	// recentIn: the citizen's messages within FloodWindow before this one.
 	recentIn int
+
+	// The dialog (dialog_flow.go): what the state is derived from, loaded
+	// once per turn.
+	loaded  bool
+	dc      dialogContext
+	cs      routing.Case // the active case, when hasCase
+	hasCase bool
+	match   *faq.Result // the FAQ matcher's result for the text, once run
+	cue     followUpCue // the detail a vague question asks about
 }
 
 // Handle handles one inbound message inside tx: it stores the citizen and the
@@ -268,6 +302,12 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		if in.Language != "" {
 			h.c.Language = in.Language
 		}
+		if h.dc, err = loadDialog(ctx, tx, c.ID, e.cfg.ConfirmWindow); err != nil {
+			return Result{}, err
+		}
+		if h.dc.Lang != "" && !strings.HasPrefix(strings.ToLower(h.c.Language), h.dc.Lang) {
+			h.c.Language = h.dc.Lang // the language the citizen writes in
+		}
 		h.t = textsFor(h.c.Language)
 		m.CitizenID = c.ID
 		m.Text = h.buttonLabel(ctx, in.Data)
@@ -275,7 +315,7 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 			return Result{}, err
 		}
 	}
-	if in.Language != "" {
+	if in.Language != "" && (in.Kind != routing.KindButton || h.dc.Lang == "") {
 		h.c.Language = in.Language
 	}
 	h.t = textsFor(h.c.Language)
@@ -293,39 +333,12 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		h.res.Outcome = "button"
 		err = h.button(ctx, in.Data)
 	default:
-		var handled bool
-		if handled, err = h.caseMode(ctx); handled || err != nil {
-			break
-		}
-		if h.recentIn >= e.cfg.FloodLimit {
-			// Too many messages: one notice when the limit is reached,
-			// then silence until the rate drops (the message is stored).
-			h.res.Outcome = "flood"
-			if h.recentIn == e.cfg.FloodLimit {
-				err = h.say(ctx, h.t.flood, nil)
-			}
-			break
-		}
-		err = h.message(ctx)
+		err = h.converse(ctx)
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	return h.res, nil
-}
-
-// message handles a message outside of case mode.
-func (h *turn) message(ctx context.Context) error {
-	in := h.in
-	switch {
-	case in.Kind == routing.KindText:
-		return h.text(ctx, h.msg.Text)
-	case (in.Kind == routing.KindPhoto || in.Kind == routing.KindDocument) && strings.TrimSpace(h.msg.Text) != "":
-		return h.text(ctx, h.msg.Text) // the caption is the question
-	default:
-		h.res.Outcome = "media"
-		return h.say(ctx, h.mediaReply(in.Kind), nil)
-	}
 }
 
 func (h *turn) mediaReply(kind string) string {
@@ -345,25 +358,20 @@ func (h *turn) mediaReply(kind string) string {
 	}
 }
 
-// text handles a typed text: a command or a question.
-func (h *turn) text(ctx context.Context, text string) error {
-	text = strings.TrimSpace(text)
-	if strings.HasPrefix(text, "/") {
-		h.res.Outcome = "command"
-		return h.command(ctx, text)
+// welcome answers /start: short (one phone screen), /abo only when the
+// city has topics to subscribe to, details behind a button.
+func (h *turn) welcome(ctx context.Context) error {
+	abo := ""
+	if subs := h.e.cfg.Subscriptions; subs != nil {
+		ts, err := subs.Topics(ctx, h.tx, h.c.ID)
+		if err != nil {
+			return err
+		}
+		if len(ts) > 0 {
+			abo = h.t.welcomeAbo
+		}
 	}
-	switch {
-	case text == "":
-		h.res.Outcome = "empty"
-		return h.say(ctx, h.t.empty, nil)
-	case utf8.RuneCountInString(text) > h.e.cfg.MaxQuestionLen:
-		h.res.Outcome = "too_long"
-		return h.say(ctx, fmt.Sprintf(h.t.tooLong, h.e.cfg.MaxQuestionLen), nil)
-	}
-	if err := h.takePostQuestion(ctx); err != nil {
-		return err
-	}
-	return h.question(ctx, text)
+	return h.say(ctx, fmt.Sprintf(h.t.welcome, abo, h.e.cfg.PrivacyURL), [][]routing.Button{{{Text: h.t.moreHelp, Data: "hp:more"}}})
 }
 
 // commandName is the lower-case command of a text ("/start@citybot x" -> "/start").
@@ -398,19 +406,19 @@ func (h *turn) command(ctx context.Context, text string) error {
 		if ok, err := h.deepLink(ctx, commandArgs(text)); ok || err != nil {
 			return err
 		}
-		return h.say(ctx, fmt.Sprintf(h.t.welcome, h.e.cfg.PrivacyURL), nil)
+		return h.welcome(ctx)
 	case "/abo", "/subscribe":
 		return h.showTopics(ctx)
 	case "/abbestellen", "/unsubscribe":
 		return h.unsubscribeAll(ctx)
 	case "/hilfe", "/help":
-		return h.say(ctx, fmt.Sprintf(h.t.help, h.e.cfg.PrivacyURL), nil)
+		return h.say(ctx, fmt.Sprintf(h.t.help, h.e.cfg.PrivacyURL), [][]routing.Button{{{Text: h.t.moreHelp, Data: "hp:more"}}})
 	case "/datenschutz", "/privacy":
 		return h.say(ctx, fmt.Sprintf(h.t.privacy, h.e.cfg.PrivacyURL), nil)
 	case "/meinedaten", "/mydata":
 		return h.exportData(ctx)
 	case "/mitarbeiter", "/staff":
-		return h.requestStaff(ctx, commandArgs(text))
+		return h.staffCommand(ctx, commandArgs(text))
 	case "/abbrechen", "/cancel":
 		return h.withdraw(ctx)
 	case "/loeschen", "/löschen", "/delete":
@@ -427,43 +435,36 @@ func (h *turn) command(ctx context.Context, text string) error {
 	}
 }
 
-func (h *turn) question(ctx context.Context, text string) error {
-	r := h.e.m.Match(text)
-	h.res.Outcome = string(r.Decision)
-	switch r.Decision {
-	case faq.DecisionAnswer:
-		if r.Answer != nil {
-			if entry, ok := h.e.m.Entry(r.Answer.EntryID); ok {
-				return h.answer(ctx, entry, text, r.Answer.Score, "direct")
-			}
-		}
-	case faq.DecisionSuggest:
-		if ok, err := h.suggest(ctx, text, r.Candidates); ok || err != nil {
-			return err
-		}
-	case faq.DecisionSmalltalk:
-		return h.say(ctx, h.t.smalltalkReply(r.Smalltalk), nil)
-	}
-	h.res.Outcome = string(faq.DecisionNone)
-	reason := ReasonNoMatch
-	if r.Personal {
-		reason = ReasonPersonal
-	}
-	best := ""
-	if len(r.Candidates) > 0 {
-		best = r.Candidates[0].EntryID
-	}
-	return h.unanswered(ctx, text, reason, best, r.Candidates)
-}
+// summaryLen: answers longer than this (in characters) are sent as a
+// summary with a "Mehr dazu" button for the rest.
+const summaryLen = 450
 
-// answer sends an FAQ entry with feedback buttons.
-func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) error {
+// answer sends an FAQ entry with feedback buttons; a long answer is sent
+// as its summary with a "Mehr dazu" button. The entry becomes the topic of
+// follow-up questions.
+func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) (routing.Message, error) {
 	id, err := insertAnswer(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText), score, via)
 	if err != nil {
-		return err
+		return routing.Message{}, err
 	}
-	title := strings.TrimSpace(entry.Question)
-	full := title + "\n\n" + strings.TrimSpace(entry.Answer)
+	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText)); err != nil {
+		return routing.Message{}, err
+	}
+	body, more := summarize(strings.TrimSpace(entry.Answer), summaryLen)
+	buttons := [][]routing.Button{{
+		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
+		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
+	}}
+	if more {
+		buttons = append([][]routing.Button{{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:r", id)}}}, buttons...)
+	}
+	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, buttons)
+}
+
+// sendEntry sends a bold title and a text (split when long) with buttons
+// under the last part.
+func (h *turn) sendEntry(ctx context.Context, title, body string, buttons [][]routing.Button) (routing.Message, error) {
+	full := title + "\n\n" + body
 	if h.t.englishNote != "" {
 		full += h.t.englishNote
 	}
@@ -481,11 +482,62 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 		}
 		payloads[i] = routing.Payload{Text: s, Format: routing.FormatHTML}
 	}
-	payloads[len(payloads)-1].Buttons = [][]routing.Button{{
-		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
-		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
-	}}
-	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: full}, payloads...)
+	payloads[len(payloads)-1].Buttons = buttons
+	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: full}, payloads...)
+}
+
+// summarize returns the start of a long answer (whole paragraphs, else
+// whole sentences, up to max characters) and whether there is more.
+func summarize(answer string, max int) (string, bool) {
+	if utf8.RuneCountInString(answer) <= max+max/3 {
+		return answer, false
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(answer, "\n\n") {
+		if b.Len() > 0 && utf8.RuneCountInString(b.String())+utf8.RuneCountInString(para)+2 > max {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(para)
+	}
+	if s := b.String(); utf8.RuneCountInString(s) <= max && s != answer {
+		return s, true
+	}
+	// the first paragraph alone is too long: whole sentences of it
+	b.Reset()
+	for _, sent := range splitSentences(answer) {
+		if b.Len() > 0 && utf8.RuneCountInString(b.String())+utf8.RuneCountInString(sent)+1 > max {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(sent)
+	}
+	if s := b.String(); s != "" && utf8.RuneCountInString(s) < utf8.RuneCountInString(answer) {
+		return s, true
+	}
+	return answer, false
+}
+
+// rest returns what summarize left out of answer.
+func rest(answer string, max int) string {
+	sum, more := summarize(answer, max)
+	if !more {
+		return ""
+	}
+	if strings.HasPrefix(answer, sum) {
+		return strings.TrimSpace(answer[len(sum):])
+	}
+	// sentences were re-joined: drop as many sentences as the summary has
+	sents := splitSentences(answer)
+	n := len(splitSentences(sum))
+	if n >= len(sents) {
+		return ""
+	}
+	return strings.Join(sents[n:], " ")
 }
 
 // suggest offers up to three candidates as buttons; ok is false when none
@@ -522,24 +574,14 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 	return true, h.say(ctx, b.String(), rows)
 }
 
-// unanswered records a question for staff, offers it to the handoff and
-// tells the citizen.
+// unanswered records a question for editors and asks whether to pass it
+// to staff (without a desk it says it was recorded).
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
 	if err := insertUnanswered(ctx, h.e.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
-	if hf := h.e.cfg.Handoff; hf != nil {
-		if reason == ReasonNotHelpful || reason == ReasonNoSuggestionFit {
-			// The citizen saw answers: ask before passing the question on.
-			return h.askHandoff(ctx, question, reason, entryID)
-		}
-		handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
-		if err != nil {
-			return fmt.Errorf("handoff: %w", err)
-		}
-		if handled {
-			return nil
-		}
+	if h.e.desk != nil {
+		return h.askConfirm(ctx, question, reason, entryID, cands)
 	}
 	msg := h.t.noMatch
 	switch reason {
@@ -572,6 +614,13 @@ func (h *turn) button(ctx context.Context, data string) error {
 			return err
 		}
 		h.res.CallbackText = h.t.thanksFeedback
+		// The buttons give way to the choice made (pressing it again
+		// changes nothing).
+		chosenLabel := "✓ " + h.t.helpful
+		if !helpful {
+			chosenLabel = "✓ " + h.t.notHelpful
+		}
+		h.res.Keyboard = &Keyboard{Buttons: [][]routing.Button{{{Text: chosenLabel, Data: data}}}}
 		if !helpful && (prev.Helpful == nil || *prev.Helpful) {
 			return h.unanswered(ctx, prev.Question, ReasonNotHelpful, prev.EntryID, nil)
 		}
@@ -613,12 +662,26 @@ func (h *turn) button(ctx context.Context, data string) error {
 				score = s.Scores[i]
 			}
 		}
-		return h.answer(ctx, entry, s.Question, score, "suggestion")
+		_, err = h.answer(ctx, entry, s.Question, score, "suggestion")
+		return err
 	case "ho":
 		h.res.Outcome = "handoff_confirm"
 		if ok, err := h.handoffButton(ctx, id, arg); ok || err != nil {
 			return err
 		}
+	case "ro":
+		h.res.Outcome = "reopen_confirm"
+		if ok, err := h.reopenButton(ctx, id, arg); ok || err != nil {
+			return err
+		}
+	case "mo":
+		h.res.Outcome = "more"
+		if ok, err := h.moreButton(ctx, id, arg); ok || err != nil {
+			return err
+		}
+	case "hp":
+		h.res.Outcome = "help"
+		return h.say(ctx, fmt.Sprintf(h.t.helpMore, h.e.cfg.PrivacyURL), nil)
 	case "dp":
 		h.res.Outcome = "department"
 		if ok, err := h.departmentButton(ctx, id, arg); ok || err != nil {
@@ -675,8 +738,28 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 		}
 	case kind == "ho" && arg == "y":
 		return h.t.handoffYes
-	case kind == "ho" && arg == "n":
+	case kind == "ho" && arg == "n", kind == "ro" && arg == "n":
 		return h.t.handoffNo
+	case kind == "ho" && arg == "m":
+		return h.t.otherOffice
+	case kind == "ho" && arg == "a":
+		return h.t.allOffices
+	case kind == "ho":
+		if c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceHandoff); err == nil {
+			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
+				if name, err := departmentName(ctx, h.tx, c.Options[i]); err == nil {
+					return name
+				}
+			}
+		}
+	case kind == "ro" && arg == "y":
+		return h.t.reopenYes
+	case kind == "ro" && arg == "q":
+		return h.t.reopenNew
+	case kind == "mo":
+		return h.t.moreAbout
+	case kind == "hp":
+		return h.t.moreHelp
 	case kind == "dp" && arg == "m":
 		return h.t.otherOffice
 	case kind == "dp" && arg == "a":

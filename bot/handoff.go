@@ -15,13 +15,24 @@ import (
 // ReasonRequested: the citizen asked for staff (/mitarbeiter).
 const ReasonRequested = routing.ReasonRequested
 
-// Desk is the case side of a Handoff. When Config.Handoff implements it too
-// (RoutingHandoff does), the engine runs case mode: while the citizen has an
-// open case the bot does not answer on its own, every message is added to
-// the case, and /abbrechen and the "choose another office" buttons work.
-// All methods run in the transaction of the inbound message.
+// Desk is where the engine hands questions to staff (Config.Handoff;
+// RoutingHandoff in the service): it proposes an office, opens the case
+// once the citizen confirms, and runs the case side of the dialog (see
+// dialog.go). All methods run in the transaction of the inbound message.
 type Desk interface {
 	Handoff
+	// Propose ranks the departments for a question without opening a case
+	// (best first, then a few alternatives).
+	Propose(ctx context.Context, tx *sqlx.Tx, req HandoffRequest) ([]routing.DepartmentChoice, error)
+	// Expectation words where the case is and when to expect a reply.
+	Expectation(ctx context.Context, tx *sqlx.Tx, c routing.Case, lang string) (string, error)
+	// Note links a message of the citizen's chat to the case without
+	// making it the staff's turn (an FAQ question answered meanwhile).
+	Note(ctx context.Context, tx *sqlx.Tx, caseID, messageID int64) error
+	// ReopenWindow is how long after closing a citizen may reopen a case;
+	// the engine skips the case lookup for a citizen with no case open or
+	// closed within it.
+	ReopenWindow() time.Duration
 	// ActiveCase returns the case the citizen's next message belongs to:
 	// the open one, or a closed one the message would reopen. ok is false
 	// when there is none (the bot answers).
@@ -54,8 +65,7 @@ type RoutingHandoff struct {
 // engine gave it a store before.
 func (r *RoutingHandoff) useStore(st *routing.Store) { r.store.CompareAndSwap(nil, st) }
 
-// ReopenWindow is the cases' reopen window: the engine skips the case
-// lookup for a citizen with no case open or closed within it.
+// ReopenWindow implements Desk: the cases' reopen window.
 func (r *RoutingHandoff) ReopenWindow() time.Duration { return r.cases.ReopenWindow() }
 
 // NewRoutingHandoff returns a Desk that opens cases with h in cases.
@@ -124,6 +134,28 @@ func (r *RoutingHandoff) tell(ctx context.Context, tx *sqlx.Tx, c routing.Citize
 		return err
 	}
 	return nil
+}
+
+// Propose implements Desk.
+func (r *RoutingHandoff) Propose(ctx context.Context, tx *sqlx.Tx, req HandoffRequest) ([]routing.DepartmentChoice, error) {
+	return r.h.Propose(ctx, tx, routing.HandoffRequest{
+		CitizenID: req.Citizen.ID, Question: req.Question, Reason: req.Reason, Language: req.Citizen.Language,
+		Candidates: req.Candidates, Department: req.Department,
+	})
+}
+
+// Expectation implements Desk.
+func (r *RoutingHandoff) Expectation(ctx context.Context, tx *sqlx.Tx, c routing.Case, lang string) (string, error) {
+	return r.h.Expectation(ctx, tx, c, lang)
+}
+
+// Note implements Desk.
+func (r *RoutingHandoff) Note(ctx context.Context, tx *sqlx.Tx, caseID, messageID int64) error {
+	err := r.cases.WithTx(tx).NoteMessage(ctx, caseID, messageID)
+	if errors.Is(err, routing.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // ActiveCase implements Desk.

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"citybot/faq"
 	"citybot/routing"
 )
 
-// The engine's side of the handoff: case mode, /mitarbeiter, /abbrechen,
-// the "pass my question on?" confirmation and the department buttons.
+// The engine's side of the handoff: /mitarbeiter, /abbrechen, the buttons
+// of the "pass my question on?" confirmation, of a reopen and of the
+// department choice. The dialog around them is in dialog_flow.go.
 
 // isMedia reports whether kind is a file or location worth acknowledging.
 func isMedia(kind string) bool {
@@ -22,56 +22,6 @@ func isMedia(kind string) bool {
 		return true
 	}
 	return false
-}
-
-// caseMode adds the message to the citizen's active case, if there is one,
-// and acknowledges it when that helps the citizen: the first message after a
-// staff reply, a message that reopens a closed case, and files or locations
-// (at most once per MediaAckInterval). Everything else gets no reply: staff
-// answer. handled is false when the bot should answer the message itself.
-func (h *turn) caseMode(ctx context.Context) (handled bool, err error) {
-	d := h.e.desk
-	if d == nil || h.in.Problem != ProblemNone || !h.mayHaveCase {
-		return false, nil
-	}
-	if t := strings.TrimSpace(h.msg.Text); h.in.Kind == routing.KindText && strings.HasPrefix(t, "/") && knownCommands[commandName(t)] {
-		return false, nil
-	}
-	c, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
-	if err != nil || !ok {
-		return false, err
-	}
-	prev := c.Status
-	if c, ok, err = d.AddToCase(ctx, h.tx, c.ID, h.msg.ID); err != nil || !ok {
-		return false, err
-	}
-	h.res.Outcome = "case"
-	office := officeName(c.DepartmentName)
-	media := isMedia(h.in.Kind)
-	var ack string
-	switch {
-	case prev == routing.CaseClosed:
-		ack = fmt.Sprintf(h.t.caseReopened, office)
-	case prev == routing.CaseAnswered && media:
-		ack = fmt.Sprintf(h.t.caseMediaAck, h.t.noun(h.in.Kind), office)
-	case prev == routing.CaseAnswered:
-		ack = fmt.Sprintf(h.t.caseAck, office)
-	case media:
-		last, err := caseAckAt(ctx, h.tx, h.c.ID)
-		if err != nil {
-			return false, err
-		}
-		if time.Since(last) >= h.e.cfg.MediaAckInterval {
-			ack = fmt.Sprintf(h.t.caseMediaAck, h.t.noun(h.in.Kind), office)
-		}
-	}
-	if ack == "" {
-		return true, nil
-	}
-	if err := setCaseAck(ctx, h.tx, h.c.ID); err != nil {
-		return false, err
-	}
-	return true, h.sayToCase(ctx, c.ID, ack, nil)
 }
 
 // sayToCase says text and links it to the case, so that staff see in the
@@ -85,48 +35,38 @@ func (h *turn) sayToCase(ctx context.Context, caseID int64, text string, buttons
 	return err
 }
 
-// requestStaff opens a case on the citizen's request (/mitarbeiter). The
-// question is the command's text, else the citizen's latest question.
-func (h *turn) requestStaff(ctx context.Context, question string) error {
-	hf := h.e.cfg.Handoff
-	if hf == nil {
+// staffCommand is /mitarbeiter: with a text, the confirmation for it;
+// bare, "Worum geht es?" (or, with a case open, where it is).
+func (h *turn) staffCommand(ctx context.Context, question string) error {
+	if h.e.desk == nil {
 		return h.say(ctx, h.t.noStaff, nil)
 	}
-	if question == "" {
-		var err error
-		if question, err = lastQuestion(ctx, h.tx, h.c.ID, h.msg.ID); err != nil {
-			return err
-		}
+	st := h.state()
+	ev := EvHuman
+	if question = truncateRunes(strings.TrimSpace(question), h.e.cfg.MaxQuestionLen); question != "" {
+		ev = EvStaffRequest
 	}
-	question = truncateRunes(question, h.e.cfg.MaxQuestionLen)
-	var cands []faq.Candidate
-	if question != "" {
-		cands = h.e.m.Match(question).Candidates
+	if st == StateTopic {
+		st = StateIdle // a bare /mitarbeiter asks what it is about
 	}
-	h.res.Outcome = "handoff"
-	handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: question, Reason: ReasonRequested, Candidates: cands})
-	if err != nil {
-		return fmt.Errorf("handoff: %w", err)
-	}
-	if !handled {
-		return h.say(ctx, h.t.noStaff, nil)
-	}
-	return nil
+	return h.run(ctx, st, ev, question)
 }
 
-// withdraw closes the citizen's open case (/abbrechen) and confirms it.
+// withdraw closes the citizen's open case (/abbrechen) and confirms it;
+// without one it drops an open confirmation.
 func (h *turn) withdraw(ctx context.Context) error {
 	d := h.e.desk
 	if d == nil {
 		return h.say(ctx, h.t.noCase, nil)
 	}
-	c, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
-	if err != nil {
-		return err
-	}
+	c, ok := h.cs, h.hasCase
 	if !ok || !c.Open() {
+		if st := h.state(); st == StateConfirm || st == StateAskTopic || st == StateConfirmReopen {
+			return h.run(ctx, st, EvNo, "")
+		}
 		return h.say(ctx, h.t.noCase, nil)
 	}
+	var err error
 	// The command shows in the transcript, before the case closes.
 	if _, _, err := d.AddToCase(ctx, h.tx, c.ID, h.msg.ID); err != nil {
 		return err
@@ -141,57 +81,163 @@ func (h *turn) withdraw(ctx context.Context) error {
 	return h.sayToCase(ctx, c.ID, fmt.Sprintf(h.t.withdrawn, officeName(c.DepartmentName)), nil)
 }
 
-// askHandoff asks whether to pass a question on after "not helpful" or
-// "none of these"; the buttons carry the id of the stored question.
-func (h *turn) askHandoff(ctx context.Context, question, reason, entryID string) error {
-	id, err := insertChoice(ctx, h.tx, h.c.ID, choice{Kind: choiceHandoff, Question: truncateRunes(question, maxStoredText), Reason: reason, EntryID: entryID})
-	if err != nil {
-		return err
-	}
-	lead := h.t.notHelpfulLead
-	if reason == ReasonNoSuggestionFit {
-		lead = h.t.noFitLead
-	}
-	return h.say(ctx, lead+" "+h.t.handoffAsk, [][]routing.Button{{
-		{Text: h.t.handoffYes, Data: fmt.Sprintf("ho:%d:y", id)},
-		{Text: h.t.handoffNo, Data: fmt.Sprintf("ho:%d:n", id)},
-	}})
-}
-
-// handoffButton handles "ho:ID:y|n"; ok is false for a stale button.
+// handoffButton handles the confirmation's buttons: "ho:ID:y" (pass it
+// on to the proposed office), "ho:ID:N" (to the N-th proposed office),
+// "ho:ID:m" (show the other offices), "ho:ID:a" (all offices) and
+// "ho:ID:n" (no). ok is false for a stale button.
 func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
-	if arg != "y" && arg != "n" {
-		return false, nil
-	}
-	c, err := takeChoice(ctx, h.tx, h.c.ID, id, choiceHandoff, arg)
+	c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceHandoff)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if time.Since(c.CreatedAt) > h.e.cfg.HandoffConfirmWindow {
+	if c.Chosen != nil || time.Since(c.CreatedAt) > h.e.cfg.HandoffConfirmWindow {
 		return false, nil
 	}
-	if arg == "n" {
+	if err := h.loadState(ctx); err != nil {
+		return false, err
+	}
+	if h.hasCase && h.cs.Open() {
+		// A case opened meanwhile: the question goes there.
+		if _, err := takeChoice(ctx, h.tx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+			return false, err
+		}
+		h.res.Keyboard = &Keyboard{}
+		return true, h.expectation(ctx)
+	}
+	switch arg {
+	case "n":
+		if _, err := takeChoice(ctx, h.tx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+			return false, err
+		}
+		h.res.Keyboard = &Keyboard{}
+		return true, h.say(ctx, h.t.handoffDeclined, nil)
+	case "y":
+		h.res.Keyboard = &Keyboard{}
+		return true, h.openCase(ctx, c, 0, arg)
+	case "m", "a":
+		ds, err := departments(ctx, h.tx)
+		if err != nil {
+			return false, err
+		}
+		names := make(map[string]string, len(ds))
+		for _, d := range ds {
+			names[d.ID] = d.Name
+		}
+		opts := c.Options
+		if arg == "a" || len(opts) <= 1 {
+			// every office; the proposed one first, so that index 0 stays it
+			all := []string{}
+			if len(opts) > 0 {
+				all = append(all, opts[0])
+			}
+			for _, d := range ds {
+				if len(opts) == 0 || d.ID != opts[0] {
+					all = append(all, d.ID)
+				}
+			}
+			if err := extendChoice(ctx, h.tx, h.c.ID, c.ID, c.Question, all); err != nil {
+				return false, err
+			}
+			opts = all
+		}
+		var rows [][]routing.Button
+		for i, o := range opts {
+			if i == 0 && len(opts) > 1 {
+				continue // the proposed office has the "yes" button
+			}
+			if name, ok := names[o]; ok {
+				rows = append(rows, []routing.Button{{Text: truncateRunes(name, 60), Data: fmt.Sprintf("ho:%d:%d", c.ID, i)}})
+			}
+		}
+		if arg == "m" && len(c.Options) > 1 {
+			rows = append(rows, []routing.Button{{Text: h.t.allOffices, Data: fmt.Sprintf("ho:%d:a", c.ID)}})
+		}
+		rows = append(rows, []routing.Button{{Text: h.t.handoffNo, Data: fmt.Sprintf("ho:%d:n", c.ID)}})
+		return true, h.say(ctx, h.t.chooseOfficeFirst, rows)
+	}
+	i, err := strconv.Atoi(arg)
+	if err != nil || i < 0 || i >= len(c.Options) {
+		return false, nil
+	}
+	h.res.Keyboard = &Keyboard{}
+	return true, h.openCase(ctx, c, i, arg)
+}
+
+// reopenButton handles "ro:ID:y" (reopen the closed case), "ro:ID:q" (a
+// new question instead) and "ro:ID:n" (neither).
+func (h *turn) reopenButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
+	c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceReopen)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if c.Chosen != nil || time.Since(c.CreatedAt) > h.e.cfg.HandoffConfirmWindow {
+		return false, nil
+	}
+	if err := h.loadState(ctx); err != nil {
+		return false, err
+	}
+	switch arg {
+	case "y":
+		h.res.Keyboard = &Keyboard{}
+		if !h.hasCase || h.cs.Open() || c.CaseID == nil || *c.CaseID != h.cs.ID {
+			if _, err := takeChoice(ctx, h.tx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+				return false, err
+			}
+			return true, h.say(ctx, h.t.staleReopen, nil)
+		}
+		return true, h.reopen(ctx, c)
+	case "q":
+		h.res.Keyboard = &Keyboard{}
+		if _, err := takeChoice(ctx, h.tx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+			return false, err
+		}
+		return true, h.askConfirm(ctx, c.Question, ReasonNoMatch, "", h.e.m.Match(c.Question).Candidates)
+	case "n":
+		h.res.Keyboard = &Keyboard{}
+		if _, err := takeChoice(ctx, h.tx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+			return false, err
+		}
 		return true, h.say(ctx, h.t.handoffDeclined, nil)
 	}
-	hf := h.e.cfg.Handoff
-	if hf == nil {
-		return true, h.say(ctx, h.t.noStaff, nil)
+	return false, nil
+}
+
+// moreButton sends the rest of a long answer ("mo:ID:r") or the whole
+// answer after a follow-up excerpt ("mo:ID:a").
+func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
+	a, err := answerByID(ctx, h.tx, h.c.ID, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
 	}
-	h.res.Outcome = "handoff"
-	handled, err := hf.HandOff(ctx, h.tx, HandoffRequest{
-		Citizen: h.c, Message: h.msg, Question: c.Question, Reason: c.Reason,
-		Candidates: h.e.m.Match(c.Question).Candidates,
-	})
 	if err != nil {
-		return false, fmt.Errorf("handoff: %w", err)
+		return false, err
 	}
-	if !handled {
-		return true, h.say(ctx, h.t.notHelpfulReply, nil)
+	entry, found := h.e.m.Entry(a.EntryID)
+	if !found {
+		return true, h.say(ctx, h.t.entryGone, nil)
 	}
-	return true, nil
+	text := strings.TrimSpace(entry.Answer)
+	if arg == "r" {
+		if r := rest(text, summaryLen); r != "" {
+			text = r
+		}
+	}
+	// the summary keeps its feedback buttons; "Mehr dazu" is used up
+	h.res.Keyboard = &Keyboard{Buttons: [][]routing.Button{{
+		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
+		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
+	}}}
+	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, a.Question); err != nil {
+		return false, err
+	}
+	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, nil)
+	return true, err
 }
 
 // departmentButton handles "dp:ID:m" (offer the alternatives), "dp:ID:a"

@@ -11,7 +11,8 @@ import (
 // texts are the bot's own words in one language. German is the default;
 // English is used when the citizen's Telegram language is English.
 type texts struct {
-	welcome        string // %s: privacy URL
+	welcome        string // %s: welcomeAbo or "", %s: privacy URL
+	welcomeAbo     string
 	help           string // %s: privacy URL
 	privacy        string // %s: privacy URL
 	unknownCommand string
@@ -35,7 +36,8 @@ type texts struct {
 	smalltalk map[string]string
 
 	eraseAsk, eraseYes, eraseNo, eraseDone, eraseCancelled, eraseExpired string
-	dataSummary                                                          string // counts: see dataSummaryText
+	dataSummary                                                          string               // counts: see dataSummaryText
+	plurals                                                              map[string][2]string // singular, plural
 	dataFileCaption                                                      string
 
 	// The handoff to staff and case mode.
@@ -56,6 +58,26 @@ type texts struct {
 	withdrawn                         string // %s: the office
 	noCase                            string
 
+	// The dialog (dialog.go, dialog_flow.go).
+	moreHelp, helpMore                string // button under /start and /hilfe; the details (%s: privacy URL)
+	askDetail                         string // a detail without a topic
+	askTopic                          string // "Worum geht es?"
+	confirmNoMatch, confirmPersonal   string // leads of the confirmation
+	confirmAsk                        string // %s: the proposed office
+	confirmRestate                    string // %s: the question
+	confirmExtended, confirmRemind    string // leads when asking again
+	chooseOfficeFirst                 string // before a case: which office?
+	caseForwarded                     string // %s: "an das Tiefbauamt", %d: case number
+	caseMediaForwarded                string // %s: what, %s: "an das Tiefbauamt", %d: case number
+	caseThanks                        string // %d: case number, %s: office
+	caseClosedInfo                    string // %d: case number, %s: office
+	reopenAsk                         string // %d: case number, %s: office
+	reopenYes, reopenNew, staleReopen string
+	botReply, capabilities, calm      string
+	emptyPrompt                       string // "?", "hmm"
+	moreAbout                         string // "Mehr dazu"
+	followUpLead                      string // %s: the entry's question
+
 	// News channels (subscriptions.go).
 	topicLang                        string // for broadcast.Topic.Name
 	aboIntro, aboNoTopics            string
@@ -74,26 +96,48 @@ type texts struct {
 
 var de = &texts{
 	welcome: "Willkommen beim Bürgerservice-Chat der Stadt! 👋\n\n" +
-		"Ich beantworte häufige Fragen rund um die Stadtverwaltung, zum Beispiel zu Personalausweis und Reisepass, " +
-		"Anmeldung einer Wohnung, Müllabfuhr, Parken oder Bauanträgen. Schreiben Sie Ihre Frage einfach in eigenen Worten.\n\n" +
-		"Was ich nicht beantworten kann, gebe ich an die zuständige Stelle der Stadtverwaltung weiter; deren Antwort bekommen Sie hier im Chat.\n\n" +
-		"/hilfe – so funktioniert der Chat\n/mitarbeiter – Ihr Anliegen direkt an die Mitarbeitenden geben\n/abbrechen – eine offene Anfrage zurückziehen\n" +
-		"/abo – Neuigkeiten, Termine und Warnungen der Stadt abonnieren\n" +
-		"/meinedaten – was über Sie gespeichert ist\n/loeschen – Ihre Daten löschen\n\n" +
-		"Datenschutz: Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. " +
-		"Mehr dazu: %s",
-	help: "So funktioniert der Chat:\n\n" +
-		"• Stellen Sie Ihre Frage in einem Satz, z. B. „Wie beantrage ich einen Personalausweis?“\n" +
-		"• Passt meine Antwort nicht, tippen Sie auf „👎 Nicht geholfen“: Auf Wunsch gebe ich Ihre Frage an die zuständige Stelle weiter.\n" +
-		"• Was ich nicht beantworten kann, geht an die zuständige Stelle (mit /mitarbeiter jederzeit auch direkt). Ich sage Ihnen, welche Stelle es ist und wann sie antwortet; passt die Stelle nicht, wählen Sie eine andere.\n" +
-		"• Solange Ihre Anfrage bei einer Stelle liegt, antworte ich nicht selbst: Alles, was Sie dann schreiben – auch Fotos, Dateien und Standorte –, kommt zu Ihrer Anfrage. Die Antwort der Mitarbeitenden erhalten Sie hier im Chat.\n\n" +
-		"Befehle:\n/start – Begrüßung\n/hilfe – diese Hilfe\n/mitarbeiter – Ihr Anliegen an die Mitarbeitenden geben\n/abbrechen – Ihre offene Anfrage zurückziehen\n" +
-		"/abo – Nachrichten der Stadt abonnieren (Themen an- und abwählen)\n/abbestellen – alle Abos beenden\n" +
-		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
+		"Fragen Sie einfach in eigenen Worten, z. B. „Wie beantrage ich einen Personalausweis?“ " +
+		"Was ich nicht beantworten kann, gebe ich auf Wunsch an die zuständige Stelle weiter; die Antwort kommt hier in den Chat.\n\n" +
+		"/hilfe – so funktioniert der Chat\n/mitarbeiter – mit Mitarbeitenden sprechen\n%s\n" +
 		"Datenschutz: %s",
-	privacy:        "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
-	flood:          "Sie haben mir in kurzer Zeit sehr viele Nachrichten geschickt. Sie sind alle gespeichert. Ich antworte wieder, wenn Sie etwas langsamer schreiben – am besten eine Frage auf einmal.",
-	unknownCommand: "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
+	welcomeAbo: "/abo – Nachrichten der Stadt abonnieren\n",
+	help: "So funktioniert der Chat:\n\n" +
+		"• Fragen Sie in einem Satz; ich antworte aus den häufigen Fragen.\n" +
+		"• Weiß ich keine Antwort, frage ich, ob ich Ihre Frage an die zuständige Stelle weitergeben soll. Ihre Antwort kommt hier in den Chat.\n" +
+		"• „Mitarbeiter“ oder /mitarbeiter: mit Menschen sprechen.\n\n" +
+		"Datenschutz: %s",
+	moreHelp: "Mehr dazu",
+	helpMore: "Während Ihre Anfrage bei einer Stelle liegt, beantworte ich weiter Ihre Fragen; Ergänzungen, Fotos und Dateien gebe ich an die Stelle weiter.\n\n" +
+		"Befehle:\n/start – Begrüßung\n/hilfe – Hilfe\n/mitarbeiter – Ihr Anliegen an die Mitarbeitenden geben\n/abbrechen – Ihre offene Anfrage zurückziehen\n" +
+		"/abo – Nachrichten der Stadt abonnieren\n/abbestellen – alle Abos beenden\n" +
+		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
+		"Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Datenschutz: %s",
+	askDetail:          "Worum geht es genau? Schreiben Sie mir bitte das Thema dazu, z. B. „Was kostet ein Reisepass?“",
+	askTopic:           "Gern gebe ich Ihr Anliegen an die Mitarbeitenden. Worum geht es? Schreiben Sie es in ein, zwei Sätzen.",
+	confirmNoMatch:     "Dazu habe ich leider keine passende Antwort.",
+	confirmPersonal:    "Das klingt nach einem persönlichen Anliegen, das ich als automatischer Chat nicht beantworten kann.",
+	confirmAsk:         "Soll ich Ihre Anfrage an die zuständige Stelle weitergeben? Mein Vorschlag: %s.",
+	confirmRestate:     "Ihre Anfrage: „%s“",
+	confirmExtended:    "Ich habe das zu Ihrer Anfrage hinzugefügt.",
+	confirmRemind:      "Ich habe Ihre Anfrage noch nicht weitergegeben.",
+	chooseOfficeFirst:  "Welche Stelle soll Ihre Anfrage bekommen?",
+	caseForwarded:      "Danke, ich habe das %s weitergegeben (Anfrage #%d).",
+	caseMediaForwarded: "Danke, ich habe %s %s weitergegeben (Anfrage #%d).",
+	caseThanks:         "Gern! Ihre Anfrage #%d liegt bei: %s. Die Antwort bekommen Sie hier im Chat.",
+	caseClosedInfo:     "Ihre Anfrage #%d (%s) ist abgeschlossen. Wenn noch etwas offen ist, schreiben Sie es einfach; ich frage Sie dann, ob ich die Anfrage wieder öffnen soll.",
+	reopenAsk:          "Ihre Anfrage #%d (%s) ist abgeschlossen. Soll ich sie mit Ihrer Nachricht wieder öffnen?",
+	reopenYes:          "Ja, wieder öffnen",
+	reopenNew:          "Nein, neue Frage",
+	staleReopen:        "Diese Anfrage lässt sich nicht mehr wieder öffnen. Schreiben Sie Ihre Frage einfach neu.",
+	botReply:           "Ich bin der automatische Chat der Stadtverwaltung, kein Mensch. Ich beantworte häufige Fragen. Möchten Sie mit einem Menschen sprechen, schreiben Sie „Mitarbeiter“ oder /mitarbeiter.",
+	capabilities:       "Ich beantworte häufige Fragen zur Stadtverwaltung, z. B. zu Ausweis und Pass, Ummeldung, Müll, Parken oder Bauanträgen. Fragen Sie einfach in eigenen Worten. Was ich nicht weiß, gebe ich auf Wunsch an die zuständige Stelle weiter. I also answer in English.",
+	calm:               "Ich verstehe, dass Sie sich ärgern. Ich helfe Ihnen gern: Schreiben Sie mir, worum es geht – oder mit /mitarbeiter an die Mitarbeitenden.",
+	emptyPrompt:        "Wie kann ich Ihnen helfen? Schreiben Sie Ihre Frage am besten in einem Satz, z. B. „Wie beantrage ich einen Personalausweis?“",
+	moreAbout:          "Mehr dazu",
+	followUpLead:       "Zu „%s“",
+	privacy:            "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
+	flood:              "Sie haben mir in kurzer Zeit sehr viele Nachrichten geschickt. Sie sind alle gespeichert. Ich antworte wieder, wenn Sie etwas langsamer schreiben – am besten eine Frage auf einmal.",
+	unknownCommand:     "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
 
 	helpful:     "👍 Hat geholfen",
 	notHelpful:  "👎 Nicht geholfen",
@@ -135,12 +179,17 @@ var de = &texts{
 
 	eraseAsk: "Möchten Sie wirklich alle Daten löschen, die über Sie in diesem Chat gespeichert sind (Nachrichten, Antworten, Rückmeldungen)? " +
 		"Das lässt sich nicht rückgängig machen.",
-	eraseYes:        "🗑 Ja, alles löschen",
-	eraseNo:         "Abbrechen",
-	eraseDone:       "Ihre Daten wurden gelöscht. Wenn Sie mir wieder schreiben, beginnt ein neuer Chat ohne Ihre früheren Daten.",
-	eraseCancelled:  "In Ordnung, es wurde nichts gelöscht.",
-	eraseExpired:    "Diese Bestätigung ist abgelaufen. Senden Sie /loeschen, wenn Sie Ihre Daten löschen möchten.",
-	dataSummary:     "Über Sie gespeichert (seit %s):\n\n• %d Nachrichten (%d von Ihnen, %d an Sie)\n• %d Antworten aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %d für die Mitarbeitenden notierte Fragen\n• %d Anfragen an die Mitarbeitenden\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
+	eraseYes:       "🗑 Ja, alles löschen",
+	eraseNo:        "Abbrechen",
+	eraseDone:      "Ihre Daten wurden gelöscht. Wenn Sie mir wieder schreiben, beginnt ein neuer Chat ohne Ihre früheren Daten.",
+	eraseCancelled: "In Ordnung, es wurde nichts gelöscht.",
+	eraseExpired:   "Diese Bestätigung ist abgelaufen. Senden Sie /loeschen, wenn Sie Ihre Daten löschen möchten.",
+	dataSummary:    "Über Sie gespeichert (seit %s):\n\n• %s (%d von Ihnen, %d an Sie)\n• %s aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %s\n• %s an die Mitarbeitenden\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
+	plurals: map[string][2]string{
+		"message": {"Nachricht", "Nachrichten"}, "answer": {"Antwort", "Antworten"},
+		"recorded": {"für die Mitarbeitenden notierte Frage", "für die Mitarbeitenden notierte Fragen"},
+		"case":     {"Anfrage", "Anfragen"},
+	},
 	dataFileCaption: "Ihre gespeicherten Daten",
 
 	handoffAsk:      "Soll ich Ihre Frage an die zuständige Stelle weitergeben?",
@@ -159,7 +208,7 @@ var de = &texts{
 	officeLocked:    "Ihre Anfrage wird bereits bearbeitet, die Stelle lässt sich nicht mehr wechseln. Schreiben Sie einfach hier, wenn etwas nicht passt.",
 	caseAck:         "Danke, ich habe Ihre Nachricht an Ihre Anfrage angehängt. Zuständig: %s.",
 	caseMediaAck:    "Danke, ich habe %s an Ihre Anfrage angehängt. Zuständig: %s.",
-	caseReopened:    "Ihre Anfrage ist wieder offen; ich habe Ihre Nachricht angehängt. Zuständig: %s.",
+	caseReopened:    "Ihre Anfrage #%d ist wieder offen; ich habe Ihre Nachricht %s weitergegeben.",
 	mediaNoun: map[string]string{
 		routing.KindPhoto: "das Foto", routing.KindDocument: "die Datei", routing.KindLocation: "den Standort",
 		routing.KindVoice: "die Sprachnachricht", "": "Ihre Nachricht",
@@ -187,32 +236,54 @@ var de = &texts{
 
 var en = &texts{
 	welcome: "Welcome to the city's citizen service chat! 👋\n\n" +
-		"I answer common questions about the city administration, for example about ID cards and passports, " +
-		"registering your address, waste collection, parking or building permits. Just write your question in your own words. " +
-		"Most answers are in German.\n\n" +
-		"What I cannot answer, I pass on to the responsible office of the city; you get their reply here in this chat.\n\n" +
-		"/help – how this chat works\n/staff – pass your request to the staff directly\n/cancel – withdraw an open request\n" +
-		"/subscribe – news, events and warnings of the city\n" +
-		"/meinedaten – what is stored about you\n/loeschen – delete your data\n\n" +
-		"Privacy: we store your messages to answer your questions and to improve this service. More: %s",
-	help: "How this chat works:\n\n" +
-		"• Ask your question in one sentence, e.g. “How do I apply for an ID card?”\n" +
-		"• If my answer does not fit, tap “👎 Not helpful”: if you like, I pass your question on to the responsible office.\n" +
-		"• What I cannot answer goes to the responsible office (any time directly with /staff). I tell you which office it is and when it replies; if the office does not fit, choose another one.\n" +
-		"• While your request is with an office, I do not answer myself: everything you write – photos, files and locations too – is added to your request. The staff's reply reaches you here in this chat.\n\n" +
-		"Commands:\n/start – welcome\n/help – this help\n/staff – pass your request to the staff\n/cancel – withdraw your open request\n" +
-		"/subscribe – subscribe to news of the city (choose topics)\n/unsubscribe – end all subscriptions\n" +
-		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
+		"Just ask in your own words, e.g. “How do I apply for an ID card?” " +
+		"What I cannot answer I pass on to the responsible office if you like; the reply comes here in this chat.\n\n" +
+		"/help – how this chat works\n/staff – talk to the staff\n%s\n" +
 		"Privacy: %s",
-	privacy:        "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
-	flood:          "You have sent me a great many messages in a short time. They are all stored. I will answer again when you write a little more slowly – ideally one question at a time.",
-	unknownCommand: "I do not know this command. /help shows what I can do – or just write your question in your own words.",
+	welcomeAbo: "/subscribe – news of the city\n",
+	help: "How this chat works:\n\n" +
+		"• Ask in one sentence; I answer from the common questions.\n" +
+		"• If I have no answer, I ask whether to pass your question on to the responsible office. Their reply comes here in this chat.\n" +
+		"• “staff” or /staff: talk to people.\n\n" +
+		"Privacy: %s",
+	moreHelp: "More",
+	helpMore: "While your request is with an office, I still answer your questions; additions, photos and files I pass on to the office.\n\n" +
+		"Commands:\n/start – welcome\n/help – help\n/staff – pass your request to the staff\n/cancel – withdraw your open request\n" +
+		"/subscribe – news of the city\n/unsubscribe – end all subscriptions\n" +
+		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
+		"We store your messages to answer your questions and to improve this service. Privacy: %s",
+	askDetail:          "What exactly is it about? Please tell me the topic, e.g. “How much is a passport?”",
+	askTopic:           "I am happy to pass your request to the staff. What is it about? Please write it in a sentence or two.",
+	confirmNoMatch:     "Sorry, I have no matching answer for this.",
+	confirmPersonal:    "This sounds like a personal matter, which I as an automated chat cannot answer.",
+	confirmAsk:         "Shall I pass your request on to the responsible office? I suggest: %s.",
+	confirmRestate:     "Your request: “%s”",
+	confirmExtended:    "I have added this to your request.",
+	confirmRemind:      "I have not passed your request on yet.",
+	chooseOfficeFirst:  "Which office should get your request?",
+	caseForwarded:      "Thank you, I have passed this on %s (request #%d).",
+	caseMediaForwarded: "Thank you, I have passed %s on %s (request #%d).",
+	caseThanks:         "You are welcome! Your request #%d is with %s. You will get the reply here in this chat.",
+	caseClosedInfo:     "Your request #%d (%s) has been closed. If something is still open, just write it; I will then ask whether to reopen the request.",
+	reopenAsk:          "Your request #%d (%s) has been closed. Shall I reopen it with your message?",
+	reopenYes:          "Yes, reopen it",
+	reopenNew:          "No, a new question",
+	staleReopen:        "This request can no longer be reopened. Just write your question again.",
+	botReply:           "I am the city administration's automated chat, not a person. I answer common questions. If you would like to talk to a person, write “staff” or /staff.",
+	capabilities:       "I answer common questions about the city administration, e.g. ID cards and passports, registering your address, waste, parking or building permits. Just ask in your own words, in English or German. What I cannot answer I pass on to the responsible office if you like.",
+	calm:               "I understand that you are annoyed. I am happy to help: tell me what it is about – or use /staff to reach the staff.",
+	emptyPrompt:        "How can I help you? Ideally write your question in one sentence, e.g. “How do I apply for an ID card?”",
+	moreAbout:          "More",
+	followUpLead:       "About “%s”",
+	privacy:            "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
+	flood:              "You have sent me a great many messages in a short time. They are all stored. I will answer again when you write a little more slowly – ideally one question at a time.",
+	unknownCommand:     "I do not know this command. /help shows what I can do – or just write your question in your own words.",
 
 	helpful:     "👍 Helpful",
 	notHelpful:  "👎 Not helpful",
 	noneOfThese: "None of these",
 	suggest:     "I am not quite sure what you mean. Is it about one of these topics?",
-	englishNote: "\n\n(This answer is only available in German.)",
+	englishNote: "\n\n(This answer is only available in German; ask me in English if something is unclear, or write “staff” to reach a person.)",
 
 	noMatch: "Sorry, I have no matching answer for this. I have recorded your question for the city's staff.\n\n" +
 		"You are welcome to rephrase your question.",
@@ -247,13 +318,18 @@ var en = &texts{
 		"":                     "Sure! How can I help you?",
 	},
 
-	eraseAsk:        "Do you really want to delete all data stored about you in this chat (messages, answers, feedback)? This cannot be undone.",
-	eraseYes:        "🗑 Yes, delete everything",
-	eraseNo:         "Cancel",
-	eraseDone:       "Your data has been deleted. If you write again, a new chat starts without your earlier data.",
-	eraseCancelled:  "All right, nothing was deleted.",
-	eraseExpired:    "This confirmation has expired. Send /loeschen if you want to delete your data.",
-	dataSummary:     "Stored about you (since %s):\n\n• %d messages (%d from you, %d to you)\n• %d answers from the FAQ, %d of them with your feedback\n• %d questions recorded for the staff\n• %d requests to the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
+	eraseAsk:       "Do you really want to delete all data stored about you in this chat (messages, answers, feedback)? This cannot be undone.",
+	eraseYes:       "🗑 Yes, delete everything",
+	eraseNo:        "Cancel",
+	eraseDone:      "Your data has been deleted. If you write again, a new chat starts without your earlier data.",
+	eraseCancelled: "All right, nothing was deleted.",
+	eraseExpired:   "This confirmation has expired. Send /loeschen if you want to delete your data.",
+	dataSummary:    "Stored about you (since %s):\n\n• %s (%d from you, %d to you)\n• %s from the FAQ, %d of them with your feedback\n• %s\n• %s to the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
+	plurals: map[string][2]string{
+		"message": {"message", "messages"}, "answer": {"answer", "answers"},
+		"recorded": {"question recorded for the staff", "questions recorded for the staff"},
+		"case":     {"request", "requests"},
+	},
 	dataFileCaption: "Your stored data",
 
 	handoffAsk:      "Shall I pass your question on to the responsible office?",
@@ -272,7 +348,7 @@ var en = &texts{
 	officeLocked:    "Your request is already being worked on, so the office can no longer be changed. Just write here if something does not fit.",
 	caseAck:         "Thank you, I have added your message to your request. Responsible: %s.",
 	caseMediaAck:    "Thank you, I have added %s to your request. Responsible: %s.",
-	caseReopened:    "Your request is open again; I have added your message. Responsible: %s.",
+	caseReopened:    "Your request #%d is open again; I have passed your message on %s.",
 	mediaNoun: map[string]string{
 		routing.KindPhoto: "the photo", routing.KindDocument: "the file", routing.KindLocation: "the location",
 		routing.KindVoice: "the voice message", "": "your message",
@@ -314,7 +390,17 @@ func (t *texts) smalltalkReply(kind string) string {
 }
 
 func (t *texts) dataSummaryText(since string, msgs, in, out, answers, feedback, unanswered, cases int) string {
-	return fmt.Sprintf(t.dataSummary, since, msgs, in, out, answers, feedback, unanswered, cases)
+	return fmt.Sprintf(t.dataSummary, since, t.count(msgs, "message"), in, out, t.count(answers, "answer"), feedback,
+		t.count(unanswered, "recorded"), t.count(cases, "case"))
+}
+
+// count is "1 Anfrage", "2 Anfragen", "0 Anfragen".
+func (t *texts) count(n int, noun string) string {
+	forms := t.plurals[noun]
+	if n == 1 {
+		return "1 " + forms[0]
+	}
+	return fmt.Sprintf("%d %s", n, forms[1])
 }
 
 func (t *texts) noun(kind string) string {

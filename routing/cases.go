@@ -1243,3 +1243,28 @@ func clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n])
 }
+
+// NoteMessage links a stored message of the case's citizen to the case
+// without making it the staff's turn (status and attention stay): the bot
+// notes there an FAQ question it answered while the case was open, and its
+// answer, so that staff see the whole conversation.
+func (s *Cases) NoteMessage(ctx context.Context, caseID, messageID int64) error {
+	res, err := s.q().ExecContext(ctx, `
+		INSERT INTO case_messages (case_id, message_id)
+		SELECT c.id, m.id FROM cases c JOIN messages m ON m.citizen_id = c.citizen_id
+		WHERE c.id = $1 AND m.id = $2
+		ON CONFLICT DO NOTHING`, caseID, messageID)
+	if err != nil {
+		return fmt.Errorf("note message: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var ok bool
+		if err := sqlx.GetContext(ctx, s.q(), &ok, `SELECT EXISTS (SELECT 1 FROM case_messages WHERE case_id = $1 AND message_id = $2)`, caseID, messageID); err != nil {
+			return fmt.Errorf("note message: %w", err)
+		}
+		if !ok {
+			return fmt.Errorf("note message %d in case %d: %w", messageID, caseID, ErrNotFound)
+		}
+	}
+	return nil
+}

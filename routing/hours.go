@@ -418,3 +418,21 @@ func ApplyDemoOfficeHours(ctx context.Context, q sqlx.ExecerContext) error {
 	}
 	return nil
 }
+
+// ToOffice words "to the office" for the citizen: "an das Tiefbauamt", "an
+// die Zentrale", "an den Bürgerservice"; English "to Tiefbauamt".
+func ToOffice(name, lang string) string {
+	short := shortName(name)
+	if isEnglish(lang) {
+		return "to " + short
+	}
+	subj := germanSubject(short)
+	switch {
+	case strings.HasPrefix(subj, "Das "):
+		return "an das " + strings.TrimPrefix(subj, "Das ")
+	case strings.HasPrefix(subj, "Der "):
+		return "an den " + strings.TrimPrefix(subj, "Der ")
+	default:
+		return "an die " + strings.TrimPrefix(subj, "Die ")
+	}
+}

@@ -66,7 +66,7 @@ type Config struct {
 	// PrivacyURL is linked from /start (default bot.DefaultPrivacyURL).
 	PrivacyURL string
 	// Handoff receives what the FAQ could not answer (nil: recorded only).
-	Handoff bot.Handoff
+	Handoff bot.Desk
 	// Subscriptions enables /abo, /abbestellen, subscription deep links and
 	// "Frage dazu" (broadcast.Subscribers; nil: not offered).
 	Subscriptions bot.Subscriptions

@@ -39,11 +39,25 @@ func TestStartGermanAndEnglish(t *testing.T) {
 
 	e.fake.PushText(101, "/hilfe")
 	got = e.waitSentTo(101, 2)
-	if !strings.Contains(got[1].PlainText, "/meinedaten") {
+	if !strings.Contains(got[1].PlainText, "/mitarbeiter") || got[1].ReplyMarkup == nil || got[1].ReplyMarkup.InlineKeyboard[0][0].Text != "Mehr dazu" {
 		t.Errorf("help = %q", got[1].PlainText)
 	}
-	if n := e.count(`SELECT count(*) FROM messages`); n != 6 {
-		t.Errorf("messages stored = %d, want 6 (3 in, 3 out)", n)
+	// Welcome and help fit one phone screen; the details are behind a button.
+	for i, m := range got[:2] {
+		if n := len([]rune(m.PlainText)); n > 400 {
+			t.Errorf("message %d has %d characters: %q", i, n, m.PlainText)
+		}
+	}
+	if strings.Contains(got[0].PlainText, "/abo") {
+		t.Errorf("the welcome advertises /abo without topics: %q", got[0].PlainText)
+	}
+	e.fake.PushCallback(101, got[1].MessageID, got[1].ReplyMarkup.CallbackData()[0])
+	got = e.waitSentTo(101, 3)
+	if !strings.Contains(got[2].PlainText, "/meinedaten") || !strings.Contains(got[2].PlainText, "https://example.org/datenschutz") {
+		t.Errorf("more help = %q", got[2].PlainText)
+	}
+	if n := e.count(`SELECT count(*) FROM messages`); n != 8 {
+		t.Errorf("messages stored = %d, want 8 (4 in, 4 out)", n)
 	}
 }
 
@@ -60,11 +74,16 @@ func TestQuestionAnswerFeedback(t *testing.T) {
 	if ans.ParseMode != "HTML" || !strings.HasPrefix(ans.Text, "<b>") || !strings.Contains(ans.PlainText, "Bürgerbüro") {
 		t.Fatalf("answer = %+v", ans)
 	}
-	data := ans.ReplyMarkup.CallbackData()
-	if len(data) != 2 || !strings.HasSuffix(data[0], ":y") || !strings.HasSuffix(data[1], ":n") {
+	// A long answer: its summary, "Mehr dazu", and the feedback buttons.
+	kb := ans.ReplyMarkup.InlineKeyboard
+	if len(kb) != 2 || kb[0][0].Text != "Mehr dazu" {
+		t.Fatalf("buttons = %v", ans.ReplyMarkup.CallbackData())
+	}
+	data := []string{kb[1][0].CallbackData, kb[1][1].CallbackData}
+	if !strings.HasSuffix(data[0], ":y") || !strings.HasSuffix(data[1], ":n") {
 		t.Fatalf("feedback buttons = %v", data)
 	}
-	labels := ans.ReplyMarkup.InlineKeyboard[0]
+	labels := kb[1]
 	if labels[0].Text != "👍 Hat geholfen" || labels[1].Text != "👎 Nicht geholfen" {
 		t.Errorf("button labels = %q, %q", labels[0].Text, labels[1].Text)
 	}
@@ -120,7 +139,7 @@ func TestSuggestCandidates(t *testing.T) {
 	// Choose the first candidate: its answer comes with feedback buttons.
 	e.fake.PushCallback(chat, sug.MessageID, data[0])
 	ans := e.waitSentTo(chat, 2)[1]
-	if ans.ParseMode != "HTML" || len(ans.ReplyMarkup.CallbackData()) != 2 {
+	if ans.ParseMode != "HTML" || len(ans.ReplyMarkup.CallbackData()) < 2 {
 		t.Errorf("answer after suggestion = %+v", ans)
 	}
 	if n := e.count(`SELECT count(*) FROM bot_answers WHERE via = 'suggestion' AND question = $1`, q); n != 1 {
@@ -435,9 +454,15 @@ func TestLongAnswerSplitAndEscaped(t *testing.T) {
 	e := newEnv(t)
 	e.startWith(m, e.config())
 	e.fake.PushText(1301, "Wie lang ist die Antwort zum Bauantrag?")
-	got := e.waitSentTo(1301, 2)
+	// First a summary (one message) with "Mehr dazu"; the rest on request.
+	sum := e.waitSentTo(1301, 1)[0]
+	if n := len([]rune(sum.PlainText)); n > 600 || sum.ReplyMarkup == nil || sum.ReplyMarkup.InlineKeyboard[0][0].Text != "Mehr dazu" {
+		t.Fatalf("summary (%d characters) = %+v", n, sum.ReplyMarkup)
+	}
+	e.fake.PushCallback(1301, sum.MessageID, sum.ReplyMarkup.CallbackData()[0])
+	e.waitSentTo(1301, 3)
 	time.Sleep(200 * time.Millisecond)
-	got = e.fake.SentTo(1301)
+	got := e.fake.SentTo(1301)[1:]
 	if len(got) < 2 {
 		t.Fatalf("parts = %d", len(got))
 	}
@@ -449,8 +474,8 @@ func TestLongAnswerSplitAndEscaped(t *testing.T) {
 		if !strings.Contains(g.Text, "&lt;Sonderzeichen&gt;") {
 			t.Errorf("part %d not escaped: %.80q", i, g.Text)
 		}
-		if (g.ReplyMarkup != nil) != (i == len(got)-1) {
-			t.Errorf("part %d: buttons %v", i, g.ReplyMarkup != nil)
+		if g.ReplyMarkup != nil {
+			t.Errorf("part %d: buttons", i)
 		}
 		plain = append(plain, g.PlainText)
 	}
@@ -465,7 +490,8 @@ func TestMyDataAndErasure(t *testing.T) {
 	const chat = 770011223344
 	e.fake.PushText(chat, "Wie beantrage ich einen Personalausweis?")
 	ans := e.waitSentTo(chat, 1)[0]
-	e.fake.PushCallback(chat, ans.MessageID, ans.ReplyMarkup.CallbackData()[1]) // not helpful
+	data := ans.ReplyMarkup.CallbackData()
+	e.fake.PushCallback(chat, ans.MessageID, data[len(data)-1]) // not helpful
 	e.waitSentTo(chat, 2)
 	e.fake.PushLocation(chat, 49.1, 8.2)
 	e.waitSentTo(chat, 3)

@@ -256,7 +256,12 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 	// The next message, which routing alone would give to the Bauamt, lands
 	// with the post's department, with the post in the case.
 	a.fake.PushText(asker, bauantrag)
-	reply := a.waitSentTo(asker, 4)[3]
+	ask2 := a.waitSentTo(asker, 4)[3]
+	if !strings.Contains(ask2.PlainText, "Mein Vorschlag: Ordnungsamt.") {
+		t.Errorf("confirmation = %q", ask2.PlainText)
+	}
+	a.fake.PushCallback(asker, ask2.MessageID, ask2.ReplyMarkup.CallbackData()[0])
+	reply := a.waitSentTo(asker, 5)[4]
 	if !strings.HasPrefix(reply.PlainText, "Ihre Anfrage liegt jetzt beim Ordnungsamt") {
 		t.Errorf("handoff = %q", reply.PlainText)
 	}
@@ -272,7 +277,9 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 
 	// The other subscriber asks without "Frage dazu": routing decides.
 	a.fake.PushText(other, bauantrag)
-	a.waitSentTo(other, 3)
+	ask3 := a.waitSentTo(other, 3)[2]
+	a.fake.PushCallback(other, ask3.MessageID, ask3.ReplyMarkup.CallbackData()[0])
+	a.waitSentTo(other, 4)
 	if c := a.caseOf(other); c.Department != "bauamt" {
 		t.Errorf("other's case = %+v", c)
 	}
@@ -280,9 +287,11 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 	// A "Frage dazu" is used once: after the case is withdrawn, the next
 	// question is routed as usual.
 	a.fake.PushText(asker, "/abbrechen")
-	a.waitSentTo(asker, 5)
-	a.fake.PushText(asker, bauantrag)
 	a.waitSentTo(asker, 6)
+	a.fake.PushText(asker, bauantrag)
+	ask4 := a.waitSentTo(asker, 7)[6]
+	a.fake.PushCallback(asker, ask4.MessageID, ask4.ReplyMarkup.CallbackData()[0])
+	a.waitSentTo(asker, 8)
 	if c := a.caseOf(asker); c.Department != "bauamt" {
 		t.Errorf("second case = %+v", c)
 	}

@@ -189,8 +189,14 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 
 	// The citizen asks; the FAQ has no answer; routing picks the Bauamt.
 	question := "Wo bleibt mein Bauantrag, Aktenzeichen 2024-113?"
+	// The bot asks first, proposing the Bauamt; the citizen confirms.
 	s.fake.PushText(chat, question)
-	handoff := s.waitSent(chat, 1)[0]
+	ask := s.waitSent(chat, 1)[0]
+	if !strings.Contains(ask.PlainText, "Mein Vorschlag: Bauamt.") || ask.ReplyMarkup == nil {
+		t.Fatalf("confirmation = %q", ask.PlainText)
+	}
+	s.fake.PushCallback(chat, ask.MessageID, ask.ReplyMarkup.CallbackData()[0])
+	handoff := s.waitSent(chat, 2)[1]
 	if !strings.HasPrefix(handoff.PlainText, "Ihre Anfrage liegt jetzt beim Bauamt.") {
 		t.Fatalf("handoff message = %q", handoff.PlainText)
 	}
@@ -218,7 +224,7 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 		t.Errorf("transcript = %q", txt)
 	}
 	s.fake.PushPhoto(chat, "So sieht es aus")
-	ack := s.waitSent(chat, 2)[1]
+	ack := s.waitSent(chat, 3)[2]
 	if !strings.Contains(ack.PlainText, "Foto") {
 		t.Errorf("photo acknowledgement = %q", ack.PlainText)
 	}
@@ -235,7 +241,7 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 		chromedp.Click(`form[action$="/reply"] button[type=submit]`),
 		chromedp.WaitVisible(".notice"),
 	)
-	got := s.waitSent(chat, 3)[2]
+	got := s.waitSent(chat, 4)[3]
 	if got.PlainText != "Bauamt / Bauaufsicht\n"+reply { // below the department's name
 		t.Errorf("citizen got %q", got.PlainText)
 	}
@@ -269,13 +275,14 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 		t.Errorf("case %d still in the Bauamt inbox", caseID)
 	}
 
-	// The citizen's next message goes to the case, now at the Ordnungsamt.
-	s.fake.PushText(chat, "Danke!")
+	// The citizen's next addition goes to the case, now at the Ordnungsamt.
+	const addition = "Die Bauvorlagen habe ich am Montag eingereicht."
+	s.fake.PushText(chat, addition)
 	deadline = time.Now().Add(step)
 	for {
 		var n int
 		must(t, s.db.Get(&n, `SELECT count(*) FROM case_messages cm JOIN messages m ON m.id = cm.message_id
-			JOIN cases c ON c.id = cm.case_id WHERE c.id = $1 AND c.department_id = 'ordnungsamt' AND m.text = 'Danke!'`, caseID))
+			JOIN cases c ON c.id = cm.case_id WHERE c.id = $1 AND c.department_id = 'ordnungsamt' AND m.text = $2`, caseID, addition))
 		if n == 1 {
 			break
 		}

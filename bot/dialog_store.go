@@ -1,0 +1,150 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"citybot/internal/db"
+)
+
+// dialogContext is what the dialog's state is derived from, besides the
+// active case (dialog.go).
+type dialogContext struct {
+	TopicEntryID  string     `db:"topic_entry_id"`
+	TopicQuestion string     `db:"topic_question"`
+	TopicAt       *time.Time `db:"topic_at"`
+	AskTopicAt    *time.Time `db:"ask_topic_at"`
+	Lang          string     `db:"lang"`
+	// the open confirmation ("pass this on?" / "reopen?"), if any
+	PendingID       *int64         `db:"p_id"`
+	PendingKind     *string        `db:"p_kind"`
+	PendingCaseID   *int64         `db:"p_case_id"`
+	PendingOptions  pq.StringArray `db:"p_options"`
+	PendingQuestion *string        `db:"p_question"`
+	PendingReason   *string        `db:"p_reason"`
+	PendingAt       *time.Time     `db:"p_created_at"`
+}
+
+// pending returns the open confirmation as a choice; ok is false when
+// there is none.
+func (d dialogContext) pending() (choice, bool) {
+	if d.PendingID == nil {
+		return choice{}, false
+	}
+	c := choice{ID: *d.PendingID, Kind: *d.PendingKind, CaseID: d.PendingCaseID, Options: d.PendingOptions}
+	if d.PendingQuestion != nil {
+		c.Question = *d.PendingQuestion
+	}
+	if d.PendingReason != nil {
+		c.Reason = *d.PendingReason
+	}
+	if d.PendingAt != nil {
+		c.CreatedAt = *d.PendingAt
+	}
+	return c, true
+}
+
+// loadDialog reads the citizen's dialog context in one statement; an open
+// confirmation counts for window.
+func loadDialog(ctx context.Context, tx *sqlx.Tx, citizenID int64, window time.Duration) (dialogContext, error) {
+	var d dialogContext
+	err := tx.GetContext(ctx, &d, `
+		SELECT coalesce(ds.topic_entry_id, '') AS topic_entry_id, coalesce(ds.topic_question, '') AS topic_question,
+		       ds.topic_at, ds.ask_topic_at, coalesce(ds.lang, '') AS lang,
+		       p.id AS p_id, p.kind AS p_kind, p.case_id AS p_case_id, p.options AS p_options,
+		       p.question AS p_question, p.reason AS p_reason, p.created_at AS p_created_at
+		FROM (SELECT $1::bigint AS citizen_id) x
+		LEFT JOIN dialog_state ds ON ds.citizen_id = x.citizen_id
+		LEFT JOIN LATERAL (
+			SELECT id, kind, case_id, options, question, reason, created_at FROM bot_choices
+			WHERE citizen_id = x.citizen_id AND kind IN ('handoff', 'reopen') AND chosen IS NULL
+			  AND created_at > now() - make_interval(secs => $2)
+			ORDER BY id DESC LIMIT 1) p ON true`, citizenID, window.Seconds())
+	if err != nil {
+		return dialogContext{}, fmt.Errorf("load dialog: %w", err)
+	}
+	return d, nil
+}
+
+// setTopic remembers the FAQ entry just answered (entryID "" forgets it).
+func setTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, entryID, question string) error {
+	var at *time.Time
+	if entryID != "" {
+		now := time.Now()
+		at = &now
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO dialog_state (citizen_id, topic_entry_id, topic_question, topic_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (citizen_id) DO UPDATE SET topic_entry_id = $2, topic_question = $3, topic_at = $4, updated_at = now()`,
+		citizenID, entryID, question, at); err != nil {
+		return fmt.Errorf("store topic: %w", err)
+	}
+	return nil
+}
+
+// setAskTopic records (or, with on false, clears) that the bot asked what a
+// request for staff is about.
+func setAskTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, on bool) error {
+	var at *time.Time
+	if on {
+		now := time.Now()
+		at = &now
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO dialog_state (citizen_id, ask_topic_at) VALUES ($1, $2)
+		ON CONFLICT (citizen_id) DO UPDATE SET ask_topic_at = $2, updated_at = now()`, citizenID, at); err != nil {
+		return fmt.Errorf("store ask topic: %w", err)
+	}
+	return nil
+}
+
+// setLang remembers the language the citizen writes in.
+func setLang(ctx context.Context, tx *sqlx.Tx, citizenID int64, lang string) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO dialog_state (citizen_id, lang) VALUES ($1, $2)
+		ON CONFLICT (citizen_id) DO UPDATE SET lang = $2, updated_at = now()`, citizenID, lang); err != nil {
+		return fmt.Errorf("store language: %w", err)
+	}
+	return nil
+}
+
+// supersedeChoices closes the citizen's open confirmations: a newer
+// question or an answer replaced them (their buttons become stale).
+func supersedeChoices(ctx context.Context, tx *sqlx.Tx, citizenID int64) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE bot_choices SET chosen = 'superseded'
+		WHERE citizen_id = $1 AND kind IN ('handoff', 'reopen') AND chosen IS NULL`, citizenID); err != nil {
+		return fmt.Errorf("supersede choices: %w", err)
+	}
+	return nil
+}
+
+// extendChoice adds text to an open confirmation's question and, for a
+// reopen, the message id to its options.
+func extendChoice(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, question string, options []string) error {
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE bot_choices SET question = $3, options = $4 WHERE id = $1 AND citizen_id = $2`,
+		id, citizenID, question, pq.StringArray(options)); err != nil {
+		return fmt.Errorf("extend choice: %w", err)
+	}
+	return nil
+}
+
+// answerByID returns the citizen's stored FAQ answer.
+func answerByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (Answer, error) {
+	var a Answer
+	err := tx.GetContext(ctx, &a, `
+		SELECT id, entry_id, question, score, via, helpful, feedback_at, created_at
+		FROM bot_answers WHERE id = $1 AND citizen_id = $2`, id, citizenID)
+	if err != nil {
+		if db.IsNoRows(err) {
+			return Answer{}, fmt.Errorf("answer %d: %w", id, ErrNotFound)
+		}
+		return Answer{}, fmt.Errorf("get answer: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,147 @@
+package bot
+
+import "testing"
+
+func TestClassifyIntent(t *testing.T) {
+	cases := []struct {
+		text    string
+		want    intent
+		request bool
+	}{
+		{"?", intentEmpty, false},
+		{"???", intentEmpty, false},
+		{"hmm", intentEmpty, false},
+		{"Hallo, ich hätte da mal eine Frage", intentEmpty, false},
+		{"Hallo", intentGreeting, false},
+		{"Guten Morgen!", intentGreeting, false},
+		{"Danke!", intentThanks, false},
+		{"Vielen Dank für die schnelle Hilfe", intentThanks, false},
+		{"ok", intentThanks, false},
+		{"alles klar", intentThanks, false},
+		{"Tschüss", intentGoodbye, false},
+		{"Bist du ein Mensch?", intentBot, false},
+		{"bist du ein echter mensch", intentBot, false},
+		{"Are you a bot?", intentBot, false},
+		{"Sind Sie ein Roboter?", intentBot, false},
+		{"Kann ich bitte mit einem echten Menschen sprechen?", intentHuman, false},
+		{"Mitarbeiter bitte", intentHuman, false},
+		{"I want to talk to a human", intentHuman, false},
+		{"can i speak to a real person please", intentHuman, false},
+		{"Ich möchte mit einem Sachbearbeiter über meinen Bauantrag sprechen", intentHuman, true},
+		{"Ich möchte mit einem Mitarbieter sprechen", intentHuman, false}, // typo
+		{"Du Idiot", intentInsult, false},
+		{"Ihr seid doch alle unfähig!", intentInsult, false},
+		{"Scheiß Bot", intentInsult, false},
+		{"you are useless", intentInsult, false},
+		{"Was kannst du?", intentCapabilities, false},
+		{"Was kannst du eigentlich alles?", intentCapabilities, false},
+		{"What can you do?", intentCapabilities, false},
+		{"Do you speak English?", intentCapabilities, false},
+		{"Hallo? Bekomme ich noch eine Antwort?", intentImpatience, false},
+		{"Hallo?", intentImpatience, false},
+		{"Antwort?", intentImpatience, false},
+		{"Ist da jemand?", intentImpatience, false},
+		{"wie lange dauert das noch", intentImpatience, false},
+		{"any news?", intentImpatience, false},
+		{"ja", intentYes, false},
+		{"Ja bitte", intentYes, false},
+		{"yes please", intentYes, false},
+		{"nein danke", intentNo, false},
+		{"no thanks", intentNo, false},
+		// questions, reports and complaints stay questions
+		{"Wie beantrage ich einen Personalausweis?", intentNone, false},
+		{"Die scheiß Straßenlaterne in der Goethestraße ist seit Wochen kaputt", intentNone, false},
+		{"Wie lange dauert ein Reisepass?", intentNone, false},
+		{"Wie funktioniert die Briefwahl?", intentNone, false},
+		{"Wann hat der Wertstoffhof offen?", intentNone, false},
+		{"Mein Perso ist abgelaufen", intentNone, false},
+		{"Parken", intentNone, false},
+	}
+	for _, c := range cases {
+		got, req := classifyIntent(c.text)
+		if got != c.want || req != c.request {
+			t.Errorf("classifyIntent(%q) = %v, %v; want %v, %v", c.text, got, req, c.want, c.request)
+		}
+	}
+}
+
+func TestVagueQuestion(t *testing.T) {
+	cases := []struct {
+		text  string
+		vague bool
+		cue   followUpCue
+	}{
+		{"und was kostet das?", true, cueCost},
+		{"Was kostet das?", true, cueCost},
+		{"wo genau?", true, cueWhere},
+		{"bis wann?", true, cueWhen},
+		{"wie lange dauert das?", true, cueWhen},
+		{"welche Unterlagen brauche ich dafür?", true, cueDocuments},
+		{"how much does it cost?", true, cueCost},
+		{"Was kostet ein Reisepass?", false, cueCost},
+		{"Wo melde ich mein Auto an?", false, cueWhere},
+	}
+	for _, c := range cases {
+		vague, cue := vagueQuestion(c.text)
+		if vague != c.vague || cue != c.cue {
+			t.Errorf("vagueQuestion(%q) = %v, %v; want %v, %v", c.text, vague, cue, c.vague, c.cue)
+		}
+	}
+}
+
+func TestTextLanguage(t *testing.T) {
+	cases := map[string]string{
+		"Do you speak English?":                 "en",
+		"Where can I register my car?":          "en",
+		"How do I get a parking permit?":        "en",
+		"Thanks":                                "en",
+		"Wie beantrage ich einen Reisepass?":    "de",
+		"Ich brauche einen neuen Perso":         "de",
+		"Hallo":                                 "de",
+		"ok":                                    "",
+		"Personalausweis":                       "",
+		"Mein Auto wurde abgeschleppt, was nun": "de",
+	}
+	for text, want := range cases {
+		if got := textLanguage(text); got != want {
+			t.Errorf("textLanguage(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+func TestEditDistanceAtMost1(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"mitarbeiter", "mitarbieter", true}, {"mitarbeiter", "mitarbeter", true}, {"mitarbeiter", "mitarbeitern", true},
+		{"mitarbeiter", "mitxrbeiter", true}, {"mitarbeiter", "mtiarbeietr", false}, {"abc", "abc", true}, {"abc", "xyz", false},
+	} {
+		if got := editDistanceAtMost1(c.a, c.b); got != c.want {
+			t.Errorf("editDistanceAtMost1(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	short := "Kurz und gut."
+	if s, more := summarize(short, 450); s != short || more {
+		t.Errorf("short = %q %v", s, more)
+	}
+	long := "Erster Absatz mit wichtigen Dingen. Noch ein Satz.\n\n" + repeat("Zweiter Absatz mit vielen Einzelheiten. ", 20)
+	s, more := summarize(long, 450)
+	if !more || s != "Erster Absatz mit wichtigen Dingen. Noch ein Satz." {
+		t.Errorf("summary = %q %v", s, more)
+	}
+	if r := rest(long, 450); r == "" || r[:7] != "Zweiter" {
+		t.Errorf("rest = %q", r)
+	}
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for i := 0; i < n; i++ {
+		out += s
+	}
+	return out
+}

@@ -1,0 +1,30 @@
+-- +goose Up
+-- The dialog's context per citizen (bot/dialog.go): the FAQ entry answered
+-- last (follow-up questions refer to it for a few minutes), when the bot
+-- asked "what is it about?" after a request for staff, and the language the
+-- citizen writes in (from the text, when it says so clearly).
+ALTER TABLE dialog_state
+    ADD COLUMN topic_entry_id text NOT NULL DEFAULT '',
+    ADD COLUMN topic_question text NOT NULL DEFAULT '',
+    ADD COLUMN topic_at       timestamptz,
+    ADD COLUMN ask_topic_at   timestamptz,
+    ADD COLUMN lang           text NOT NULL DEFAULT '';
+
+-- A case opens only after the citizen confirms ('handoff' rows, options: the
+-- departments proposed, best first); a closed case reopens only after the
+-- citizen confirms ('reopen' rows, case_id: the case, options: the ids of the
+-- messages that go to it). A newer question supersedes an open confirmation
+-- (chosen = 'superseded').
+ALTER TABLE bot_choices DROP CONSTRAINT bot_choices_kind_check;
+ALTER TABLE bot_choices ADD CONSTRAINT bot_choices_kind_check CHECK (kind IN ('departments', 'handoff', 'reopen'));
+
+-- +goose Down
+DELETE FROM bot_choices WHERE kind = 'reopen';
+ALTER TABLE bot_choices DROP CONSTRAINT bot_choices_kind_check;
+ALTER TABLE bot_choices ADD CONSTRAINT bot_choices_kind_check CHECK (kind IN ('departments', 'handoff'));
+ALTER TABLE dialog_state
+    DROP COLUMN topic_entry_id,
+    DROP COLUMN topic_question,
+    DROP COLUMN topic_at,
+    DROP COLUMN ask_topic_at,
+    DROP COLUMN lang;
