@@ -170,7 +170,7 @@ var transitions = [numStates][numEvents]Step{
 		// "Hallo? Antwort?": the expected reply time again
 		EvEmpty: {ActExpectation, StateCaseOpen}, EvImpatience: {ActExpectation, StateCaseOpen}, EvHuman: {ActExpectation, StateCaseOpen},
 		// still answered by the FAQ, and noted in the case
-		EvFAQ: {ActAnswerNote, StateCaseOpen},
+		EvFAQ:          {ActAnswerNote, StateCaseOpen},
 		EvStaffRequest: {ActAddToCase, StateCaseOpen}, EvVague: {ActAddToCase, StateCaseOpen}, EvQuestion: {ActAddToCase, StateCaseOpen},
 		EvMedia: {ActAddToCase, StateCaseOpen},
 	},

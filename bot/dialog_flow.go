@@ -159,7 +159,12 @@ func (h *turn) classify(text string, st State) Event {
 	case intentInsult:
 		return EvInsult
 	case intentImpatience:
-		_, h.cue = vagueQuestion(text)
+		var vague bool
+		vague, h.cue = vagueQuestion(text)
+		if vague && h.cue != cueNone && st != StateCaseOpen {
+			// "wie lange dauert das?" asks about a topic, not about a case
+			return EvVague
+		}
 		return EvImpatience
 	case intentYes:
 		return EvYes
@@ -173,9 +178,9 @@ func (h *turn) classify(text string, st State) Event {
 	}
 	vague, cue := vagueQuestion(text)
 	h.cue = cue
-	if vague && st == StateTopic {
-		// "und was kostet das?" is about the last answer, whatever the
-		// matcher makes of the words alone.
+	if vague && st != StateCaseOpen && st != StateCaseClosed && st != StateConfirmReopen {
+		// "und was kostet das?" names no topic: it is about the last
+		// answer (or needs one), whatever the matcher makes of the words.
 		return EvVague
 	}
 	r := h.e.m.Match(text)
@@ -668,12 +673,30 @@ func detailSentences(answer string, cue followUpCue) []string {
 	return out
 }
 
+// abbreviation reports whether text ends with an abbreviation whose dot
+// does not end a sentence.
+func abbreviation(text string) bool {
+	i := strings.LastIndexAny(text, " (\n")
+	w := strings.ToLower(text[i+1:])
+	if utf8.RuneCountInString(w) == 1 || (len(w) == 2 && w[0] >= '0' && w[0] <= '9') {
+		return true // "z. B.", "d. h.", "2. OG", "3."
+	}
+	switch w {
+	case "bzw", "ca", "nr", "str", "usw", "etc", "ggf", "inkl", "evtl", "vgl", "tel", "og", "eg", "abs", "max", "min", "zzgl", "ggü", "mo", "di", "mi", "do", "fr", "sa", "so", "jan", "feb", "dr", "e.v", "u.a", "z.b", "d.h":
+		return true
+	}
+	return false
+}
+
 // splitSentences splits text after ., ! and ? followed by space, and at
 // line breaks.
 func splitSentences(text string) []string {
 	var out []string
 	last := 0
 	for _, m := range sentenceEnd.FindAllStringSubmatchIndex(text, -1) {
+		if m[2] >= 0 && text[m[2]] == '.' && abbreviation(text[last:m[2]]) {
+			continue // "z. B.", "bzw.", "Nr."
+		}
 		end := m[1]
 		if m[2] >= 0 {
 			end = m[3] // keep the punctuation

@@ -145,3 +145,16 @@ func repeat(s string, n int) string {
 	}
 	return out
 }
+
+func TestSplitSentences(t *testing.T) {
+	got := splitSentences("Mitzubringen sind z. B. der Ausweis bzw. der Pass. Im 2. OG, Zimmer 110. Fertig!\nNeue Zeile")
+	want := []string{"Mitzubringen sind z. B. der Ausweis bzw. der Pass.", "Im 2. OG, Zimmer 110.", "Fertig!", "Neue Zeile"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("sentence %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

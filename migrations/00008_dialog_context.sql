@@ -18,7 +18,15 @@ ALTER TABLE dialog_state
 ALTER TABLE bot_choices DROP CONSTRAINT bot_choices_kind_check;
 ALTER TABLE bot_choices ADD CONSTRAINT bot_choices_kind_check CHECK (kind IN ('departments', 'handoff', 'reopen'));
 
+-- An answer to a follow-up question ("und was kostet das?") is the part of
+-- the last topic's entry about that detail.
+ALTER TABLE bot_answers DROP CONSTRAINT bot_answers_via_check;
+ALTER TABLE bot_answers ADD CONSTRAINT bot_answers_via_check CHECK (via IN ('direct', 'suggestion', 'follow_up'));
+
 -- +goose Down
+DELETE FROM bot_answers WHERE via = 'follow_up';
+ALTER TABLE bot_answers DROP CONSTRAINT bot_answers_via_check;
+ALTER TABLE bot_answers ADD CONSTRAINT bot_answers_via_check CHECK (via IN ('direct', 'suggestion'));
 DELETE FROM bot_choices WHERE kind = 'reopen';
 ALTER TABLE bot_choices DROP CONSTRAINT bot_choices_kind_check;
 ALTER TABLE bot_choices ADD CONSTRAINT bot_choices_kind_check CHECK (kind IN ('departments', 'handoff'));
