@@ -95,9 +95,16 @@ func TestInboxFlow(t *testing.T) {
 		t.Error("search without hit lists the case")
 	}
 
+	// Staff see the citizen's reference number (#ID) in the inbox and on the case.
+	if !strings.Contains(r.Body, fmt.Sprintf(">#%d</a>", cs.ID)) {
+		t.Errorf("inbox without the reference number #%d", cs.ID)
+	}
 	r = bau.get(caseURL)
 	if r.Status != 200 || !strings.Contains(r.Body, "Wie lange dauert meine Baugenehmigung?") {
 		t.Fatalf("case page: %d", r.Status)
+	}
+	if !strings.Contains(r.Body, fmt.Sprintf("<h1>Fall #%d", cs.ID)) {
+		t.Errorf("case page without the reference number #%d", cs.ID)
 	}
 	if r := bau.get("/inbox"); strings.Contains(r.Body, `class="unread"`) {
 		t.Error("viewed case still unread")
