@@ -339,43 +339,61 @@ func whenEN(t, now time.Time) string {
 // DemoOfficeHours are plausible office hours for the demo city's departments
 // (by department id). The demo loader stores them with SetOfficeHours.
 func DemoOfficeHours() map[string]WeekHours {
-	core := WeekHours{ // Mon-Fri mornings, Tue and Thu afternoons
+	// Each department's hours are what the demo FAQ tells citizens
+	// (TestDemoOfficeHoursMatchFAQ): "Die übrigen Ämter haben allgemeine
+	// Sprechzeiten montags bis freitags von 8 bis 12 Uhr und donnerstags
+	// zusätzlich von 14 bis 17:30 Uhr".
+	general := WeekHours{
 		1: {{"08:00", "12:00"}},
-		2: {{"08:00", "12:00"}, {"14:00", "16:00"}},
+		2: {{"08:00", "12:00"}},
 		3: {{"08:00", "12:00"}},
-		4: {{"08:00", "12:00"}, {"14:00", "18:00"}},
+		4: {{"08:00", "12:00"}, {"14:00", "17:30"}},
 		5: {{"08:00", "12:00"}},
 	}
-	office := WeekHours{ // Mon-Thu 8-16 with lunch break, Fri 8-12
-		1: {{"08:00", "12:30"}, {"13:30", "16:00"}},
-		2: {{"08:00", "12:30"}, {"13:30", "16:00"}},
-		3: {{"08:00", "12:30"}, {"13:30", "16:00"}},
-		4: {{"08:00", "12:30"}, {"13:30", "16:00"}},
-		5: {{"08:00", "12:00"}},
-	}
-	citizen := WeekHours{ // Bürgerbüro: long Thursday, Saturday morning
+	zentrale := WeekHours{ // "montags bis donnerstags von 7:30 bis 16 Uhr und freitags von 7:30 bis 13 Uhr"
 		1: {{"07:30", "16:00"}},
 		2: {{"07:30", "16:00"}},
-		3: {{"07:30", "13:00"}},
-		4: {{"07:30", "18:00"}},
+		3: {{"07:30", "16:00"}},
+		4: {{"07:30", "16:00"}},
 		5: {{"07:30", "13:00"}},
+	}
+	citizen := WeekHours{ // Bürgerbüro: long Tuesday and Thursday, Saturday morning
+		1: {{"08:00", "12:30"}},
+		2: {{"08:00", "18:00"}},
+		3: {{"08:00", "12:30"}},
+		4: {{"08:00", "18:00"}},
+		5: {{"08:00", "12:30"}},
 		6: {{"09:00", "12:00"}},
 	}
+	kfz := WeekHours{ // "montags bis freitags von 7:30 bis 12:30 Uhr und donnerstags zusätzlich von 14 bis 17:30 Uhr"
+		1: {{"07:30", "12:30"}},
+		2: {{"07:30", "12:30"}},
+		3: {{"07:30", "12:30"}},
+		4: {{"07:30", "12:30"}, {"14:00", "17:30"}},
+		5: {{"07:30", "12:30"}},
+	}
+	cemetery := WeekHours{ // Friedhofsverwaltung: "montags bis donnerstags von 8 bis 15:30 Uhr und freitags von 8 bis 12 Uhr"
+		1: {{"08:00", "15:30"}},
+		2: {{"08:00", "15:30"}},
+		3: {{"08:00", "15:30"}},
+		4: {{"08:00", "15:30"}},
+		5: {{"08:00", "12:00"}},
+	}
 	return map[string]WeekHours{
-		"zentrale":         office,
+		"zentrale":         zentrale,
 		"buergerbuero":     citizen,
-		"bauamt":           core,
-		"ordnungsamt":      office,
-		"standesamt":       core,
-		"kfz-zulassung":    citizen,
-		"abfallwirtschaft": office,
-		"steueramt":        core,
-		"sozialamt":        core,
-		"jugendamt":        office,
-		"gewerbeamt":       core,
-		"gruenflaechen":    office,
-		"tiefbau":          office,
-		"fundbuero":        core,
+		"bauamt":           general,
+		"ordnungsamt":      general,
+		"standesamt":       general,
+		"kfz-zulassung":    kfz,
+		"abfallwirtschaft": general,
+		"steueramt":        general,
+		"sozialamt":        general,
+		"jugendamt":        general,
+		"gewerbeamt":       general,
+		"gruenflaechen":    cemetery,
+		"tiefbau":          general,
+		"fundbuero":        general,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"citybot/admin"
+	"citybot/broadcast"
 	"citybot/faq"
 	"citybot/internal/demodata"
 	"citybot/routing"
@@ -95,10 +96,18 @@ func randomPassword() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(buf), nil
 }
 
-// loadDemoRouting gives the demo departments office hours.
+// loadDemoRouting gives the demo departments office hours and the demo city
+// its news topics.
 func (a *app) loadDemoRouting(ctx context.Context, d *database) error {
 	if err := routing.ApplyDemoOfficeHours(ctx, d.DB); err != nil {
 		return fmt.Errorf("demo office hours: %w", err)
+	}
+	n, err := broadcast.ApplyDemoTopics(ctx, d.DB)
+	if err != nil {
+		return fmt.Errorf("demo topics: %w", err)
+	}
+	if n > 0 {
+		a.logger.Info("created demo news topics", "topics", n)
 	}
 	return nil
 }
