@@ -40,10 +40,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -78,6 +80,11 @@ type Config struct {
 	FeedTimeout      time.Duration // one fetch (default 20 s)
 	FeedMaxBytes     int64         // response size limit (default 5 MB)
 	FeedClient       *http.Client  // default: a client that only follows http(s) redirects
+
+	// Sender is the city's name, shown with the post's topics in a line
+	// above every post ("📢 Stadt Musterstadt · Baustellen & Verkehr"), so
+	// that a citizen sees at once who writes and why; empty: no such line.
+	Sender string
 
 	// Button labels.
 	QuestionButton string // default "Frage dazu"
@@ -668,6 +675,37 @@ func (s *Service) record(ctx context.Context, d delivery, sendErr error) error {
 	return s.markRetry(ctx, d, now.Add(backoff(d.Attempts)), sendErr, true)
 }
 
+// withHeader puts the sender line (Config.Sender and the post's topics)
+// above the post's text when it fits the message's limit.
+func (s *Service) withHeader(ctx context.Context, p Post, m Message) (string, error) {
+	if s.cfg.Sender == "" {
+		return m.Text, nil
+	}
+	var names []string
+	if len(p.TopicIDs) > 0 {
+		if err := s.db.SelectContext(ctx, &names, `SELECT name_de FROM topics WHERE id = ANY($1) ORDER BY sort, name_de`, pq.Int64Array(p.TopicIDs)); err != nil {
+			return "", fmt.Errorf("post topics: %w", err)
+		}
+	}
+	mark := "📢"
+	if p.IsWarning {
+		mark = "⚠️"
+	}
+	head := mark + " " + s.cfg.Sender
+	if len(names) > 0 {
+		head += " · " + strings.Join(names, ", ")
+	}
+	text := head + "\n\n" + m.Text
+	limit := 4096
+	if m.HasPhoto() {
+		limit = 1024
+	}
+	if routing.UTF16Len(text) > limit {
+		return m.Text, nil
+	}
+	return text, nil
+}
+
 // backoff is the wait after attempts failed ones: 1 s, 2 s, 4 s, ... capped
 // at 10 minutes.
 func backoff(attempts int) time.Duration { return routing.RetryDelay(attempts) }
@@ -692,6 +730,9 @@ func (s *Service) postMessage(ctx context.Context, postID int64) (Message, error
 		}
 	}
 	m = s.message(p, photo)
+	if m.Text, err = s.withHeader(ctx, p, m); err != nil {
+		return Message{}, err
+	}
 	s.cacheMu.Lock()
 	if len(s.cache) > 64 {
 		clear(s.cache)

@@ -224,7 +224,7 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 		a.fake.PushText(c, "/start abo-baustellen")
 		a.waitSentTo(c, 1)
 	}
-	bc := broadcast.New(a.db, r.BroadcastSender(), broadcast.Config{Rate: 100, PollInterval: 50 * time.Millisecond})
+	bc := broadcast.New(a.db, r.BroadcastSender(), broadcast.Config{Rate: 100, PollInterval: 50 * time.Millisecond, Sender: "Stadt Musterstadt"})
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- bc.Run(bctx) }()
@@ -238,7 +238,8 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 	var post = map[int64]int{}
 	for _, c := range []int64{asker, other} {
 		m := a.waitSentTo(c, 2)[1]
-		if m.PlainText != postText || m.ReplyMarkup == nil || m.ReplyMarkup.CallbackData()[0] != broadcast.QuestionCallbackData(p.ID) {
+		// Who writes and why: the city's name and the topic above the post.
+		if m.PlainText != "📢 Stadt Musterstadt · Baustellen & Verkehr\n\n"+postText || m.ReplyMarkup == nil || m.ReplyMarkup.CallbackData()[0] != broadcast.QuestionCallbackData(p.ID) {
 			t.Fatalf("chat %d: post = %q %+v", c, m.PlainText, m.ReplyMarkup)
 		}
 		post[c] = m.MessageID

@@ -139,6 +139,7 @@ func (a *app) serve(ctx context.Context) error {
 		Registerer: reg,
 		QuietHours: quiet,
 		Location:   a.cfg.Timezone,
+		Sender:     a.cfg.CityName,
 		Logger:     log,
 	})
 

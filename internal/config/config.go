@@ -29,6 +29,7 @@ type Config struct {
 	WebhookSecret  string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
 	Workers        int    // CITYBOT_WORKERS: update handlers
 	PrivacyURL     string // CITYBOT_PRIVACY_URL: linked from /start
+	CityName       string // CITYBOT_CITY_NAME: shown above every news post
 	HolidayState   string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
 	Timezone       *time.Location
 	TimezoneName   string // CITYBOT_TIMEZONE
@@ -57,6 +58,7 @@ var Known = map[string]string{
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET_FILE": "file holding the webhook secret token",
 	"CITYBOT_WORKERS":                      "concurrent update handlers (default 8)",
 	"CITYBOT_PRIVACY_URL":                  "privacy notice linked from /start",
+	"CITYBOT_CITY_NAME":                    "the city's name, shown with the topic above every news post (default Stadt Musterstadt)",
 	"CITYBOT_HOLIDAY_STATE":                "German state for public holidays: BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH (default NW)",
 	"CITYBOT_TIMEZONE":                     "time zone of the city (default Europe/Berlin)",
 	"CITYBOT_RETENTION_DAYS":               "days closed cases are kept (default 90)",
@@ -108,6 +110,7 @@ func Load(environ []string) (Config, error) {
 		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
 		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		PrivacyURL:     get("CITYBOT_PRIVACY_URL", "https://www.musterstadt.de/datenschutz"),
+		CityName:       strings.TrimSpace(get("CITYBOT_CITY_NAME", "Stadt Musterstadt")),
 		HolidayState:   strings.ToUpper(get("CITYBOT_HOLIDAY_STATE", "NW")),
 		TimezoneName:   get("CITYBOT_TIMEZONE", "Europe/Berlin"),
 		DemoAdminEmail: get("CITYBOT_DEMO_ADMIN_EMAIL", "admin@musterstadt.de"),
