@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"citybot/faq"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -195,7 +196,7 @@ func (h *turn) classify(text string, st State) Event {
 		}
 		return EvFAQ
 	case faq.DecisionSmalltalk:
-		if r.Smalltalk == faq.SmalltalkThanks || r.Smalltalk == faq.SmalltalkOK {
+		if r.Smalltalk == german.SmalltalkThanks || r.Smalltalk == german.SmalltalkOK {
 			return EvThanks
 		}
 		return EvGreeting
@@ -289,22 +290,22 @@ func (h *turn) reply(ctx context.Context, st State, ev Event, text string) error
 	var s string
 	switch ev {
 	case EvThanks:
-		kind := faq.Smalltalk(text)
+		kind := german.Smalltalk(text)
 		switch {
 		case st == StateCaseOpen:
 			s = fmt.Sprintf(t.caseThanks, h.cs.ID, officeName(h.cs.DepartmentName))
-		case kind == faq.SmalltalkOK:
-			s = t.smalltalkReply(faq.SmalltalkOK)
+		case kind == german.SmalltalkOK:
+			s = t.smalltalkReply(german.SmalltalkOK)
 		default:
-			s = t.smalltalkReply(faq.SmalltalkThanks)
+			s = t.smalltalkReply(german.SmalltalkThanks)
 		}
 	case EvYes, EvNo:
-		s = t.smalltalkReply(faq.SmalltalkOK)
+		s = t.smalltalkReply(german.SmalltalkOK)
 		if st == StateCaseOpen {
 			s = fmt.Sprintf(t.caseThanks, h.cs.ID, officeName(h.cs.DepartmentName))
 		}
 	case EvGoodbye:
-		s = t.smalltalkReply(faq.SmalltalkGoodbye)
+		s = t.smalltalkReply(german.SmalltalkGoodbye)
 	case EvBot:
 		s = t.botReply
 	case EvCapabilities:
@@ -314,11 +315,11 @@ func (h *turn) reply(ctx context.Context, st State, ev Event, text string) error
 	case EvEmpty, EvImpatience:
 		s = t.emptyPrompt
 	default: // EvGreeting
-		kind := faq.Smalltalk(text)
-		if kind == faq.SmalltalkHowAreYou || kind == faq.SmalltalkAsk {
+		kind := german.Smalltalk(text)
+		if kind == german.SmalltalkHowAreYou || kind == german.SmalltalkAsk {
 			s = t.smalltalkReply(kind)
 		} else {
-			s = t.smalltalkReply(faq.SmalltalkGreeting)
+			s = t.smalltalkReply(german.SmalltalkGreeting)
 		}
 	}
 	return h.say(ctx, s, nil)

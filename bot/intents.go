@@ -5,12 +5,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"citybot/faq"
+	"citybot/internal/german"
 )
 
 // Intents beyond the FAQ: what a message is when it is not (only) a
-// question the FAQ answers. Recognition works on the faq package's folded
-// tokens (faq.Tokens: case, umlauts, ß, punctuation), German and English,
+// question the FAQ answers. Recognition works on internal/german's folded
+// tokens (german.Tokens: case, umlauts, ß, punctuation), German and English,
 // with one typo allowed in words of five letters or more.
 
 // intent is what classifyIntent found in a message.
@@ -43,7 +43,7 @@ func (i intent) String() string { return intentNames[i] }
 func words(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
-		m[faq.Fold(w)] = true
+		m[german.Fold(w)] = true
 	}
 	return m
 }
@@ -186,7 +186,7 @@ func contentWords(toks []string, sets ...map[string]bool) []string {
 	var out []string
 outer:
 	for _, t := range toks {
-		if faq.IsStopword(t) || isNumber(t) {
+		if german.IsStopword(t) || isNumber(t) {
 			continue
 		}
 		for _, s := range sets {
@@ -212,7 +212,7 @@ func isNumber(t string) bool {
 // intentHuman, the request in the message ("mit einem Menschen über meinen
 // Bauantrag sprechen" -> the whole text when it names a topic), else "".
 func classifyIntent(text string) (in intent, request bool) {
-	toks := faq.Tokens(text)
+	toks := german.Tokens(text)
 	if len(toks) == 0 {
 		return intentEmpty, false
 	}
@@ -272,14 +272,14 @@ func classifyIntent(text string) (in intent, request bool) {
 		rest := contentWords(toks, humanNouns, humanFill, impatienceWords)
 		return intentHuman, len(rest) > 0
 	}
-	switch faq.Smalltalk(text) {
-	case faq.SmalltalkGreeting, faq.SmalltalkHowAreYou, faq.SmalltalkAsk:
+	switch german.Smalltalk(text) {
+	case german.SmalltalkGreeting, german.SmalltalkHowAreYou, german.SmalltalkAsk:
 		return intentGreeting, false
-	case faq.SmalltalkThanks, faq.SmalltalkOK:
+	case german.SmalltalkThanks, german.SmalltalkOK:
 		return intentThanks, false
-	case faq.SmalltalkGoodbye:
+	case german.SmalltalkGoodbye:
 		return intentGoodbye, false
-	case faq.SmalltalkBot:
+	case german.SmalltalkBot:
 		return intentBot, false
 	}
 	// nothing but fillers: "Hallo, ich hätte da mal eine Frage", "hmm", "äh"
@@ -306,7 +306,7 @@ func union(sets ...map[string]bool) map[string]bool {
 // vagueQuestion reports whether text asks for a detail without naming a
 // topic ("und was kostet das?", "wo genau?", "bis wann?") and which detail.
 func vagueQuestion(text string) (bool, followUpCue) {
-	toks := faq.Tokens(text)
+	toks := german.Tokens(text)
 	if len(toks) == 0 || len(toks) > 8 {
 		return false, cueNone
 	}
@@ -335,7 +335,7 @@ var (
 // textLanguage returns "en" for a clearly English text, "de" for a clearly
 // German one and "" when the text does not say (too short, names only).
 func textLanguage(text string) string {
-	toks := faq.Tokens(text)
+	toks := german.Tokens(text)
 	en, de := 0, 0
 	for _, t := range toks {
 		if englishMarkers[t] {
