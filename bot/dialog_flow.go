@@ -613,9 +613,9 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 		}
 		body := fmt.Sprintf(h.t.followUpLead, strings.TrimSpace(entry.Question)) + "\n\n" + strings.Join(sents, " ")
 		s := "<b>" + EscapeHTML(fmt.Sprintf(h.t.followUpLead, strings.TrimSpace(entry.Question))) + "</b>\n\n" + EscapeHTML(strings.Join(sents, " "))
-		if h.t.englishNote != "" {
-			body += h.t.englishNote
-			s += EscapeHTML(h.t.englishNote)
+		if n := h.t.note(entry.Answer); n != "" {
+			body += n
+			s += EscapeHTML(n)
 		}
 		_, err = h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: body}, routing.Payload{Text: s, Format: routing.FormatHTML,
 			Buttons: [][]routing.Button{

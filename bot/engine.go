@@ -465,9 +465,7 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 // under the last part.
 func (h *turn) sendEntry(ctx context.Context, title, body string, buttons [][]routing.Button) (routing.Message, error) {
 	full := title + "\n\n" + body
-	if h.t.englishNote != "" {
-		full += h.t.englishNote
-	}
+	full += h.t.note(body)
 	parts := routing.SplitText(full, h.e.cfg.MaxTextLen)
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {

@@ -158,3 +158,15 @@ func TestSplitSentences(t *testing.T) {
 		}
 	}
 }
+
+func TestEnglishNote(t *testing.T) {
+	if got := en.note("Termin unter https://www.musterstadt.de/termine. Danach (siehe https://x.de)"); got != "\n\n(This answer is only available in German. More on the city's website: https://www.musterstadt.de/termine – or write “staff” to reach a person.)" {
+		t.Errorf("note with link = %q", got)
+	}
+	if got := en.note("Ohne Link."); got != en.englishNote {
+		t.Errorf("note without link = %q", got)
+	}
+	if got := de.note("https://x.de"); got != "" {
+		t.Errorf("German readers get a note: %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"citybot/internal/german"
@@ -21,6 +22,7 @@ type texts struct {
 	helpful, notHelpful, noneOfThese string
 	suggest                          string
 	englishNote                      string // appended to German FAQ answers for English speakers
+	englishNoteLink                  string // the same with the answer's first link (%s)
 
 	noMatch, personal string
 	notHelpfulReply   string
@@ -279,11 +281,12 @@ var en = &texts{
 	flood:              "You have sent me a great many messages in a short time. They are all stored. I will answer again when you write a little more slowly – ideally one question at a time.",
 	unknownCommand:     "I do not know this command. /help shows what I can do – or just write your question in your own words.",
 
-	helpful:     "👍 Helpful",
-	notHelpful:  "👎 Not helpful",
-	noneOfThese: "None of these",
-	suggest:     "I am not quite sure what you mean. Is it about one of these topics?",
-	englishNote: "\n\n(This answer is only available in German; ask me in English if something is unclear, or write “staff” to reach a person.)",
+	helpful:         "👍 Helpful",
+	notHelpful:      "👎 Not helpful",
+	noneOfThese:     "None of these",
+	suggest:         "I am not quite sure what you mean. Is it about one of these topics?",
+	englishNote:     "\n\n(This answer is only available in German; write “staff” to reach a person.)",
+	englishNoteLink: "\n\n(This answer is only available in German. More on the city's website: %s – or write “staff” to reach a person.)",
 
 	noMatch: "Sorry, I have no matching answer for this. I have recorded your question for the city's staff.\n\n" +
 		"You are welcome to rephrase your question.",
@@ -372,6 +375,20 @@ var en = &texts{
 	postAsk:             "What would you like to know about “%s”? Just write your question here in the chat.",
 	dataSubscriptions:   "Subscribed topics: %s. /unsubscribe ends all subscriptions.",
 	dataNoSubscriptions: "Subscribed topics: none.",
+}
+
+var linkRe = regexp.MustCompile(`https?://[^\s<>()"“”„]+[^\s<>()"“”„.,;:!?]`)
+
+// note is what follows a German FAQ answer for an English reader: a short
+// English note, with the answer's first link when it has one.
+func (t *texts) note(answer string) string {
+	if t.englishNote == "" {
+		return ""
+	}
+	if u := linkRe.FindString(answer); u != "" && t.englishNoteLink != "" {
+		return fmt.Sprintf(t.englishNoteLink, u)
+	}
+	return t.englishNote
 }
 
 // textsFor returns the texts for a Telegram language code ("en", "en-GB", ...).
