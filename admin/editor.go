@@ -162,6 +162,7 @@ func entryFromForm(c *gin.Context) faq.Entry {
 		Question:   c.PostForm("question"),
 		Variants:   lines(c.PostForm("variants")),
 		Answer:     c.PostForm("answer"),
+		AnswerEN:   c.PostForm("answer_en"),
 		Tags:       splitTags(c.PostForm("tags")),
 		Status:     c.PostForm("status"),
 	}

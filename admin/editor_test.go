@@ -55,6 +55,7 @@ func TestEditorPagesRender(t *testing.T) {
 			"/faq?department=bauamt&status=published&q=bauantrag": `data-entry="bauantrag-stellen"`,
 			"/faq/new":                          `action="/faq/new"`,
 			"/faq/e/bauantrag-stellen":          `id="preview"`,
+			"/faq/e/personalausweis-beantragen": `You apply for a new ID card in person`, // the English answer field
 			"/faq/e/bauantrag-stellen/history":  "System/Import",
 			"/faq/synonyms":                     "eingebaute Synonyme",
 			"/faq/try?q=Perso+verloren":         `data-entry="ausweis-verloren"`,
@@ -85,6 +86,19 @@ func TestEditorPagesRender(t *testing.T) {
 		"question": {"Frage <b>fett</b>?"}, "answer": {"Absatz eins & <script>.\n\nAbsatz zwei."}})
 	if r.Status != 200 || !strings.Contains(r.Body, "<b>Frage &lt;b&gt;fett&lt;/b&gt;?</b>") || !strings.Contains(r.Body, "Absatz eins &amp; &lt;script&gt;.") {
 		t.Errorf("preview: %d", r.Status)
+	}
+	// The English answer is saved with the entry and exported.
+	r = c.postForm("/faq/new", "/faq/new", url.Values{"department": {"bauamt"}, "question": {"Gilt das auch auf Englisch?"},
+		"answer": {"Ja."}, "answer_en": {"Yes, in English too."}, "status": {"published"}})
+	if r.Status != 200 && r.Status != 303 {
+		t.Errorf("create with English answer: %d", r.Status)
+	}
+	var en string
+	if err := e.db.Get(&en, `SELECT answer_en FROM faq_entries WHERE question = 'Gilt das auch auf Englisch?'`); err != nil || en != "Yes, in English too." {
+		t.Errorf("stored English answer = %q (%v)", en, err)
+	}
+	if r := c.get("/faq/export.json"); !strings.Contains(r.Body, `"answer_en": "Yes, in English too."`) {
+		t.Error("export without the English answer")
 	}
 	// English.
 	c.post("/language", url.Values{"lang": {"en"}, "csrf_token": {c.csrf("/faq")}})

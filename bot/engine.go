@@ -450,7 +450,8 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText)); err != nil {
 		return routing.Message{}, err
 	}
-	body, more := summarize(strings.TrimSpace(entry.Answer), summaryLen)
+	text, translated := h.answerText(entry)
+	body, more := summarize(text, summaryLen)
 	buttons := [][]routing.Button{{
 		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
 		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
@@ -458,14 +459,25 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 	if more {
 		buttons = append([][]routing.Button{{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:r", id)}}}, buttons...)
 	}
-	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, buttons)
+	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, !translated, buttons)
+}
+
+// answerText is the entry's answer in the reader's language: the English
+// answer for English readers when the entry has one (translated true).
+func (h *turn) answerText(entry faq.Entry) (text string, translated bool) {
+	if h.t == en && strings.TrimSpace(entry.AnswerEN) != "" {
+		return strings.TrimSpace(entry.AnswerEN), true
+	}
+	return strings.TrimSpace(entry.Answer), false
 }
 
 // sendEntry sends a bold title and a text (split when long) with buttons
 // under the last part.
-func (h *turn) sendEntry(ctx context.Context, title, body string, buttons [][]routing.Button) (routing.Message, error) {
+func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, buttons [][]routing.Button) (routing.Message, error) {
 	full := title + "\n\n" + body
-	full += h.t.note(body)
+	if note {
+		full += h.t.note(body)
+	}
 	parts := routing.SplitText(full, h.e.cfg.MaxTextLen)
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {

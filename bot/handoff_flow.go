@@ -222,7 +222,7 @@ func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, e
 	if !found {
 		return true, h.say(ctx, h.t.entryGone, nil)
 	}
-	text := strings.TrimSpace(entry.Answer)
+	text, translated := h.answerText(entry)
 	if arg == "r" {
 		if r := rest(text, summaryLen); r != "" {
 			text = r
@@ -236,7 +236,7 @@ func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, e
 	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, a.Question); err != nil {
 		return false, err
 	}
-	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, nil)
+	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil)
 	return true, err
 }
 

@@ -11,15 +11,16 @@ import (
 )
 
 // CSV exchange format of the FAQ, for spreadsheets: one entry per row,
-// columns id, department, question, variants, answer, tags, status; a list
+// columns id, department, question, variants, answer, tags, status,
+// answer_en (the optional English answer); a list
 // cell (variants, tags) holds one item per line (a line break within the
 // cell, as spreadsheets write it), so an item may contain any character
 // but a line break. On import, a list cell without a line break may also
 // separate its items with "|" (easier to type). The header row is
-// required; its column order is free, variants, tags and status are
-// optional. Comma or semicolon (German spreadsheets) separate cells; a
+// required; its column order is free, variants, tags, status and
+// answer_en are optional. Comma or semicolon (German spreadsheets) separate cells; a
 // UTF-8 byte order mark is skipped.
-var csvColumns = []string{"id", "department", "question", "variants", "answer", "tags", "status"}
+var csvColumns = []string{"id", "department", "question", "variants", "answer", "tags", "status", "answer_en"}
 
 // CSVListSep joins list cells (variants, tags).
 const CSVListSep = "\n"
@@ -39,7 +40,7 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 			status = StatusPublished
 		}
 		if err := cw.Write([]string{e.ID, e.Department, e.Question, strings.Join(e.Variants, CSVListSep), e.Answer,
-			strings.Join(e.Tags, CSVListSep), status}); err != nil {
+			strings.Join(e.Tags, CSVListSep), status, e.AnswerEN}); err != nil {
 			return err
 		}
 	}
@@ -129,6 +130,7 @@ func ReadCSV(r io.Reader) (Dataset, error) {
 			Answer:     strings.TrimSpace(strings.ReplaceAll(cell("answer"), "\r\n", "\n")),
 			Tags:       splitCSVList(cell("tags")),
 			Status:     strings.ToLower(strings.TrimSpace(cell("status"))),
+			AnswerEN:   strings.TrimSpace(strings.ReplaceAll(cell("answer_en"), "\r\n", "\n")),
 		})
 	}
 	return ds, nil

@@ -19,7 +19,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if err := f.s.ExportCSV(ctx, &buf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(buf.String(), "id,department,question,variants,answer,tags,status\n") {
+	if !strings.HasPrefix(buf.String(), "id,department,question,variants,answer,tags,status,answer_en\n") {
 		t.Fatalf("header: %q", buf.String()[:80])
 	}
 	ds, err := ReadCSV(bytes.NewReader(buf.Bytes()))
@@ -35,7 +35,11 @@ func TestCSVRoundTrip(t *testing.T) {
 		e.Status = StatusPublished
 		want[e.ID] = e
 	}
+	english := 0
 	for _, e := range ds.Entries {
+		if e.AnswerEN != "" {
+			english++
+		}
 		if !sameContent(CleanEntry(want[e.ID]), e) {
 			t.Fatalf("entry %s changed in the round trip:\n%+v\n%+v", e.ID, want[e.ID], e)
 		}
@@ -66,6 +70,19 @@ func TestCSVRoundTrip(t *testing.T) {
 	}
 	if h, _ := f.s.History(ctx, e.ID); len(h) != 2 || h[0].Action != ActionImport || h[0].AuthorID != f.editor.UserID {
 		t.Fatalf("history: %+v", h)
+	}
+	// English answers went through the round trip, and a sheet without
+	// the answer_en column keeps the stored one.
+	if english < 20 || !strings.HasPrefix(e.AnswerEN, "You submit a building application") {
+		t.Errorf("English answers: %d in the export; after the sheet import %q", english, e.AnswerEN)
+	}
+	sheet = "id,department,question,answer,answer_en\n" +
+		"bauantrag-stellen,bauamt,Wie stelle ich einen Bauantrag?,Online.,Online via the building portal.\n"
+	if st, err = f.s.ImportCSV(ctx, f.editor, strings.NewReader(sheet)); err != nil || st.EntriesUpdated != 1 {
+		t.Fatalf("sheet with English: %+v %v", st, err)
+	}
+	if e, _ = f.s.Entry(ctx, "bauantrag-stellen"); e.AnswerEN != "Online via the building portal." {
+		t.Errorf("English answer from the sheet = %q", e.AnswerEN)
 	}
 }
 

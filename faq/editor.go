@@ -83,6 +83,7 @@ func CleanEntry(e Entry) Entry {
 	e.Department = strings.TrimSpace(e.Department)
 	e.Question = strings.TrimSpace(e.Question)
 	e.Answer = strings.TrimSpace(strings.ReplaceAll(e.Answer, "\r\n", "\n"))
+	e.AnswerEN = strings.TrimSpace(strings.ReplaceAll(e.AnswerEN, "\r\n", "\n"))
 	e.Status = strings.TrimSpace(e.Status)
 	e.Variants = cleanList(e.Variants)
 	e.Tags = cleanList(e.Tags)
@@ -106,7 +107,7 @@ func cleanList(in []string) []string {
 
 // sameContent reports whether a and b hold the same editable content.
 func sameContent(a, b Entry) bool {
-	return a.ID == b.ID && a.Department == b.Department && a.Question == b.Question && a.Answer == b.Answer &&
+	return a.ID == b.ID && a.Department == b.Department && a.Question == b.Question && a.Answer == b.Answer && a.AnswerEN == b.AnswerEN &&
 		a.Status == b.Status && slices.Equal(nonNil(a.Variants), nonNil(b.Variants)) && slices.Equal(nonNil(a.Tags), nonNil(b.Tags))
 }
 
@@ -182,14 +183,14 @@ func lockEditable(ctx context.Context, tx *sqlx.Tx, a Actor, id string) (Entry, 
 
 func writeEntry(ctx context.Context, tx *sqlx.Tx, e Entry, create bool) (Entry, error) {
 	q := `UPDATE faq_entries SET department_id = $2, question = $3, variants = $4, answer = $5, tags = $6,
-			status = $7, updated_at = now() WHERE id = $1 RETURNING ` + entryColumns
+			status = $7, answer_en = $8, updated_at = now() WHERE id = $1 RETURNING ` + entryColumns
 	if create {
-		q = `INSERT INTO faq_entries (id, department_id, question, variants, answer, tags, status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ` + entryColumns
+		q = `INSERT INTO faq_entries (id, department_id, question, variants, answer, tags, status, answer_en)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ` + entryColumns
 	}
 	var r entryRow
 	err := tx.GetContext(ctx, &r, q, e.ID, e.Department, e.Question, pq.StringArray(nonNil(e.Variants)),
-		e.Answer, pq.StringArray(nonNil(e.Tags)), e.Status)
+		e.Answer, pq.StringArray(nonNil(e.Tags)), e.Status, e.AnswerEN)
 	if create && db.IsUniqueViolation(err) {
 		return Entry{}, &ValidationError{File: "entry", ID: e.ID, Field: "id", Msg: "an entry with this id exists already"}
 	}

@@ -73,6 +73,12 @@ func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) 
 				if err := a.mayEdit(cur.Department); err != nil {
 					return fmt.Errorf("%s: item %d (id %q): %w", file, i+1, e.ID, err)
 				}
+				if e.AnswerEN == "" {
+					// A file without English answers (an older export, a
+					// spreadsheet without the column) keeps the stored one;
+					// the editor clears it.
+					e.AnswerEN = cur.AnswerEN
+				}
 				if sameContent(cur, e) {
 					continue
 				}

@@ -33,15 +33,18 @@ type Department struct {
 
 // Entry is one FAQ entry. The JSON form is the dataset's faq.json.
 type Entry struct {
-	ID         string    `json:"id" db:"id"`
-	Department string    `json:"department" db:"department_id"`
-	Question   string    `json:"question" db:"question"`
-	Variants   []string  `json:"variants" db:"-"`
-	Answer     string    `json:"answer" db:"answer"`
-	Tags       []string  `json:"tags" db:"-"`
-	Status     string    `json:"status,omitempty" db:"status"`
-	CreatedAt  time.Time `json:"-" db:"created_at"`
-	UpdatedAt  time.Time `json:"-" db:"updated_at"`
+	ID         string   `json:"id" db:"id"`
+	Department string   `json:"department" db:"department_id"`
+	Question   string   `json:"question" db:"question"`
+	Variants   []string `json:"variants" db:"-"`
+	Answer     string   `json:"answer" db:"answer"`
+	// AnswerEN, optional, is the answer for citizens who write English
+	// (without it they get the German answer with a short English note).
+	AnswerEN  string    `json:"answer_en,omitempty" db:"answer_en"`
+	Tags      []string  `json:"tags" db:"-"`
+	Status    string    `json:"status,omitempty" db:"status"`
+	CreatedAt time.Time `json:"-" db:"created_at"`
+	UpdatedAt time.Time `json:"-" db:"updated_at"`
 }
 
 // Synonym maps an everyday word or phrase to the official term the FAQ uses

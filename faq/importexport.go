@@ -268,6 +268,8 @@ func (ds Dataset) Validate(known map[string]bool) error {
 			return ve("answer", "must not be empty")
 		case len(e.Answer) > maxAnswerLen:
 			return ve("answer", fmt.Sprintf("is longer than %d characters", maxAnswerLen))
+		case len(e.AnswerEN) > maxAnswerLen:
+			return ve("answer_en", fmt.Sprintf("is longer than %d characters", maxAnswerLen))
 		case len(e.Variants) > maxVariants:
 			return ve("variants", fmt.Sprintf("has more than %d variants", maxVariants))
 		case len(e.Tags) > maxTags:

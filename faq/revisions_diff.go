@@ -129,6 +129,7 @@ func DiffEntries(old, new Entry) EntryDiff {
 		list("variants", old.Variants, new.Variants),
 		list("tags", old.Tags, new.Tags),
 		text("answer", old.Answer, new.Answer),
+		text("answer_en", old.AnswerEN, new.AnswerEN),
 	}}
 }
 

@@ -44,7 +44,7 @@ func (r entryRow) entry() Entry {
 	return e
 }
 
-const entryColumns = `id, department_id, question, variants, answer, tags, status, created_at, updated_at`
+const entryColumns = `id, department_id, question, variants, answer, answer_en, tags, status, created_at, updated_at`
 
 // Departments returns all departments ordered by name.
 func (s *Store) Departments(ctx context.Context) ([]Department, error) {
