@@ -1,6 +1,7 @@
 package german
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -439,12 +440,21 @@ type Analyzer struct {
 	sorted   []string            // surface words, sorted (prefix search)
 	rsorted  []string            // reversed surface words, sorted (suffix search)
 	enStems  sync.Map            // vocabulary word -> English stem (englishStemOf)
+	dict     *Lexicon            // general German words and thesaurus (nil: none)
 }
 
 // NewAnalyzer builds an analyzer whose vocabulary is made of the words of
 // corpus and of the canonical terms of synonyms.
 func NewAnalyzer(synonyms []Synonym, corpus ...string) *Analyzer {
-	a := &Analyzer{vocab: map[string]int{}, lex: map[string]struct{}{}, surfStem: map[string]string{}}
+	return NewAnalyzerWithLexicon(nil, synonyms, corpus...)
+}
+
+// NewAnalyzerWithLexicon is NewAnalyzer with general German vocabulary: a
+// word of the message that the corpus lacks may then match through the
+// thesaurus (at AltThesaurus), and a real German word is not taken for a
+// typo of a corpus word. lx may be nil.
+func NewAnalyzerWithLexicon(lx *Lexicon, synonyms []Synonym, corpus ...string) *Analyzer {
+	a := &Analyzer{vocab: map[string]int{}, lex: map[string]struct{}{}, surfStem: map[string]string{}, dict: lx}
 	a.syn = compileSynonyms(synonyms)
 	// a temporary word cache makes the first pass stem each word once
 	a.words = map[string]wordInfo{}
@@ -1017,6 +1027,9 @@ const (
 	altTypo2    = 0.75 // two edits away
 	altModifier = 0.5  // the word is the first part of a known compound, or vice versa
 	altHead     = 0.6  // the word is the last part (head) of a known compound
+	// AltThesaurus: a synonym of the word in the general thesaurus, weighted
+	// below an exact, stemmed or city-synonym match.
+	AltThesaurus = 0.8
 )
 
 // QAlt is one way a query word can match: a stem and how much to trust it.
@@ -1080,6 +1093,12 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 				for _, s := range r {
 					g.add(s, w*AltVerb)
 				}
+			} else if rel := a.thesaurus(t); len(rel) > 0 {
+				for _, s := range rel {
+					g.add(s, w*AltThesaurus)
+				}
+			} else if a.dict.IsWord(t.Surf) {
+				// a real word the FAQ does not use is no typo of one it does
 			} else if cands, d := a.Correct(t.Stem); len(cands) > 0 {
 				tw := altTypo1
 				if d == 2 {
@@ -1195,6 +1214,19 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		qa.Bigrams = append(qa.Bigrams, [2]string{qa.Groups[i-1].primary(), qa.Groups[i].primary()})
 	}
 	return qa
+}
+
+// thesaurus returns the known stems that the general thesaurus relates to
+// the token (through its stem or, for an unknown compound, its head).
+func (a *Analyzer) thesaurus(t Token) []string {
+	var out []string
+	add := func(s string) {
+		if a.Known(s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	a.dict.Related(t.Stem, add)
+	return out
 }
 
 func (a *Analyzer) surfStemOf(w string) string {
