@@ -2,6 +2,7 @@ package faq
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,6 +27,9 @@ type Candidate struct {
 	Question   string   `json:"question"`
 	Score      float64  `json:"score"`
 	Matched    []string `json:"matched,omitempty"` // words of the message that matched the entry
+	// Why says for each matched word through which relation it matched
+	// (exact, stem, compound, synonym, thesaurus, typo): for editors.
+	Why []WordMatch `json:"why,omitempty"`
 	// Coverage is the share of the message (by word weight) the entry
 	// explains; Phrase is the share of the entry's best question or variant
 	// found in the message. Score combines both.
@@ -34,6 +38,12 @@ type Candidate struct {
 	// Confidence is the model's probability that this is the entry the
 	// citizen asked for (0 without a model).
 	Confidence float64 `json:"confidence,omitempty"`
+}
+
+// WordMatch is a word of the message and how it matched an entry.
+type WordMatch struct {
+	Word string `json:"word"`
+	Via  string `json:"via"`
 }
 
 // Result is the matcher's answer for one message.
@@ -394,14 +404,46 @@ func (ix *Index) search(text string, k int) ([]Candidate, queryStats) {
 	for i, c := range cands {
 		d := ix.docs[c.doc]
 		var words []string
+		var why []WordMatch
 		for gi, g := range qa.Groups {
 			if gi < 64 && c.matched&(1<<uint(gi)) != 0 {
 				words = append(words, g.Surface)
+				why = append(why, WordMatch{Word: g.Surface, Via: ix.relation(g, c.doc).String()})
 			}
 		}
-		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
+		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Why: why, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
 	}
 	return out, qs
+}
+
+// relation tells through which relation the message word g matched doc:
+// the alternative (or the compound parts) that contributed most.
+func (ix *Index) relation(g german.QGroup, doc int) german.Relation {
+	weight := func(stem string) float64 {
+		ps := ix.postings[stem]
+		j := sort.Search(len(ps), func(j int) bool { return int(ps[j].doc) >= doc })
+		if j < len(ps) && int(ps[j].doc) == doc {
+			return float64(ps[j].w)
+		}
+		return 0
+	}
+	best, rel := 0.0, german.RelExact
+	for _, a := range g.Alts {
+		if v := a.W * weight(a.Stem); v > best {
+			best, rel = v, a.Rel
+		}
+	}
+	var parts float64
+	for _, p := range g.Parts {
+		parts += p.W * weight(p.Stem)
+	}
+	if parts*ix.opts.QueryPartWeight/float64(max(len(g.Parts), 1)) > best {
+		rel = german.RelCompound
+	}
+	if g.ViaSyn && rel == german.RelExact && !slices.ContainsFunc(g.Alts, func(a german.QAlt) bool { return a.Rel == german.RelExact && weight(a.Stem) > 0 }) {
+		rel = german.RelSynonym
+	}
+	return rel
 }
 
 // Near-tie re-ranking. Entries that score within tieWindow of the best are
