@@ -53,21 +53,23 @@ func TestEditorPagesRender(t *testing.T) {
 		for path, want := range map[string]string{
 			"/faq": "Wie stelle ich einen Bauantrag?",
 			"/faq?department=bauamt&status=published&q=bauantrag": `data-entry="bauantrag-stellen"`,
-			"/faq/new":                          `action="/faq/new"`,
-			"/faq/e/bauantrag-stellen":          `id="preview"`,
-			"/faq/e/personalausweis-beantragen": `You apply for a new ID card in person`, // the English answer field
-			"/faq/e/bauantrag-stellen/history":  "System/Import",
-			"/faq/synonyms":                     "eingebaute Synonyme",
-			"/faq/try?q=Perso+verloren":         `data-entry="ausweis-verloren"`,
-			"/faq/regressions":                  "Noch keine Prüffragen",
-			"/faq/unanswered":                   "Keine Fragen.",
-			"/faq/dashboard":                    `role="img"`,
-			"/faq/io":                           `enctype="multipart/form-data"`,
-			"/faq/audit":                        `id="audit"`,
-			"/faq/dashboard.csv":                "metric,value",
-			"/faq/export.csv":                   "id,department,question,variants,answer,tags,status",
-			"/faq/export.json":                  `"id": "bauantrag-stellen"`,
-			"/faq/export.json?file=departments": `"id": "bauamt"`,
+			"/faq/new":                           `action="/faq/new"`,
+			"/faq/e/bauantrag-stellen":           `id="preview"`,
+			"/faq/e/personalausweis-beantragen":  `You apply for a new ID card in person`, // the English answer field
+			"/faq/e/bauantrag-stellen/history":   "System/Import",
+			"/faq/synonyms":                      "eingebaute Synonyme",
+			"/faq/try?q=Perso+verloren":          `data-entry="ausweis-verloren"`,
+			"/faq/try?q=Perso+weg":               `data-via="synonym"`,
+			"/faq/try?q=Persnalausweis+verloren": `data-via="typo"`,
+			"/faq/regressions":                   "Noch keine Prüffragen",
+			"/faq/unanswered":                    "Keine Fragen.",
+			"/faq/dashboard":                     `role="img"`,
+			"/faq/io":                            `enctype="multipart/form-data"`,
+			"/faq/audit":                         `id="audit"`,
+			"/faq/dashboard.csv":                 "metric,value",
+			"/faq/export.csv":                    "id,department,question,variants,answer,tags,status",
+			"/faq/export.json":                   `"id": "bauantrag-stellen"`,
+			"/faq/export.json?file=departments":  `"id": "bauamt"`,
 		} {
 			r := c.get(path)
 			if r.Status != http.StatusOK || !strings.Contains(r.Body, want) {
