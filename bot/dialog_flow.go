@@ -92,15 +92,9 @@ func (h *turn) converse(ctx context.Context) error {
 	if err := h.loadState(ctx); err != nil {
 		return err
 	}
-	if isText && strings.HasPrefix(text, "/") && knownCommands[commandName(text)] {
-		if err := h.useLanguage(ctx, ""); err != nil {
-			return err
-		}
-		h.res.Outcome = "command"
-		return h.command(ctx, text)
-	}
+	known := isText && strings.HasPrefix(text, "/") && knownCommands[commandName(text)]
 	st := h.state()
-	if st == StateCaseOpen && (h.recentIn >= h.e.cfg.FloodLimit || (isText && strings.HasPrefix(text, "/"))) {
+	if st == StateCaseOpen && !known && (h.recentIn >= h.e.cfg.FloodLimit || (isText && strings.HasPrefix(text, "/"))) {
 		// A flood, or an unknown command, goes to the case unacknowledged.
 		h.res.Outcome = "case"
 		_, _, err := h.e.desk.AddToCase(ctx, h.tx, h.cs.ID, h.msg.ID)
@@ -114,6 +108,13 @@ func (h *turn) converse(ctx context.Context) error {
 			return h.say(ctx, h.t.flood, nil)
 		}
 		return nil
+	}
+	if known {
+		if err := h.useLanguage(ctx, ""); err != nil {
+			return err
+		}
+		h.res.Outcome = "command"
+		return h.command(ctx, text)
 	}
 	if err := h.useLanguage(ctx, text); err != nil {
 		return err
@@ -293,7 +294,7 @@ func (h *turn) reply(ctx context.Context, st State, ev Event, text string) error
 		kind := german.Smalltalk(text)
 		switch {
 		case st == StateCaseOpen:
-			s = fmt.Sprintf(t.caseThanks, h.cs.ID, officeName(h.cs.DepartmentName))
+			s = fmt.Sprintf(t.caseThanks, h.cs.ID, routing.AtOffice(h.cs.DepartmentName, h.c.Language))
 		case kind == german.SmalltalkOK:
 			s = t.smalltalkReply(german.SmalltalkOK)
 		default:
@@ -302,7 +303,7 @@ func (h *turn) reply(ctx context.Context, st State, ev Event, text string) error
 	case EvYes, EvNo:
 		s = t.smalltalkReply(german.SmalltalkOK)
 		if st == StateCaseOpen {
-			s = fmt.Sprintf(t.caseThanks, h.cs.ID, officeName(h.cs.DepartmentName))
+			s = fmt.Sprintf(t.caseThanks, h.cs.ID, routing.AtOffice(h.cs.DepartmentName, h.c.Language))
 		}
 	case EvGoodbye:
 		s = t.smalltalkReply(german.SmalltalkGoodbye)

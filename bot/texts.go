@@ -53,8 +53,6 @@ type texts struct {
 	allOffices, keepOffice            string
 	keptOffice                        string // toast
 	officeLocked                      string // the case is being worked on: no change
-	caseAck                           string // %s: the office
-	caseMediaAck                      string // %s: what (mediaNoun), %s: the office
 	caseReopened                      string // %s: the office
 	mediaNoun                         map[string]string
 	withdrawn                         string // %s: the office
@@ -71,7 +69,7 @@ type texts struct {
 	chooseOfficeFirst                 string // before a case: which office?
 	caseForwarded                     string // %s: "an das Tiefbauamt", %d: case number
 	caseMediaForwarded                string // %s: what, %s: "an das Tiefbauamt", %d: case number
-	caseThanks                        string // %d: case number, %s: office
+	caseThanks                        string // %d: case number, %s: "beim Bauamt"
 	caseClosedInfo                    string // %d: case number, %s: office
 	reopenAsk                         string // %d: case number, %s: office
 	reopenYes, reopenNew, staleReopen string
@@ -125,7 +123,7 @@ var de = &texts{
 	chooseOfficeFirst:  "Welche Stelle soll Ihre Anfrage bekommen?",
 	caseForwarded:      "Danke, ich habe das %s weitergegeben (Anfrage #%d).",
 	caseMediaForwarded: "Danke, ich habe %s %s weitergegeben (Anfrage #%d).",
-	caseThanks:         "Gern! Ihre Anfrage #%d liegt bei: %s. Die Antwort bekommen Sie hier im Chat.",
+	caseThanks:         "Gern! Ihre Anfrage #%d liegt %s; die Antwort bekommen Sie hier im Chat.",
 	caseClosedInfo:     "Ihre Anfrage #%d (%s) ist abgeschlossen. Wenn noch etwas offen ist, schreiben Sie es einfach; ich frage Sie dann, ob ich die Anfrage wieder öffnen soll.",
 	reopenAsk:          "Ihre Anfrage #%d (%s) ist abgeschlossen. Soll ich sie mit Ihrer Nachricht wieder öffnen?",
 	reopenYes:          "Ja, wieder öffnen",
@@ -208,8 +206,6 @@ var de = &texts{
 	keepOffice:      "So lassen",
 	keptOffice:      "In Ordnung, die Stelle bleibt.",
 	officeLocked:    "Ihre Anfrage wird bereits bearbeitet, die Stelle lässt sich nicht mehr wechseln. Schreiben Sie einfach hier, wenn etwas nicht passt.",
-	caseAck:         "Danke, ich habe Ihre Nachricht an Ihre Anfrage angehängt. Zuständig: %s.",
-	caseMediaAck:    "Danke, ich habe %s an Ihre Anfrage angehängt. Zuständig: %s.",
 	caseReopened:    "Ihre Anfrage #%d ist wieder offen; ich habe Ihre Nachricht %s weitergegeben.",
 	mediaNoun: map[string]string{
 		routing.KindPhoto: "das Foto", routing.KindDocument: "die Datei", routing.KindLocation: "den Standort",
@@ -265,7 +261,7 @@ var en = &texts{
 	chooseOfficeFirst:  "Which office should get your request?",
 	caseForwarded:      "Thank you, I have passed this on %s (request #%d).",
 	caseMediaForwarded: "Thank you, I have passed %s on %s (request #%d).",
-	caseThanks:         "You are welcome! Your request #%d is with %s. You will get the reply here in this chat.",
+	caseThanks:         "You are welcome! Your request #%d is %s; you will get the reply here in this chat.",
 	caseClosedInfo:     "Your request #%d (%s) has been closed. If something is still open, just write it; I will then ask whether to reopen the request.",
 	reopenAsk:          "Your request #%d (%s) has been closed. Shall I reopen it with your message?",
 	reopenYes:          "Yes, reopen it",
@@ -349,8 +345,6 @@ var en = &texts{
 	keepOffice:      "Keep it",
 	keptOffice:      "All right, the office stays.",
 	officeLocked:    "Your request is already being worked on, so the office can no longer be changed. Just write here if something does not fit.",
-	caseAck:         "Thank you, I have added your message to your request. Responsible: %s.",
-	caseMediaAck:    "Thank you, I have added %s to your request. Responsible: %s.",
 	caseReopened:    "Your request #%d is open again; I have passed your message on %s.",
 	mediaNoun: map[string]string{
 		routing.KindPhoto: "the photo", routing.KindDocument: "the file", routing.KindLocation: "the location",

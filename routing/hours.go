@@ -454,3 +454,12 @@ func ToOffice(name, lang string) string {
 		return "an die " + strings.TrimPrefix(subj, "Die ")
 	}
 }
+
+// AtOffice words where a request is: "beim Bauamt", "bei der Zentrale";
+// English "with Bauamt".
+func AtOffice(name, lang string) string {
+	if isEnglish(lang) {
+		return "with " + shortName(name)
+	}
+	return germanDative(shortName(name))
+}

@@ -275,7 +275,7 @@ func TestOpenCaseKeepsAnswering(t *testing.T) {
 	}
 	e.fake.PushText(chat, "Danke!")
 	got = e.waitSentTo(chat, 8)[7]
-	if !strings.HasPrefix(got.PlainText, fmt.Sprintf("Gern! Ihre Anfrage #%d liegt bei: Bauamt.", c.ID)) {
+	if !strings.HasPrefix(got.PlainText, fmt.Sprintf("Gern! Ihre Anfrage #%d liegt beim Bauamt; die Antwort bekommen Sie hier im Chat.", c.ID)) {
 		t.Errorf("thanks = %q", got.PlainText)
 	}
 	if cs := e.caseOf(chat); cs.Status != routing.CaseAnswered {
