@@ -97,10 +97,10 @@ type texts struct {
 var de = &texts{
 	welcome: "Willkommen beim Bürgerservice-Chat der Stadt! 👋\n\n" +
 		"Fragen Sie einfach in eigenen Worten, z. B. „Wie beantrage ich einen Personalausweis?“ " +
-		"Was ich nicht beantworten kann, gebe ich auf Wunsch an die zuständige Stelle weiter; die Antwort kommt hier in den Chat.\n\n" +
+		"Was ich nicht weiß, gebe ich auf Wunsch an die zuständige Stelle weiter.\n\n" +
 		"/hilfe – so funktioniert der Chat\n/mitarbeiter – mit Mitarbeitenden sprechen\n%s\n" +
 		"Datenschutz: %s",
-	welcomeAbo: "/abo – Nachrichten der Stadt abonnieren\n",
+	welcomeAbo: "/abo – Nachrichten der Stadt\n",
 	help: "So funktioniert der Chat:\n\n" +
 		"• Fragen Sie in einem Satz; ich antworte aus den häufigen Fragen.\n" +
 		"• Weiß ich keine Antwort, frage ich, ob ich Ihre Frage an die zuständige Stelle weitergeben soll. Ihre Antwort kommt hier in den Chat.\n" +

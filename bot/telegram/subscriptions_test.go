@@ -148,8 +148,8 @@ func TestAboDeepLink(t *testing.T) {
 	}
 	// A plain /start still welcomes, mentioning /abo.
 	a.fake.PushText(chat, "/start")
-	if m := a.waitSentTo(chat, 4)[3]; !strings.HasPrefix(m.PlainText, "Willkommen") || !strings.Contains(m.PlainText, "/abo") {
-		t.Errorf("/start = %q", m.PlainText)
+	if m := a.waitSentTo(chat, 4)[3]; !strings.HasPrefix(m.PlainText, "Willkommen") || !strings.Contains(m.PlainText, "/abo") || len([]rune(m.PlainText)) > 400 {
+		t.Errorf("/start (%d characters) = %q", len([]rune(m.PlainText)), m.PlainText)
 	}
 
 	// In English.
