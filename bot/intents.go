@@ -72,6 +72,9 @@ var (
 		"brauchen kann konnte konnen can could may i ich mit einem einer einen with to a an the me mich mir uns gerne gern " +
 		"lieber jetzt sofort direkt persoenlich personlich telefonisch right now anrufen call zu sprech")
 
+	talkVerbs = words("sprechen reden verbinden verbunden weiterleiten talk speak chat chatten connect transfer " +
+		"anrufen anruf call erreichen kontaktieren zurückrufen ruckruf schreiben")
+
 	capabilityPhrases = [][]string{
 		{"was", "kannst", "du"}, {"was", "konnen", "sie"}, {"was", "kann", "ich", "fragen"}, {"was", "kann", "ich", "hier"},
 		{"wobei", "kannst"}, {"wobei", "konnen"}, {"wie", "funktioniert"}, {"was", "machst", "du"}, {"was", "bietest"},
@@ -124,18 +127,18 @@ var cueWords = map[string]followUpCue{
 }
 
 // near reports whether the folded word w is one of set, allowing one typo
-// (substitution, insertion, deletion or swap) in words of five letters or
-// more.
+// (substitution, insertion, deletion or swap) in words of six letters or
+// more ("perso" is not "person").
 func near(set map[string]bool, w string) bool {
 	if set[w] {
 		return true
 	}
 	n := utf8.RuneCountInString(w)
-	if n < 5 {
+	if n < 6 {
 		return false
 	}
 	for k := range set {
-		if m := utf8.RuneCountInString(k); m >= 5 && m-n <= 1 && n-m <= 1 && editDistanceAtMost1(k, w) {
+		if m := utf8.RuneCountInString(k); m >= 6 && m-n <= 1 && n-m <= 1 && editDistanceAtMost1(k, w) {
 			return true
 		}
 	}
@@ -242,8 +245,17 @@ func classifyIntent(text string) (in intent, request bool) {
 			return intentNo, false
 		}
 	}
-	// abuse: an insult with no request in it
-	if n <= 15 && any(insultWords) && len(contentWords(toks, insultWords, insultFill)) <= 1 {
+	// abuse: an insult with no request in it (exact words only: "Säcke"
+	// is not "Kacke")
+	anyExact := func(set map[string]bool) bool {
+		for _, t := range toks {
+			if set[t] {
+				return true
+			}
+		}
+		return false
+	}
+	if n <= 15 && anyExact(insultWords) && len(contentWords(toks, insultWords, insultFill)) <= 1 {
 		return intentInsult, false
 	}
 	// "are you a bot / human?"
@@ -267,10 +279,17 @@ func classifyIntent(text string) (in intent, request bool) {
 	if n <= 12 && len(contentWords(toks, impatienceWords)) == 0 && (any(impatienceStrong) || strings.Contains(text, "?")) {
 		return intentImpatience, false
 	}
-	// "a person, please" (with or without what it is about)
-	if n <= 40 && any(humanNouns) && (n <= 3 || any(humanFill)) {
+	// "a person, please" (with or without what it is about): a person and
+	// talking to them, or a person and nothing else ("Mitarbeiter bitte");
+	// "Adresse einer Person herausfinden" is a question for the FAQ.
+	if n <= 40 && any(humanNouns) {
 		rest := contentWords(toks, humanNouns, humanFill, impatienceWords)
-		return intentHuman, len(rest) > 0
+		if any(talkVerbs) {
+			return intentHuman, len(rest) > 0
+		}
+		if len(rest) == 0 && n <= 5 {
+			return intentHuman, false
+		}
 	}
 	switch german.Smalltalk(text) {
 	case german.SmalltalkGreeting, german.SmalltalkHowAreYou, german.SmalltalkAsk:

@@ -56,6 +56,10 @@ func TestClassifyIntent(t *testing.T) {
 		{"Wann hat der Wertstoffhof offen?", intentNone, false},
 		{"Mein Perso ist abgelaufen", intentNone, false},
 		{"Parken", intentNone, false},
+		{"Säcke für Verpackungsmüll", intentNone, false},
+		{"perso verloren", intentNone, false},
+		{"Adresse einer Person herausfinden", intentNone, false},
+		{"Parkausweis für Menschen mit Schwerbehinderung", intentNone, false},
 	}
 	for _, c := range cases {
 		got, req := classifyIntent(c.text)

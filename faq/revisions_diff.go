@@ -122,15 +122,18 @@ func DiffEntries(old, new Entry) EntryDiff {
 	list := func(field string, a, b []string) FieldDiff {
 		return FieldDiff{Field: field, Changed: !slices.Equal(nonNil(a), nonNil(b)), List: true, Ops: DiffLists(a, b)}
 	}
-	return EntryDiff{Fields: []FieldDiff{
+	d := EntryDiff{Fields: []FieldDiff{
 		whole("department", old.Department, new.Department),
 		whole("status", old.Status, new.Status),
 		text("question", old.Question, new.Question),
 		list("variants", old.Variants, new.Variants),
 		list("tags", old.Tags, new.Tags),
 		text("answer", old.Answer, new.Answer),
-		text("answer_en", old.AnswerEN, new.AnswerEN),
 	}}
+	if old.AnswerEN != "" || new.AnswerEN != "" { // the optional English answer, when there is one
+		d.Fields = append(d.Fields, text("answer_en", old.AnswerEN, new.AnswerEN))
+	}
+	return d
 }
 
 // DiffLists diffs two lists item by item (longest common subsequence).

@@ -57,6 +57,12 @@ func TestDiffEntries(t *testing.T) {
 	if DiffEntries(old, old).Changed() {
 		t.Fatal("no change reported as change")
 	}
+	// The English answer shows when there is one.
+	withEN := new
+	withEN.AnswerEN = "In the building office."
+	if d := DiffEntries(new, withEN); len(d.Fields) != 7 || !d.Changed() || !strings.Contains(d.String(), "answer_en") {
+		t.Errorf("English answer diff: %s", d.String())
+	}
 	// A long answer rewritten completely stays cheap and correct.
 	long := strings.Repeat("wort ", 5000)
 	ops := DiffText(long, strings.Repeat("anders ", 5000))
