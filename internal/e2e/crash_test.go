@@ -708,7 +708,8 @@ func testCrashBroadcast(t *testing.T, bin string) {
 
 	perChat := map[int64]int{}
 	for _, m := range fake.Sent() {
-		if m.PlainText != text {
+		// below the sender line (the city's name, CITYBOT_CITY_NAME's default, and the topic)
+		if m.PlainText != "📢 Stadt Musterstadt · Aktuelles\n\n"+text {
 			t.Errorf("chat %d got %q", m.ChatID, m.PlainText)
 		}
 		perChat[m.ChatID]++
