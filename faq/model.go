@@ -19,13 +19,13 @@ import (
 // else hand off. The thresholds are chosen on the training data for a
 // bounded false-answer rate.
 type Model struct {
-	Features  []string  `json:"features"`
-	Mean      []float64 `json:"mean"`
-	Scale     []float64 `json:"scale"`
-	Weights   []float64 `json:"weights"`
-	Bias      float64   `json:"bias"`
-	AnswerAt  float64   `json:"answer_at"`
-	SuggestAt float64   `json:"suggest_at"`
+	Features []string `json:"features"`
+	// Ranker estimates for every candidate that it is the right entry;
+	// Gate estimates for the best candidate (after ranking) that it is.
+	Ranker    Logistic `json:"ranker"`
+	Gate      Logistic `json:"gate"`
+	AnswerAt  float64  `json:"answer_at"`
+	SuggestAt float64  `json:"suggest_at"`
 	// Fit describes the training run (for the closing report and editors).
 	Fit TrainReport `json:"fit"`
 }
@@ -55,9 +55,21 @@ func ParseModel(b []byte) (*Model, error) {
 	return &m, nil
 }
 
+// Logistic is a logistic regression over standardised features.
+type Logistic struct {
+	Mean    []float64 `json:"mean"`
+	Scale   []float64 `json:"scale"`
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+}
+
+func (l Logistic) ok(n int) bool {
+	return len(l.Mean) == n && len(l.Scale) == n && len(l.Weights) == n
+}
+
 func (m *Model) check() error {
 	n := len(featureNames)
-	if len(m.Features) != n || len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
+	if len(m.Features) != n || !m.Ranker.ok(n) || !m.Gate.ok(n) {
 		return fmt.Errorf("faq: model: %w: want %d features", ErrInvalid, n)
 	}
 	for i, f := range featureNames {
@@ -118,11 +130,29 @@ func features(cands []Candidate, i int, mf msgFeatures) []float64 {
 	}
 }
 
-// prob is the model's probability for a feature vector.
-func (m *Model) prob(x []float64) float64 {
-	z := m.Bias
+// prob is the regression's probability for a feature vector.
+func (l *Logistic) prob(x []float64) float64 {
+	z := l.Bias
 	for i, v := range x {
-		z += m.Weights[i] * (v - m.Mean[i]) / m.Scale[i]
+		z += l.Weights[i] * (v - l.Mean[i]) / l.Scale[i]
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// order returns cands ranked by the ranker, with their probabilities, and
+// the gate's probability that the first is right.
+func (m *Model) order(cands []Candidate, mf msgFeatures) ([]Candidate, float64) {
+	out := m.ranked(cands, mf)
+	return out, m.Gate.prob(features(out, 0, mf))
+}
+
+// ranked returns cands ranked by the ranker, with their probabilities.
+func (m *Model) ranked(cands []Candidate, mf msgFeatures) []Candidate {
+	rk := m.rank(cands, mf)
+	out := make([]Candidate, len(rk))
+	for j, r := range rk {
+		out[j] = cands[r.i]
+		out[j].Confidence = round3(r.p)
+	}
+	return out
 }
