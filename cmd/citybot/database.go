@@ -26,16 +26,24 @@ type database struct {
 func (a *app) openDatabase(ctx context.Context) (*database, error) {
 	d := &database{URL: a.cfg.DatabaseURL}
 	if d.URL == "" {
-		l, err := db.StartLocal(ctx, db.LocalOptions{Dir: a.cfg.DataDir, BinDir: a.cfg.PGBin, Logger: a.logger.With("component", "postgres")})
+		dir, setting := a.cfg.PGDir, "CITYBOT_PG_DIR"
+		if dir == "" {
+			var err error
+			if dir, err = db.ClusterDir(a.cfg.DataDir); err != nil {
+				return nil, fmt.Errorf("CITYBOT_DATA_DIR: %w", err)
+			}
+			setting = "CITYBOT_DATA_DIR"
+		}
+		l, err := db.StartLocal(ctx, db.LocalOptions{Dir: dir, ProjectDir: a.cfg.DataDir, BinDir: a.cfg.PGBin, Logger: a.logger.With("component", "postgres")})
 		if err != nil {
 			if errors.Is(err, db.ErrNoPostgres) {
 				return nil, fmt.Errorf("DATABASE_URL is not set and %w", err)
 			}
-			return nil, fmt.Errorf("local PostgreSQL in %s (CITYBOT_DATA_DIR): %w", a.cfg.DataDir, err)
+			return nil, fmt.Errorf("local PostgreSQL in %s (%s): %w", dir, setting, err)
 		}
 		d.local = l
 		d.URL = l.URL("")
-		a.logger.Info("using embedded local PostgreSQL", "dir", a.cfg.DataDir)
+		a.logger.Info("using embedded local PostgreSQL in "+l.Dir()+" (data: pgdata, log: postgres.log)", "dir", l.Dir())
 	}
 	conn, err := db.Open(ctx, d.URL)
 	if err != nil {

@@ -19,6 +19,7 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL; empty: embedded local cluster
 	DataDir     string // CITYBOT_DATA_DIR: the local cluster and other state
 	PGBin       string // CITYBOT_PG_BIN: where initdb and pg_ctl are
+	PGDir       string // CITYBOT_PG_DIR: where the local cluster lives (default: see db.ClusterDir)
 
 	HTTPAddr     string // CITYBOT_HTTP_ADDR
 	PublicURL    string // CITYBOT_PUBLIC_URL: externally visible base URL; enables the Telegram webhook
@@ -45,7 +46,8 @@ type Config struct {
 // Known lists every accepted variable with its meaning, for errors and --help.
 var Known = map[string]string{
 	"DATABASE_URL":                         "PostgreSQL URL; empty: start an embedded local cluster",
-	"CITYBOT_DATA_DIR":                     "directory for the local cluster (default .citybot)",
+	"CITYBOT_DATA_DIR":                     "directory of the service's own files and, unless run as root, the local cluster (default .citybot)",
+	"CITYBOT_PG_DIR":                       "directory of the local cluster (default: CITYBOT_DATA_DIR; as root /var/lib/citybot/<project>-<hash>)",
 	"CITYBOT_PG_BIN":                       "directory with initdb and pg_ctl (default: found automatically)",
 	"CITYBOT_HTTP_ADDR":                    "listen address of the web UI (default 127.0.0.1:8080)",
 	"CITYBOT_PUBLIC_URL":                   "public base URL (https://...); enables the Telegram webhook",
@@ -104,6 +106,7 @@ func Load(environ []string) (Config, error) {
 		DatabaseURL:    get("DATABASE_URL", ""),
 		DataDir:        get("CITYBOT_DATA_DIR", ".citybot"),
 		PGBin:          get("CITYBOT_PG_BIN", ""),
+		PGDir:          get("CITYBOT_PG_DIR", ""),
 		HTTPAddr:       get("CITYBOT_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
 		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
