@@ -383,7 +383,7 @@ func eraseChat(ctx context.Context, tx *sqlx.Tx, chatID, current int64) error {
 // endOrphanedClaims ends the lease of updates claimed by instances that are
 // no longer running (db.Instance) and returns how many.
 func (s updateStore) endOrphanedClaims(ctx context.Context) (int64, error) {
-	return db.EndOrphanedClaims(ctx, s.db, "telegram_updates", "processing", "locked_until")
+	return db.EndOrphanedClaims(ctx, s.db, "telegram_updates", "processing", "locked_until", s.owner)
 }
 
 // purge deletes finished updates older than before.
