@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -45,19 +46,35 @@ func (a *app) openDatabase(ctx context.Context) (*database, error) {
 		d.URL = l.URL("")
 		a.logger.Info("using embedded local PostgreSQL in "+l.Dir()+" (data: pgdata, log: postgres.log)", "dir", l.Dir())
 	}
-	conn, err := db.Open(ctx, d.URL)
-	if err != nil {
-		d.stopLocal()
+	fail := func(err error) (*database, error) {
+		d.Close()
 		if a.cfg.DatabaseURL != "" {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
 		return nil, err
 	}
-	d.DB = conn
-	if err := migrations.Up(ctx, conn.DB, a.logger.With("component", "migrations")); err != nil {
-		d.Close()
-		return nil, err
+	// Migrations on a connection of their own, without the statement
+	// timeout: a migration may take long, and so may waiting for another
+	// instance's migrations (an advisory lock).
+	mconn, err := db.Open(ctx, d.URL)
+	if err != nil {
+		return fail(err)
 	}
+	mconn.SetMaxOpenConns(1)
+	err = migrations.Up(ctx, mconn.DB, a.logger.With("component", "migrations"))
+	_ = mconn.Close()
+	if err != nil {
+		return fail(err)
+	}
+	conn, err := db.OpenPool(ctx, d.URL, db.PoolOptions{
+		MaxConns:         a.cfg.DBMaxConns,
+		StatementTimeout: a.cfg.StatementTimeout,
+		IdleInTxTimeout:  max(a.cfg.StatementTimeout, time.Minute),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	d.DB = conn
 	return d, nil
 }
 

@@ -35,8 +35,11 @@ type LocalOptions struct {
 	// Database is created when missing; default "citybot".
 	Database string
 	// Fast trades durability for speed (fsync off): for tests only.
-	Fast   bool
-	Logger *slog.Logger
+	Fast bool
+	// Settings are further server settings ("name=value"), e.g. for
+	// benchmarks "shared_preload_libraries=pg_stat_statements".
+	Settings []string
+	Logger   *slog.Logger
 }
 
 // SystemClusterRoot holds the embedded clusters of citybot run as root
@@ -191,6 +194,9 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
 		o := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200", l.sockDir)
 		if opts.Fast {
 			o += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		}
+		for _, kv := range opts.Settings {
+			o += " -c " + kv
 		}
 		logFile := filepath.Join(dir, "postgres.log")
 		if err := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-l", logFile, "-w", "-t", "60", "-o", o, "start"); err != nil {
