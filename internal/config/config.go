@@ -68,7 +68,7 @@ var Known = map[string]string{
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET":      "webhook secret token (A-Za-z0-9_-, 1..256); generated when empty",
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET_FILE": "file holding the webhook secret token",
 	"CITYBOT_WORKERS":                      "concurrent update handlers (default: 4 per CPU (GOMAXPROCS), 8 to 64)",
-	"CITYBOT_SENDERS":                      "concurrent Bot API sends of answers (default: as CITYBOT_WORKERS)",
+	"CITYBOT_SENDERS":                      "concurrent Bot API sends of answers (default 8)",
 	"CITYBOT_DB_MAX_CONNS":                 "most PostgreSQL connections of the pool (default: workers + senders + 10)",
 	"CITYBOT_STATEMENT_TIMEOUT":            "longest an SQL statement may run (default 30s; 0 for none)",
 	"CITYBOT_REQUEST_TIMEOUT":              "longest a web request may take, the live-update stream aside (default 30s)",
@@ -163,7 +163,7 @@ func Load(environ []string) (Config, error) {
 	if c.Workers, err = intVar(env, "CITYBOT_WORKERS", DefaultWorkers(runtime.GOMAXPROCS(0)), 1, 256); err != nil {
 		return Config{}, err
 	}
-	if c.Senders, err = intVar(env, "CITYBOT_SENDERS", c.Workers, 1, 256); err != nil {
+	if c.Senders, err = intVar(env, "CITYBOT_SENDERS", 8, 1, 256); err != nil {
 		return Config{}, err
 	}
 	if c.DBMaxConns, err = intVar(env, "CITYBOT_DB_MAX_CONNS", c.Workers+c.Senders+10, 4, 1000); err != nil {

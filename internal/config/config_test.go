@@ -22,8 +22,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.TelegramAPIURL != "https://api.telegram.org" {
 		t.Fatalf("api url %q", c.TelegramAPIURL)
 	}
-	if w := DefaultWorkers(runtime.GOMAXPROCS(0)); c.Workers != w || c.Senders != w || c.DBMaxConns != 2*w+10 {
-		t.Errorf("workers %d, senders %d, pool %d; want %d, %d, %d", c.Workers, c.Senders, c.DBMaxConns, w, w, 2*w+10)
+	if w := DefaultWorkers(runtime.GOMAXPROCS(0)); c.Workers != w || c.Senders != 8 || c.DBMaxConns != w+8+10 {
+		t.Errorf("workers %d, senders %d, pool %d; want %d, 8, %d", c.Workers, c.Senders, c.DBMaxConns, w, w+18)
 	}
 	if c.StatementTimeout != 30*time.Second || c.RequestTimeout != 30*time.Second {
 		t.Errorf("timeouts: statement %v, request %v", c.StatementTimeout, c.RequestTimeout)
