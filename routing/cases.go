@@ -611,14 +611,17 @@ func checkDepartment(ctx context.Context, q sqlx.QueryerContext, dept string) er
 	return nil
 }
 
-// moveCase puts c into dept's waiting list, unassigned.
+// moveCase puts c into dept's waiting list, unassigned. A citizen who was
+// waiting for an answer keeps their place: the wait (waiting_since) goes
+// on; only a case that had been answered starts a new wait.
 func moveCase(ctx context.Context, tx *sqlx.Tx, c Case, dept string) (Case, error) {
 	if err := checkDepartment(ctx, tx, dept); err != nil {
 		return Case{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE cases SET department_id = $2, status = 'waiting', assignee_id = NULL,
-			waiting_since = now(), attention_at = now(), last_activity_at = now(), updated_at = now()
+			waiting_since = CASE WHEN status = 'answered' THEN now() ELSE waiting_since END,
+			attention_at = now(), last_activity_at = now(), updated_at = now()
 		WHERE id = $1`, c.ID, dept); err != nil {
 		if db.IsForeignKeyViolation(err) {
 			return Case{}, fmt.Errorf("department %q: %w", dept, ErrInvalid)
