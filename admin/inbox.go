@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"citybot/faq"
 	"citybot/routing"
 )
 
@@ -181,6 +181,16 @@ func (s *Server) casePage(c *gin.Context) {
 			return
 		}
 	}
+	s.renderCase(c, http.StatusOK, partial, "", "")
+}
+
+// renderCase renders the case page (or one of its live fragments); draft
+// and replyErr refill the reply box after a failed send.
+func (s *Server) renderCase(c *gin.Context, status int, partial, draft, replyErr string) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	v := viewerOf(u)
+	id := c.GetInt64(ctxCaseID)
 	cs, err := s.deps.Cases.Get(ctx, v, id)
 	if err != nil {
 		s.fail(c, err)
@@ -203,11 +213,27 @@ func (s *Server) casePage(c *gin.Context) {
 	for _, col := range cols {
 		names[col.ID] = col.Name
 	}
+	infos, err := s.deptInfos(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d := infos[cs.Department]
 	data := map[string]any{
 		"Case":       cs,
-		"Transcript": s.transcriptViews(p, cs, items, names),
+		"Transcript": s.transcriptViews(p, cs, items, names, infos),
 		"Colleagues": cols,
+		"Dept":       d,
 	}
+	if cs.Status == routing.CaseWaiting {
+		data["Wait"] = s.waitOf(p, d, cs.WaitingSince, time.Now())
+	}
+	earlier, err := s.earlierCases(ctx, v, cs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Earlier"] = earlier
 	if partial == "transcript" {
 		p.Data = data
 		s.renderFragment(c, "case", "transcript", p)
@@ -218,48 +244,43 @@ func (s *Server) casePage(c *gin.Context) {
 		s.renderFragment(c, "case", "caseinfo", p)
 		return
 	}
+	if short := shortSubject(cs.Subject, 70); short != "" {
+		p.Title = p.T("case.title", cs.ID) + ": " + short
+		data["Short"] = short
+	}
 	deps, err := s.departmentRefs(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	data["Departments"] = deps
-	canned, err := s.cannedFor(ctx, v, cs.Department)
+	canned, faqs, err := s.picks(ctx, p, v, cs, d)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	data["Canned"] = canned
-	var faqs []faq.Entry
-	if s.deps.FAQ != nil {
-		if faqs, err = s.deps.FAQ.Entries(ctx, faq.StatusPublished); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	data["FAQ"] = faqs
-	// Without JavaScript the insert buttons submit a GET that pre-fills the reply.
-	draft := ""
-	if k := c.Query("insert_canned"); k != "" {
-		for _, ca := range canned {
-			if strconv.FormatInt(ca.ID, 10) == k {
-				draft = ca.Body
-			}
-		}
-	}
-	if k := c.Query("insert_faq"); k != "" {
-		for _, e := range faqs {
-			if e.ID == k {
-				draft = e.Answer
+	data["Canned"], data["FAQ"] = canned, faqs
+	// Without JavaScript the insert button submits a GET that pre-fills the reply.
+	if k := c.Query("insert"); k != "" && draft == "" {
+		for _, pk := range append(append([]pick{}, canned...), faqs...) {
+			if pk.Value == k {
+				draft = pk.Text
 			}
 		}
 	}
 	data["Draft"] = draft
+	data["ReplyError"] = replyErr
 	p.Data = data
-	s.render(c, http.StatusOK, "case", p)
+	s.render(c, status, "case", p)
 }
 
-func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.TranscriptItem, names map[int64]string) []transcriptView {
+func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.TranscriptItem, names map[int64]string, depts map[string]deptInfo) []transcriptView {
+	deptName := func(id string) string {
+		if d, ok := depts[id]; ok {
+			return d.Name
+		}
+		return id
+	}
 	userName := func(v any) string {
 		var id int64
 		switch x := v.(type) {
@@ -318,10 +339,10 @@ func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.Trans
 			case routing.EventAssigned:
 				tv.Summary = p.T("event.assigned", userName(e.Details["user_id"]))
 			case routing.EventTransferred:
-				tv.Summary = p.T("event.transferred", e.Details.String("from"), e.Details.String("to"))
+				tv.Summary = p.T("event.transferred", deptName(e.Details.String("from")), deptName(e.Details.String("to")))
 				tv.Text = e.Details.String("note")
 			case routing.EventDepartmentChanged:
-				tv.Summary = p.T("event.department_changed", e.Details.String("to"))
+				tv.Summary = p.T("event.department_changed", deptName(e.Details.String("to")))
 			default:
 				tv.Summary = p.T("event." + e.Kind)
 			}
@@ -371,10 +392,46 @@ func (s *Server) caseReply(c *gin.Context) {
 		}
 	}
 	text := c.PostForm("text")
-	s.caseAction(c, "replied", func(ctx context.Context, v routing.Viewer, id int64) error {
-		_, err := s.deps.Cases.Reply(ctx, v, id, text, atts)
-		return err
-	})
+	ctx := c.Request.Context()
+	v := viewerOf(currentUser(c))
+	id := c.GetInt64(ctxCaseID)
+	p := s.page(c, "case.title")
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		// Stay on the case with a message at the reply box.
+		s.renderCase(c, http.StatusBadRequest, "", text, p.T("case.reply_empty"))
+		return
+	}
+	if _, err := s.deps.Cases.Reply(ctx, v, id, text, atts); err != nil {
+		if s.statusOf(err) == http.StatusBadRequest {
+			msg := p.T("case.reply_invalid", routing.MaxReplyLength)
+			if len(atts) > 0 {
+				msg = p.T("case.reply_invalid_files", routing.MaxAttachmentSize>>20)
+			}
+			s.renderCase(c, http.StatusBadRequest, "", text, msg)
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	if c.PostForm("then") != "close" {
+		redirect(c, fmt.Sprintf("/cases/%d", id), "replied")
+		return
+	}
+	if err := s.deps.Cases.Close(ctx, v, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	// On to the next citizen who waits, if there is one.
+	next, err := s.nextWaiting(ctx, v, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if next == 0 {
+		redirect(c, "/inbox", "replied_closed_last")
+		return
+	}
+	redirect(c, fmt.Sprintf("/cases/%d", next), "replied_closed")
 }
 
 func (s *Server) caseNote(c *gin.Context) {

@@ -38,6 +38,8 @@ func templateFuncs() template.FuncMap {
 			return false
 		},
 		"add": func(a, b int) int { return a + b },
+		// shorten is a subject's first sentence, at most n characters.
+		"shorten": func(s string, n int) string { return shortSubject(s, n) },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

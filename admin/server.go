@@ -25,6 +25,8 @@ import (
 	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"citybot/routing"
 )
 
 // Config is the admin server's configuration.
@@ -64,6 +66,9 @@ type Deps struct {
 	FAQ FAQSource
 	// Rules are the routing rules of the admin page; nil disables it.
 	Rules Rules
+	// Calendar knows public holidays; the inbox counts waits in office
+	// hours with it. nil: the nationwide holidays.
+	Calendar *routing.Calendar
 	// Broadcast is the news channel domain (*broadcast.Service): posts,
 	// topics, feeds (admin/broadcast*.go); nil hides those pages.
 	Broadcast Broadcast
@@ -78,6 +83,7 @@ type Server struct {
 	tmpl    *templates
 	cat     catalog
 	hub     *hub
+	cal     *routing.Calendar
 	handler http.Handler
 	engine  *gin.Engine
 
@@ -109,6 +115,14 @@ func New(cfg Config, deps Deps) *Server {
 		cat:  newCatalog(),
 	}
 	s.hub = newHub(s.log)
+	s.cal = deps.Calendar
+	if s.cal == nil {
+		cal, err := routing.NewCalendar("")
+		if err != nil {
+			panic(err) // the embedded time zone data is part of the binary
+		}
+		s.cal = cal
+	}
 	s.handler = s.buildHandler()
 	return s
 }

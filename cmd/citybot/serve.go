@@ -156,6 +156,7 @@ func (a *app) serve(ctx context.Context) error {
 		Broadcast:   bc,
 		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
+		Calendar:    cal,
 	})
 	srv := &http.Server{
 		Handler:           ui.Handler(),
