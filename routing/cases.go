@@ -637,11 +637,12 @@ const (
 	ViewMine        = "mine"        // open cases assigned to the viewer, latest activity first
 	ViewDepartments = "departments" // open cases of the viewer's departments, latest activity first
 	ViewClosed      = "closed"      // closed cases of the viewer's departments, latest closed first
+	ViewAll         = "all"         // every case of the viewer's departments (search), latest activity first
 )
 
 // ListFilter selects an inbox list page.
 type ListFilter struct {
-	View       string // ViewWaiting (default), ViewMine, ViewDepartments, ViewClosed
+	View       string // ViewWaiting (default), ViewMine, ViewDepartments, ViewClosed, ViewAll
 	Query      string // words in the citizen's messages (prefix match), or "#123" for a case number
 	Department string // only this department ("" = all the viewer's)
 	Cursor     string // from the previous page; "" = first page
@@ -660,6 +661,7 @@ var listViews = map[string]listView{
 	ViewMine:        {where: `c.status <> 'closed' AND c.assignee_id = $1`, sortCol: `c.last_activity_at`},
 	ViewDepartments: {where: `c.status <> 'closed'`, sortCol: `c.last_activity_at`},
 	ViewClosed:      {where: `c.status = 'closed'`, sortCol: `c.closed_at`},
+	ViewAll:         {where: `true`, sortCol: `c.last_activity_at`},
 }
 
 // List returns a page of an inbox list and the cursor of the next page (""

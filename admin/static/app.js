@@ -51,15 +51,15 @@
   if (replyForm && reply) {
     var key = replyForm.getAttribute("data-draft-key");
     var err = document.getElementById("reply-error");
-    var store = null;
+    var store = null, t = 0, sending = false;
     try { store = window.localStorage; } catch (_) { store = null; }
     // Drafts are kept per case in this browser until they are sent.
     if (store && key) {
       if (!reply.value && store.getItem(key)) reply.value = store.getItem(key);
-      var t = 0;
       reply.addEventListener("input", function () {
         window.clearTimeout(t);
         t = window.setTimeout(function () {
+          if (sending) return;
           if (reply.value.trim()) store.setItem(key, reply.value); else store.removeItem(key);
         }, 300);
       });
@@ -84,6 +84,8 @@
         reply.focus();
         return;
       }
+      sending = true;
+      window.clearTimeout(t);
       if (store && key) store.removeItem(key);
     });
   }
@@ -91,6 +93,105 @@
   var box = document.querySelector(".transcript-box");
   function toBottom() { if (box) box.scrollTop = box.scrollHeight; }
   toBottom();
+
+  // --- Inbox: counts in tabs and title, selection, shortcuts ---
+  var caselist = document.getElementById("caselist");
+  function updateCounts() {
+    var c = document.getElementById("counts"), views = document.querySelector(".views");
+    if (!c || !views) return;
+    views.querySelectorAll("a[data-view]").forEach(function (a) {
+      var n = c.getAttribute("data-" + a.getAttribute("data-view")), span = a.querySelector(".count");
+      if (span && n !== null) span.textContent = n;
+    });
+    var w = parseInt(c.getAttribute("data-waiting") || "0", 10), base = views.getAttribute("data-base-title");
+    document.title = (w > 0 ? "(" + w + ") " : "") + base;
+  }
+  function selected() { return caselist ? caselist.querySelectorAll('input[name="ids"]:checked') : []; }
+  var bulkCount = document.getElementById("bulk-count");
+  function updateBulk() {
+    if (bulkCount) bulkCount.textContent = selected().length ? bulkCount.ownerDocument.documentElement.lang === "en" ? selected().length + " selected" : selected().length + " ausgewählt" : "";
+  }
+  if (caselist) caselist.addEventListener("change", updateBulk);
+  function rows() { return caselist ? Array.prototype.slice.call(caselist.querySelectorAll("tr[data-case]")) : []; }
+  function currentRow() { return caselist && caselist.querySelector("tr.current"); }
+  function setCurrent(tr) {
+    rows().forEach(function (r) { r.classList.remove("current"); });
+    if (!tr) return;
+    tr.classList.add("current");
+    var a = tr.querySelector("td.subj a") || tr.querySelector("a");
+    if (a) a.focus();
+  }
+  var dlg = document.getElementById("shortcuts");
+  var opener = document.getElementById("shortcuts-open");
+  function help() { if (dlg && dlg.showModal && !dlg.open) dlg.showModal(); }
+  if (opener) opener.addEventListener("click", help);
+  var pendingG = false;
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target, tag = t && t.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable) || (dlg && dlg.open)) return;
+    var k = e.key;
+    if (pendingG) {
+      pendingG = false;
+      if (k === "i") { e.preventDefault(); window.location.href = "/inbox"; }
+      return;
+    }
+    if (k === "?") { e.preventDefault(); help(); return; }
+    if (k === "g") { pendingG = true; return; }
+    if (caselist) {
+      var rs = rows(), cur = currentRow(), i = rs.indexOf(cur);
+      if (!cur && document.activeElement) { var tr = document.activeElement.closest && document.activeElement.closest("tr[data-case]"); if (tr) { cur = tr; i = rs.indexOf(tr); } }
+      if (k === "j" || k === "k") {
+        e.preventDefault();
+        if (!rs.length) return;
+        i = k === "j" ? Math.min(rs.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
+        setCurrent(rs[i]);
+      } else if ((k === "o" || k === "r") && cur) {
+        e.preventDefault();
+        window.location.href = "/cases/" + cur.getAttribute("data-case") + (k === "r" ? "#reply" : "");
+      } else if (k === "x" && cur) {
+        e.preventDefault();
+        var cb = cur.querySelector('input[name="ids"]');
+        if (cb) { cb.checked = !cb.checked; updateBulk(); }
+      } else if (k === "/") {
+        var q = document.getElementById("q");
+        if (q) { e.preventDefault(); q.focus(); }
+      }
+      return;
+    }
+    if (reply && k === "r") { e.preventDefault(); reply.focus(); return; }
+    if (k === "e") {
+      var sc = document.getElementById("send-close"), cl = document.getElementById("close");
+      if (reply && reply.value.trim() && sc) { e.preventDefault(); replyForm.requestSubmit(sc); }
+      else if (cl && window.confirm(cl.getAttribute("data-confirm") || cl.textContent)) { e.preventDefault(); cl.form.requestSubmit(cl); }
+    }
+  });
+  if (reply && window.location.hash === "#reply") reply.focus();
+
+  // Optional desktop notifications of new cases (opt-in, per browser).
+  var notifyBtn = document.getElementById("notify-toggle");
+  var notifyKey = "citybot.notify";
+  function notifyOn() { try { return window.localStorage.getItem(notifyKey) === "1"; } catch (_) { return false; } }
+  if (notifyBtn && window.Notification) {
+    notifyBtn.hidden = false;
+    var label = function () {
+      notifyBtn.textContent = notifyBtn.getAttribute(notifyOn() ? "data-label-off" : "data-label-on");
+      notifyBtn.setAttribute("aria-pressed", notifyOn() ? "true" : "false");
+    };
+    label();
+    notifyBtn.addEventListener("click", function () {
+      if (notifyOn()) { window.localStorage.removeItem(notifyKey); label(); return; }
+      Promise.resolve(Notification.permission === "granted" ? "granted" : Notification.requestPermission()).then(function (p) {
+        if (p === "granted") window.localStorage.setItem(notifyKey, "1");
+        label();
+      });
+    });
+  }
+  function notifyNew(ev) {
+    if (!caselist || !notifyOn() || !window.Notification || Notification.permission !== "granted" || !document.hidden) return;
+    if (ev.kind !== "opened" && ev.kind !== "transferred" && ev.kind !== "message") return;
+    try { new Notification(caselist.getAttribute("data-notify-msg") || "", { body: "#" + ev.case_id, tag: "case-" + ev.case_id }); } catch (_) { /* not allowed here */ }
+  }
 
   var regions = document.querySelectorAll("[data-live-src]");
   if (!regions.length || !window.EventSource) return;
@@ -114,7 +215,14 @@
         // Keep keyboard focus where it was (WCAG 2.4.3): the same element
         // in the new content, else the region itself, never the page start.
         var had = region.contains(document.activeElement) ? focusKey(document.activeElement) : undefined;
+        // Keep the chosen rows and the current row of the inbox.
+        var checked = Array.prototype.map.call(region.querySelectorAll('input[name="ids"]:checked'), function (c) { return c.value; });
+        var cur = region.querySelector("tr.current");
+        cur = cur && cur.getAttribute("data-case");
         region.innerHTML = html;
+        checked.forEach(function (v) { var c = region.querySelector('input[name="ids"][value="' + CSS.escape(v) + '"]'); if (c) c.checked = true; });
+        if (cur) { var tr = region.querySelector('tr[data-case="' + CSS.escape(cur) + '"]'); if (tr) tr.classList.add("current"); }
+        if (region === caselist) { updateCounts(); updateBulk(); }
         if (had !== undefined) {
           var el = had && region.querySelector(had);
           if (!el) { region.setAttribute("tabindex", "-1"); el = region; }
@@ -140,6 +248,7 @@
     var ev;
     try { ev = JSON.parse(e.data); } catch (_) { return; }
     regions.forEach(function (r) { if (matches(r, ev)) schedule(r); });
+    notifyNew(ev);
   });
   es.addEventListener("resync", function () { regions.forEach(schedule); });
   es.addEventListener("open", function () {
