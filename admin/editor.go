@@ -245,6 +245,7 @@ type entryForm struct {
 	Diff      *faq.EntryDiff // draft vs live
 	Changes   []faq.RegressionCheck
 	ChangesOK bool // the would-change check ran
+	Unsaved   bool // the form shows input that is not saved (preview, check)
 }
 
 func (s *Server) renderEntryForm(c *gin.Context, status int, f entryForm, errMsg string) {
@@ -289,7 +290,7 @@ func (s *Server) faqCreate(c *gin.Context) {
 		e.Status = faq.StatusDraft
 	}
 	if c.PostForm("action") == "preview" {
-		s.renderEntryForm(c, http.StatusOK, entryForm{Entry: e, New: true, CanEdit: true}, "")
+		s.renderEntryForm(c, http.StatusOK, entryForm{Entry: e, New: true, CanEdit: true, Unsaved: true}, "")
 		return
 	}
 	rev, err := s.faqStore().CreateEntry(c.Request.Context(), actorOf(currentUser(c)), e)
@@ -361,7 +362,20 @@ func (s *Server) faqSave(c *gin.Context) {
 	e := entryFromForm(c)
 	e.ID = id
 	base, _ := strconv.ParseInt(c.PostForm("revision"), 10, 64)
+	// The form has no status field for an existing entry: the re-shown
+	// form (preview, check, errors) keeps the entry's stored status, so it
+	// neither shows a raw key nor offers to publish a published entry.
+	if e.Status == "" {
+		e.Status = v.Entry.Status
+	}
 	f := entryForm{Entry: e, Revision: base, Draft: v.Draft, CanEdit: a.CanEdit(v.Entry.Department)}
+	if v.Draft != nil {
+		live := v.Entry
+		f.Live = &live
+	}
+	if a := c.PostForm("action"); a == "preview" || a == "check" {
+		f.Unsaved = true
+	}
 	switch c.PostForm("action") {
 	case "preview":
 		s.renderEntryForm(c, http.StatusOK, f, "")
@@ -382,9 +396,6 @@ func (s *Server) faqSave(c *gin.Context) {
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_draft_saved")
 	default:
-		if e.Status == "" {
-			e.Status = v.Entry.Status
-		}
 		if _, err := st.UpdateEntry(ctx, a, e, base); err != nil {
 			s.entryFormError(c, f, err)
 			return

@@ -94,6 +94,30 @@
   function toBottom() { if (box) box.scrollTop = box.scrollHeight; }
   toBottom();
 
+  // --- Unsaved changes: long forms warn before their input is left ---
+  var guarded = document.querySelectorAll("form[data-unsaved]");
+  if (guarded.length) {
+    var snapshot = function (f) {
+      return Array.prototype.map.call(f.elements, function (el) {
+        if (!el.name || el.type === "submit" || el.type === "button" || el.type === "hidden") return "";
+        if (el.type === "checkbox" || el.type === "radio") return el.name + "=" + el.checked;
+        if (el.type === "file") return el.name + "=" + (el.files ? el.files.length : 0);
+        return el.name + "=" + el.value;
+      }).join("\u0000");
+    };
+    var initial = new Map(), leaving = false;
+    guarded.forEach(function (f) {
+      initial.set(f, f.hasAttribute("data-dirty") ? null : snapshot(f));
+      f.addEventListener("submit", function () { leaving = true; });
+    });
+    window.addEventListener("beforeunload", function (e) {
+      if (leaving) return;
+      var dirty = false;
+      guarded.forEach(function (f) { if (initial.get(f) === null || initial.get(f) !== snapshot(f)) dirty = true; });
+      if (dirty) { e.preventDefault(); e.returnValue = ""; }
+    });
+  }
+
   // --- Inbox: counts in tabs and title, selection, shortcuts ---
   var caselist = document.getElementById("caselist");
   function updateCounts() {
