@@ -140,6 +140,9 @@ func (p *page) Num(v float64, decimals int) string {
 	return b.String()
 }
 
+// Int formats a count with thousands grouping: "1.234" (German).
+func (p *page) Int(n int) string { return p.Num(float64(n), 0) }
+
 // Percent formats a share 0..1 as "45,0 %" (German) or "45.0%" (English).
 func (p *page) Percent(share float64) string {
 	if p.Lang == "en" {

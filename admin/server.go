@@ -38,6 +38,9 @@ type Config struct {
 	SecureCookies bool
 	// SessionLifetime is how long a login lasts; default 12h.
 	SessionLifetime time.Duration
+	// BotUsername is the Telegram bot's username (without @): the news
+	// topics then show their subscription links ready to copy.
+	BotUsername string
 	// DefaultLanguage is the UI language for visitors without a setting: "de" (default) or "en".
 	DefaultLanguage string
 	// TrustedProxies are the proxy addresses/CIDRs whose X-Forwarded-For is

@@ -94,6 +94,24 @@
   function toBottom() { if (box) box.scrollTop = box.scrollHeight; }
   toBottom();
 
+  // Copy buttons: data-copy names an input (its value) or a link (its href).
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var el = document.getElementById(btn.getAttribute("data-copy"));
+      if (!el) return;
+      var text = el.value !== undefined && el.tagName === "INPUT" ? el.value : el.getAttribute("href") || el.textContent;
+      var done = function () {
+        var old = btn.getAttribute("data-label") || btn.innerHTML;
+        btn.setAttribute("data-label", old);
+        btn.textContent = btn.getAttribute("data-copied") || "OK";
+        window.setTimeout(function () { btn.innerHTML = old; }, 2000);
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () { if (el.select) { el.select(); } });
+      } else if (el.select) { el.select(); }
+    });
+  });
+
   // --- Unsaved changes: long forms warn before their input is left ---
   var guarded = document.querySelectorAll("form[data-unsaved]");
   if (guarded.length) {

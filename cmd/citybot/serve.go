@@ -145,6 +145,7 @@ func (a *app) serve(ctx context.Context) error {
 	ui := admin.New(admin.Config{
 		BaseURL:       a.cfg.PublicURL,
 		SecureCookies: a.cfg.CookieSecure,
+		BotUsername:   a.cfg.BotUsername,
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
