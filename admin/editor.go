@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -669,14 +670,19 @@ func (s *Server) unansweredPage(c *gin.Context) {
 		}
 	}
 	var editableEntries []faq.Entry
+	questions := make(map[string]string, len(entries))
 	for _, e := range entries {
+		questions[e.ID] = e.Question
 		if a.CanEdit(e.Department) {
 			editableEntries = append(editableEntries, e)
 		}
 	}
+	slices.SortFunc(editableEntries, func(x, y faq.Entry) int {
+		return strings.Compare(strings.ToLower(x.Question), strings.ToLower(y.Question))
+	})
 	p.Data = editorData("unanswered", map[string]any{"Groups": groups, "Status": status, "RetentionDays": days,
 		"Statuses": []string{"open", "resolved", "dismissed", "all"},
-		"Entries":  editableEntries, "Departments": editable})
+		"Entries":  editableEntries, "Departments": editable, "Questions": questions})
 	s.render(c, http.StatusOK, "editor_unanswered", p)
 }
 
@@ -702,6 +708,11 @@ func (s *Server) unansweredDismiss(c *gin.Context) {
 
 func (s *Server) unansweredVariant(c *gin.Context) {
 	entryID := c.PostForm("entry")
+	if entryID == "" {
+		// Nothing is chosen unless the editor chooses it.
+		redirect(c, "/faq/unanswered", "un_choose_entry")
+		return
+	}
 	if _, err := s.faqStore().AddUnansweredAsVariant(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), entryID, c.PostForm("variant")); err != nil {
 		s.fail(c, editorErr(err))
 		return
