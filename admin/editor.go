@@ -777,13 +777,14 @@ func (s *Server) dashboardPage(c *gin.Context) {
 	}
 	var charts []chartView
 	for i, ch := range faq.DashboardCharts(d, names) {
+		ch.Comma = p.Lang != "en"
 		svg := faq.BarChartSVG(ch)
 		if i == 1 {
 			svg = faq.LineChartSVG(ch)
 		}
 		charts = append(charts, chartView{Chart: ch, SVG: trustedHTML(svg), Table: trustedHTML(ch.TableHTML())})
 	}
-	pct := func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + " %" }
+	pct := p.Percent
 	p.Data = editorData("dashboard", map[string]any{"D": d, "From": from, "To": to, "Charts": charts,
 		"AnsweredPct": pct(d.AnsweredShare()), "HelpfulPct": pct(d.HelpfulRate()), "HandoffPct": pct(d.HandoffRate()),
 		"CSV": "/faq/dashboard.csv?from=" + url.QueryEscape(from) + "&to=" + url.QueryEscape(to)})
