@@ -56,9 +56,9 @@ func TestGermanFormats(t *testing.T) {
 
 func TestShortSubject(t *testing.T) {
 	for in, want := range map[string]string{
-		"Darf ich einen Carport bauen? Er wäre 6 m lang.": "Darf ich einen Carport bauen?",
-		"Hallo. Mein Perso ist weg":                       "Hallo",
-		"Zeile eins\nZeile zwei":                          "Zeile eins",
+		"Darf ich einen Carport bauen? Er wäre 6 m lang.":                         "Darf ich einen Carport bauen?",
+		"Hallo. Mein Perso ist weg":                                               "Hallo",
+		"Zeile eins\nZeile zwei":                                                  "Zeile eins",
 		"Sehr langer Text ohne Satzende der einfach immer weiter geht und weiter": "Sehr langer Text ohne Satzende der…",
 	} {
 		if got := shortSubject(in, 36); got != want {

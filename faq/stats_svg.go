@@ -20,9 +20,9 @@ type Chart struct {
 	// Comma writes numbers the German way: "45,0 %", "37,50". A value that
 	// is NaN has no data (a day without answers) and is shown as "–" and
 	// not drawn.
-	Comma bool
-	Width   int  // default 720
-	Height  int  // default 240
+	Comma  bool
+	Width  int // default 720
+	Height int // default 240
 }
 
 // Series is one named row of values of a chart.
