@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+
+	"citybot/internal/german"
 )
 
 // EvalQuestion is one line of a question set (JSON lines):
@@ -93,6 +95,8 @@ type EvalReport struct {
 	WrongAnswers  int `json:"wrong_answers"`
 	Missed        int `json:"missed_answers"`
 	InSuggestions int `json:"correct_in_suggestions"`
+	RankedFirst   int `json:"ranked_first"` // the expected entry is the best candidate, whatever the decision
+	InTop3        int `json:"in_top3"`      // the expected entry is among the three best candidates
 
 	Handoff      int `json:"handoff"`
 	FalseAnswers int `json:"false_answers"`
@@ -180,6 +184,14 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 			if row.Answer == id || contains(row.Suggested, id) {
 				rep.InSuggestions++
 			}
+			for i, c := range ix.Ranked(q.Q, 3) {
+				if c.EntryID == id {
+					if i == 0 {
+						rep.RankedFirst++
+					}
+					rep.InTop3++
+				}
+			}
 		case q.Expect == "handoff":
 			rep.Handoff++
 			switch {
@@ -225,6 +237,8 @@ func (r EvalReport) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "answerable:  %d  top-1 %d (%.1f %%)  wrong answers %d  missed %d  correct in answer/suggestions %d (%.1f %%)\n",
 		r.Answerable, r.Top1Correct, 100*r.Top1(), r.WrongAnswers, r.Missed, r.InSuggestions, 100*r.SuggestRate())
+	fmt.Fprintf(&b, "ranking:     right entry first %d (%.1f %%)  in top 3 %d (%.1f %%)\n",
+		r.RankedFirst, 100*ratio(r.RankedFirst, r.Answerable), r.InTop3, 100*ratio(r.InTop3, r.Answerable))
 	fmt.Fprintf(&b, "handoff:     %d  false answers %d (%.1f %%)  handed off %d  routed ok %d  routing strict %.1f %%  conditional %.1f %%\n",
 		r.Handoff, r.FalseAnswers, 100*r.FalseAnswerRate(), r.HandedOff, r.RoutedOK, 100*r.RoutingStrict(), 100*r.RoutingConditional())
 	fmt.Fprintf(&b, "smalltalk:   %d  recognised %d (%.1f %%)  false answers %d  false positives (non-smalltalk rows) %d\n",
@@ -313,8 +327,8 @@ func EvaluateVariantsLOO(entries []Entry, synonyms []Synonym, opts Options) LOOR
 			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 		}
 	}
-	an := NewAnalyzer(synonyms, corpus...)
-	cache := map[string][]docTerm{}
+	an := newAnalyzer(opts, synonyms, corpus)
+	cache := map[string][]german.DocTerm{}
 	var rep LOOReport
 	held := make([]Entry, len(live))
 	for i, e := range live {
