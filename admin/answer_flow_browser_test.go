@@ -199,3 +199,16 @@ func waitJS(b *browsertest.Browser, js string) {
 	}
 	b.Do(time.Second, browsertest.Until(js))
 }
+
+// waitForT is waitFor that names what it waited for when it fails.
+func waitForT(t *testing.T, b *browsertest.Browser, sel string) {
+	t.Helper()
+	js := fmt.Sprintf(`!!document.querySelector(%q) && document.readyState === "complete"`, sel)
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ok, err := chromedp.Run(b.Context(), chromedp.Evaluate[bool](js)); err == nil && ok {
+			return
+		}
+	}
+	loc, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`location.href + " " + document.title`))
+	t.Fatalf("waiting for %s: still at %s", sel, loc)
+}
