@@ -5,7 +5,7 @@ package admin
 func uxMessages() catalog {
 	return catalog{
 		"de": {
-			"case.pick":                             "Textbaustein oder FAQ-Antwort suchen",
+			"case.pick":                             "Textbaustein/FAQ suchen",
 			"case.pick_list":                        "Textbaustein oder FAQ-Antwort",
 			"case.pick_hint":                        "Tippen filtert die Liste; Enter fügt den ersten Treffer in die Antwort ein.",
 			"case.canned_group":                     "Textbausteine",
@@ -139,7 +139,7 @@ func uxMessages() catalog {
 			"weekday.short.7":                       "So",
 		},
 		"en": {
-			"case.pick":                             "Search canned answers and FAQ answers",
+			"case.pick":                             "Search canned/FAQ answers",
 			"case.pick_list":                        "Canned answer or FAQ answer",
 			"case.pick_hint":                        "Typing filters the list; Enter inserts the first match into the reply.",
 			"case.canned_group":                     "Canned answers",
