@@ -6,6 +6,7 @@ func uxMessages() catalog {
 	return catalog{
 		"de": {
 			"case.pick":                             "Textbaustein/FAQ suchen",
+			"canned.placeholders":                   "Platzhalter beim Einfügen: {amt}, {fall} (Fallnummer), {oeffnungszeiten}, {telefon}, {email}, {anschrift}.",
 			"case.pick_list":                        "Textbaustein oder FAQ-Antwort",
 			"case.pick_hint":                        "Tippen filtert die Liste; Enter fügt den ersten Treffer in die Antwort ein.",
 			"case.canned_group":                     "Textbausteine",
@@ -84,6 +85,7 @@ func uxMessages() catalog {
 			"departments.retention_days":            "Aufbewahrung abgeschlossener Fälle in Tagen",
 			"departments.retention_hint":            "Leer: Standard (derzeit %d Tage).",
 			"departments.default":                   "Standard",
+			"departments.retention_short":           "Aufbewahrung (Tage)",
 			"audit.act.case.opened":                 "Fall eröffnet",
 			"audit.act.case.assigned":               "Fall zugewiesen",
 			"audit.act.case.unassigned":             "Zuweisung aufgehoben",
@@ -140,6 +142,7 @@ func uxMessages() catalog {
 		},
 		"en": {
 			"case.pick":                             "Search canned/FAQ answers",
+			"canned.placeholders":                   "Placeholders filled on insert: {office}, {case} (case number), {hours}, {phone}, {email}, {address}.",
 			"case.pick_list":                        "Canned answer or FAQ answer",
 			"case.pick_hint":                        "Typing filters the list; Enter inserts the first match into the reply.",
 			"case.canned_group":                     "Canned answers",
@@ -218,6 +221,7 @@ func uxMessages() catalog {
 			"departments.retention_days":            "Keep closed cases for days",
 			"departments.retention_hint":            "Empty: default (currently %d days).",
 			"departments.default":                   "default",
+			"departments.retention_short":           "Retention (days)",
 			"audit.act.case.opened":                 "Case opened",
 			"audit.act.case.assigned":               "Case assigned",
 			"audit.act.case.unassigned":             "Unassigned",
