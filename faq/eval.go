@@ -85,6 +85,8 @@ type EvalRow struct {
 	Result string `json:"result"`
 	// Candidates are the top candidates, for explanations.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Confidence is the model's probability for the best candidate (with a model).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // EvalReport holds the counts of the dataset's scoring rules (see the
@@ -146,7 +148,7 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 	var rep EvalReport
 	for _, q := range qs {
 		res := ix.Match(q.Q)
-		row := EvalRow{Q: q.Q, Expect: q.Expect, ExpectDepartment: q.Department, Decision: string(res.Decision), Candidates: res.Candidates}
+		row := EvalRow{Q: q.Q, Expect: q.Expect, ExpectDepartment: q.Department, Decision: string(res.Decision), Candidates: res.Candidates, Confidence: res.Confidence}
 		switch res.Decision {
 		case DecisionAnswer:
 			row.Answer = res.Answer.EntryID

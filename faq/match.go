@@ -55,6 +55,9 @@ type Result struct {
 	// Personal: the message is an individual case, a report or a complaint;
 	// it is never answered from the FAQ (Decision is none).
 	Personal bool `json:"personal,omitempty"`
+	// Confidence is the model's probability that the best candidate is
+	// right (0 without a model).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Match scores text against the FAQ and decides between answer, suggest,
@@ -103,13 +106,7 @@ func (ix *Index) Match(text string) Result {
 func (ix *Index) Ranked(text string, k int) []Candidate {
 	cands, st := ix.search(text, max(modelDepth, k))
 	if m := ix.opts.Model; m != nil && len(cands) > 0 {
-		rk := m.rank(cands, messageFeatures(text, st))
-		out := make([]Candidate, len(rk))
-		for j, r := range rk {
-			out[j] = cands[r.i]
-			out[j].Confidence = round3(r.p)
-		}
-		cands = out
+		cands, _ = m.order(cands, messageFeatures(text, st))
 	}
 	if len(cands) > k {
 		cands = cands[:k]
@@ -120,28 +117,19 @@ func (ix *Index) Ranked(text string, k int) []Candidate {
 // decide ranks the candidates by the confidence model and answers,
 // suggests or hands off by its thresholds.
 func (ix *Index) decide(m *Model, text string, cands []Candidate, st queryStats, res Result) Result {
-	rk := m.rank(cands, messageFeatures(text, st))
-	n := min(len(rk), ix.opts.MaxCandidates)
-	res.Candidates = make([]Candidate, n)
-	for j := 0; j < n; j++ {
-		c := cands[rk[j].i]
-		c.Confidence = round3(rk[j].p)
-		res.Candidates[j] = c
-	}
+	ord, p := m.order(cands, messageFeatures(text, st))
+	res.Confidence = round3(p)
+	res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
 	if res.Personal {
 		return res
 	}
-	switch best := res.Candidates[0]; {
-	case best.Confidence >= m.AnswerAt:
+	switch {
+	case p >= m.AnswerAt:
 		res.Decision = DecisionAnswer
 		res.Answer = &res.Candidates[0]
-	case best.Confidence >= m.SuggestAt:
+	case p >= m.SuggestAt:
 		res.Decision = DecisionSuggest
-		k := 1
-		for k < n && res.Candidates[k].Confidence >= m.SuggestAt {
-			k++
-		}
-		res.Candidates = res.Candidates[:k]
+		res.Candidates = suggestions(ord, ix.opts.MaxCandidates)
 	}
 	return res
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"citybot/internal/german"
@@ -19,13 +20,13 @@ import (
 // else hand off. The thresholds are chosen on the training data for a
 // bounded false-answer rate.
 type Model struct {
-	Features  []string  `json:"features"`
-	Mean      []float64 `json:"mean"`
-	Scale     []float64 `json:"scale"`
-	Weights   []float64 `json:"weights"`
-	Bias      float64   `json:"bias"`
-	AnswerAt  float64   `json:"answer_at"`
-	SuggestAt float64   `json:"suggest_at"`
+	Features []string `json:"features"`
+	// Ranker estimates for every candidate that it is the right entry;
+	// Gate estimates for the best candidate (after ranking) that it is.
+	Ranker    Logistic `json:"ranker"`
+	Gate      Logistic `json:"gate"`
+	AnswerAt  float64  `json:"answer_at"`
+	SuggestAt float64  `json:"suggest_at"`
 	// Fit describes the training run (for the closing report and editors).
 	Fit TrainReport `json:"fit"`
 }
@@ -33,7 +34,7 @@ type Model struct {
 // featureNames are the model's inputs, in order (see features).
 var featureNames = []string{
 	"score", "coverage", "phrase", "margin_next", "gap_top", "is_top",
-	"log_words", "unknown_share", "matched_share", "personal", "log_len",
+	"log_words", "unknown_share", "matched_share", "personal", "log_len", "exclusive_share",
 }
 
 //go:embed model.json
@@ -55,9 +56,21 @@ func ParseModel(b []byte) (*Model, error) {
 	return &m, nil
 }
 
+// Logistic is a logistic regression over standardised features.
+type Logistic struct {
+	Mean    []float64 `json:"mean"`
+	Scale   []float64 `json:"scale"`
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+}
+
+func (l Logistic) ok(n int) bool {
+	return len(l.Mean) == n && len(l.Scale) == n && len(l.Weights) == n
+}
+
 func (m *Model) check() error {
 	n := len(featureNames)
-	if len(m.Features) != n || len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
+	if len(m.Features) != n || !m.Ranker.ok(n) || !m.Gate.ok(n) {
 		return fmt.Errorf("faq: model: %w: want %d features", ErrInvalid, n)
 	}
 	for i, f := range featureNames {
@@ -114,15 +127,56 @@ func features(cands []Candidate, i int, mf msgFeatures) []float64 {
 	return []float64{
 		c.Score, c.Coverage, c.Phrase, c.Score - next, cands[0].Score - c.Score, b(i == 0),
 		math.Log1p(float64(mf.qs.groups)), mf.qs.unknown, matched, math.Min(mf.personal, 2),
-		math.Log1p(float64(mf.runes)),
+		math.Log1p(float64(mf.runes)), exclusive(cands, i, mf.qs.groups),
 	}
 }
 
-// prob is the model's probability for a feature vector.
-func (m *Model) prob(x []float64) float64 {
-	z := m.Bias
+// prob is the regression's probability for a feature vector.
+func (l *Logistic) prob(x []float64) float64 {
+	z := l.Bias
 	for i, v := range x {
-		z += m.Weights[i] * (v - m.Mean[i]) / m.Scale[i]
+		z += l.Weights[i] * (v - l.Mean[i]) / l.Scale[i]
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// order returns cands ranked by the ranker, with their probabilities, and
+// the gate's probability that the first is right.
+func (m *Model) order(cands []Candidate, mf msgFeatures) ([]Candidate, float64) {
+	out := m.ranked(cands, mf)
+	return out, m.Gate.prob(features(out, 0, mf))
+}
+
+// ranked returns cands ranked by the ranker, with their probabilities.
+func (m *Model) ranked(cands []Candidate, mf msgFeatures) []Candidate {
+	rk := m.rank(cands, mf)
+	out := make([]Candidate, len(rk))
+	for j, r := range rk {
+		out[j] = cands[r.i]
+		out[j].Confidence = round3(r.p)
+	}
+	return out
+}
+
+// exclusive is the share of the message's words that candidate i matches
+// and no other candidate does: the evidence that tells confusable entries
+// apart ("Wasserturm" among entries that all match "heiraten").
+func exclusive(cands []Candidate, i, groups int) float64 {
+	if groups == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range cands[i].Matched {
+		other := false
+		for j := range cands {
+			if j != i && slices.Contains(cands[j].Matched, w) {
+				other = true
+				break
+			}
+		}
+		if !other {
+			n++
+		}
+	}
+	return float64(n) / float64(groups)
 }

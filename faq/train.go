@@ -91,10 +91,17 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 				run(ix, q, e.ID, true)
 			}
 		}
+		// the question held out: the most citizen-like phrasing
+		copy(held, live)
+		held[i].Question = ""
+		ix := buildIndex(held, an, opts, cache)
+		for _, q := range augment(e.Question, rng, pool) {
+			run(ix, q, e.ID, true)
+		}
 		without := make([]Entry, 0, len(live)-1)
 		without = append(without, live[:i]...)
 		without = append(without, live[i+1:]...)
-		ix := buildIndex(without, an, opts, cache)
+		ix = buildIndex(without, an, opts, cache)
 		for _, p := range append([]string{e.Question}, e.Variants...) {
 			for _, q := range augment(p, rng, pool) {
 				run(ix, q, e.ID, false)
@@ -114,7 +121,20 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 			Y = append(Y, y)
 		}
 	}
-	m := fitLogistic(X, Y)
+	m := &Model{Features: append([]string(nil), featureNames...)}
+	m.Ranker, m.Fit.LogLoss = fitLogistic(X, Y)
+	// the gate: one row per message, its best candidate after ranking
+	X, Y = X[:0], Y[:0]
+	for _, q := range qs {
+		ord := m.ranked(q.cands, q.mf)
+		y := 0.0
+		if q.heldIn && ord[0].EntryID == q.entry {
+			y = 1
+		}
+		X = append(X, features(ord, 0, q.mf))
+		Y = append(Y, y)
+	}
+	m.Gate, _ = fitLogistic(X, Y)
 	m.Fit.Samples = len(X)
 	m.Fit.Queries = len(qs)
 	// thresholds on the best candidate (after ranking by the model)
@@ -125,14 +145,14 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	}
 	tops := make([]top, 0, len(qs))
 	for _, q := range qs {
-		ps := m.rank(q.cands, q.mf)
-		t := top{p: ps[0].p, heldIn: q.heldIn}
+		ord, p := m.order(q.cands, q.mf)
+		t := top{p: p, heldIn: q.heldIn}
 		if q.heldIn {
 			m.Fit.HeldVariants++
-			t.ok = q.cands[ps[0].i].EntryID == q.entry
-			for k := 0; k < len(ps) && k < opts.MaxCandidates; k++ {
-				if q.cands[ps[k].i].EntryID == q.entry {
-					t.p3 = ps[k].p
+			t.ok = ord[0].EntryID == q.entry
+			for _, c := range suggestions(ord, opts.MaxCandidates) {
+				if c.EntryID == q.entry {
+					t.p3 = p
 				}
 			}
 		} else {
@@ -258,7 +278,7 @@ type ranked struct {
 func (m *Model) rank(cands []Candidate, mf msgFeatures) []ranked {
 	out := make([]ranked, len(cands))
 	for i := range cands {
-		out[i] = ranked{i, m.prob(features(cands, i, mf))}
+		out[i] = ranked{i, m.Ranker.prob(features(cands, i, mf))}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].p > out[b].p })
 	return out
@@ -267,11 +287,11 @@ func (m *Model) rank(cands []Candidate, mf msgFeatures) []ranked {
 // fitLogistic fits an L2-regularised logistic regression on standardised
 // features by full-batch gradient descent (deterministic; the data are a
 // few thousand rows).
-func fitLogistic(X [][]float64, Y []float64) *Model {
+func fitLogistic(X [][]float64, Y []float64) (Logistic, float64) {
 	n := len(featureNames)
-	m := &Model{Features: append([]string(nil), featureNames...), Mean: make([]float64, n), Scale: make([]float64, n), Weights: make([]float64, n)}
+	m := Logistic{Mean: make([]float64, n), Scale: make([]float64, n), Weights: make([]float64, n)}
 	if len(X) == 0 {
-		return m
+		return m, 0
 	}
 	for j := 0; j < n; j++ {
 		var s, ss float64
@@ -331,14 +351,23 @@ func fitLogistic(X [][]float64, Y []float64) *Model {
 		p := math.Min(math.Max(1/(1+math.Exp(-s)), 1e-12), 1-1e-12)
 		loss -= Y[i]*math.Log(p) + (1-Y[i])*math.Log(1-p)
 	}
-	m.Fit.LogLoss = round3(loss / N)
 	for j := range m.Weights {
 		m.Weights[j] = math.Round(m.Weights[j]*1e6) / 1e6
 		m.Mean[j] = math.Round(m.Mean[j]*1e6) / 1e6
 		m.Scale[j] = math.Round(m.Scale[j]*1e6) / 1e6
 	}
 	m.Bias = math.Round(m.Bias*1e6) / 1e6
-	return m
+	return m, round3(loss / N)
+}
+
+// suggestions are the candidates (ranked) worth offering: those whose
+// ranker probability is at least half the best one's, at most k.
+func suggestions(ord []Candidate, k int) []Candidate {
+	n := 1
+	for n < len(ord) && n < k && ord[n].Confidence >= ord[0].Confidence/2 {
+		n++
+	}
+	return ord[:min(n, len(ord))]
 }
 
 // Generic ways citizens wrap a question; none is taken from a question set.

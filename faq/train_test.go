@@ -37,7 +37,7 @@ func TestTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m1.AnswerAt != m2.AnswerAt || m1.Bias != m2.Bias || m1.Fit != m2.Fit {
+	if m1.AnswerAt != m2.AnswerAt || m1.Gate.Bias != m2.Gate.Bias || m1.Fit != m2.Fit {
 		t.Errorf("two runs differ: %+v vs %+v", m1.Fit, m2.Fit)
 	}
 	if !(m1.SuggestAt > 0 && m1.SuggestAt <= m1.AnswerAt && m1.AnswerAt < 1) {

@@ -50,3 +50,37 @@ func TestAnalyzerThesaurusAndRealWords(t *testing.T) {
 		t.Errorf("Abmelduung (a typo) not corrected to Abmeldung: %v", got)
 	}
 }
+
+// A one-word synonym that is also a German stopword ("bin" = Mülltonne)
+// does not fire in a German message.
+func TestStopwordSynonymOnlyInEnglish(t *testing.T) {
+	a := NewAnalyzer([]Synonym{{Term: "bin", Canonical: "Mülltonne"}}, "Die Mülltonne bestellen", "Umzug melden")
+	has := func(q string) bool {
+		for _, g := range a.AnalyzeQuery(q, true).Groups {
+			if slices.ContainsFunc(g.Alts, func(x QAlt) bool { return x.Stem == StemGerman("mülltonne") }) {
+				return true
+			}
+		}
+		return false
+	}
+	if has("Ich bin umgezogen, was muss ich tun?") {
+		t.Error(`"ich bin" matched the synonym bin = Mülltonne`)
+	}
+	if !has("When is my bin emptied?") {
+		t.Error(`English "bin" did not match Mülltonne`)
+	}
+}
+
+// An unknown word that splits into known parts but is one edit from a
+// known word also gets that word as a typo alternative.
+func TestTypoBehindCompoundSplit(t *testing.T) {
+	a := NewAnalyzer(nil, "Wohngeld beantragen", "Wir wohnen hier", "Die Regeln gelten")
+	qa := a.AnalyzeQuery("wohngelt", true)
+	if len(qa.Groups) != 1 {
+		t.Fatalf("%d groups", len(qa.Groups))
+	}
+	g := qa.Groups[0]
+	if !slices.ContainsFunc(g.Alts, func(x QAlt) bool { return x.Stem == StemGerman("wohngeld") && x.Rel == RelTypo }) {
+		t.Errorf("wohngelt: alternatives %v, parts %v: want wohngeld as a typo", g.Alts, g.Parts)
+	}
+}

@@ -1096,6 +1096,7 @@ func (g *QGroup) add(stem string, w float64, rel Relation) {
 func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 	toks := TokenizeWith(text, a, true, true)
 	qa := QueryAnalysis{Toks: toks}
+	english := LooksEnglish(toks)
 	joined := a.joinParticles(toks)
 
 	// word analyses one token into a group.
@@ -1111,6 +1112,15 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		if ps := a.PartStems(t); ps != nil {
 			for _, p := range ps {
 				g.Parts = append(g.Parts, QAlt{p, w, RelCompound})
+			}
+			// a split of an unknown word may hide a typo of a known one
+			// ("wohngelt": wohn + gelt, or Wohngeld misspelt)
+			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) {
+				if cands, d := a.Correct(t.Stem); d == 1 {
+					for _, c := range cands {
+						g.add(c, w*altTypo1, RelTypo)
+					}
+				}
 			}
 		}
 		if len(g.Alts) == 0 && len(g.Parts) == 0 {
@@ -1165,7 +1175,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if !t.Digit {
-			if end, canon, ok := a.syn.match(toks, i); ok {
+			if end, canon, ok := a.syn.match(toks, i, english); ok {
 				raw := make([]string, 0, end-i)
 				var src []string
 				for k := i; k < end; k++ {
@@ -1255,6 +1265,30 @@ func (a *Analyzer) thesaurus(t Token) []string {
 	}
 	a.dict.Related(t.Stem, add)
 	return out
+}
+
+// englishWords are frequent English function words that German does not
+// use (so "die", "also", "will" are not among them).
+var englishWords = map[string]bool{
+	"the": true, "a": true, "is": true, "are": true, "my": true, "i": true, "you": true, "how": true, "what": true,
+	"where": true, "when": true, "can": true, "do": true, "does": true, "to": true, "of": true, "for": true,
+	"and": true, "it": true, "this": true, "that": true, "with": true, "have": true, "has": true, "need": true,
+	"please": true, "there": true, "get": true, "your": true, "our": true, "we": true, "on": true, "at": true,
+}
+
+// LooksEnglish reports whether more of the message's words are English
+// function words than German stopwords.
+func LooksEnglish(toks []Token) bool {
+	var en, de int
+	for _, t := range toks {
+		switch {
+		case englishWords[t.Surf]:
+			en++
+		case t.Stop:
+			de++
+		}
+	}
+	return en > de
 }
 
 func (a *Analyzer) surfStemOf(w string) string {
