@@ -143,7 +143,7 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 		"photo", "bruecke.png", pngBytes), "/broadcast/posts/")
 	a.sentID = locationID(t, editor.bcPostMultipart("/broadcast/posts/new", "/broadcast/posts",
 		url.Values{"text": {"Wochenmarkt heute bis 14 Uhr."}, "topics": {a.topicID}, "department": {"bauamt"}}, "", "", nil), "/broadcast/posts/")
-	mustSee(editor.postForm("/broadcast/posts/"+a.sentID, "/broadcast/posts/"+a.sentID+"/send", url.Values{"when": {"now"}}), "send")
+	mustSee(editor.postForm("/broadcast/posts/"+a.sentID, "/broadcast/posts/"+a.sentID+"/send", url.Values{"when": {"now"}, "confirm": {"yes"}}), "send")
 	fs := &feedServer{items: []string{"Alt", "Neu"}}
 	ts := httptest.NewServer(fs)
 	t.Cleanup(ts.Close)

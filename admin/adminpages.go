@@ -10,6 +10,8 @@ func (s *Server) routeAdmin(g *gin.RouterGroup) {
 	g.POST("/users/:id", s.updateUser)
 	g.GET("/audit", s.auditPage)
 	g.GET("/departments", s.departmentsPage)
+	g.GET("/departments/new", s.newDepartmentForm)
+	g.POST("/departments", s.createDepartment)
 	g.GET("/departments/:id", s.departmentForm)
 	g.POST("/departments/:id", s.updateDepartment)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,46 @@ type AuditEntry struct {
 
 // DetailsText is the details as compact JSON ("" when empty).
 func (e AuditEntry) DetailsText() string { return auditlog.DetailsText(e.Details) }
+
+// ActionText is the action in words ("Fall angesehen"), else its code.
+func (p *page) ActionText(action string) string {
+	if k := "audit.act." + action; p.cat.known(k) {
+		return p.T(k)
+	}
+	return action
+}
+
+// DetailPairs are the details as "key: value" pairs, sorted by key;
+// nested values stay JSON.
+func (e AuditEntry) DetailPairs() []string {
+	var m map[string]any
+	if err := json.Unmarshal(e.Details, &m); err != nil || len(m) == 0 {
+		if t := e.DetailsText(); t != "" {
+			return []string{t}
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		var v string
+		switch x := m[k].(type) {
+		case string:
+			v = x
+		case nil:
+			v = "–"
+		default:
+			b, _ := json.Marshal(x)
+			v = string(b)
+		}
+		out = append(out, k+": "+v)
+	}
+	return out
+}
 
 // RecordAudit writes one audit log row with q (the database or a
 // transaction, so an action and its record can commit together). userID 0

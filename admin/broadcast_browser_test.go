@@ -52,6 +52,13 @@ func TestBroadcastBrowserSendPost(t *testing.T) {
 
 	b.Do(step,
 		chromedp.Click("#send-now"),
+		chromedp.WaitVisible("#send-confirm"),
+	)
+	if txt, _ := chromedp.Run(b.Context(), chromedp.Text("#confirm")); !strings.Contains(txt, "an 15 Empfängerinnen und Empfänger") {
+		t.Errorf("confirmation %q", txt)
+	}
+	b.Do(step,
+		chromedp.Click("#send-confirm"),
 		chromedp.WaitVisible("#progress"),
 		browsertest.Eval(`window.__noReload = 1`),
 	)
@@ -72,6 +79,14 @@ func TestBroadcastBrowserSendPost(t *testing.T) {
 		if txt, _ := chromedp.Run(b.Context(), chromedp.Text(sel)); txt != want {
 			t.Errorf("%s = %q, want %q", sel, txt, want)
 		}
+	}
+	// The progress is on top, in view; the estimate of the duration is gone.
+	if top, _ := chromedp.Run(b.Context(), chromedp.Evaluate[bool](`document.querySelector("#progress").getBoundingClientRect().top < window.innerHeight / 2`)); !top {
+		t.Error("the progress is not at the top of the page")
+	}
+	b.Do(step, chromedp.Reload(), chromedp.WaitVisible("#progress"))
+	if txt, _ := chromedp.Run(b.Context(), chromedp.Text("main")); strings.Contains(txt, "Voraussichtliche Dauer") {
+		t.Error("a finished post still shows the expected duration")
 	}
 	if hidden, _ := chromedp.Run(b.Context(), chromedp.Evaluate[bool](`document.querySelector("#cancel-form") === null || document.querySelector("#cancel-form").hidden`)); !hidden {
 		t.Error("the cancel button is still offered after sending")

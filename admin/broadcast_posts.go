@@ -329,6 +329,7 @@ type bcPostPageData struct {
 	MaxCaption  int
 	MaxPhotoMB  int
 	QuietHours  string
+	Confirm     bool // "Jetzt senden" was pressed: ask with the number of recipients
 }
 
 // bcPreviewView is the preview of a stored post.
@@ -345,6 +346,10 @@ type bcPreviewView struct {
 // renderPostPage renders the post page (or the new-post form when post is
 // nil) with form f.
 func (s *Server) renderPostPage(c *gin.Context, p *page, status int, post *broadcast.Post, f bcPostForm, schedErr string) {
+	s.renderPostPageWith(c, p, status, post, f, schedErr, false)
+}
+
+func (s *Server) renderPostPageWith(c *gin.Context, p *page, status int, post *broadcast.Post, f bcPostForm, schedErr string, confirm bool) {
 	ctx := c.Request.Context()
 	topics, depts, err := s.bcFormChoices(ctx, f.Topics)
 	if err != nil {
@@ -355,6 +360,7 @@ func (s *Server) renderPostPage(c *gin.Context, p *page, status int, post *broad
 	d := bcPostPageData{
 		F: f, Topics: topics, Departments: depts, Editable: true, SchedErr: schedErr,
 		MaxText: broadcast.MaxTextLen, MaxCaption: broadcast.MaxCaptionLen, MaxPhotoMB: broadcast.MaxPhotoBytes >> 20,
+		Confirm: confirm,
 	}
 	if cfg.QuietHours.Enabled() {
 		d.QuietHours = p.T("bc.quiet_hours", cfg.QuietHours.From, cfg.QuietHours.To)
@@ -564,6 +570,11 @@ func (s *Server) bcPostSend(c *gin.Context) {
 	p := s.bcPage(c, "bc.post.title")
 	p.Title = p.T("bc.post.title_n", post.ID)
 	var at time.Time
+	if c.PostForm("when") == "now" && c.PostForm("confirm") != "yes" {
+		// Sending to every subscriber is asked once more, with their number.
+		s.renderPostPageWith(c, p, http.StatusOK, &post, bcPostFormOf(post), "", true)
+		return
+	}
 	if c.PostForm("when") != "now" {
 		v := strings.TrimSpace(c.PostForm("at"))
 		t, err := time.ParseInLocation(bcDatetimeLocal, v, s.bcLoc())

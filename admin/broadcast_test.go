@@ -61,16 +61,16 @@ type bcEnv struct {
 	sender *recordingSender
 }
 
-func newBroadcastEnv(t *testing.T, rate float64, delay time.Duration) *bcEnv {
+func newBroadcastEnv(t *testing.T, rate float64, delay time.Duration, opts ...envOption) *bcEnv {
 	t.Helper()
 	sender := &recordingSender{delay: delay}
 	var svc *broadcast.Service
-	e := newEnv(t, func(_ *Config, d *Deps) {
+	e := newEnv(t, append(opts, func(_ *Config, d *Deps) {
 		svc = broadcast.New(d.DB, sender, broadcast.Config{
 			Rate: rate, PollInterval: 50 * time.Millisecond, FeedPollInterval: time.Hour, Lease: 5 * time.Second,
 		})
 		d.Broadcast = svc
-	})
+	})...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = svc.Run(ctx); close(done) }()
@@ -218,7 +218,7 @@ func TestBroadcastCSRF(t *testing.T) {
 	}{
 		{"/broadcast/topics", url.Values{"slug": {"neu"}, "name_de": {"Neu"}}},
 		{"/broadcast/posts", url.Values{"text": {"Hallo"}, "topics": {fmt.Sprint(tp.ID)}}},
-		{fmt.Sprintf("/broadcast/posts/%d/send", post.ID), url.Values{"when": {"now"}}},
+		{fmt.Sprintf("/broadcast/posts/%d/send", post.ID), url.Values{"when": {"now"}, "confirm": {"yes"}}},
 		{"/broadcast/feeds", url.Values{"url": {"https://example.org/feed"}, "topic": {fmt.Sprint(tp.ID)}}},
 	} {
 		for _, tok := range []string{"", "wrong-token"} {
@@ -457,8 +457,16 @@ func TestBroadcastPosts(t *testing.T) {
 		t.Errorf("after unschedule: %s", p.Status)
 	}
 
+	// "Jetzt senden" asks first, with the number of recipients, and sends nothing yet.
+	if r := editor.postForm("/broadcast/posts/"+id, "/broadcast/posts/"+id+"/send", url.Values{"when": {"now"}}); r.Status != http.StatusOK ||
+		!strings.Contains(r.Body, "Die Nachricht geht sofort an 4 Empfängerinnen und Empfänger") || !strings.Contains(r.Body, `name="confirm" value="yes"`) {
+		t.Fatalf("send without confirmation: %d", r.Status)
+	}
+	if p, _ = e.svc.Post(context.Background(), pid); p.Status != broadcast.StatusDraft {
+		t.Fatalf("sent without confirmation: %s", p.Status)
+	}
 	// Send now: all 4 subscribers get it; the progress JSON says so.
-	if r := editor.postForm("/broadcast/posts/"+id, "/broadcast/posts/"+id+"/send", url.Values{"when": {"now"}}); r.Status != http.StatusSeeOther {
+	if r := editor.postForm("/broadcast/posts/"+id, "/broadcast/posts/"+id+"/send", url.Values{"when": {"now"}, "confirm": {"yes"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("send: %d", r.Status)
 	}
 	if e.auditCount("broadcast.post.send", "post", id) != 1 {
@@ -689,5 +697,24 @@ func TestBroadcastEnglish(t *testing.T) {
 	r := admin.get("/broadcast/posts/new")
 	if !strings.Contains(r.Body, "Save draft and show preview") || !strings.Contains(r.Body, `>News</a>`) {
 		t.Errorf("English page:\n%s", r.Body)
+	}
+}
+
+// TestBroadcastDeepLinkReady: with the bot's username configured, topics
+// show their subscription link as a real link with a copy button, not as
+// a pattern to fill in.
+func TestBroadcastDeepLinkReady(t *testing.T) {
+	e := newBroadcastEnv(t, 50, 0, func(c *Config, _ *Deps) { c.BotUsername = "@musterstadt_bot" })
+	e.user("admin@example.org", RoleAdmin)
+	admin := e.loggedIn("admin@example.org")
+	tp := e.topic("baustellen", "Baustellen")
+	const link = "https://t.me/musterstadt_bot?start=" + broadcast.DeepLinkPrefix + "baustellen"
+	r := admin.get("/broadcast/topics")
+	if !strings.Contains(r.Body, `<a href="`+link+`"`) || !strings.Contains(r.Body, `data-copy="link-`) || strings.Contains(r.Body, "CITYBOT_TELEGRAM_BOT_USERNAME") {
+		t.Errorf("topics list without a ready link: %s", r.Body)
+	}
+	r = admin.get(fmt.Sprintf("/broadcast/topics/%d", tp.ID))
+	if !strings.Contains(r.Body, `value="`+link+`"`) || !strings.Contains(r.Body, `data-copy="deeplink-text"`) {
+		t.Errorf("topic page without a ready link")
 	}
 }

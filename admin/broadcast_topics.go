@@ -86,6 +86,8 @@ func (s *Server) bcDeepLink(slug string) (payload, link string) {
 	payload = broadcast.DeepLinkPayload(slug)
 	if n, ok := s.deps.Broadcast.(botUsernamer); ok && n.BotUsername() != "" {
 		link = broadcast.DeepLink(n.BotUsername(), slug)
+	} else if s.cfg.BotUsername != "" {
+		link = broadcast.DeepLink(s.cfg.BotUsername, slug)
 	}
 	return payload, link
 }
@@ -109,7 +111,8 @@ func (s *Server) bcTopicsPage(c *gin.Context) {
 		rows = append(rows, r)
 	}
 	p := s.bcPage(c, "bc.topics.title")
-	p.Data = bcData(c, "topics", map[string]any{"Topics": rows})
+	_, probe := s.bcDeepLink("x")
+	p.Data = bcData(c, "topics", map[string]any{"Topics": rows, "HasLinks": probe != ""})
 	s.render(c, http.StatusOK, "broadcast_topics", p)
 }
 

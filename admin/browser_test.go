@@ -98,6 +98,7 @@ func TestBrowserInbox(t *testing.T) {
 
 	// Transfer to the Ordnungsamt: back in the inbox, the case is gone.
 	b.Do(step,
+		browsertest.Eval(`document.querySelector("#h-transfer").closest("details").open = true`),
 		chromedp.SetValue("#department", "ordnungsamt"),
 		chromedp.SendKeys("#transfer-note", "Bitte prüfen"),
 		chromedp.Click(`form[action$="/transfer"] button[type=submit]`),

@@ -144,13 +144,13 @@ func TestCannedAnswers(t *testing.T) {
 	cs, _ := e.newCase("2001", "bauamt", text("Was brauche ich für den Bauantrag?"))
 	casePath := fmt.Sprintf("/cases/%d", cs.ID)
 	r = bau.get(casePath)
-	if !strings.Contains(r.Body, fmt.Sprintf(`<option value="%d" data-text="Bitte bringen Sie den Lageplan mit.">Unterlagen Bauantrag</option>`, bauID)) {
+	if !strings.Contains(r.Body, fmt.Sprintf(`<option value="c:%d" data-text="Bitte bringen Sie den Lageplan mit.">Unterlagen Bauantrag</option>`, bauID)) {
 		t.Error("reply box does not offer the canned answer")
 	}
 	if strings.Contains(r.Body, "Ruhezeiten") {
 		t.Error("reply box offers another department's answer")
 	}
-	if r := bau.get(fmt.Sprintf("%s?insert_canned=%d", casePath, bauID)); !strings.Contains(r.Body, ">Bitte bringen Sie den Lageplan mit.</textarea>") {
+	if r := bau.get(fmt.Sprintf("%s?insert=c:%d", casePath, bauID)); !strings.Contains(r.Body, ">Bitte bringen Sie den Lageplan mit.</textarea>") {
 		t.Error("insert without JavaScript does not fill the reply")
 	}
 	if r := admin.get(casePath); !strings.Contains(r.Body, "Unterlagen Bauantrag") {

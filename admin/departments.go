@@ -28,6 +28,7 @@ type department struct {
 	OfficeHours   []byte         `db:"office_hours"`
 	RetentionDays *int           `db:"retention_days"`
 	IsFallback    bool           `db:"is_fallback"`
+	TargetMinutes int            `db:"answer_target_minutes"`
 }
 
 // dayHours is one weekday's office hours as text ("08:00-12:00, 14:00-16:00").
@@ -50,7 +51,7 @@ func (d department) Days() []dayHours {
 	return out
 }
 
-const departmentColumns = `id, name, description, keywords, email, phone, address, office_hours, retention_days, is_fallback`
+const departmentColumns = `id, name, description, keywords, email, phone, address, office_hours, retention_days, is_fallback, answer_target_minutes`
 
 func (s *Server) departmentsPage(c *gin.Context) {
 	var ds []department
@@ -78,6 +79,7 @@ func (s *Server) getDepartment(ctx context.Context, id string) (department, erro
 // deptForm is the department form as typed, with its errors per field,
 // already translated; General is a problem of the whole form.
 type deptForm struct {
+	New         bool // creating a department: the id is chosen
 	ID          string
 	StoredName  string // the name as saved, for the heading
 	Name        string
@@ -88,20 +90,22 @@ type deptForm struct {
 	Address     string
 	Days        []dayHours
 	Retention   string
+	Target      string // answer target in office hours
 	Errors      map[string]string
 	General     string
 }
 
 // deptFields are the department form's fields in the order it shows them.
 var deptFields = []string{"name", "description", "keywords", "email", "phone", "address",
-	"hours_1", "hours_2", "hours_3", "hours_4", "hours_5", "hours_6", "hours_7", "retention_days"}
+	"hours_1", "hours_2", "hours_3", "hours_4", "hours_5", "hours_6", "hours_7", "answer_target", "retention_days"}
 
 // maxRetentionDays bounds the retention a department may set (100 years).
 const maxRetentionDays = 36500
 
 func deptFormOf(d department) deptForm {
 	f := deptForm{ID: d.ID, StoredName: d.Name, Name: d.Name, Description: d.Description, Keywords: strings.Join(d.Keywords, ", "),
-		Email: d.Email, Phone: d.Phone, Address: d.Address, Days: d.Days(), Errors: map[string]string{}}
+		Email: d.Email, Phone: d.Phone, Address: d.Address, Days: d.Days(), Errors: map[string]string{},
+		Target: strconv.FormatFloat(float64(d.TargetMinutes)/60, 'f', -1, 64)}
 	if d.RetentionDays != nil {
 		f.Retention = strconv.Itoa(*d.RetentionDays)
 	}
@@ -119,14 +123,26 @@ func (s *Server) departmentForm(c *gin.Context) {
 
 func (s *Server) renderDepartmentForm(c *gin.Context, p *page, status int, f deptForm) {
 	p.Nav = "departments"
-	summary := errorSummary(f.Errors, deptFields)
+	fields := deptFields
+	if f.New {
+		fields = append([]string{"id"}, deptFields...)
+	}
+	summary := errorSummary(f.Errors, fields)
 	for i, e := range summary {
 		// Seven fields share their messages: the summary says which day.
 		if day, ok := strings.CutPrefix(e.Field, "hours_"); ok {
 			summary[i].Message = p.T("weekday."+day) + ": " + e.Message
 		}
 	}
-	p.Data = map[string]any{"F": f, "Summary": summary, "MaxRetention": maxRetentionDays}
+	global := routing.DefaultRetentionDays
+	if g, ok := s.deps.Cases.(interface {
+		GlobalRetentionDays(context.Context) (int, error)
+	}); ok {
+		if n, err := g.GlobalRetentionDays(c.Request.Context()); err == nil {
+			global = n
+		}
+	}
+	p.Data = map[string]any{"F": f, "Summary": summary, "MaxRetention": maxRetentionDays, "DefaultRetention": global}
 	s.render(c, status, "department_form", p)
 }
 
@@ -136,6 +152,7 @@ type deptInput struct {
 	Keywords                                 []string
 	Hours                                    routing.WeekHours
 	Retention                                *int
+	TargetMinutes                            int
 }
 
 // phoneRe are the characters of a phone number as people write it.
@@ -153,6 +170,7 @@ func readDepartmentForm(c *gin.Context, p *page, old department) (deptForm, dept
 		Phone:       strings.TrimSpace(c.PostForm("phone")),
 		Address:     strings.TrimSpace(c.PostForm("address")),
 		Retention:   strings.TrimSpace(c.PostForm("retention_days")),
+		Target:      strings.TrimSpace(c.PostForm("answer_target")),
 		Errors:      map[string]string{},
 	}
 	// Keywords not nil: pq sends a nil array as NULL, the column is NOT NULL.
@@ -179,6 +197,15 @@ func readDepartmentForm(c *gin.Context, p *page, old department) (deptForm, dept
 		}
 		if len(spans) > 0 {
 			in.Hours[day] = spans
+		}
+	}
+	in.TargetMinutes = 240
+	if f.Target != "" {
+		h, err := strconv.ParseFloat(strings.Replace(f.Target, ",", ".", 1), 64)
+		if err != nil || h < 0.25 || h > 500 {
+			f.Errors["answer_target"] = p.T("departments.err.target")
+		} else {
+			in.TargetMinutes = int(h*60 + 0.5)
 		}
 	}
 	if f.Retention != "" {
@@ -272,11 +299,47 @@ func (s *Server) updateDepartment(c *gin.Context) {
 		return
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE departments SET name = $2, description = $3, keywords = $4, email = $5, phone = $6,
-		address = $7, office_hours = $8, retention_days = $9, updated_at = now() WHERE id = $1`,
-		id, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention); err != nil {
+		address = $7, office_hours = $8, retention_days = $9, answer_target_minutes = $10, updated_at = now() WHERE id = $1`,
+		id, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention, in.TargetMinutes); err != nil {
 		s.fail(c, fmt.Errorf("update department: %w", err))
 		return
 	}
 	s.audit(ctx, currentUser(c).ID, "department.update", "department", id, map[string]any{"office_hours": string(in.Hours.JSON()), "retention_days": in.Retention})
+	redirect(c, "/admin/departments", "saved")
+}
+
+// deptIDRe is a department id as the database accepts it.
+var deptIDRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func (s *Server) newDepartmentForm(c *gin.Context) {
+	f := deptForm{New: true, Days: department{}.Days(), Errors: map[string]string{}, Target: "4"}
+	s.renderDepartmentForm(c, s.page(c, "departments.new"), http.StatusOK, f)
+}
+
+func (s *Server) createDepartment(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := s.page(c, "departments.new")
+	f, in := readDepartmentForm(c, p, department{})
+	f.New = true
+	f.ID = strings.TrimSpace(c.PostForm("id"))
+	if !deptIDRe.MatchString(f.ID) || len(f.ID) > 60 {
+		f.Errors["id"] = p.T("departments.err.id")
+	}
+	if len(f.Errors) > 0 || f.General != "" {
+		s.renderDepartmentForm(c, p, http.StatusBadRequest, f)
+		return
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO departments (id, name, description, keywords, email, phone, address, office_hours, retention_days, answer_target_minutes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		f.ID, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention, in.TargetMinutes); err != nil {
+		if db.IsUniqueViolation(err) {
+			f.Errors["id"] = p.T("departments.err.id_taken")
+			s.renderDepartmentForm(c, p, http.StatusConflict, f)
+			return
+		}
+		s.fail(c, fmt.Errorf("create department: %w", err))
+		return
+	}
+	s.audit(ctx, currentUser(c).ID, "department.create", "department", f.ID, map[string]any{"name": in.Name})
 	redirect(c, "/admin/departments", "saved")
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -247,6 +248,7 @@ type entryForm struct {
 	Diff      *faq.EntryDiff // draft vs live
 	Changes   []faq.RegressionCheck
 	ChangesOK bool // the would-change check ran
+	Unsaved   bool // the form shows input that is not saved (preview, check)
 }
 
 func (s *Server) renderEntryForm(c *gin.Context, status int, f entryForm, errMsg string) {
@@ -291,7 +293,7 @@ func (s *Server) faqCreate(c *gin.Context) {
 		e.Status = faq.StatusDraft
 	}
 	if c.PostForm("action") == "preview" {
-		s.renderEntryForm(c, http.StatusOK, entryForm{Entry: e, New: true, CanEdit: true}, "")
+		s.renderEntryForm(c, http.StatusOK, entryForm{Entry: e, New: true, CanEdit: true, Unsaved: true}, "")
 		return
 	}
 	rev, err := s.faqStore().CreateEntry(c.Request.Context(), actorOf(currentUser(c)), e)
@@ -363,7 +365,20 @@ func (s *Server) faqSave(c *gin.Context) {
 	e := entryFromForm(c)
 	e.ID = id
 	base, _ := strconv.ParseInt(c.PostForm("revision"), 10, 64)
+	// The form has no status field for an existing entry: the re-shown
+	// form (preview, check, errors) keeps the entry's stored status, so it
+	// neither shows a raw key nor offers to publish a published entry.
+	if e.Status == "" {
+		e.Status = v.Entry.Status
+	}
 	f := entryForm{Entry: e, Revision: base, Draft: v.Draft, CanEdit: a.CanEdit(v.Entry.Department)}
+	if v.Draft != nil {
+		live := v.Entry
+		f.Live = &live
+	}
+	if a := c.PostForm("action"); a == "preview" || a == "check" {
+		f.Unsaved = true
+	}
 	switch c.PostForm("action") {
 	case "preview":
 		s.renderEntryForm(c, http.StatusOK, f, "")
@@ -384,9 +399,6 @@ func (s *Server) faqSave(c *gin.Context) {
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_draft_saved")
 	default:
-		if e.Status == "" {
-			e.Status = v.Entry.Status
-		}
 		if _, err := st.UpdateEntry(ctx, a, e, base); err != nil {
 			s.entryFormError(c, f, err)
 			return
@@ -660,14 +672,19 @@ func (s *Server) unansweredPage(c *gin.Context) {
 		}
 	}
 	var editableEntries []faq.Entry
+	questions := make(map[string]string, len(entries))
 	for _, e := range entries {
+		questions[e.ID] = e.Question
 		if a.CanEdit(e.Department) {
 			editableEntries = append(editableEntries, e)
 		}
 	}
+	slices.SortFunc(editableEntries, func(x, y faq.Entry) int {
+		return strings.Compare(strings.ToLower(x.Question), strings.ToLower(y.Question))
+	})
 	p.Data = editorData("unanswered", map[string]any{"Groups": groups, "Status": status, "RetentionDays": days,
 		"Statuses": []string{"open", "resolved", "dismissed", "all"},
-		"Entries":  editableEntries, "Departments": editable})
+		"Entries":  editableEntries, "Departments": editable, "Questions": questions})
 	s.render(c, http.StatusOK, "editor_unanswered", p)
 }
 
@@ -693,6 +710,11 @@ func (s *Server) unansweredDismiss(c *gin.Context) {
 
 func (s *Server) unansweredVariant(c *gin.Context) {
 	entryID := c.PostForm("entry")
+	if entryID == "" {
+		// Nothing is chosen unless the editor chooses it.
+		redirect(c, "/faq/unanswered", "un_choose_entry")
+		return
+	}
 	if _, err := s.faqStore().AddUnansweredAsVariant(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), entryID, c.PostForm("variant")); err != nil {
 		s.fail(c, editorErr(err))
 		return
@@ -757,13 +779,14 @@ func (s *Server) dashboardPage(c *gin.Context) {
 	}
 	var charts []chartView
 	for i, ch := range faq.DashboardCharts(d, names) {
+		ch.Comma = p.Lang != "en"
 		svg := faq.BarChartSVG(ch)
 		if i == 1 {
 			svg = faq.LineChartSVG(ch)
 		}
 		charts = append(charts, chartView{Chart: ch, SVG: trustedHTML(svg), Table: trustedHTML(ch.TableHTML())})
 	}
-	pct := func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + " %" }
+	pct := p.Percent
 	p.Data = editorData("dashboard", map[string]any{"D": d, "From": from, "To": to, "Charts": charts,
 		"AnsweredPct": pct(d.AnsweredShare()), "HelpfulPct": pct(d.HelpfulRate()), "HandoffPct": pct(d.HandoffRate()),
 		"CSV": "/faq/dashboard.csv?from=" + url.QueryEscape(from) + "&to=" + url.QueryEscape(to)})

@@ -153,3 +153,61 @@ func TestBrowserEditorPublishChangesTheBotsAnswer(t *testing.T) {
 		t.Errorf("page exceptions: %v", ex)
 	}
 }
+
+// TestBrowserEditorPreviewKeepsState: "Vorschau aktualisieren" on a
+// published entry keeps showing it as published (not the raw key
+// "faq.status."), offers no "Veröffentlichen" (which would publish nothing
+// and throw the edits away) and keeps the edits, which "Speichern" then
+// saves.
+func TestBrowserEditorPreviewKeepsState(t *testing.T) {
+	e := newEnv(t)
+	e.withDemoFAQ()
+	e.user("ed@example.org", RoleEditor, "bauamt")
+	var id string
+	if err := e.db.Get(&id, `SELECT id FROM faq_entries WHERE department_id = 'bauamt' AND status = 'published' ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.Start(t, browsertest.WithTimeout(90*time.Second))
+	loginIn(b, e.url, "ed@example.org")
+	b.Do(15*time.Second, chromedp.Navigate(e.url+"/faq/e/"+id))
+	waitFor(b, "#answer")
+	const edit = "Neu: Bitte reichen Sie den Antrag online ein."
+	b.Do(15*time.Second,
+		browsertest.Eval(`document.querySelector("#answer").value = ""`),
+		chromedp.SendKeys("#answer", edit),
+		browsertest.Eval(`window.__old = 1; window.onbeforeunload = null; document.querySelector('button[value="preview"]').click()`),
+	)
+	waitJS(b, `!window.__old && document.readyState === "complete" && !!document.querySelector("#entry-status")`)
+	got, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.querySelector("#entry-status").textContent + " | publish button: " + !!document.querySelector("#publish") + " | " + document.querySelector("#answer").value + " | preview: " + document.querySelector("#preview").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "Veröffentlicht | publish button: false | "+edit) || !strings.Contains(got, "online ein") {
+		t.Errorf("after the preview: %q", got)
+	}
+	// Leaving the page now would lose the edits: the browser asks first.
+	const leave = `(function(){ var ev = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(ev); return ev.defaultPrevented; })()`
+	if warn, _ := chromedp.Run(b.Context(), chromedp.Evaluate[bool](leave)); !warn {
+		t.Error("no unsaved-changes warning after the preview")
+	}
+	b.Do(15*time.Second, browsertest.Eval(`window.__old = 1; document.querySelector("#save").click()`))
+	waitJS(b, `!window.__old && document.readyState === "complete" && !!document.querySelector(".notice")`)
+	var answer, status string
+	if err := e.db.QueryRow(`SELECT answer, status FROM faq_entries WHERE id = $1`, id).Scan(&answer, &status); err != nil || answer != edit || status != "published" {
+		t.Errorf("saved %q %q (%v)", answer, status, err)
+	}
+	// A saved form does not warn; a changed one does.
+	if warn, _ := chromedp.Run(b.Context(), chromedp.Evaluate[bool](leave)); warn {
+		t.Error("unsaved-changes warning on a saved form")
+	}
+	b.Do(5*time.Second, chromedp.SendKeys("#question", " (neu)"))
+	if warn, _ := chromedp.Run(b.Context(), chromedp.Evaluate[bool](leave)); !warn {
+		t.Error("no unsaved-changes warning after typing")
+	}
+	// Editors land on the FAQ after login.
+	b2 := browsertest.Start(t, browsertest.WithTimeout(60*time.Second))
+	loginIn(b2, e.url, "ed@example.org")
+	if loc, _ := chromedp.Run(b2.Context(), chromedp.Location()); !strings.HasSuffix(loc, "/faq") {
+		t.Errorf("editor landed on %s", loc)
+	}
+}

@@ -403,5 +403,6 @@ func newCatalog() catalog {
 	c.merge(routingMessages())
 	c.merge(broadcastMessages()) // news channels: admin/broadcast_i18n.go
 	c.merge(formMessages())      // users, departments, account form errors: admin/forms.go
+	c.merge(uxMessages())        // answering workflow: admin/ux_i18n.go
 	return c
 }

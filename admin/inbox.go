@@ -10,16 +10,18 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
 
-	"citybot/faq"
 	"citybot/routing"
 )
 
 func (s *Server) routeInbox(g *gin.RouterGroup) {
 	g.GET("/inbox", s.needCases, s.inbox)
 	g.GET("/inbox/events", s.needCases, s.events)
+	g.POST("/inbox/bulk", s.needCases, s.inboxBulk)
 	c := g.Group("/cases/:id", s.needCases, s.caseID)
 	c.GET("", s.casePage)
 	c.GET("/media/:msg", s.caseMedia)
@@ -63,16 +65,55 @@ func (s *Server) caseID(c *gin.Context) {
 
 var inboxViews = []string{routing.ViewWaiting, routing.ViewMine, routing.ViewDepartments, routing.ViewClosed}
 
+// inboxCounts are the number of cases per inbox view, for the tabs and the
+// browser title.
+type inboxCounts map[string]int
+
+func (s *Server) inboxCounts(ctx context.Context, u *User) (inboxCounts, error) {
+	var r struct {
+		Waiting     int `db:"waiting"`
+		Mine        int `db:"mine"`
+		Departments int `db:"departments"`
+		Closed      int `db:"closed"`
+	}
+	if err := s.db.GetContext(ctx, &r, `
+		SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting,
+			count(*) FILTER (WHERE status <> 'closed' AND assignee_id = $1) AS mine,
+			count(*) FILTER (WHERE status <> 'closed') AS departments,
+			count(*) FILTER (WHERE status = 'closed') AS closed
+		FROM cases WHERE ($2 OR department_id = ANY($3))`, u.ID, u.IsAdmin(), pq.StringArray(u.Departments)); err != nil {
+		return nil, fmt.Errorf("inbox counts: %w", err)
+	}
+	return inboxCounts{routing.ViewWaiting: r.Waiting, routing.ViewMine: r.Mine, routing.ViewDepartments: r.Departments, routing.ViewClosed: r.Closed}, nil
+}
+
+// inboxRow is a case of an inbox list with its wait.
+type inboxRow struct {
+	routing.CaseSummary
+	Wait *waitInfo
+}
+
 func (s *Server) inbox(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
 	view := c.DefaultQuery("view", routing.ViewWaiting)
-	if !contains(inboxViews, view) {
+	query := strings.TrimSpace(c.Query("q"))
+	// A search covers every tab unless a tab is chosen in its filter.
+	if scope := c.Query("scope"); query != "" {
+		view = routing.ViewAll
+		if contains(inboxViews, scope) {
+			view = scope
+		}
+	}
+	if !contains(inboxViews, view) && view != routing.ViewAll {
+		view = routing.ViewWaiting
+	}
+	if view == routing.ViewAll && query == "" {
 		view = routing.ViewWaiting
 	}
 	f := routing.ListFilter{
 		View:       view,
-		Query:      strings.TrimSpace(c.Query("q")),
+		Query:      query,
 		Department: c.Query("dept"),
 		Cursor:     c.Query("cursor"),
 		Limit:      50,
@@ -87,11 +128,36 @@ func (s *Server) inbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	counts, err := s.inboxCounts(ctx, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	infos, err := s.deptInfos(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	p := s.page(c, "inbox.title")
 	p.Nav = "inbox"
+	if n := counts[routing.ViewWaiting]; n > 0 {
+		p.Title = fmt.Sprintf("(%d) %s", n, p.Title)
+	}
+	now := time.Now()
+	rows := make([]inboxRow, len(list))
+	for i, cs := range list {
+		rows[i] = inboxRow{CaseSummary: cs}
+		if cs.Status == routing.CaseWaiting {
+			w := s.waitOf(p, infos[cs.Department], cs.WaitingSince, now)
+			rows[i].Wait = &w
+		}
+	}
 	q := url.Values{"view": {view}}
 	if f.Query != "" {
 		q.Set("q", f.Query)
+		if view != routing.ViewAll {
+			q.Set("scope", view)
+		}
 	}
 	if f.Department != "" {
 		q.Set("dept", f.Department)
@@ -111,15 +177,82 @@ func (s *Server) inbox(c *gin.Context) {
 	}
 	live.Set("view", view)
 	live.Set("partial", "1")
+	all, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	p.Data = map[string]any{
-		"View": view, "Views": inboxViews, "Filter": f, "Cases": list, "Next": nextURL,
-		"Departments": deps, "LiveSrc": "/inbox?" + live.Encode(),
+		"View": view, "Views": inboxViews, "Filter": f, "Cases": rows, "Next": nextURL,
+		"Departments": deps, "AllDepartments": all, "LiveSrc": "/inbox?" + live.Encode(),
+		"Counts": counts, "Searching": f.Query != "", "BaseTitle": p.T("inbox.title"),
 	}
 	if c.Query("partial") == "1" {
 		s.renderFragment(c, "inbox", "caselist", p)
 		return
 	}
 	s.render(c, http.StatusOK, "inbox", p)
+}
+
+// maxBulk bounds one bulk action.
+const maxBulk = 200
+
+// inboxBulk assigns, transfers or closes the chosen cases. Each case is
+// checked on its own (visibility, state); the rest go on when one fails.
+func (s *Server) inboxBulk(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	v := viewerOf(u)
+	back := "/inbox"
+	if view := c.PostForm("view"); contains(inboxViews, view) {
+		back += "?view=" + view
+	}
+	ids := c.PostFormArray("ids")
+	if len(ids) == 0 {
+		redirect(c, back, "bulk_none")
+		return
+	}
+	if len(ids) > maxBulk {
+		s.fail(c, fmt.Errorf("%w: more than %d cases", ErrInvalid, maxBulk))
+		return
+	}
+	action, dept := c.PostForm("action"), c.PostForm("department")
+	var do func(id int64) error
+	switch action {
+	case "assign_me":
+		do = func(id int64) error { return s.deps.Cases.Assign(ctx, v, id, v.UserID) }
+	case "close":
+		do = func(id int64) error { return s.deps.Cases.Close(ctx, v, id) }
+	case "transfer":
+		if dept == "" {
+			redirect(c, back, "bulk_no_department")
+			return
+		}
+		do = func(id int64) error { return s.deps.Cases.Transfer(ctx, v, id, dept, c.PostForm("note")) }
+	default:
+		s.fail(c, fmt.Errorf("%w: bulk action %q", ErrInvalid, action))
+		return
+	}
+	failed := 0
+	for _, raw := range ids {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			failed++
+			continue
+		}
+		if err := do(id); err != nil {
+			if st := s.statusOf(err); st >= 500 && st != 501 {
+				s.fail(c, err)
+				return
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		redirect(c, back, "bulk_partial")
+		return
+	}
+	redirect(c, back, "bulk_done")
 }
 
 // visibleDepartments: all for admins, else the user's own.
@@ -181,6 +314,16 @@ func (s *Server) casePage(c *gin.Context) {
 			return
 		}
 	}
+	s.renderCase(c, http.StatusOK, partial, "", "")
+}
+
+// renderCase renders the case page (or one of its live fragments); draft
+// and replyErr refill the reply box after a failed send.
+func (s *Server) renderCase(c *gin.Context, status int, partial, draft, replyErr string) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	v := viewerOf(u)
+	id := c.GetInt64(ctxCaseID)
 	cs, err := s.deps.Cases.Get(ctx, v, id)
 	if err != nil {
 		s.fail(c, err)
@@ -203,11 +346,27 @@ func (s *Server) casePage(c *gin.Context) {
 	for _, col := range cols {
 		names[col.ID] = col.Name
 	}
+	infos, err := s.deptInfos(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d := infos[cs.Department]
 	data := map[string]any{
 		"Case":       cs,
-		"Transcript": s.transcriptViews(p, cs, items, names),
+		"Transcript": s.transcriptViews(p, cs, items, names, infos),
 		"Colleagues": cols,
+		"Dept":       d,
 	}
+	if cs.Status == routing.CaseWaiting {
+		data["Wait"] = s.waitOf(p, d, cs.WaitingSince, time.Now())
+	}
+	earlier, err := s.earlierCases(ctx, v, cs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Earlier"] = earlier
 	if partial == "transcript" {
 		p.Data = data
 		s.renderFragment(c, "case", "transcript", p)
@@ -218,48 +377,43 @@ func (s *Server) casePage(c *gin.Context) {
 		s.renderFragment(c, "case", "caseinfo", p)
 		return
 	}
+	if short := shortSubject(cs.Subject, 70); short != "" {
+		p.Title = p.T("case.title", cs.ID) + ": " + short
+		data["Short"] = short
+	}
 	deps, err := s.departmentRefs(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	data["Departments"] = deps
-	canned, err := s.cannedFor(ctx, v, cs.Department)
+	canned, faqs, err := s.picks(ctx, p, v, cs, d)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	data["Canned"] = canned
-	var faqs []faq.Entry
-	if s.deps.FAQ != nil {
-		if faqs, err = s.deps.FAQ.Entries(ctx, faq.StatusPublished); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	data["FAQ"] = faqs
-	// Without JavaScript the insert buttons submit a GET that pre-fills the reply.
-	draft := ""
-	if k := c.Query("insert_canned"); k != "" {
-		for _, ca := range canned {
-			if strconv.FormatInt(ca.ID, 10) == k {
-				draft = ca.Body
-			}
-		}
-	}
-	if k := c.Query("insert_faq"); k != "" {
-		for _, e := range faqs {
-			if e.ID == k {
-				draft = e.Answer
+	data["Canned"], data["FAQ"] = canned, faqs
+	// Without JavaScript the insert button submits a GET that pre-fills the reply.
+	if k := c.Query("insert"); k != "" && draft == "" {
+		for _, pk := range append(append([]pick{}, canned...), faqs...) {
+			if pk.Value == k {
+				draft = pk.Text
 			}
 		}
 	}
 	data["Draft"] = draft
+	data["ReplyError"] = replyErr
 	p.Data = data
-	s.render(c, http.StatusOK, "case", p)
+	s.render(c, status, "case", p)
 }
 
-func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.TranscriptItem, names map[int64]string) []transcriptView {
+func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.TranscriptItem, names map[int64]string, depts map[string]deptInfo) []transcriptView {
+	deptName := func(id string) string {
+		if d, ok := depts[id]; ok {
+			return d.Name
+		}
+		return id
+	}
 	userName := func(v any) string {
 		var id int64
 		switch x := v.(type) {
@@ -318,10 +472,10 @@ func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.Trans
 			case routing.EventAssigned:
 				tv.Summary = p.T("event.assigned", userName(e.Details["user_id"]))
 			case routing.EventTransferred:
-				tv.Summary = p.T("event.transferred", e.Details.String("from"), e.Details.String("to"))
+				tv.Summary = p.T("event.transferred", deptName(e.Details.String("from")), deptName(e.Details.String("to")))
 				tv.Text = e.Details.String("note")
 			case routing.EventDepartmentChanged:
-				tv.Summary = p.T("event.department_changed", e.Details.String("to"))
+				tv.Summary = p.T("event.department_changed", deptName(e.Details.String("to")))
 			default:
 				tv.Summary = p.T("event." + e.Kind)
 			}
@@ -371,10 +525,46 @@ func (s *Server) caseReply(c *gin.Context) {
 		}
 	}
 	text := c.PostForm("text")
-	s.caseAction(c, "replied", func(ctx context.Context, v routing.Viewer, id int64) error {
-		_, err := s.deps.Cases.Reply(ctx, v, id, text, atts)
-		return err
-	})
+	ctx := c.Request.Context()
+	v := viewerOf(currentUser(c))
+	id := c.GetInt64(ctxCaseID)
+	p := s.page(c, "case.title")
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		// Stay on the case with a message at the reply box.
+		s.renderCase(c, http.StatusBadRequest, "", text, p.T("case.reply_empty"))
+		return
+	}
+	if _, err := s.deps.Cases.Reply(ctx, v, id, text, atts); err != nil {
+		if s.statusOf(err) == http.StatusBadRequest {
+			msg := p.T("case.reply_invalid", routing.MaxReplyLength)
+			if len(atts) > 0 {
+				msg = p.T("case.reply_invalid_files", routing.MaxAttachmentSize>>20)
+			}
+			s.renderCase(c, http.StatusBadRequest, "", text, msg)
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	if c.PostForm("then") != "close" {
+		redirect(c, fmt.Sprintf("/cases/%d", id), "replied")
+		return
+	}
+	if err := s.deps.Cases.Close(ctx, v, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	// On to the next citizen who waits, if there is one.
+	next, err := s.nextWaiting(ctx, v, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if next == 0 {
+		redirect(c, "/inbox", "replied_closed_last")
+		return
+	}
+	redirect(c, fmt.Sprintf("/cases/%d", next), "replied_closed")
 }
 
 func (s *Server) caseNote(c *gin.Context) {

@@ -159,7 +159,7 @@ func TestInboxFlow(t *testing.T) {
 		t.Error("transferred case not in the Ordnungsamt inbox")
 	}
 	r = ord.get(caseURL)
-	for _, want := range []string{"Etwa vier Wochen.", "Akte liegt bei Herrn M.", "Bitte übernehmen", "wird gesendet", "Weitergeleitet von bauamt an ordnungsamt"} {
+	for _, want := range []string{"Etwa vier Wochen.", "Akte liegt bei Herrn M.", "Bitte übernehmen", "wird gesendet", "Weitergeleitet von Bauamt an Ordnungsamt"} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("transcript lacks %q\n%s", want, r.Body)
 		}

@@ -37,7 +37,10 @@ func templateFuncs() template.FuncMap {
 			}
 			return false
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":     func(a, b int) int { return a + b },
+		"minutes": func(n int) time.Duration { return time.Duration(n) * time.Minute },
+		// shorten is a subject's first sentence, at most n characters.
+		"shorten": func(s string, n int) string { return shortSubject(s, n) },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

@@ -28,6 +28,8 @@ import (
 	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"citybot/routing"
 )
 
 // Config is the admin server's configuration.
@@ -39,6 +41,9 @@ type Config struct {
 	SecureCookies bool
 	// SessionLifetime is how long a login lasts; default 12h.
 	SessionLifetime time.Duration
+	// BotUsername is the Telegram bot's username (without @): the news
+	// topics then show their subscription links ready to copy.
+	BotUsername string
 	// DefaultLanguage is the UI language for visitors without a setting: "de" (default) or "en".
 	DefaultLanguage string
 	// TrustedProxies are the proxy addresses/CIDRs whose X-Forwarded-For is
@@ -72,6 +77,9 @@ type Deps struct {
 	FAQ FAQSource
 	// Rules are the routing rules of the admin page; nil disables it.
 	Rules Rules
+	// Calendar knows public holidays; the inbox counts waits in office
+	// hours with it. nil: the nationwide holidays.
+	Calendar *routing.Calendar
 	// Broadcast is the news channel domain (*broadcast.Service): posts,
 	// topics, feeds (admin/broadcast*.go); nil hides those pages.
 	Broadcast Broadcast
@@ -86,6 +94,7 @@ type Server struct {
 	tmpl    *templates
 	cat     catalog
 	hub     *hub
+	cal     *routing.Calendar
 	handler http.Handler
 	engine  *gin.Engine
 
@@ -120,6 +129,14 @@ func New(cfg Config, deps Deps) *Server {
 		cat:  newCatalog(),
 	}
 	s.hub = newHub(s.log)
+	s.cal = deps.Calendar
+	if s.cal == nil {
+		cal, err := routing.NewCalendar("")
+		if err != nil {
+			panic(err) // the embedded time zone data is part of the binary
+		}
+		s.cal = cal
+	}
 	s.handler = s.buildHandler()
 	return s
 }
@@ -245,11 +262,15 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 // home sends a user to the start page of their role.
 func (s *Server) home(c *gin.Context) {
 	u := currentUser(c)
-	if u.Role == RoleEditor && s.deps.Cases == nil {
+	switch {
+	case u.Role == RoleEditor:
+		// Editors work on the FAQ; their inbox is one click away.
+		c.Redirect(http.StatusSeeOther, "/faq")
+	case s.deps.Cases == nil:
 		c.Redirect(http.StatusSeeOther, "/account")
-		return
+	default:
+		c.Redirect(http.StatusSeeOther, "/inbox")
 	}
-	c.Redirect(http.StatusSeeOther, "/inbox")
 }
 
 // Sentinel errors of the admin package, mapped to HTTP status in fail.

@@ -72,9 +72,18 @@ func (s *Server) usersPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	refs, err := s.departmentRefs(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	names := make(map[string]string, len(refs))
+	for _, d := range refs {
+		names[d.ID] = d.Name
+	}
 	p := s.page(c, "users.title")
 	p.Nav = "users"
-	p.Data = map[string]any{"Users": users}
+	p.Data = map[string]any{"Users": users, "DeptNames": names}
 	s.render(c, http.StatusOK, "users", p)
 }
 

@@ -17,8 +17,12 @@ type Chart struct {
 	Labels  []string
 	Series  []Series
 	Percent bool // values are fractions 0..1, shown as percent
-	Width   int  // default 720
-	Height  int  // default 240
+	// Comma writes numbers the German way: "45,0 %", "37,50". A value that
+	// is NaN has no data (a day without answers) and is shown as "–" and
+	// not drawn.
+	Comma  bool
+	Width  int // default 720
+	Height int // default 240
 }
 
 // Series is one named row of values of a chart.
@@ -43,20 +47,31 @@ func (c Chart) size() (int, int) {
 }
 
 func (c Chart) format(v float64) string {
-	if c.Percent {
-		return strconv.FormatFloat(v*100, 'f', 1, 64) + " %"
+	if math.IsNaN(v) {
+		return "–"
 	}
-	if v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64)
+	var s string
+	switch {
+	case c.Percent:
+		s = strconv.FormatFloat(v*100, 'f', 1, 64) + "\u00a0%"
+	case v == math.Trunc(v):
+		s = strconv.FormatFloat(v, 'f', 0, 64)
+	default:
+		s = strconv.FormatFloat(v, 'f', 2, 64)
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
+	if c.Comma {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 func (c Chart) maxValue() float64 {
 	m := 0.0
 	for _, s := range c.Series {
 		for _, v := range s.Values {
-			m = max(m, v)
+			if !math.IsNaN(v) {
+				m = max(m, v)
+			}
 		}
 	}
 	if c.Percent {
@@ -147,6 +162,9 @@ func BarChartSVG(c Chart) string {
 				if i >= n {
 					break
 				}
+				if math.IsNaN(v) {
+					continue // no data: no bar (not a bar of 0)
+				}
 				bh := plotH * v / maxV
 				x := padLeft + slot*float64(i) + slot*0.1 + barW*float64(si)
 				y := padTop + plotH - bh
@@ -169,19 +187,28 @@ func LineChartSVG(c Chart) string {
 		slot := plotW / float64(n)
 		for si, s := range c.Series {
 			colour := chartColours[si%len(chartColours)]
-			var pts []string
+			// Days without data break the line: they are gaps, not zeros.
+			var seg []string
+			flush := func() {
+				if len(seg) > 1 {
+					fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, colour, strings.Join(seg, " "))
+				}
+				seg = nil
+			}
 			for i, v := range s.Values {
 				if i >= n {
 					break
 				}
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", padLeft+slot*(float64(i)+0.5), padTop+plotH-plotH*v/maxV))
-			}
-			fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, colour, strings.Join(pts, " "))
-			for i, p := range pts {
-				x, y, _ := strings.Cut(p, ",")
+				if math.IsNaN(v) {
+					flush()
+					continue
+				}
+				x, y := fmt.Sprintf("%.1f", padLeft+slot*(float64(i)+0.5)), fmt.Sprintf("%.1f", padTop+plotH-plotH*v/maxV)
+				seg = append(seg, x+","+y)
 				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s, %s: %s</title></circle>`, x, y, colour,
-					html.EscapeString(c.Labels[i]), html.EscapeString(s.Name), html.EscapeString(c.format(s.Values[i])))
+					html.EscapeString(c.Labels[i]), html.EscapeString(s.Name), html.EscapeString(c.format(v)))
 			}
+			flush()
 		}
 	}
 	c.legend(&b)
@@ -214,6 +241,14 @@ func (c Chart) TableHTML() string {
 	return b.String()
 }
 
+// ratioOrNaN is a/b, or NaN (no data) when b is 0.
+func ratioOrNaN(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
 // DashboardCharts returns the dashboard's standard charts; names holds the
 // translated titles, descriptions and series names by key (missing keys
 // fall back to English): messages, conversations, answered, handoffs,
@@ -234,13 +269,17 @@ func DashboardCharts(d Dashboard, names map[string]string) []Chart {
 		convs = append(convs, float64(ds.Conversations))
 		answered = append(answered, float64(ds.Answered))
 		handoffs = append(handoffs, float64(ds.Handoffs))
-		share = append(share, ratio2(ds.Answered, ds.Answered+ds.Handoffs))
-		helpful = append(helpful, ratio2(ds.Helpful, ds.Helpful+ds.NotHelpful))
+		share = append(share, ratioOrNaN(ds.Answered, ds.Answered+ds.Handoffs))
+		helpful = append(helpful, ratioOrNaN(ds.Helpful, ds.Helpful+ds.NotHelpful))
 	}
 	var entries []string
 	var counts []float64
 	for _, e := range d.TopEntries {
-		entries = append(entries, e.EntryID)
+		label := e.EntryID
+		if e.Question != "" {
+			label = e.Question
+		}
+		entries = append(entries, label)
 		counts = append(counts, float64(e.Answers))
 	}
 	return []Chart{

@@ -185,8 +185,18 @@ func TestDashboardMatchesKnownDataSet(t *testing.T) {
 		}
 	}
 	line := LineChartSVG(charts[1])
-	if !strings.Contains(line, "<polyline") || !strings.Contains(line, "50.0 %") {
+	if !strings.Contains(line, "<polyline") || !strings.Contains(line, "50.0\u00a0%") {
 		t.Errorf("line chart: %s", line)
+	}
+	// A day without feedback has no helpful rate: no point at 0 %, "–" in the table.
+	if strings.Contains(line, "12.03., Helpful rate") || !strings.Contains(charts[1].TableHTML(), `<th scope="row">12.03.</th><td>0.0`+"\u00a0"+`%</td><td>–</td>`) {
+		t.Errorf("a day without data is drawn as 0 %%: %s", charts[1].TableHTML())
+	}
+	// German number format.
+	de := charts[1]
+	de.Comma = true
+	if s := LineChartSVG(de); !strings.Contains(s, "50,0\u00a0%") || strings.Contains(s, "50.0\u00a0%") {
+		t.Errorf("German chart: %s", s)
 	}
 	table := charts[0].TableHTML()
 	if !strings.Contains(table, `<caption>Messages and conversations per day</caption>`) || !strings.Contains(table, `<th scope="row">10.03.</th><td>4</td><td>2</td><td>3</td><td>1</td>`) {

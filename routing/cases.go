@@ -611,14 +611,17 @@ func checkDepartment(ctx context.Context, q sqlx.QueryerContext, dept string) er
 	return nil
 }
 
-// moveCase puts c into dept's waiting list, unassigned.
+// moveCase puts c into dept's waiting list, unassigned. A citizen who was
+// waiting for an answer keeps their place: the wait (waiting_since) goes
+// on; only a case that had been answered starts a new wait.
 func moveCase(ctx context.Context, tx *sqlx.Tx, c Case, dept string) (Case, error) {
 	if err := checkDepartment(ctx, tx, dept); err != nil {
 		return Case{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE cases SET department_id = $2, status = 'waiting', assignee_id = NULL,
-			waiting_since = now(), attention_at = now(), last_activity_at = now(), updated_at = now()
+			waiting_since = CASE WHEN status = 'answered' THEN now() ELSE waiting_since END,
+			attention_at = now(), last_activity_at = now(), updated_at = now()
 		WHERE id = $1`, c.ID, dept); err != nil {
 		if db.IsForeignKeyViolation(err) {
 			return Case{}, fmt.Errorf("department %q: %w", dept, ErrInvalid)
@@ -634,11 +637,12 @@ const (
 	ViewMine        = "mine"        // open cases assigned to the viewer, latest activity first
 	ViewDepartments = "departments" // open cases of the viewer's departments, latest activity first
 	ViewClosed      = "closed"      // closed cases of the viewer's departments, latest closed first
+	ViewAll         = "all"         // every case of the viewer's departments (search), latest activity first
 )
 
 // ListFilter selects an inbox list page.
 type ListFilter struct {
-	View       string // ViewWaiting (default), ViewMine, ViewDepartments, ViewClosed
+	View       string // ViewWaiting (default), ViewMine, ViewDepartments, ViewClosed, ViewAll
 	Query      string // words in the citizen's messages (prefix match), or "#123" for a case number
 	Department string // only this department ("" = all the viewer's)
 	Cursor     string // from the previous page; "" = first page
@@ -657,6 +661,7 @@ var listViews = map[string]listView{
 	ViewMine:        {where: `c.status <> 'closed' AND c.assignee_id = $1`, sortCol: `c.last_activity_at`},
 	ViewDepartments: {where: `c.status <> 'closed'`, sortCol: `c.last_activity_at`},
 	ViewClosed:      {where: `c.status = 'closed'`, sortCol: `c.closed_at`},
+	ViewAll:         {where: `true`, sortCol: `c.last_activity_at`},
 }
 
 // List returns a page of an inbox list and the cursor of the next page (""

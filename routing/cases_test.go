@@ -541,6 +541,10 @@ func TestTransferAndLists(t *testing.T) {
 	if err != nil || c.AssigneeID != nil || c.Status != routing.CaseWaiting {
 		t.Fatalf("transferred case = %+v %v", c, err)
 	}
+	// The citizen's wait goes on across the transfer: it is not reset.
+	if !c.WaitingSince.Equal(cs.WaitingSince) {
+		t.Errorf("waiting since %v after the transfer, was %v", c.WaitingSince, cs.WaitingSince)
+	}
 	tr, _ := f.cases.Transcript(ctx, f.ord, cs.ID)
 	var note string
 	for _, it := range tr {

@@ -463,3 +463,41 @@ func AtOffice(name, lang string) string {
 	}
 	return germanDative(shortName(name))
 }
+
+// OpenTime is how much of the interval [from, to) falls into the office
+// hours w (public holidays excluded): the time a citizen has waited as the
+// department counts it. Without office hours it is the whole interval.
+func (c *Calendar) OpenTime(w WeekHours, from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	if w.Empty() {
+		return to.Sub(from)
+	}
+	var total time.Duration
+	lf := from.In(c.loc)
+	y, m, d := lf.Date()
+	// At most a year of days; longer waits are far beyond any target anyway.
+	for i := 0; i <= 370; i++ {
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, c.loc)
+		if !c.at(day, 0).Before(to) {
+			break
+		}
+		if _, hol := c.Holiday(day); hol {
+			continue
+		}
+		for _, s := range w.day(isoWeekday(day)) {
+			a, b := c.at(day, s.from), c.at(day, s.to)
+			if a.Before(from) {
+				a = from
+			}
+			if b.After(to) {
+				b = to
+			}
+			if b.After(a) {
+				total += b.Sub(a)
+			}
+		}
+	}
+	return total
+}

@@ -253,3 +253,26 @@ func TestDemoOfficeHoursValid(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenTime(t *testing.T) {
+	c := mustCal(t, "")
+	tests := []struct {
+		name     string
+		w        WeekHours
+		from, to string
+		want     time.Duration
+	}{
+		{"within a span", testHours, "2026-11-30 09:00", "2026-11-30 11:00", 2 * time.Hour},
+		{"across the lunch break", testHours, "2026-11-30 11:00", "2026-11-30 15:00", 2 * time.Hour},
+		{"over the weekend", testHours, "2026-12-04 11:00", "2026-12-07 09:00", 2 * time.Hour},
+		{"before opening until after closing", testHours, "2026-12-02 06:00", "2026-12-02 20:00", 4 * time.Hour},
+		{"over Christmas (a public holiday)", testHours, "2026-12-24 17:00", "2026-12-28 09:00", 2 * time.Hour},
+		{"no office hours: wall-clock time", WeekHours{}, "2026-12-05 10:00", "2026-12-05 13:00", 3 * time.Hour},
+		{"end before start", testHours, "2026-11-30 11:00", "2026-11-30 09:00", 0},
+	}
+	for _, tt := range tests {
+		if got := c.OpenTime(tt.w, berlin(t, tt.from), berlin(t, tt.to)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -149,6 +149,7 @@ func (a *app) serve(ctx context.Context) error {
 		BaseURL:        a.cfg.PublicURL,
 		SecureCookies:  a.cfg.CookieSecure,
 		RequestTimeout: a.cfg.RequestTimeout,
+		BotUsername:    a.cfg.BotUsername,
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
@@ -160,6 +161,7 @@ func (a *app) serve(ctx context.Context) error {
 		Broadcast:   bc,
 		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
+		Calendar:    cal,
 	})
 	srv := &http.Server{
 		Handler:           ui.Handler(),

@@ -29,6 +29,7 @@ type Config struct {
 
 	TelegramToken  string // CITYBOT_TELEGRAM_TOKEN (or _FILE)
 	TelegramAPIURL string // CITYBOT_TELEGRAM_API_URL: Bot API server (self-hosted or a fake)
+	BotUsername    string // CITYBOT_TELEGRAM_BOT_USERNAME: the bot's @name, for subscription links (t.me/<name>?start=...)
 	WebhookSecret  string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
 	Workers        int    // CITYBOT_WORKERS: update handlers
 	Senders        int    // CITYBOT_SENDERS: concurrent Bot API sends of the outbox
@@ -66,6 +67,7 @@ var Known = map[string]string{
 	"CITYBOT_TELEGRAM_TOKEN":               "Telegram bot token; without it the bot does not run",
 	"CITYBOT_TELEGRAM_TOKEN_FILE":          "file holding the Telegram bot token",
 	"CITYBOT_TELEGRAM_API_URL":             "Telegram Bot API server (default https://api.telegram.org)",
+	"CITYBOT_TELEGRAM_BOT_USERNAME":        "the bot's username (without @), for the subscription links shown to editors",
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET":      "webhook secret token (A-Za-z0-9_-, 1..256); generated when empty",
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET_FILE": "file holding the webhook secret token",
 	"CITYBOT_WORKERS":                      "concurrent update handlers (default: 4 per CPU (GOMAXPROCS), 8 to 64)",
@@ -127,6 +129,7 @@ func Load(environ []string) (Config, error) {
 		DebugAddr:      get("CITYBOT_DEBUG_ADDR", ""),
 		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
 		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		BotUsername:    strings.TrimPrefix(strings.TrimSpace(get("CITYBOT_TELEGRAM_BOT_USERNAME", "")), "@"),
 		PrivacyURL:     get("CITYBOT_PRIVACY_URL", "https://www.musterstadt.de/datenschutz"),
 		CityName:       strings.TrimSpace(get("CITYBOT_CITY_NAME", "Stadt Musterstadt")),
 		HolidayState:   strings.ToUpper(get("CITYBOT_HOLIDAY_STATE", "NW")),
