@@ -143,8 +143,10 @@ func (a *app) serve(ctx context.Context) error {
 	})
 
 	ui := admin.New(admin.Config{
-		BaseURL:       a.cfg.PublicURL,
-		SecureCookies: a.cfg.CookieSecure,
+		BaseURL:        a.cfg.PublicURL,
+		SecureCookies:  a.cfg.CookieSecure,
+		TrustedProxies: a.cfg.TrustedProxies,
+		MetricsToken:   a.cfg.MetricsToken,
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
@@ -165,6 +167,28 @@ func (a *app) serve(ctx context.Context) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if a.cfg.MetricsAddr != "off" {
+		// /metrics has its own listener (loopback by default), not the UI's port.
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("CITYBOT_METRICS_ADDR %s: %w", a.cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", ui.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			return msrv.Close()
+		})
+		log.Info("metrics at http://"+mln.Addr().String()+"/metrics", "addr", mln.Addr().String())
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

@@ -5,6 +5,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -40,6 +42,16 @@ type Config struct {
 	LogFormat      string // CITYBOT_LOG_FORMAT: text or json
 	BroadcastRate  float64
 	QuietHours     string // CITYBOT_QUIET_HOURS, e.g. "22-7"; empty: none
+
+	// TrustedProxies (CITYBOT_TRUSTED_PROXIES): addresses or CIDRs of the
+	// reverse proxies whose X-Forwarded-For is believed; empty: none.
+	TrustedProxies []string
+	// MetricsAddr (CITYBOT_METRICS_ADDR): listen address of /metrics;
+	// default 127.0.0.1:9090, "off" to serve no separate listener.
+	MetricsAddr string
+	// MetricsToken (CITYBOT_METRICS_TOKEN or _FILE): when set, /metrics is
+	// also served on the web UI's port to requests with this bearer token.
+	MetricsToken string
 }
 
 // Known lists every accepted variable with its meaning, for errors and --help.
@@ -67,6 +79,10 @@ var Known = map[string]string{
 	"CITYBOT_LOG_FORMAT":                   "text or json (default text)",
 	"CITYBOT_BROADCAST_RATE":               "broadcast messages per second (default 25)",
 	"CITYBOT_QUIET_HOURS":                  "hours in which ordinary broadcasts wait, e.g. 22-7 (default none)",
+	"CITYBOT_TRUSTED_PROXIES":              "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)",
+	"CITYBOT_METRICS_ADDR":                 "listen address of /metrics (default 127.0.0.1:9090; off: none)",
+	"CITYBOT_METRICS_TOKEN":                "bearer token that also opens /metrics on the web UI's port (default: not served there)",
+	"CITYBOT_METRICS_TOKEN_FILE":           "file holding the metrics bearer token",
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
@@ -114,6 +130,7 @@ func Load(environ []string) (Config, error) {
 		LogLevel:       strings.ToLower(get("CITYBOT_LOG_LEVEL", "info")),
 		LogFormat:      strings.ToLower(get("CITYBOT_LOG_FORMAT", "text")),
 		QuietHours:     get("CITYBOT_QUIET_HOURS", ""),
+		MetricsAddr:    get("CITYBOT_METRICS_ADDR", "127.0.0.1:9090"),
 	}
 	var err error
 	if c.TelegramToken, err = secret(env, "CITYBOT_TELEGRAM_TOKEN"); err != nil {
@@ -121,6 +138,29 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.WebhookSecret, err = secret(env, "CITYBOT_TELEGRAM_WEBHOOK_SECRET"); err != nil {
 		return Config{}, err
+	}
+	if c.MetricsToken, err = secret(env, "CITYBOT_METRICS_TOKEN"); err != nil {
+		return Config{}, err
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return Config{}, errors.New("CITYBOT_METRICS_TOKEN: must be at least 16 characters")
+	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return Config{}, fmt.Errorf("CITYBOT_METRICS_ADDR: %q is not host:port (or off)", c.MetricsAddr)
+		}
+	}
+	for _, p := range strings.Split(get("CITYBOT_TRUSTED_PROXIES", ""), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return Config{}, fmt.Errorf("CITYBOT_TRUSTED_PROXIES: %q is not an IP address or CIDR", p)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	if c.TelegramToken != "" && !tokenRe.MatchString(c.TelegramToken) {
 		return Config{}, errors.New("CITYBOT_TELEGRAM_TOKEN: malformed token (expected the form 123456789:ABC-DEF..., as BotFather gives it)")
