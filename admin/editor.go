@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/faq"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -504,7 +505,7 @@ func (s *Server) renderSynonyms(c *gin.Context, status int, errMsg string, input
 	}
 	p := s.editorPage(c, "syn.title", "synonyms")
 	p.Error = errMsg
-	p.Data = editorData("synonyms", map[string]any{"Items": items, "Input": input, "Builtin": len(faq.DefaultSynonyms())})
+	p.Data = editorData("synonyms", map[string]any{"Items": items, "Input": input, "Builtin": len(german.DefaultSynonyms())})
 	s.render(c, status, "editor_synonyms", p)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/faq"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -102,8 +103,8 @@ func readRuleForm(c *gin.Context, p *page, depts []deptRef) (ruleForm, routing.R
 // onlyStopwords: a pattern of filler words only ("wie kann ich") never
 // matches (the classifier drops it), so it is refused.
 func onlyStopwords(pattern string) bool {
-	for _, t := range faq.Tokens(pattern) {
-		if !faq.IsStopword(t) {
+	for _, t := range german.Tokens(pattern) {
+		if !german.IsStopword(t) {
 			return false
 		}
 	}

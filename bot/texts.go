@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"citybot/faq"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -123,14 +123,14 @@ var de = &texts{
 	location:   "Danke für den Standort. Bitte beschreiben Sie zusätzlich in Worten, worum es geht.",
 
 	smalltalk: map[string]string{
-		faq.SmalltalkGreeting:  "Hallo! 👋 Wie kann ich Ihnen helfen? Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
-		faq.SmalltalkThanks:    "Gern geschehen! Melden Sie sich jederzeit wieder, wenn Sie eine Frage haben.",
-		faq.SmalltalkGoodbye:   "Auf Wiedersehen und einen schönen Tag! 👋",
-		faq.SmalltalkHowAreYou: "Danke der Nachfrage, mir geht es gut! Wie kann ich Ihnen helfen?",
-		faq.SmalltalkBot:       "Ich bin ein automatischer Chat der Stadtverwaltung und beantworte häufige Fragen. Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden.",
-		faq.SmalltalkOK:        "Prima! Wenn Sie noch eine Frage haben, schreiben Sie mir einfach.",
-		faq.SmalltalkAsk:       "Gern! Stellen Sie Ihre Frage einfach in eigenen Worten.",
-		"":                     "Gern! Wie kann ich Ihnen helfen?",
+		german.SmalltalkGreeting:  "Hallo! 👋 Wie kann ich Ihnen helfen? Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
+		german.SmalltalkThanks:    "Gern geschehen! Melden Sie sich jederzeit wieder, wenn Sie eine Frage haben.",
+		german.SmalltalkGoodbye:   "Auf Wiedersehen und einen schönen Tag! 👋",
+		german.SmalltalkHowAreYou: "Danke der Nachfrage, mir geht es gut! Wie kann ich Ihnen helfen?",
+		german.SmalltalkBot:       "Ich bin ein automatischer Chat der Stadtverwaltung und beantworte häufige Fragen. Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden.",
+		german.SmalltalkOK:        "Prima! Wenn Sie noch eine Frage haben, schreiben Sie mir einfach.",
+		german.SmalltalkAsk:       "Gern! Stellen Sie Ihre Frage einfach in eigenen Worten.",
+		"":                        "Gern! Wie kann ich Ihnen helfen?",
 	},
 
 	eraseAsk: "Möchten Sie wirklich alle Daten löschen, die über Sie in diesem Chat gespeichert sind (Nachrichten, Antworten, Rückmeldungen)? " +
@@ -237,14 +237,14 @@ var en = &texts{
 	location:   "Thank you for the location. Please also describe in words what it is about.",
 
 	smalltalk: map[string]string{
-		faq.SmalltalkGreeting:  "Hello! 👋 How can I help you? Just write your question in your own words.",
-		faq.SmalltalkThanks:    "You are welcome! Get in touch any time you have a question.",
-		faq.SmalltalkGoodbye:   "Goodbye and have a nice day! 👋",
-		faq.SmalltalkHowAreYou: "Thanks for asking, I am fine! How can I help you?",
-		faq.SmalltalkBot:       "I am an automated chat of the city administration and answer common questions. What I cannot answer, I record for the staff.",
-		faq.SmalltalkOK:        "Great! If you have another question, just write.",
-		faq.SmalltalkAsk:       "Sure! Just ask your question in your own words.",
-		"":                     "Sure! How can I help you?",
+		german.SmalltalkGreeting:  "Hello! 👋 How can I help you? Just write your question in your own words.",
+		german.SmalltalkThanks:    "You are welcome! Get in touch any time you have a question.",
+		german.SmalltalkGoodbye:   "Goodbye and have a nice day! 👋",
+		german.SmalltalkHowAreYou: "Thanks for asking, I am fine! How can I help you?",
+		german.SmalltalkBot:       "I am an automated chat of the city administration and answer common questions. What I cannot answer, I record for the staff.",
+		german.SmalltalkOK:        "Great! If you have another question, just write.",
+		german.SmalltalkAsk:       "Sure! Just ask your question in your own words.",
+		"":                        "Sure! How can I help you?",
 	},
 
 	eraseAsk:        "Do you really want to delete all data stored about you in this chat (messages, answers, feedback)? This cannot be undone.",

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"citybot/faq"
+	"citybot/internal/german"
 )
 
 // benchQueries are representative citizen messages: short, long, typos,
@@ -83,7 +84,7 @@ func generatedEntries(tb testing.TB, n int) []faq.Entry {
 
 func BenchmarkMatch10k(b *testing.B) {
 	entries := generatedEntries(b, 10000)
-	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	ix := faq.NewIndex(entries, german.DefaultSynonyms())
 	for _, q := range benchQueries {
 		ix.Match(q)
 	}
@@ -99,7 +100,7 @@ func BenchmarkBuild10k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		faq.NewIndex(entries, faq.DefaultSynonyms())
+		faq.NewIndex(entries, german.DefaultSynonyms())
 	}
 }
 
@@ -108,6 +109,6 @@ func BenchmarkBuild118(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		faq.NewIndex(entries, faq.DefaultSynonyms())
+		faq.NewIndex(entries, german.DefaultSynonyms())
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/internal/german"
 )
 
 // Errors of the editor functions.
@@ -540,7 +541,7 @@ func escapeLikeFAQ(s string) string {
 // Slugify derives an entry id from a question: folded, ASCII letters and
 // digits joined by dashes, at most 60 characters.
 func Slugify(s string) string {
-	toks := Tokens(s)
+	toks := german.Tokens(s)
 	var b strings.Builder
 	for _, t := range toks {
 		var w strings.Builder

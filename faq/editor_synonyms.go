@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/internal/german"
 )
 
 // SynonymItem is a synonym editors added, with its row id.
@@ -44,15 +45,15 @@ func ValidateSynonym(s Synonym) error {
 		return ve("term", "must not be empty")
 	case utf8.RuneCountInString(s.Term) > maxSynonymTerm:
 		return ve("term", fmt.Sprintf("is longer than %d characters", maxSynonymTerm))
-	case len(Tokens(s.Term)) == 0:
+	case len(german.Tokens(s.Term)) == 0:
 		return ve("term", "must contain a word")
 	case s.Canonical == "":
 		return ve("canonical", "must not be empty")
 	case utf8.RuneCountInString(s.Canonical) > maxSynonymCanonical:
 		return ve("canonical", fmt.Sprintf("is longer than %d characters", maxSynonymCanonical))
-	case len(Tokens(s.Canonical)) == 0:
+	case len(german.Tokens(s.Canonical)) == 0:
 		return ve("canonical", "must contain a word")
-	case Normalize(s.Term) == Normalize(s.Canonical):
+	case german.Normalize(s.Term) == german.Normalize(s.Canonical):
 		return ve("canonical", "is the same as the term")
 	}
 	return nil

@@ -21,11 +21,11 @@ func TestSynonymsEditor(t *testing.T) {
 		syn   Synonym
 		field string
 	}{
-		{Synonym{"BAU PAPIERE", "Baugenehmigung"}, "term"},
-		{Synonym{"", "Bauantrag"}, "term"},
-		{Synonym{"!!!", "Bauantrag"}, "term"},
-		{Synonym{"drohne", ""}, "canonical"},
-		{Synonym{"Bauantrag", "bauantrag"}, "canonical"},
+		{Synonym{Term: "BAU PAPIERE", Canonical: "Baugenehmigung"}, "term"},
+		{Synonym{Term: "", Canonical: "Bauantrag"}, "term"},
+		{Synonym{Term: "!!!", Canonical: "Bauantrag"}, "term"},
+		{Synonym{Term: "drohne", Canonical: ""}, "canonical"},
+		{Synonym{Term: "Bauantrag", Canonical: "bauantrag"}, "canonical"},
 	} {
 		if _, err := f.s.CreateSynonym(ctx, f.editor, tc.syn); !errors.As(err, &ve) || ve.Field != tc.field || !errors.Is(err, ErrInvalid) {
 			t.Errorf("%+v: err = %v, want field %s", tc.syn, err, tc.field)

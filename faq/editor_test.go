@@ -373,7 +373,7 @@ func TestEditorOfOneDepartmentCannotChangeAnother(t *testing.T) {
 			calls["SaveDraft moving own entry"] = func() error { _, err := f.s.SaveDraft(ctx, a, moved); return err }
 		case a.Role != RoleEditor:
 			calls["CreateSynonym"] = func() error {
-				_, err := f.s.CreateSynonym(ctx, a, Synonym{"perso weg", "Personalausweis verloren"})
+				_, err := f.s.CreateSynonym(ctx, a, Synonym{Term: "perso weg", Canonical: "Personalausweis verloren"})
 				return err
 			}
 			calls["AddRegression"] = func() error {

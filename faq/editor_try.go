@@ -3,6 +3,8 @@ package faq
 import (
 	"context"
 	"slices"
+
+	"citybot/internal/german"
 )
 
 // matcherInputs loads what the bot's matcher is built from: all entries
@@ -17,7 +19,7 @@ func (s *Store) matcherInputs(ctx context.Context) ([]Entry, []Synonym, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return entries, append(DefaultSynonyms(), extra...), nil
+	return entries, append(german.DefaultSynonyms(), extra...), nil
 }
 
 // withEntries returns entries with each of changes replacing the entry of

@@ -5,6 +5,8 @@ package faq
 import (
 	"errors"
 	"time"
+
+	"citybot/internal/german"
 )
 
 // Sentinel errors of the faq package.
@@ -44,7 +46,4 @@ type Entry struct {
 
 // Synonym maps an everyday word or phrase to the official term the FAQ uses
 // ("Perso" -> "Personalausweis").
-type Synonym struct {
-	Term      string `json:"term" db:"term"`
-	Canonical string `json:"canonical" db:"canonical"`
-}
+type Synonym = german.Synonym

@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+
+	"citybot/internal/german"
 )
 
 // EvalQuestion is one line of a question set (JSON lines):
@@ -313,8 +315,8 @@ func EvaluateVariantsLOO(entries []Entry, synonyms []Synonym, opts Options) LOOR
 			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 		}
 	}
-	an := NewAnalyzer(synonyms, corpus...)
-	cache := map[string][]docTerm{}
+	an := german.NewAnalyzer(synonyms, corpus...)
+	cache := map[string][]german.DocTerm{}
 	var rep LOOReport
 	held := make([]Entry, len(live))
 	for i, e := range live {

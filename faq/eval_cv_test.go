@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"citybot/faq"
+	"citybot/internal/german"
 )
 
 // TestEvalThresholdCV sweeps the answer threshold and the answer-text field
@@ -28,7 +29,7 @@ func TestEvalThresholdCV(t *testing.T) {
 		o := faq.DefaultOptions()
 		o.AnswerThreshold = p.th
 		o.FieldAnswer = p.fa
-		ix := faq.NewIndexWithOptions(entries, faq.DefaultSynonyms(), o)
+		ix := faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), o)
 		r := faq.Evaluate(ix, qs, nil)
 		reps[p] = r
 		t.Logf("th %.2f answer weight %.2f top1 %.3f wrong %d missed %d false %d", p.th, p.fa, r.Top1(), r.WrongAnswers, r.Missed, r.FalseAnswers)

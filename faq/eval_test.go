@@ -9,6 +9,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/demodata"
+	"citybot/internal/german"
 )
 
 func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) {
@@ -39,7 +40,7 @@ const (
 // CITYBOT_EVAL_VERBOSE=1 to print every miss.
 func TestEvalDevSet(t *testing.T) {
 	entries, _, qs := loadDemo(t)
-	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	ix := faq.NewIndex(entries, german.DefaultSynonyms())
 	if ix.Len() != 118 {
 		t.Fatalf("Len = %d, want 118", ix.Len())
 	}
@@ -73,7 +74,7 @@ func TestEvalDevSet(t *testing.T) {
 // separately: a method tuned on one half should not collapse on the other.
 func TestEvalHalves(t *testing.T) {
 	entries, _, qs := loadDemo(t)
-	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	ix := faq.NewIndex(entries, german.DefaultSynonyms())
 	var halves [2][]faq.EvalQuestion
 	for i, q := range qs {
 		halves[i%2] = append(halves[i%2], q)
@@ -116,7 +117,7 @@ func TestLoadQuestionsErrors(t *testing.T) {
 
 func TestWriteJSON(t *testing.T) {
 	entries, _, qs := loadDemo(t)
-	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	ix := faq.NewIndex(entries, german.DefaultSynonyms())
 	rep := faq.Evaluate(ix, qs[:5], nil)
 	var buf bytes.Buffer
 	if err := rep.WriteJSON(&buf); err != nil {

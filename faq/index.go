@@ -6,6 +6,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"citybot/internal/german"
 )
 
 // Options tune the matcher. DefaultOptions documents the defaults; they were
@@ -80,7 +82,7 @@ func DefaultOptions() Options {
 // safe for concurrent use; rebuild it when the FAQ changes.
 type Index struct {
 	opts     Options
-	an       *Analyzer
+	an       *german.Analyzer
 	docs     []entryDoc
 	postings map[string][]posting
 	idf      map[string]float64
@@ -142,27 +144,27 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	for _, e := range live {
 		corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 	}
-	return buildIndex(live, NewAnalyzer(synonyms, corpus...), opts, map[string][]docTerm{})
+	return buildIndex(live, german.NewAnalyzer(synonyms, corpus...), opts, map[string][]german.DocTerm{})
 }
 
 // buildIndex indexes the live entries with a ready analyzer. splitCache
 // memoises analyzeDoc per text; leave-one-out calibration shares it (and
 // the analyzer) across many rebuilds.
-func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string][]docTerm) *Index {
+func buildIndex(live []Entry, an *german.Analyzer, opts Options, splitCache map[string][]german.DocTerm) *Index {
 	ix := &Index{opts: opts, an: an, postings: map[string][]posting{}, idf: map[string]float64{}, topical: map[string]bool{}, qidf: map[string]float64{}}
 	ix.noun = nounShares(live, an)
-	analyse := func(s string) []docTerm {
+	analyse := func(s string) []german.DocTerm {
 		if dt, ok := splitCache[s]; ok {
 			return dt
 		}
-		dt := ix.an.analyzeDoc(s)
+		dt := ix.an.AnalyzeDoc(s)
 		splitCache[s] = dt
 		return dt
 	}
 	df := map[string]int{}
 	tdf := map[string]int{}         // document frequency over the topical fields
 	topicalDoc := map[string]bool{} // per entry, reused
-	type rawPhrase []docTerm
+	type rawPhrase []german.DocTerm
 	rawPhrases := make([][]rawPhrase, len(live))
 	weights := map[string]float64{} // per entry, reused
 	for di, e := range live {
@@ -177,24 +179,24 @@ func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string]
 		field := func(text string, fw float64, isPhrase bool) {
 			terms := analyse(text)
 			for i, t := range terms {
-				put(t.stem, fw)
+				put(t.Stem, fw)
 				if fw > opts.FieldAnswer {
-					topicalDoc[t.stem] = true
-					for _, p := range t.parts {
+					topicalDoc[t.Stem] = true
+					for _, p := range t.Parts {
 						topicalDoc[p] = true
 					}
-					for _, x := range t.extra {
+					for _, x := range t.Extra {
 						topicalDoc[x] = true
 					}
 				}
-				for _, p := range t.parts {
+				for _, p := range t.Parts {
 					put(p, fw*opts.DocPartWeight)
 				}
-				for _, x := range t.extra {
-					put(x, fw*altVerb)
+				for _, x := range t.Extra {
+					put(x, fw*german.AltVerb)
 				}
 				if isPhrase && i > 0 {
-					doc.bigrams[[2]string{terms[i-1].stem, t.stem}] = struct{}{}
+					doc.bigrams[[2]string{terms[i-1].Stem, t.Stem}] = struct{}{}
 				}
 			}
 			if isPhrase && len(terms) > 0 {
@@ -241,9 +243,9 @@ func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string]
 		for _, rp := range rawPhrases[di] {
 			var p phrase
 			for _, t := range rp {
-				pt := phraseTerm{stem: t.stem, parts: t.parts, extra: t.extra, idf: ix.phraseIDF(t.stem)}
-				if len(t.parts) > 0 {
-					pt.pw = partWeights(len(t.parts))
+				pt := phraseTerm{stem: t.Stem, parts: t.Parts, extra: t.Extra, idf: ix.phraseIDF(t.Stem)}
+				if len(t.Parts) > 0 {
+					pt.pw = partWeights(len(t.Parts))
 				}
 				p.terms = append(p.terms, pt)
 				p.total += pt.idf
@@ -257,7 +259,7 @@ func buildIndex(live []Entry, an *Analyzer, opts Options, splitCache map[string]
 // nounShares counts, per stem, how often the word is capitalised where
 // capitalisation is informative (not at the start of a sentence) in the
 // questions, variants and answers of the live entries.
-func nounShares(live []Entry, an *Analyzer) map[string]float64 {
+func nounShares(live []Entry, an *german.Analyzer) map[string]float64 {
 	capN, allN := map[string]int{}, map[string]int{}
 	count := func(text string, skipFirst bool) {
 		initial := skipFirst
@@ -276,11 +278,11 @@ func nounShares(live []Entry, an *Analyzer) map[string]float64 {
 			if !unicode.IsLetter(r) {
 				return
 			}
-			f := Fold(w)
-			if isStopword(f) {
+			f := german.Fold(w)
+			if german.IsStopwordFolded(f) {
 				return
 			}
-			st := an.stemOf(f)
+			st := an.StemOf(f)
 			allN[st]++
 			if unicode.IsUpper(r) {
 				capN[st]++
@@ -329,7 +331,7 @@ const topicalIDFShare = 0.5
 func (ix *Index) Len() int { return len(ix.docs) }
 
 // Analyzer returns the index's text analyzer (vocabulary, synonyms).
-func (ix *Index) Analyzer() *Analyzer { return ix.an }
+func (ix *Index) Analyzer() *german.Analyzer { return ix.an }
 
 // Options returns the options the index was built with.
 func (ix *Index) Options() Options { return ix.opts }

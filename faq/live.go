@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"citybot/internal/german"
 )
 
 // Live holds the matcher index of the published FAQ and rebuilds it when the
@@ -37,7 +39,7 @@ type snapshot struct {
 // NewLive returns a Live with an empty index; call Reload before use.
 func NewLive(store *Store, logger *slog.Logger) *Live {
 	l := &Live{store: store, logger: logger}
-	l.cur.Store(&snapshot{index: NewIndex(nil, DefaultSynonyms()), entries: map[string]Entry{}})
+	l.cur.Store(&snapshot{index: NewIndex(nil, german.DefaultSynonyms()), entries: map[string]Entry{}})
 	return l
 }
 
@@ -73,7 +75,7 @@ func (l *Live) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	all := append(DefaultSynonyms(), syns...)
+	all := append(german.DefaultSynonyms(), syns...)
 	byID := make(map[string]Entry, len(entries))
 	for _, e := range entries {
 		byID[e.ID] = e

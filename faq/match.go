@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"citybot/internal/german"
 )
 
 // Decision is what the bot should do with a message.
@@ -45,7 +47,7 @@ type Result struct {
 // Match scores text against the FAQ and decides between answer, suggest,
 // small talk and none (handoff).
 func (ix *Index) Match(text string) Result {
-	if kind := Smalltalk(text); kind != "" {
+	if kind := german.Smalltalk(text); kind != "" {
 		return Result{Decision: DecisionSmalltalk, Smalltalk: kind}
 	}
 	res := Result{Decision: DecisionNone}
@@ -105,40 +107,40 @@ type scored struct {
 // Search returns the k best entries for text with their scores, without
 // deciding anything.
 func (ix *Index) Search(text string, k int) []Candidate {
-	qa := ix.an.analyzeQuery(ContentPart(text), true)
-	if len(qa.groups) == 0 || len(ix.docs) == 0 {
+	qa := ix.an.AnalyzeQuery(german.ContentPart(text), true)
+	if len(qa.Groups) == 0 || len(ix.docs) == 0 {
 		return nil
 	}
 	o := ix.opts
 	// Weight of each message word.
-	gidf := make([]float64, len(qa.groups))
+	gidf := make([]float64, len(qa.Groups))
 	var mass float64
-	for gi, g := range qa.groups {
+	for gi, g := range qa.Groups {
 		var v float64
 		topical := false
-		for _, a := range g.alts {
-			if x, ok := ix.qidf[a.stem]; ok && x > v {
+		for _, a := range g.Alts {
+			if x, ok := ix.qidf[a.Stem]; ok && x > v {
 				v = x
 			}
-			topical = topical || ix.topical[a.stem]
+			topical = topical || ix.topical[a.Stem]
 		}
-		for _, p := range g.parts {
-			topical = topical || ix.topical[p.stem]
+		for _, p := range g.Parts {
+			topical = topical || ix.topical[p.Stem]
 		}
 		if v > 0 && !topical {
 			v *= o.AnswerOnlyWeight
 		}
-		if v > 0 && len(g.alts) > 0 && len(g.parts) == 0 {
+		if v > 0 && len(g.Alts) > 0 && len(g.Parts) == 0 {
 			// verbs and adjectives carry the topic less than nouns
-			if ns, ok := ix.noun[g.alts[0].stem]; ok {
+			if ns, ok := ix.noun[g.Alts[0].Stem]; ok {
 				v *= nonNounWeight + (1-nonNounWeight)*ns
 			}
 		}
-		if v == 0 && len(g.parts) > 0 {
+		if v == 0 && len(g.Parts) > 0 {
 			var s float64
 			var n int
-			for _, p := range g.parts {
-				if x, ok := ix.qidf[p.stem]; ok {
+			for _, p := range g.Parts {
+				if x, ok := ix.qidf[p.Stem]; ok {
 					s += x
 					n++
 				}
@@ -157,11 +159,11 @@ func (ix *Index) Search(text string, k int) []Candidate {
 	// scratch arrays (pooled) so that large indexes stay fast.
 	sc := ix.getScratch()
 	defer ix.scratch.Put(sc)
-	for gi, g := range qa.groups {
-		for _, a := range g.alts {
-			for _, p := range ix.postings[a.stem] {
+	for gi, g := range qa.Groups {
+		for _, a := range g.Alts {
+			for _, p := range ix.postings[a.Stem] {
 				d := p.doc
-				v := a.w * float64(p.w)
+				v := a.W * float64(p.w)
 				if sc.best[d] == 0 {
 					sc.bestTouched = append(sc.bestTouched, d)
 				}
@@ -170,15 +172,15 @@ func (ix *Index) Search(text string, k int) []Candidate {
 				}
 			}
 		}
-		if len(g.parts) > 0 {
-			pw := partWeights(len(g.parts))
-			for pi, part := range g.parts {
-				for _, p := range ix.postings[part.stem] {
+		if len(g.Parts) > 0 {
+			pw := partWeights(len(g.Parts))
+			for pi, part := range g.Parts {
+				for _, p := range ix.postings[part.Stem] {
 					d := p.doc
 					if sc.part[d] == 0 {
 						sc.partTouched = append(sc.partTouched, d)
 					}
-					sc.part[d] += pw[pi] * part.w * float64(p.w)
+					sc.part[d] += pw[pi] * part.W * float64(p.w)
 				}
 			}
 			for _, d := range sc.partTouched {
@@ -247,19 +249,19 @@ func (ix *Index) Search(text string, k int) []Candidate {
 			qw[s] = w
 		}
 	}
-	for _, g := range qa.groups {
-		for _, a := range g.alts {
-			putQ(a.stem, a.w)
+	for _, g := range qa.Groups {
+		for _, a := range g.Alts {
+			putQ(a.Stem, a.W)
 		}
-		for i, p := range g.parts {
+		for i, p := range g.Parts {
 			// a part of a message compound matching a whole word of the
 			// entry: the head ("steuer" of "Grundsteuer") counts more than
 			// a modifier ("grund").
 			f := 0.5
-			if i == len(g.parts)-1 {
+			if i == len(g.Parts)-1 {
 				f = 0.8
 			}
-			putQ(p.stem, p.w*o.QueryPartWeight*f)
+			putQ(p.Stem, p.W*o.QueryPartWeight*f)
 		}
 	}
 	for i := range cands {
@@ -273,7 +275,7 @@ func (ix *Index) Search(text string, k int) []Candidate {
 			for _, t := range p.terms {
 				m := qw[t.stem]
 				for _, x := range t.extra {
-					if v := qw[x] * altVerb; v > m {
+					if v := qw[x] * german.AltVerb; v > m {
 						m = v
 					}
 				}
@@ -295,7 +297,7 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		}
 		bonus := 0.0
 		nb := 0
-		for _, bg := range qa.bigrams {
+		for _, bg := range qa.Bigrams {
 			if _, ok := d.bigrams[bg]; ok && nb < 2 {
 				bonus += o.BigramBonus
 				nb++
@@ -318,9 +320,9 @@ func (ix *Index) Search(text string, k int) []Candidate {
 	for i, c := range cands {
 		d := ix.docs[c.doc]
 		var words []string
-		for gi, g := range qa.groups {
+		for gi, g := range qa.Groups {
 			if gi < 64 && c.matched&(1<<uint(gi)) != 0 {
-				words = append(words, g.surface)
+				words = append(words, g.Surface)
 			}
 		}
 		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
@@ -344,7 +346,7 @@ const (
 	nonNounWeight = 0.5
 )
 
-func (ix *Index) separateTies(qa queryAnalysis, gidf []float64, mass float64, cands []scored) {
+func (ix *Index) separateTies(qa german.QueryAnalysis, gidf []float64, mass float64, cands []scored) {
 	n := 0
 	for n < len(cands) && n < tieMax && cands[0].score-cands[n].score <= tieWindow {
 		n++
@@ -369,22 +371,22 @@ func (ix *Index) separateTies(qa queryAnalysis, gidf []float64, mass float64, ca
 		}
 		return -1
 	}
-	for gi, g := range qa.groups {
+	for gi, g := range qa.Groups {
 		clear(str[:])
-		for _, a := range g.alts {
-			for _, p := range ix.postings[a.stem] {
+		for _, a := range g.Alts {
+			for _, p := range ix.postings[a.Stem] {
 				if i := slot(p.doc); i >= 0 {
-					str[i] = max(str[i], a.w*topical(p.w))
+					str[i] = max(str[i], a.W*topical(p.w))
 				}
 			}
 		}
-		if len(g.parts) > 0 {
+		if len(g.Parts) > 0 {
 			var part [tieMax]float64
-			pw := partWeights(len(g.parts))
-			for pi, pt := range g.parts {
-				for _, p := range ix.postings[pt.stem] {
+			pw := partWeights(len(g.Parts))
+			for pi, pt := range g.Parts {
+				for _, p := range ix.postings[pt.Stem] {
 					if i := slot(p.doc); i >= 0 {
-						part[i] += pw[pi] * pt.w * topical(p.w)
+						part[i] += pw[pi] * pt.W * topical(p.w)
 					}
 				}
 			}
@@ -546,7 +548,7 @@ func IsPersonal(text string) bool {
 // PersonalScore is the sum of the personal-case cues found in text; 1 or
 // more means personal. Exposed for explanations and tuning.
 func PersonalScore(text string) float64 {
-	norm := strings.Join(strings.Fields(Fold(text)), " ")
+	norm := strings.Join(strings.Fields(german.Fold(text)), " ")
 	hasDigit := strings.ContainsAny(norm, "0123456789")
 	if hasDigit {
 		norm = reDigitDot.ReplaceAllString(norm, "$1#") // "14.06." -> "14#06#": dates do not end clauses
@@ -600,7 +602,7 @@ func containsAny(s string, subs []string) bool {
 // StripAddresses removes street addresses with house numbers ("Ahornweg
 // 7", "vor Nr. 8") from text: they locate a report but are not its topic.
 func StripAddresses(text string) string {
-	return reAddress.ReplaceAllString(strings.Join(strings.Fields(Fold(text)), " "), " ")
+	return reAddress.ReplaceAllString(strings.Join(strings.Fields(german.Fold(text)), " "), " ")
 }
 
 var (

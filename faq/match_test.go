@@ -5,28 +5,29 @@ import (
 	"testing"
 
 	"citybot/faq"
+	"citybot/internal/german"
 )
 
 func TestSmalltalk(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"Hallo", faq.SmalltalkGreeting},
-		{"hi", faq.SmalltalkGreeting},
-		{"Guten Morgen!", faq.SmalltalkGreeting},
-		{"moin moin", faq.SmalltalkGreeting},
-		{"Hallo zusammen", faq.SmalltalkGreeting},
-		{"Danke!", faq.SmalltalkThanks},
-		{"ok danke", faq.SmalltalkThanks},
-		{"Vielen Dank für die schnelle Hilfe!", faq.SmalltalkThanks},
-		{"thank you so much", faq.SmalltalkThanks},
-		{"Tschüss", faq.SmalltalkGoodbye},
-		{"Schönen Abend noch", faq.SmalltalkGoodbye},
-		{"Wie geht's?", faq.SmalltalkHowAreYou},
-		{"how are you", faq.SmalltalkHowAreYou},
-		{"Bist du ein Mensch oder ein Bot?", faq.SmalltalkBot},
-		{"are you a bot?", faq.SmalltalkBot},
-		{"ok", faq.SmalltalkOK},
-		{"Alles klar, super", faq.SmalltalkOK},
-		{"Guten Tag, ich hätte mal eine Frage", faq.SmalltalkAsk},
+		{"Hallo", german.SmalltalkGreeting},
+		{"hi", german.SmalltalkGreeting},
+		{"Guten Morgen!", german.SmalltalkGreeting},
+		{"moin moin", german.SmalltalkGreeting},
+		{"Hallo zusammen", german.SmalltalkGreeting},
+		{"Danke!", german.SmalltalkThanks},
+		{"ok danke", german.SmalltalkThanks},
+		{"Vielen Dank für die schnelle Hilfe!", german.SmalltalkThanks},
+		{"thank you so much", german.SmalltalkThanks},
+		{"Tschüss", german.SmalltalkGoodbye},
+		{"Schönen Abend noch", german.SmalltalkGoodbye},
+		{"Wie geht's?", german.SmalltalkHowAreYou},
+		{"how are you", german.SmalltalkHowAreYou},
+		{"Bist du ein Mensch oder ein Bot?", german.SmalltalkBot},
+		{"are you a bot?", german.SmalltalkBot},
+		{"ok", german.SmalltalkOK},
+		{"Alles klar, super", german.SmalltalkOK},
+		{"Guten Tag, ich hätte mal eine Frage", german.SmalltalkAsk},
 		// questions are not small talk, even with a greeting
 		{"Hallo, wie beantrage ich einen Pass?", ""},
 		{"Danke, und wo ist der Wertstoffhof?", ""},
@@ -37,8 +38,8 @@ func TestSmalltalk(t *testing.T) {
 		{"die Stadt", ""},
 	}
 	for _, tt := range tests {
-		if got := faq.Smalltalk(tt.in); got != tt.want {
-			t.Errorf("Smalltalk(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := german.Smalltalk(tt.in); got != tt.want {
+			t.Errorf("german.Smalltalk(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -80,7 +81,7 @@ func TestIsPersonal(t *testing.T) {
 
 func demoIndex(t testing.TB) *faq.Index {
 	entries, _, _ := loadDemo(t)
-	return faq.NewIndex(entries, faq.DefaultSynonyms())
+	return faq.NewIndex(entries, german.DefaultSynonyms())
 }
 
 func TestMatchDecisions(t *testing.T) {

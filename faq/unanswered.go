@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
+	"citybot/internal/german"
 )
 
 // Retention of unanswered questions: their texts are citizen data and are
@@ -151,21 +152,21 @@ func (s *Store) UnansweredGroups(ctx context.Context, f UnansweredFilter, now ti
 // the parts the FAQ's vocabulary knows. Unlike the matcher it does not
 // correct typos towards the vocabulary: an unknown word stays itself.
 type TermNormalizer struct {
-	an   *Analyzer
+	an   *german.Analyzer
 	syn  map[string][]string // normalised term -> canonical words (folded)
 	maxN int                 // longest term in words
 }
 
 // NewTermNormalizer builds a normaliser on the vocabulary of an (for
 // compound splitting) and the synonyms.
-func NewTermNormalizer(an *Analyzer, syns []Synonym) *TermNormalizer {
+func NewTermNormalizer(an *german.Analyzer, syns []Synonym) *TermNormalizer {
 	tn := &TermNormalizer{an: an, syn: map[string][]string{}, maxN: 1}
 	for _, s := range syns {
-		k := Normalize(s.Term)
+		k := german.Normalize(s.Term)
 		if k == "" {
 			continue
 		}
-		tn.syn[k] = Tokens(s.Canonical)
+		tn.syn[k] = german.Tokens(s.Canonical)
 		tn.maxN = max(tn.maxN, len(strings.Fields(k)))
 	}
 	return tn
@@ -173,16 +174,16 @@ func NewTermNormalizer(an *Analyzer, syns []Synonym) *TermNormalizer {
 
 // Terms returns the sorted, distinct terms of text.
 func (tn *TermNormalizer) Terms(text string) []string {
-	words := Tokens(text)
+	words := german.Tokens(text)
 	set := map[string]bool{}
 	addWord := func(w string) {
-		if IsStopword(w) || strings.IndexFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
+		if german.IsStopword(w) || strings.IndexFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
 			return
 		}
-		set[StemGerman(w)] = true
+		set[german.StemGerman(w)] = true
 		if tn.an != nil {
 			for _, p := range tn.an.SplitCompound(w) {
-				set[StemGerman(p)] = true
+				set[german.StemGerman(p)] = true
 			}
 		}
 	}
@@ -267,7 +268,7 @@ func GroupUnanswered(items []UnansweredItem, tn *TermNormalizer, threshold float
 		}
 		var best *group
 		if len(terms) == 0 {
-			k := Normalize(it.Text)
+			k := german.Normalize(it.Text)
 			best = byKey[k]
 			if best == nil {
 				best = &group{key: k, terms: map[string]int{}}

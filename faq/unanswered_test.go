@@ -5,10 +5,12 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"citybot/internal/german"
 )
 
 func TestGroupUnansweredIsDeterministic(t *testing.T) {
-	tn := NewTermNormalizer(NewIndex(demoDataset(t).Entries, DefaultSynonyms()).Analyzer(), DefaultSynonyms())
+	tn := NewTermNormalizer(NewIndex(demoDataset(t).Entries, german.DefaultSynonyms()).Analyzer(), german.DefaultSynonyms())
 	at := func(m int) time.Time { return time.Date(2025, 3, 1, 0, m, 0, 0, time.UTC) }
 	items := []UnansweredItem{
 		{ID: 1, Text: "Perso verloren", CreatedAt: at(1)},

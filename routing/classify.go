@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"citybot/faq"
+	"citybot/internal/german"
 )
 
 // Rule is an admin-defined routing rule: a message containing Pattern (a
@@ -56,7 +57,7 @@ const (
 // keywords, names and descriptions, and the departments owning the nearest
 // FAQ candidates. It is immutable and safe for concurrent use.
 type Classifier struct {
-	an       *faq.Analyzer
+	an       *german.Analyzer
 	depts    []string
 	known    map[string]bool
 	vocab    []map[string]float64 // per department: stem -> weight
@@ -106,7 +107,7 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 		corpus = append(corpus, r.Pattern)
 	}
 	c := &Classifier{
-		an:       faq.NewAnalyzer(faq.DefaultSynonyms(), corpus...),
+		an:       german.NewAnalyzer(german.DefaultSynonyms(), corpus...),
 		known:    map[string]bool{},
 		idf:      map[string]float64{},
 		fallback: fallback,
@@ -176,9 +177,9 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 	}
 	for _, r := range rules {
 		cr := compiledRule{Rule: r}
-		for _, t := range faq.Tokens(r.Pattern) {
-			if !faq.IsStopword(t) {
-				cr.stems = append(cr.stems, faq.StemGerman(t))
+		for _, t := range german.Tokens(r.Pattern) {
+			if !german.IsStopword(t) {
+				cr.stems = append(cr.stems, german.StemGerman(t))
 			}
 		}
 		if len(cr.stems) > 0 {
@@ -242,7 +243,7 @@ func (c *Classifier) Scores(text string, res faq.Result) []DeptScore {
 	for i, d := range c.depts {
 		scores[i].Department = d
 	}
-	terms := c.an.QueryTerms(faq.StripAddresses(faq.ContentPart(text)))
+	terms := c.an.QueryTerms(faq.StripAddresses(german.ContentPart(text)))
 	// Admin rules.
 	stems := make([][]string, len(terms))
 	for i, t := range terms {

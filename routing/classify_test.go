@@ -7,6 +7,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/demodata"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -29,7 +30,7 @@ const guardRoutingStrict = 0.85
 // demo dataset (strict: false answers count as routing errors).
 func TestRoutingDevSet(t *testing.T) {
 	entries, depts, qs := loadDemo(t)
-	ix := faq.NewIndex(entries, faq.DefaultSynonyms())
+	ix := faq.NewIndex(entries, german.DefaultSynonyms())
 	plain := faq.Evaluate(ix, qs, routing.NewClassifier(depts, nil, "zentrale"))
 	t.Logf("keywords+descriptions only: routing strict %.3f conditional %.3f", plain.RoutingStrict(), plain.RoutingConditional())
 	c := routing.NewClassifierWithFAQ(depts, nil, "zentrale", entries)

@@ -17,6 +17,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/dbtest"
 	"citybot/internal/demodata"
+	"citybot/internal/german"
 	"citybot/internal/tgfake"
 )
 
@@ -42,7 +43,7 @@ func matcher(t testing.TB) *bot.IndexMatcher {
 			demoErr = err
 			return
 		}
-		demoMatcher = bot.NewIndexMatcher(entries, faq.DefaultSynonyms())
+		demoMatcher = bot.NewIndexMatcher(entries, german.DefaultSynonyms())
 	})
 	if demoErr != nil {
 		t.Fatal(demoErr)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"citybot/faq"
+	"citybot/internal/german"
 	"citybot/routing"
 )
 
@@ -129,7 +130,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	var (
 		entries []faq.Entry
 		depts   []faq.Department
-		syns    = faq.DefaultSynonyms()
+		syns    = german.DefaultSynonyms()
 		rules   []routing.Rule
 	)
 	if *faqDir != "" {

@@ -1,4 +1,4 @@
-package faq
+package german
 
 import (
 	"sort"
@@ -74,35 +74,35 @@ func isVowel(r rune) bool {
 // Normalize folds s (see Fold) and replaces punctuation by single spaces:
 // the canonical string form used for comparisons and rule patterns.
 func Normalize(s string) string {
-	toks := tokenizeWith(s, nil, false, false)
+	toks := TokenizeWith(s, nil, false, false)
 	parts := make([]string, len(toks))
 	for i, t := range toks {
-		parts[i] = t.surf
+		parts[i] = t.Surf
 	}
 	return strings.Join(parts, " ")
 }
 
-// token is one word of a text after folding.
-type token struct {
-	surf   string   // folded surface form
-	stem   string   // German stem
-	en     string   // English stem
-	hyph   []string // parts of a hyphenated word ("kita-platz" -> kita, platz)
-	clause int32    // clause number (punctuation separates clauses)
-	stop   bool     // German or English stopword
-	digit  bool     // contains a digit
+// Token is one word of a text after folding.
+type Token struct {
+	Surf   string   // folded surface form
+	Stem   string   // German stem
+	En     string   // English stem
+	Hyph   []string // parts of a hyphenated word ("kita-platz" -> kita, platz)
+	Clause int32    // clause number (punctuation separates clauses)
+	Stop   bool     // German or English stopword
+	Digit  bool     // contains a digit
 }
 
 // tokenize splits text into folded tokens. Letters and digits form words;
 // an apostrophe inside a word is dropped ("geht's" -> "gehts"); everything
 // else separates words, and sentence punctuation also ends a clause.
-func tokenize(text string) []token { return tokenizeWith(text, nil, true, true) }
+func tokenize(text string) []Token { return TokenizeWith(text, nil, true, true) }
 
-// tokenizeWith is tokenize with the stems of known words taken from a
+// TokenizeWith is tokenize with the stems of known words taken from a
 // (may be nil) and English stems only when en is set.
-func tokenizeWith(text string, a *Analyzer, en, stem bool) []token {
+func TokenizeWith(text string, a *Analyzer, en, stem bool) []Token {
 	folded := Fold(text)
-	toks := make([]token, 0, countWords(folded))
+	toks := make([]Token, 0, countWords(folded))
 	var clause int32
 	start := -1
 	flush := func(end int) {
@@ -124,24 +124,24 @@ func tokenizeWith(text string, a *Analyzer, en, stem bool) []token {
 			}
 			w = strings.Join(hyph, "")
 		}
-		t := token{surf: w, clause: clause, hyph: hyph}
+		t := Token{Surf: w, Clause: clause, Hyph: hyph}
 		for _, r := range w {
 			if unicode.IsDigit(r) {
-				t.digit = true
+				t.Digit = true
 				break
 			}
 		}
-		t.stop = isStopword(w)
+		t.Stop = IsStopwordFolded(w)
 		if !stem {
-			t.stem = w
-		} else if !t.digit {
-			t.stem = a.stemOf(w)
+			t.Stem = w
+		} else if !t.Digit {
+			t.Stem = a.StemOf(w)
 			if en {
-				t.en = a.englishStemOf(w)
+				t.En = a.englishStemOf(w)
 			}
 		} else {
-			t.stem = w
-			t.en = w
+			t.Stem = w
+			t.En = w
 		}
 		toks = append(toks, t)
 	}
@@ -177,9 +177,9 @@ func countWords(s string) int {
 	return n
 }
 
-// stemOf returns the German stem of a folded word, from the analyzer's
+// StemOf returns the German stem of a folded word, from the analyzer's
 // word cache when it knows the word.
-func (a *Analyzer) stemOf(w string) string {
+func (a *Analyzer) StemOf(w string) string {
 	if a != nil {
 		if wi, ok := a.words[w]; ok {
 			return wi.stem
@@ -221,10 +221,10 @@ var stopwordEnglishStems = func() map[string]string {
 
 // Tokens returns the folded words of text, stopwords included.
 func Tokens(text string) []string {
-	toks := tokenizeWith(text, nil, false, false)
+	toks := TokenizeWith(text, nil, false, false)
 	out := make([]string, len(toks))
 	for i, t := range toks {
-		out[i] = t.surf
+		out[i] = t.Surf
 	}
 	return out
 }
@@ -258,14 +258,14 @@ var stopwords = func() map[string]struct{} {
 	return m
 }()
 
-func isStopword(w string) bool {
+func IsStopwordFolded(w string) bool {
 	_, ok := stopwords[w]
 	return ok || utf8.RuneCountInString(w) < 2
 }
 
 // IsStopword reports whether the folded word w is a German or English
 // stopword (or shorter than two letters).
-func IsStopword(w string) bool { return isStopword(Fold(w)) }
+func IsStopword(w string) bool { return IsStopwordFolded(Fold(w)) }
 
 // separable verb particles (folded), re-attached to their verb when they end
 // a clause: "Wie melde ich mich um?" -> ummelden.
@@ -449,17 +449,17 @@ func NewAnalyzer(synonyms []Synonym, corpus ...string) *Analyzer {
 	// a temporary word cache makes the first pass stem each word once
 	a.words = map[string]wordInfo{}
 	add := func(text string) {
-		for _, t := range tokenizeWith(text, a, false, true) {
-			if _, ok := a.words[t.surf]; !ok && !t.digit {
-				a.words[t.surf] = wordInfo{stem: t.stem}
+		for _, t := range TokenizeWith(text, a, false, true) {
+			if _, ok := a.words[t.Surf]; !ok && !t.Digit {
+				a.words[t.Surf] = wordInfo{stem: t.Stem}
 			}
-			if t.stop || t.digit {
+			if t.Stop || t.Digit {
 				continue
 			}
-			a.vocab[t.stem]++
-			a.lex[t.surf] = struct{}{}
-			a.lex[t.stem] = struct{}{}
-			a.surfStem[t.surf] = t.stem
+			a.vocab[t.Stem]++
+			a.lex[t.Surf] = struct{}{}
+			a.lex[t.Stem] = struct{}{}
+			a.surfStem[t.Surf] = t.Stem
 		}
 	}
 	for _, c := range corpus {
@@ -496,7 +496,7 @@ func NewAnalyzer(synonyms []Synonym, corpus ...string) *Analyzer {
 		extra = append(extra, wi.extra...)
 	}
 	for _, c := range corpus {
-		for _, js := range a.joinParticles(tokenizeWith(c, a, false, true)) {
+		for _, js := range a.joinParticles(TokenizeWith(c, a, false, true)) {
 			extra = append(extra, js...)
 		}
 	}
@@ -762,20 +762,20 @@ func (a *Analyzer) Correct(stem string) ([]string, int) {
 // compound parts and typo corrections included), for callers that only need
 // a bag of terms, such as the department classifier.
 func (a *Analyzer) Terms(text string) []string {
-	q := a.analyzeQuery(text, false)
+	q := a.AnalyzeQuery(text, false)
 	seen := map[string]struct{}{}
 	var out []string
-	for _, g := range q.groups {
-		for _, alt := range g.alts {
-			if _, ok := seen[alt.stem]; !ok {
-				seen[alt.stem] = struct{}{}
-				out = append(out, alt.stem)
+	for _, g := range q.Groups {
+		for _, alt := range g.Alts {
+			if _, ok := seen[alt.Stem]; !ok {
+				seen[alt.Stem] = struct{}{}
+				out = append(out, alt.Stem)
 			}
 		}
-		for _, p := range g.parts {
-			if _, ok := seen[p.stem]; !ok && !strings.HasPrefix(p.stem, "\x00") {
-				seen[p.stem] = struct{}{}
-				out = append(out, p.stem)
+		for _, p := range g.Parts {
+			if _, ok := seen[p.Stem]; !ok && !strings.HasPrefix(p.Stem, "\x00") {
+				seen[p.Stem] = struct{}{}
+				out = append(out, p.Stem)
 			}
 		}
 	}
@@ -793,10 +793,10 @@ type WeightedTerm struct {
 // QueryTerms analyses a message like the matcher does (synonyms, compound
 // parts, separable verbs, typo correction against the vocabulary).
 func (a *Analyzer) QueryTerms(text string) []WeightedTerm {
-	qa := a.analyzeQuery(text, false)
-	out := make([]WeightedTerm, 0, len(qa.groups))
-	for _, g := range qa.groups {
-		wt := WeightedTerm{Surface: g.surface, Stems: map[string]float64{}}
+	qa := a.AnalyzeQuery(text, false)
+	out := make([]WeightedTerm, 0, len(qa.Groups))
+	for _, g := range qa.Groups {
+		wt := WeightedTerm{Surface: g.Surface, Stems: map[string]float64{}}
 		put := func(s string, w float64) {
 			if strings.HasPrefix(s, "\x00") {
 				return
@@ -805,15 +805,15 @@ func (a *Analyzer) QueryTerms(text string) []WeightedTerm {
 				wt.Stems[s] = w
 			}
 		}
-		for _, x := range g.alts {
-			put(x.stem, x.w)
+		for _, x := range g.Alts {
+			put(x.Stem, x.W)
 		}
-		for i, p := range g.parts {
+		for i, p := range g.Parts {
 			f := 0.5
-			if i == len(g.parts)-1 {
+			if i == len(g.Parts)-1 {
 				f = 0.75
 			}
-			put(p.stem, p.w*f)
+			put(p.Stem, p.W*f)
 		}
 		out = append(out, wt)
 	}
@@ -830,36 +830,36 @@ func (a *Analyzer) DocTerms(text string) map[string]float64 {
 			out[s] = w
 		}
 	}
-	for _, t := range a.analyzeDoc(text) {
-		put(t.stem, 1)
-		for i, p := range t.parts {
-			if i == len(t.parts)-1 {
+	for _, t := range a.AnalyzeDoc(text) {
+		put(t.Stem, 1)
+		for i, p := range t.Parts {
+			if i == len(t.Parts)-1 {
 				put(p, 0.7)
 			} else {
 				put(p, 0.4)
 			}
 		}
-		for _, x := range t.extra {
-			put(x, altVerb)
+		for _, x := range t.Extra {
+			put(x, AltVerb)
 		}
 	}
 	return out
 }
 
-// docTerm is one analysed word of an indexed text.
-type docTerm struct {
-	stem  string
-	parts []string // stems of its compound parts, head last
-	extra []string // further stems that identify the word (joined verb, -ung base)
+// DocTerm is one analysed word of an indexed text.
+type DocTerm struct {
+	Stem  string
+	Parts []string // stems of its compound parts, head last
+	Extra []string // further stems that identify the word (joined verb, -ung base)
 }
 
-// partStems returns the stems of the compound parts of t: the parts of a
+// PartStems returns the stems of the compound parts of t: the parts of a
 // hyphenated word (each split further) or a split against the vocabulary.
-func (a *Analyzer) partStems(t token) []string {
+func (a *Analyzer) PartStems(t Token) []string {
 	var out []string
-	if len(t.hyph) > 1 {
-		for _, h := range t.hyph {
-			if utf8.RuneCountInString(h) < 2 || isStopword(h) {
+	if len(t.Hyph) > 1 {
+		for _, h := range t.Hyph {
+			if utf8.RuneCountInString(h) < 2 || IsStopwordFolded(h) {
 				continue
 			}
 			if ps := a.SplitCompound(h); ps != nil {
@@ -875,10 +875,10 @@ func (a *Analyzer) partStems(t token) []string {
 		}
 		return out
 	}
-	if wi, ok := a.words[t.surf]; ok {
+	if wi, ok := a.words[t.Surf]; ok {
 		return wi.parts
 	}
-	for _, p := range a.SplitCompound(t.surf) {
+	for _, p := range a.SplitCompound(t.Surf) {
 		out = append(out, StemGerman(p))
 	}
 	return out
@@ -891,10 +891,10 @@ type wordInfo struct {
 	extra []string // -ung base, participle bases
 }
 
-// resolve maps a stem to known stems: the stem itself, the canonical terms of
+// Resolve maps a stem to known stems: the stem itself, the canonical terms of
 // a one-word synonym, the stem without a verb ending ("meldet" -> meld) or
 // without the ge- of a participle.
-func (a *Analyzer) resolve(stem string) ([]string, bool) {
+func (a *Analyzer) Resolve(stem string) ([]string, bool) {
 	var out []string
 	add := func(s string) {
 		if c, ok := a.syn.single[s]; ok {
@@ -911,7 +911,7 @@ func (a *Analyzer) resolve(stem string) ([]string, bool) {
 		}
 	}
 	if len(out) == 0 && strings.HasPrefix(stem, "ge") && utf8.RuneCountInString(stem) >= 6 {
-		if r, ok := a.resolve(stem[2:]); ok {
+		if r, ok := a.Resolve(stem[2:]); ok {
 			out = append(out, r...)
 		}
 	}
@@ -921,29 +921,29 @@ func (a *Analyzer) resolve(stem string) ([]string, bool) {
 // joinParticles re-attaches separable verb particles that end a clause to
 // a verb of the same clause, and undoes zu-infinitives ("abzureissen"):
 // it returns, per token index, the stems of the joined verb.
-func (a *Analyzer) joinParticles(toks []token) map[int][]string {
+func (a *Analyzer) joinParticles(toks []Token) map[int][]string {
 	joined := map[int][]string{}
 	for i, t := range toks {
-		if !isParticle(t.surf) || (i+1 < len(toks) && toks[i+1].clause == t.clause && !toks[i+1].stop) {
+		if !isParticle(t.Surf) || (i+1 < len(toks) && toks[i+1].Clause == t.Clause && !toks[i+1].Stop) {
 			continue
 		}
-		for j := i - 1; j >= 0 && toks[j].clause == t.clause && i-j <= 8; j-- {
-			if toks[j].stop || toks[j].digit {
+		for j := i - 1; j >= 0 && toks[j].Clause == t.Clause && i-j <= 8; j-- {
+			if toks[j].Stop || toks[j].Digit {
 				continue
 			}
-			if s, ok := a.resolve(StemGerman(t.surf + toks[j].surf)); ok {
+			if s, ok := a.Resolve(StemGerman(t.Surf + toks[j].Surf)); ok {
 				joined[j] = s
 				break
 			}
 		}
 	}
 	for i, t := range toks {
-		if _, ok := joined[i]; ok || t.stop {
+		if _, ok := joined[i]; ok || t.Stop {
 			continue
 		}
 		for _, p := range particles {
-			if strings.HasPrefix(t.surf, p+"zu") && len(t.surf) > len(p)+4 {
-				if s, ok := a.resolve(StemGerman(p + t.surf[len(p)+2:])); ok {
+			if strings.HasPrefix(t.Surf, p+"zu") && len(t.Surf) > len(p)+4 {
+				if s, ok := a.Resolve(StemGerman(p + t.Surf[len(p)+2:])); ok {
 					joined[i] = s
 				}
 			}
@@ -980,27 +980,27 @@ func ungBase(stem string) string {
 	return ""
 }
 
-// analyzeDoc analyses an indexed text: stems, compound parts, joined
+// AnalyzeDoc analyses an indexed text: stems, compound parts, joined
 // separable verbs; no synonyms and no typo correction.
-func (a *Analyzer) analyzeDoc(text string) []docTerm {
-	toks := tokenizeWith(text, a, false, true)
+func (a *Analyzer) AnalyzeDoc(text string) []DocTerm {
+	toks := TokenizeWith(text, a, false, true)
 	joined := a.joinParticles(toks)
-	out := make([]docTerm, 0, len(toks))
+	out := make([]DocTerm, 0, len(toks))
 	for i, t := range toks {
-		if t.stop || t.digit {
+		if t.Stop || t.Digit {
 			continue
 		}
-		dt := docTerm{stem: t.stem, parts: a.partStems(t)}
-		if wi, ok := a.words[t.surf]; ok && len(t.hyph) == 0 {
-			dt.extra = append(dt.extra, wi.extra...)
+		dt := DocTerm{Stem: t.Stem, Parts: a.PartStems(t)}
+		if wi, ok := a.words[t.Surf]; ok && len(t.Hyph) == 0 {
+			dt.Extra = append(dt.Extra, wi.extra...)
 		} else {
-			if b := ungBase(t.stem); b != "" {
-				dt.extra = append(dt.extra, b)
+			if b := ungBase(t.Stem); b != "" {
+				dt.Extra = append(dt.Extra, b)
 			}
-			dt.extra = append(dt.extra, participleBase(t.surf)...)
+			dt.Extra = append(dt.Extra, participleBase(t.Surf)...)
 		}
 		if len(joined[i]) > 0 {
-			dt.extra = append(dt.extra[:len(dt.extra):len(dt.extra)], joined[i]...)
+			dt.Extra = append(dt.Extra[:len(dt.Extra):len(dt.Extra)], joined[i]...)
 		}
 		out = append(out, dt)
 	}
@@ -1012,75 +1012,75 @@ const (
 	altExact    = 1.0
 	altSynonym  = 0.95
 	altJoined   = 1.0  // separable verb re-attached
-	altVerb     = 0.9  // verb ending removed, -ung base
+	AltVerb     = 0.9  // verb ending removed, -ung base
 	altTypo1    = 0.92 // one edit away
 	altTypo2    = 0.75 // two edits away
 	altModifier = 0.5  // the word is the first part of a known compound, or vice versa
 	altHead     = 0.6  // the word is the last part (head) of a known compound
 )
 
-// qalt is one way a query word can match: a stem and how much to trust it.
-type qalt struct {
-	stem string
-	w    float64
+// QAlt is one way a query word can match: a stem and how much to trust it.
+type QAlt struct {
+	Stem string
+	W    float64
 }
 
-// qgroup is one query word (or synonym phrase, or canonical word of a
+// QGroup is one query word (or synonym phrase, or canonical word of a
 // synonym) with its alternatives: exact stem, synonym canonicals, typo
 // corrections, and the parts of a compound (all of which should match).
-type qgroup struct {
-	surface string
-	alts    []qalt
-	parts   []qalt // compound parts, head (last) weighted most
-	known   bool   // some alternative is in the vocabulary
-	viaSyn  bool
+type QGroup struct {
+	Surface string
+	Alts    []QAlt
+	Parts   []QAlt // compound parts, head (last) weighted most
+	Known   bool   // some alternative is in the vocabulary
+	ViaSyn  bool
 }
 
-type queryAnalysis struct {
-	groups  []qgroup
-	bigrams [][2]string // adjacent primary stems
-	toks    []token
+type QueryAnalysis struct {
+	Groups  []QGroup
+	Bigrams [][2]string // adjacent primary stems
+	Toks    []Token
 }
 
-func (g *qgroup) add(stem string, w float64) {
-	for i, x := range g.alts {
-		if x.stem == stem {
-			if w > x.w {
-				g.alts[i].w = w
+func (g *QGroup) add(stem string, w float64) {
+	for i, x := range g.Alts {
+		if x.Stem == stem {
+			if w > x.W {
+				g.Alts[i].W = w
 			}
 			return
 		}
 	}
-	g.alts = append(g.alts, qalt{stem, w})
+	g.Alts = append(g.Alts, QAlt{stem, w})
 }
 
-// analyzeQuery analyses a citizen's message against the vocabulary.
-func (a *Analyzer) analyzeQuery(text string, affix bool) queryAnalysis {
-	toks := tokenizeWith(text, a, true, true)
-	qa := queryAnalysis{toks: toks}
+// AnalyzeQuery analyses a citizen's message against the vocabulary.
+func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
+	toks := TokenizeWith(text, a, true, true)
+	qa := QueryAnalysis{Toks: toks}
 	joined := a.joinParticles(toks)
 
 	// word analyses one token into a group.
-	word := func(t token, w float64, surface string) qgroup {
-		g := qgroup{surface: surface}
-		if a.Known(t.stem) {
-			g.add(t.stem, w)
+	word := func(t Token, w float64, surface string) QGroup {
+		g := QGroup{Surface: surface}
+		if a.Known(t.Stem) {
+			g.add(t.Stem, w)
 		}
-		if b := ungBase(t.stem); b != "" && a.Known(b) {
-			g.add(b, w*altVerb)
+		if b := ungBase(t.Stem); b != "" && a.Known(b) {
+			g.add(b, w*AltVerb)
 		}
 
-		if ps := a.partStems(t); ps != nil {
+		if ps := a.PartStems(t); ps != nil {
 			for _, p := range ps {
-				g.parts = append(g.parts, qalt{p, w})
+				g.Parts = append(g.Parts, QAlt{p, w})
 			}
 		}
-		if len(g.alts) == 0 && len(g.parts) == 0 {
-			if r, ok := a.resolve(t.stem); ok {
+		if len(g.Alts) == 0 && len(g.Parts) == 0 {
+			if r, ok := a.Resolve(t.Stem); ok {
 				for _, s := range r {
-					g.add(s, w*altVerb)
+					g.add(s, w*AltVerb)
 				}
-			} else if cands, d := a.Correct(t.stem); len(cands) > 0 {
+			} else if cands, d := a.Correct(t.Stem); len(cands) > 0 {
 				tw := altTypo1
 				if d == 2 {
 					tw = altTypo2
@@ -1097,42 +1097,42 @@ func (a *Analyzer) analyzeQuery(text string, affix bool) queryAnalysis {
 			} else if affix {
 				// an unknown word inside known compounds, or an unknown
 				// compound with a known first part: weak evidence.
-				pre, suf := a.affixMatches(t.surf, 4)
+				pre, suf := a.affixMatches(t.Surf, 4)
 				for _, x := range pre {
 					g.add(x, w*altModifier)
 				}
 				for _, x := range suf {
 					g.add(x, w*altHead)
 				}
-				if len(g.alts) == 0 {
-					if p := a.knownPrefix(t.surf); p != "" {
+				if len(g.Alts) == 0 {
+					if p := a.knownPrefix(t.Surf); p != "" {
 						g.add(a.surfStemOf(p), w*altModifier)
 					}
 				}
 			}
 		}
-		g.known = len(g.alts) > 0 || len(g.parts) > 0
-		if !g.known {
-			g.alts = append(g.alts, qalt{t.stem, w})
+		g.Known = len(g.Alts) > 0 || len(g.Parts) > 0
+		if !g.Known {
+			g.Alts = append(g.Alts, QAlt{t.Stem, w})
 		}
 		return g
 	}
 
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if !t.digit {
+		if !t.Digit {
 			if end, canon, ok := a.syn.match(toks, i); ok {
 				raw := make([]string, 0, end-i)
 				var src []string
 				for k := i; k < end; k++ {
-					raw = append(raw, toks[k].surf)
-					if !toks[k].stop && a.Known(toks[k].stem) {
-						src = append(src, toks[k].stem)
+					raw = append(raw, toks[k].Surf)
+					if !toks[k].Stop && a.Known(toks[k].Stem) {
+						src = append(src, toks[k].Stem)
 					}
 				}
 				surface := strings.Join(raw, " ")
 				for ci, alts := range canon {
-					var g qgroup
+					var g QGroup
 					for ai, alt := range alts {
 						ct := tokenize(alt)
 						if len(ct) == 0 {
@@ -1143,11 +1143,11 @@ func (a *Analyzer) analyzeQuery(text string, affix bool) queryAnalysis {
 							g = ag
 							continue
 						}
-						for _, x := range ag.alts {
-							g.add(x.stem, x.w)
+						for _, x := range ag.Alts {
+							g.add(x.Stem, x.W)
 						}
-						if len(g.parts) == 0 {
-							g.parts = ag.parts
+						if len(g.Parts) == 0 {
+							g.Parts = ag.Parts
 						}
 					}
 					if ci == 0 {
@@ -1155,34 +1155,34 @@ func (a *Analyzer) analyzeQuery(text string, affix bool) queryAnalysis {
 							g.add(s, altExact)
 						}
 					}
-					g.viaSyn = true
-					g.known = g.known || len(g.alts) > 0
-					qa.groups = append(qa.groups, g)
+					g.ViaSyn = true
+					g.Known = g.Known || len(g.Alts) > 0
+					qa.Groups = append(qa.Groups, g)
 				}
 				i = end - 1
 				continue
 			}
 		}
-		if t.stop || t.digit {
+		if t.Stop || t.Digit {
 			continue
 		}
 		if s, ok := joined[i]; ok {
-			g := qgroup{surface: t.surf, known: true}
+			g := QGroup{Surface: t.Surf, Known: true}
 			for _, x := range s {
 				g.add(x, altJoined)
 			}
-			if a.Known(t.stem) {
-				g.add(t.stem, 0.5)
+			if a.Known(t.Stem) {
+				g.add(t.Stem, 0.5)
 			}
-			qa.groups = append(qa.groups, g)
+			qa.Groups = append(qa.Groups, g)
 			continue
 		}
-		qa.groups = append(qa.groups, word(t, altExact, t.surf))
+		qa.Groups = append(qa.Groups, word(t, altExact, t.Surf))
 	}
 	// Dedupe groups with the same primary stem.
 	seen := map[string]bool{}
-	out := qa.groups[:0]
-	for _, g := range qa.groups {
+	out := qa.Groups[:0]
+	for _, g := range qa.Groups {
 		key := g.primary()
 		if seen[key] {
 			continue
@@ -1190,9 +1190,9 @@ func (a *Analyzer) analyzeQuery(text string, affix bool) queryAnalysis {
 		seen[key] = true
 		out = append(out, g)
 	}
-	qa.groups = out
-	for i := 1; i < len(qa.groups); i++ {
-		qa.bigrams = append(qa.bigrams, [2]string{qa.groups[i-1].primary(), qa.groups[i].primary()})
+	qa.Groups = out
+	for i := 1; i < len(qa.Groups); i++ {
+		qa.Bigrams = append(qa.Bigrams, [2]string{qa.Groups[i-1].primary(), qa.Groups[i].primary()})
 	}
 	return qa
 }
@@ -1217,13 +1217,13 @@ func (a *Analyzer) knownPrefix(w string) string {
 	return ""
 }
 
-func (g qgroup) primary() string {
-	if len(g.alts) > 0 {
-		return g.alts[0].stem
+func (g QGroup) primary() string {
+	if len(g.Alts) > 0 {
+		return g.Alts[0].Stem
 	}
 	var s []string
-	for _, p := range g.parts {
-		s = append(s, p.stem)
+	for _, p := range g.Parts {
+		s = append(s, p.Stem)
 	}
 	return strings.Join(s, "+")
 }

@@ -1,4 +1,4 @@
-package faq
+package german
 
 import (
 	"encoding/json"
@@ -16,7 +16,10 @@ func TestDeletionIndexMatchesTrie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entries []Entry
+	var entries []struct {
+		Question, Answer string
+		Variants         []string
+	}
 	if err := json.Unmarshal(b, &entries); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package faq_test
+package german_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"citybot/faq"
+	"citybot/internal/german"
 )
 
 func TestFold(t *testing.T) {
@@ -28,7 +28,7 @@ func TestFold(t *testing.T) {
 		{"Quelle", "quelle"},
 	}
 	for _, tt := range tests {
-		if got := faq.Fold(tt.in); got != tt.want {
+		if got := german.Fold(tt.in); got != tt.want {
 			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -42,23 +42,23 @@ func TestNormalizeAndTokens(t *testing.T) {
 		{"E-Mail: info@musterstadt.de", "email info musterstadt de"},
 	}
 	for _, tt := range tests {
-		if got := faq.Normalize(tt.in); got != tt.want {
+		if got := german.Normalize(tt.in); got != tt.want {
 			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got := faq.Tokens("Hallo, Welt!"); !reflect.DeepEqual(got, []string{"hallo", "welt"}) {
+	if got := german.Tokens("Hallo, Welt!"); !reflect.DeepEqual(got, []string{"hallo", "welt"}) {
 		t.Errorf("Tokens = %v", got)
 	}
 }
 
 func TestStopwords(t *testing.T) {
 	for _, w := range []string{"der", "und", "ich", "möchte", "the", "how", "an", "ab"} {
-		if !faq.IsStopword(w) {
+		if !german.IsStopword(w) {
 			t.Errorf("%q should be a stopword", w)
 		}
 	}
 	for _, w := range []string{"Ausweis", "weg", "Kosten", "Hund", "fest"} {
-		if faq.IsStopword(w) {
+		if german.IsStopword(w) {
 			t.Errorf("%q should not be a stopword", w)
 		}
 	}
@@ -76,7 +76,7 @@ func TestStemGerman(t *testing.T) {
 		{"ausweise", "ausweis"},
 	}
 	for _, p := range same {
-		a, b := faq.StemGerman(faq.Fold(p[0])), faq.StemGerman(faq.Fold(p[1]))
+		a, b := german.StemGerman(german.Fold(p[0])), german.StemGerman(german.Fold(p[1]))
 		if a != b {
 			t.Errorf("StemGerman(%q) = %q, StemGerman(%q) = %q, want equal", p[0], a, p[1], b)
 		}
@@ -90,14 +90,14 @@ func TestStemGerman(t *testing.T) {
 		"derbsten":             "derb",
 	}
 	for in, want := range ref {
-		if got := faq.StemGerman(in); got != want {
+		if got := german.StemGerman(in); got != want {
 			t.Errorf("StemGerman(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestSplitCompound(t *testing.T) {
-	a := faq.NewAnalyzer(nil,
+	a := german.NewAnalyzer(nil,
 		"Hund anmelden. Die Steuer zahlen. Antrag stellen. Bauen und Bau. Parken mit Ausweis. Platz für Kinder, Kita.",
 		"Park und Amt. Ehe schließen, Urkunde holen. Termin.")
 	tests := []struct {
@@ -122,8 +122,8 @@ func TestSplitCompound(t *testing.T) {
 }
 
 func TestTypoCorrection(t *testing.T) {
-	a := faq.NewAnalyzer(nil, "Personalausweis beantragen. Baugenehmigung. Wertstoffhof. Führungszeugnis. Pass. Hund.")
-	stem := func(w string) string { return faq.StemGerman(faq.Fold(w)) }
+	a := german.NewAnalyzer(nil, "Personalausweis beantragen. Baugenehmigung. Wertstoffhof. Führungszeugnis. Pass. Hund.")
+	stem := func(w string) string { return german.StemGerman(german.Fold(w)) }
 	tests := []struct {
 		in   string
 		want string // "" = no correction
@@ -154,7 +154,7 @@ func TestTypoCorrection(t *testing.T) {
 }
 
 func TestQueryTermsSynonymsAndVerbs(t *testing.T) {
-	a := faq.NewAnalyzer(faq.DefaultSynonyms(),
+	a := german.NewAnalyzer(german.DefaultSynonyms(),
 		"Wie melde ich meinen Hund an? Personalausweis beantragen. Ausweis und Personal. Verwarnungsgeld bezahlen. Reisepass. Wohnsitz anmelden. Umzug. Kennzeichen.")
 	has := func(text, stem string) bool {
 		for _, wt := range a.QueryTerms(text) {
@@ -164,7 +164,7 @@ func TestQueryTermsSynonymsAndVerbs(t *testing.T) {
 		}
 		return false
 	}
-	st := func(w string) string { return faq.StemGerman(faq.Fold(w)) }
+	st := func(w string) string { return german.StemGerman(german.Fold(w)) }
 	tests := []struct{ text, stem string }{
 		{"Perso verloren", st("Personalausweis")},
 		{"Knöllchen bezahlen", st("Verwarnungsgeld")},
@@ -180,13 +180,13 @@ func TestQueryTermsSynonymsAndVerbs(t *testing.T) {
 			t.Errorf("QueryTerms(%q) lacks %q: %+v", tt.text, tt.stem, a.QueryTerms(tt.text))
 		}
 	}
-	if strings.Contains(faq.Normalize("Knöllchen"), "ö") {
+	if strings.Contains(german.Normalize("Knöllchen"), "ö") {
 		t.Error("Normalize keeps umlauts")
 	}
 }
 
 func TestDefaultSynonyms(t *testing.T) {
-	syns := faq.DefaultSynonyms()
+	syns := german.DefaultSynonyms()
 	if len(syns) < 200 {
 		t.Fatalf("only %d default synonyms", len(syns))
 	}
@@ -195,7 +195,7 @@ func TestDefaultSynonyms(t *testing.T) {
 		if s.Term == "" || s.Canonical == "" {
 			t.Errorf("empty synonym %+v", s)
 		}
-		k := faq.Normalize(s.Term)
+		k := german.Normalize(s.Term)
 		if seen[k] {
 			t.Errorf("duplicate synonym term %q", s.Term)
 		}

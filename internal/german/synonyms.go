@@ -1,4 +1,4 @@
-package faq
+package german
 
 import "strings"
 
@@ -794,7 +794,7 @@ func DefaultSynonyms() []Synonym {
 
 // synPattern is one compiled synonym term.
 type synPattern struct {
-	toks  []token
+	toks  []Token
 	canon [][]string // per canonical word, its alternatives (folded)
 }
 
@@ -810,10 +810,10 @@ func compileSynonyms(syns []Synonym) *synTable {
 	for _, s := range syns {
 		toks := tokenize(s.Term)
 		// drop leading/trailing stopwords, keep inner ones
-		for len(toks) > 0 && toks[0].stop {
+		for len(toks) > 0 && toks[0].Stop {
 			toks = toks[1:]
 		}
-		for len(toks) > 0 && toks[len(toks)-1].stop {
+		for len(toks) > 0 && toks[len(toks)-1].Stop {
 			toks = toks[:len(toks)-1]
 		}
 		if len(toks) == 0 {
@@ -839,34 +839,34 @@ func compileSynonyms(syns []Synonym) *synTable {
 		}
 		idx := len(st.pats)
 		st.pats = append(st.pats, synPattern{toks: toks, canon: canon})
-		st.byFirst[toks[0].stem] = append(st.byFirst[toks[0].stem], idx)
-		if toks[0].en != toks[0].stem {
-			st.byFirst[toks[0].en] = append(st.byFirst[toks[0].en], idx)
+		st.byFirst[toks[0].Stem] = append(st.byFirst[toks[0].Stem], idx)
+		if toks[0].En != toks[0].Stem {
+			st.byFirst[toks[0].En] = append(st.byFirst[toks[0].En], idx)
 		}
 		if len(toks) == 1 && len(canon) == 1 {
 			for _, c := range canon[0] {
-				st.single[toks[0].stem] = append(st.single[toks[0].stem], StemGerman(c))
+				st.single[toks[0].Stem] = append(st.single[toks[0].Stem], StemGerman(c))
 			}
 		}
 	}
 	return st
 }
 
-func tokEq(p, q token) bool {
-	if p.surf == q.surf || p.stem == q.stem {
+func tokEq(p, q Token) bool {
+	if p.Surf == q.Surf || p.Stem == q.Stem {
 		return true
 	}
-	return len(p.en) >= 3 && p.en == q.en && !p.stop && !q.stop
+	return len(p.En) >= 3 && p.En == q.En && !p.Stop && !q.Stop
 }
 
 // match tries the longest synonym pattern starting at toks[i]. Stopwords in
 // the message may be skipped between pattern words ("register my car"
 // matches "register car"). It returns the end index (exclusive).
-func (st *synTable) match(toks []token, i int) (int, [][]string, bool) {
+func (st *synTable) match(toks []Token, i int) (int, [][]string, bool) {
 	t := toks[i]
-	cands := st.byFirst[t.stem]
-	if t.en != t.stem {
-		cands = append(cands[:len(cands):len(cands)], st.byFirst[t.en]...)
+	cands := st.byFirst[t.Stem]
+	if t.En != t.Stem {
+		cands = append(cands[:len(cands):len(cands)], st.byFirst[t.En]...)
 	}
 	bestEnd, bestLen := -1, 0
 	var bestCanon [][]string
@@ -879,11 +879,11 @@ func (st *synTable) match(toks []token, i int) (int, [][]string, bool) {
 		ok := true
 		for _, pt := range p.toks[1:] {
 			skipped := 0
-			for k < len(toks) && !tokEq(pt, toks[k]) && toks[k].stop && skipped < 2 && toks[k].clause == t.clause {
+			for k < len(toks) && !tokEq(pt, toks[k]) && toks[k].Stop && skipped < 2 && toks[k].Clause == t.Clause {
 				k++
 				skipped++
 			}
-			if k >= len(toks) || !tokEq(pt, toks[k]) || toks[k].clause != t.clause {
+			if k >= len(toks) || !tokEq(pt, toks[k]) || toks[k].Clause != t.Clause {
 				ok = false
 				break
 			}
