@@ -338,17 +338,25 @@ func (s *Server) login(c *gin.Context) {
 		s.render(c, status, "login", p)
 		return
 	}
+	if err := s.startSession(c, u); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), nil)
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// startSession creates a new session for u and sets its cookie.
+func (s *Server) startSession(c *gin.Context, u *User) error {
 	tok := randomToken()
 	csrf := randomToken()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
-		tokenHash(tok), u.ID, csrf, time.Now().Add(s.cfg.SessionLifetime), ip, truncate(c.Request.UserAgent(), 200)); err != nil {
-		s.fail(c, fmt.Errorf("create session: %w", err))
-		return
+	if _, err := s.db.ExecContext(c.Request.Context(), `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
+		tokenHash(tok), u.ID, csrf, time.Now().Add(s.cfg.SessionLifetime), c.ClientIP(), truncate(c.Request.UserAgent(), 200)); err != nil {
+		return fmt.Errorf("create session: %w", err)
 	}
 	s.setCookie(c, sessionCookie, tok, s.cfg.SessionLifetime)
 	s.clearCookie(c, preCookie)
-	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), nil)
-	c.Redirect(http.StatusSeeOther, next)
+	return nil
 }
 
 var errBadLogin = errors.New("admin: wrong email or password")

@@ -46,6 +46,8 @@ type Config struct {
 	// requests with "Authorization: Bearer <token>"; without it /metrics
 	// is only on MetricsHandler (its own listen address).
 	MetricsToken string
+	// OIDC enables sign-in through the city's identity provider (oidc.go).
+	OIDC OIDCConfig
 }
 
 // Deps are the admin server's collaborators.
@@ -85,6 +87,7 @@ type Server struct {
 	hub     *hub
 	handler http.Handler
 	engine  *gin.Engine
+	oidc    *oidcClient
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -114,6 +117,7 @@ func New(cfg Config, deps Deps) *Server {
 		cat:  newCatalog(),
 	}
 	s.hub = newHub(s.log)
+	s.oidc = &oidcClient{cfg: cfg.OIDC}
 	s.handler = s.buildHandler()
 	return s
 }
@@ -188,6 +192,10 @@ func (s *Server) buildHandler() http.Handler {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
+	if s.cfg.OIDC.Enabled() {
+		e.GET("/auth/oidc/start", s.oidcStart)
+		e.GET(oidcCallback, s.oidcCallbackHandler)
+	}
 	e.POST("/language", s.setLanguage)
 
 	authed := e.Group("/", s.requireRole(RoleAdmin, RoleEditor, RoleStaff))

@@ -147,6 +147,7 @@ func (a *app) serve(ctx context.Context) error {
 		SecureCookies:  a.cfg.CookieSecure,
 		TrustedProxies: a.cfg.TrustedProxies,
 		MetricsToken:   a.cfg.MetricsToken,
+		OIDC:           oidcConfig(a.cfg),
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
@@ -251,4 +252,14 @@ func purgeLoop(ctx context.Context, st *faq.Store, log *slog.Logger) error {
 		case <-t.C:
 		}
 	}
+}
+
+// oidcConfig is the identity provider sign-in of the configuration.
+func oidcConfig(c config.Config) admin.OIDCConfig {
+	o := admin.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		GroupClaim: c.OIDCGroupClaim, Name: c.OIDCName}
+	for _, g := range c.OIDCGroups {
+		o.Groups = append(o.Groups, admin.OIDCGroup{Group: g.Group, Role: g.Role, Departments: g.Departments})
+	}
+	return o
 }
