@@ -84,3 +84,24 @@ func TestSecuritySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestOIDCSettings(t *testing.T) {
+	c, err := Load([]string{"CITYBOT_OIDC_ISSUER=https://login.example.de/realms/stadt/", "CITYBOT_OIDC_CLIENT_ID=citybot",
+		"CITYBOT_OIDC_CLIENT_SECRET=very-secret", `CITYBOT_OIDC_GROUPS=[{"group":"citybot-bau","role":"staff","departments":["bauamt"]}]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCIssuer != "https://login.example.de/realms/stadt" || c.OIDCGroupClaim != "groups" || len(c.OIDCGroups) != 1 || c.OIDCGroups[0].Departments[0] != "bauamt" {
+		t.Fatalf("%+v", c)
+	}
+	for _, env := range [][]string{
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de"},
+		{"CITYBOT_OIDC_ISSUER=login.example.de", "CITYBOT_OIDC_CLIENT_ID=x"},
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de", "CITYBOT_OIDC_CLIENT_ID=x", "CITYBOT_OIDC_GROUPS={}"},
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de", "CITYBOT_OIDC_CLIENT_ID=x", `CITYBOT_OIDC_GROUPS=[{"group":"g","role":"root"}]`},
+	} {
+		if _, err := Load(env); err == nil || !strings.Contains(err.Error(), "CITYBOT_OIDC_") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}
