@@ -85,6 +85,8 @@ type EvalRow struct {
 	Result string `json:"result"`
 	// Candidates are the top candidates, for explanations.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Confidence is the model's probability for the best candidate (with a model).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // EvalReport holds the counts of the dataset's scoring rules (see the
@@ -95,6 +97,8 @@ type EvalReport struct {
 	WrongAnswers  int `json:"wrong_answers"`
 	Missed        int `json:"missed_answers"`
 	InSuggestions int `json:"correct_in_suggestions"`
+	RankedFirst   int `json:"ranked_first"` // the expected entry is the best candidate, whatever the decision
+	InTop3        int `json:"in_top3"`      // the expected entry is among the three best candidates
 
 	Handoff      int `json:"handoff"`
 	FalseAnswers int `json:"false_answers"`
@@ -144,7 +148,7 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 	var rep EvalReport
 	for _, q := range qs {
 		res := ix.Match(q.Q)
-		row := EvalRow{Q: q.Q, Expect: q.Expect, ExpectDepartment: q.Department, Decision: string(res.Decision), Candidates: res.Candidates}
+		row := EvalRow{Q: q.Q, Expect: q.Expect, ExpectDepartment: q.Department, Decision: string(res.Decision), Candidates: res.Candidates, Confidence: res.Confidence}
 		switch res.Decision {
 		case DecisionAnswer:
 			row.Answer = res.Answer.EntryID
@@ -181,6 +185,14 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 			}
 			if row.Answer == id || contains(row.Suggested, id) {
 				rep.InSuggestions++
+			}
+			for i, c := range ix.Ranked(q.Q, 3) {
+				if c.EntryID == id {
+					if i == 0 {
+						rep.RankedFirst++
+					}
+					rep.InTop3++
+				}
 			}
 		case q.Expect == "handoff":
 			rep.Handoff++
@@ -227,6 +239,8 @@ func (r EvalReport) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "answerable:  %d  top-1 %d (%.1f %%)  wrong answers %d  missed %d  correct in answer/suggestions %d (%.1f %%)\n",
 		r.Answerable, r.Top1Correct, 100*r.Top1(), r.WrongAnswers, r.Missed, r.InSuggestions, 100*r.SuggestRate())
+	fmt.Fprintf(&b, "ranking:     right entry first %d (%.1f %%)  in top 3 %d (%.1f %%)\n",
+		r.RankedFirst, 100*ratio(r.RankedFirst, r.Answerable), r.InTop3, 100*ratio(r.InTop3, r.Answerable))
 	fmt.Fprintf(&b, "handoff:     %d  false answers %d (%.1f %%)  handed off %d  routed ok %d  routing strict %.1f %%  conditional %.1f %%\n",
 		r.Handoff, r.FalseAnswers, 100*r.FalseAnswerRate(), r.HandedOff, r.RoutedOK, 100*r.RoutingStrict(), 100*r.RoutingConditional())
 	fmt.Fprintf(&b, "smalltalk:   %d  recognised %d (%.1f %%)  false answers %d  false positives (non-smalltalk rows) %d\n",
@@ -315,7 +329,7 @@ func EvaluateVariantsLOO(entries []Entry, synonyms []Synonym, opts Options) LOOR
 			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 		}
 	}
-	an := german.NewAnalyzer(synonyms, corpus...)
+	an := newAnalyzer(opts, synonyms, corpus)
 	cache := map[string][]german.DocTerm{}
 	var rep LOOReport
 	held := make([]Entry, len(live))

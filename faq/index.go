@@ -55,6 +55,17 @@ type Options struct {
 	// in answer texts (not in any question, variant or tag): such words
 	// rarely carry the topic. Default 0.5.
 	AnswerOnlyWeight float64
+	// Lexicon adds general German vocabulary to the analysis: the embedded
+	// thesaurus (OpenThesaurus) and word list (see german.Lexicon). Off by
+	// default: on the demo city's question sets it changes little (see
+	// README, "Matching").
+	Lexicon bool
+	// Model is the confidence model that ranks the best candidates and
+	// decides (see Model); nil (the default) decides by the score
+	// thresholds above. Not yet the default: trained on the FAQ alone it
+	// answers too few questions, or gives too many false answers, on
+	// question sets it has not seen (see README, "Matching").
+	Model *Model
 }
 
 // DefaultOptions returns the documented defaults.
@@ -144,7 +155,7 @@ func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Ind
 	for _, e := range live {
 		corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
 	}
-	return buildIndex(live, german.NewAnalyzer(synonyms, corpus...), opts, map[string][]german.DocTerm{})
+	return buildIndex(live, newAnalyzer(opts, synonyms, corpus), opts, map[string][]german.DocTerm{})
 }
 
 // buildIndex indexes the live entries with a ready analyzer. splitCache
@@ -338,3 +349,11 @@ func (ix *Index) Options() Options { return ix.opts }
 
 // IDF returns the inverse document frequency of a stem, 0 when unknown.
 func (ix *Index) IDF(stem string) float64 { return ix.idf[stem] }
+
+func newAnalyzer(opts Options, synonyms []Synonym, corpus []string) *german.Analyzer {
+	var lx *german.Lexicon
+	if opts.Lexicon {
+		lx = german.DefaultLexicon()
+	}
+	return german.NewAnalyzerWithLexicon(lx, synonyms, corpus...)
+}

@@ -2,6 +2,7 @@ package faq
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,11 +27,23 @@ type Candidate struct {
 	Question   string   `json:"question"`
 	Score      float64  `json:"score"`
 	Matched    []string `json:"matched,omitempty"` // words of the message that matched the entry
+	// Why says for each matched word through which relation it matched
+	// (exact, stem, compound, synonym, thesaurus, typo): for editors.
+	Why []WordMatch `json:"why,omitempty"`
 	// Coverage is the share of the message (by word weight) the entry
 	// explains; Phrase is the share of the entry's best question or variant
 	// found in the message. Score combines both.
 	Coverage float64 `json:"coverage"`
 	Phrase   float64 `json:"phrase"`
+	// Confidence is the model's probability that this is the entry the
+	// citizen asked for (0 without a model).
+	Confidence float64 `json:"confidence,omitempty"`
+}
+
+// WordMatch is a word of the message and how it matched an entry.
+type WordMatch struct {
+	Word string `json:"word"`
+	Via  string `json:"via"`
 }
 
 // Result is the matcher's answer for one message.
@@ -42,6 +55,9 @@ type Result struct {
 	// Personal: the message is an individual case, a report or a complaint;
 	// it is never answered from the FAQ (Decision is none).
 	Personal bool `json:"personal,omitempty"`
+	// Confidence is the model's probability that the best candidate is
+	// right (0 without a model).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Match scores text against the FAQ and decides between answer, suggest,
@@ -51,8 +67,12 @@ func (ix *Index) Match(text string) Result {
 		return Result{Decision: DecisionSmalltalk, Smalltalk: kind}
 	}
 	res := Result{Decision: DecisionNone}
-	res.Candidates = ix.Search(text, ix.opts.MaxCandidates+1)
+	cands, st := ix.search(text, max(modelDepth, ix.opts.MaxCandidates+1))
 	res.Personal = IsPersonal(text)
+	if m := ix.opts.Model; m != nil && len(cands) > 0 {
+		return ix.decide(m, text, cands, st, res)
+	}
+	res.Candidates = cands
 	var second float64
 	if len(res.Candidates) > 1 {
 		second = res.Candidates[1].Score
@@ -77,6 +97,39 @@ func (ix *Index) Match(text string) Result {
 			}
 		}
 		res.Candidates = res.Candidates[:n]
+	}
+	return res
+}
+
+// Ranked returns the k best entries for text in the order Match ranks them
+// (by the confidence model when there is one), without deciding anything.
+func (ix *Index) Ranked(text string, k int) []Candidate {
+	cands, st := ix.search(text, max(modelDepth, k))
+	if m := ix.opts.Model; m != nil && len(cands) > 0 {
+		cands, _ = m.order(cands, messageFeatures(text, st))
+	}
+	if len(cands) > k {
+		cands = cands[:k]
+	}
+	return cands
+}
+
+// decide ranks the candidates by the confidence model and answers,
+// suggests or hands off by its thresholds.
+func (ix *Index) decide(m *Model, text string, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := m.order(cands, messageFeatures(text, st))
+	res.Confidence = round3(p)
+	res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
+	if res.Personal {
+		return res
+	}
+	switch {
+	case p >= m.AnswerAt:
+		res.Decision = DecisionAnswer
+		res.Answer = &res.Candidates[0]
+	case p >= m.SuggestAt:
+		res.Decision = DecisionSuggest
+		res.Candidates = suggestions(ord, ix.opts.MaxCandidates)
 	}
 	return res
 }
@@ -107,10 +160,23 @@ type scored struct {
 // Search returns the k best entries for text with their scores, without
 // deciding anything.
 func (ix *Index) Search(text string, k int) []Candidate {
+	c, _ := ix.search(text, k)
+	return c
+}
+
+// queryStats describes the analysed message, for the confidence model.
+type queryStats struct {
+	groups  int     // content words (or synonym phrases)
+	unknown float64 // share of the message's weight the index does not know
+}
+
+func (ix *Index) search(text string, k int) ([]Candidate, queryStats) {
 	qa := ix.an.AnalyzeQuery(german.ContentPart(text), true)
+	var qs queryStats
 	if len(qa.Groups) == 0 || len(ix.docs) == 0 {
-		return nil
+		return nil, qs
 	}
+	qs.groups = len(qa.Groups)
 	o := ix.opts
 	// Weight of each message word.
 	gidf := make([]float64, len(qa.Groups))
@@ -154,6 +220,12 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		}
 		gidf[gi] = v
 		mass += v
+		if !g.Known {
+			qs.unknown += v
+		}
+	}
+	if mass > 0 {
+		qs.unknown /= mass
 	}
 	// Coverage of the message by each entry, accumulated in dense per-query
 	// scratch arrays (pooled) so that large indexes stay fast.
@@ -208,7 +280,7 @@ func (ix *Index) Search(text string, k int) []Candidate {
 		sc.bestTouched = sc.bestTouched[:0]
 	}
 	if len(sc.touched) == 0 {
-		return nil
+		return nil, qs
 	}
 	// Keep the rerank best by coverage (a bounded selection, not a full sort).
 	const rerank = 60
@@ -320,14 +392,46 @@ func (ix *Index) Search(text string, k int) []Candidate {
 	for i, c := range cands {
 		d := ix.docs[c.doc]
 		var words []string
+		var why []WordMatch
 		for gi, g := range qa.Groups {
 			if gi < 64 && c.matched&(1<<uint(gi)) != 0 {
 				words = append(words, g.Surface)
+				why = append(why, WordMatch{Word: g.Surface, Via: ix.relation(g, c.doc).String()})
 			}
 		}
-		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
+		out[i] = Candidate{EntryID: d.id, Department: d.dept, Question: d.question, Score: round3(c.score), Matched: words, Why: why, Coverage: round3(c.cov), Phrase: round3(c.phrase)}
 	}
-	return out
+	return out, qs
+}
+
+// relation tells through which relation the message word g matched doc:
+// the alternative (or the compound parts) that contributed most.
+func (ix *Index) relation(g german.QGroup, doc int) german.Relation {
+	weight := func(stem string) float64 {
+		ps := ix.postings[stem]
+		j := sort.Search(len(ps), func(j int) bool { return int(ps[j].doc) >= doc })
+		if j < len(ps) && int(ps[j].doc) == doc {
+			return float64(ps[j].w)
+		}
+		return 0
+	}
+	best, rel := 0.0, german.RelExact
+	for _, a := range g.Alts {
+		if v := a.W * weight(a.Stem); v > best {
+			best, rel = v, a.Rel
+		}
+	}
+	var parts float64
+	for _, p := range g.Parts {
+		parts += p.W * weight(p.Stem)
+	}
+	if parts*ix.opts.QueryPartWeight/float64(max(len(g.Parts), 1)) > best {
+		rel = german.RelCompound
+	}
+	if g.ViaSyn && rel == german.RelExact && !slices.ContainsFunc(g.Alts, func(a german.QAlt) bool { return a.Rel == german.RelExact && weight(a.Stem) > 0 }) {
+		rel = german.RelSynonym
+	}
+	return rel
 }
 
 // Near-tie re-ranking. Entries that score within tieWindow of the best are

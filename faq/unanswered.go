@@ -93,6 +93,7 @@ const (
 // answer did not help.
 type UnansweredItem struct {
 	ID        int64     `db:"id"`
+	CitizenID int64     `db:"citizen_id"` // 0: unknown (each such question counts as its own citizen)
 	Text      string    `db:"text"`
 	Reason    string    `db:"reason"`
 	EntryID   string    `db:"entry_id"` // the entry that did not help, or the best candidate
@@ -104,6 +105,7 @@ type UnansweredItem struct {
 type UnansweredGroup struct {
 	Items     []UnansweredItem // newest first
 	Count     int
+	Citizens  int // distinct citizens who asked: groups are ranked by it
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Terms     []string       // the most frequent normalised terms, a label
@@ -229,7 +231,7 @@ func (s *Store) unansweredItems(ctx context.Context, f UnansweredFilter, now tim
 	}
 	var items []UnansweredItem
 	err = s.db.SelectContext(ctx, &items, `
-		SELECT id, text, reason, coalesce(entry_id, '') AS entry_id, status, created_at FROM unanswered
+		SELECT id, citizen_id, text, reason, coalesce(entry_id, '') AS entry_id, status, created_at FROM unanswered
 		WHERE created_at >= $1 AND created_at < $2 AND ($3 = 'all' OR status = $3)
 		ORDER BY created_at, id
 		LIMIT 20000`, cut, to, status)
@@ -244,7 +246,8 @@ func (s *Store) unansweredItems(ctx context.Context, f UnansweredFilter, now tim
 // first question) has the highest Jaccard similarity of terms (see
 // TermNormalizer) with it, when that is at least
 // threshold; otherwise it starts a group. Questions without terms are
-// grouped by their normalised text.
+// grouped by their normalised text. Groups are ranked by how many citizens
+// they reached, then by how many questions they hold, then the newest first.
 func GroupUnanswered(items []UnansweredItem, tn *TermNormalizer, threshold float64) []UnansweredGroup {
 	sorted := append([]UnansweredItem(nil), items...)
 	sort.SliceStable(sorted, func(i, j int) bool {
@@ -299,8 +302,13 @@ func GroupUnanswered(items []UnansweredItem, tn *TermNormalizer, threshold float
 	for _, g := range groups {
 		ug := UnansweredGroup{Count: len(g.items), Reasons: map[string]int{}}
 		entryCount := map[string]int{}
+		citizens := map[int64]bool{}
 		for i := len(g.items) - 1; i >= 0; i-- {
 			it := g.items[i]
+			if it.CitizenID == 0 || !citizens[it.CitizenID] {
+				ug.Citizens++
+				citizens[it.CitizenID] = true
+			}
 			ug.Items = append(ug.Items, it)
 			ug.Reasons[it.Reason]++
 			if it.EntryID != "" {
@@ -317,6 +325,9 @@ func GroupUnanswered(items []UnansweredItem, tn *TermNormalizer, threshold float
 		out = append(out, ug)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Citizens != out[j].Citizens {
+			return out[i].Citizens > out[j].Citizens
+		}
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count
 		}

@@ -138,3 +138,25 @@ func TestUnansweredLoop(t *testing.T) {
 		t.Fatalf("open after actions: %+v", groups)
 	}
 }
+
+// Groups are ranked by how many citizens they reached, not by how often
+// one citizen asked.
+func TestGroupUnansweredRanksByCitizens(t *testing.T) {
+	tn := NewTermNormalizer(NewIndex(demoDataset(t).Entries, german.DefaultSynonyms()).Analyzer(), german.DefaultSynonyms())
+	at := func(m int) time.Time { return time.Date(2025, 3, 1, 0, m, 0, 0, time.UTC) }
+	items := []UnansweredItem{
+		{ID: 1, CitizenID: 7, Text: "Drohne anmelden", CreatedAt: at(1)},
+		{ID: 2, CitizenID: 7, Text: "wo drohne anmelden", CreatedAt: at(2)},
+		{ID: 3, CitizenID: 7, Text: "Drohne anmelden??", CreatedAt: at(3)},
+		{ID: 4, CitizenID: 8, Text: "Wie wird das Wetter morgen", CreatedAt: at(4)},
+		{ID: 5, CitizenID: 9, Text: "Wetter morgen?", CreatedAt: at(5)},
+	}
+	groups := GroupUnanswered(items, tn, DefaultGroupThreshold)
+	if len(groups) != 2 {
+		t.Fatalf("%d groups: %+v", len(groups), groups)
+	}
+	if groups[0].Citizens != 2 || groups[0].Count != 2 || groups[1].Citizens != 1 || groups[1].Count != 3 {
+		t.Errorf("groups: first %d citizens / %d questions, second %d / %d; want 2/2 then 1/3",
+			groups[0].Citizens, groups[0].Count, groups[1].Citizens, groups[1].Count)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 
 func (a *app) faqCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("faq: expected import, export or eval (see 'citybot help')")
+		return errors.New("faq: expected import, export, eval or train (see 'citybot help')")
 	}
 	switch args[0] {
 	case "import":
@@ -25,8 +26,10 @@ func (a *app) faqCmd(ctx context.Context, args []string) error {
 		return a.faqExport(ctx, args[1:])
 	case "eval":
 		return a.faqEval(ctx, args[1:])
+	case "train":
+		return a.faqTrain(ctx, args[1:])
 	default:
-		return fmt.Errorf("faq: unknown command %q (expected import, export or eval)", args[0])
+		return fmt.Errorf("faq: unknown command %q (expected import, export, eval or train)", args[0])
 	}
 }
 
@@ -107,6 +110,8 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	faqDir := fs.String("faq", "", "evaluate this FAQ (directory or faq.json) instead of the database's")
 	verbose := fs.Bool("verbose", false, "list every miss")
 	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
+	lexicon := fs.Bool("lexicon", false, "add the general German thesaurus and word list to the analysis")
+	modelPath := fs.String("model", "", "decide with this confidence model (from 'faq train'; \"default\": the committed one)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -172,7 +177,16 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	ix := faq.NewIndex(entries, syns)
+	opts := faq.DefaultOptions()
+	opts.Lexicon = *lexicon
+	if *modelPath != "" {
+		m, err := loadModel(*modelPath)
+		if err != nil {
+			return fmt.Errorf("faq eval: --model: %w", err)
+		}
+		opts.Model = m
+	}
+	ix := faq.NewIndexWithOptions(entries, syns, opts)
 	var router faq.Router
 	if len(depts) > 0 {
 		router = routing.NewClassifierWithFAQ(depts, rules, fallbackDepartment(depts), entries)
@@ -198,4 +212,72 @@ func fallbackDepartment(depts []faq.Department) string {
 
 func loadRules(ctx context.Context, d *database) ([]routing.Rule, error) {
 	return routing.NewRuleStore(d.DB).Active(ctx)
+}
+
+// faqTrain fits the matcher's confidence model on an FAQ (held-out variants
+// and entries; no question set) and writes it as JSON.
+func (a *app) faqTrain(ctx context.Context, args []string) error {
+	fs := newFlags("faq train", a.stderr)
+	faqDir := fs.String("faq", "", "train on this FAQ (directory or faq.json) instead of the database's")
+	out := fs.String("out", "", "write the model here (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	var (
+		entries []faq.Entry
+		syns    = german.DefaultSynonyms()
+	)
+	if *faqDir != "" {
+		ds, err := faq.ReadDataset(*faqDir)
+		if err != nil {
+			return fmt.Errorf("faq train: --faq: %w", err)
+		}
+		entries = ds.Entries
+	} else {
+		d, err := a.openDatabase(ctx)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		st := faq.NewStore(d.DB)
+		if entries, err = st.Entries(ctx, faq.StatusPublished); err != nil {
+			return err
+		}
+		extra, err := st.Synonyms(ctx)
+		if err != nil {
+			return err
+		}
+		syns = append(syns, extra...)
+	}
+	m, err := faq.Train(entries, syns, faq.DefaultOptions())
+	if err != nil {
+		return fmt.Errorf("faq train: %w", err)
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	f := m.Fit
+	fmt.Fprintf(a.stderr, "trained on %d messages (%d held-out variants, %d held-out entries), %d candidates, log loss %.3f\n"+
+		"thresholds: answer at %.3f, suggest at %.3f\n"+
+		"on the training messages: answered right %.1f %%, wrong %.1f %%, answered or suggested %.1f %%, false answers on held-out entries %.1f %%\n",
+		f.Queries, f.HeldVariants, f.HeldEntries, f.Samples, f.LogLoss, m.AnswerAt, m.SuggestAt,
+		100*f.Answered, 100*f.WrongAnswers, 100*f.Suggested, 100*f.FalseAnswerRate)
+	if *out == "" {
+		_, err = a.stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(*out, b, 0o644)
+}
+
+func loadModel(path string) (*faq.Model, error) {
+	if path == "default" {
+		return faq.DefaultModel()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return faq.ParseModel(b)
 }

@@ -80,6 +80,8 @@ Commands:
   citybot faq eval --questions FILE    score the matcher on a question set (JSON lines)
         [--faq DIR] [--verbose] [--json]
   citybot faq eval --saved             the same on the questions editors saved
+  citybot faq train [--faq DIR] [--out FILE]
+                                       fit the matcher's confidence model on the FAQ
   citybot user add --email E --name N --role admin|editor|staff [--departments a,b]
         (password from CITYBOT_NEW_PASSWORD_FILE or standard input)
 

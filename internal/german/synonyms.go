@@ -862,7 +862,10 @@ func tokEq(p, q Token) bool {
 // match tries the longest synonym pattern starting at toks[i]. Stopwords in
 // the message may be skipped between pattern words ("register my car"
 // matches "register car"). It returns the end index (exclusive).
-func (st *synTable) match(toks []Token, i int) (int, [][]string, bool) {
+//
+// A one-word term that is also a stopword ("bin", "will", "also") only
+// matches in an English message (english): "ich bin" is no bin.
+func (st *synTable) match(toks []Token, i int, english bool) (int, [][]string, bool) {
 	t := toks[i]
 	cands := st.byFirst[t.Stem]
 	if t.En != t.Stem {
@@ -872,7 +875,7 @@ func (st *synTable) match(toks []Token, i int) (int, [][]string, bool) {
 	var bestCanon [][]string
 	for _, pi := range cands {
 		p := st.pats[pi]
-		if !tokEq(p.toks[0], t) {
+		if !tokEq(p.toks[0], t) || (len(p.toks) == 1 && t.Stop && !english) {
 			continue
 		}
 		k := i + 1

@@ -1,6 +1,7 @@
 package german
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -439,12 +440,21 @@ type Analyzer struct {
 	sorted   []string            // surface words, sorted (prefix search)
 	rsorted  []string            // reversed surface words, sorted (suffix search)
 	enStems  sync.Map            // vocabulary word -> English stem (englishStemOf)
+	dict     *Lexicon            // general German words and thesaurus (nil: none)
 }
 
 // NewAnalyzer builds an analyzer whose vocabulary is made of the words of
 // corpus and of the canonical terms of synonyms.
 func NewAnalyzer(synonyms []Synonym, corpus ...string) *Analyzer {
-	a := &Analyzer{vocab: map[string]int{}, lex: map[string]struct{}{}, surfStem: map[string]string{}}
+	return NewAnalyzerWithLexicon(nil, synonyms, corpus...)
+}
+
+// NewAnalyzerWithLexicon is NewAnalyzer with general German vocabulary: a
+// word of the message that the corpus lacks may then match through the
+// thesaurus (at AltThesaurus), and a real German word is not taken for a
+// typo of a corpus word. lx may be nil.
+func NewAnalyzerWithLexicon(lx *Lexicon, synonyms []Synonym, corpus ...string) *Analyzer {
+	a := &Analyzer{vocab: map[string]int{}, lex: map[string]struct{}{}, surfStem: map[string]string{}, dict: lx}
 	a.syn = compileSynonyms(synonyms)
 	// a temporary word cache makes the first pass stem each word once
 	a.words = map[string]wordInfo{}
@@ -1017,12 +1027,40 @@ const (
 	altTypo2    = 0.75 // two edits away
 	altModifier = 0.5  // the word is the first part of a known compound, or vice versa
 	altHead     = 0.6  // the word is the last part (head) of a known compound
+	// AltThesaurus: a synonym of the word in the general thesaurus, weighted
+	// below an exact, stemmed or city-synonym match.
+	AltThesaurus = 0.8
 )
 
-// QAlt is one way a query word can match: a stem and how much to trust it.
+// QAlt is one way a query word can match: a stem, how much to trust it and
+// through which relation the word reached it.
 type QAlt struct {
 	Stem string
 	W    float64
+	Rel  Relation
+}
+
+// Relation says how a word of a message reached a word of the index.
+type Relation uint8
+
+// Relations, from the most to the least direct.
+const (
+	RelExact     Relation = iota // the same word (after folding and stemming)
+	RelStem                      // another form: verb ending, -ung base, particle verb
+	RelCompound                  // a part of a compound, or the word is part of one
+	RelSynonym                   // the city's synonym list
+	RelThesaurus                 // the general thesaurus
+	RelTypo                      // a typo corrected
+)
+
+var relNames = [...]string{"exact", "stem", "compound", "synonym", "thesaurus", "typo"}
+
+// String is the relation's name: exact, stem, compound, synonym, thesaurus, typo.
+func (r Relation) String() string {
+	if int(r) < len(relNames) {
+		return relNames[r]
+	}
+	return "unknown"
 }
 
 // QGroup is one query word (or synonym phrase, or canonical word of a
@@ -1042,44 +1080,60 @@ type QueryAnalysis struct {
 	Toks    []Token
 }
 
-func (g *QGroup) add(stem string, w float64) {
+func (g *QGroup) add(stem string, w float64, rel Relation) {
 	for i, x := range g.Alts {
 		if x.Stem == stem {
 			if w > x.W {
-				g.Alts[i].W = w
+				g.Alts[i].W, g.Alts[i].Rel = w, rel
 			}
 			return
 		}
 	}
-	g.Alts = append(g.Alts, QAlt{stem, w})
+	g.Alts = append(g.Alts, QAlt{stem, w, rel})
 }
 
 // AnalyzeQuery analyses a citizen's message against the vocabulary.
 func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 	toks := TokenizeWith(text, a, true, true)
 	qa := QueryAnalysis{Toks: toks}
+	english := LooksEnglish(toks)
 	joined := a.joinParticles(toks)
 
 	// word analyses one token into a group.
 	word := func(t Token, w float64, surface string) QGroup {
 		g := QGroup{Surface: surface}
 		if a.Known(t.Stem) {
-			g.add(t.Stem, w)
+			g.add(t.Stem, w, RelExact)
 		}
 		if b := ungBase(t.Stem); b != "" && a.Known(b) {
-			g.add(b, w*AltVerb)
+			g.add(b, w*AltVerb, RelStem)
 		}
 
 		if ps := a.PartStems(t); ps != nil {
 			for _, p := range ps {
-				g.Parts = append(g.Parts, QAlt{p, w})
+				g.Parts = append(g.Parts, QAlt{p, w, RelCompound})
+			}
+			// a split of an unknown word may hide a typo of a known one
+			// ("wohngelt": wohn + gelt, or Wohngeld misspelt)
+			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) {
+				if cands, d := a.Correct(t.Stem); d == 1 {
+					for _, c := range cands {
+						g.add(c, w*altTypo1, RelTypo)
+					}
+				}
 			}
 		}
 		if len(g.Alts) == 0 && len(g.Parts) == 0 {
 			if r, ok := a.Resolve(t.Stem); ok {
 				for _, s := range r {
-					g.add(s, w*AltVerb)
+					g.add(s, w*AltVerb, RelStem)
 				}
+			} else if rel := a.thesaurus(t); len(rel) > 0 {
+				for _, s := range rel {
+					g.add(s, w*AltThesaurus, RelThesaurus)
+				}
+			} else if a.dict.IsWord(t.Surf) {
+				// a real word the FAQ does not use is no typo of one it does
 			} else if cands, d := a.Correct(t.Stem); len(cands) > 0 {
 				tw := altTypo1
 				if d == 2 {
@@ -1088,32 +1142,32 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 				for _, c := range cands {
 					if canon, ok := a.syn.single[c]; ok {
 						for _, ct := range canon {
-							g.add(ct, w*tw)
+							g.add(ct, w*tw, RelTypo)
 						}
 						continue
 					}
-					g.add(c, w*tw)
+					g.add(c, w*tw, RelTypo)
 				}
 			} else if affix {
 				// an unknown word inside known compounds, or an unknown
 				// compound with a known first part: weak evidence.
 				pre, suf := a.affixMatches(t.Surf, 4)
 				for _, x := range pre {
-					g.add(x, w*altModifier)
+					g.add(x, w*altModifier, RelCompound)
 				}
 				for _, x := range suf {
-					g.add(x, w*altHead)
+					g.add(x, w*altHead, RelCompound)
 				}
 				if len(g.Alts) == 0 {
 					if p := a.knownPrefix(t.Surf); p != "" {
-						g.add(a.surfStemOf(p), w*altModifier)
+						g.add(a.surfStemOf(p), w*altModifier, RelCompound)
 					}
 				}
 			}
 		}
 		g.Known = len(g.Alts) > 0 || len(g.Parts) > 0
 		if !g.Known {
-			g.Alts = append(g.Alts, QAlt{t.Stem, w})
+			g.Alts = append(g.Alts, QAlt{t.Stem, w, RelExact})
 		}
 		return g
 	}
@@ -1121,7 +1175,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if !t.Digit {
-			if end, canon, ok := a.syn.match(toks, i); ok {
+			if end, canon, ok := a.syn.match(toks, i, english); ok {
 				raw := make([]string, 0, end-i)
 				var src []string
 				for k := i; k < end; k++ {
@@ -1139,12 +1193,15 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 							continue
 						}
 						ag := word(ct[0], altSynonym, surface)
+						for k := range ag.Alts {
+							ag.Alts[k].Rel = RelSynonym
+						}
 						if ai == 0 {
 							g = ag
 							continue
 						}
 						for _, x := range ag.Alts {
-							g.add(x.Stem, x.W)
+							g.add(x.Stem, x.W, RelSynonym)
 						}
 						if len(g.Parts) == 0 {
 							g.Parts = ag.Parts
@@ -1152,7 +1209,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 					}
 					if ci == 0 {
 						for _, s := range src {
-							g.add(s, altExact)
+							g.add(s, altExact, RelExact)
 						}
 					}
 					g.ViaSyn = true
@@ -1169,10 +1226,10 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		if s, ok := joined[i]; ok {
 			g := QGroup{Surface: t.Surf, Known: true}
 			for _, x := range s {
-				g.add(x, altJoined)
+				g.add(x, altJoined, RelStem)
 			}
 			if a.Known(t.Stem) {
-				g.add(t.Stem, 0.5)
+				g.add(t.Stem, 0.5, RelExact)
 			}
 			qa.Groups = append(qa.Groups, g)
 			continue
@@ -1195,6 +1252,43 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		qa.Bigrams = append(qa.Bigrams, [2]string{qa.Groups[i-1].primary(), qa.Groups[i].primary()})
 	}
 	return qa
+}
+
+// thesaurus returns the known stems that the general thesaurus relates to
+// the token (through its stem or, for an unknown compound, its head).
+func (a *Analyzer) thesaurus(t Token) []string {
+	var out []string
+	add := func(s string) {
+		if a.Known(s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	a.dict.Related(t.Stem, add)
+	return out
+}
+
+// englishWords are frequent English function words that German does not
+// use (so "die", "also", "will" are not among them).
+var englishWords = map[string]bool{
+	"the": true, "a": true, "is": true, "are": true, "my": true, "i": true, "you": true, "how": true, "what": true,
+	"where": true, "when": true, "can": true, "do": true, "does": true, "to": true, "of": true, "for": true,
+	"and": true, "it": true, "this": true, "that": true, "with": true, "have": true, "has": true, "need": true,
+	"please": true, "there": true, "get": true, "your": true, "our": true, "we": true, "on": true, "at": true,
+}
+
+// LooksEnglish reports whether more of the message's words are English
+// function words than German stopwords.
+func LooksEnglish(toks []Token) bool {
+	var en, de int
+	for _, t := range toks {
+		switch {
+		case englishWords[t.Surf]:
+			en++
+		case t.Stop:
+			de++
+		}
+	}
+	return en > de
 }
 
 func (a *Analyzer) surfStemOf(w string) string {
