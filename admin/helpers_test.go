@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,7 +54,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if os.Getenv("CITYBOT_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	cfg := Config{BaseURL: "http://example.test", SessionLifetime: 0}
+	// A generous request deadline: under the race detector on a busy
+	// machine, a login's bcrypt alone can take tens of seconds.
+	cfg := Config{BaseURL: "http://example.test", SessionLifetime: 0, RequestTimeout: 3 * time.Minute}
 	deps := Deps{
 		DB:          d,
 		DatabaseURL: dbURL,

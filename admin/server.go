@@ -12,13 +12,16 @@ package admin
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,6 +51,11 @@ type Config struct {
 	MetricsToken string
 	// OIDC enables sign-in through the city's identity provider (oidc.go).
 	OIDC OIDCConfig
+	// RequestTimeout bounds every request (default 30 s): its context ends
+	// then, so that a stuck database or Bot API call ends in an error page
+	// instead of a hanging browser. The live-update stream has none; media
+	// downloads get ten times as long.
+	RequestTimeout time.Duration
 }
 
 // Deps are the admin server's collaborators.
@@ -98,6 +106,9 @@ type Server struct {
 func New(cfg Config, deps Deps) *Server {
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
 	}
 	if cfg.DefaultLanguage != "en" {
 		cfg.DefaultLanguage = "de"
@@ -228,7 +239,26 @@ func (s *Server) buildHandler() http.Handler {
 		http.Error(w, "Forbidden: cross-origin request", http.StatusForbidden)
 	}))
 	mux.Handle("/", cop.Handler(e))
-	return mux
+	return s.withDeadline(mux)
+}
+
+// withDeadline gives each request's context the deadline of RequestTimeout
+// (see there).
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := s.cfg.RequestTimeout
+		switch {
+		case r.URL.Path == "/inbox/events":
+			next.ServeHTTP(w, r)
+			return
+		case strings.Contains(r.URL.Path, "/media/"):
+			d *= 10
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + 10*time.Second))
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // home sends a user to the start page of their role.
@@ -278,13 +308,31 @@ func (s *Server) statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errNoService):
 		return http.StatusNotImplemented
-	case errors.Is(err, context.Canceled), isQueryCanceled(err):
-		// The client went away (lib/pq cancels the running statement).
+	case errors.Is(err, context.Canceled), isQueryCanceled(err) && !errors.Is(err, context.DeadlineExceeded):
+		// The client went away (lib/pq cancels the running statement), or
+		// a statement ran into statement_timeout (see fail).
 		return 499
+	case errors.Is(err, context.DeadlineExceeded), isUnavailable(err):
+		// The request's deadline passed, or the database is not reachable.
+		return http.StatusServiceUnavailable
 	case errors.As(err, &se):
 		return se.HTTPStatus()
 	}
 	return http.StatusInternalServerError
+}
+
+// isUnavailable reports an error of a database that is not there: no
+// connection (refused, no socket, the server shutting down or starting
+// up), or a connection that broke.
+func isUnavailable(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		code := string(pe.Code)
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	var ne net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ENOENT) || errors.As(err, &ne)
 }
 
 // isQueryCanceled reports PostgreSQL's query_canceled, which is what a
@@ -297,6 +345,10 @@ func isQueryCanceled(err error) bool {
 // fail renders the error page for err; internal error text is only logged.
 func (s *Server) fail(c *gin.Context, err error) {
 	status := s.statusOf(err)
+	if status == 499 && c.Request.Context().Err() == nil {
+		// Canceled, but not by the client: statement_timeout.
+		status = http.StatusServiceUnavailable
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}
@@ -324,6 +376,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		key = "error.toolarge"
 	case http.StatusNotImplemented:
 		key = "error.unavailable"
+	case http.StatusServiceUnavailable:
+		key = "error.busy"
+		c.Header("Retry-After", "30")
 	}
 	p := s.page(c, "error.title")
 	p.Data = map[string]any{"Status": status, "Message": p.T(key)}

@@ -366,7 +366,7 @@ const orphanSweepBeats = 5
 // endOrphanedClaims makes the deliveries claimed by instances that are no
 // longer running due now (their lease ends) and returns how many.
 func (s *Service) endOrphanedClaims(ctx context.Context) (int64, error) {
-	return db.EndOrphanedClaims(ctx, s.db, "deliveries", "sending", "next_attempt_at")
+	return db.EndOrphanedClaims(ctx, s.db, "deliveries", "sending", "next_attempt_at", s.cfg.Instance)
 }
 
 func (s *Service) heartbeat(ctx context.Context) error {

@@ -112,3 +112,46 @@ func BenchmarkBuild118(b *testing.B) {
 		faq.NewIndex(entries, german.DefaultSynonyms())
 	}
 }
+
+// The experimental parts: matching with the lexicon and the confidence
+// model, and building an index with the lexicon (its first load, about
+// 0.2 s, happens once per process, before the timer).
+func BenchmarkMatch118LexiconModel(b *testing.B) {
+	entries, _, _ := loadDemo(b)
+	m, err := faq.DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := faq.DefaultOptions()
+	opts.Lexicon, opts.Model = true, m
+	ix := faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), opts)
+	for _, q := range benchQueries {
+		ix.Match(q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.Match(benchQueries[i%len(benchQueries)])
+	}
+}
+
+func BenchmarkBuild118Lexicon(b *testing.B) {
+	entries, _, _ := loadDemo(b)
+	opts := faq.DefaultOptions()
+	opts.Lexicon = true
+	german.DefaultLexicon()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), opts)
+	}
+}
+
+// BenchmarkLexiconLoad: decompressing and indexing the embedded lexicon,
+// which a process does once (german.DefaultLexicon).
+func BenchmarkLexiconLoad(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		german.LoadLexicon()
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"citybot/internal/german"
@@ -33,7 +34,7 @@ type Model struct {
 // featureNames are the model's inputs, in order (see features).
 var featureNames = []string{
 	"score", "coverage", "phrase", "margin_next", "gap_top", "is_top",
-	"log_words", "unknown_share", "matched_share", "personal", "log_len",
+	"log_words", "unknown_share", "matched_share", "personal", "log_len", "exclusive_share",
 }
 
 //go:embed model.json
@@ -126,7 +127,7 @@ func features(cands []Candidate, i int, mf msgFeatures) []float64 {
 	return []float64{
 		c.Score, c.Coverage, c.Phrase, c.Score - next, cands[0].Score - c.Score, b(i == 0),
 		math.Log1p(float64(mf.qs.groups)), mf.qs.unknown, matched, math.Min(mf.personal, 2),
-		math.Log1p(float64(mf.runes)),
+		math.Log1p(float64(mf.runes)), exclusive(cands, i, mf.qs.groups),
 	}
 }
 
@@ -155,4 +156,27 @@ func (m *Model) ranked(cands []Candidate, mf msgFeatures) []Candidate {
 		out[j].Confidence = round3(r.p)
 	}
 	return out
+}
+
+// exclusive is the share of the message's words that candidate i matches
+// and no other candidate does: the evidence that tells confusable entries
+// apart ("Wasserturm" among entries that all match "heiraten").
+func exclusive(cands []Candidate, i, groups int) float64 {
+	if groups == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range cands[i].Matched {
+		other := false
+		for j := range cands {
+			if j != i && slices.Contains(cands[j].Matched, w) {
+				other = true
+				break
+			}
+		}
+		if !other {
+			n++
+		}
+	}
+	return float64(n) / float64(groups)
 }

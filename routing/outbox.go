@@ -205,7 +205,7 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 // are no longer running (see db.Instance), so that they are sent again now
 // rather than when the lease would have ended. It returns how many.
 func (s *Store) EndOrphanedClaims(ctx context.Context) (int64, error) {
-	return db.EndOrphanedClaims(ctx, s.q, "outbox", "sending", "locked_until")
+	return db.EndOrphanedClaims(ctx, s.q, "outbox", "sending", "locked_until", s.owner)
 }
 
 // ReleaseOutbox gives a claimed row back unsent (not counting the attempt),

@@ -146,6 +146,10 @@ func (s *Service) pause(d time.Duration) {
 }
 
 // deliver sends one claimed outbox row and records the result.
+// markSentPatience is how long a sender keeps trying to record a message
+// Telegram accepted: less than the lease of its row.
+const markSentPatience = time.Minute
+
 func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 	// A result must be recorded even when ctx ends during the call.
 	rctx := context.WithoutCancel(ctx)
@@ -173,6 +177,18 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 	case err == nil:
 		s.metrics.sends.WithLabelValues("sent").Inc()
 		more, err := s.outbox.MarkSentNext(rctx, it, msgID)
+		// Telegram has the message: should the database be away (a
+		// restart, a broken connection), keep trying to record it, or the
+		// row is sent again once its lease ends. (At shutdown only until
+		// the drain ends.)
+		patience := min(markSentPatience, s.cfg.Lease/2)
+		for wait, since := 100*time.Millisecond, time.Now(); err != nil && !errors.Is(err, routing.ErrNotFound) && time.Since(since) < patience; wait = min(2*wait, 2*time.Second) {
+			s.logger.Warn("mark outbox row sent; trying again", "outbox_id", it.ID, "err", err)
+			if !sleep(ctx, wait) {
+				break
+			}
+			more, err = s.outbox.MarkSentNext(rctx, it, msgID)
+		}
 		if err != nil {
 			s.logger.Warn("mark outbox row sent", "outbox_id", it.ID, "err", err)
 		}

@@ -227,9 +227,13 @@ func (s updateStore) claim(ctx context.Context, limit int, lease time.Duration) 
 	return cs, err
 }
 
-// claimWaiting is claim that also returns how many pending updates the
-// (last) prefix held besides the claimed ones: claimable now, due later, or
-// behind their chat's head. The dispatcher sizes batches by it, and 0 tells
+// claimWaiting is claim that also returns how many waiting updates the
+// (last) prefix held besides the claimed ones: pending (claimable now, due
+// later, or behind their chat's head) or claimed under a lease that ended
+// (a dead instance's, ended by the orphan sweep). Those count as much as
+// pending ones: were they left out, the workers would see no backlog after
+// the first claim and take over a dead instance's updates one per idle
+// tick. The dispatcher sizes batches by it, and 0 tells
 // a worker that nothing is left for it.
 func (s updateStore) claimWaiting(ctx context.Context, limit int, lease time.Duration) (all []claimed, waiting int, err error) {
 	for window := max(claimWindow, 4*limit); ; window *= 8 {
@@ -287,7 +291,8 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
 		)
 		SELECT n.window_rows, n.pending_rows, t.update_id, t.chat_id, t.payload, t.attempts
-		FROM (SELECT count(*) AS window_rows, count(*) FILTER (WHERE status = 'pending') AS pending_rows FROM w) n
+		FROM (SELECT count(*) AS window_rows,
+				count(*) FILTER (WHERE status = 'pending' OR locked_until < now()) AS pending_rows FROM w) n
 		LEFT JOIN t ON true`, limit, lease.Seconds(), window, s.owner)
 	if err != nil {
 		return nil, false, 0, fmt.Errorf("claim updates: %w", err)
@@ -378,7 +383,7 @@ func eraseChat(ctx context.Context, tx *sqlx.Tx, chatID, current int64) error {
 // endOrphanedClaims ends the lease of updates claimed by instances that are
 // no longer running (db.Instance) and returns how many.
 func (s updateStore) endOrphanedClaims(ctx context.Context) (int64, error) {
-	return db.EndOrphanedClaims(ctx, s.db, "telegram_updates", "processing", "locked_until")
+	return db.EndOrphanedClaims(ctx, s.db, "telegram_updates", "processing", "locked_until", s.owner)
 }
 
 // purge deletes finished updates older than before.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,6 +98,7 @@ func (a *app) serve(ctx context.Context) error {
 			Token:      a.cfg.TelegramToken,
 			APIURL:     a.cfg.TelegramAPIURL,
 			Workers:    a.cfg.Workers,
+			Senders:    a.cfg.Senders,
 			PrivacyURL: a.cfg.PrivacyURL,
 			Registerer: reg,
 			Handoff:    handoff,
@@ -148,6 +150,7 @@ func (a *app) serve(ctx context.Context) error {
 		TrustedProxies: a.cfg.TrustedProxies,
 		MetricsToken:   a.cfg.MetricsToken,
 		OIDC:           oidcConfig(a.cfg),
+		RequestTimeout: a.cfg.RequestTimeout,
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
@@ -164,10 +167,19 @@ func (a *app) serve(ctx context.Context) error {
 		Handler:           ui.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Past the request deadline, plus room to write the error page;
+		// the live-update stream renews it (admin.Server.events).
+		WriteTimeout: a.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:  2 * time.Minute,
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if a.cfg.DebugAddr != "" {
+		if err := serveDebug(gctx, g, a.cfg.DebugAddr, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if a.cfg.MetricsAddr != "off" {
 		// /metrics has its own listener (loopback by default), not the UI's port.
 		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
@@ -227,6 +239,33 @@ func (a *app) serve(ctx context.Context) error {
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// serveDebug serves Go's profiler (net/http/pprof) on addr until ctx ends.
+func serveDebug(ctx context.Context, g *errgroup.Group, addr string, log *slog.Logger) error {
+	dl, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("CITYBOT_DEBUG_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(dl); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("debug server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Close()
+	})
+	log.Info("profiler at http://"+dl.Addr().String()+"/debug/pprof/", "debug_addr", dl.Addr().String())
+	return nil
 }
 
 func randomToken() string {

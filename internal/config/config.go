@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +23,10 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL; empty: embedded local cluster
 	DataDir     string // CITYBOT_DATA_DIR: the local cluster and other state
 	PGBin       string // CITYBOT_PG_BIN: where initdb and pg_ctl are
+	PGDir       string // CITYBOT_PG_DIR: where the local cluster lives (default: see db.ClusterDir)
 
 	HTTPAddr     string // CITYBOT_HTTP_ADDR
+	DebugAddr    string // CITYBOT_DEBUG_ADDR: Go's profiler (net/http/pprof); empty: off
 	PublicURL    string // CITYBOT_PUBLIC_URL: externally visible base URL; enables the Telegram webhook
 	CookieSecure bool   // CITYBOT_COOKIE_SECURE; default: true when PublicURL is https
 
@@ -31,6 +34,13 @@ type Config struct {
 	TelegramAPIURL string // CITYBOT_TELEGRAM_API_URL: Bot API server (self-hosted or a fake)
 	WebhookSecret  string // CITYBOT_TELEGRAM_WEBHOOK_SECRET (or _FILE)
 	Workers        int    // CITYBOT_WORKERS: update handlers
+	Senders        int    // CITYBOT_SENDERS: concurrent Bot API sends of the outbox
+	DBMaxConns     int    // CITYBOT_DB_MAX_CONNS: connection pool size
+	// StatementTimeout bounds every SQL statement (CITYBOT_STATEMENT_TIMEOUT).
+	StatementTimeout time.Duration
+	// RequestTimeout bounds every web request but the live-update stream
+	// (CITYBOT_REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
 	PrivacyURL     string // CITYBOT_PRIVACY_URL: linked from /start
 	HolidayState   string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
 	Timezone       *time.Location
@@ -73,9 +83,11 @@ type OIDCGroup struct {
 // Known lists every accepted variable with its meaning, for errors and --help.
 var Known = map[string]string{
 	"DATABASE_URL":                         "PostgreSQL URL; empty: start an embedded local cluster",
-	"CITYBOT_DATA_DIR":                     "directory for the local cluster (default .citybot)",
+	"CITYBOT_DATA_DIR":                     "directory of the service's own files and, unless run as root, the local cluster (default .citybot)",
+	"CITYBOT_PG_DIR":                       "directory of the local cluster (default: CITYBOT_DATA_DIR; as root /var/lib/citybot/<project>-<hash>)",
 	"CITYBOT_PG_BIN":                       "directory with initdb and pg_ctl (default: found automatically)",
 	"CITYBOT_HTTP_ADDR":                    "listen address of the web UI (default 127.0.0.1:8080)",
+	"CITYBOT_DEBUG_ADDR":                   "listen address of Go's profiler /debug/pprof/ (default: off; keep it on localhost)",
 	"CITYBOT_PUBLIC_URL":                   "public base URL (https://...); enables the Telegram webhook",
 	"CITYBOT_COOKIE_SECURE":                "send cookies only over https (default: true when the public URL is https)",
 	"CITYBOT_TELEGRAM_TOKEN":               "Telegram bot token; without it the bot does not run",
@@ -83,7 +95,11 @@ var Known = map[string]string{
 	"CITYBOT_TELEGRAM_API_URL":             "Telegram Bot API server (default https://api.telegram.org)",
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET":      "webhook secret token (A-Za-z0-9_-, 1..256); generated when empty",
 	"CITYBOT_TELEGRAM_WEBHOOK_SECRET_FILE": "file holding the webhook secret token",
-	"CITYBOT_WORKERS":                      "concurrent update handlers (default 8)",
+	"CITYBOT_WORKERS":                      "concurrent update handlers (default: 4 per CPU (GOMAXPROCS), 8 to 64)",
+	"CITYBOT_SENDERS":                      "concurrent Bot API sends of answers (default 8)",
+	"CITYBOT_DB_MAX_CONNS":                 "most PostgreSQL connections of the pool (default: workers + senders + 10)",
+	"CITYBOT_STATEMENT_TIMEOUT":            "longest an SQL statement may run (default 30s; 0 for none)",
+	"CITYBOT_REQUEST_TIMEOUT":              "longest a web request may take, the live-update stream aside (default 30s)",
 	"CITYBOT_PRIVACY_URL":                  "privacy notice linked from /start",
 	"CITYBOT_HOLIDAY_STATE":                "German state for public holidays: BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH (default NW)",
 	"CITYBOT_TIMEZONE":                     "time zone of the city (default Europe/Berlin)",
@@ -143,7 +159,9 @@ func Load(environ []string) (Config, error) {
 		DatabaseURL:    get("DATABASE_URL", ""),
 		DataDir:        get("CITYBOT_DATA_DIR", ".citybot"),
 		PGBin:          get("CITYBOT_PG_BIN", ""),
+		PGDir:          get("CITYBOT_PG_DIR", ""),
 		HTTPAddr:       get("CITYBOT_HTTP_ADDR", "127.0.0.1:8080"),
+		DebugAddr:      get("CITYBOT_DEBUG_ADDR", ""),
 		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
 		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		PrivacyURL:     get("CITYBOT_PRIVACY_URL", "https://www.musterstadt.de/datenschutz"),
@@ -228,7 +246,19 @@ func Load(environ []string) (Config, error) {
 			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.val)
 		}
 	}
-	if c.Workers, err = intVar(env, "CITYBOT_WORKERS", 8, 1, 256); err != nil {
+	if c.Workers, err = intVar(env, "CITYBOT_WORKERS", DefaultWorkers(runtime.GOMAXPROCS(0)), 1, 256); err != nil {
+		return Config{}, err
+	}
+	if c.Senders, err = intVar(env, "CITYBOT_SENDERS", 8, 1, 256); err != nil {
+		return Config{}, err
+	}
+	if c.DBMaxConns, err = intVar(env, "CITYBOT_DB_MAX_CONNS", c.Workers+c.Senders+10, 4, 1000); err != nil {
+		return Config{}, err
+	}
+	if c.StatementTimeout, err = durationVar(env, "CITYBOT_STATEMENT_TIMEOUT", 30*time.Second, 0); err != nil {
+		return Config{}, err
+	}
+	if c.RequestTimeout, err = durationVar(env, "CITYBOT_REQUEST_TIMEOUT", 30*time.Second, time.Second); err != nil {
 		return Config{}, err
 	}
 	if c.RetentionDays, err = intVar(env, "CITYBOT_RETENTION_DAYS", 90, 1, 3650); err != nil {
@@ -315,6 +345,29 @@ func intVar(env map[string]string, key string, def, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", key, lo, hi)
 	}
 	return n, nil
+}
+
+// DefaultWorkers is the default number of update handlers on a machine
+// with procs CPUs: a handler spends most of its time waiting for
+// PostgreSQL (and its commit's flush), so several per CPU keep the CPUs busy.
+func DefaultWorkers(procs int) int {
+	return min(max(4*procs, 8), 64)
+}
+
+// durationVar reads a duration of at least lo (0 stays 0: none).
+func durationVar(env map[string]string, key string, def, lo time.Duration) (time.Duration, error) {
+	v := env[key]
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if v == "0" {
+		d, err = 0, nil
+	}
+	if err != nil || d < 0 || (d > 0 && d < lo) || (d == 0 && lo > 0) {
+		return 0, fmt.Errorf("%s: must be a duration such as 30s (at least %v)", key, max(lo, time.Millisecond))
+	}
+	return d, nil
 }
 
 func boolVar(env map[string]string, key string, def bool) (bool, error) {

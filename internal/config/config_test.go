@@ -3,8 +3,10 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodToken = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -14,11 +16,35 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DatabaseURL != "" || c.HTTPAddr != "127.0.0.1:8080" || !c.Demo || c.Workers != 8 || c.TelegramToken != "" {
+	if c.DatabaseURL != "" || c.HTTPAddr != "127.0.0.1:8080" || !c.Demo || c.TelegramToken != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if c.TelegramAPIURL != "https://api.telegram.org" {
 		t.Fatalf("api url %q", c.TelegramAPIURL)
+	}
+	if w := DefaultWorkers(runtime.GOMAXPROCS(0)); c.Workers != w || c.Senders != 8 || c.DBMaxConns != w+8+10 {
+		t.Errorf("workers %d, senders %d, pool %d; want %d, 8, %d", c.Workers, c.Senders, c.DBMaxConns, w, w+18)
+	}
+	if c.StatementTimeout != 30*time.Second || c.RequestTimeout != 30*time.Second {
+		t.Errorf("timeouts: statement %v, request %v", c.StatementTimeout, c.RequestTimeout)
+	}
+}
+
+func TestDefaultWorkers(t *testing.T) {
+	for procs, want := range map[int]int{1: 8, 2: 8, 4: 16, 8: 32, 16: 64, 64: 64} {
+		if got := DefaultWorkers(procs); got != want {
+			t.Errorf("DefaultWorkers(%d) = %d, want %d", procs, got, want)
+		}
+	}
+}
+
+func TestLoadLimits(t *testing.T) {
+	c, err := Load([]string{"CITYBOT_WORKERS=12", "CITYBOT_SENDERS=4", "CITYBOT_DB_MAX_CONNS=30", "CITYBOT_STATEMENT_TIMEOUT=0", "CITYBOT_REQUEST_TIMEOUT=5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers != 12 || c.Senders != 4 || c.DBMaxConns != 30 || c.StatementTimeout != 0 || c.RequestTimeout != 5*time.Second {
+		t.Errorf("got %+v", c)
 	}
 }
 
@@ -30,6 +56,9 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		{[]string{"CITYBOT_TELEGRAM_TOKEN=nonsense-secret"}, "CITYBOT_TELEGRAM_TOKEN"},
 		{[]string{"CITYBOT_FOO=1"}, "CITYBOT_FOO"},
 		{[]string{"CITYBOT_WORKERS=0"}, "CITYBOT_WORKERS"},
+		{[]string{"CITYBOT_DB_MAX_CONNS=2"}, "CITYBOT_DB_MAX_CONNS"},
+		{[]string{"CITYBOT_STATEMENT_TIMEOUT=soon"}, "CITYBOT_STATEMENT_TIMEOUT"},
+		{[]string{"CITYBOT_REQUEST_TIMEOUT=0"}, "CITYBOT_REQUEST_TIMEOUT"},
 		{[]string{"CITYBOT_PUBLIC_URL=ftp://x"}, "CITYBOT_PUBLIC_URL"},
 		{[]string{"CITYBOT_TELEGRAM_API_URL=nourl"}, "CITYBOT_TELEGRAM_API_URL"},
 		{[]string{"CITYBOT_HOLIDAY_STATE=XX"}, "CITYBOT_HOLIDAY_STATE"},

@@ -24,6 +24,28 @@ import (
 // default when it estimates the generic plan as no cheaper) re-plans them
 // on every call. Unprepared queries are planned per call as before.
 func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	return OpenPool(ctx, dsn, PoolOptions{})
+}
+
+// PoolOptions bound the application's use of the database.
+type PoolOptions struct {
+	// MaxConns is the most connections the pool opens (default 20). They
+	// are kept open when idle: a new PostgreSQL backend is a fork.
+	MaxConns int
+	// StatementTimeout bounds every statement of the pool's connections
+	// (PostgreSQL's statement_timeout; 0: none). A statement that runs into
+	// it fails with query_canceled (57014) instead of holding a connection
+	// and its locks indefinitely.
+	StatementTimeout time.Duration
+	// IdleInTxTimeout ends a session that sits idle inside a transaction
+	// this long (idle_in_transaction_session_timeout; 0: none), so that a
+	// stuck caller cannot hold row locks forever.
+	IdleInTxTimeout time.Duration
+}
+
+// OpenPool is Open with the pool's size and time limits. Settings given in
+// dsn itself take precedence.
+func OpenPool(ctx context.Context, dsn string, o PoolOptions) (*sqlx.DB, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		// The URL parser's error quotes the whole URL, password included.
@@ -36,16 +58,33 @@ func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}
-	if _, set := cfg.Runtime["plan_cache_mode"]; !set {
-		cfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+	setDefault := func(k, v string) {
+		if _, set := cfg.Runtime[k]; !set {
+			cfg.Runtime[k] = v
+		}
+	}
+	setDefault("plan_cache_mode", "force_generic_plan")
+	if o.StatementTimeout > 0 {
+		setDefault("statement_timeout", fmt.Sprint(o.StatementTimeout.Milliseconds()))
+	}
+	if o.IdleInTxTimeout > 0 {
+		setDefault("idle_in_transaction_session_timeout", fmt.Sprint(o.IdleInTxTimeout.Milliseconds()))
+	}
+	if cfg.ConnectTimeout <= 0 {
+		// A database host that does not answer must not hold a caller
+		// (a web request, a worker) for the kernel's TCP timeout.
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 20
 	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	d := sqlx.NewDb(sql.OpenDB(connector), "postgres")
-	d.SetMaxOpenConns(20)
-	d.SetMaxIdleConns(20) // = MaxOpenConns: under load, no connection churn (a new backend is a fork)
+	d.SetMaxOpenConns(o.MaxConns)
+	d.SetMaxIdleConns(o.MaxConns) // = MaxOpenConns: under load, no connection churn (a new backend is a fork)
 	d.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -30,12 +30,17 @@ const LiveInstances = `(SELECT l.objid::bigint FROM pg_locks l
 // EndOrphanedClaims ends the lease of the rows of table in status claimed
 // (column claimed_by) by instances that are no longer running, by setting
 // leaseCol (the lease's end) to now, and returns how many. table, status
-// and leaseCol are the caller's constants, never input.
-func EndOrphanedClaims(ctx context.Context, q sqlx.ExecerContext, table, status, leaseCol string) (int64, error) {
+// and leaseCol are the caller's constants, never input. The claims of self
+// (the calling instance; 0: none) are never ended: it is running, even when
+// its lock is gone for a moment (its connection broke, the database
+// restarted) and not taken again yet; ending them would let its own workers
+// take again what it is still working on (a send in flight would be sent
+// twice).
+func EndOrphanedClaims(ctx context.Context, q sqlx.ExecerContext, table, status, leaseCol string, self int32) (int64, error) {
 	res, err := q.ExecContext(ctx, `
 		UPDATE `+table+` SET `+leaseCol+` = now()
 		WHERE status = '`+status+`' AND `+leaseCol+` > now() AND claimed_by IS NOT NULL
-		  AND claimed_by::bigint NOT IN `+LiveInstances)
+		  AND claimed_by <> $1 AND claimed_by::bigint NOT IN `+LiveInstances, self)
 	if err != nil {
 		return 0, fmt.Errorf("end orphaned claims of %s: %w", table, err)
 	}
@@ -108,14 +113,14 @@ func (in *Instance) lock(ctx context.Context, id int32) (bool, error) {
 // this one's claims, which the claims' fences and at-least-once delivery
 // allow for).
 func (in *Instance) Run(ctx context.Context) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
+	// Checked every 10 s; without the lock (the database restarted), every
+	// second until it is taken again.
+	wait := 10 * time.Second
 	for {
-		select {
-		case <-ctx.Done():
+		if !sleepCtx(ctx, wait) {
 			return
-		case <-t.C:
 		}
+		wait = time.Second
 		in.mu.Lock()
 		conn := in.conn
 		in.mu.Unlock()
@@ -124,6 +129,7 @@ func (in *Instance) Run(ctx context.Context) {
 			err := conn.PingContext(pctx)
 			cancel()
 			if err == nil {
+				wait = 10 * time.Second
 				continue
 			}
 			in.log.Warn("instance lock connection lost; taking the lock again", "err", err)
@@ -136,7 +142,21 @@ func (in *Instance) Run(ctx context.Context) {
 			if ctx.Err() == nil {
 				in.log.Error("instance lock not taken", "instance", in.ID, "err", err)
 			}
+		} else {
+			in.log.Info("instance lock taken again", "instance", in.ID)
+			wait = 10 * time.Second
 		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -3,6 +3,8 @@ package db
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,21 +24,73 @@ var ErrNoPostgres = errors.New("no PostgreSQL server binaries found (install the
 
 // LocalOptions configures an embedded local cluster.
 type LocalOptions struct {
-	// Dir holds the cluster: Dir/pgdata (data), Dir/run (socket), Dir/postgres.log.
+	// Dir holds the cluster: Dir/pgdata (data), Dir/run (socket),
+	// Dir/postgres.log. Empty: ClusterDir(ProjectDir).
 	Dir string
+	// ProjectDir is the directory of the application's own state
+	// (CITYBOT_DATA_DIR) the cluster belongs to, when Dir is empty.
+	ProjectDir string
 	// BinDir holds initdb and pg_ctl; found automatically when empty.
 	BinDir string
 	// Database is created when missing; default "citybot".
 	Database string
 	// Fast trades durability for speed (fsync off): for tests only.
-	Fast   bool
-	Logger *slog.Logger
+	Fast bool
+	// Settings are further server settings ("name=value"), e.g. for
+	// benchmarks "shared_preload_libraries=pg_stat_statements".
+	Settings []string
+	Logger   *slog.Logger
+}
+
+// SystemClusterRoot holds the embedded clusters of citybot run as root
+// (see ClusterDir).
+const SystemClusterRoot = "/var/lib/citybot"
+
+// ClusterDir is where the embedded cluster of the application state in
+// projectDir (CITYBOT_DATA_DIR) lives. Run by an ordinary user, the cluster
+// runs as that user and lives in projectDir itself. Run as root, it runs as
+// the postgres OS user, who usually cannot reach projectDir (a clone under
+// /root, mode 0700): it lives in /var/lib/citybot/<name>-<hash>, <name>
+// being the project's directory name and <hash> a short hash of
+// projectDir's absolute path (one cluster per project directory), unless
+// projectDir holds a cluster already (an older layout, kept where it is).
+func ClusterDir(projectDir string) (string, error) {
+	abs, err := filepath.Abs(projectDir)
+	if err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	if os.Geteuid() != 0 {
+		return abs, nil
+	}
+	if _, err := os.Stat(filepath.Join(abs, "pgdata", "PG_VERSION")); err == nil {
+		return abs, nil
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := filepath.Base(filepath.Dir(abs))
+	if filepath.Base(abs) != ".citybot" {
+		name = filepath.Base(abs)
+	}
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, name)
+	name = strings.TrimLeft(name, ".")
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	if name == "" {
+		name = "citybot"
+	}
+	return filepath.Join(SystemClusterRoot, name+"-"+hex.EncodeToString(sum[:])[:12]), nil
 }
 
 // Local is a private PostgreSQL cluster listening on a Unix socket only.
 type Local struct {
 	opts    LocalOptions
 	binDir  string
+	dir     string
 	cred    *syscall.Credential
 	owned   bool // started by us, so stopped by us
 	dataDir string
@@ -83,11 +137,16 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Dir == "" {
+		if opts.Dir, err = ClusterDir(opts.ProjectDir); err != nil {
+			return nil, err
+		}
+	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	l := &Local{opts: opts, binDir: bin, dataDir: filepath.Join(dir, "pgdata"), sockDir: filepath.Join(dir, "run")}
+	l := &Local{opts: opts, binDir: bin, dir: dir, dataDir: filepath.Join(dir, "pgdata"), sockDir: filepath.Join(dir, "run")}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: run it as the postgres user.
 		u, err := user.Lookup("postgres")
@@ -97,6 +156,13 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		l.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if strings.HasPrefix(dir, SystemClusterRoot+"/") {
+			// The parent is root's and traversable, so that only the
+			// cluster's own directory belongs to postgres.
+			if err := os.MkdirAll(SystemClusterRoot, 0o755); err != nil {
+				return nil, fmt.Errorf("create %s: %w", SystemClusterRoot, err)
+			}
+		}
 	}
 	for _, d := range []string{dir, l.sockDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -107,6 +173,13 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
 		}
 		if err := l.chown(d); err != nil {
 			return nil, err
+		}
+	}
+	if project, _ := filepath.Abs(opts.ProjectDir); opts.ProjectDir != "" && dir != project {
+		// Which project a cluster elsewhere belongs to.
+		note := filepath.Join(dir, "project")
+		if err := os.WriteFile(note, []byte(project+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", note, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(l.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -121,6 +194,9 @@ func StartLocal(ctx context.Context, opts LocalOptions) (*Local, error) {
 		o := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200", l.sockDir)
 		if opts.Fast {
 			o += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		}
+		for _, kv := range opts.Settings {
+			o += " -c " + kv
 		}
 		logFile := filepath.Join(dir, "postgres.log")
 		if err := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-l", logFile, "-w", "-t", "60", "-o", o, "start"); err != nil {
@@ -167,6 +243,10 @@ func (l *Local) run(ctx context.Context, name string, args ...string) error {
 	}
 	return nil
 }
+
+// Dir is the directory holding the cluster: pgdata (data), run (socket),
+// postgres.log.
+func (l *Local) Dir() string { return l.dir }
 
 // URL returns the connection URL of the given database of the cluster.
 func (l *Local) URL(database string) string {

@@ -57,7 +57,7 @@ func TestCrashKill9(t *testing.T) {
 }
 
 // buildCitybot builds ./cmd/citybot into a temporary directory.
-func buildCitybot(t *testing.T) string {
+func buildCitybot(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	must(t, err)
@@ -136,7 +136,7 @@ type proc struct {
 
 // citybotEnv is the environment of the binary: nothing of the test's own
 // CITYBOT_ settings, only what is given here.
-func citybotEnv(t *testing.T, dbURL string, fake *tgfake.Server) []string {
+func citybotEnv(t testing.TB, dbURL string, fake *tgfake.Server) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
@@ -157,7 +157,7 @@ func citybotEnv(t *testing.T, dbURL string, fake *tgfake.Server) []string {
 }
 
 // startCitybot starts the binary and waits until /readyz answers 200.
-func startCitybot(t *testing.T, bin string, env []string, log *procLog, name string) *proc {
+func startCitybot(t testing.TB, bin string, env []string, log *procLog, name string) *proc {
 	t.Helper()
 	log.mark("start " + name)
 	urlCh := make(chan string, 1)
@@ -213,7 +213,7 @@ func startCitybot(t *testing.T, bin string, env []string, log *procLog, name str
 }
 
 // kill9 kills the process with SIGKILL and waits until it is gone.
-func (p *proc) kill9(t *testing.T) {
+func (p *proc) kill9(t testing.TB) {
 	t.Helper()
 	must(t, p.cmd.Process.Kill())
 	select {
@@ -225,7 +225,7 @@ func (p *proc) kill9(t *testing.T) {
 
 // killAfterSent kills p with SIGKILL as soon as the fake server accepted n
 // messages.
-func killAfterSent(t *testing.T, fake *tgfake.Server, n int, p *proc) {
+func killAfterSent(t testing.TB, fake *tgfake.Server, n int, p *proc) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -235,7 +235,7 @@ func killAfterSent(t *testing.T, fake *tgfake.Server, n int, p *proc) {
 	p.kill9(t)
 }
 
-func showLogOnFailure(t *testing.T, log *procLog) {
+func showLogOnFailure(t testing.TB, log *procLog) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("citybot output:\n%s", log)
@@ -243,7 +243,7 @@ func showLogOnFailure(t *testing.T, log *procLog) {
 	})
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -254,14 +254,14 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-func count(t *testing.T, d *sqlx.DB, query string, args ...any) int {
+func count(t testing.TB, d *sqlx.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
 	must(t, d.Get(&n, query, args...))
 	return n
 }
 
-func statusCounts(t *testing.T, d *sqlx.DB, table string) map[string]int {
+func statusCounts(t testing.TB, d *sqlx.DB, table string) map[string]int {
 	t.Helper()
 	var rows []struct {
 		Status string `db:"status"`
@@ -286,7 +286,7 @@ type crashQuestion struct {
 // crashQuestions picks texts the loaded FAQ answers directly or takes as
 // small talk: each gets exactly one reply message, and none opens a case
 // (which would change how the chat's later messages are handled).
-func crashQuestions(t *testing.T, d *sqlx.DB) []crashQuestion {
+func crashQuestions(t testing.TB, d *sqlx.DB) []crashQuestion {
 	t.Helper()
 	live := faq.NewLive(faq.NewStore(d), logger(t))
 	must(t, live.Reload(context.Background()))

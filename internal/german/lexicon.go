@@ -31,7 +31,7 @@ type Lexicon struct {
 
 // DefaultLexicon returns the embedded lexicon, loaded on first use.
 var DefaultLexicon = sync.OnceValue(func() *Lexicon {
-	lx, err := loadLexicon()
+	lx, err := LoadLexicon()
 	if err != nil {
 		// the files are embedded at build time; a broken build is a programming error
 		panic("german: embedded lexicon: " + err.Error())
@@ -51,7 +51,9 @@ func gunzip(name string) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
-func loadLexicon() (*Lexicon, error) {
+// LoadLexicon decompresses and indexes the embedded lexicon; use
+// DefaultLexicon, which does it once per process.
+func LoadLexicon() (*Lexicon, error) {
 	w, err := gunzip("lexicon/words.txt.gz")
 	if err != nil {
 		return nil, err
