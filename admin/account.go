@@ -39,6 +39,20 @@ func (s *Server) changePassword(c *gin.Context) {
 	if current == "" {
 		errs["current"] = p.T("account.err.current_empty")
 	} else {
+		// The check is throttled like a login (throttle.go): a stolen
+		// session must not guess the password.
+		ip := c.ClientIP()
+		if err := s.reserveAttempt(ctx, sess.User.Email, ip); err != nil {
+			wait, ok := isThrottled(err)
+			if !ok {
+				s.fail(c, err)
+				return
+			}
+			c.Header("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+			errs["current"] = p.T("login.throttled", waitText(p, wait))
+			s.renderAccount(c, p, http.StatusTooManyRequests, errs)
+			return
+		}
 		var hash string
 		if err := s.db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE id = $1`, sess.User.ID); err != nil {
 			s.fail(c, fmt.Errorf("load password: %w", err))
@@ -46,9 +60,13 @@ func (s *Server) changePassword(c *gin.Context) {
 		}
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
 			errs["current"] = p.T("account.err.current_wrong")
+			s.log.Info("wrong current password", "user_id", sess.User.ID, "ip", ip)
+		} else if err := s.releaseAttempt(ctx, sess.User.Email, ip); err != nil {
+			s.fail(c, err)
+			return
 		}
 	}
-	if msg := newPasswordError(p, password); msg != "" {
+	if msg := newPasswordError(p, password, sess.User.Email, sess.User.Name); msg != "" {
 		errs["password"] = msg
 	}
 	if len(errs) > 0 {

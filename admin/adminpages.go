@@ -9,6 +9,8 @@ func (s *Server) routeAdmin(g *gin.RouterGroup) {
 	g.GET("/users/:id", s.userForm)
 	g.POST("/users/:id", s.updateUser)
 	g.GET("/audit", s.auditPage)
+	g.GET("/throttles", s.throttlesPage)
+	g.POST("/throttles/clear", s.clearThrottlePost)
 	g.GET("/departments", s.departmentsPage)
 	g.GET("/departments/new", s.newDepartmentForm)
 	g.POST("/departments", s.createDepartment)

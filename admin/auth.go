@@ -36,14 +36,10 @@ const (
 	langCookie    = "citybot_lang"
 )
 
-// Login throttling: this many failures within throttleWindow block further
-// attempts for the email (or, with the higher limit, for the client address).
+// Password rules (see password.go for the strength estimate).
 const (
-	throttleWindow   = 15 * time.Minute
-	maxFailsPerEmail = 5
-	maxFailsPerIP    = 20
-	minPasswordLen   = 10
-	bcryptCost       = 12 // ~0.25 s per check on a current server core
+	minPasswordLen = 10
+	bcryptCost     = 12 // ~0.25 s per check on a current server core
 )
 
 // User is a web UI user as the request sees it.
@@ -91,6 +87,9 @@ func createUser(ctx context.Context, d *sqlx.DB, cost int, email, name, password
 	}
 	if !validRole(role) {
 		return 0, fmt.Errorf("%w: role %q (want admin, editor or staff)", ErrInvalid, role)
+	}
+	if key := passwordProblem(password, email, name); key != "" {
+		return 0, fmt.Errorf("%w: weak password: %s", ErrInvalid, passwordMessages()["en"][key])
 	}
 	hash, err := hashPasswordCost(password, cost)
 	if err != nil {
@@ -172,30 +171,42 @@ func (s *Server) loadSession(c *gin.Context) {
 		c.Next()
 		return
 	}
-	hash := tokenHash(ck)
-	var row struct {
-		User
-		CSRF string         `db:"csrf_token"`
-		Deps pq.StringArray `db:"departments"`
-	}
-	err = s.db.GetContext(c.Request.Context(), &row, `
-		SELECT u.id, u.email, u.name, u.role, u.active, u.language, s.csrf_token,
-		       COALESCE(ARRAY(SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = u.id ORDER BY ud.department_id), '{}') AS departments
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active`, hash)
+	sess, err := s.sessionByHash(c.Request.Context(), tokenHash(ck))
 	if err != nil {
-		if !db.IsNoRows(err) {
-			s.fail(c, fmt.Errorf("load session: %w", err))
+		if !errors.Is(err, ErrNotFound) {
+			s.fail(c, err)
 			return
 		}
 		s.clearCookie(c, sessionCookie)
 		c.Next()
 		return
 	}
+	c.Set(ctxSession, sess)
+	c.Next()
+}
+
+// sessionByHash loads the live session of an active user by its token
+// hash; ErrNotFound when there is none.
+func (s *Server) sessionByHash(ctx context.Context, hash []byte) (*session, error) {
+	var row struct {
+		User
+		CSRF string         `db:"csrf_token"`
+		Deps pq.StringArray `db:"departments"`
+	}
+	err := s.db.GetContext(ctx, &row, `
+		SELECT u.id, u.email, u.name, u.role, u.active, u.language, s.csrf_token,
+		       COALESCE(ARRAY(SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = u.id ORDER BY ud.department_id), '{}') AS departments
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active`, hash)
+	if db.IsNoRows(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
 	u := row.User
 	u.Departments = []string(row.Deps)
-	c.Set(ctxSession, &session{User: &u, CSRF: row.CSRF, hash: hash})
-	c.Next()
+	return &session{User: &u, CSRF: row.CSRF, hash: hash}, nil
 }
 
 const ctxSession = "citybot.session"
@@ -256,9 +267,25 @@ func (s *Server) clearCookie(c *gin.Context, name string) {
 	})
 }
 
-// safeNext returns next when it is a local path, else "/".
+// safeNext returns next when it is a path on this site, else "/". Browsers
+// drop tabs and line breaks from URLs and treat a backslash as a slash, so
+// "/\t/evil.example" would lead to another host: any control character,
+// space or backslash is refused, and what is left must parse as a bare path
+// that does not start with "//".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || next[0] != '/' || len(next) > 2000 {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x21 || r == 0x7f || r == '\\' || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029' || r == '\ufeff' {
+			return "/"
+		}
+	}
+	if strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
@@ -276,6 +303,14 @@ func (s *Server) loginForm(c *gin.Context) {
 
 var errThrottled = errors.New("admin: too many failed logins")
 
+// waitText says how long to wait, in whole seconds or minutes.
+func waitText(p *page, d time.Duration) string {
+	if d < 90*time.Second {
+		return p.T("wait.seconds", int(d.Seconds())+1)
+	}
+	return p.T("wait.minutes", int((d+time.Minute-1)/time.Minute))
+}
+
 func (s *Server) login(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := normalizeEmail(c.PostForm("email"))
@@ -285,53 +320,53 @@ func (s *Server) login(c *gin.Context) {
 
 	u, err := s.authenticate(ctx, email, password, ip)
 	if err != nil {
-		key := "login.failed"
+		p := s.page(c, "login.title")
+		p.Error = p.T("login.failed")
 		status := http.StatusUnauthorized
+		wait, throttled := isThrottled(err)
 		switch {
-		case errors.Is(err, errThrottled):
-			key, status = "login.throttled", http.StatusTooManyRequests
+		case throttled:
+			p.Error, status = p.T("login.throttled", waitText(p, wait)), http.StatusTooManyRequests
+			c.Header("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		case errors.Is(err, errBadLogin):
 		default:
 			s.fail(c, err)
 			return
 		}
-		s.log.Info("login failed", "ip", ip, "throttled", errors.Is(err, errThrottled))
-		p := s.page(c, "login.title")
-		p.Error = p.T(key)
+		s.log.Info("login failed", "ip", ip, "throttled", throttled)
 		p.Data = map[string]any{"Next": next, "Email": email}
 		s.render(c, status, "login", p)
 		return
 	}
-	tok := randomToken()
-	csrf := randomToken()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
-		tokenHash(tok), u.ID, csrf, time.Now().Add(s.cfg.SessionLifetime), ip, truncate(c.Request.UserAgent(), 200)); err != nil {
-		s.fail(c, fmt.Errorf("create session: %w", err))
+	if err := s.startSession(c, u); err != nil {
+		s.fail(c, err)
 		return
 	}
-	s.setCookie(c, sessionCookie, tok, s.cfg.SessionLifetime)
-	s.clearCookie(c, preCookie)
 	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), nil)
 	c.Redirect(http.StatusSeeOther, next)
 }
 
+// startSession creates a new session for u and sets its cookie.
+func (s *Server) startSession(c *gin.Context, u *User) error {
+	tok := randomToken()
+	csrf := randomToken()
+	if _, err := s.db.ExecContext(c.Request.Context(), `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
+		tokenHash(tok), u.ID, csrf, time.Now().Add(s.cfg.SessionLifetime), c.ClientIP(), truncate(c.Request.UserAgent(), 200)); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	s.setCookie(c, sessionCookie, tok, s.cfg.SessionLifetime)
+	s.clearCookie(c, preCookie)
+	return nil
+}
+
 var errBadLogin = errors.New("admin: wrong email or password")
 
-// authenticate checks the credentials under the throttling limits. Every
-// failure is recorded; the error never tells which part was wrong.
+// authenticate checks the credentials under the throttle (throttle.go):
+// the attempt is counted before the password is compared and taken back
+// when it was right. The error never tells which part was wrong.
 func (s *Server) authenticate(ctx context.Context, email, password, ip string) (*User, error) {
-	var fails struct {
-		Email int `db:"email_fails"`
-		IP    int `db:"ip_fails"`
-	}
-	if err := s.db.GetContext(ctx, &fails, `
-		SELECT (SELECT count(*) FROM login_attempts WHERE email = $1 AND at > now() - $3::interval) AS email_fails,
-		       (SELECT count(*) FROM login_attempts WHERE ip = $2 AND at > now() - $3::interval) AS ip_fails`,
-		email, ip, fmt.Sprintf("%d seconds", int(throttleWindow.Seconds()))); err != nil {
-		return nil, fmt.Errorf("count login attempts: %w", err)
-	}
-	if fails.Email >= maxFailsPerEmail || fails.IP >= maxFailsPerIP {
-		return nil, errThrottled
+	if err := s.reserveAttempt(ctx, email, ip); err != nil {
+		return nil, err
 	}
 	var row struct {
 		User
@@ -348,13 +383,10 @@ func (s *Server) authenticate(ctx context.Context, email, password, ip string) (
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 	}
 	if !ok {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_attempts (email, ip) VALUES ($1, $2)`, email, ip); err != nil {
-			return nil, fmt.Errorf("record login attempt: %w", err)
-		}
 		return nil, errBadLogin
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_attempts WHERE email = $1`, email); err != nil {
-		return nil, fmt.Errorf("clear login attempts: %w", err)
+	if err := s.releaseAttempt(ctx, email, ip); err != nil {
+		return nil, err
 	}
 	u := row.User
 	return &u, nil

@@ -58,6 +58,8 @@ type Broadcast interface {
 	ApproveItem(ctx context.Context, itemID, userID int64) (broadcast.Post, error)
 	RejectItem(ctx context.Context, itemID, userID int64) error
 	RefreshFeed(ctx context.Context, id int64) error
+	FeedInternalHosts(ctx context.Context) ([]string, error)
+	SetFeedInternalHosts(ctx context.Context, hosts []string) error
 }
 
 // botUsernamer is optionally implemented by Deps.Broadcast (e.g. a wrapper
@@ -96,6 +98,7 @@ func (s *Server) routeBroadcast(e *gin.Engine) {
 	a.GET("/topics/:id", s.bcTopicEditForm)
 	a.POST("/topics/:id", s.bcTopicUpdate)
 	a.GET("/feeds", s.bcFeedsPage)
+	a.POST("/feed-hosts", s.bcFeedHostsUpdate)
 	a.GET("/feeds/new", s.bcFeedNewForm)
 	a.POST("/feeds", s.bcFeedCreate)
 	a.GET("/feeds/:id", s.bcFeedEditForm)

@@ -118,8 +118,13 @@ func (s *Server) bcFeedsPage(c *gin.Context) {
 		}
 		rows = append(rows, r)
 	}
+	hosts, err := s.bc().FeedInternalHosts(c.Request.Context())
+	if err != nil {
+		s.bcFail(c, err)
+		return
+	}
 	p := s.bcPage(c, "bc.feeds.title")
-	p.Data = bcData(c, "feeds", map[string]any{"Feeds": rows})
+	p.Data = bcData(c, "feeds", map[string]any{"Feeds": rows, "InternalHosts": strings.Join(hosts, "\n")})
 	s.render(c, http.StatusOK, "broadcast_feeds", p)
 }
 
@@ -348,4 +353,17 @@ func (s *Server) bcItemReject(c *gin.Context) {
 	}
 	s.audit(ctx, u.ID, "broadcast.item.reject", "feed_item", idStr(id), nil)
 	redirect(c, "/broadcast/queue", "bc_rejected")
+}
+
+// bcFeedHostsUpdate stores the hosts whose feeds may be on internal
+// addresses (one per line).
+func (s *Server) bcFeedHostsUpdate(c *gin.Context) {
+	ctx := c.Request.Context()
+	hosts := strings.Fields(c.PostForm("hosts"))
+	if err := s.bc().SetFeedInternalHosts(ctx, hosts); err != nil {
+		s.bcFail(c, err)
+		return
+	}
+	s.audit(ctx, currentUser(c).ID, "broadcast.feed.internal_hosts", "setting", "feed_internal_hosts", map[string]any{"hosts": hosts})
+	redirect(c, "/broadcast/feeds#internal-hosts", "saved")
 }

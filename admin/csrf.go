@@ -49,7 +49,12 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		c.Next()
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxReplyBody)
+	// The body is bounded by limitBody, which runs before this.
+	if err := parseForm(c.Request); err != nil {
+		c.Header("Connection", "close")
+		s.fail(c, err)
+		return
+	}
 	var want string
 	if sess := currentSession(c); sess != nil {
 		want = sess.CSRF

@@ -212,6 +212,11 @@ func (s *Server) departmentsForEditor(c *gin.Context) ([]faq.Department, map[str
 func (s *Server) faqList(c *gin.Context) {
 	ctx := c.Request.Context()
 	f := faq.EntryFilter{Query: strings.TrimSpace(c.Query("q")), Department: c.Query("department"), Tag: c.Query("tag"), Status: c.Query("status")}
+	// Long queries are cut (faq.SearchWords); the form shows what was searched.
+	shortened := false
+	if words := faq.SearchWords(f.Query); strings.Join(words, " ") != strings.Join(strings.Fields(strings.ToLower(f.Query)), " ") {
+		f.Query, shortened = strings.Join(words, " "), true
+	}
 	st := s.faqStore()
 	entries, err := st.ListEntries(ctx, f)
 	if err != nil {
@@ -229,6 +234,9 @@ func (s *Server) faqList(c *gin.Context) {
 		return
 	}
 	p := s.editorPage(c, "faq.title", "list")
+	if shortened {
+		p.Notice = p.T("faq.search_shortened", faq.MaxSearchWords, faq.MaxSearchRunes)
+	}
 	a := actorOf(p.User)
 	p.Data = editorData("list", map[string]any{"Filter": f, "Entries": entries, "Departments": depts, "DeptNames": names, "Tags": tags,
 		"Statuses": []string{faq.StatusDraft, faq.StatusPublished, faq.StatusArchived}, "Actor": a})

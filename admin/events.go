@@ -3,10 +3,12 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,12 +30,22 @@ type caseEvent struct {
 	Kind           string `json:"kind"`
 }
 
+// userChangedChannel is the NOTIFY channel (migration 00018) that names a
+// user whose sessions, role, active flag or departments changed.
+const userChangedChannel = "user_changed"
+
+// sessionRecheck is how often an open stream re-checks its session even
+// without a notification (an expired session, a lost notification).
+const sessionRecheck = 30 * time.Second
+
 // subscriber is one open event stream.
 type subscriber struct {
-	all    bool     // admins see every department
-	deps   []string // departments of the user
-	ch     chan caseEvent
-	resync chan struct{}
+	userID  int64
+	all     bool     // admins see every department
+	deps    []string // departments of the user
+	ch      chan caseEvent
+	resync  chan struct{}
+	recheck chan struct{} // the user changed: re-check the session
 }
 
 func (sub *subscriber) wants(e caseEvent) bool {
@@ -54,8 +66,9 @@ func newHub(log *slog.Logger) *hub {
 	return &hub{log: log, subs: map[*subscriber]struct{}{}}
 }
 
-func (h *hub) subscribe(all bool, deps []string) (*subscriber, func()) {
-	sub := &subscriber{all: all, deps: slices.Clone(deps), ch: make(chan caseEvent, 64), resync: make(chan struct{}, 1)}
+func (h *hub) subscribe(userID int64, all bool, deps []string) (*subscriber, func()) {
+	sub := &subscriber{userID: userID, all: all, deps: slices.Clone(deps), ch: make(chan caseEvent, 64),
+		resync: make(chan struct{}, 1), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.subs[sub] = struct{}{}
 	h.mu.Unlock()
@@ -79,6 +92,28 @@ func (h *hub) publish(e caseEvent) {
 		case sub.ch <- e:
 		default:
 			h.signalResync(sub)
+		}
+	}
+}
+
+// update sets what a stream may see (after its user changed).
+func (h *hub) update(sub *subscriber, all bool, deps []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sub.all, sub.deps = all, slices.Clone(deps)
+}
+
+// userChanged tells the streams of the user (every stream when userID is
+// 0: notifications may have been lost) to re-check their session.
+func (h *hub) userChanged(userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs {
+		if userID == 0 || sub.userID == userID {
+			select {
+			case sub.recheck <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -112,8 +147,10 @@ func (h *hub) listen(ctx context.Context, dsn string) error {
 		}
 	})
 	defer l.Close()
-	if err := l.Listen(caseEventsChannel); err != nil {
-		return fmt.Errorf("listen %s: %w", caseEventsChannel, err)
+	for _, ch := range []string{caseEventsChannel, userChangedChannel} {
+		if err := l.Listen(ch); err != nil {
+			return fmt.Errorf("listen %s: %w", ch, err)
+		}
 	}
 	ping := time.NewTicker(90 * time.Second)
 	defer ping.Stop()
@@ -124,6 +161,13 @@ func (h *hub) listen(ctx context.Context, dsn string) error {
 		case n := <-l.Notify:
 			if n == nil { // reconnected: notifications may have been lost
 				h.resyncAll()
+				h.userChanged(0)
+				continue
+			}
+			if n.Channel == userChangedChannel {
+				if id, err := strconv.ParseInt(n.Extra, 10, 64); err == nil {
+					h.userChanged(id)
+				}
 				continue
 			}
 			var e caseEvent
@@ -139,10 +183,15 @@ func (h *hub) listen(ctx context.Context, dsn string) error {
 }
 
 // events streams the viewer's case events as server-sent events. The page's
-// script refreshes the affected region when one arrives.
+// script refreshes the affected region when one arrives. The stream lives
+// only as long as its session: when the user logs out, is deactivated or
+// loses a department (a notification on userChangedChannel), and every
+// sessionRecheck, the session is loaded again; a session that ended ends
+// the stream, changed departments change what it delivers from then on.
 func (s *Server) events(c *gin.Context) {
-	u := currentUser(c)
-	sub, cancel := s.hub.subscribe(u.IsAdmin(), u.Departments)
+	sess := currentSession(c)
+	u := sess.User
+	sub, cancel := s.hub.subscribe(u.ID, u.IsAdmin(), u.Departments)
 	defer cancel()
 
 	w := c.Writer
@@ -158,11 +207,38 @@ func (s *Server) events(c *gin.Context) {
 
 	heartbeat := time.NewTicker(25 * time.Second)
 	defer heartbeat.Stop()
+	recheck := time.NewTicker(sessionRecheck)
+	defer recheck.Stop()
 	ctx := c.Request.Context()
+	check := func() bool {
+		cur, err := s.sessionByHash(ctx, sess.hash)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
+				s.log.Warn("live updates: session check failed", "err", err)
+			}
+			return false // a session we cannot confirm gets no more events
+		}
+		s.hub.update(sub, cur.User.IsAdmin(), cur.User.Departments)
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sub.recheck:
+			if !check() {
+				fmt.Fprint(w, "event: logout\ndata: {}\n\n")
+				w.Flush()
+				return
+			}
+			continue
+		case <-recheck.C:
+			if !check() {
+				fmt.Fprint(w, "event: logout\ndata: {}\n\n")
+				w.Flush()
+				return
+			}
+			continue
 		case e := <-sub.ch:
 			b, _ := json.Marshal(e)
 			fmt.Fprintf(w, "event: case\ndata: %s\n\n", b)

@@ -44,8 +44,9 @@ func errorSummary(errs map[string]string, order []string) []summaryEntry {
 }
 
 // newPasswordError is the message for a new password that hashPassword
-// would refuse, or "" when it is acceptable.
-func newPasswordError(p *page, pw string) string {
+// would refuse, or "" when it is acceptable; userInputs (the user's e-mail
+// address and name) must not be what the password rests on.
+func newPasswordError(p *page, pw string, userInputs ...string) string {
 	switch {
 	case pw == "":
 		return p.T("form.err.password_empty")
@@ -53,6 +54,9 @@ func newPasswordError(p *page, pw string) string {
 		return p.T("form.err.password_short", minPasswordLen)
 	case len(pw) > maxPasswordBytes:
 		return p.T("form.err.password_long", maxPasswordBytes)
+	}
+	if key := passwordProblem(pw, userInputs...); key != "" {
+		return p.T(key) + " " + p.T("password.hint")
 	}
 	return ""
 }

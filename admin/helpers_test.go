@@ -45,6 +45,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			t.Fatal(err)
 		}
 	}
+	// Test feed servers are on loopback: allowed by name, as an admin
+	// would allow an intranet host (broadcast/feedguard.go).
+	if _, err := d.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('feed_internal_hosts', '["127.0.0.1"]')`); err != nil {
+		t.Fatal(err)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("CITYBOT_TEST_LOG") != "" {
 		level = slog.LevelDebug

@@ -106,6 +106,7 @@ type page struct {
 	Error     string
 	Notice    string
 	Data      any
+	SSO       string // the identity provider's name on the login page; "" without OIDC
 	cat       catalog
 }
 
@@ -116,6 +117,7 @@ func (p *page) T(key string, args ...any) string { return p.cat.t(p.Lang, key, a
 // page builds the common page data for the request.
 func (s *Server) page(c *gin.Context, titleKey string) *page {
 	p := &page{
+		SSO:       s.ssoName(),
 		Lang:      s.language(c),
 		Languages: s.cat.languages(),
 		User:      currentUser(c),
@@ -188,4 +190,14 @@ func redirect(c *gin.Context, to, notice string) {
 		to += sep + "notice=" + url.QueryEscape(notice)
 	}
 	c.Redirect(http.StatusSeeOther, to)
+}
+
+func (s *Server) ssoName() string {
+	if !s.cfg.OIDC.Enabled() {
+		return ""
+	}
+	if s.cfg.OIDC.Name != "" {
+		return s.cfg.OIDC.Name
+	}
+	return "Single Sign-on"
 }

@@ -11,6 +11,7 @@ package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -49,6 +50,12 @@ type Config struct {
 	// TrustedProxies are the proxy addresses/CIDRs whose X-Forwarded-For is
 	// believed for the client address (login throttling, logs). Empty: none.
 	TrustedProxies []string
+	// MetricsToken, when set, serves /metrics on the UI's handler to
+	// requests with "Authorization: Bearer <token>"; without it /metrics
+	// is only on MetricsHandler (its own listen address).
+	MetricsToken string
+	// OIDC enables sign-in through the city's identity provider (oidc.go).
+	OIDC OIDCConfig
 	// RequestTimeout bounds every request (default 30 s): its context ends
 	// then, so that a stuck database or Bot API call ends in an error page
 	// instead of a hanging browser. The live-update stream has none; media
@@ -97,6 +104,7 @@ type Server struct {
 	cal     *routing.Calendar
 	handler http.Handler
 	engine  *gin.Engine
+	oidc    *oidcClient
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -137,6 +145,7 @@ func New(cfg Config, deps Deps) *Server {
 		}
 		s.cal = cal
 	}
+	s.oidc = &oidcClient{cfg: cfg.OIDC}
 	s.handler = s.buildHandler()
 	return s
 }
@@ -181,8 +190,8 @@ func (s *Server) cleanup(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < now()`); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_attempts WHERE at < now() - interval '1 day'`); err != nil {
-		return fmt.Errorf("delete old login attempts: %w", err)
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE last_fail < now() - make_interval(secs => $1)`, throttleForget.Seconds()); err != nil {
+		return fmt.Errorf("delete old login throttles: %w", err)
 	}
 	return nil
 }
@@ -196,18 +205,25 @@ func (s *Server) buildHandler() http.Handler {
 	if len(s.cfg.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}
-	e.Use(s.logRequests, s.recoverPanic, securityHeaders, s.loadSession, s.checkCSRF)
+	hsts := strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://")
+	e.Use(s.logRequests, s.recoverPanic, securityHeaders(hsts), s.loadSession, s.limitBody, s.checkCSRF)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})))
+	if s.cfg.MetricsToken != "" {
+		e.GET("/metrics", s.metricsWithToken)
+	}
 	e.GET("/static/*file", s.static)
 
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
+	if s.cfg.OIDC.Enabled() {
+		e.GET("/auth/oidc/start", s.oidcStart)
+		e.GET(oidcCallback, s.oidcCallbackHandler)
+	}
 	e.POST("/language", s.setLanguage)
 
 	authed := e.Group("/", s.requireRole(RoleAdmin, RoleEditor, RoleStaff))
@@ -234,6 +250,9 @@ func (s *Server) buildHandler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request rejected", "method", r.Method, "path", r.URL.Path)
 		securityHeadersTo(w.Header())
+		if hsts {
+			w.Header().Set("Strict-Transport-Security", hstsValue)
+		}
 		http.Error(w, "Forbidden: cross-origin request", http.StatusForbidden)
 	}))
 	mux.Handle("/", cop.Handler(e))
@@ -306,6 +325,8 @@ func (s *Server) statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errNoService):
 		return http.StatusNotImplemented
 	case errors.Is(err, context.Canceled), isQueryCanceled(err) && !errors.Is(err, context.DeadlineExceeded):
@@ -372,6 +393,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 		key = "error.conflict"
 	case http.StatusMethodNotAllowed:
 		key = "error.method"
+	case http.StatusRequestEntityTooLarge:
+		key = "error.toolarge"
 	case http.StatusNotImplemented:
 		key = "error.unavailable"
 	case http.StatusServiceUnavailable:
@@ -435,12 +458,41 @@ func securityHeadersTo(h http.Header) {
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 }
 
-func securityHeaders(c *gin.Context) {
-	securityHeadersTo(c.Writer.Header())
-	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
-		c.Header("Cache-Control", "no-store")
+// hstsValue asks browsers to use https only for two years (sent when the
+// public URL is https).
+const hstsValue = "max-age=63072000; includeSubDomains"
+
+func securityHeaders(hsts bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		securityHeadersTo(c.Writer.Header())
+		if hsts {
+			c.Header("Strict-Transport-Security", hstsValue)
+		}
+		if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
+			c.Header("Cache-Control", "no-store")
+		}
+		c.Next()
 	}
-	c.Next()
+}
+
+// MetricsHandler serves the Prometheus metrics; cmd/citybot serves it on
+// its own listen address (CITYBOT_METRICS_ADDR, loopback by default), not
+// on the web UI's port.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})
+}
+
+// metricsWithToken serves /metrics on the UI's port to a request that
+// carries the configured bearer token.
+func (s *Server) metricsWithToken(c *gin.Context) {
+	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+		c.String(http.StatusUnauthorized, "unauthorized\n")
+		c.Abort()
+		return
+	}
+	s.MetricsHandler().ServeHTTP(c.Writer, c.Request)
 }
 
 // engineRoutes lists the engine's routes as (method, path).

@@ -164,12 +164,12 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 		case err != nil || a.Address != email:
 			f.Errors["email"] = p.T("users.err.email")
 		}
-		if msg := newPasswordError(p, password); msg != "" {
+		if msg := newPasswordError(p, password, email, f.Name); msg != "" {
 			f.Errors["password"] = msg
 		}
 	} else {
 		if password != "" {
-			if msg := newPasswordError(p, password); msg != "" {
+			if msg := newPasswordError(p, password, f.Email, f.Name); msg != "" {
 				f.Errors["password"] = msg
 			}
 		}

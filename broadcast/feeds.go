@@ -543,7 +543,7 @@ func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
 			return err
 		}
 		_, dbErr := s.db.ExecContext(ctx, `UPDATE feeds SET last_fetch_at = $2, last_error = $3, next_fetch_at = $4 WHERE id = $1`,
-			f.ID, s.now(), routing.ErrorText(err), next)
+			f.ID, s.now(), feedErrorText(err), next)
 		if dbErr != nil {
 			return fmt.Errorf("record feed error: %w", dbErr)
 		}
@@ -573,7 +573,11 @@ func (s *Service) download(ctx context.Context, f Feed) (download, error) {
 	if !IsHTTPURL(f.URL) {
 		return download{}, fmt.Errorf("%w: not an http(s) URL", ErrInvalid)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+	allowed, err := s.FeedInternalHosts(ctx)
+	if err != nil {
+		return download{}, err
+	}
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, allowedHostsKey{}, allowed), http.MethodGet, f.URL, nil)
 	if err != nil {
 		return download{}, fmt.Errorf("feed request: %w", err)
 	}
@@ -588,7 +592,7 @@ func (s *Service) download(ctx context.Context, f Feed) (download, error) {
 	resp, err := s.cfg.FeedClient.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return download{}, fmt.Errorf("no answer within %v", s.cfg.FeedTimeout)
+			return download{}, fmt.Errorf("%w: no answer within %v", errFeedTimeout, s.cfg.FeedTimeout)
 		}
 		return download{}, fmt.Errorf("fetch feed: %w", err)
 	}
@@ -605,21 +609,21 @@ func (s *Service) download(ctx context.Context, f Feed) (download, error) {
 		return d, nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		return download{}, fmt.Errorf("feed answered HTTP %d", resp.StatusCode)
+		return download{}, &httpStatusError{status: resp.StatusCode}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.FeedMaxBytes+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return download{}, fmt.Errorf("no complete answer within %v", s.cfg.FeedTimeout)
+			return download{}, fmt.Errorf("%w: no complete answer within %v", errFeedTimeout, s.cfg.FeedTimeout)
 		}
 		return download{}, fmt.Errorf("read feed: %w", err)
 	}
 	if int64(len(body)) > s.cfg.FeedMaxBytes {
-		return download{}, fmt.Errorf("feed is larger than %d bytes", s.cfg.FeedMaxBytes)
+		return download{}, fmt.Errorf("%w: larger than %d bytes", errFeedTooLarge, s.cfg.FeedMaxBytes)
 	}
 	d.feed, err = gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
-		return download{}, fmt.Errorf("not a valid RSS or Atom feed: %w", err)
+		return download{}, fmt.Errorf("%w: %w", errFeedParse, err)
 	}
 	return d, nil
 }

@@ -79,7 +79,7 @@ type Config struct {
 	FeedConcurrency  int           // feeds fetched at once (default 4)
 	FeedTimeout      time.Duration // one fetch (default 20 s)
 	FeedMaxBytes     int64         // response size limit (default 5 MB)
-	FeedClient       *http.Client  // default: a client that only follows http(s) redirects
+	FeedClient       *http.Client  // default: public addresses only, http(s) redirects only (feedguard.go)
 
 	// Sender is the city's name, shown with the post's topics in a line
 	// above every post ("📢 Stadt Musterstadt · Baustellen & Verkehr"), so
@@ -154,7 +154,7 @@ func (c *Config) defaults() {
 		c.FeedMaxBytes = 5 << 20
 	}
 	if c.FeedClient == nil {
-		c.FeedClient = &http.Client{CheckRedirect: checkFeedRedirect}
+		c.FeedClient = newFeedClient() // public addresses only (feedguard.go)
 	}
 	if c.QuestionButton == "" {
 		c.QuestionButton = "Frage dazu"

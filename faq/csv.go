@@ -28,7 +28,10 @@ const CSVListSep = "\n"
 // CSVFile is the name CSV validation errors report.
 const CSVFile = "faq.csv"
 
-// WriteCSV writes entries in the CSV exchange format (comma separated).
+// WriteCSV writes entries in the CSV exchange format (comma separated). A
+// cell that a spreadsheet would run as a formula (starting with =, +, -,
+// @, tab or carriage return) gets an apostrophe in front; ReadCSV takes it
+// off again, so an export imports unchanged.
 func WriteCSV(w io.Writer, entries []Entry) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvColumns); err != nil {
@@ -39,8 +42,8 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 		if status == "" {
 			status = StatusPublished
 		}
-		if err := cw.Write([]string{e.ID, e.Department, e.Question, strings.Join(e.Variants, CSVListSep), e.Answer,
-			strings.Join(e.Tags, CSVListSep), status, e.AnswerEN}); err != nil {
+		if err := cw.Write(neutralise([]string{e.ID, e.Department, e.Question, strings.Join(e.Variants, CSVListSep), e.Answer,
+			strings.Join(e.Tags, CSVListSep), status, e.AnswerEN})); err != nil {
 			return err
 		}
 	}
@@ -116,7 +119,7 @@ func ReadCSV(r io.Reader) (Dataset, error) {
 			if !ok || i >= len(rec) {
 				return ""
 			}
-			return rec[i]
+			return unneutralise(rec[i])
 		}
 		if len(rec) > len(header) {
 			return Dataset{}, &ValidationError{File: CSVFile, Index: item, ID: cell("id"),
@@ -158,4 +161,16 @@ func csvErr(err error) string {
 		return fmt.Sprintf("line %d: %v", pe.Line, pe.Err)
 	}
 	return err.Error()
+}
+
+// unneutralise undoes neutralise: an apostrophe in front of a formula
+// character is taken off.
+func unneutralise(c string) string {
+	if len(c) >= 2 && c[0] == '\'' {
+		switch c[1] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return c[1:]
+		}
+	}
+	return c
 }

@@ -168,3 +168,35 @@ func TestBadCSVNamesItemAndFieldAndWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVFormulaCells: cells a spreadsheet would run as a formula are
+// written with an apostrophe in front, and read back unchanged.
+func TestCSVFormulaCells(t *testing.T) {
+	bad := []string{`=HYPERLINK("http://evil.example","Klick")`, "+49 221 12345", "-1+2", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"}
+	in := Entry{ID: "formel", Department: "bauamt", Question: bad[0], Variants: []string{bad[1], "normal"}, Answer: bad[2],
+		Tags: []string{bad[3]}, Status: StatusPublished}
+	in2 := Entry{ID: "formel-2", Department: "bauamt", Question: bad[4], Answer: bad[5], Status: StatusPublished}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, []Entry{in, in2}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs[1:] {
+		for i, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("column %s starts with a formula character: %q", recs[0][i], cell)
+			}
+		}
+	}
+	ds, err := ReadCSV(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Entries) != 2 || ds.Entries[0].Question != in.Question || !slices.Equal(ds.Entries[0].Variants, in.Variants) ||
+		ds.Entries[0].Answer != in.Answer || !slices.Equal(ds.Entries[0].Tags, in.Tags) || ds.Entries[1].Question != strings.TrimSpace(in2.Question) {
+		t.Fatalf("round trip changed the entries: %+v", ds.Entries)
+	}
+}

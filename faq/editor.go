@@ -446,6 +446,32 @@ func (s *Store) EntryView(ctx context.Context, id string) (EntryView, error) {
 	return v, nil
 }
 
+// Search limits of the editor's list: a query is cut to MaxSearchRunes
+// characters and its first MaxSearchWords distinct words, which one
+// statement looks for (each must occur).
+const (
+	MaxSearchRunes = 200
+	MaxSearchWords = 8
+)
+
+// SearchWords are the words of a list query as searched: lower-case,
+// distinct, at most MaxSearchWords of the first MaxSearchRunes characters.
+func SearchWords(q string) []string {
+	if r := []rune(q); len(r) > MaxSearchRunes {
+		q = string(r[:MaxSearchRunes])
+	}
+	var out []string
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+		if len(out) == MaxSearchWords {
+			break
+		}
+	}
+	return out
+}
+
 // EntryFilter selects entries for the editor's list.
 type EntryFilter struct {
 	Query      string // words in question, variants, answer or tags (case-insensitive)
@@ -469,10 +495,13 @@ func (s *Store) ListEntries(ctx context.Context, f EntryFilter) ([]EntryListItem
 		  AND ($2 = '' OR e.status = $2)
 		  AND ($3 = '' OR EXISTS (SELECT 1 FROM unnest(e.tags) t WHERE lower(t) = lower($3)))`
 	args := []any{f.Department, f.Status, strings.TrimSpace(f.Tag)}
-	for _, w := range strings.Fields(f.Query) {
-		args = append(args, "%"+escapeLikeFAQ(strings.ToLower(w))+"%")
-		n := len(args)
-		q += fmt.Sprintf(` AND (lower(e.id || ' ' || e.question || ' ' || e.answer || ' ' || array_to_string(e.variants, ' ') || ' ' || array_to_string(e.tags, ' ')) LIKE $%d)`, n)
+	if words := SearchWords(f.Query); len(words) > 0 {
+		pats := make([]string, len(words))
+		for i, w := range words {
+			pats[i] = "%" + escapeLikeFAQ(w) + "%"
+		}
+		args = append(args, pq.StringArray(pats))
+		q += ` AND lower(e.id || ' ' || e.question || ' ' || e.answer || ' ' || array_to_string(e.variants, ' ') || ' ' || array_to_string(e.tags, ' ')) LIKE ALL ($4::text[])`
 	}
 	q += ` ORDER BY e.department_id, lower(e.question), e.id`
 	var rows []struct {

@@ -409,3 +409,26 @@ func TestEditorOfOneDepartmentCannotChangeAnother(t *testing.T) {
 		t.Fatalf("missing entry: %v", err)
 	}
 }
+
+// TestListEntriesLongQuery: a query of 70,000 words is one bounded
+// statement (it was one LIKE and one parameter per word: slow, and past
+// PostgreSQL's 65,535 parameters an error).
+func TestListEntriesLongQuery(t *testing.T) {
+	f := newEditorFixture(t)
+	ctx := context.Background()
+	q := "bauantrag stellen " + strings.Repeat("x ", 70000)
+	got, err := f.s.ListEntries(ctx, EntryFilter{Query: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("%d entries contain x and bauantrag", len(got))
+	}
+	got, err = f.s.ListEntries(ctx, EntryFilter{Query: "Bauantrag stellen " + strings.Repeat(" ", 300) + "zzzz-cut-off"})
+	if err != nil || len(got) == 0 {
+		t.Fatalf("cut query: %d entries, %v", len(got), err)
+	}
+	if w := SearchWords(strings.Repeat("a b c d e f g h i j ", 50)); len(w) != MaxSearchWords {
+		t.Fatalf("words %q", w)
+	}
+}

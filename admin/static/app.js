@@ -293,6 +293,8 @@
     notifyNew(ev);
   });
   es.addEventListener("resync", function () { regions.forEach(schedule); });
+  // The session ended (logout, deactivation): stop, no reconnecting.
+  es.addEventListener("logout", function () { es.close(); document.body.setAttribute("data-live", "off"); });
   es.addEventListener("open", function () {
     // Events between rendering and (re)connecting may be missed: refresh once.
     document.body.setAttribute("data-live", "on");

@@ -148,6 +148,9 @@ func (a *app) serve(ctx context.Context) error {
 	ui := admin.New(admin.Config{
 		BaseURL:        a.cfg.PublicURL,
 		SecureCookies:  a.cfg.CookieSecure,
+		TrustedProxies: a.cfg.TrustedProxies,
+		MetricsToken:   a.cfg.MetricsToken,
+		OIDC:           oidcConfig(a.cfg),
 		RequestTimeout: a.cfg.RequestTimeout,
 		BotUsername:    a.cfg.BotUsername,
 	}, admin.Deps{
@@ -179,6 +182,28 @@ func (a *app) serve(ctx context.Context) error {
 			ln.Close()
 			return err
 		}
+	}
+	if a.cfg.MetricsAddr != "off" {
+		// /metrics has its own listener (loopback by default), not the UI's port.
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("CITYBOT_METRICS_ADDR %s: %w", a.cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", ui.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			return msrv.Close()
+		})
+		log.Info("metrics at http://"+mln.Addr().String()+"/metrics", "addr", mln.Addr().String())
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -269,4 +294,14 @@ func purgeLoop(ctx context.Context, st *faq.Store, log *slog.Logger) error {
 		case <-t.C:
 		}
 	}
+}
+
+// oidcConfig is the identity provider sign-in of the configuration.
+func oidcConfig(c config.Config) admin.OIDCConfig {
+	o := admin.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		GroupClaim: c.OIDCGroupClaim, Name: c.OIDCName}
+	for _, g := range c.OIDCGroups {
+		o.Groups = append(o.Groups, admin.OIDCGroup{Group: g.Group, Role: g.Role, Departments: g.Departments})
+	}
+	return o
 }

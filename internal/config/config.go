@@ -3,8 +3,11 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -52,6 +55,31 @@ type Config struct {
 	LogFormat      string // CITYBOT_LOG_FORMAT: text or json
 	BroadcastRate  float64
 	QuietHours     string // CITYBOT_QUIET_HOURS, e.g. "22-7"; empty: none
+
+	// TrustedProxies (CITYBOT_TRUSTED_PROXIES): addresses or CIDRs of the
+	// reverse proxies whose X-Forwarded-For is believed; empty: none.
+	TrustedProxies []string
+	// MetricsAddr (CITYBOT_METRICS_ADDR): listen address of /metrics;
+	// default 127.0.0.1:9090, "off" to serve no separate listener.
+	MetricsAddr string
+	// MetricsToken (CITYBOT_METRICS_TOKEN or _FILE): when set, /metrics is
+	// also served on the web UI's port to requests with this bearer token.
+	MetricsToken string
+
+	// OIDC: sign-in through the city's identity provider (empty issuer: off).
+	OIDCIssuer       string      // CITYBOT_OIDC_ISSUER
+	OIDCClientID     string      // CITYBOT_OIDC_CLIENT_ID
+	OIDCClientSecret string      // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
+	OIDCGroupClaim   string      // CITYBOT_OIDC_GROUP_CLAIM (default groups)
+	OIDCName         string      // CITYBOT_OIDC_NAME: the login button's provider name
+	OIDCGroups       []OIDCGroup // CITYBOT_OIDC_GROUPS: JSON list of group mappings
+}
+
+// OIDCGroup maps a group of the identity provider to a role and departments.
+type OIDCGroup struct {
+	Group       string   `json:"group"`
+	Role        string   `json:"role"`
+	Departments []string `json:"departments"`
 }
 
 // Known lists every accepted variable with its meaning, for errors and --help.
@@ -87,6 +115,17 @@ var Known = map[string]string{
 	"CITYBOT_LOG_FORMAT":                   "text or json (default text)",
 	"CITYBOT_BROADCAST_RATE":               "broadcast messages per second (default 25)",
 	"CITYBOT_QUIET_HOURS":                  "hours in which ordinary broadcasts wait, e.g. 22-7 (default none)",
+	"CITYBOT_TRUSTED_PROXIES":              "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)",
+	"CITYBOT_METRICS_ADDR":                 "listen address of /metrics (default 127.0.0.1:9090; off: none)",
+	"CITYBOT_METRICS_TOKEN":                "bearer token that also opens /metrics on the web UI's port (default: not served there)",
+	"CITYBOT_METRICS_TOKEN_FILE":           "file holding the metrics bearer token",
+	"CITYBOT_OIDC_ISSUER":                  "OpenID Connect issuer URL of the city's identity provider (Keycloak, ADFS, Azure AD); empty: off",
+	"CITYBOT_OIDC_CLIENT_ID":               "OpenID Connect client id of citybot",
+	"CITYBOT_OIDC_CLIENT_SECRET":           "OpenID Connect client secret",
+	"CITYBOT_OIDC_CLIENT_SECRET_FILE":      "file holding the OpenID Connect client secret",
+	"CITYBOT_OIDC_GROUP_CLAIM":             "ID token claim with the user's groups (default groups)",
+	"CITYBOT_OIDC_NAME":                    "name of the identity provider on the login button (default Single Sign-on)",
+	"CITYBOT_OIDC_GROUPS":                  `group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]`,
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
@@ -138,6 +177,7 @@ func Load(environ []string) (Config, error) {
 		LogLevel:       strings.ToLower(get("CITYBOT_LOG_LEVEL", "info")),
 		LogFormat:      strings.ToLower(get("CITYBOT_LOG_FORMAT", "text")),
 		QuietHours:     get("CITYBOT_QUIET_HOURS", ""),
+		MetricsAddr:    get("CITYBOT_METRICS_ADDR", "127.0.0.1:9090"),
 	}
 	var err error
 	if c.TelegramToken, err = secret(env, "CITYBOT_TELEGRAM_TOKEN"); err != nil {
@@ -145,6 +185,52 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.WebhookSecret, err = secret(env, "CITYBOT_TELEGRAM_WEBHOOK_SECRET"); err != nil {
 		return Config{}, err
+	}
+	if c.MetricsToken, err = secret(env, "CITYBOT_METRICS_TOKEN"); err != nil {
+		return Config{}, err
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return Config{}, errors.New("CITYBOT_METRICS_TOKEN: must be at least 16 characters")
+	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return Config{}, fmt.Errorf("CITYBOT_METRICS_ADDR: %q is not host:port (or off)", c.MetricsAddr)
+		}
+	}
+	for _, p := range strings.Split(get("CITYBOT_TRUSTED_PROXIES", ""), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return Config{}, fmt.Errorf("CITYBOT_TRUSTED_PROXIES: %q is not an IP address or CIDR", p)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.OIDCClientSecret, err = secret(env, "CITYBOT_OIDC_CLIENT_SECRET"); err != nil {
+		return Config{}, err
+	}
+	c.OIDCIssuer = strings.TrimRight(get("CITYBOT_OIDC_ISSUER", ""), "/")
+	c.OIDCClientID = get("CITYBOT_OIDC_CLIENT_ID", "")
+	c.OIDCGroupClaim = get("CITYBOT_OIDC_GROUP_CLAIM", "groups")
+	c.OIDCName = get("CITYBOT_OIDC_NAME", "")
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Config{}, fmt.Errorf("CITYBOT_OIDC_ISSUER: %q is not an http(s) URL", c.OIDCIssuer)
+		}
+		if c.OIDCClientID == "" {
+			return Config{}, errors.New("CITYBOT_OIDC_CLIENT_ID: required with CITYBOT_OIDC_ISSUER")
+		}
+		if err := json.Unmarshal([]byte(get("CITYBOT_OIDC_GROUPS", "[]")), &c.OIDCGroups); err != nil {
+			return Config{}, fmt.Errorf("CITYBOT_OIDC_GROUPS: not a JSON list of {\"group\", \"role\", \"departments\"}: %v", err)
+		}
+		for _, g := range c.OIDCGroups {
+			if g.Group == "" || (g.Role != "admin" && g.Role != "editor" && g.Role != "staff") {
+				return Config{}, fmt.Errorf("CITYBOT_OIDC_GROUPS: group %q: needs a group name and the role admin, editor or staff", g.Group)
+			}
+		}
 	}
 	if c.TelegramToken != "" && !tokenRe.MatchString(c.TelegramToken) {
 		return Config{}, errors.New("CITYBOT_TELEGRAM_TOKEN: malformed token (expected the form 123456789:ABC-DEF..., as BotFather gives it)")

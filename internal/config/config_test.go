@@ -90,3 +90,47 @@ func TestSecretFromFile(t *testing.T) {
 		t.Fatalf("got %+v", c)
 	}
 }
+
+func TestSecuritySettings(t *testing.T) {
+	c, err := Load([]string{"CITYBOT_TRUSTED_PROXIES=10.0.0.0/8, 192.0.2.7 ,fd00::/8", "CITYBOT_METRICS_ADDR=0.0.0.0:9100",
+		"CITYBOT_METRICS_TOKEN=0123456789abcdef-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.TrustedProxies, " ") != "10.0.0.0/8 192.0.2.7 fd00::/8" || c.MetricsAddr != "0.0.0.0:9100" || c.MetricsToken != "0123456789abcdef-secret" {
+		t.Fatalf("got %q %q %q", c.TrustedProxies, c.MetricsAddr, c.MetricsToken)
+	}
+	d, err := Load(nil)
+	if err != nil || len(d.TrustedProxies) != 0 || d.MetricsAddr != "127.0.0.1:9090" || d.MetricsToken != "" {
+		t.Fatalf("defaults: %+v %v", d, err)
+	}
+	for _, env := range [][]string{{"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33"}, {"CITYBOT_TRUSTED_PROXIES=proxy.example"},
+		{"CITYBOT_METRICS_ADDR=9090"}, {"CITYBOT_METRICS_TOKEN=short-secret"}} {
+		_, err := Load(env)
+		name, _, _ := strings.Cut(env[0], "=")
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "short-secret") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}
+
+func TestOIDCSettings(t *testing.T) {
+	c, err := Load([]string{"CITYBOT_OIDC_ISSUER=https://login.example.de/realms/stadt/", "CITYBOT_OIDC_CLIENT_ID=citybot",
+		"CITYBOT_OIDC_CLIENT_SECRET=very-secret", `CITYBOT_OIDC_GROUPS=[{"group":"citybot-bau","role":"staff","departments":["bauamt"]}]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCIssuer != "https://login.example.de/realms/stadt" || c.OIDCGroupClaim != "groups" || len(c.OIDCGroups) != 1 || c.OIDCGroups[0].Departments[0] != "bauamt" {
+		t.Fatalf("%+v", c)
+	}
+	for _, env := range [][]string{
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de"},
+		{"CITYBOT_OIDC_ISSUER=login.example.de", "CITYBOT_OIDC_CLIENT_ID=x"},
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de", "CITYBOT_OIDC_CLIENT_ID=x", "CITYBOT_OIDC_GROUPS={}"},
+		{"CITYBOT_OIDC_ISSUER=https://login.example.de", "CITYBOT_OIDC_CLIENT_ID=x", `CITYBOT_OIDC_GROUPS=[{"group":"g","role":"root"}]`},
+	} {
+		if _, err := Load(env); err == nil || !strings.Contains(err.Error(), "CITYBOT_OIDC_") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}

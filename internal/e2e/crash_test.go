@@ -144,6 +144,7 @@ func citybotEnv(t testing.TB, dbURL string, fake *tgfake.Server) []string {
 		"CITYBOT_TELEGRAM_TOKEN=" + fake.Token(),
 		"CITYBOT_TELEGRAM_API_URL=" + fake.URL(),
 		"CITYBOT_HTTP_ADDR=127.0.0.1:0",
+		"CITYBOT_METRICS_ADDR=127.0.0.1:0",
 		"CITYBOT_DEMO=true",
 		"CITYBOT_DATA_DIR=" + t.TempDir(),
 		"CITYBOT_BROADCAST_RATE=200",

@@ -1,0 +1,180 @@
+package broadcast
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"citybot/internal/db"
+)
+
+// Feeds are fetched from addresses an admin typed in; a feed must not be a
+// way into the city's own network (an intranet page, a database port, the
+// cloud's metadata service). The feed client refuses loopback, private,
+// link-local (169.254.169.254 included), shared, multicast and other
+// non-public addresses when it connects: the check runs on the address
+// actually dialled (net.Dialer.Control), after DNS resolution and for
+// every redirect, so a DNS answer cannot smuggle one in. A host an admin
+// names in the setting SettingFeedInternalHosts (an intranet news server)
+// may be internal.
+
+// SettingFeedInternalHosts is the settings key of the host names (JSON
+// array of strings) whose feeds may be on internal addresses.
+const SettingFeedInternalHosts = "feed_internal_hosts"
+
+// ErrInternalAddress: the feed's address is not a public one.
+var ErrInternalAddress = errors.New("broadcast: feed address is internal")
+
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (carrier NAT)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may map to anything
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local NAT64
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("100::/64"),        // discard
+}
+
+// PublicAddr reports whether ip is a public unicast address a feed may be on.
+func PublicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// publicOnly is the net.Dialer.Control hook that refuses non-public addresses.
+func publicOnly(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil || !PublicAddr(ap.Addr()) {
+		return fmt.Errorf("%w: %s", ErrInternalAddress, address)
+	}
+	return nil
+}
+
+type allowedHostsKey struct{}
+
+// newFeedClient is the default feed client: connections go to public
+// addresses only, except to the hosts in the context's allow list.
+func newFeedClient() *http.Client {
+	guarded := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: publicOnly}
+	open := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy: nil, // a proxy would dial for us, unchecked
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			allowed, _ := ctx.Value(allowedHostsKey{}).([]string)
+			if slices.Contains(allowed, strings.ToLower(strings.TrimSuffix(host, "."))) {
+				return open.DialContext(ctx, network, addr)
+			}
+			return guarded.DialContext(ctx, network, addr)
+		},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          20,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 20 * time.Second,
+		DisableKeepAlives:     true, // an allowed host's connection must not serve another host's request
+	}
+	return &http.Client{Transport: tr, CheckRedirect: checkFeedRedirect}
+}
+
+// FeedInternalHosts returns the host names whose feeds may be on internal
+// addresses (SettingFeedInternalHosts).
+func (s *Service) FeedInternalHosts(ctx context.Context) ([]string, error) {
+	var raw []byte
+	err := s.db.GetContext(ctx, &raw, `SELECT value FROM settings WHERE key = $1`, SettingFeedInternalHosts)
+	if db.IsNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load feed internal hosts: %w", err)
+	}
+	var hosts []string
+	if err := json.Unmarshal(raw, &hosts); err != nil {
+		return nil, fmt.Errorf("feed internal hosts: %w", err)
+	}
+	return hosts, nil
+}
+
+// SetFeedInternalHosts stores the host names whose feeds may be on
+// internal addresses (lower-cased; each a host name or IP literal).
+func (s *Service) SetFeedInternalHosts(ctx context.Context, hosts []string) error {
+	out := []string{}
+	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/: @?#") || len(h) > 253 {
+			return fmt.Errorf("%w: %q is not a host name", ErrInvalid, h)
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	b, _ := json.Marshal(out)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`, SettingFeedInternalHosts, b); err != nil {
+		return fmt.Errorf("store feed internal hosts: %w", err)
+	}
+	return nil
+}
+
+// feedErrorText is what the feed list shows of a failed fetch: a fixed
+// description, never the underlying error's text (which may name internal
+// hosts, addresses or ports).
+func feedErrorText(err error) string {
+	var he *httpStatusError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, ErrInternalAddress):
+		return "address not allowed: the feed is on an internal network address (an admin can allow the host)"
+	case errors.As(err, &he):
+		return fmt.Sprintf("the feed server answered HTTP %d", he.status)
+	case errors.Is(err, errFeedTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
+	case errors.Is(err, errFeedTooLarge):
+		return "the feed is too large"
+	case errors.Is(err, errFeedParse):
+		return "not a valid RSS or Atom feed"
+	case errors.As(err, &dnsErr):
+		return "the host name could not be resolved"
+	case errors.Is(err, ErrInvalid):
+		return "not an http(s) URL"
+	}
+	return "the feed could not be fetched"
+}
+
+type httpStatusError struct{ status int }
+
+func (e *httpStatusError) Error() string { return fmt.Sprintf("feed answered HTTP %d", e.status) }
+
+var (
+	errFeedTimeout  = errors.New("broadcast: feed timed out")
+	errFeedTooLarge = errors.New("broadcast: feed too large")
+	errFeedParse    = errors.New("broadcast: feed not parseable")
+)
