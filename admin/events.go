@@ -30,7 +30,7 @@ type caseEvent struct {
 	Kind           string `json:"kind"`
 }
 
-// userChangedChannel is the NOTIFY channel (migration 00018) that names a
+// userChangedChannel is the NOTIFY channel (migration 00045) that names a
 // user whose sessions, role, active flag or departments changed.
 const userChangedChannel = "user_changed"
 

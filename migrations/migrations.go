@@ -3,8 +3,10 @@
 // PostgreSQL advisory lock, so that instances starting together never race.
 //
 // Numbering: 00001-00009 core and bot, 00010-00019 routing and staff inbox,
-// 00020-00029 editors, 00030-00039 broadcasts. Out-of-order application is
-// allowed so that parallel branches can land.
+// 00020-00029 editors, 00030-00039 broadcasts; from 00040 on each new
+// migration takes the next free number, whatever its domain, so that an
+// installed database only ever meets higher versions. Out-of-order
+// application stays allowed so that parallel branches can land.
 package migrations
 
 import (
