@@ -262,6 +262,7 @@ func TestCitizenToStaffAndBack(t *testing.T) {
 	// Transfer to the Ordnungsamt: gone from the Bauamt inbox, in the
 	// Ordnungsamt's.
 	b.Do(step,
+		browsertest.Eval(`document.querySelector("#h-transfer").closest("details").open = true`),
 		chromedp.SetValue("#department", "ordnungsamt"),
 		chromedp.SendKeys("#transfer-note", "Betrifft eher eine Ordnungswidrigkeit"),
 		chromedp.Click(`form[action$="/transfer"] button[type=submit]`),
