@@ -643,12 +643,21 @@ func (s *Service) storeItems(ctx context.Context, f Feed, pf *gofeed.Feed) error
 		}
 		return a.Before(*b)
 	})
-	first := !f.LastSuccessAt.Valid
 	posted := 0
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		// Serialise with other fetches of the same feed (manual refresh).
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, f.ID); err != nil {
+		// Serialise with other fetches of the same feed (manual refresh,
+		// another instance). Whether this is the first fetch is decided
+		// under the lock, and a first fetch marks the feed fetched in the
+		// same transaction: a fetch that waited for it must not take the
+		// items published meanwhile for old ones.
+		var first bool
+		if err := tx.GetContext(ctx, &first, `SELECT last_success_at IS NULL FROM feeds WHERE id = $1 FOR UPDATE`, f.ID); err != nil {
 			return fmt.Errorf("lock feed: %w", err)
+		}
+		if first {
+			if _, err := tx.ExecContext(ctx, `UPDATE feeds SET last_success_at = $2 WHERE id = $1`, f.ID, s.now()); err != nil {
+				return fmt.Errorf("mark feed fetched: %w", err)
+			}
 		}
 		for _, gi := range items {
 			it := FeedItem{

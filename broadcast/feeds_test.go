@@ -270,3 +270,31 @@ func TestBrokenFeedsDoNotStallOthers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Two fetches of a new feed race (the poller and a manual refresh, or two
+// instances): the one that read the feed before the other's first fetch
+// must not take items published in between for old ones.
+func TestFeedFirstFetchDecidedUnderLock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rs := newRSSServer(t)
+	s := e.service(nil)
+	tp := e.topic(s, "aktuelles")
+	rs.set(rssItem{link: "https://www.musterstadt.de/a", title: "A"})
+	f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: rs.URL, TopicID: tp.ID, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := f // read before any fetch: never fetched
+	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs.set(rssItem{link: "https://www.musterstadt.de/a", title: "A"}, rssItem{link: "https://www.musterstadt.de/b", title: "B"})
+	if err := broadcast.FetchFeed(ctx, s, stale); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.FeedItems(ctx, broadcast.FeedItemsOptions{Status: broadcast.ItemNew})
+	if err != nil || len(items) != 1 || items[0].Title != "B" {
+		t.Fatalf("new items %+v, %v: want B", items, err)
+	}
+}
