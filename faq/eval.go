@@ -321,24 +321,14 @@ func (r LOOReport) RankTop1() float64 { return ratio(r.Ranked1, r.Total) }
 // (compound splitting, typo correction) is built once from the full FAQ;
 // postings, weights and phrases are rebuilt without the held-out variant.
 func EvaluateVariantsLOO(entries []Entry, synonyms []Synonym, opts Options) LOOReport {
-	var live []Entry
-	var corpus []string
-	for _, e := range entries {
-		if e.Status == "" || e.Status == StatusPublished {
-			live = append(live, e)
-			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
-		}
-	}
+	live, corpus := liveCorpus(entries)
 	an := newAnalyzer(opts, synonyms, corpus)
 	cache := map[string][]german.DocTerm{}
 	var rep LOOReport
 	held := make([]Entry, len(live))
 	for i, e := range live {
 		for vi, v := range e.Variants {
-			copy(held, live)
-			vs := make([]string, 0, len(e.Variants)-1)
-			vs = append(vs, e.Variants[:vi]...)
-			held[i].Variants = append(vs, e.Variants[vi+1:]...)
+			holdOutVariant(held, live, i, vi)
 			ix := buildIndex(held, an, opts, cache)
 			rep.Total++
 			if c := ix.Search(v, 1); len(c) > 0 && c[0].EntryID == e.ID {

@@ -144,17 +144,8 @@ func NewIndex(entries []Entry, synonyms []Synonym) *Index {
 
 // NewIndexWithOptions is NewIndex with explicit options.
 func NewIndexWithOptions(entries []Entry, synonyms []Synonym, opts Options) *Index {
-	var live []Entry
-	for _, e := range entries {
-		if e.Status == "" || e.Status == StatusPublished {
-			live = append(live, e)
-		}
-	}
 	// Vocabulary first: compound splitting needs to know all words.
-	var corpus []string
-	for _, e := range live {
-		corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
-	}
+	live, corpus := liveCorpus(entries)
 	return buildIndex(live, newAnalyzer(opts, synonyms, corpus), opts, map[string][]german.DocTerm{})
 }
 
@@ -356,4 +347,24 @@ func newAnalyzer(opts Options, synonyms []Synonym, corpus []string) *german.Anal
 		lx = german.DefaultLexicon()
 	}
 	return german.NewAnalyzerWithLexicon(lx, synonyms, corpus...)
+}
+
+// liveCorpus returns the published entries (Status "" or published) and the
+// texts of their fields, the vocabulary of an analyzer.
+func liveCorpus(entries []Entry) (live []Entry, corpus []string) {
+	for _, e := range entries {
+		if e.Status == "" || e.Status == StatusPublished {
+			live = append(live, e)
+			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
+		}
+	}
+	return live, corpus
+}
+
+// holdOutVariant fills held with live, entry i without its variant vi (for
+// leave-one-out checks and training).
+func holdOutVariant(held, live []Entry, i, vi int) {
+	copy(held, live)
+	vs := live[i].Variants
+	held[i].Variants = append(append(make([]string, 0, len(vs)-1), vs[:vi]...), vs[vi+1:]...)
 }

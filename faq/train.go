@@ -41,14 +41,7 @@ const suggestTarget = 0.35
 //
 // The vocabulary is built once from the full FAQ. Deterministic.
 func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
-	var live []Entry
-	var corpus []string
-	for _, e := range entries {
-		if e.Status == "" || e.Status == StatusPublished {
-			live = append(live, e)
-			corpus = append(corpus, e.Question, strings.Join(e.Variants, " . "), strings.Join(e.Tags, " . "), e.Answer)
-		}
-	}
+	live, corpus := liveCorpus(entries)
 	if len(live) < 3 {
 		return nil, ErrInvalid
 	}
@@ -82,10 +75,7 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	held := make([]Entry, len(live))
 	for i, e := range live {
 		for vi, v := range e.Variants {
-			copy(held, live)
-			vs := make([]string, 0, len(e.Variants)-1)
-			vs = append(vs, e.Variants[:vi]...)
-			held[i].Variants = append(vs, e.Variants[vi+1:]...)
+			holdOutVariant(held, live, i, vi)
 			ix := buildIndex(held, an, opts, cache)
 			for _, q := range augment(v, rng, pool) {
 				run(ix, q, e.ID, true)
