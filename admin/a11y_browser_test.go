@@ -459,6 +459,14 @@ func TestA11yPages(t *testing.T) {
 		// A failed login.
 		b.Do(15*time.Second, chromedp.SendKeys("#email", "niemand@example.org"), chromedp.SendKeys("#password", "falsch"), chromedp.Submit("#password"), chromedp.WaitVisible(".error"))
 		au.check(b, "anonymous "+lang+" /login (failed)", lang)
+		// An invitation link: the form, its error state, a used-up link.
+		_, tok := a.invited("neu-"+lang+"@example.org", RoleStaff, "bauamt")
+		b.Do(15*time.Second, chromedp.Navigate(a.url+"/invite?t="+url.QueryEscape(tok)), chromedp.WaitVisible("#password2"))
+		au.check(b, "anonymous "+lang+" /invite", lang)
+		submitEmpty(b)
+		au.check(b, "anonymous "+lang+" /invite (invalid form)", lang)
+		b.Do(15*time.Second, chromedp.Navigate(a.url+"/invite?t=nicht-gueltig"), chromedp.WaitVisible("#invite-invalid"))
+		au.check(b, "anonymous "+lang+" /invite (invalid link)", lang)
 	}
 	for _, u := range []struct{ email, role string }{{"admin@example.org", RoleAdmin}, {"ed@example.org", RoleEditor}, {"bau@example.org", RoleStaff}} {
 		loginIn(b, a.url, u.email)
@@ -471,6 +479,12 @@ func TestA11yPages(t *testing.T) {
 			for _, p := range a.pages(u.role) {
 				b.Do(15*time.Second, chromedp.Navigate(a.url+p), chromedp.WaitReady("body"))
 				au.check(b, u.role+" "+lang+" "+p, lang)
+			}
+			if u.role == RoleAdmin {
+				b.Do(15*time.Second, chromedp.Navigate(fmt.Sprintf("%s/admin/users/%d", a.url, a.userID)), chromedp.WaitVisible(`form[action$="/invite"] button`))
+				b.Do(15*time.Second, browsertest.Eval(`window.__before = 1`), chromedp.Click(`form[action$="/invite"] button`))
+				waitJS(b, `!window.__before && !!document.getElementById("invite-url")`)
+				au.check(b, u.role+" "+lang+" user_invited", lang)
 			}
 			for _, p := range a.invalidForms(u.role) {
 				b.Do(15*time.Second, chromedp.Navigate(a.url+p), chromedp.WaitReady("body"))

@@ -68,6 +68,8 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	if msg := newPasswordError(p, password, sess.User.Email, sess.User.Name); msg != "" {
 		errs["password"] = msg
+	} else if password == current {
+		errs["password"] = p.T("account.err.same")
 	}
 	if len(errs) > 0 {
 		s.renderAccount(c, p, http.StatusBadRequest, errs)
@@ -78,7 +80,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err) // newPasswordError checks what hashPassword refuses
 		return
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, sess.User.ID, nh); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $2, must_change_password = false, updated_at = now() WHERE id = $1`, sess.User.ID, nh); err != nil {
 		s.fail(c, fmt.Errorf("set password: %w", err))
 		return
 	}

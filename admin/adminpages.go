@@ -8,6 +8,8 @@ func (s *Server) routeAdmin(g *gin.RouterGroup) {
 	g.POST("/users", s.createUser)
 	g.GET("/users/:id", s.userForm)
 	g.POST("/users/:id", s.updateUser)
+	g.POST("/users/:id/invite", s.reissueInvite)
+	g.POST("/users/:id/invite/revoke", s.revokeInvite)
 	g.GET("/audit", s.auditPage)
 	g.GET("/throttles", s.throttlesPage)
 	g.POST("/throttles/clear", s.clearThrottlePost)

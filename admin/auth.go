@@ -51,6 +51,14 @@ type User struct {
 	Active      bool     `db:"active"`
 	Language    string   `db:"language"`
 	Departments []string `db:"-"`
+	// MustChange: an admin set the password; the user must choose their
+	// own before anything else.
+	MustChange bool `db:"must_change_password"`
+	// InvitedUntil is when the user's open invitation link expires (nil:
+	// none); InvitePending: invited and no password chosen yet. Only the
+	// user list reads them.
+	InvitedUntil  *time.Time `db:"invited_until"`
+	InvitePending bool       `db:"invite_pending"`
 }
 
 // IsAdmin reports whether the user has the admin role.
@@ -194,7 +202,7 @@ func (s *Server) sessionByHash(ctx context.Context, hash []byte) (*session, erro
 		Deps pq.StringArray `db:"departments"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT u.id, u.email, u.name, u.role, u.active, u.language, s.csrf_token,
+		SELECT u.id, u.email, u.name, u.role, u.active, u.language, u.must_change_password, s.csrf_token,
 		       COALESCE(ARRAY(SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = u.id ORDER BY ud.department_id), '{}') AS departments
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active`, hash)
@@ -241,6 +249,17 @@ func (s *Server) requireRole(roles ...string) gin.HandlerFunc {
 			return
 		}
 		if !slices.Contains(roles, u.Role) {
+			s.fail(c, errForbidden)
+			return
+		}
+		if u.MustChange && c.Request.URL.Path != "/account" && c.Request.URL.Path != "/account/password" {
+			// An admin set this password: nothing else until the user
+			// has chosen their own.
+			if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+				redirect(c, "/account", "password_required")
+				c.Abort()
+				return
+			}
 			s.fail(c, errForbidden)
 			return
 		}
@@ -343,6 +362,10 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), nil)
+	if u.MustChange {
+		redirect(c, "/account", "password_required")
+		return
+	}
 	c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -372,7 +395,7 @@ func (s *Server) authenticate(ctx context.Context, email, password, ip string) (
 		User
 		Hash string `db:"password_hash"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT id, email, name, role, active, language, password_hash FROM users WHERE email = $1`, email)
+	err := s.db.GetContext(ctx, &row, `SELECT id, email, name, role, active, language, must_change_password, password_hash FROM users WHERE email = $1`, email)
 	if err != nil && !db.IsNoRows(err) {
 		return nil, fmt.Errorf("load user: %w", err)
 	}

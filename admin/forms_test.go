@@ -85,8 +85,7 @@ func TestUserFormErrors(t *testing.T) {
 	e := newEnv(t)
 	meID := e.user("admin@example.org", RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
-	const secret = "geheim-und-lang-genug"
-	valid := url.Values{"email": {"neu@example.org"}, "name": {"Neue Kollegin"}, "password": {secret}, "role": {"editor"}, "departments": {"ordnungsamt"}}
+	valid := url.Values{"email": {"neu@example.org"}, "name": {"Neue Kollegin"}, "role": {"editor"}, "language": {"de"}, "departments": {"ordnungsamt"}}
 	with := func(k, v string) url.Values { return formWith(valid, k, v) }
 	tests := []struct {
 		name, field, key string
@@ -97,10 +96,8 @@ func TestUserFormErrors(t *testing.T) {
 		{"no email", "email", "users.err.email_empty", with("email", " "), nil},
 		{"email with name", "email", "users.err.email", with("email", "Neu <neu@example.org>"), nil},
 		{"no name", "name", "users.err.name", with("name", "  "), nil},
-		{"no password", "password", "form.err.password_empty", with("password", ""), nil},
-		{"short password", "password", "form.err.password_short", with("password", "Xq7-kurz"), []any{minPasswordLen}},
-		{"long password", "password", "form.err.password_long", with("password", strings.Repeat("ä", 40)), []any{maxPasswordBytes}},
 		{"bad role", "role", "users.err.role", with("role", "chef"), nil},
+		{"bad language", "language", "users.err.language", with("language", "xx"), nil},
 		{"unknown department", "departments", "users.err.departments", with("departments", "nope"), nil},
 	}
 	for _, tt := range tests {
@@ -110,7 +107,7 @@ func TestUserFormErrors(t *testing.T) {
 				t.Fatalf("status %d, want 400", r.Status)
 			}
 			wantFieldError(t, r, "de", tt.field, tt.key, tt.args...)
-			for _, f := range []string{"email", "name", "password", "role"} {
+			for _, f := range []string{"email", "name", "role"} {
 				if f != tt.field {
 					wantNoFieldError(t, r, f)
 				}
@@ -142,16 +139,16 @@ func TestUserFormErrors(t *testing.T) {
 	}
 	// Several problems at once: each field has its message, the summary
 	// lists them in the order of the form.
-	r := admin.postForm("/admin/users/new", "/admin/users", url.Values{"email": {"x"}, "name": {""}, "password": {"Xq7-kurz"}, "role": {"editor"}})
+	r := admin.postForm("/admin/users/new", "/admin/users", url.Values{"email": {"x"}, "name": {""}, "role": {"chef"}, "language": {"de"}})
 	if r.Status != http.StatusBadRequest {
 		t.Fatalf("several errors: status %d", r.Status)
 	}
-	for _, f := range []string{"email", "name", "password"} {
+	for _, f := range []string{"email", "name", "role"} {
 		if !strings.Contains(r.Body, `id="`+f+`-error"`) {
 			t.Errorf("several errors: no message for %s", f)
 		}
 	}
-	if i, j, k := strings.Index(r.Body, `href="#email"`), strings.Index(r.Body, `href="#name"`), strings.Index(r.Body, `href="#password"`); i < 0 || i > j || j > k {
+	if i, j, k := strings.Index(r.Body, `href="#email"`), strings.Index(r.Body, `href="#name"`), strings.Index(r.Body, `href="#role"`); i < 0 || i > j || j > k {
 		t.Error("the summary is not in the order of the form")
 	}
 	// A taken email address (in any case) is a conflict.
@@ -188,6 +185,7 @@ func TestUserFormErrors(t *testing.T) {
 	}{
 		{"no name", "name", "users.err.name", editWith("name", ""), nil},
 		{"short password", "password", "form.err.password_short", editWith("password", "Xq7-kurz"), []any{minPasswordLen}},
+		{"long password", "password", "form.err.password_long", editWith("password", strings.Repeat("ä", 40)), []any{maxPasswordBytes}},
 		{"bad language", "language", "users.err.language", editWith("language", "fr"), nil},
 		{"bad role", "role", "users.err.role", editWith("role", "root"), nil},
 		{"unknown department", "departments", "users.err.departments", editWith("departments", "nope"), nil},
@@ -257,7 +255,7 @@ func TestUserFormErrors(t *testing.T) {
 	}
 
 	// Valid forms still save.
-	if r := admin.postForm("/admin/users/new", "/admin/users", valid); r.Status != http.StatusSeeOther {
+	if r := admin.postForm("/admin/users/new", "/admin/users", valid); r.Status != http.StatusCreated {
 		t.Fatalf("valid create: status %d: %s", r.Status, r.Body)
 	}
 	if n := e.count(`SELECT count(*) FROM users u JOIN user_departments d ON d.user_id = u.id

@@ -441,5 +441,6 @@ func newCatalog() catalog {
 	c.merge(formMessages())      // users, departments, account form errors: admin/forms.go
 	c.merge(uxMessages())        // answering workflow: admin/ux_i18n.go
 	c.merge(passwordMessages())  // password strength feedback: admin/password.go
+	c.merge(inviteMessages())    // invitations, forced password change: admin/invite_i18n.go
 	return c
 }

@@ -357,7 +357,11 @@ func (r *countingReader) Read(p []byte) (int, error) {
 func TestWeakPasswordsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.user("admin@example.org", RoleAdmin)
-	admin := e.loggedIn("admin@example.org")
+	id, tok := e.invited("neu.kollegin@example.org", RoleStaff)
+	if _, err := e.db.Exec(`UPDATE users SET name = 'Neue Kollegin' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	invitee := e.client()
 	for pw, want := range map[string]string{
 		"1234567890":        "zu verbreitet",
 		"passwort12":        "zu verbreitet",
@@ -366,7 +370,7 @@ func TestWeakPasswordsRefused(t *testing.T) {
 		"aaaaaaaaaaaaaaaa":  "leicht zu erraten",
 		"Sonnenschein2024!": "zu verbreitet",
 	} {
-		r := admin.postForm("/admin/users/new", "/admin/users", url.Values{"email": {"neu.kollegin@example.org"}, "name": {"Neue Kollegin"}, "password": {pw}, "role": {"staff"}})
+		r := invitee.postForm("/invite?t="+url.QueryEscape(tok), "/invite", url.Values{"t": {tok}, "password": {pw}, "password2": {pw}})
 		if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, want) || !strings.Contains(r.Body, "Tipp:") {
 			t.Errorf("password %q: %d, want 400 with %q", pw, r.Status, want)
 		}

@@ -61,6 +61,9 @@ type Config struct {
 	// instead of a hanging browser. The live-update stream has none; media
 	// downloads get ten times as long.
 	RequestTimeout time.Duration
+	// InvitationLifetime is how long an invitation link is valid
+	// (default 7 days; invite.go).
+	InvitationLifetime time.Duration
 }
 
 // Deps are the admin server's collaborators.
@@ -220,6 +223,8 @@ func (s *Server) buildHandler() http.Handler {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
+	e.GET("/invite", s.invitePage)
+	e.POST("/invite", s.acceptInvite)
 	if s.cfg.OIDC.Enabled() {
 		e.GET("/auth/oidc/start", s.oidcStart)
 		e.GET(oidcCallback, s.oidcCallbackHandler)
@@ -279,17 +284,22 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 }
 
 // home sends a user to the start page of their role.
+// A notice (the welcome after an invitation) goes along.
 func (s *Server) home(c *gin.Context) {
 	u := currentUser(c)
+	to := "/inbox"
 	switch {
 	case u.Role == RoleEditor:
 		// Editors work on the FAQ; their inbox is one click away.
-		c.Redirect(http.StatusSeeOther, "/faq")
+		to = "/faq"
 	case s.deps.Cases == nil:
-		c.Redirect(http.StatusSeeOther, "/account")
-	default:
-		c.Redirect(http.StatusSeeOther, "/inbox")
+		to = "/account"
 	}
+	notice := c.Query("notice")
+	if !s.cat.known("notice." + notice) {
+		notice = ""
+	}
+	redirect(c, to, notice)
 }
 
 // Sentinel errors of the admin package, mapped to HTTP status in fail.

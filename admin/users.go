@@ -35,7 +35,9 @@ type userRow struct {
 	Deps pq.StringArray `db:"departments"`
 }
 
-const userSelect = `SELECT u.id, u.email, u.name, u.role, u.active, u.language,
+const userSelect = `SELECT u.id, u.email, u.name, u.role, u.active, u.language, u.must_change_password,
+	(SELECT max(i.expires_at) FROM user_invitations i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) AS invited_until,
+	(u.password_hash = '!' AND EXISTS (SELECT 1 FROM user_invitations i WHERE i.user_id = u.id)) AS invite_pending,
 	COALESCE(ARRAY(SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = u.id ORDER BY ud.department_id), '{}') AS departments
 	FROM users u`
 
@@ -135,8 +137,17 @@ func (s *Server) userForm(c *gin.Context) {
 
 func (s *Server) renderUserForm(c *gin.Context, p *page, status int, f userForm, deps []deptRef) {
 	p.Nav = "users"
-	p.Data = map[string]any{"F": f, "Departments": deps, "Roles": []string{RoleStaff, RoleEditor, RoleAdmin},
+	data := map[string]any{"F": f, "Departments": deps, "Roles": []string{RoleStaff, RoleEditor, RoleAdmin},
 		"Summary": errorSummary(f.Errors, userFields)}
+	if f.ID != 0 {
+		ui, err := s.userInvitation(c.Request.Context(), f.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		data["Access"] = ui
+	}
+	p.Data = data
 	s.render(c, status, "user_form", p)
 }
 
@@ -157,6 +168,8 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 	}
 	password := c.PostForm("password")
 	if id == 0 {
+		// A new user chooses their own password through an invitation link.
+		password = ""
 		email := normalizeEmail(f.Email)
 		switch a, err := mail.ParseAddress(email); {
 		case email == "":
@@ -164,18 +177,13 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 		case err != nil || a.Address != email:
 			f.Errors["email"] = p.T("users.err.email")
 		}
-		if msg := newPasswordError(p, password, email, f.Name); msg != "" {
+	} else if password != "" {
+		if msg := newPasswordError(p, password, f.Email, f.Name); msg != "" {
 			f.Errors["password"] = msg
 		}
-	} else {
-		if password != "" {
-			if msg := newPasswordError(p, password, f.Email, f.Name); msg != "" {
-				f.Errors["password"] = msg
-			}
-		}
-		if !s.cat.has(f.Language) {
-			f.Errors["language"] = p.T("users.err.language")
-		}
+	}
+	if !s.cat.has(f.Language) {
+		f.Errors["language"] = p.T("users.err.language")
 	}
 	if f.Name == "" {
 		f.Errors["name"] = p.T("users.err.name")
@@ -215,7 +223,7 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	p := s.page(c, "users.new")
-	f, password := s.readUserForm(c, p, deps, 0, me.ID)
+	f, _ := s.readUserForm(c, p, deps, 0, me.ID)
 	status := http.StatusBadRequest
 	if _, bad := f.Errors["email"]; !bad {
 		taken, err := s.emailTaken(ctx, normalizeEmail(f.Email))
@@ -234,15 +242,17 @@ func (s *Server) createUser(c *gin.Context) {
 		s.renderUserForm(c, p, status, f, deps)
 		return
 	}
-	id, err := CreateUser(ctx, s.db, f.Email, f.Name, password, f.Role, f.Departments)
+	id, tok, expires, err := s.createInvitedUser(ctx, me.ID, f)
 	if err != nil {
 		s.userSaveError(c, p, f, err)
 		return
 	}
-	s.audit(ctx, me.ID, "user.create", "user", strconv.FormatInt(id, 10), map[string]any{
-		"email": normalizeEmail(f.Email), "role": f.Role, "departments": f.Departments,
-	})
-	redirect(c, "/admin/users", "saved")
+	u, err := s.getUser(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderInvited(c, http.StatusCreated, u, tok, expires, true)
 }
 
 func (s *Server) updateUser(c *gin.Context) {
@@ -279,8 +289,10 @@ func (s *Server) updateUser(c *gin.Context) {
 	}
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, role = $3, language = $4, active = $5,
-			password_hash = CASE WHEN $6 = '' THEN password_hash ELSE $6 END, updated_at = now() WHERE id = $1`,
-			id, f.Name, f.Role, f.Language, f.Active, hash)
+			password_hash = CASE WHEN $6 = '' THEN password_hash ELSE $6 END,
+			must_change_password = CASE WHEN $6 = '' THEN must_change_password ELSE $7 END,
+			updated_at = now() WHERE id = $1`,
+			id, f.Name, f.Role, f.Language, f.Active, hash, id != me.ID)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
@@ -297,6 +309,7 @@ func (s *Server) updateUser(c *gin.Context) {
 		}
 		return RecordAudit(ctx, tx, me.ID, "user.update", "user", strconv.FormatInt(id, 10), map[string]any{
 			"role": f.Role, "active": f.Active, "departments": f.Departments, "password_changed": hash != "",
+			"must_change_password": hash != "" && id != me.ID,
 		})
 	})
 	if err != nil {
