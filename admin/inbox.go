@@ -118,6 +118,9 @@ func (s *Server) inbox(c *gin.Context) {
 		Cursor:     c.Query("cursor"),
 		Limit:      50,
 	}
+	if srt := c.Query("sort"); routing.ValidSort(srt) {
+		f.Sort, f.Desc = srt, c.Query("dir") == "desc"
+	}
 	list, next, err := s.deps.Cases.List(ctx, viewerOf(u), f)
 	if err != nil {
 		s.fail(c, err)
@@ -162,6 +165,13 @@ func (s *Server) inbox(c *gin.Context) {
 	if f.Department != "" {
 		q.Set("dept", f.Department)
 	}
+	sortLinks, sortState := inboxSorting(q, view, f)
+	if f.Sort != "" {
+		q.Set("sort", f.Sort)
+		if f.Desc {
+			q.Set("dir", "desc")
+		}
+	}
 	nextURL := ""
 	if next != "" {
 		nq := url.Values{}
@@ -186,12 +196,47 @@ func (s *Server) inbox(c *gin.Context) {
 		"View": view, "Views": inboxViews, "Filter": f, "Cases": rows, "Next": nextURL,
 		"Departments": deps, "AllDepartments": all, "LiveSrc": "/inbox?" + live.Encode(),
 		"Counts": counts, "Searching": f.Query != "", "BaseTitle": p.T("inbox.title"),
+		"SortLinks": sortLinks, "SortState": sortState, "Sort": f.Sort, "Desc": f.Desc,
 	}
 	if c.Query("partial") == "1" {
 		s.renderFragment(c, "inbox", "caselist", p)
 		return
 	}
 	s.render(c, http.StatusOK, "inbox", p)
+}
+
+// inboxSorting returns, per sortable column, the link that sorts by it
+// (the other direction when it is the current order) and its aria-sort
+// value ("" for columns the list is not sorted by). base is the list's
+// query without sorting. The waiting list's own order is the longest
+// wait first.
+func inboxSorting(base url.Values, view string, f routing.ListFilter) (map[string]string, map[string]string) {
+	cur, desc := f.Sort, f.Desc
+	if cur == "" && view == routing.ViewWaiting {
+		cur = routing.SortWait
+	}
+	links, state := map[string]string{}, map[string]string{}
+	for _, col := range []string{routing.SortWait, routing.SortNumber, routing.SortDepartment, routing.SortStatus} {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		q.Set("sort", col)
+		if col == cur && !desc {
+			q.Set("dir", "desc")
+		}
+		links[col] = "/inbox?" + q.Encode()
+		if col == cur {
+			// For the wait, the list's natural order (longest first) is
+			// a descending wait.
+			if (col == routing.SortWait) != desc {
+				state[col] = "descending"
+			} else {
+				state[col] = "ascending"
+			}
+		}
+	}
+	return links, state
 }
 
 // maxBulk bounds one bulk action.
@@ -206,6 +251,12 @@ func (s *Server) inboxBulk(c *gin.Context) {
 	back := "/inbox"
 	if view := c.PostForm("view"); contains(inboxViews, view) {
 		back += "?view=" + view
+		if srt := c.PostForm("sort"); routing.ValidSort(srt) {
+			back += "&sort=" + srt
+			if c.PostForm("dir") == "desc" {
+				back += "&dir=desc"
+			}
+		}
 	}
 	ids := c.PostFormArray("ids")
 	if len(ids) == 0 {

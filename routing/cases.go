@@ -647,6 +647,78 @@ type ListFilter struct {
 	Department string // only this department ("" = all the viewer's)
 	Cursor     string // from the previous page; "" = first page
 	Limit      int    // default 50, at most 200
+	// Sort orders by a column instead of the view's order: SortWait,
+	// SortNumber, SortDepartment or SortStatus ("" = the view's own).
+	Sort string
+	// Desc reverses the column's order: for SortWait the longest wait
+	// comes first when it is false.
+	Desc bool
+}
+
+// Sort columns of an inbox list.
+const (
+	SortWait       = "wait"   // how long the citizen has waited: longest first
+	SortNumber     = "number" // case number, lowest first
+	SortDepartment = "dept"   // department name, A-Z
+	SortStatus     = "status" // waiting, assigned, answered, closed
+)
+
+// sortColumn is a whitelisted ORDER BY key: its expression and the type
+// of its value in the cursor.
+type sortColumn struct {
+	expr string
+	kind string // "time", "int", "text", "" (the case number alone)
+}
+
+var sortColumns = map[string]sortColumn{
+	SortWait:       {expr: `c.waiting_since`, kind: "time"},
+	SortNumber:     {expr: `c.id`},
+	SortDepartment: {expr: `d.name`, kind: "text"},
+	SortStatus:     {expr: `CASE c.status WHEN 'waiting' THEN 0 WHEN 'assigned' THEN 1 WHEN 'answered' THEN 2 ELSE 3 END`, kind: "int"},
+}
+
+// ValidSort reports whether s is a sort column of List.
+func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
+
+// sortKey is the value of the sort column of c, as the cursor holds it.
+func sortKey(sort string, c Case) string {
+	switch sort {
+	case SortWait:
+		return strconv.FormatInt(c.WaitingSince.UnixMicro(), 10)
+	case SortDepartment:
+		return c.DepartmentName
+	case SortStatus:
+		switch c.Status {
+		case CaseWaiting:
+			return "0"
+		case CaseAssigned:
+			return "1"
+		case CaseAnswered:
+			return "2"
+		}
+		return "3"
+	}
+	return ""
+}
+
+// encodeSortCursor and decodeSortCursor keep the position in a list
+// sorted by a column: the column, its direction, the last case's key
+// and number. A cursor of another order is refused.
+func encodeSortCursor(sort string, desc bool, key string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(sort + "|" + strconv.FormatBool(desc) + "|" + strconv.FormatInt(id, 10) + "|" + key))
+}
+
+func decodeSortCursor(s, sort string, desc bool) (string, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		parts := strings.SplitN(string(b), "|", 4)
+		if len(parts) == 4 && parts[0] == sort && parts[1] == strconv.FormatBool(desc) {
+			if id, err := strconv.ParseInt(parts[2], 10, 64); err == nil {
+				return parts[3], id, nil
+			}
+		}
+	}
+	return "", 0, fmt.Errorf("list cursor: %w", ErrInvalid)
 }
 
 type listView struct {
@@ -708,6 +780,9 @@ func (s *Cases) List(ctx context.Context, v Viewer, f ListFilter) ([]CaseSummary
 			conds = append(conds, `c.search @@ to_tsquery('simple', `+arg(ts)+`)`)
 		}
 	}
+	if f.Sort != "" {
+		return s.listSorted(ctx, f, conds, func() []any { return args }, arg)
+	}
 	dir, cmp := "DESC", "<"
 	if lv.asc {
 		dir, cmp = "ASC", ">"
@@ -743,6 +818,66 @@ func (s *Cases) List(ctx context.Context, v Viewer, f ListFilter) ([]CaseSummary
 			at = last.LastActivityAt
 		}
 		next = encodeCursor(at, last.ID)
+	}
+	return page, next, nil
+}
+
+// listSorted is List ordered by a column (f.Sort), keyset-paginated on
+// (column, case number).
+// args returns the query's arguments as arg has added them.
+func (s *Cases) listSorted(ctx context.Context, f ListFilter, conds []string, args func() []any, arg func(any) string) ([]CaseSummary, string, error) {
+	col, ok := sortColumns[f.Sort]
+	if !ok {
+		return nil, "", fmt.Errorf("list sort %q: %w", f.Sort, ErrInvalid)
+	}
+	asc := !f.Desc
+	dir, cmp := "ASC", ">"
+	if !asc {
+		dir, cmp = "DESC", "<"
+	}
+	if f.Cursor != "" {
+		key, id, err := decodeSortCursor(f.Cursor, f.Sort, f.Desc)
+		if err != nil {
+			return nil, "", err
+		}
+		switch col.kind {
+		case "":
+			conds = append(conds, `c.id `+cmp+` `+arg(id)+`::bigint`)
+		case "time":
+			us, err := strconv.ParseInt(key, 10, 64)
+			if err != nil {
+				return nil, "", fmt.Errorf("list cursor: %w", ErrInvalid)
+			}
+			conds = append(conds, `(`+col.expr+`, c.id) `+cmp+` (`+arg(time.UnixMicro(us))+`::timestamptz, `+arg(id)+`::bigint)`)
+		case "int":
+			n, err := strconv.Atoi(key)
+			if err != nil {
+				return nil, "", fmt.Errorf("list cursor: %w", ErrInvalid)
+			}
+			conds = append(conds, `(`+col.expr+`, c.id) `+cmp+` (`+arg(n)+`::int, `+arg(id)+`::bigint)`)
+		default:
+			conds = append(conds, `(`+col.expr+`, c.id) `+cmp+` (`+arg(key)+`::text, `+arg(id)+`::bigint)`)
+		}
+	}
+	order := col.expr + ` ` + dir + `, c.id ` + dir
+	if col.kind == "" {
+		order = `c.id ` + dir
+	}
+	q := `SELECT ` + caseColumns + `,
+		(r.read_at IS NULL OR c.attention_at > r.read_at) AS unread` + caseFrom + `
+		LEFT JOIN case_reads r ON r.case_id = c.id AND r.user_id = $1
+		WHERE ` + strings.Join(conds, " AND ") + `
+		ORDER BY ` + order + `
+		LIMIT ` + arg(f.Limit+1)
+	var page []CaseSummary
+	if err := sqlx.SelectContext(ctx, s.q(), &page, q, args()...); err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	next := ""
+	if len(page) > f.Limit {
+		page = page[:f.Limit]
+		last := page[len(page)-1].Case
+		next = encodeSortCursor(f.Sort, f.Desc, sortKey(f.Sort, last), last.ID)
 	}
 	return page, next, nil
 }
