@@ -349,6 +349,8 @@ type transcriptView struct {
 	MediaURL string
 	Lat, Lon float64
 	HasLoc   bool
+	Place    string   // the place's name and address, when the citizen chose a place
+	Map      *tileMap // nil: no tiles configured
 	Failed   bool
 }
 
@@ -404,10 +406,11 @@ func (s *Server) renderCase(c *gin.Context, status int, partial, draft, replyErr
 	}
 	d := infos[cs.Department]
 	data := map[string]any{
-		"Case":       cs,
-		"Transcript": s.transcriptViews(p, cs, items, names, infos),
-		"Colleagues": cols,
-		"Dept":       d,
+		"Case":           cs,
+		"Transcript":     s.transcriptViews(p, cs, items, names, infos),
+		"MapAttribution": s.cfg.MapAttribution,
+		"Colleagues":     cols,
+		"Dept":           d,
 	}
 	if cs.Status == routing.CaseWaiting {
 		data["Wait"] = s.waitOf(p, d, cs.WaitingSince, time.Now())
@@ -503,6 +506,8 @@ func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.Trans
 				}
 				if m.Media.Latitude != nil && m.Media.Longitude != nil {
 					tv.Lat, tv.Lon, tv.HasLoc = *m.Media.Latitude, *m.Media.Longitude, true
+					tv.Place = strings.Join(nonEmpty(m.Media.Title, m.Media.Address), ", ")
+					tv.Map = newTileMap(s.cfg.MapTiles, tv.Lat, tv.Lon)
 				}
 			}
 			if it.Delivery != nil {
@@ -742,4 +747,15 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// nonEmpty returns the strings that are not blank, trimmed.
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, v := range ss {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

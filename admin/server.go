@@ -61,6 +61,12 @@ type Config struct {
 	// instead of a hanging browser. The live-update stream has none; media
 	// downloads get ten times as long.
 	RequestTimeout time.Duration
+	// MapTiles is a map tile URL template ({z}, {x}, {y}): the case page
+	// shows a location on a small map; its origin is allowed for images.
+	// Empty: no map, a link to OpenStreetMap only (maps.go).
+	MapTiles string
+	// MapAttribution is the credit under the map.
+	MapAttribution string
 	// InvitationLifetime is how long an invitation link is valid
 	// (default 7 days; invite.go).
 	InvitationLifetime time.Duration
@@ -121,6 +127,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.MapTiles != "" && cfg.MapAttribution == "" {
+		cfg.MapAttribution = "© OpenStreetMap-Mitwirkende"
 	}
 	if cfg.DefaultLanguage != "en" {
 		cfg.DefaultLanguage = "de"
@@ -209,7 +218,7 @@ func (s *Server) buildHandler() http.Handler {
 		e.ForwardedByClientIP = false
 	}
 	hsts := strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://")
-	e.Use(s.logRequests, s.recoverPanic, securityHeaders(hsts), s.loadSession, s.limitBody, s.checkCSRF)
+	e.Use(s.logRequests, s.recoverPanic, securityHeaders(hsts, contentSecurityPolicyWith(tileOrigin(s.cfg.MapTiles))), s.loadSession, s.limitBody, s.checkCSRF)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 
@@ -472,9 +481,10 @@ func securityHeadersTo(h http.Header) {
 // public URL is https).
 const hstsValue = "max-age=63072000; includeSubDomains"
 
-func securityHeaders(hsts bool) gin.HandlerFunc {
+func securityHeaders(hsts bool, csp string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		securityHeadersTo(c.Writer.Header())
+		c.Header("Content-Security-Policy", csp)
 		if hsts {
 			c.Header("Strict-Transport-Security", hstsValue)
 		}

@@ -65,6 +65,10 @@ type Media struct {
 	Emoji        string   `json:"emoji,omitempty"`
 	Latitude     *float64 `json:"latitude,omitempty"`
 	Longitude    *float64 `json:"longitude,omitempty"`
+	// Title and Address of a place the citizen chose (a Telegram venue),
+	// as they sent them; empty for a bare location.
+	Title   string `json:"title,omitempty"`
+	Address string `json:"address,omitempty"`
 }
 
 // Value stores Media as jsonb.

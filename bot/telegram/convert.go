@@ -111,6 +111,9 @@ func decodeMessage(m *models.Message, validUTF8 bool) incoming {
 		}
 		lat, lon := loc.Latitude, loc.Longitude
 		in.Media = &routing.Media{Type: "location", Latitude: &lat, Longitude: &lon}
+		if m.Venue != nil {
+			in.Media.Title, in.Media.Address = m.Venue.Title, m.Venue.Address
+		}
 	case m.Video != nil || m.Animation != nil || m.Contact != nil || m.Poll != nil || m.Dice != nil ||
 		m.Game != nil || m.Story != nil || m.Checklist != nil || m.Invoice != nil || m.PaidMedia != nil:
 		in.Kind, in.Text = routing.KindOther, m.Caption
@@ -154,6 +157,7 @@ func sanitizeMedia(m *routing.Media) {
 		return s
 	}
 	m.FileID, m.FileUniqueID, m.FileName, m.MIMEType, m.Emoji = clean(m.FileID), clean(m.FileUniqueID), clean(m.FileName), clean(m.MIMEType), clean(m.Emoji)
+	m.Title, m.Address = clean(m.Title), clean(m.Address)
 }
 
 // validateMessage checks what the library's router and our command parsing

@@ -152,6 +152,8 @@ func (a *app) serve(ctx context.Context) error {
 		MetricsToken:   a.cfg.MetricsToken,
 		OIDC:           oidcConfig(a.cfg),
 		RequestTimeout: a.cfg.RequestTimeout,
+		MapTiles:       a.cfg.MapTiles,
+		MapAttribution: a.cfg.MapAttribution,
 		BotUsername:    a.cfg.BotUsername,
 	}, admin.Deps{
 		DB:          d.DB,

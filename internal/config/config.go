@@ -67,12 +67,20 @@ type Config struct {
 	MetricsToken string
 
 	// OIDC: sign-in through the city's identity provider (empty issuer: off).
-	OIDCIssuer       string      // CITYBOT_OIDC_ISSUER
-	OIDCClientID     string      // CITYBOT_OIDC_CLIENT_ID
-	OIDCClientSecret string      // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
-	OIDCGroupClaim   string      // CITYBOT_OIDC_GROUP_CLAIM (default groups)
-	OIDCName         string      // CITYBOT_OIDC_NAME: the login button's provider name
-	OIDCGroups       []OIDCGroup // CITYBOT_OIDC_GROUPS: JSON list of group mappings
+	OIDCIssuer       string // CITYBOT_OIDC_ISSUER
+	OIDCClientID     string // CITYBOT_OIDC_CLIENT_ID
+	OIDCClientSecret string // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
+	OIDCGroupClaim   string // CITYBOT_OIDC_GROUP_CLAIM (default groups)
+	OIDCName         string // CITYBOT_OIDC_NAME: the login button's provider name
+
+	// MapTiles (CITYBOT_MAP_TILES) is a map tile URL template with {z},
+	// {x} and {y} (https://tile.example.de/{z}/{x}/{y}.png): the case page
+	// then shows a citizen's location on a small map. Empty: no map.
+	MapTiles string
+	// MapAttribution (CITYBOT_MAP_ATTRIBUTION) is shown under the map,
+	// as the tiles' licence asks (default "© OpenStreetMap-Mitwirkende").
+	MapAttribution string
+	OIDCGroups     []OIDCGroup // CITYBOT_OIDC_GROUPS: JSON list of group mappings
 }
 
 // OIDCGroup maps a group of the identity provider to a role and departments.
@@ -126,6 +134,8 @@ var Known = map[string]string{
 	"CITYBOT_OIDC_GROUP_CLAIM":             "ID token claim with the user's groups (default groups)",
 	"CITYBOT_OIDC_NAME":                    "name of the identity provider on the login button (default Single Sign-on)",
 	"CITYBOT_OIDC_GROUPS":                  `group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]`,
+	"CITYBOT_MAP_TILES":                    "map tile URL template with {z}, {x}, {y} for the small map of a citizen's location (default none: a link to OpenStreetMap only)",
+	"CITYBOT_MAP_ATTRIBUTION":              "credit shown under the map (default © OpenStreetMap-Mitwirkende)",
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
@@ -250,6 +260,16 @@ func Load(environ []string) (Config, error) {
 		pu, err := url.Parse(u.val)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.val)
+		}
+	}
+	c.MapTiles = get("CITYBOT_MAP_TILES", "")
+	c.MapAttribution = get("CITYBOT_MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")
+	if c.MapTiles != "" {
+		pu, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(c.MapTiles))
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil ||
+			!strings.Contains(c.MapTiles, "{z}") || !strings.Contains(c.MapTiles, "{x}") || !strings.Contains(c.MapTiles, "{y}") ||
+			strings.ContainsAny(pu.Host, "{}") {
+			return Config{}, fmt.Errorf("CITYBOT_MAP_TILES: %q is not an http(s) URL template with {z}, {x} and {y}", c.MapTiles)
 		}
 	}
 	if c.Workers, err = intVar(env, "CITYBOT_WORKERS", DefaultWorkers(runtime.GOMAXPROCS(0)), 1, 256); err != nil {
