@@ -44,8 +44,9 @@ type mapTile struct {
 // tileOrigin is the scheme://host[:port] of a tile URL template, for the
 // Content Security Policy; "" when tmpl is empty or not a URL.
 func tileOrigin(tmpl string) string {
-	if tmpl == "" {
-		return ""
+	_, rest, _ := strings.Cut(tmpl, "://")
+	if host, _, _ := strings.Cut(rest, "/"); tmpl == "" || strings.Contains(host, "{") {
+		return "" // the policy could not name the hosts
 	}
 	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(tmpl))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, "{} ;'\"") {
@@ -58,7 +59,7 @@ func tileOrigin(tmpl string) string {
 // or for a point a Web Mercator map cannot show (hostile or broken
 // coordinates never reach the arithmetic).
 func newTileMap(tmpl string, lat, lon float64) *tileMap {
-	if tmpl == "" || math.IsNaN(lat) || math.IsNaN(lon) || lat < -85 || lat > 85 || lon < -180 || lon > 180 {
+	if tileOrigin(tmpl) == "" || math.IsNaN(lat) || math.IsNaN(lon) || lat < -85 || lat > 85 || lon < -180 || lon > 180 {
 		return nil
 	}
 	n := float64(int(1) << mapZoom)

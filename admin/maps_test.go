@@ -66,10 +66,10 @@ func TestTileMapLayout(t *testing.T) {
 
 func TestTileOriginAndCSP(t *testing.T) {
 	for tmpl, want := range map[string]string{
-		"https://tile.openstreetmap.org/{z}/{x}/{y}.png":  "https://tile.openstreetmap.org",
-		"http://127.0.0.1:8089/tiles/{z}/{x}/{y}.png":     "http://127.0.0.1:8089",
-		"":                                                "",
-		"javascript:alert(1)/{z}/{x}/{y}":                 "",
+		"https://tile.openstreetmap.org/{z}/{x}/{y}.png": "https://tile.openstreetmap.org",
+		"http://127.0.0.1:8089/tiles/{z}/{x}/{y}.png":    "http://127.0.0.1:8089",
+		"":                                "",
+		"javascript:alert(1)/{z}/{x}/{y}": "",
 		"https://evil.example; script-src *;/{z}/{x}/{y}": "",
 	} {
 		if got := tileOrigin(tmpl); got != want {

@@ -268,7 +268,7 @@ func Load(environ []string) (Config, error) {
 		pu, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(c.MapTiles))
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil ||
 			!strings.Contains(c.MapTiles, "{z}") || !strings.Contains(c.MapTiles, "{x}") || !strings.Contains(c.MapTiles, "{y}") ||
-			strings.ContainsAny(pu.Host, "{}") {
+			strings.Contains(tilesHost(c.MapTiles), "{") {
 			return Config{}, fmt.Errorf("CITYBOT_MAP_TILES: %q is not an http(s) URL template with {z}, {x} and {y}", c.MapTiles)
 		}
 	}
@@ -406,4 +406,13 @@ func boolVar(env map[string]string, key string, def bool) (bool, error) {
 		return false, fmt.Errorf("%s: must be true or false", key)
 	}
 	return b, nil
+}
+
+// tilesHost is the authority part of a URL template (between "://" and
+// the next "/"): placeholders there would put the tiles on hosts the
+// Content Security Policy does not name.
+func tilesHost(tmpl string) string {
+	_, rest, _ := strings.Cut(tmpl, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	return host
 }

@@ -134,3 +134,25 @@ func TestOIDCSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestMapSettings(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil || c.MapTiles != "" {
+		t.Fatalf("default: %q %v", c.MapTiles, err)
+	}
+	c, err = Load([]string{"CITYBOT_MAP_TILES=https://tiles.stadt.example/{z}/{x}/{y}.png"})
+	if err != nil || c.MapTiles != "https://tiles.stadt.example/{z}/{x}/{y}.png" || c.MapAttribution != "© OpenStreetMap-Mitwirkende" {
+		t.Fatalf("%q %q %v", c.MapTiles, c.MapAttribution, err)
+	}
+	for _, v := range []string{
+		"tiles.stadt.example/{z}/{x}/{y}.png",           // no scheme
+		"https://tiles.stadt.example/{z}/{x}.png",       // no {y}
+		"javascript:alert(1)//{z}/{x}/{y}",              // not http(s)
+		"https://{z}.tiles.example/{z}/{x}/{y}.png",     // placeholder in the host
+		"https://user:pw@tiles.example/{z}/{x}/{y}.png", // credentials
+	} {
+		if _, err := Load([]string{"CITYBOT_MAP_TILES=" + v}); err == nil || !strings.Contains(err.Error(), "CITYBOT_MAP_TILES") {
+			t.Errorf("%s: err = %v", v, err)
+		}
+	}
+}
