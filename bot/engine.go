@@ -262,6 +262,10 @@ type turn struct {
 	cs      routing.Case // the active case, when hasCase
 	hasCase bool
 	match   *faq.Result // the FAQ matcher's result for the text, once run
+	// related: FAQ entries to offer beside the next handoff confirmation
+	// (set by confirmQuestion for a question the FAQ could not answer,
+	// taken by askConfirm).
+	related []faq.Candidate
 	cue     followUpCue // the detail a vague question asks about
 }
 
