@@ -193,7 +193,7 @@ func TestRelated(t *testing.T) {
 	for _, text := range []string{
 		"Die Straßenlaterne in der Goethestraße 12 ist seit Tagen kaputt", // a report
 		"Wie beantrage ich einen Personalausweis?",                        // answered
-		"Danke!",                                                          // small talk
+		"Danke!", // small talk
 	} {
 		if r := ix.Match(text); len(r.Related) > 0 {
 			t.Errorf("%q (%s): related %v, want none", text, r.Decision, r.Related)
