@@ -68,7 +68,14 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	t.Helper()
 	files := &fakeFiles{files: map[string][]byte{"photo-1": pngBytes}}
 	var svc *broadcast.Service
-	e := newEnv(t, withCases, withRules, func(_ *Config, d *Deps) {
+	// A map tile server on loopback: the case page's location gets its map.
+	tiles := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(pngBytes)
+	}))
+	t.Cleanup(tiles.Close)
+	e := newEnv(t, withCases, withRules, func(c *Config, d *Deps) {
+		c.MapTiles = tiles.URL + "/{z}/{x}/{y}.png"
 		d.Files = files
 		svc = broadcast.New(d.DB, &recordingSender{}, broadcast.Config{
 			Rate: 100, PollInterval: 50 * time.Millisecond, FeedPollInterval: time.Hour, Lease: 5 * time.Second,

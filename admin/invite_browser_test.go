@@ -76,6 +76,13 @@ func TestBrowserInvite(t *testing.T) {
 			t.Errorf("%s: the invitation page scrolls sideways", size.name)
 		}
 		path := strings.TrimPrefix(link, "http://example.test")
+		// The user's page says the invitation is open and offers a new link.
+		admin.Do(15*time.Second, browsertest.Eval(`window.__old = 1`), chromedp.Click(`main a[href^="/admin/users/"]`))
+		waitFor(admin, "#access-state")
+		shot(t, admin, shots, "user-edit-"+size.name)
+		if got, _ := chromedp.Run(admin.Context(), chromedp.Evaluate[string](`document.getElementById("access-state").textContent`)); !strings.HasPrefix(got, "Einladung offen bis ") {
+			t.Errorf("%s: access state %q", size.name, got)
+		}
 
 		// The colleague, in a browser of their own.
 		neu := browsertest.Start(t, browsertest.WithTimeout(2*time.Minute))
