@@ -170,6 +170,9 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 	if id == 0 {
 		// A new user chooses their own password through an invitation link.
 		password = ""
+		if f.Language == "" {
+			f.Language = s.cfg.DefaultLanguage
+		}
 		email := normalizeEmail(f.Email)
 		switch a, err := mail.ParseAddress(email); {
 		case email == "":
