@@ -1,4 +1,11 @@
-package telegram
+// Package tgupdate reads Telegram updates as they arrive, raw JSON that
+// anyone who can reach the webhook or crafts a message may shape: Peek takes
+// the update id and chat for storing an update, Decode turns a stored one
+// into the dialog engine's Inbound. Both never panic on hostile input and
+// trust nothing the library's router would (entity offsets, sizes,
+// encoding). The package needs no database, so its fuzz target runs
+// without one.
+package tgupdate
 
 import (
 	"encoding/json"
@@ -11,42 +18,43 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"citybot/bot"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
 // Limits of what an update may carry. Telegram sends at most 4096
 // characters of text and 1024 of caption; anything far beyond is crafted.
 const (
-	maxUpdateBytes   = 1 << 20 // webhook body limit
+	MaxUpdateBytes   = 1 << 20 // webhook body limit
 	maxEntities      = 1000
 	maxCallbackBytes = 64
 )
 
-// incoming is a decoded, validated update.
-type incoming struct {
-	in         bot.Inbound
-	chatID     int64
-	callbackID string // set for button presses: must be answered
-	// callbackMsgID is the message whose button was pressed (for editing
+// Incoming is a decoded, validated update.
+type Incoming struct {
+	In         bot.Inbound
+	ChatID     int64
+	CallbackID string // set for button presses: must be answered
+	// CallbackMsgID is the message whose button was pressed (for editing
 	// its keyboard), 0 if unknown.
-	callbackMsgID int
-	skip          string // non-empty: nothing to answer (reason for the log)
+	CallbackMsgID int
+	Skip          string // non-empty: nothing to answer (reason for the log)
 }
 
-// decode turns a stored raw update into an Inbound for the engine. It never
+// Decode turns a stored raw update into an Inbound for the engine. It never
 // panics on hostile input and validates what the library's router would
 // trust (entity offsets, sizes, encoding); a broken message gets an Inbound
 // with a Problem, so the citizen still gets a reply.
-func decode(raw []byte) incoming {
+func Decode(raw []byte) Incoming {
 	var u models.Update
 	validUTF8 := utf8.Valid(raw)
 	if err := json.Unmarshal(raw, &u); err != nil {
 		// Structurally broken: answer if we can tell the chat.
-		p, perr := peekUpdate(raw)
+		p, perr := Peek(raw)
 		if perr != nil || p.ChatID == 0 {
-			return incoming{skip: "undecodable update"}
+			return Incoming{Skip: "undecodable update"}
 		}
-		return incoming{chatID: p.ChatID, in: inbound(p.ChatID, "", bot.Inbound{Kind: routing.KindOther, Problem: bot.ProblemMalformed})}
+		return Incoming{ChatID: p.ChatID, In: inbound(p.ChatID, "", bot.Inbound{Kind: routing.KindOther, Problem: bot.ProblemMalformed})}
 	}
 	switch {
 	case u.Message != nil:
@@ -54,7 +62,7 @@ func decode(raw []byte) incoming {
 	case u.CallbackQuery != nil:
 		return decodeCallback(u.CallbackQuery, validUTF8)
 	default:
-		return incoming{skip: "update type not handled"}
+		return Incoming{Skip: "update type not handled"}
 	}
 }
 
@@ -65,17 +73,17 @@ func inbound(chatID int64, lang string, in bot.Inbound) bot.Inbound {
 	return in
 }
 
-func decodeMessage(m *models.Message, validUTF8 bool) incoming {
+func decodeMessage(m *models.Message, validUTF8 bool) Incoming {
 	if m.Chat.ID == 0 {
-		return incoming{skip: "message without chat"}
+		return Incoming{Skip: "message without chat"}
 	}
 	if m.Chat.Type != "" && m.Chat.Type != models.ChatTypePrivate {
-		return incoming{skip: "not a private chat"}
+		return Incoming{Skip: "not a private chat"}
 	}
 	lang := ""
 	if m.From != nil {
 		if m.From.IsBot {
-			return incoming{skip: "message from a bot"}
+			return Incoming{Skip: "message from a bot"}
 		}
 		lang = m.From.LanguageCode
 	}
@@ -127,7 +135,7 @@ func decodeMessage(m *models.Message, validUTF8 bool) incoming {
 		in.Problem = bot.ProblemUnreadable
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\uFFFD", "")
-	return incoming{chatID: m.Chat.ID, in: inbound(m.Chat.ID, lang, in)}
+	return Incoming{ChatID: m.Chat.ID, In: inbound(m.Chat.ID, lang, in)}
 }
 
 func otherType(m *models.Message) string {
@@ -175,7 +183,7 @@ func validEntities(text string, es []models.MessageEntity) error {
 	if len(es) > maxEntities {
 		return errors.New("too many entities")
 	}
-	n := routing.UTF16Len(text)
+	n := tgtext.UTF16Len(text)
 	for _, e := range es {
 		if e.Offset < 0 || e.Length <= 0 || e.Offset > n || e.Length > n-e.Offset {
 			return fmt.Errorf("entity %s at %d+%d outside text of length %d", e.Type, e.Offset, e.Length, n)
@@ -184,18 +192,18 @@ func validEntities(text string, es []models.MessageEntity) error {
 	return nil
 }
 
-func decodeCallback(q *models.CallbackQuery, validUTF8 bool) incoming {
+func decodeCallback(q *models.CallbackQuery, validUTF8 bool) Incoming {
 	chatID := q.From.ID
 	if q.Message.Message != nil && q.Message.Message.Chat.ID != 0 {
 		chatID = q.Message.Message.Chat.ID
 		if t := q.Message.Message.Chat.Type; t != "" && t != models.ChatTypePrivate {
-			return incoming{skip: "not a private chat", callbackID: q.ID}
+			return Incoming{Skip: "not a private chat", CallbackID: q.ID}
 		}
 	} else if q.Message.InaccessibleMessage != nil && q.Message.InaccessibleMessage.Chat.ID != 0 {
 		chatID = q.Message.InaccessibleMessage.Chat.ID
 	}
 	if chatID == 0 {
-		return incoming{skip: "button press without chat", callbackID: q.ID}
+		return Incoming{Skip: "button press without chat", CallbackID: q.ID}
 	}
 	in := bot.Inbound{Kind: routing.KindButton, Data: q.Data}
 	if !validUTF8 || !utf8.ValidString(q.Data) || len(q.Data) > maxCallbackBytes || strings.ContainsRune(q.Data, 0) {
@@ -205,5 +213,5 @@ func decodeCallback(q *models.CallbackQuery, validUTF8 bool) incoming {
 	if q.Message.Message != nil {
 		msgID = q.Message.Message.ID
 	}
-	return incoming{chatID: chatID, callbackID: q.ID, callbackMsgID: msgID, in: inbound(chatID, q.From.LanguageCode, in)}
+	return Incoming{ChatID: chatID, CallbackID: q.ID, CallbackMsgID: msgID, In: inbound(chatID, q.From.LanguageCode, in)}
 }

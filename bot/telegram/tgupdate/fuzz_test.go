@@ -1,10 +1,10 @@
-package telegram
+package tgupdate
 
 import "testing"
 
 // FuzzDecodeUpdate: intake and the dispatcher take any update body (the
-// webhook's and getUpdates' raw JSON) without panicking: peekUpdate for
-// storing it, decode for answering it.
+// webhook's and getUpdates' raw JSON) without panicking: Peek for
+// storing it, Decode for answering it.
 func FuzzDecodeUpdate(f *testing.F) {
 	for _, s := range []string{
 		`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,"first_name":"A"},"text":"Hallo"}}`,
@@ -20,7 +20,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		_, _ = peekUpdate(raw)
-		_ = decode(raw)
+		_, _ = Peek(raw)
+		_ = Decode(raw)
 	})
 }
