@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -105,6 +106,8 @@ type Server struct {
 	handler http.Handler
 	engine  *gin.Engine
 	oidc    *oidcClient
+	// oidcSeeded: the group mapping in the database was filled (sso.go).
+	oidcSeeded atomic.Bool
 
 	dummyOnce sync.Once
 	dummy     []byte
