@@ -136,7 +136,6 @@ func New(cfg Config, deps Deps) *Server {
 		deps: deps,
 		db:   deps.DB,
 		log:  deps.Logger.With("component", "admin"),
-		tmpl: mustParseTemplates(),
 		cat:  newCatalog(),
 	}
 	s.hub = newHub(s.log)
@@ -148,6 +147,7 @@ func New(cfg Config, deps Deps) *Server {
 		}
 		s.cal = cal
 	}
+	s.tmpl = mustParseTemplates(s.cal.Location())
 	s.oidc = &oidcClient{cfg: cfg.OIDC}
 	s.handler = s.buildHandler()
 	return s
