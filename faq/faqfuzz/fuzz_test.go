@@ -7,6 +7,7 @@ package faqfuzz_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 
 	"citybot/faq"
@@ -40,6 +41,14 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		if len(again.Entries) != len(ds.Entries) {
 			t.Fatalf("%d entries, %d after the round trip", len(ds.Entries), len(again.Entries))
+		}
+		for i := range ds.Entries {
+			if ds.Entries[i].Status == "" { // written as published
+				ds.Entries[i].Status = faq.StatusPublished
+			}
+			if !reflect.DeepEqual(ds.Entries[i], again.Entries[i]) {
+				t.Fatalf("entry %d changed in the round trip:\n%+v\n%+v", i, ds.Entries[i], again.Entries[i])
+			}
 		}
 	})
 }
