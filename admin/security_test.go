@@ -182,6 +182,16 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	if err := e.db.Select(&ips, `SELECT ip FROM login_throttles WHERE email <> '' AND ip NOT LIKE '127.%'`); err != nil || len(ips) != 1 || ips[0] != "192.0.2.44" {
 		t.Fatalf("recorded through the proxy %q %v, want 192.0.2.44", ips, err)
 	}
+	// X-Real-IP is not believed, also not from the proxy (it may pass a
+	// client's header through).
+	form := url.Values{"email": {"real@example.org"}, "password": {"wrong password"}, "csrf_token": {proxy.csrf("/login")}}
+	req, _ := http.NewRequest(http.MethodPost, proxy.base+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Real-IP", "192.0.2.99")
+	proxy.do(req)
+	if err := e.db.Select(&ips, `SELECT ip FROM login_throttles WHERE email = 'real@example.org'`); err != nil || len(ips) != 1 || ips[0] != "127.0.0.2" {
+		t.Fatalf("recorded with X-Real-IP %q %v, want the proxy's 127.0.0.2", ips, err)
+	}
 	// The owner behind the proxy is not throttled by the failures of the
 	// direct client.
 	if r := proxy.postLogin("anna@example.org", testPassword, "192.0.2.45"); r.Status != http.StatusSeeOther {
