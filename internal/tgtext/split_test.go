@@ -48,3 +48,14 @@ func TestSplitTextTelegramLimit(t *testing.T) {
 		t.Errorf("lost text: %d of %d bytes", total, want)
 	}
 }
+
+// BenchmarkSplitTextLong: a long text (1 MB) in Telegram-sized parts.
+func BenchmarkSplitTextLong(b *testing.B) {
+	text := strings.Repeat("Ein Satz über Gebühren und Öffnungszeiten. ", 24000)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if len(SplitText(text, TelegramTextLimit)) < 200 {
+			b.Fatal("too few parts")
+		}
+	}
+}
