@@ -23,6 +23,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -488,7 +489,7 @@ func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, but
 	if note {
 		full += h.t.note(body)
 	}
-	parts := routing.SplitText(full, h.e.cfg.MaxTextLen)
+	parts := tgtext.SplitText(full, h.e.cfg.MaxTextLen)
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		var s string
@@ -899,7 +900,7 @@ func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button)
 
 // sayMsg is say returning the stored message (ID 0 when nothing was sent).
 func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
-	parts := routing.SplitText(text, h.e.cfg.MaxTextLen)
+	parts := tgtext.SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
 		return routing.Message{}, nil
 	}

@@ -12,6 +12,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -229,7 +230,7 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 		// 5xx, timeouts, network: retry with backoff.
 		s.metrics.sends.WithLabelValues("retry").Inc()
 		s.logger.Warn("send failed, will retry", "outbox_id", it.ID, "attempts", it.Attempts, "err", err)
-		s.recordRetry(rctx, it, time.Now().Add(routing.RetryDelay(it.Attempts)), err, true)
+		s.recordRetry(rctx, it, time.Now().Add(tgtext.RetryDelay(it.Attempts)), err, true)
 	}
 }
 

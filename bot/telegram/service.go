@@ -35,6 +35,7 @@ import (
 
 	"citybot/bot"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -329,7 +330,7 @@ func (s *Service) registerWebhook(ctx context.Context) {
 			return
 		}
 		s.logger.Error("register webhook", "err", redact(err, s.cfg.Token), "attempt", attempt)
-		if !sleep(ctx, routing.RetryDelay(attempt)) {
+		if !sleep(ctx, tgtext.RetryDelay(attempt)) {
 			return
 		}
 	}

@@ -72,7 +72,7 @@ type Config struct {
 	OIDCClientSecret string      // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
 	OIDCGroupClaim   string      // CITYBOT_OIDC_GROUP_CLAIM (default groups)
 	OIDCName         string      // CITYBOT_OIDC_NAME: the login button's provider name
-	OIDCGroups       []OIDCGroup // CITYBOT_OIDC_GROUPS: JSON list of group mappings
+	OIDCGroups       []OIDCGroup // CITYBOT_OIDC_GROUPS: the initial group mapping (JSON), then /admin/sso
 }
 
 // OIDCGroup maps a group of the identity provider to a role and departments.
@@ -125,7 +125,7 @@ var Known = map[string]string{
 	"CITYBOT_OIDC_CLIENT_SECRET_FILE":      "file holding the OpenID Connect client secret",
 	"CITYBOT_OIDC_GROUP_CLAIM":             "ID token claim with the user's groups (default groups)",
 	"CITYBOT_OIDC_NAME":                    "name of the identity provider on the login button (default Single Sign-on)",
-	"CITYBOT_OIDC_GROUPS":                  `group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]`,
+	"CITYBOT_OIDC_GROUPS":                  `initial group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]; taken into the database once, then edited at /admin/sso`,
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
