@@ -116,10 +116,10 @@ func (s *Server) listAudit(ctx context.Context, f auditFilter) ([]AuditEntry, in
 	if f.ObjectID != "" {
 		where = append(where, "a.object_id = "+arg(f.ObjectID))
 	}
-	if t, err := time.ParseInLocation("2006-01-02", f.From, time.Local); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", f.From, s.loc()); err == nil {
 		where = append(where, "a.at >= "+arg(t))
 	}
-	if t, err := time.ParseInLocation("2006-01-02", f.To, time.Local); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", f.To, s.loc()); err == nil {
 		where = append(where, "a.at < "+arg(t.AddDate(0, 0, 1)))
 	}
 	if f.Before > 0 {

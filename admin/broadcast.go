@@ -173,13 +173,17 @@ func bcDetail(err error) string {
 
 func (s *Server) bc() Broadcast { return s.deps.Broadcast }
 
-// bcLoc is the time zone of the news channels (Europe/Berlin by default).
+// bcLoc is the time zone of the news channels (the city's by default).
 func (s *Server) bcLoc() *time.Location {
 	if loc := s.bc().Config().Location; loc != nil {
 		return loc
 	}
-	return time.UTC
+	return s.loc()
 }
+
+// loc is the city's time zone (CITYBOT_TIMEZONE, through the calendar):
+// every date the UI shows or reads is in it.
+func (s *Server) loc() *time.Location { return s.cal.Location() }
 
 // bcTime formats t in the news channels' time zone.
 func (s *Server) bcTime(t time.Time) string {

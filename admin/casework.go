@@ -153,10 +153,13 @@ func (p *page) Percent(share float64) string {
 
 // Date formats t as a date and time in the page's conventions.
 func (p *page) Date(t time.Time) string {
-	if p.Lang == "en" {
-		return t.Local().Format("2 Jan 2006, 15:04")
+	if p.loc != nil {
+		t = t.In(p.loc)
 	}
-	return t.Local().Format("02.01.2006, 15:04") + " Uhr"
+	if p.Lang == "en" {
+		return t.Format("2 Jan 2006, 15:04")
+	}
+	return t.Format("02.01.2006, 15:04") + " Uhr"
 }
 
 // CodeName is the readable name of a code (a channel "telegram", a

@@ -745,7 +745,7 @@ func (s *Server) unansweredNewEntry(c *gin.Context) {
 
 func (s *Server) dashboardPeriod(c *gin.Context) (faq.Period, string, string, error) {
 	now := time.Now()
-	p, err := faq.LastDays(30, now, faq.DefaultStatsTZ)
+	p, err := faq.LastDays(30, now, s.loc().String())
 	if err != nil {
 		return faq.Period{}, "", "", err
 	}

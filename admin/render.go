@@ -24,9 +24,11 @@ type templates struct {
 	pages map[string]*template.Template
 }
 
-func templateFuncs() template.FuncMap {
+// templateFuncs are the templates' functions; dates are shown in the
+// city's time zone loc.
+func templateFuncs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
-		"datetime": func(t time.Time) string { return t.Local().Format("02.01.2006 15:04") },
+		"datetime": func(t time.Time) string { return t.In(loc).Format("02.01.2006 15:04") },
 		"isodate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"query":    url.QueryEscape,
 		"contains": func(list []string, s string) bool {
@@ -63,16 +65,16 @@ func templateFuncs() template.FuncMap {
 
 // mustParseTemplates parses the embedded templates. They are part of the
 // binary, so an error is a programming error (and caught by every test).
-func mustParseTemplates() *templates {
-	t, err := parseTemplates(templateFiles)
+func mustParseTemplates(loc *time.Location) *templates {
+	t, err := parseTemplates(templateFiles, loc)
 	if err != nil {
 		panic(err)
 	}
 	return t
 }
 
-func parseTemplates(fsys fs.FS) (*templates, error) {
-	base, err := template.New("layout.html").Funcs(templateFuncs()).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
+func parseTemplates(fsys fs.FS, loc *time.Location) (*templates, error) {
+	base, err := template.New("layout.html").Funcs(templateFuncs(loc)).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -108,6 +110,15 @@ type page struct {
 	Data      any
 	SSO       string // the identity provider's name on the login page; "" without OIDC
 	cat       catalog
+	loc       *time.Location // the city's time zone, for dates
+}
+
+// TimeZone is the name of the city's time zone ("Europe/Berlin").
+func (p *page) TimeZone() string {
+	if p.loc == nil {
+		return time.Local.String()
+	}
+	return p.loc.String()
 }
 
 // T translates a message key into the page's language; args are
@@ -124,6 +135,7 @@ func (s *Server) page(c *gin.Context, titleKey string) *page {
 		CSRF:      s.csrfToken(c),
 		Path:      c.Request.URL.RequestURI(),
 		cat:       s.cat,
+		loc:       s.loc(),
 	}
 	p.Title = p.T(titleKey)
 	switch c.Query("notice") {

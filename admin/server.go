@@ -133,7 +133,6 @@ func New(cfg Config, deps Deps) *Server {
 		deps: deps,
 		db:   deps.DB,
 		log:  deps.Logger.With("component", "admin"),
-		tmpl: mustParseTemplates(),
 		cat:  newCatalog(),
 	}
 	s.hub = newHub(s.log)
@@ -145,6 +144,7 @@ func New(cfg Config, deps Deps) *Server {
 		}
 		s.cal = cal
 	}
+	s.tmpl = mustParseTemplates(s.cal.Location())
 	s.oidc = &oidcClient{cfg: cfg.OIDC}
 	s.handler = s.buildHandler()
 	return s

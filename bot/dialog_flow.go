@@ -422,6 +422,9 @@ func (h *turn) confirmQuestion(ctx context.Context, st State, ev Event, text str
 	if len(cands) > 0 {
 		best = cands[0].EntryID
 	}
+	if reason == ReasonNoMatch && h.match != nil {
+		h.related = h.match.Related
+	}
 	return h.unanswered(ctx, question, reason, best, cands)
 }
 
@@ -448,6 +451,14 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 	if c.ID, err = h.insertChoice(ctx, c); err != nil {
 		return err
 	}
+	related := h.related
+	h.related = nil
+	var rel *relatedOffer
+	if reason == ReasonNoMatch && len(related) > 0 {
+		if rel, err = h.offerRelated(ctx, question, related); err != nil {
+			return err
+		}
+	}
 	lead := ""
 	switch reason {
 	case ReasonNoMatch:
@@ -459,12 +470,60 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 	case ReasonNoSuggestionFit:
 		lead = h.t.noFitLead
 	}
-	return h.showConfirm(ctx, c, lead)
+	return h.showConfirmWith(ctx, c, lead, rel)
 }
+
+// relatedOffer is the list of FAQ entries shown beside a handoff
+// confirmation: a stored suggestion whose buttons answer like "Meinten
+// Sie ...?" while the confirmation stays open.
+type relatedOffer struct {
+	text string
+	rows [][]routing.Button
+}
+
+// offerRelated stores the related entries as a suggestion and returns its
+// text and buttons (nil when no entry exists any more).
+func (h *turn) offerRelated(ctx context.Context, question string, related []faq.Candidate) (*relatedOffer, error) {
+	var ids []string
+	var scores []float64
+	var qs []string
+	for _, c := range related {
+		if len(ids) == maxRelated {
+			break
+		}
+		if e, ok := h.e.m.Entry(c.EntryID); ok {
+			ids = append(ids, c.EntryID)
+			scores = append(scores, c.Score)
+			qs = append(qs, e.Question)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	sid, err := insertSuggestion(ctx, h.e.stmts, h.tx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	if err != nil {
+		return nil, err
+	}
+	o := &relatedOffer{text: h.t.relatedLead}
+	for i, q := range qs {
+		o.text += fmt.Sprintf("\n%d. %s", i+1, q)
+		o.rows = append(o.rows, []routing.Button{{Text: truncateRunes(q, 60), Data: fmt.Sprintf("sg:%d:%d", sid, i)}})
+	}
+	return o, nil
+}
+
+// maxRelated is the number of FAQ entries offered beside a handoff.
+const maxRelated = 3
 
 // showConfirm says the confirmation of choice c: the question restated,
 // the proposed office, and the buttons yes / another office / no.
 func (h *turn) showConfirm(ctx context.Context, c choice, lead string) error {
+	return h.showConfirmWith(ctx, c, lead, nil)
+}
+
+// showConfirmWith is showConfirm with related FAQ entries offered below
+// the question (rel may be nil).
+func (h *turn) showConfirmWith(ctx context.Context, c choice, lead string, rel *relatedOffer) error {
 	office := ""
 	if len(c.Options) > 0 {
 		if name, err := departmentName(ctx, h.tx, c.Options[0]); err == nil {
@@ -488,6 +547,10 @@ func (h *turn) showConfirm(ctx context.Context, c choice, lead string) error {
 		rows = append(rows, []routing.Button{{Text: h.t.otherOffice, Data: fmt.Sprintf("ho:%d:m", c.ID)}})
 	}
 	rows = append(rows, []routing.Button{{Text: h.t.handoffNo, Data: fmt.Sprintf("ho:%d:n", c.ID)}})
+	if rel != nil {
+		b.WriteString("\n\n" + rel.text)
+		rows = append(rows, rel.rows...)
+	}
 	return h.say(ctx, b.String(), rows)
 }
 

@@ -60,6 +60,9 @@ type Handoff interface {
 type Config struct {
 	// PrivacyURL is linked from /start and /hilfe.
 	PrivacyURL string
+	// Location is the city's time zone (CITYBOT_TIMEZONE) for the dates
+	// the bot writes; nil means routing.TimeZone.
+	Location *time.Location
 	// MaxTextLen is the channel's message length limit in UTF-16 units
 	// (Telegram: 4096); longer texts are split into several messages.
 	MaxTextLen int
@@ -218,9 +221,12 @@ type Engine struct {
 // NewEngine returns an Engine answering from m.
 func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	cfg.setDefaults()
-	loc, err := time.LoadLocation(routing.TimeZone)
-	if err != nil {
-		loc = time.UTC
+	loc := cfg.Location
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation(routing.TimeZone); err != nil {
+			loc = time.UTC
+		}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -265,6 +271,10 @@ type turn struct {
 	cs      routing.Case // the active case, when hasCase
 	hasCase bool
 	match   *faq.Result // the FAQ matcher's result for the text, once run
+	// related: FAQ entries to offer beside the next handoff confirmation
+	// (set by confirmQuestion for a question the FAQ could not answer,
+	// taken by askConfirm).
+	related []faq.Candidate
 	cue     followUpCue // the detail a vague question asks about
 }
 

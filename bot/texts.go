@@ -63,6 +63,7 @@ type texts struct {
 	askDetail                         string // a detail without a topic
 	askTopic                          string // "Worum geht es?"
 	confirmNoMatch, confirmPersonal   string // leads of the confirmation
+	relatedLead                       string // before the FAQ entries offered beside the confirmation
 	confirmAsk                        string // %s: the proposed office
 	confirmRestate                    string // %s: the question
 	confirmExtended, confirmRemind    string // leads when asking again
@@ -115,6 +116,7 @@ var de = &texts{
 	askDetail:          "Worum geht es genau? Schreiben Sie mir bitte das Thema dazu, z. B. „Was kostet ein Reisepass?“",
 	askTopic:           "Gern gebe ich Ihr Anliegen an die Mitarbeitenden. Worum geht es? Schreiben Sie es in ein, zwei Sätzen.",
 	confirmNoMatch:     "Dazu habe ich leider keine passende Antwort.",
+	relatedLead:        "Vielleicht hilft Ihnen auch schon eine dieser Antworten:",
 	confirmPersonal:    "Das klingt nach einem persönlichen Anliegen, das ich als automatischer Chat nicht beantworten kann.",
 	confirmAsk:         "Soll ich Ihre Anfrage an die zuständige Stelle weitergeben? Mein Vorschlag: %s.",
 	confirmRestate:     "Ihre Anfrage: „%s“",
@@ -253,6 +255,7 @@ var en = &texts{
 	askDetail:          "What exactly is it about? Please tell me the topic, e.g. “How much is a passport?”",
 	askTopic:           "I am happy to pass your request to the staff. What is it about? Please write it in a sentence or two.",
 	confirmNoMatch:     "Sorry, I have no matching answer for this.",
+	relatedLead:        "Perhaps one of these answers already helps:",
 	confirmPersonal:    "This sounds like a personal matter, which I as an automated chat cannot answer.",
 	confirmAsk:         "Shall I pass your request on to the responsible office? I suggest: %s.",
 	confirmRestate:     "Your request: “%s”",

@@ -79,6 +79,7 @@ type EvalRow struct {
 	Decision         string   `json:"decision"`
 	Answer           string   `json:"answer,omitempty"`
 	Suggested        []string `json:"suggested,omitempty"`
+	Related          []string `json:"related,omitempty"` // offered beside the handoff
 	Department       string   `json:"department,omitempty"`
 	Correct          bool     `json:"correct"`
 	// Result is the row's result in the scoring format: faq:<id>, handoff or smalltalk.
@@ -97,8 +98,11 @@ type EvalReport struct {
 	WrongAnswers  int `json:"wrong_answers"`
 	Missed        int `json:"missed_answers"`
 	InSuggestions int `json:"correct_in_suggestions"`
-	RankedFirst   int `json:"ranked_first"` // the expected entry is the best candidate, whatever the decision
-	InTop3        int `json:"in_top3"`      // the expected entry is among the three best candidates
+	// InRelated: the expected entry was not answered or suggested but
+	// offered beside the handoff (Result.Related).
+	InRelated   int `json:"correct_in_related"`
+	RankedFirst int `json:"ranked_first"` // the expected entry is the best candidate, whatever the decision
+	InTop3      int `json:"in_top3"`      // the expected entry is among the three best candidates
 
 	Handoff      int `json:"handoff"`
 	FalseAnswers int `json:"false_answers"`
@@ -141,6 +145,13 @@ func (r EvalReport) SmalltalkRecall() float64 { return ratio(r.SmalltalkOK, r.Sm
 // answer or among the suggestions.
 func (r EvalReport) SuggestRate() float64 { return ratio(r.InSuggestions, r.Answerable) }
 
+// OfferedRate is the share of answerable rows whose expected entry was the
+// answer, among the suggestions or offered beside the handoff: everything
+// the citizen could reach with one tap.
+func (r EvalReport) OfferedRate() float64 {
+	return ratio(r.InSuggestions+r.InRelated, r.Answerable)
+}
+
 // Evaluate runs every question through ix (and router for handoffs, which
 // may be nil) and scores the results like the dataset's reference scorer:
 // a "suggest" decision counts as a handoff.
@@ -162,6 +173,9 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 				for _, c := range res.Candidates {
 					row.Suggested = append(row.Suggested, c.EntryID)
 				}
+			}
+			for _, c := range res.Related {
+				row.Related = append(row.Related, c.EntryID)
 			}
 			if router != nil {
 				row.Department = router.Route(q.Q, res)
@@ -185,6 +199,8 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 			}
 			if row.Answer == id || contains(row.Suggested, id) {
 				rep.InSuggestions++
+			} else if contains(row.Related, id) {
+				rep.InRelated++
 			}
 			for i, c := range ix.Ranked(q.Q, 3) {
 				if c.EntryID == id {
@@ -239,6 +255,8 @@ func (r EvalReport) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "answerable:  %d  top-1 %d (%.1f %%)  wrong answers %d  missed %d  correct in answer/suggestions %d (%.1f %%)\n",
 		r.Answerable, r.Top1Correct, 100*r.Top1(), r.WrongAnswers, r.Missed, r.InSuggestions, 100*r.SuggestRate())
+	fmt.Fprintf(&b, "offered:     right entry answered, suggested or offered beside the handoff %d (%.1f %%)\n",
+		r.InSuggestions+r.InRelated, 100*r.OfferedRate())
 	fmt.Fprintf(&b, "ranking:     right entry first %d (%.1f %%)  in top 3 %d (%.1f %%)\n",
 		r.RankedFirst, 100*ratio(r.RankedFirst, r.Answerable), r.InTop3, 100*ratio(r.InTop3, r.Answerable))
 	fmt.Fprintf(&b, "handoff:     %d  false answers %d (%.1f %%)  handed off %d  routed ok %d  routing strict %.1f %%  conditional %.1f %%\n",
@@ -261,6 +279,9 @@ func (r EvalReport) WriteText(w io.Writer, verbose bool) error {
 			}
 			if len(row.Suggested) > 0 {
 				got += " (suggested " + strings.Join(row.Suggested, ", ") + ")"
+			}
+			if len(row.Related) > 0 {
+				got += " (offered " + strings.Join(row.Related, ", ") + ")"
 			}
 			fmt.Fprintf(&b, "\nMISS %q\n  expected %s\n  got      %s\n", row.Q, exp, got)
 			for _, c := range row.Candidates {
@@ -290,8 +311,9 @@ func (r EvalReport) WriteJSON(w io.Writer) error {
 		RoutingConditional float64 `json:"routing_accuracy_conditional"`
 		SmalltalkRecall    float64 `json:"smalltalk_recall"`
 		SuggestRate        float64 `json:"correct_in_suggestions_rate"`
+		OfferedRate        float64 `json:"correct_offered_rate"`
 	}
-	s := summary{r, r.Top1(), r.FalseAnswerRate(), r.RoutingStrict(), r.RoutingConditional(), r.SmalltalkRecall(), r.SuggestRate()}
+	s := summary{r, r.Top1(), r.FalseAnswerRate(), r.RoutingStrict(), r.RoutingConditional(), r.SmalltalkRecall(), r.SuggestRate(), r.OfferedRate()}
 	if err := enc.Encode(map[string]summary{"summary": s}); err != nil {
 		return fmt.Errorf("write eval summary: %w", err)
 	}

@@ -29,6 +29,12 @@ type Options struct {
 	// MaxCandidates is the number of candidates returned (and the maximum
 	// number of suggestions). Default 3.
 	MaxCandidates int
+	// RelatedThreshold is the minimum score of an entry offered beside a
+	// handoff ("Vielleicht hilft Ihnen schon ..."): too weak to suggest on
+	// its own, close enough that the citizen may find the answer there
+	// before a case opens. Default 0.30, chosen on the development sets
+	// (dev and dev2; see README, "Matching").
+	RelatedThreshold float64
 
 	// Field weights: how much a match in a field counts (question,
 	// variants, tags, answer text). Defaults 1, 1, 0.85, 0.40 (the answer
@@ -76,6 +82,7 @@ func DefaultOptions() Options {
 		SuggestThreshold: 0.40,
 		SuggestWindow:    0.2,
 		MaxCandidates:    3,
+		RelatedThreshold: 0.30,
 		FieldQuestion:    1,
 		FieldVariant:     1,
 		FieldTag:         0.85,

@@ -58,11 +58,29 @@ type Result struct {
 	// Confidence is the model's probability that the best candidate is
 	// right (0 without a model).
 	Confidence float64 `json:"confidence,omitempty"`
+	// Related are entries offered beside a handoff (Decision none, not
+	// personal): the candidates scoring at least Options.RelatedThreshold.
+	// The citizen sees them next to the question whether to pass the
+	// message on, so that an answer the matcher was unsure of is still
+	// one tap away.
+	Related []Candidate `json:"related,omitempty"`
 }
 
 // Match scores text against the FAQ and decides between answer, suggest,
 // small talk and none (handoff).
 func (ix *Index) Match(text string) Result {
+	res := ix.match(text)
+	if res.Decision == DecisionNone && !res.Personal {
+		for _, c := range res.Candidates {
+			if c.Score >= ix.opts.RelatedThreshold {
+				res.Related = append(res.Related, c)
+			}
+		}
+	}
+	return res
+}
+
+func (ix *Index) match(text string) Result {
 	if kind := german.Smalltalk(text); kind != "" {
 		return Result{Decision: DecisionSmalltalk, Smalltalk: kind}
 	}

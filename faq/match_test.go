@@ -176,3 +176,27 @@ func TestMatchConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRelated: entries too weak to suggest are offered beside a handoff,
+// never beside a report, an answer or small talk.
+func TestRelated(t *testing.T) {
+	ix := demoIndex(t)
+	r := ix.Match("Hecke am Zaun pflanzen, Abstand zum Nachbargrundstück?")
+	if r.Decision != faq.DecisionNone || len(r.Related) == 0 {
+		t.Fatalf("weak match: decision %s, related %v; want none with related entries", r.Decision, r.Related)
+	}
+	for _, c := range r.Related {
+		if c.Score < ix.Options().RelatedThreshold {
+			t.Errorf("related %s scores %.3f, below the threshold", c.EntryID, c.Score)
+		}
+	}
+	for _, text := range []string{
+		"Die Straßenlaterne in der Goethestraße 12 ist seit Tagen kaputt", // a report
+		"Wie beantrage ich einen Personalausweis?",                        // answered
+		"Danke!", // small talk
+	} {
+		if r := ix.Match(text); len(r.Related) > 0 {
+			t.Errorf("%q (%s): related %v, want none", text, r.Decision, r.Related)
+		}
+	}
+}

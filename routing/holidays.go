@@ -11,7 +11,8 @@ import (
 	"github.com/rickar/cal/v2/de"
 )
 
-// TimeZone is the zone all office hours are read in.
+// TimeZone is the default zone office hours are read in (CITYBOT_TIMEZONE
+// sets the city's own, see NewCalendarIn).
 const TimeZone = "Europe/Berlin"
 
 // States lists the German states (ISO 3166-2:DE codes without "DE-") whose
@@ -40,12 +41,19 @@ type Calendar struct {
 	holidays []*cal.Holiday
 }
 
-// NewCalendar returns the calendar of a German state ("NW", "BY", ...). An
-// empty state means the nationwide holidays only.
-func NewCalendar(state string) (*Calendar, error) {
-	loc, err := time.LoadLocation(TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("load time zone: %w", err)
+// NewCalendar returns the calendar of a German state ("NW", "BY", ...) in
+// the default time zone (TimeZone). An empty state means the nationwide
+// holidays only.
+func NewCalendar(state string) (*Calendar, error) { return NewCalendarIn(state, nil) }
+
+// NewCalendarIn is NewCalendar in the city's time zone loc (nil: TimeZone):
+// office hours, holidays and every date the city shows are read in it.
+func NewCalendarIn(state string, loc *time.Location) (*Calendar, error) {
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation(TimeZone); err != nil {
+			return nil, fmt.Errorf("load time zone: %w", err)
+		}
 	}
 	state = strings.ToUpper(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(state)), "DE-"))
 	hs := de.Holidays

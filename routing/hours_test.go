@@ -276,3 +276,38 @@ func TestOpenTime(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendarTimeZone: the city's time zone (CITYBOT_TIMEZONE) decides
+// which day a moment falls on and when the offices are open.
+func TestCalendarTimeZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCalendarIn("NW", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Location() != ny {
+		t.Fatalf("Location() = %v, want America/New_York", c.Location())
+	}
+	// 1 January 2027, 20:00 in New York is already 2 January in Berlin.
+	at := time.Date(2027, 1, 1, 20, 0, 0, 0, ny)
+	if _, ok := c.Holiday(at); !ok {
+		t.Error("New Year's evening in New York: not a holiday in the New York calendar")
+	}
+	if _, ok := mustCal(t, "NW").Holiday(at); ok {
+		t.Error("the same moment (2 January in Berlin) is a holiday in the default calendar")
+	}
+	// Wednesday (mornings only in the test hours) 09:00 in New York.
+	wed := time.Date(2027, 1, 6, 9, 0, 0, 0, ny) // 15:00 in Berlin
+	if !c.IsOpen(testHours, wed) {
+		t.Error("Wednesday 09:00 in New York: closed in the New York calendar")
+	}
+	if mustCal(t, "NW").IsOpen(testHours, wed) {
+		t.Error("Wednesday 15:00 in Berlin: open in the default calendar")
+	}
+	if d, _ := NewCalendarIn("", nil); d.Location().String() != TimeZone {
+		t.Errorf("nil location: %v, want %s", d.Location(), TimeZone)
+	}
+}

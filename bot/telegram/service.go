@@ -48,6 +48,9 @@ const DefaultAPIURL = "https://api.telegram.org"
 type Config struct {
 	// Token is the bot token from @BotFather. Secret: never logged.
 	Token string
+	// Location is the city's time zone (CITYBOT_TIMEZONE); nil means
+	// Europe/Berlin.
+	Location *time.Location
 	// APIURL is the Bot API server, without trailing slash (a self-hosted
 	// Bot API server, or a fake in tests). Default DefaultAPIURL.
 	APIURL string
@@ -248,7 +251,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Instance: cfg.Instance, Subscriptions: cfg.Subscriptions, DB: d,
+	s.engine = bot.NewEngine(m, bot.Config{PrivacyURL: cfg.PrivacyURL, Location: cfg.Location, MaxTextLen: 4096, Handoff: cfg.Handoff, ClaimLease: cfg.Lease, Instance: cfg.Instance, Subscriptions: cfg.Subscriptions, DB: d,
 		FloodLimit: cfg.FloodLimit, FloodWindow: cfg.FloodWindow}, logger)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),

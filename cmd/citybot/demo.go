@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"citybot/admin"
@@ -66,7 +67,7 @@ func (a *app) loadDemo(ctx context.Context, d *database) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("citybot demo logins (created on first start; change or delete them for real use)\n\n")
-	for _, u := range demoUsers {
+	for _, u := range a.demoUsers() {
 		pw, err := randomPassword()
 		if err != nil {
 			return "", err
@@ -86,6 +87,15 @@ func (a *app) loadDemo(ctx context.Context, d *database) (string, error) {
 		return "", fmt.Errorf("write %s: %w", credFile, err)
 	}
 	return credFile, nil
+}
+
+// demoUsers are the demo logins, the admin's with CITYBOT_DEMO_ADMIN_EMAIL.
+func (a *app) demoUsers() []demoUser {
+	us := slices.Clone(demoUsers)
+	if e := strings.TrimSpace(a.cfg.DemoAdminEmail); e != "" {
+		us[0].email = e
+	}
+	return us
 }
 
 func randomPassword() (string, error) {

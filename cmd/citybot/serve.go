@@ -81,7 +81,7 @@ func (a *app) serve(ctx context.Context) error {
 			log.Error("reload routing", "err", err)
 		}
 	})
-	cal, err := routing.NewCalendar(a.cfg.HolidayState)
+	cal, err := routing.NewCalendarIn(a.cfg.HolidayState, a.cfg.Timezone)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
@@ -96,6 +96,7 @@ func (a *app) serve(ctx context.Context) error {
 	} else {
 		tcfg := telegram.Config{
 			Token:      a.cfg.TelegramToken,
+			Location:   a.cfg.Timezone,
 			APIURL:     a.cfg.TelegramAPIURL,
 			Workers:    a.cfg.Workers,
 			Senders:    a.cfg.Senders,
@@ -235,7 +236,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	switch {
 	case credFile != "":
-		log.Info("web UI ready: log in at "+url+"/login with admin@musterstadt.de; the demo passwords are in "+credFile, "url", url)
+		log.Info("web UI ready: log in at "+url+"/login with "+a.demoUsers()[0].email+"; the demo passwords are in "+credFile, "url", url)
 	default:
 		log.Info("web UI ready at "+url+"/login (create logins with 'citybot user add')", "url", url)
 	}
