@@ -62,6 +62,7 @@ type a11yEnv struct {
 	userID   int64
 	cannedID int64
 	ruleID   int64
+	ssoID    int64
 }
 
 func newA11yEnv(t *testing.T) *a11yEnv {
@@ -121,6 +122,12 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	mustSee(staff.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Unterlagen Bauantrag"}, "body": {"Bitte bringen Sie den Lageplan mit."}}), "canned")
 	a.cannedID = cannedID(t, e, "Unterlagen Bauantrag")
 	mustSee(admin.postForm("/admin/rules/new", "/admin/rules", url.Values{"pattern": {"Baum fällen"}, "department": {"ordnungsamt"}, "priority": {"10"}, "active": {"on"}}), "rule")
+	if err := e.db.Get(&a.ssoID, `INSERT INTO oidc_groups (group_name, role) VALUES ('/Stadt/Bauamt', 'staff') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`INSERT INTO oidc_group_departments (group_id, department_id) VALUES ($1, 'bauamt')`, a.ssoID); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.db.Get(&a.ruleID, `SELECT id FROM routing_rules LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +199,7 @@ func (a *a11yEnv) pages(role string) []string {
 		"/admin/departments", "/admin/departments/bauamt",
 		"/admin/rules", "/admin/rules/new", fmt.Sprintf("/admin/rules/%d", a.ruleID), fmt.Sprintf("/admin/rules/%d/delete", a.ruleID),
 		"/admin/audit",
+		"/admin/sso", "/admin/sso/new", fmt.Sprintf("/admin/sso/%d", a.ssoID), fmt.Sprintf("/admin/sso/%d/delete", a.ssoID),
 	)
 	return append(out, common...)
 }
@@ -413,7 +421,7 @@ func (a *a11yEnv) invalidForms(role string) []string {
 	case RoleEditor:
 		return []string{"/faq/new", "/faq/regressions", "/faq/synonyms", "/broadcast/posts/new", "/account"}
 	}
-	return []string{"/admin/users/new", fmt.Sprintf("/admin/users/%d", a.userID), "/admin/departments/bauamt", "/admin/rules/new", "/canned/new",
+	return []string{"/admin/users/new", fmt.Sprintf("/admin/users/%d", a.userID), "/admin/departments/bauamt", "/admin/rules/new", "/admin/sso/new", "/canned/new",
 		"/broadcast/topics/new", "/broadcast/feeds/new", "/broadcast/posts/new", "/faq/new", "/account"}
 }
 

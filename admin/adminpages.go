@@ -18,4 +18,5 @@ func (s *Server) routeAdmin(g *gin.RouterGroup) {
 	g.POST("/departments", s.createDepartment)
 	g.GET("/departments/:id", s.departmentForm)
 	g.POST("/departments/:id", s.updateDepartment)
+	s.routeSSO(g)
 }

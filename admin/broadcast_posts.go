@@ -16,7 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/broadcast"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // Posts: the list, the editor (text, photo, link, topics, department,
@@ -109,7 +109,7 @@ func (s *Server) readPostForm(c *gin.Context, p *page, existing *broadcast.Post,
 	if hasPhoto {
 		limit = broadcast.MaxCaptionLen
 	}
-	switch n := routing.UTF16Len(f.Text); {
+	switch n := tgtext.UTF16Len(f.Text); {
 	case f.Text == "":
 		f.Errors["text"] = p.T("bc.err.text_empty")
 	case !utf8.ValidString(f.Text):

@@ -34,8 +34,8 @@ type Cases interface {
 }
 
 // Rules are the admin-defined routing rules (admin/rules.go);
-// *routing.RuleStore implements it. Its changes NOTIFY faq_changed, so every
-// instance's router reloads.
+// *routing.RuleStore implements it. Its changes NOTIFY routing_changed, so
+// every instance's router reloads.
 type Rules interface {
 	List(ctx context.Context) ([]routing.RuleRecord, error)
 	Get(ctx context.Context, id int64) (routing.RuleRecord, error)

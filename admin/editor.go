@@ -16,7 +16,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/german"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // The FAQ editor: entries with drafts, revisions and diffs, synonyms, "try
@@ -182,7 +182,7 @@ func answerPreview(e faq.Entry) []Bubble {
 	title := strings.TrimSpace(e.Question)
 	full := title + "\n\n" + strings.TrimSpace(e.Answer)
 	var out []Bubble
-	for i, part := range routing.SplitText(full, routing.TelegramTextLimit) {
+	for i, part := range tgtext.SplitText(full, tgtext.TelegramTextLimit) {
 		switch {
 		case i == 0 && strings.HasPrefix(part, title+"\n\n"):
 			out = append(out, Bubble{Title: title, Body: part[len(title)+2:]})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/oauth2"
 
 	"citybot/internal/db"
@@ -23,9 +25,11 @@ import (
 // and nonce; the ID token is verified by github.com/coreos/go-oidc against
 // the provider's published keys. The user is found by the token's e-mail
 // address (created on first sign-in); role and departments come from the
-// token's group claim through OIDCGroupMap, on every sign-in, so a change
-// in the directory takes effect at the next login. A token whose groups
-// map to nothing is refused. Local passwords keep working beside it.
+// token's group claim through the group mapping admins edit at /admin/sso
+// (sso.go), on every sign-in, so a change in the directory takes effect at
+// the next login. A token whose groups map to nothing is refused, and a
+// user who had signed in that way loses their access. Local passwords keep
+// working beside it.
 
 // OIDCConfig configures sign-in through an OpenID Connect provider.
 type OIDCConfig struct {
@@ -34,7 +38,9 @@ type OIDCConfig struct {
 	ClientSecret string
 	// GroupClaim is the ID token claim holding the groups (default "groups").
 	GroupClaim string
-	// Groups maps directory groups to roles and departments.
+	// Groups is the initial mapping of directory groups to roles and
+	// departments (CITYBOT_OIDC_GROUPS): taken into the database once, when
+	// the mapping there was never filled; admins edit it at /admin/sso.
 	Groups []OIDCGroup
 	// Name is the provider's name on the login button (default "Single Sign-on").
 	Name string
@@ -229,18 +235,37 @@ func (s *Server) oidcUser(ctx context.Context, claims map[string]any) (*User, er
 	case string:
 		groups = []string{v}
 	}
-	role, deps, err := oidcAccess(groups, s.cfg.OIDC.Groups)
-	if err != nil {
+	if err := s.seedOIDCGroups(ctx); err != nil {
 		return nil, err
 	}
-	var u User
-	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	groups = oidcUserGroups(groups)
+	var (
+		u        User
+		deps     []string
+		noAccess bool
+	)
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		// The mapping holds still until the user is written (an admin's
+		// change of it waits, and then applies it to this user too).
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM oidc_mapping_state FOR SHARE`); err != nil {
+			return fmt.Errorf("lock oidc mapping: %w", err)
+		}
+		rows, err := listOIDCGroups(ctx, tx)
+		if err != nil {
+			return err
+		}
+		role, ds, aerr := oidcAccess(groups, oidcMappings(rows))
+		if aerr != nil {
+			noAccess = true
+			return s.revokeOIDCUser(ctx, tx, email, groups)
+		}
+		deps = ds
 		// A user who signs in only through the provider has no usable
 		// password ("!" is no bcrypt hash); a local user keeps theirs.
 		if err := tx.GetContext(ctx, &u, `
-			INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, '!', $3)
-			ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name, updated_at = now()
-			RETURNING id, email, name, role, active, language`, email, truncate(name, 200), role); err != nil {
+			INSERT INTO users (email, name, password_hash, role, oidc_groups) VALUES ($1, $2, '!', $3, $4)
+			ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name, oidc_groups = EXCLUDED.oidc_groups, updated_at = now()
+			RETURNING id, email, name, role, active, language`, email, truncate(name, 200), role, pq.StringArray(groups)); err != nil {
 			return fmt.Errorf("upsert oidc user: %w", err)
 		}
 		if !u.Active {
@@ -251,8 +276,34 @@ func (s *Server) oidcUser(ctx context.Context, claims map[string]any) (*User, er
 	if err != nil {
 		return nil, err
 	}
+	if noAccess {
+		return nil, errOIDCNoGroup
+	}
 	u.Departments = deps
 	return &u, nil
+}
+
+// revokeOIDCUser takes what the mapping gave from a user who signed in
+// through the provider before and whose groups now map to nothing: the
+// departments, the role (staff) and the sessions. Users who never signed
+// in that way are left alone.
+func (s *Server) revokeOIDCUser(ctx context.Context, tx *sqlx.Tx, email string, groups []string) error {
+	var id int64
+	err := tx.GetContext(ctx, &id, `UPDATE users SET oidc_groups = $2, role = 'staff', updated_at = now()
+		WHERE email = $1 AND oidc_groups IS NOT NULL RETURNING id`, email, pq.StringArray(groups))
+	if db.IsNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("revoke oidc user: %w", err)
+	}
+	if err := setUserDepartments(ctx, tx, id, nil); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return RecordAudit(ctx, tx, 0, "user.oidc_revoke", "user", strconv.FormatInt(id, 10), map[string]any{"reason": "no mapped group at sign-in"})
 }
 
 func (s *Server) oidcFail(c *gin.Context, key string) {

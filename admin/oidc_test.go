@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -174,7 +175,7 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	get := func() {
 		t.Helper()
-		if err := e.db.Get(&row, `SELECT role, password_hash, (SELECT string_agg(department_id, ',' ORDER BY department_id) FROM user_departments WHERE user_id = u.id) AS deps
+		if err := e.db.Get(&row, `SELECT role, password_hash, COALESCE((SELECT string_agg(department_id, ',' ORDER BY department_id) FROM user_departments WHERE user_id = u.id), '') AS deps
 			FROM users u WHERE email = 'berta.bau@example.org'`); err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +213,6 @@ func TestOIDCSignIn(t *testing.T) {
 		tamper func(*url.URL)
 		want   string
 	}{
-		{"no mapped group", func(is *testIssuer) { is.claims["groups"] = []string{"other"} }, nil, "nicht freigeschaltet"},
 		{"unverified e-mail", func(is *testIssuer) { is.claims["email_verified"] = false }, nil, "nicht freigeschaltet"},
 		{"wrong nonce", func(is *testIssuer) { is.badNonce = true }, nil, "fehlgeschlagen"},
 		{"foreign signing key", func(is *testIssuer) {
@@ -249,7 +249,186 @@ func TestOIDCSignIn(t *testing.T) {
 			}
 		})
 	}
+	// Groups that map to nothing: refused, and what the mapping gave is
+	// taken (departments, role, sessions).
+	is.set(func(is *testIssuer) {
+		is.claims = map[string]any{"email": "berta.bau@example.org", "email_verified": true, "name": "Berta Bau", "groups": []string{"other"}}
+		is.badNonce, is.otherKey = false, nil
+	})
+	if r := e.client().oidcLogin("/", nil); r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "nicht freigeschaltet") {
+		t.Fatalf("no mapped group: %d", r.Status)
+	}
+	get()
+	if row.Role != RoleStaff || row.Deps != "" {
+		t.Fatalf("after a sign-in without a mapped group: %+v", row)
+	}
+	if r := c.get("/account"); r.Status != http.StatusSeeOther {
+		t.Fatalf("the earlier session still works: %d", r.Status)
+	}
 	// Local passwords keep working beside the provider.
 	e.user("lokal@example.org", RoleStaff, "bauamt")
 	e.loggedIn("lokal@example.org")
+}
+
+// TestOIDCGroupMappingInUI: the group mapping is taken over from
+// CITYBOT_OIDC_GROUPS once and then edited by admins at /admin/sso. A
+// changed mapping applies at once to users who signed in through the
+// provider and at their next sign-in; a removed group takes its users'
+// access (sessions end, the next sign-in is refused). Every change is
+// audited; an admin cannot take their own admin role; the variable does
+// not come back after the mapping was emptied.
+func TestOIDCGroupMappingInUI(t *testing.T) {
+	is := newTestIssuer(t)
+	e := newEnv(t, func(c *Config, _ *Deps) {
+		c.OIDC = OIDCConfig{Issuer: is.URL, ClientID: "citybot", ClientSecret: "s3cret", Groups: []OIDCGroup{
+			{Group: "citybot-bau", Role: RoleStaff, Departments: []string{"bauamt", "no-such-office"}},
+			{Group: "citybot-admins", Role: RoleAdmin},
+		}}
+	})
+	signIn := func(email string, groups ...string) (*client, resp) {
+		t.Helper()
+		is.set(func(is *testIssuer) {
+			is.claims = map[string]any{"email": email, "email_verified": true, "name": email, "groups": groups}
+		})
+		c := e.client()
+		return c, c.oidcLogin("/account", nil)
+	}
+	type access struct {
+		Role string `db:"role"`
+		Deps string `db:"deps"`
+	}
+	accessOf := func(email string) access {
+		t.Helper()
+		var a access
+		if err := e.db.Get(&a, `SELECT role, COALESCE((SELECT string_agg(department_id, ',' ORDER BY department_id) FROM user_departments WHERE user_id = u.id), '') AS deps
+			FROM users u WHERE email = $1`, email); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	groupID := func(name string) string {
+		t.Helper()
+		var id int64
+		if err := e.db.Get(&id, `SELECT id FROM oidc_groups WHERE group_name = $1`, name); err != nil {
+			t.Fatalf("group %s: %v", name, err)
+		}
+		return itoa(id)
+	}
+
+	// The chief signs in through the provider as admin: the environment's
+	// mapping was taken over (the unknown department left out).
+	chief, r := signIn("chef@example.org", "citybot-admins")
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("chief: %d %s", r.Status, r.Body)
+	}
+	page := chief.get("/admin/sso")
+	if page.Status != 200 || !strings.Contains(page.Body, "citybot-bau") || !strings.Contains(page.Body, "citybot-admins") || !strings.Contains(page.Body, "Bauamt") {
+		t.Fatalf("settings page: %d", page.Status)
+	}
+	var imported int
+	if err := e.db.Get(&imported, `SELECT count(*) FROM audit_log WHERE action = 'oidc_group.import'`); err != nil || imported != 1 {
+		t.Fatalf("import audited %d times (%v)", imported, err)
+	}
+
+	berta, r := signIn("berta@example.org", "citybot-bau", "citybot-ordnung")
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("berta: %d", r.Status)
+	}
+	if a := accessOf("berta@example.org"); a != (access{RoleStaff, "bauamt"}) {
+		t.Fatalf("berta at first: %+v", a)
+	}
+	// Staff do not reach the settings.
+	if r := berta.get("/admin/sso"); r.Status != http.StatusForbidden {
+		t.Fatalf("staff on /admin/sso: %d", r.Status)
+	}
+
+	// Form checks.
+	for _, tc := range []struct {
+		group string
+		want  int
+	}{{"", http.StatusBadRequest}, {"a\x01b", http.StatusBadRequest}, {strings.Repeat("g", 257), http.StatusBadRequest}, {"citybot-bau", http.StatusConflict}} {
+		if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {tc.group}, "role": {RoleStaff}}); r.Status != tc.want {
+			t.Errorf("group %.20q: %d, want %d", tc.group, r.Status, tc.want)
+		}
+	}
+	if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {"x"}, "role": {"root"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("unknown role: %d", r.Status)
+	}
+
+	// A group Berta has gets a mapping: she has its department at once.
+	if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {"citybot-ordnung"}, "role": {RoleStaff}, "departments": {"ordnungsamt"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("new mapping: %d %s", r.Status, r.Body)
+	}
+	if a := accessOf("berta@example.org"); a != (access{RoleStaff, "bauamt,ordnungsamt"}) {
+		t.Fatalf("berta after the new mapping: %+v", a)
+	}
+	// Changed in the UI: citybot-bau gives the editor role and the Zentrale.
+	bau := groupID("citybot-bau")
+	if r := chief.postForm("/admin/sso/"+bau, "/admin/sso/"+bau, url.Values{"group": {"citybot-bau"}, "role": {RoleEditor}, "departments": {"zentrale"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("edit mapping: %d %s", r.Status, r.Body)
+	}
+	if a := accessOf("berta@example.org"); a != (access{RoleEditor, "ordnungsamt,zentrale"}) {
+		t.Fatalf("berta after the change: %+v", a)
+	}
+	// ... and at her next sign-in, now with one group less in the directory.
+	if _, r := signIn("berta@example.org", "citybot-bau"); r.Status != http.StatusSeeOther {
+		t.Fatalf("berta again: %d", r.Status)
+	}
+	if a := accessOf("berta@example.org"); a != (access{RoleEditor, "zentrale"}) {
+		t.Fatalf("berta at the next sign-in: %+v", a)
+	}
+	var upd string
+	if err := e.db.Get(&upd, `SELECT details::text FROM audit_log WHERE action = 'oidc_group.update' AND object_id = $1`, bau); err != nil ||
+		!strings.Contains(upd, `"role": "editor"`) || !strings.Contains(upd, `"before"`) {
+		t.Fatalf("update audit %s %v", upd, err)
+	}
+
+	// The chief cannot take their own admin role.
+	adm := groupID("citybot-admins")
+	if r := chief.postForm("/admin/sso/"+adm, "/admin/sso/"+adm, url.Values{"group": {"citybot-admins"}, "role": {RoleStaff}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "selbst") {
+		t.Fatalf("own admin role: %d", r.Status)
+	}
+	if r := chief.postForm("/admin/sso/"+adm+"/delete", "/admin/sso/"+adm+"/delete", nil); r.Status != http.StatusConflict {
+		t.Fatalf("deleting the own admin group: %d", r.Status)
+	}
+	if a := accessOf("chef@example.org"); a.Role != RoleAdmin {
+		t.Fatalf("chief: %+v", a)
+	}
+
+	// Removed in the UI: Berta loses her access at once ...
+	bertaNow, _ := signIn("berta@example.org", "citybot-bau")
+	if r := bertaNow.get("/account"); r.Status != 200 {
+		t.Fatalf("berta's session: %d", r.Status)
+	}
+	if r := chief.get("/admin/sso/" + bau + "/delete"); r.Status != 200 || !strings.Contains(r.Body, "citybot-bau") {
+		t.Fatalf("delete page: %d", r.Status)
+	}
+	if r := chief.postForm("/admin/sso/"+bau+"/delete", "/admin/sso/"+bau+"/delete", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if a := accessOf("berta@example.org"); a != (access{RoleStaff, ""}) {
+		t.Fatalf("berta after the removal: %+v", a)
+	}
+	if r := bertaNow.get("/account"); r.Status != http.StatusSeeOther {
+		t.Fatalf("berta's session after the removal: %d", r.Status)
+	}
+	var del string
+	if err := e.db.Get(&del, `SELECT details::text FROM audit_log WHERE action = 'oidc_group.delete'`); err != nil || !strings.Contains(del, "users_revoked") {
+		t.Fatalf("delete audit %s %v", del, err)
+	}
+	// ... and at her next sign-in.
+	if _, r := signIn("berta@example.org", "citybot-bau"); r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "nicht freigeschaltet") {
+		t.Fatalf("berta after the removal signs in: %d", r.Status)
+	}
+
+	// The environment's mapping is not taken over again, also not by
+	// another instance, once admins edit it.
+	s2 := New(e.srv.cfg, e.srv.deps)
+	if err := s2.seedOIDCGroups(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM oidc_groups WHERE group_name = 'citybot-bau'`); err != nil || n != 0 {
+		t.Fatalf("citybot-bau back: %d %v", n, err)
+	}
 }

@@ -18,8 +18,8 @@ import (
 // Routing rules (admins only): list, create, edit, switch on and off,
 // delete after a confirmation, and a test box that shows which department
 // routing would pick for a question. Deps.Rules (routing.RuleStore) stores
-// them; a trigger on routing_rules NOTIFYs faq_changed, so every instance's
-// router reloads. Every change is written to the audit log.
+// them; a trigger on routing_rules NOTIFYs routing_changed, so every
+// instance's router reloads (routing.LiveRouter.Run). Every change is written to the audit log.
 
 // routeRouting registers the routing rules under adm (/admin, admins) and
 // the canned answers under authed (admin/canned.go).

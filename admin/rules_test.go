@@ -263,9 +263,10 @@ func TestRulesRolesAndCSRF(t *testing.T) {
 	}
 }
 
-// TestRulesNotify: a rule saved on the page notifies faq_changed, so every
-// instance reloads its router; an unchecked "active" box stores the rule
-// switched off.
+// TestRulesNotify: a rule saved on the page notifies routing_changed (not
+// faq_changed: the FAQ index does not depend on rules), so every instance
+// reloads its router; an unchecked "active" box stores the rule switched
+// off.
 func TestRulesNotify(t *testing.T) {
 	e := newEnv(t, withRules)
 	e.user("admin@example.org", RoleAdmin)
@@ -275,16 +276,19 @@ func TestRulesNotify(t *testing.T) {
 	if err := l.Listen("faq_changed"); err != nil {
 		t.Fatal(err)
 	}
+	if err := l.Listen("routing_changed"); err != nil {
+		t.Fatal(err)
+	}
 	if r := admin.postForm("/admin/rules/new", "/admin/rules", url.Values{"pattern": {"Sperrmüll"}, "department": {"bauamt"}, "priority": {"0"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("create: %d", r.Status)
 	}
 	select {
 	case n := <-l.Notify:
-		if n == nil || n.Extra != "routing_rules" {
-			t.Errorf("notification %+v, want faq_changed routing_rules", n)
+		if n == nil || n.Channel != "routing_changed" || n.Extra != "routing_rules" {
+			t.Errorf("notification %+v, want routing_changed routing_rules", n)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("no faq_changed notification")
+		t.Fatal("no routing_changed notification")
 	}
 	if n := e.count(`SELECT count(*) FROM routing_rules WHERE NOT active`); n != 1 {
 		t.Errorf("unchecked box: %d inactive rules", n)

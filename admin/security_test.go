@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,9 +156,12 @@ func TestLoginThrottleNoLockout(t *testing.T) {
 
 // TestForwardedForOnlyFromTrustedProxies: X-Forwarded-For from an address
 // that is not a trusted proxy is ignored (a client cannot pick its address
-// to dodge the throttle).
+// to dodge the throttle); from a trusted proxy (here 127.0.0.2: all of 127/8
+// is loopback) the client address is the last entry the proxy added, not
+// one the client put in front of it. (The binary's setting
+// CITYBOT_TRUSTED_PROXIES is tested end to end in internal/e2e.)
 func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
-	e := newEnv(t, func(c *Config, _ *Deps) { c.TrustedProxies = []string{"10.0.0.0/8"} })
+	e := newEnv(t, func(c *Config, _ *Deps) { c.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.2"} })
 	e.user("anna@example.org", RoleStaff, "bauamt")
 	c := e.client()
 	for i := range throttleFreePair {
@@ -170,6 +174,40 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	if err := e.db.Select(&ips, `SELECT DISTINCT ip FROM login_throttles`); err != nil || len(ips) != 1 || !strings.HasPrefix(ips[0], "127.") {
 		t.Fatalf("recorded addresses %q %v", ips, err)
 	}
+	// Through the trusted proxy: the spoofed first entry is not believed.
+	proxy := e.clientFrom("127.0.0.2")
+	if r := proxy.postLogin("anna@example.org", "wrong password", "198.51.100.1, 192.0.2.44"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("through the proxy: %d", r.Status)
+	}
+	if err := e.db.Select(&ips, `SELECT ip FROM login_throttles WHERE email <> '' AND ip NOT LIKE '127.%'`); err != nil || len(ips) != 1 || ips[0] != "192.0.2.44" {
+		t.Fatalf("recorded through the proxy %q %v, want 192.0.2.44", ips, err)
+	}
+	// X-Real-IP is not believed, also not from the proxy (it may pass a
+	// client's header through).
+	form := url.Values{"email": {"real@example.org"}, "password": {"wrong password"}, "csrf_token": {proxy.csrf("/login")}}
+	req, _ := http.NewRequest(http.MethodPost, proxy.base+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Real-IP", "192.0.2.99")
+	proxy.do(req)
+	if err := e.db.Select(&ips, `SELECT ip FROM login_throttles WHERE email = 'real@example.org'`); err != nil || len(ips) != 1 || ips[0] != "127.0.0.2" {
+		t.Fatalf("recorded with X-Real-IP %q %v, want the proxy's 127.0.0.2", ips, err)
+	}
+	// The owner behind the proxy is not throttled by the failures of the
+	// direct client.
+	if r := proxy.postLogin("anna@example.org", testPassword, "192.0.2.45"); r.Status != http.StatusSeeOther {
+		t.Fatalf("owner through the proxy: %d", r.Status)
+	}
+}
+
+// clientFrom is a client whose connections come from the loopback address
+// from.
+func (e *env) clientFrom(from string) *client {
+	c := e.client()
+	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	e.t.Cleanup(tr.CloseIdleConnections)
+	c.hc.Transport = tr
+	return c
 }
 
 // TestLoginNextTab: browsers drop tabs from URLs: /\t/evil.example would

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -114,6 +115,8 @@ type Server struct {
 	handler http.Handler
 	engine  *gin.Engine
 	oidc    *oidcClient
+	// oidcSeeded: the group mapping in the database was filled (sso.go).
+	oidcSeeded atomic.Bool
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -214,6 +217,10 @@ func (s *Server) buildHandler() http.Handler {
 	s.engine = e
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(s.cfg.TrustedProxies)
+	// Only X-Forwarded-For names the client (as SECURITY.md says): gin
+	// would also believe X-Real-IP, which a proxy that sets only
+	// X-Forwarded-For passes through from the client unchanged.
+	e.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	if len(s.cfg.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}

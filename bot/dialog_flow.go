@@ -22,11 +22,11 @@ func (h *turn) loadState(ctx context.Context) error {
 		return nil
 	}
 	h.loaded = true
-	dc, err := loadDialog(ctx, h.tx, h.c.ID, h.e.cfg.ConfirmWindow)
+	dc, err := loadDialog(ctx, h.e.stmts, h.tx, h.c.ID, h.e.cfg.ConfirmWindow)
 	if err != nil {
 		return err
 	}
-	h.dc = dc
+	h.dc, h.dcRead = dc, true
 	if d := h.e.desk; d != nil && h.mayHaveCase {
 		cs, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
 		if err != nil {
@@ -35,6 +35,29 @@ func (h *turn) loadState(ctx context.Context) error {
 		h.cs, h.hasCase = cs, ok
 	}
 	return nil
+}
+
+// supersedeChoices closes the citizen's open confirmations (see the
+// function of that name); it skips the statement when the turn knows there
+// are none.
+func (h *turn) supersedeChoices(ctx context.Context) error {
+	if h.dcRead && !h.dc.OpenChoices {
+		return nil
+	}
+	if err := supersedeChoices(ctx, h.e.stmts, h.tx, h.c.ID); err != nil {
+		return err
+	}
+	h.dc.OpenChoices = false
+	return nil
+}
+
+// insertChoice stores an open confirmation of the turn's citizen.
+func (h *turn) insertChoice(ctx context.Context, c choice) (int64, error) {
+	id, err := insertChoice(ctx, h.tx, h.c.ID, c)
+	if err == nil && (c.Kind == choiceHandoff || c.Kind == choiceReopen) {
+		h.dc.OpenChoices = true
+	}
+	return id, err
 }
 
 // state derives the dialog's state (dialog.go) from what loadState read.
@@ -68,7 +91,7 @@ func (h *turn) state() State {
 func (h *turn) useLanguage(ctx context.Context, text string) error {
 	lang := textLanguage(text)
 	if lang != "" && lang != h.dc.Lang {
-		if err := setLang(ctx, h.tx, h.c.ID, lang); err != nil {
+		if err := setLang(ctx, h.e.stmts, h.tx, h.c.ID, lang); err != nil {
 			return err
 		}
 		h.dc.Lang = lang
@@ -246,15 +269,15 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 		p, _ := h.dc.pending()
 		return h.openCase(ctx, p, 0, "y")
 	case ActDecline:
-		if err := supersedeChoices(ctx, h.tx, h.c.ID); err != nil {
+		if err := h.supersedeChoices(ctx); err != nil {
 			return err
 		}
-		if err := setAskTopic(ctx, h.tx, h.c.ID, false); err != nil {
+		if err := setAskTopic(ctx, h.e.stmts, h.tx, h.c.ID, false); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.handoffDeclined, nil)
 	case ActAskTopic:
-		if err := setAskTopic(ctx, h.tx, h.c.ID, true); err != nil {
+		if err := setAskTopic(ctx, h.e.stmts, h.tx, h.c.ID, true); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.askTopic, nil)
@@ -331,11 +354,11 @@ func (h *turn) reply(ctx context.Context, st State, ev Event, text string) error
 func (h *turn) answerMatch(ctx context.Context, text string, note bool) error {
 	r := *h.match
 	h.res.Outcome = string(r.Decision)
-	if err := supersedeChoices(ctx, h.tx, h.c.ID); err != nil {
+	if err := h.supersedeChoices(ctx); err != nil {
 		return err
 	}
 	if h.dc.AskTopicAt != nil {
-		if err := setAskTopic(ctx, h.tx, h.c.ID, false); err != nil {
+		if err := setAskTopic(ctx, h.e.stmts, h.tx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -385,7 +408,7 @@ func (h *turn) confirmQuestion(ctx context.Context, st State, ev Event, text str
 		reason = ReasonRequested
 	}
 	if st == StateAskTopic {
-		if err := setAskTopic(ctx, h.tx, h.c.ID, false); err != nil {
+		if err := setAskTopic(ctx, h.e.stmts, h.tx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -417,7 +440,7 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 	if err != nil {
 		return fmt.Errorf("propose: %w", err)
 	}
-	if err := supersedeChoices(ctx, h.tx, h.c.ID); err != nil {
+	if err := h.supersedeChoices(ctx); err != nil {
 		return err
 	}
 	opts := make([]string, len(props))
@@ -425,7 +448,7 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 		opts[i] = p.ID
 	}
 	c := choice{Kind: choiceHandoff, Question: truncateRunes(question, maxStoredText), Reason: reason, EntryID: entryID, Options: opts}
-	if c.ID, err = insertChoice(ctx, h.tx, h.c.ID, c); err != nil {
+	if c.ID, err = h.insertChoice(ctx, c); err != nil {
 		return err
 	}
 	related := h.related
@@ -558,7 +581,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
-	if err := setTopic(ctx, h.tx, h.c.ID, "", ""); err != nil {
+	if err := setTopic(ctx, h.e.stmts, h.tx, h.c.ID, "", ""); err != nil {
 		return err
 	}
 	if !handled {
@@ -610,11 +633,11 @@ func (h *turn) expectation(ctx context.Context) error {
 func (h *turn) askReopen(ctx context.Context, text string) error {
 	caseID := h.cs.ID
 	c := choice{Kind: choiceReopen, CaseID: &caseID, Question: truncateRunes(text, maxStoredText), Options: []string{fmt.Sprint(h.msg.ID)}}
-	if err := supersedeChoices(ctx, h.tx, h.c.ID); err != nil {
+	if err := h.supersedeChoices(ctx); err != nil {
 		return err
 	}
 	var err error
-	if c.ID, err = insertChoice(ctx, h.tx, h.c.ID, c); err != nil {
+	if c.ID, err = h.insertChoice(ctx, c); err != nil {
 		return err
 	}
 	return h.showReopen(ctx, c)
@@ -668,11 +691,8 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 		return h.say(ctx, h.t.askDetail, nil)
 	}
 	if sents := detailSentences(entry.Answer, h.cue); len(sents) > 0 {
-		id, err := insertAnswer(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up")
+		id, err := insertAnswerTopic(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up", h.dc.TopicQuestion)
 		if err != nil {
-			return err
-		}
-		if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, h.dc.TopicQuestion); err != nil {
 			return err
 		}
 		body := fmt.Sprintf(h.t.followUpLead, strings.TrimSpace(entry.Question)) + "\n\n" + strings.Join(sents, " ")

@@ -27,6 +27,13 @@ type dialogContext struct {
 	PendingQuestion *string        `db:"p_question"`
 	PendingReason   *string        `db:"p_reason"`
 	PendingAt       *time.Time     `db:"p_created_at"`
+	// OpenChoices: the citizen has open confirmations of any age (their
+	// buttons work for a day, typed answers count for window only); false
+	// lets the turn skip superseding them.
+	OpenChoices bool `db:"open_choices"`
+	// PostQuestion: a "Frage dazu" waits (takePostQuestion); false lets the
+	// turn skip taking it.
+	PostQuestion bool `db:"post_question"`
 }
 
 // pending returns the open confirmation as a choice; ok is false when
@@ -49,14 +56,18 @@ func (d dialogContext) pending() (choice, bool) {
 }
 
 // loadDialog reads the citizen's dialog context in one statement; an open
-// confirmation counts for window.
-func loadDialog(ctx context.Context, tx *sqlx.Tx, citizenID int64, window time.Duration) (dialogContext, error) {
+// confirmation counts for window. The hot statements of the dialog run
+// prepared through st (unprepared when st is nil).
+func loadDialog(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, window time.Duration) (dialogContext, error) {
 	var d dialogContext
-	err := tx.GetContext(ctx, &d, `
+	err := st.Get(ctx, tx, &d, `
 		SELECT coalesce(ds.topic_entry_id, '') AS topic_entry_id, coalesce(ds.topic_question, '') AS topic_question,
 		       ds.topic_at, ds.ask_topic_at, coalesce(ds.lang, '') AS lang,
 		       p.id AS p_id, p.kind AS p_kind, p.case_id AS p_case_id, p.options AS p_options,
-		       p.question AS p_question, p.reason AS p_reason, p.created_at AS p_created_at
+		       p.question AS p_question, p.reason AS p_reason, p.created_at AS p_created_at,
+		       EXISTS (SELECT 1 FROM bot_choices o
+		               WHERE o.citizen_id = x.citizen_id AND o.kind IN ('handoff', 'reopen') AND o.chosen IS NULL) AS open_choices,
+		       EXISTS (SELECT 1 FROM bot_post_questions q WHERE q.citizen_id = x.citizen_id) AS post_question
 		FROM (SELECT $1::bigint AS citizen_id) x
 		LEFT JOIN dialog_state ds ON ds.citizen_id = x.citizen_id
 		LEFT JOIN LATERAL (
@@ -71,13 +82,13 @@ func loadDialog(ctx context.Context, tx *sqlx.Tx, citizenID int64, window time.D
 }
 
 // setTopic remembers the FAQ entry just answered (entryID "" forgets it).
-func setTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, entryID, question string) error {
+func setTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string) error {
 	var at *time.Time
 	if entryID != "" {
 		now := time.Now()
 		at = &now
 	}
-	if _, err := tx.ExecContext(ctx, `
+	if err := st.Exec(ctx, tx, `
 		INSERT INTO dialog_state (citizen_id, topic_entry_id, topic_question, topic_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (citizen_id) DO UPDATE SET topic_entry_id = $2, topic_question = $3, topic_at = $4, updated_at = now()`,
 		citizenID, entryID, question, at); err != nil {
@@ -88,13 +99,13 @@ func setTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, entryID, questi
 
 // setAskTopic records (or, with on false, clears) that the bot asked what a
 // request for staff is about.
-func setAskTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, on bool) error {
+func setAskTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, on bool) error {
 	var at *time.Time
 	if on {
 		now := time.Now()
 		at = &now
 	}
-	if _, err := tx.ExecContext(ctx, `
+	if err := st.Exec(ctx, tx, `
 		INSERT INTO dialog_state (citizen_id, ask_topic_at) VALUES ($1, $2)
 		ON CONFLICT (citizen_id) DO UPDATE SET ask_topic_at = $2, updated_at = now()`, citizenID, at); err != nil {
 		return fmt.Errorf("store ask topic: %w", err)
@@ -103,8 +114,8 @@ func setAskTopic(ctx context.Context, tx *sqlx.Tx, citizenID int64, on bool) err
 }
 
 // setLang remembers the language the citizen writes in.
-func setLang(ctx context.Context, tx *sqlx.Tx, citizenID int64, lang string) error {
-	if _, err := tx.ExecContext(ctx, `
+func setLang(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, lang string) error {
+	if err := st.Exec(ctx, tx, `
 		INSERT INTO dialog_state (citizen_id, lang) VALUES ($1, $2)
 		ON CONFLICT (citizen_id) DO UPDATE SET lang = $2, updated_at = now()`, citizenID, lang); err != nil {
 		return fmt.Errorf("store language: %w", err)
@@ -114,8 +125,8 @@ func setLang(ctx context.Context, tx *sqlx.Tx, citizenID int64, lang string) err
 
 // supersedeChoices closes the citizen's open confirmations: a newer
 // question or an answer replaced them (their buttons become stale).
-func supersedeChoices(ctx context.Context, tx *sqlx.Tx, citizenID int64) error {
-	if _, err := tx.ExecContext(ctx, `
+func supersedeChoices(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64) error {
+	if err := st.Exec(ctx, tx, `
 		UPDATE bot_choices SET chosen = 'superseded'
 		WHERE citizen_id = $1 AND kind IN ('handoff', 'reopen') AND chosen IS NULL`, citizenID); err != nil {
 		return fmt.Errorf("supersede choices: %w", err)

@@ -23,6 +23,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -263,8 +264,11 @@ type turn struct {
 
 	// The dialog (dialog_flow.go): what the state is derived from, loaded
 	// once per turn.
-	loaded  bool
-	dc      dialogContext
+	loaded bool
+	dc     dialogContext
+	// dcRead: dc was read in this turn, so its OpenChoices and
+	// PostQuestion tell what is stored (kept up to date by the turn).
+	dcRead  bool
 	cs      routing.Case // the active case, when hasCase
 	hasCase bool
 	match   *faq.Result // the FAQ matcher's result for the text, once run
@@ -312,9 +316,10 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		if in.Language != "" {
 			h.c.Language = in.Language
 		}
-		if h.dc, err = loadDialog(ctx, tx, c.ID, e.cfg.ConfirmWindow); err != nil {
+		if h.dc, err = loadDialog(ctx, e.stmts, tx, c.ID, e.cfg.ConfirmWindow); err != nil {
 			return Result{}, err
 		}
+		h.dcRead = true
 		if h.dc.Lang != "" && !strings.HasPrefix(strings.ToLower(h.c.Language), h.dc.Lang) {
 			h.c.Language = h.dc.Lang // the language the citizen writes in
 		}
@@ -453,11 +458,9 @@ const summaryLen = 450
 // as its summary with a "Mehr dazu" button. The entry becomes the topic of
 // follow-up questions.
 func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) (routing.Message, error) {
-	id, err := insertAnswer(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText), score, via)
+	q := truncateRunes(question, maxStoredText)
+	id, err := insertAnswerTopic(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, q, score, via, q)
 	if err != nil {
-		return routing.Message{}, err
-	}
-	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, truncateRunes(question, maxStoredText)); err != nil {
 		return routing.Message{}, err
 	}
 	text, translated := h.answerText(entry)
@@ -488,7 +491,7 @@ func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, but
 	if note {
 		full += h.t.note(body)
 	}
-	parts := routing.SplitText(full, h.e.cfg.MaxTextLen)
+	parts := tgtext.SplitText(full, h.e.cfg.MaxTextLen)
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		var s string
@@ -899,7 +902,7 @@ func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button)
 
 // sayMsg is say returning the stored message (ID 0 when nothing was sent).
 func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
-	parts := routing.SplitText(text, h.e.cfg.MaxTextLen)
+	parts := tgtext.SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
 		return routing.Message{}, nil
 	}

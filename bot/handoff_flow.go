@@ -233,7 +233,7 @@ func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, e
 		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
 		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
 	}}}
-	if err := setTopic(ctx, h.tx, h.c.ID, entry.ID, a.Question); err != nil {
+	if err := setTopic(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, a.Question); err != nil {
 		return false, err
 	}
 	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil)
@@ -299,7 +299,7 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 			}
 		}
 		caseID := cs.ID
-		nid, err := insertChoice(ctx, h.tx, h.c.ID, choice{Kind: choiceDepartments, CaseID: &caseID, Options: all})
+		nid, err := h.insertChoice(ctx, choice{Kind: choiceDepartments, CaseID: &caseID, Options: all})
 		if err != nil {
 			return false, err
 		}

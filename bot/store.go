@@ -63,6 +63,26 @@ func insertAnswer(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int6
 	return id, nil
 }
 
+// insertAnswerTopic stores an answer like insertAnswer and makes its entry
+// the topic of follow-up questions like setTopic (with topicQuestion), in
+// one statement.
+func insertAnswerTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string, score float64, via, topicQuestion string) (int64, error) {
+	var id int64
+	err := st.Get(ctx, tx, &id, `
+		WITH a AS (
+			INSERT INTO bot_answers (citizen_id, entry_id, question, score, via) VALUES ($1, $2, $3, $4, $5) RETURNING id
+		), t AS (
+			INSERT INTO dialog_state (citizen_id, topic_entry_id, topic_question, topic_at) VALUES ($1, $2, $6, $7)
+			ON CONFLICT (citizen_id) DO UPDATE SET topic_entry_id = $2, topic_question = $6, topic_at = $7, updated_at = now()
+		)
+		SELECT id FROM a`,
+		citizenID, entryID, question, score, via, topicQuestion, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("store answer: %w", err)
+	}
+	return id, nil
+}
+
 // setFeedback records helpful on the citizen's answer and returns the answer
 // as it was before; ErrNotFound when it is not the citizen's (or gone).
 func setFeedback(ctx context.Context, tx *sqlx.Tx, citizenID, answerID int64, helpful bool) (Answer, error) {

@@ -192,6 +192,7 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 		ON CONFLICT (citizen_id) DO UPDATE SET post_id = excluded.post_id, created_at = now()`, h.c.ID, id); err != nil {
 		return false, fmt.Errorf("remember post question: %w", err)
 	}
+	h.dc.PostQuestion = true
 	// The post as the citizen saw it, for the transcript of a case (stored,
 	// not sent again).
 	text := truncateRunes(fmt.Sprintf(h.t.postRef, postTopics(p), p.Text), maxStoredText)
@@ -226,7 +227,11 @@ func (h *turn) takePostQuestion(ctx context.Context) error {
 		PostID    int64     `db:"post_id"`
 		CreatedAt time.Time `db:"created_at"`
 	}
-	err := h.tx.GetContext(ctx, &row, `DELETE FROM bot_post_questions WHERE citizen_id = $1 RETURNING post_id, created_at`, h.c.ID)
+	if h.dcRead && !h.dc.PostQuestion {
+		return nil // none waits: no statement
+	}
+	err := h.e.stmts.Get(ctx, h.tx, &row, `DELETE FROM bot_post_questions WHERE citizen_id = $1 RETURNING post_id, created_at`, h.c.ID)
+	h.dc.PostQuestion = false
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil

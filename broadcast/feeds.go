@@ -21,7 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"citybot/internal/db"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // Feed item states.
@@ -323,7 +323,7 @@ func itemText(title, summary string, limit int) string {
 	if t == "" {
 		t = "(ohne Titel)"
 	}
-	if routing.UTF16Len(t) <= limit {
+	if tgtext.UTF16Len(t) <= limit {
 		return t
 	}
 	var b strings.Builder

@@ -7,7 +7,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 func TestQuietHoursWindow(t *testing.T) {
@@ -80,7 +80,7 @@ func TestPlainTextAndItemText(t *testing.T) {
 		}
 	}
 	long := itemText("Titel", strings.Repeat("ä", 5000), MaxTextLen)
-	if n := routing.UTF16Len(long); n > MaxTextLen || !strings.HasSuffix(long, "…") {
+	if n := tgtext.UTF16Len(long); n > MaxTextLen || !strings.HasSuffix(long, "…") {
 		t.Errorf("itemText: %d units, suffix %q", n, long[len(long)-3:])
 	}
 	if got := itemText("Gleich", "Gleich", 100); got != "Gleich" {

@@ -14,7 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // Post states.
@@ -94,7 +94,7 @@ func (in *PostInput) normalize() error {
 	if in.PhotoURL != "" || len(in.Photo) > 0 {
 		limit = MaxCaptionLen
 	}
-	if n := routing.UTF16Len(in.Text); n > limit {
+	if n := tgtext.UTF16Len(in.Text); n > limit {
 		return fmt.Errorf("%w: the text has %d characters, at most %d are allowed", ErrInvalid, n, limit)
 	}
 	if in.PhotoURL != "" && len(in.Photo) > 0 {

@@ -51,7 +51,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"citybot/internal/db"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // Config configures a Service. Zero fields take the defaults.
@@ -700,7 +700,7 @@ func (s *Service) withHeader(ctx context.Context, p Post, m Message) (string, er
 	if m.HasPhoto() {
 		limit = 1024
 	}
-	if routing.UTF16Len(text) > limit {
+	if tgtext.UTF16Len(text) > limit {
 		return m.Text, nil
 	}
 	return text, nil
@@ -708,7 +708,7 @@ func (s *Service) withHeader(ctx context.Context, p Post, m Message) (string, er
 
 // backoff is the wait after attempts failed ones: 1 s, 2 s, 4 s, ... capped
 // at 10 minutes.
-func backoff(attempts int) time.Duration { return routing.RetryDelay(attempts) }
+func backoff(attempts int) time.Duration { return tgtext.RetryDelay(attempts) }
 
 // postMessage returns the message of a post (cached: a sending post does not
 // change).

@@ -163,14 +163,18 @@ func csvErr(err error) string {
 	return err.Error()
 }
 
-// unneutralise undoes neutralise: an apostrophe in front of a formula
-// character is taken off.
+// unneutralise undoes neutralise: the apostrophe in front of a formula
+// character (or of apostrophes before one) is taken off.
 func unneutralise(c string) string {
-	if len(c) >= 2 && c[0] == '\'' {
-		switch c[1] {
-		case '=', '+', '-', '@', '\t', '\r':
-			return c[1:]
-		}
+	if len(c) >= 2 && c[0] == '\'' && formulaLike(c[1:]) {
+		return c[1:]
 	}
 	return c
+}
+
+// formulaLike reports whether c, after any apostrophes, starts with a
+// character that makes a spreadsheet read a formula.
+func formulaLike(c string) bool {
+	c = strings.TrimLeft(c, "'")
+	return c != "" && strings.IndexByte("=+-@\t\r", c[0]) >= 0
 }

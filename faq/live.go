@@ -2,15 +2,13 @@ package faq
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/lib/pq"
-
 	"citybot/internal/german"
+	"citybot/internal/pglisten"
 )
 
 // Live holds the matcher index of the published FAQ and rebuilds it when the
@@ -22,7 +20,7 @@ type Live struct {
 	mu     sync.Mutex // serialises reloads
 	hooks  []func(context.Context)
 	// listener is set by Listen and used by Run.
-	listener *pq.Listener
+	listener *pglisten.Listener
 }
 
 // OnReload registers fn to run after every reload (e.g. to rebuild what
@@ -92,14 +90,9 @@ func (l *Live) Reload(ctx context.Context) error {
 // before the first Reload means no change made in between is missed, and
 // Run then needs no reload of its own at start.
 func (l *Live) Listen(url string) error {
-	listener := pq.NewListener(url, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			l.logger.Warn("faq listener", "err", err)
-		}
-	})
-	if err := listener.Listen("faq_changed"); err != nil {
-		listener.Close()
-		return fmt.Errorf("listen faq_changed: %w", err)
+	listener, err := pglisten.New(url, l.logger, "faq_changed")
+	if err != nil {
+		return err
 	}
 	l.listener = listener
 	return nil
@@ -117,29 +110,5 @@ func (l *Live) Run(ctx context.Context, url string) error {
 			l.logger.Error("faq reload", "err", err)
 		}
 	}
-	listener := l.listener
-	defer listener.Close()
-	const debounce = 200 * time.Millisecond
-	var timer <-chan time.Time
-	ping := time.NewTicker(90 * time.Second)
-	defer ping.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-listener.Notify:
-			// A nil notification follows a reconnect: something may have
-			// been missed, so it reloads too.
-			if timer == nil {
-				timer = time.After(debounce)
-			}
-		case <-timer:
-			timer = nil
-			if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
-				l.logger.Error("faq reload", "err", err)
-			}
-		case <-ping.C:
-			go func() { _ = listener.Ping() }()
-		}
-	}
+	return l.listener.Run(ctx, l.Reload)
 }

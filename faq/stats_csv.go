@@ -69,7 +69,9 @@ func WriteDashboardCSV(w io.Writer, d Dashboard) error {
 }
 
 // neutralise prefixes cells that a spreadsheet would run as a formula
-// (=, +, -, @ at the start) with an apostrophe; numbers are left alone.
+// (=, +, -, @, tab or CR at the start) with an apostrophe, and so also
+// cells that look neutralised already ('=...: one more); numbers are left
+// alone.
 func neutralise(r []string) []string {
 	out := make([]string, len(r))
 	for i, c := range r {
@@ -80,8 +82,7 @@ func neutralise(r []string) []string {
 		if _, err := strconv.ParseFloat(c, 64); err == nil {
 			continue
 		}
-		switch c[0] {
-		case '=', '+', '-', '@', '\t', '\r':
+		if formulaLike(c) {
 			out[i] = "'" + c
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 )
 
 // ErrCaseOpen is returned by Open when the citizen already has an open case;
@@ -1077,12 +1078,12 @@ func replyPayloads(department, text string) []Payload {
 	if department != "" {
 		header = "<b>" + html.EscapeString(department) + "</b>\n"
 	}
-	first := TelegramTextLimit - UTF16Len(department) - 1
-	parts := SplitText(text, first)
+	first := tgtext.TelegramTextLimit - tgtext.UTF16Len(department) - 1
+	parts := tgtext.SplitText(text, first)
 	if len(parts) > 1 {
 		// The parts after the first have the whole limit.
 		rest := strings.TrimSpace(strings.TrimPrefix(text, parts[0]))
-		parts = append(parts[:1], SplitText(rest, TelegramTextLimit)...)
+		parts = append(parts[:1], tgtext.SplitText(rest, tgtext.TelegramTextLimit)...)
 	}
 	ps := make([]Payload, len(parts))
 	for i, part := range parts {

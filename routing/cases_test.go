@@ -15,6 +15,7 @@ import (
 
 	"citybot/internal/db"
 	"citybot/internal/dbtest"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -843,7 +844,7 @@ func TestLongReplySplit(t *testing.T) {
 	var plain []string
 	for i, p := range ps {
 		s := html.UnescapeString(strings.ReplaceAll(strings.ReplaceAll(p.Text, "<b>", ""), "</b>", ""))
-		if n := routing.UTF16Len(s); n > routing.TelegramTextLimit {
+		if n := tgtext.UTF16Len(s); n > tgtext.TelegramTextLimit {
 			t.Errorf("part %d: %d UTF-16 units", i, n)
 		}
 		if i == 0 {

@@ -27,21 +27,8 @@ const (
 )
 
 // MaxSendAttempts is how often a row is tried on transient errors before it
-// is marked failed. With RetryDelay that is a bit more than an hour.
+// is marked failed. With tgtext.RetryDelay that is a bit more than an hour.
 const MaxSendAttempts = 12
-
-// RetryDelay is the wait before the next attempt after attempts failed ones:
-// 1 s, 2 s, 4 s, ... capped at 10 minutes.
-func RetryDelay(attempts int) time.Duration {
-	if attempts < 1 {
-		attempts = 1
-	}
-	if attempts > 10 {
-		return 10 * time.Minute
-	}
-	d := time.Second << (attempts - 1)
-	return min(d, 10*time.Minute)
-}
 
 // Button is an inline button under a message. Data goes back to the bot when
 // pressed (at most 64 bytes on Telegram); URL buttons open a link instead.

@@ -2,7 +2,9 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/db"
+	"citybot/internal/pglisten"
 )
 
 // RuleRecord is a stored routing rule (Rule is what the Classifier uses).
@@ -54,8 +57,8 @@ const (
 )
 
 // RuleStore keeps the admin-defined routing rules. Changes NOTIFY
-// "faq_changed" (table routing_rules), so every instance can rebuild its
-// classifier. Only admins should reach it; the admin UI checks the role.
+// "routing_changed" (table routing_rules), so every instance can rebuild its
+// classifier (LiveRouter.Run). Only admins should reach it; the admin UI checks the role.
 type RuleStore struct {
 	db *sqlx.DB
 }
@@ -210,11 +213,13 @@ func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
 }
 
 // LiveRouter is a Router over the database's current departments and rules.
-// Call Reload when they change (NOTIFY "faq_changed"); it is safe for
-// concurrent use.
+// Run reloads it when the rules change (NOTIFY "routing_changed", on any
+// instance); whoever owns the departments and the FAQ calls Reload when
+// they change (faq.Live.OnReload). It is safe for concurrent use.
 type LiveRouter struct {
-	db  *sqlx.DB
-	cur atomic.Pointer[Classifier]
+	db       *sqlx.DB
+	cur      atomic.Pointer[Classifier]
+	listener *pglisten.Listener
 }
 
 // NewLiveRouter loads the classifier once.
@@ -224,6 +229,31 @@ func NewLiveRouter(ctx context.Context, d *sqlx.DB) (*LiveRouter, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// Listen subscribes to routing_changed on its own connection to url. Run
+// reloads once at start, so that a change between NewLiveRouter's load and
+// Listen is not missed.
+func (l *LiveRouter) Listen(url string, logger *slog.Logger) error {
+	listener, err := pglisten.New(url, logger, "routing_changed")
+	if err != nil {
+		return err
+	}
+	l.listener = listener
+	return nil
+}
+
+// Run reloads the classifier on every routing_changed notification until
+// ctx is done. It reloads once at start (a rule saved between the first
+// load and Listen would be missed otherwise).
+func (l *LiveRouter) Run(ctx context.Context) error {
+	if l.listener == nil {
+		return errors.New("routing: LiveRouter.Run without Listen")
+	}
+	if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return l.listener.Run(ctx, l.Reload)
 }
 
 // Reload rebuilds the classifier; on error the previous one stays.

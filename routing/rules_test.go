@@ -1,7 +1,11 @@
 package routing_test
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/lib/pq"
 
 	"citybot/routing"
 )
@@ -84,4 +88,46 @@ func TestLiveRouter(t *testing.T) {
 	}
 	var _ routing.Router = l
 	var _ routing.Router = l.Classifier()
+}
+
+// TestLiveRouterRun: a rule saved anywhere reaches every running router
+// through routing_changed, without anyone calling Reload; the FAQ's channel
+// stays quiet.
+func TestLiveRouterRun(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(f.ctx)
+	l, err := routing.NewLiveRouter(ctx, f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(f.url, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	faqCh := pq.NewListener(f.url, 10*time.Millisecond, time.Second, nil)
+	defer faqCh.Close()
+	if err := faqCh.Listen("faq_changed"); err != nil {
+		t.Fatal(err)
+	}
+	q := "Mein Nachbar hat eine Frage zum Wetter"
+	if _, err := routing.NewRuleStore(f.db).Create(f.ctx, routing.Rule{Department: "ordnungsamt", Pattern: "Wetter", Priority: 1}, true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if got := l.Rank(q, nil); len(got) > 0 && got[0] == "ordnungsamt" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the running router did not pick up the new rule")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case n := <-faqCh.Notify:
+		t.Errorf("a rule change notified faq_changed: %+v", n)
+	default:
+	}
 }

@@ -167,17 +167,6 @@ func TestOutboxLeaseExpires(t *testing.T) {
 	}
 }
 
-func TestRetryDelay(t *testing.T) {
-	for _, tc := range []struct {
-		attempts int
-		want     time.Duration
-	}{{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {5, 16 * time.Second}, {10, 512 * time.Second}, {11, 10 * time.Minute}, {100, 10 * time.Minute}} {
-		if got := routing.RetryDelay(tc.attempts); got != tc.want {
-			t.Errorf("RetryDelay(%d) = %v, want %v", tc.attempts, got, tc.want)
-		}
-	}
-}
-
 // A claim looks past a prefix of the queue full of one chat's rows, and
 // concurrent MarkSent calls are recorded together, each with its result.
 func TestOutboxClaimPastLongChatQueueAndGroupedMarkSent(t *testing.T) {

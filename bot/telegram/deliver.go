@@ -12,6 +12,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -112,7 +113,8 @@ func (s *Service) drainDelivery(ctx context.Context) {
 			return
 		}
 		if len(items) == 0 {
-			if s.busySenders.Load() == 0 && len(s.sendJobs) == 0 {
+			// A record in the background may make a chat's next row due.
+			if s.busySenders.Load() == 0 && len(s.sendJobs) == 0 && len(s.recording) == 0 {
 				return
 			}
 			sleep(ctx, 20*time.Millisecond)
@@ -176,25 +178,7 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 	switch {
 	case err == nil:
 		s.metrics.sends.WithLabelValues("sent").Inc()
-		more, err := s.outbox.MarkSentNext(rctx, it, msgID)
-		// Telegram has the message: should the database be away (a
-		// restart, a broken connection), keep trying to record it, or the
-		// row is sent again once its lease ends. (At shutdown only until
-		// the drain ends.)
-		patience := min(markSentPatience, s.cfg.Lease/2)
-		for wait, since := 100*time.Millisecond, time.Now(); err != nil && !errors.Is(err, routing.ErrNotFound) && time.Since(since) < patience; wait = min(2*wait, 2*time.Second) {
-			s.logger.Warn("mark outbox row sent; trying again", "outbox_id", it.ID, "err", err)
-			if !sleep(ctx, wait) {
-				break
-			}
-			more, err = s.outbox.MarkSentNext(rctx, it, msgID)
-		}
-		if err != nil {
-			s.logger.Warn("mark outbox row sent", "outbox_id", it.ID, "err", err)
-		}
-		if more {
-			s.wake(s.wakeDeliver) // the chat's next row is waiting
-		}
+		s.recordSent(ctx, it, msgID)
 	case errors.As(err, &tooMany):
 		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 		s.metrics.sends.WithLabelValues("rate_limited").Inc()
@@ -229,8 +213,52 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) {
 		// 5xx, timeouts, network: retry with backoff.
 		s.metrics.sends.WithLabelValues("retry").Inc()
 		s.logger.Warn("send failed, will retry", "outbox_id", it.ID, "attempts", it.Attempts, "err", err)
-		s.recordRetry(rctx, it, time.Now().Add(routing.RetryDelay(it.Attempts)), err, true)
+		s.recordRetry(rctx, it, time.Now().Add(tgtext.RetryDelay(it.Attempts)), err, true)
 	}
+}
+
+// maxRecording bounds the "sent" records in the background, per sender:
+// when the database is slow, the senders wait for it rather than pile up
+// records.
+const maxRecording = 4
+
+// recordSent records that Telegram accepted it (as message msgID) in the
+// background: the sender goes on to its next message while the record
+// waits for its commit, and the records of all senders meanwhile share one
+// statement and one WAL flush (routing's grouped MarkSentNext). A sender
+// that waited for its own record would spend most of its time waiting for
+// the disk. The record is as durable as before; the window in which a
+// crash re-sends an accepted message is the same: from Telegram's accept
+// to the commit of its record.
+func (s *Service) recordSent(ctx context.Context, it routing.OutboxItem, msgID string) {
+	s.recording <- struct{}{}
+	s.records.Add(1)
+	go func() {
+		defer func() {
+			<-s.recording
+			s.records.Done()
+		}()
+		rctx := context.WithoutCancel(ctx)
+		more, err := s.outbox.MarkSentNext(rctx, it, msgID)
+		// Telegram has the message: should the database be away (a
+		// restart, a broken connection), keep trying to record it, or the
+		// row is sent again once its lease ends. (At shutdown only until
+		// the drain ends.)
+		patience := min(markSentPatience, s.cfg.Lease/2)
+		for wait, since := 100*time.Millisecond, time.Now(); err != nil && !errors.Is(err, routing.ErrNotFound) && time.Since(since) < patience; wait = min(2*wait, 2*time.Second) {
+			s.logger.Warn("mark outbox row sent; trying again", "outbox_id", it.ID, "err", err)
+			if !sleep(ctx, wait) {
+				break
+			}
+			more, err = s.outbox.MarkSentNext(rctx, it, msgID)
+		}
+		if err != nil {
+			s.logger.Warn("mark outbox row sent", "outbox_id", it.ID, "err", err)
+		}
+		if more {
+			s.wake(s.wakeDeliver) // the chat's next row is waiting
+		}
+	}()
 }
 
 func (s *Service) recordRetry(ctx context.Context, it routing.OutboxItem, at time.Time, cause error, count bool) {

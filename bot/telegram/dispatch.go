@@ -13,7 +13,9 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/bot"
+	"citybot/bot/telegram/tgupdate"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -297,7 +299,7 @@ func (s *Service) wakeIdle(n int) {
 
 // batchOutcome is what handling one update of a batch produced.
 type batchOutcome struct {
-	inc          incoming
+	inc          tgupdate.Incoming
 	outcome      string
 	callbackText string
 	sendNow      []routing.OutboxItem
@@ -332,8 +334,8 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	for i, o := range outs {
 		s.metrics.handled.WithLabelValues(o.outcome).Inc()
 		s.metrics.latency.Observe(took)
-		if o.inc.skip != "" {
-			s.logger.Debug("update skipped", "update_id", cs[i].ID, "reason", o.inc.skip)
+		if o.inc.Skip != "" {
+			s.logger.Debug("update skipped", "update_id", cs[i].ID, "reason", o.inc.Skip)
 		}
 		s.handOver(ctx, o.sendNow)
 		if len(o.sendNow) == 0 && o.outcome != "skipped" {
@@ -344,7 +346,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 		s.wake(s.wakeDeliver)
 	}
 	for _, o := range outs {
-		s.answerCallback(ctx, o.inc.callbackID, o.callbackText)
+		s.answerCallback(ctx, o.inc.CallbackID, o.callbackText)
 		s.editKeyboard(ctx, o.inc, o.keyboard)
 	}
 }
@@ -365,18 +367,18 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 		}
 		for i, c := range cs {
 			o := &outs[i]
-			o.inc = decode(c.Payload)
+			o.inc = tgupdate.Decode(c.Payload)
 			o.outcome = "skipped"
-			if o.inc.skip != "" {
+			if o.inc.Skip != "" {
 				continue
 			}
-			res, err := s.engine.Handle(ctx, tx, o.inc.in)
+			res, err := s.engine.Handle(ctx, tx, o.inc.In)
 			if err != nil {
 				return err
 			}
 			o.outcome, o.callbackText, o.sendNow, o.keyboard = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
 			if res.Erased {
-				if err := eraseChat(ctx, tx, o.inc.chatID, c.ID); err != nil {
+				if err := eraseChat(ctx, tx, o.inc.ChatID, c.ID); err != nil {
 					return err
 				}
 			}
@@ -396,7 +398,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
 	start := time.Now()
-	var inc incoming
+	var inc tgupdate.Incoming
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -408,10 +410,10 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		if err := s.updates.fail(context.WithoutCancel(ctx), c, fmt.Errorf("panic: %v", p)); err != nil {
 			s.logger.Error("mark update failed", "update_id", c.ID, "err", err)
 		}
-		s.answerCallback(ctx, inc.callbackID, "")
+		s.answerCallback(ctx, inc.CallbackID, "")
 	}()
 
-	inc = decode(c.Payload)
+	inc = tgupdate.Decode(c.Payload)
 	outcome := "skipped"
 	callbackText := ""
 	var sendNow []routing.OutboxItem
@@ -421,16 +423,16 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		if err := s.updates.finish(ctx, tx, c); err != nil {
 			return err
 		}
-		if inc.skip != "" {
+		if inc.Skip != "" {
 			return nil
 		}
-		res, err := s.engine.Handle(ctx, tx, inc.in)
+		res, err := s.engine.Handle(ctx, tx, inc.In)
 		if err != nil {
 			return err
 		}
 		outcome, callbackText, sendNow, kb = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
 		if res.Erased {
-			return eraseChat(ctx, tx, inc.chatID, c.ID)
+			return eraseChat(ctx, tx, inc.ChatID, c.ID)
 		}
 		return nil
 	})
@@ -439,13 +441,13 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		s.traceAt(stageCommitted, chatOf(c))
 		s.metrics.handled.WithLabelValues(outcome).Inc()
 		s.metrics.latency.Observe(time.Since(start).Seconds())
-		if inc.skip != "" {
-			s.logger.Debug("update skipped", "update_id", c.ID, "reason", inc.skip)
+		if inc.Skip != "" {
+			s.logger.Debug("update skipped", "update_id", c.ID, "reason", inc.Skip)
 		}
-		s.answerCallback(ctx, inc.callbackID, callbackText)
+		s.answerCallback(ctx, inc.CallbackID, callbackText)
 		s.editKeyboard(ctx, inc, kb)
 		s.handOver(ctx, sendNow)
-		if len(sendNow) == 0 && inc.skip == "" {
+		if len(sendNow) == 0 && inc.Skip == "" {
 			s.wake(s.wakeDeliver) // rows queued but not handed to a sender here
 		}
 	case errors.Is(err, errLost):
@@ -456,11 +458,11 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		if ferr := s.updates.fail(context.WithoutCancel(ctx), c, err); ferr != nil {
 			s.logger.Error("mark update failed", "update_id", c.ID, "err", ferr)
 		}
-		s.answerCallback(ctx, inc.callbackID, "")
+		s.answerCallback(ctx, inc.CallbackID, "")
 		s.wake(s.wakeDispatch)
 	default:
 		s.logger.Warn("handling update failed, will retry", "update_id", c.ID, "attempts", c.Attempts, "err", err)
-		if rerr := s.updates.retry(context.WithoutCancel(ctx), c, time.Now().Add(routing.RetryDelay(c.Attempts)), err); rerr != nil {
+		if rerr := s.updates.retry(context.WithoutCancel(ctx), c, time.Now().Add(tgtext.RetryDelay(c.Attempts)), err); rerr != nil {
 			s.logger.Error("put update back", "update_id", c.ID, "err", rerr)
 		}
 	}

@@ -682,3 +682,33 @@ func TestClosedCaseAfterReopenWindow(t *testing.T) {
 		t.Errorf("case reopened after the window: %+v", c)
 	}
 }
+
+// An FAQ answer supersedes an open confirmation also when it is too old for
+// a typed "ja" (ConfirmWindow) but its buttons still work: pressing "Ja" on
+// it afterwards opens no case. (The turn skips the superseding statement
+// only when nothing of any age is open.)
+func TestAnswerSupersedesOldConfirmation(t *testing.T) {
+	e := newHandoffEnv(t)
+	e.start(e.cfg)
+	const chat = 5101
+	e.fake.PushText(chat, bauantrag)
+	ask := e.confirmation(chat, 1, bauantrag)
+	if _, err := e.db.Exec(`UPDATE bot_choices SET created_at = now() - interval '2 hours' WHERE kind = 'handoff'`); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.PushText(chat, "Wie beantrage ich einen Personalausweis?")
+	answer := e.waitSentTo(chat, 2)[1]
+	if !strings.Contains(answer.PlainText, "Personalausweis") {
+		t.Fatalf("answer = %q", answer.PlainText)
+	}
+	if n := e.count(`SELECT count(*) FROM bot_choices WHERE kind = 'handoff' AND chosen IS NULL`); n != 0 {
+		t.Errorf("%d confirmations still open after the answer", n)
+	}
+	calls := e.fake.CallCount("answerCallbackQuery")
+	e.fake.PushCallback(chat, ask.MessageID, ask.ReplyMarkup.CallbackData()[0])
+	waitFor(t, "the button press answered", func() bool { return e.fake.CallCount("answerCallbackQuery") > calls })
+	time.Sleep(200 * time.Millisecond)
+	if n := e.count(`SELECT count(*) FROM cases`); n != 0 {
+		t.Errorf("the old confirmation's button opened %d case(s)", n)
+	}
+}

@@ -17,8 +17,9 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"citybot/bot/telegram/tgupdate"
 	"citybot/internal/db"
-	"citybot/routing"
+	"citybot/internal/tgtext"
 )
 
 // Polling: exactly one instance polls. It holds a PostgreSQL session advisory
@@ -44,7 +45,7 @@ func (s *Service) runPoller(ctx context.Context) error {
 			if ctx.Err() == nil {
 				s.logger.Error("poller: database connection", "err", err)
 			}
-			sleep(ctx, routing.RetryDelay(attempt))
+			sleep(ctx, tgtext.RetryDelay(attempt))
 			attempt++
 			continue
 		}
@@ -104,7 +105,7 @@ func (s *Service) poll(ctx context.Context, lock *sql.Conn) error {
 			}
 			failures++
 			var tooMany *tgbot.TooManyRequestsError
-			wait := routing.RetryDelay(failures)
+			wait := tgtext.RetryDelay(failures)
 			if errors.As(err, &tooMany) {
 				wait = time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 			}
@@ -135,7 +136,7 @@ func (s *Service) poll(ctx context.Context, lock *sql.Conn) error {
 				return nil
 			}
 			s.logger.Error("store updates", "err", err, "attempt", attempt)
-			sleep(ctx, routing.RetryDelay(attempt))
+			sleep(ctx, tgtext.RetryDelay(attempt))
 		}
 		for _, u := range ups {
 			offset = max(offset, u.ID+1)
@@ -203,7 +204,7 @@ func (s *Service) getUpdates(ctx context.Context, offset int64) ([]rawUpdate, er
 	}
 	ups := make([]rawUpdate, 0, len(r.Result))
 	for _, raw := range r.Result {
-		u, err := peekUpdate(raw)
+		u, err := tgupdate.Peek(raw)
 		if err != nil {
 			s.logger.Warn("ignoring update without id", "err", err)
 			continue
@@ -233,7 +234,7 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, tgupdate.MaxUpdateBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -243,7 +244,7 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	u, err := peekUpdate(data) // json.Unmarshal checks the whole body first
+	u, err := tgupdate.Peek(data) // json.Unmarshal checks the whole body first
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return

@@ -35,6 +35,7 @@ import (
 
 	"citybot/bot"
 	"citybot/internal/db"
+	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
@@ -181,6 +182,10 @@ type Service struct {
 	sendJobs     chan routing.OutboxItem // to the senders (buffered: a worker does not wait for a free sender)
 	busySenders  atomic.Int32
 	deliveryDone chan struct{} // closed when the senders stopped
+	// recording holds a token per sent message whose "sent" is being
+	// recorded in the background (recordSent); records waits for them.
+	recording chan struct{}
+	records   sync.WaitGroup
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time // the whole sender waits after a 429
@@ -242,6 +247,7 @@ func NewService(d *sqlx.DB, m bot.Matcher, logger *slog.Logger, cfg Config) (*Se
 		wakeDeliver:  make(chan struct{}, 1),
 		sendJobs:     make(chan routing.OutboxItem, 4*cfg.Senders),
 		deliveryDone: make(chan struct{}),
+		recording:    make(chan struct{}, maxRecording*cfg.Senders),
 	}
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
@@ -302,6 +308,8 @@ func (s *Service) Run(ctx context.Context) error {
 	drain.Stop()
 	stopDeliver()
 	delivered.Wait()
+	// The last "sent" records, before the caller closes the database.
+	s.records.Wait()
 	return err
 }
 
@@ -329,7 +337,7 @@ func (s *Service) registerWebhook(ctx context.Context) {
 			return
 		}
 		s.logger.Error("register webhook", "err", redact(err, s.cfg.Token), "attempt", attempt)
-		if !sleep(ctx, routing.RetryDelay(attempt)) {
+		if !sleep(ctx, tgtext.RetryDelay(attempt)) {
 			return
 		}
 	}

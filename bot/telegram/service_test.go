@@ -197,6 +197,8 @@ func TestRateLimitedSendDeliveredOnceAfterRetryAfter(t *testing.T) {
 	if !strings.Contains(got[0].PlainText, "Hallo") {
 		t.Errorf("message = %q", got[0].PlainText)
 	}
+	// The record of the accepted send follows it (in the background).
+	waitFor(t, "the send recorded", func() bool { return e.count(`SELECT count(*) FROM outbox WHERE status = 'sent'`) == 1 })
 	if n := e.count(`SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 1`); n != 1 {
 		t.Errorf("outbox rows sent with one counted attempt = %d", n)
 	}

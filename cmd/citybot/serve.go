@@ -76,6 +76,10 @@ func (a *app) serve(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if err := router.Listen(d.URL, log.With("component", "routing")); err != nil {
+		ln.Close()
+		return err
+	}
 	live.OnReload(func(ctx context.Context) {
 		if err := router.Reload(ctx); err != nil {
 			log.Error("reload routing", "err", err)
@@ -222,6 +226,7 @@ func (a *app) serve(ctx context.Context) error {
 	})
 	g.Go(func() error { inst.Run(gctx); return nil })
 	g.Go(func() error { return live.Run(gctx, d.URL) })
+	g.Go(func() error { return router.Run(gctx) })
 	g.Go(func() error { return ui.Run(gctx) })
 	g.Go(func() error {
 		return cases.RetentionLoop(gctx, time.Hour, log.With("component", "retention"))

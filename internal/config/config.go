@@ -67,11 +67,12 @@ type Config struct {
 	MetricsToken string
 
 	// OIDC: sign-in through the city's identity provider (empty issuer: off).
-	OIDCIssuer       string // CITYBOT_OIDC_ISSUER
-	OIDCClientID     string // CITYBOT_OIDC_CLIENT_ID
-	OIDCClientSecret string // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
-	OIDCGroupClaim   string // CITYBOT_OIDC_GROUP_CLAIM (default groups)
-	OIDCName         string // CITYBOT_OIDC_NAME: the login button's provider name
+	OIDCIssuer       string      // CITYBOT_OIDC_ISSUER
+	OIDCClientID     string      // CITYBOT_OIDC_CLIENT_ID
+	OIDCClientSecret string      // CITYBOT_OIDC_CLIENT_SECRET (or _FILE)
+	OIDCGroupClaim   string      // CITYBOT_OIDC_GROUP_CLAIM (default groups)
+	OIDCName         string      // CITYBOT_OIDC_NAME: the login button's provider name
+	OIDCGroups       []OIDCGroup // CITYBOT_OIDC_GROUPS: the initial group mapping (JSON), then /admin/sso
 
 	// MapTiles (CITYBOT_MAP_TILES) is a map tile URL template with {z},
 	// {x} and {y} (https://tile.example.de/{z}/{x}/{y}.png): the case page
@@ -80,7 +81,6 @@ type Config struct {
 	// MapAttribution (CITYBOT_MAP_ATTRIBUTION) is shown under the map,
 	// as the tiles' licence asks (default "© OpenStreetMap-Mitwirkende").
 	MapAttribution string
-	OIDCGroups     []OIDCGroup // CITYBOT_OIDC_GROUPS: JSON list of group mappings
 }
 
 // OIDCGroup maps a group of the identity provider to a role and departments.
@@ -133,7 +133,7 @@ var Known = map[string]string{
 	"CITYBOT_OIDC_CLIENT_SECRET_FILE":      "file holding the OpenID Connect client secret",
 	"CITYBOT_OIDC_GROUP_CLAIM":             "ID token claim with the user's groups (default groups)",
 	"CITYBOT_OIDC_NAME":                    "name of the identity provider on the login button (default Single Sign-on)",
-	"CITYBOT_OIDC_GROUPS":                  `group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]`,
+	"CITYBOT_OIDC_GROUPS":                  `initial group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]; taken into the database once, then edited at /admin/sso`,
 	"CITYBOT_MAP_TILES":                    "map tile URL template with {z}, {x}, {y} for the small map of a citizen's location (default none: a link to OpenStreetMap only)",
 	"CITYBOT_MAP_ATTRIBUTION":              "credit shown under the map (default © OpenStreetMap-Mitwirkende)",
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",

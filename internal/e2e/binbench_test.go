@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +64,15 @@ func BenchmarkBinary(b *testing.B) {
 				b.Logf("%s: echo burst %.0f/s, citybot burst %.0f/s (ratio %.2f); paced p50/p99: echo %.1f/%.1f ms, citybot %.1f/%.1f ms",
 					mode, e["burst_updates/s"], c["burst_updates/s"], c["burst_updates/s"]/e["burst_updates/s"],
 					e["paced_p50_ms"], e["paced_p99_ms"], c["paced_p50_ms"], c["paced_p99_ms"])
+				// What a burst update costs the machine in CPU, and the rate
+				// that would use all of its cores for nothing else.
+				echoCPU := e["cpu_us/update"] + e["fake_cpu_us/update"]
+				cityCPU := c["citybot_cpu_us/update"] + c["pg_cpu_us/update"] + c["fake_cpu_us/update"]
+				cores := float64(runtime.NumCPU())
+				b.Logf("%s: CPU per burst update: echo %.0f µs (bot %.0f + fake API %.0f), citybot %.0f µs (binary %.0f + PostgreSQL %.0f + fake API %.0f); all %.0f cores busy: echo %.0f/s, citybot %.0f/s",
+					mode, echoCPU, e["cpu_us/update"], e["fake_cpu_us/update"],
+					cityCPU, c["citybot_cpu_us/update"], c["pg_cpu_us/update"], c["fake_cpu_us/update"],
+					cores, cores*1e6/echoCPU, cores*1e6/cityCPU)
 			}
 			for k, v := range acc {
 				b.ReportMetric(v/float64(b.N), k)
@@ -263,7 +274,39 @@ func runEchoBench(t testing.TB, bin string, webhook bool) map[string]float64 {
 	}
 	bt := newBenchTarget(t, fake, url, secret)
 	defer bt.stop()
-	return runPhases(t, bt, nil)
+	var bot, self time.Duration
+	measured := map[string]float64{}
+	res := runPhases(t, bt, func(after bool, n int) {
+		b, f := procCPU(cmd.Process.Pid), selfCPU()
+		if !after {
+			bot, self = b, f
+			return
+		}
+		measured["cpu_us/update"] = float64((b - bot).Microseconds()) / float64(n)
+		measured["fake_cpu_us/update"] = float64((f - self).Microseconds()) / float64(n)
+	})
+	for k, v := range measured {
+		res[k] = v
+	}
+	return res
+}
+
+// procCPU is the CPU time (user and system) a process has used so far.
+func procCPU(pid int) time.Duration {
+	if f := procStat(pid); len(f) > 15 {
+		return ticks(f, 14, 15)
+	}
+	return 0
+}
+
+// selfCPU is the CPU time of this process (the fake Bot API, and the
+// benchmark's pushing and waiting).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func runCitybotBench(t testing.TB, bin string, webhook bool, name string) map[string]float64 {
@@ -367,6 +410,7 @@ func runCitybotBench(t testing.TB, bin string, webhook bool, name string) map[st
 		res := map[string]float64{
 			"citybot_cpu_us/update":   per(float64((a.goCPU - before.goCPU).Microseconds())),
 			"pg_cpu_us/update":        per(float64((a.pgCPU - before.pgCPU).Microseconds())),
+			"fake_cpu_us/update":      per(float64((a.selfCPU - before.selfCPU).Microseconds())),
 			"statements/update":       per(a.calls - before.calls),
 			"commits/update":          per(a.commits - before.commits),
 			"wal_flushes/update":      per(a.walSyncs - before.walSyncs),
@@ -400,21 +444,23 @@ func logTopStatements(t testing.TB, stats *sqlx.DB, name string, n int) {
 		Calls float64 `db:"calls"`
 		MS    float64 `db:"ms"`
 		Rows  float64 `db:"rows"`
+		Hit   float64 `db:"hit"`
 	}
 	must(t, stats.Select(&rows, `
 		SELECT regexp_replace(left(query, 90), '\s+', ' ', 'g') AS query, calls::float8 AS calls,
-			total_exec_time AS ms, rows::float8 AS rows
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`))
+			total_exec_time AS ms, rows::float8 AS rows,
+			(shared_blks_hit + shared_blks_read)::float8 AS hit
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20`))
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s burst, PostgreSQL statements by execution time (per update: calls, ms):\n", name)
+	fmt.Fprintf(&b, "%s burst, PostgreSQL statements by execution time (per update: calls, ms, rows, buffers):\n", name)
 	for _, r := range rows {
-		fmt.Fprintf(&b, "  %6.3f calls %7.3f ms  %s\n", r.Calls/float64(n), r.MS/float64(n), r.Query)
+		fmt.Fprintf(&b, "  %6.3f calls %7.3f ms %6.2f rows %7.1f bufs  %s\n", r.Calls/float64(n), r.MS/float64(n), r.Rows/float64(n), r.Hit/float64(n), r.Query)
 	}
 	t.Log(b.String())
 }
 
 type benchCounters struct {
-	goCPU, pgCPU                     time.Duration
+	goCPU, pgCPU, selfCPU            time.Duration
 	calls, commits, walSyncs, execMS float64
 	polls                            int
 	rssMB                            float64
@@ -426,6 +472,7 @@ func readCounters(t testing.TB, stats *sqlx.DB, pid int, clusterDir string) benc
 	must(t, stats.Get(&c.execMS, `SELECT COALESCE(sum(total_exec_time), 0)::float8 FROM pg_stat_statements`))
 	must(t, stats.Get(&c.commits, `SELECT xact_commit::float8 FROM pg_stat_database WHERE datname = 'citybot'`))
 	must(t, stats.Get(&c.walSyncs, `SELECT wal_sync::float8 FROM pg_stat_wal`))
+	c.selfCPU = selfCPU()
 	f := procStat(pid)
 	if len(f) > 21 {
 		c.goCPU = ticks(f, 14, 15)
