@@ -97,7 +97,7 @@ func createUser(ctx context.Context, d *sqlx.DB, cost int, email, name, password
 		return 0, fmt.Errorf("%w: role %q (want admin, editor or staff)", ErrInvalid, role)
 	}
 	if key := passwordProblem(password, email, name); key != "" {
-		return 0, fmt.Errorf("%w: weak password: %s", ErrInvalid, passwordMessages()["en"][key])
+		return 0, fmt.Errorf("%w: weak password: %s", ErrInvalid, newCatalog().t("en", key))
 	}
 	hash, err := hashPasswordCost(password, cost)
 	if err != nil {

@@ -60,20 +60,6 @@ func (s *Server) routeEditor(e *gin.Engine) {
 	g.GET("/audit", s.editorAuditPage)
 }
 
-// merge adds messages to the catalogue (when it is built).
-func (c catalog) merge(add catalog) {
-	for lang, msgs := range add {
-		if c[lang] == nil {
-			c[lang] = map[string]string{}
-		}
-		for k, v := range msgs {
-			if _, ok := c[lang][k]; !ok {
-				c[lang][k] = v
-			}
-		}
-	}
-}
-
 func (s *Server) faqStore() *faq.Store { return faq.NewStore(s.db) }
 
 func actorOf(u *User) faq.Actor {

@@ -1,16 +1,20 @@
 package bot
 
 import (
+	"embed"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strings"
 
-	"citybot/internal/german"
-	"citybot/routing"
+	"citybot/internal/i18n"
 )
 
-// texts are the bot's own words in one language. German is the default;
-// English is used when the citizen's Telegram language is English.
+// texts are the bot's own words in one language, read from
+// locales/<language>.toml (the keys are the field names; the maps are
+// smalltalk.<kind>, mediaNoun.<kind> and plurals.<noun>.one/other, with
+// "default" for the "" entry). German is the default; English is used when
+// the citizen's Telegram language is English.
 type texts struct {
 	welcome        string // %s: welcomeAbo or "", %s: privacy URL
 	welcomeAbo     string
@@ -95,283 +99,183 @@ type texts struct {
 	dataNoSubscriptions              string
 }
 
-var de = &texts{
-	welcome: "Willkommen beim Bürgerservice-Chat der Stadt! 👋\n\n" +
-		"Fragen Sie einfach in eigenen Worten, z. B. „Wie beantrage ich einen Personalausweis?“ " +
-		"Was ich nicht weiß, gebe ich auf Wunsch an die zuständige Stelle weiter.\n\n" +
-		"/hilfe – so funktioniert der Chat\n/mitarbeiter – mit Mitarbeitenden sprechen\n%s\n" +
-		"Datenschutz: %s",
-	welcomeAbo: "/abo – Nachrichten der Stadt\n",
-	help: "So funktioniert der Chat:\n\n" +
-		"• Fragen Sie in einem Satz; ich antworte aus den häufigen Fragen.\n" +
-		"• Weiß ich keine Antwort, frage ich, ob ich Ihre Frage an die zuständige Stelle weitergeben soll. Ihre Antwort kommt hier in den Chat.\n" +
-		"• „Mitarbeiter“ oder /mitarbeiter: mit Menschen sprechen.\n\n" +
-		"Datenschutz: %s",
-	moreHelp: "Mehr dazu",
-	helpMore: "Während Ihre Anfrage bei einer Stelle liegt, beantworte ich weiter Ihre Fragen; Ergänzungen, Fotos und Dateien gebe ich an die Stelle weiter.\n\n" +
-		"Befehle:\n/start – Begrüßung\n/hilfe – Hilfe\n/mitarbeiter – Ihr Anliegen an die Mitarbeitenden geben\n/abbrechen – Ihre offene Anfrage zurückziehen\n" +
-		"/abo – Nachrichten der Stadt abonnieren\n/abbestellen – alle Abos beenden\n" +
-		"/meinedaten – was über Sie gespeichert ist\n/loeschen – alle Ihre Daten löschen\n\n" +
-		"Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Datenschutz: %s",
-	askDetail:          "Worum geht es genau? Schreiben Sie mir bitte das Thema dazu, z. B. „Was kostet ein Reisepass?“",
-	askTopic:           "Gern gebe ich Ihr Anliegen an die Mitarbeitenden. Worum geht es? Schreiben Sie es in ein, zwei Sätzen.",
-	confirmNoMatch:     "Dazu habe ich leider keine passende Antwort.",
-	relatedLead:        "Vielleicht hilft Ihnen auch schon eine dieser Antworten:",
-	confirmPersonal:    "Das klingt nach einem persönlichen Anliegen, das ich als automatischer Chat nicht beantworten kann.",
-	confirmAsk:         "Soll ich Ihre Anfrage an die zuständige Stelle weitergeben? Mein Vorschlag: %s.",
-	confirmRestate:     "Ihre Anfrage: „%s“",
-	confirmExtended:    "Ich habe das zu Ihrer Anfrage hinzugefügt.",
-	confirmRemind:      "Ich habe Ihre Anfrage noch nicht weitergegeben.",
-	chooseOfficeFirst:  "Welche Stelle soll Ihre Anfrage bekommen?",
-	caseForwarded:      "Danke, ich habe das %s weitergegeben (Anfrage #%d).",
-	caseMediaForwarded: "Danke, ich habe %s %s weitergegeben (Anfrage #%d).",
-	caseThanks:         "Gern! Ihre Anfrage #%d liegt %s; die Antwort bekommen Sie hier im Chat.",
-	caseClosedInfo:     "Ihre Anfrage #%d (%s) ist abgeschlossen. Wenn noch etwas offen ist, schreiben Sie es einfach; ich frage Sie dann, ob ich die Anfrage wieder öffnen soll.",
-	reopenAsk:          "Ihre Anfrage #%d (%s) ist abgeschlossen. Soll ich sie mit Ihrer Nachricht wieder öffnen?",
-	reopenYes:          "Ja, wieder öffnen",
-	reopenNew:          "Nein, neue Frage",
-	staleReopen:        "Diese Anfrage lässt sich nicht mehr wieder öffnen. Schreiben Sie Ihre Frage einfach neu.",
-	botReply:           "Ich bin der automatische Chat der Stadtverwaltung, kein Mensch. Ich beantworte häufige Fragen. Möchten Sie mit einem Menschen sprechen, schreiben Sie „Mitarbeiter“ oder /mitarbeiter.",
-	capabilities:       "Ich beantworte häufige Fragen zur Stadtverwaltung, z. B. zu Ausweis und Pass, Ummeldung, Müll, Parken oder Bauanträgen. Fragen Sie einfach in eigenen Worten. Was ich nicht weiß, gebe ich auf Wunsch an die zuständige Stelle weiter. I also answer in English.",
-	calm:               "Ich verstehe, dass Sie sich ärgern. Ich helfe Ihnen gern: Schreiben Sie mir, worum es geht – oder mit /mitarbeiter an die Mitarbeitenden.",
-	emptyPrompt:        "Wie kann ich Ihnen helfen? Schreiben Sie Ihre Frage am besten in einem Satz, z. B. „Wie beantrage ich einen Personalausweis?“",
-	moreAbout:          "Mehr dazu",
-	followUpLead:       "Zu „%s“",
-	privacy:            "Wir speichern Ihre Nachrichten, um Ihre Fragen zu beantworten und den Service zu verbessern. Mit /meinedaten sehen Sie, was über Sie gespeichert ist; mit /loeschen löschen Sie alles.\n\nDatenschutzerklärung: %s",
-	flood:              "Sie haben mir in kurzer Zeit sehr viele Nachrichten geschickt. Sie sind alle gespeichert. Ich antworte wieder, wenn Sie etwas langsamer schreiben – am besten eine Frage auf einmal.",
-	unknownCommand:     "Diesen Befehl kenne ich leider nicht. Mit /hilfe sehen Sie, was ich kann – oder schreiben Sie Ihre Frage einfach in eigenen Worten.",
+//go:embed locales/*.toml
+var localeFiles embed.FS
 
-	helpful:     "👍 Hat geholfen",
-	notHelpful:  "👎 Nicht geholfen",
-	noneOfThese: "Nichts davon",
-	suggest:     "Ich bin mir nicht ganz sicher, was Sie meinen. Geht es um eines dieser Themen?",
+// The texts of each language in locales/<language>.toml; German is the
+// default and fills what another language lacks.
+var (
+	textsByLang = loadTexts()
+	de, en      = textsByLang["de"], textsByLang["en"]
+)
 
-	noMatch: "Dazu habe ich leider keine passende Antwort. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.\n\n" +
-		"Sie können Ihre Frage auch gern noch einmal anders formulieren.",
-	personal: "Das klingt nach einem persönlichen Anliegen. Dazu kann ich als automatischer Chat keine Auskunft geben. " +
-		"Ich habe Ihre Nachricht für die Mitarbeitenden der Stadtverwaltung notiert.",
-	notHelpfulReply: "Schade, dass die Antwort nicht geholfen hat. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.\n\n" +
-		"Sie können Ihre Frage auch gern noch einmal anders formulieren.",
-	noSuggestionFit: "Danke! Dann habe ich dazu leider keine passende Antwort. Ich habe Ihre Frage für die Mitarbeitenden der Stadtverwaltung notiert.",
-	thanksFeedback:  "Danke für Ihre Rückmeldung!",
-	staleButton:     "Diese Schaltfläche ist nicht mehr gültig.",
-	entryGone:       "Diese Antwort gibt es leider nicht mehr. Bitte stellen Sie Ihre Frage noch einmal.",
-
-	empty:      "Ihre Nachricht war leer. Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
-	tooLong:    "Ihre Nachricht ist sehr lang. Bitte stellen Sie Ihre Frage kürzer, in höchstens %d Zeichen – dann kann ich besser helfen.",
-	unreadable: "Ihre Nachricht enthielt Zeichen, die ich nicht lesen kann. Bitte schreiben Sie sie noch einmal.",
-	malformed:  "Diese Nachricht konnte ich leider nicht verarbeiten. Bitte senden Sie Ihre Frage noch einmal als einfachen Text.",
-	photo:      "Danke für das Bild. Bilder kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten – oder geben Sie es mit /mitarbeiter an die Mitarbeitenden, dann kommt auch das Bild dazu.",
-	document:   "Danke für die Datei. Dateien kann ich leider nicht auswerten. Bitte beschreiben Sie Ihr Anliegen in Worten.",
-	sticker:    "😊 Schreiben Sie mir Ihre Frage gern als Text.",
-	voice:      "Sprachnachrichten kann ich leider noch nicht verarbeiten. Bitte schreiben Sie Ihre Frage als Text.",
-	other:      "Diese Art von Nachricht kann ich leider nicht verarbeiten. Bitte schreiben Sie Ihre Frage als Text.",
-	location:   "Danke für den Standort. Bitte beschreiben Sie zusätzlich in Worten, worum es geht.",
-
-	smalltalk: map[string]string{
-		german.SmalltalkGreeting:  "Hallo! 👋 Wie kann ich Ihnen helfen? Schreiben Sie mir Ihre Frage einfach in eigenen Worten.",
-		german.SmalltalkThanks:    "Gern geschehen! Melden Sie sich jederzeit wieder, wenn Sie eine Frage haben.",
-		german.SmalltalkGoodbye:   "Auf Wiedersehen und einen schönen Tag! 👋",
-		german.SmalltalkHowAreYou: "Danke der Nachfrage, mir geht es gut! Wie kann ich Ihnen helfen?",
-		german.SmalltalkBot:       "Ich bin ein automatischer Chat der Stadtverwaltung und beantworte häufige Fragen. Was ich nicht beantworten kann, notiere ich für die Mitarbeitenden.",
-		german.SmalltalkOK:        "Prima! Wenn Sie noch eine Frage haben, schreiben Sie mir einfach.",
-		german.SmalltalkAsk:       "Gern! Stellen Sie Ihre Frage einfach in eigenen Worten.",
-		"":                        "Gern! Wie kann ich Ihnen helfen?",
-	},
-
-	eraseAsk: "Möchten Sie wirklich alle Daten löschen, die über Sie in diesem Chat gespeichert sind (Nachrichten, Antworten, Rückmeldungen)? " +
-		"Das lässt sich nicht rückgängig machen.",
-	eraseYes:       "🗑 Ja, alles löschen",
-	eraseNo:        "Abbrechen",
-	eraseDone:      "Ihre Daten wurden gelöscht. Wenn Sie mir wieder schreiben, beginnt ein neuer Chat ohne Ihre früheren Daten.",
-	eraseCancelled: "In Ordnung, es wurde nichts gelöscht.",
-	eraseExpired:   "Diese Bestätigung ist abgelaufen. Senden Sie /loeschen, wenn Sie Ihre Daten löschen möchten.",
-	dataSummary:    "Über Sie gespeichert (seit %s):\n\n• %s (%d von Ihnen, %d an Sie)\n• %s aus den häufigen Fragen, %d davon mit Ihrer Rückmeldung\n• %s\n• %s an die Mitarbeitenden\n\nAlle Einzelheiten stehen in der Datei, die gleich folgt. Mit /loeschen können Sie alles löschen.",
-	plurals: map[string][2]string{
-		"message": {"Nachricht", "Nachrichten"}, "answer": {"Antwort", "Antworten"},
-		"recorded": {"für die Mitarbeitenden notierte Frage", "für die Mitarbeitenden notierte Fragen"},
-		"case":     {"Anfrage", "Anfragen"},
-	},
-	dataFileCaption: "Ihre gespeicherten Daten",
-
-	handoffAsk:      "Soll ich Ihre Frage an die zuständige Stelle weitergeben?",
-	notHelpfulLead:  "Schade, dass die Antwort nicht geholfen hat.",
-	noFitLead:       "Danke! Dann habe ich dazu leider keine passende Antwort.",
-	handoffYes:      "Ja, bitte weitergeben",
-	handoffNo:       "Nein, danke",
-	handoffDeclined: "In Ordnung. Sie können Ihre Frage gern anders formulieren – oder sie mit /mitarbeiter jederzeit an die Mitarbeitenden geben.",
-	noStaff:         "Eine Weitergabe an die Mitarbeitenden ist in diesem Chat gerade nicht möglich. Ich habe Ihre Frage aber notiert.",
-	caseHint:        "Schreiben Sie gern weitere Einzelheiten, Fotos oder Dokumente hier in den Chat – alles kommt zu Ihrer Anfrage. Mit /abbrechen ziehen Sie die Anfrage zurück.",
-	otherOffice:     "Andere Stelle wählen",
-	chooseOffice:    "Welche Stelle soll Ihre Anfrage bekommen? Zurzeit: %s.",
-	allOffices:      "Alle Stellen anzeigen",
-	keepOffice:      "So lassen",
-	keptOffice:      "In Ordnung, die Stelle bleibt.",
-	officeLocked:    "Ihre Anfrage wird bereits bearbeitet, die Stelle lässt sich nicht mehr wechseln. Schreiben Sie einfach hier, wenn etwas nicht passt.",
-	caseReopened:    "Ihre Anfrage #%d ist wieder offen; ich habe Ihre Nachricht %s weitergegeben.",
-	mediaNoun: map[string]string{
-		routing.KindPhoto: "das Foto", routing.KindDocument: "die Datei", routing.KindLocation: "den Standort",
-		routing.KindVoice: "die Sprachnachricht", "": "Ihre Nachricht",
-	},
-	withdrawn: "Ihre Anfrage (%s) ist zurückgezogen. Wenn Sie wieder schreiben, antworte ich Ihnen zunächst selbst.",
-	noCase:    "Sie haben gerade keine offene Anfrage an die Mitarbeitenden.",
-
-	topicLang:           "de",
-	aboIntro:            "Welche Nachrichten der Stadt möchten Sie hier im Chat bekommen? Tippen Sie auf ein Thema, um es an- oder abzuwählen (✅ = abonniert).",
-	aboNoTopics:         "Zurzeit gibt es keine Themen zum Abonnieren.",
-	aboUnavailable:      "Abos sind in diesem Chat gerade nicht verfügbar.",
-	aboCancelled:        "Sie haben alle Abos beendet und bekommen keine Nachrichten der Stadt mehr. Mit /abo können Sie jederzeit wieder Themen wählen.",
-	aboNothingToCancel:  "Sie haben keine Abos. Mit /abo können Sie Themen wählen.",
-	deepLinkDone:        "Sie haben „%s“ abonniert. ✅ Neue Nachrichten zu diesem Thema bekommen Sie hier im Chat.\n\nMit /abo wählen Sie weitere Themen, mit /abbestellen beenden Sie alle Abos.",
-	deepLinkUnknown:     "Dieses Thema gibt es leider nicht (mehr).",
-	toggledOn:           "✅ Abonniert: %s",
-	toggledOff:          "Abbestellt: %s",
-	topicGone:           "Dieses Thema gibt es nicht mehr.",
-	questionButton:      "Frage dazu",
-	postRef:             "📢 Nachricht der Stadt (%s):\n%s",
-	postAsk:             "Was möchten Sie zu „%s“ wissen? Schreiben Sie Ihre Frage einfach hier in den Chat.",
-	dataSubscriptions:   "Abonnierte Themen: %s. Mit /abbestellen beenden Sie alle Abos.",
-	dataNoSubscriptions: "Abonnierte Themen: keine.",
+// loadTexts reads the embedded message files. A key the bot needs that
+// de.toml lacks is a programming error (TestTextFiles catches it first).
+func loadTexts() map[string]*texts {
+	sub, err := fs.Sub(localeFiles, "locales")
+	if err != nil {
+		panic(err)
+	}
+	m, err := i18n.Load(sub)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*texts{}
+	for lang := range m {
+		var missing []string
+		out[lang] = newTexts(lang, func(key string) string {
+			if s, ok := m[lang][key]; ok {
+				return s
+			}
+			if s, ok := m[i18n.Ref][key]; ok {
+				return s
+			}
+			missing = append(missing, key)
+			return key
+		}, func(prefix string) map[string]string {
+			return prefixed(m, lang, prefix)
+		})
+		if len(missing) > 0 {
+			panic(fmt.Sprintf("bot: locales/%s.toml and de.toml lack %q", lang, missing))
+		}
+	}
+	return out
 }
 
-var en = &texts{
-	welcome: "Welcome to the city's citizen service chat! 👋\n\n" +
-		"Just ask in your own words, e.g. “How do I apply for an ID card?” " +
-		"What I cannot answer I pass on to the responsible office if you like; the reply comes here in this chat.\n\n" +
-		"/help – how this chat works\n/staff – talk to the staff\n%s\n" +
-		"Privacy: %s",
-	welcomeAbo: "/subscribe – news of the city\n",
-	help: "How this chat works:\n\n" +
-		"• Ask in one sentence; I answer from the common questions.\n" +
-		"• If I have no answer, I ask whether to pass your question on to the responsible office. Their reply comes here in this chat.\n" +
-		"• “staff” or /staff: talk to people.\n\n" +
-		"Privacy: %s",
-	moreHelp: "More",
-	helpMore: "While your request is with an office, I still answer your questions; additions, photos and files I pass on to the office.\n\n" +
-		"Commands:\n/start – welcome\n/help – help\n/staff – pass your request to the staff\n/cancel – withdraw your open request\n" +
-		"/subscribe – news of the city\n/unsubscribe – end all subscriptions\n" +
-		"/meinedaten – what is stored about you\n/loeschen – delete all your data\n\n" +
-		"We store your messages to answer your questions and to improve this service. Privacy: %s",
-	askDetail:          "What exactly is it about? Please tell me the topic, e.g. “How much is a passport?”",
-	askTopic:           "I am happy to pass your request to the staff. What is it about? Please write it in a sentence or two.",
-	confirmNoMatch:     "Sorry, I have no matching answer for this.",
-	relatedLead:        "Perhaps one of these answers already helps:",
-	confirmPersonal:    "This sounds like a personal matter, which I as an automated chat cannot answer.",
-	confirmAsk:         "Shall I pass your request on to the responsible office? I suggest: %s.",
-	confirmRestate:     "Your request: “%s”",
-	confirmExtended:    "I have added this to your request.",
-	confirmRemind:      "I have not passed your request on yet.",
-	chooseOfficeFirst:  "Which office should get your request?",
-	caseForwarded:      "Thank you, I have passed this on %s (request #%d).",
-	caseMediaForwarded: "Thank you, I have passed %s on %s (request #%d).",
-	caseThanks:         "You are welcome! Your request #%d is %s; you will get the reply here in this chat.",
-	caseClosedInfo:     "Your request #%d (%s) has been closed. If something is still open, just write it; I will then ask whether to reopen the request.",
-	reopenAsk:          "Your request #%d (%s) has been closed. Shall I reopen it with your message?",
-	reopenYes:          "Yes, reopen it",
-	reopenNew:          "No, a new question",
-	staleReopen:        "This request can no longer be reopened. Just write your question again.",
-	botReply:           "I am the city administration's automated chat, not a person. I answer common questions. If you would like to talk to a person, write “staff” or /staff.",
-	capabilities:       "I answer common questions about the city administration, e.g. ID cards and passports, registering your address, waste, parking or building permits. Just ask in your own words, in English or German. What I cannot answer I pass on to the responsible office if you like.",
-	calm:               "I understand that you are annoyed. I am happy to help: tell me what it is about – or use /staff to reach the staff.",
-	emptyPrompt:        "How can I help you? Ideally write your question in one sentence, e.g. “How do I apply for an ID card?”",
-	moreAbout:          "More",
-	followUpLead:       "About “%s”",
-	privacy:            "We store your messages to answer your questions and to improve this service. /meinedaten shows what is stored about you; /loeschen deletes all of it.\n\nPrivacy policy: %s",
-	flood:              "You have sent me a great many messages in a short time. They are all stored. I will answer again when you write a little more slowly – ideally one question at a time.",
-	unknownCommand:     "I do not know this command. /help shows what I can do – or just write your question in your own words.",
+// prefixed is the texts under "prefix.": key without the prefix -> text,
+// "default" read as "" (the map's fallback entry); German fills the gaps.
+func prefixed(m i18n.Messages, lang, prefix string) map[string]string {
+	out := map[string]string{}
+	for _, l := range []string{i18n.Ref, lang} {
+		for k, v := range m[l] {
+			if sub, ok := strings.CutPrefix(k, prefix+"."); ok {
+				if sub == "default" {
+					sub = ""
+				}
+				out[sub] = v
+			}
+		}
+	}
+	return out
+}
 
-	helpful:         "👍 Helpful",
-	notHelpful:      "👎 Not helpful",
-	noneOfThese:     "None of these",
-	suggest:         "I am not quite sure what you mean. Is it about one of these topics?",
-	englishNote:     "\n\n(This answer is only available in German; write “staff” to reach a person.)",
-	englishNoteLink: "\n\n(This answer is only available in German. More on the city's website: %s – or write “staff” to reach a person.)",
+// newTexts builds one language's texts: get looks a key up, group the
+// keys under a prefix (smalltalk.greeting, ...).
+func newTexts(lang string, get func(key string) string, group func(prefix string) map[string]string) *texts {
+	plurals := map[string][2]string{}
+	for k, v := range group("plurals") {
+		noun, form, _ := strings.Cut(k, ".")
+		p := plurals[noun]
+		switch form {
+		case "one":
+			p[0] = v
+		case "other":
+			p[1] = v
+		}
+		plurals[noun] = p
+	}
+	return &texts{
+		topicLang: lang,
+		smalltalk: group("smalltalk"),
+		mediaNoun: group("mediaNoun"),
+		plurals:   plurals,
 
-	noMatch: "Sorry, I have no matching answer for this. I have recorded your question for the city's staff.\n\n" +
-		"You are welcome to rephrase your question.",
-	personal: "This sounds like a personal matter, which I as an automated chat cannot answer. " +
-		"I have recorded your message for the city's staff.",
-	notHelpfulReply: "Sorry the answer did not help. I have recorded your question for the city's staff.\n\n" +
-		"You are welcome to rephrase your question.",
-	noSuggestionFit: "Thank you! Then I have no matching answer, sorry. I have recorded your question for the city's staff.",
-	thanksFeedback:  "Thank you for your feedback!",
-	staleButton:     "This button is no longer valid.",
-	entryGone:       "This answer is no longer available. Please ask your question again.",
-
-	empty:      "Your message was empty. Just write your question in your own words.",
-	tooLong:    "Your message is very long. Please ask your question in at most %d characters – then I can help better.",
-	unreadable: "Your message contained characters I cannot read. Please write it again.",
-	malformed:  "Sorry, I could not process this message. Please send your question again as plain text.",
-	photo:      "Thank you for the picture. I cannot read pictures, sorry. Please describe your request in words – or pass it to the staff with /staff, then the picture goes with it.",
-	document:   "Thank you for the file. I cannot read files, sorry. Please describe your request in words.",
-	sticker:    "😊 Feel free to write your question as text.",
-	voice:      "I cannot process voice messages yet, sorry. Please write your question as text.",
-	other:      "I cannot process this kind of message, sorry. Please write your question as text.",
-	location:   "Thank you for the location. Please also describe in words what it is about.",
-
-	smalltalk: map[string]string{
-		german.SmalltalkGreeting:  "Hello! 👋 How can I help you? Just write your question in your own words.",
-		german.SmalltalkThanks:    "You are welcome! Get in touch any time you have a question.",
-		german.SmalltalkGoodbye:   "Goodbye and have a nice day! 👋",
-		german.SmalltalkHowAreYou: "Thanks for asking, I am fine! How can I help you?",
-		german.SmalltalkBot:       "I am an automated chat of the city administration and answer common questions. What I cannot answer, I record for the staff.",
-		german.SmalltalkOK:        "Great! If you have another question, just write.",
-		german.SmalltalkAsk:       "Sure! Just ask your question in your own words.",
-		"":                        "Sure! How can I help you?",
-	},
-
-	eraseAsk:       "Do you really want to delete all data stored about you in this chat (messages, answers, feedback)? This cannot be undone.",
-	eraseYes:       "🗑 Yes, delete everything",
-	eraseNo:        "Cancel",
-	eraseDone:      "Your data has been deleted. If you write again, a new chat starts without your earlier data.",
-	eraseCancelled: "All right, nothing was deleted.",
-	eraseExpired:   "This confirmation has expired. Send /loeschen if you want to delete your data.",
-	dataSummary:    "Stored about you (since %s):\n\n• %s (%d from you, %d to you)\n• %s from the FAQ, %d of them with your feedback\n• %s\n• %s to the staff\n\nAll details are in the file that follows. /loeschen deletes everything.",
-	plurals: map[string][2]string{
-		"message": {"message", "messages"}, "answer": {"answer", "answers"},
-		"recorded": {"question recorded for the staff", "questions recorded for the staff"},
-		"case":     {"request", "requests"},
-	},
-	dataFileCaption: "Your stored data",
-
-	handoffAsk:      "Shall I pass your question on to the responsible office?",
-	notHelpfulLead:  "Sorry the answer did not help.",
-	noFitLead:       "Thank you! Then I have no matching answer, sorry.",
-	handoffYes:      "Yes, please",
-	handoffNo:       "No, thanks",
-	handoffDeclined: "All right. You are welcome to rephrase your question – or pass it to the staff any time with /staff.",
-	noStaff:         "Passing requests to the staff is not possible in this chat right now. I have recorded your question, though.",
-	caseHint:        "Feel free to send more details, photos or documents here – everything is added to your request. /cancel withdraws the request.",
-	otherOffice:     "Choose another office",
-	chooseOffice:    "Which office should get your request? Currently: %s.",
-	allOffices:      "Show all offices",
-	keepOffice:      "Keep it",
-	keptOffice:      "All right, the office stays.",
-	officeLocked:    "Your request is already being worked on, so the office can no longer be changed. Just write here if something does not fit.",
-	caseReopened:    "Your request #%d is open again; I have passed your message on %s.",
-	mediaNoun: map[string]string{
-		routing.KindPhoto: "the photo", routing.KindDocument: "the file", routing.KindLocation: "the location",
-		routing.KindVoice: "the voice message", "": "your message",
-	},
-	withdrawn: "Your request (%s) has been withdrawn. If you write again, I will answer first myself.",
-	noCase:    "You have no open request with the staff right now.",
-
-	topicLang:           "en",
-	aboIntro:            "Which news of the city would you like to get in this chat? Tap a topic to select or deselect it (✅ = subscribed). Most news is in German.",
-	aboNoTopics:         "There are no topics to subscribe to right now.",
-	aboUnavailable:      "Subscriptions are not available in this chat right now.",
-	aboCancelled:        "You have ended all subscriptions and will get no more news of the city. /subscribe lets you choose topics again any time.",
-	aboNothingToCancel:  "You have no subscriptions. /subscribe lets you choose topics.",
-	deepLinkDone:        "You have subscribed to “%s”. ✅ New messages on this topic reach you here in this chat.\n\n/subscribe chooses more topics, /unsubscribe ends all subscriptions.",
-	deepLinkUnknown:     "Sorry, this topic does not exist (any more).",
-	toggledOn:           "✅ Subscribed: %s",
-	toggledOff:          "Unsubscribed: %s",
-	topicGone:           "This topic no longer exists.",
-	questionButton:      "Frage dazu",
-	postRef:             "📢 Nachricht der Stadt (%s):\n%s",
-	postAsk:             "What would you like to know about “%s”? Just write your question here in the chat.",
-	dataSubscriptions:   "Subscribed topics: %s. /unsubscribe ends all subscriptions.",
-	dataNoSubscriptions: "Subscribed topics: none.",
+		welcome:             get("welcome"),
+		welcomeAbo:          get("welcomeAbo"),
+		help:                get("help"),
+		privacy:             get("privacy"),
+		unknownCommand:      get("unknownCommand"),
+		flood:               get("flood"),
+		helpful:             get("helpful"),
+		notHelpful:          get("notHelpful"),
+		noneOfThese:         get("noneOfThese"),
+		suggest:             get("suggest"),
+		englishNote:         get("englishNote"),
+		englishNoteLink:     get("englishNoteLink"),
+		noMatch:             get("noMatch"),
+		personal:            get("personal"),
+		notHelpfulReply:     get("notHelpfulReply"),
+		noSuggestionFit:     get("noSuggestionFit"),
+		thanksFeedback:      get("thanksFeedback"),
+		staleButton:         get("staleButton"),
+		entryGone:           get("entryGone"),
+		empty:               get("empty"),
+		tooLong:             get("tooLong"),
+		unreadable:          get("unreadable"),
+		malformed:           get("malformed"),
+		photo:               get("photo"),
+		document:            get("document"),
+		sticker:             get("sticker"),
+		voice:               get("voice"),
+		other:               get("other"),
+		location:            get("location"),
+		eraseAsk:            get("eraseAsk"),
+		eraseYes:            get("eraseYes"),
+		eraseNo:             get("eraseNo"),
+		eraseDone:           get("eraseDone"),
+		eraseCancelled:      get("eraseCancelled"),
+		eraseExpired:        get("eraseExpired"),
+		dataSummary:         get("dataSummary"),
+		dataFileCaption:     get("dataFileCaption"),
+		handoffAsk:          get("handoffAsk"),
+		handoffYes:          get("handoffYes"),
+		handoffNo:           get("handoffNo"),
+		notHelpfulLead:      get("notHelpfulLead"),
+		noFitLead:           get("noFitLead"),
+		handoffDeclined:     get("handoffDeclined"),
+		noStaff:             get("noStaff"),
+		caseHint:            get("caseHint"),
+		otherOffice:         get("otherOffice"),
+		chooseOffice:        get("chooseOffice"),
+		allOffices:          get("allOffices"),
+		keepOffice:          get("keepOffice"),
+		keptOffice:          get("keptOffice"),
+		officeLocked:        get("officeLocked"),
+		caseReopened:        get("caseReopened"),
+		withdrawn:           get("withdrawn"),
+		noCase:              get("noCase"),
+		moreHelp:            get("moreHelp"),
+		helpMore:            get("helpMore"),
+		askDetail:           get("askDetail"),
+		askTopic:            get("askTopic"),
+		confirmNoMatch:      get("confirmNoMatch"),
+		confirmPersonal:     get("confirmPersonal"),
+		relatedLead:         get("relatedLead"),
+		confirmAsk:          get("confirmAsk"),
+		confirmRestate:      get("confirmRestate"),
+		confirmExtended:     get("confirmExtended"),
+		confirmRemind:       get("confirmRemind"),
+		chooseOfficeFirst:   get("chooseOfficeFirst"),
+		caseForwarded:       get("caseForwarded"),
+		caseMediaForwarded:  get("caseMediaForwarded"),
+		caseThanks:          get("caseThanks"),
+		caseClosedInfo:      get("caseClosedInfo"),
+		reopenAsk:           get("reopenAsk"),
+		reopenYes:           get("reopenYes"),
+		reopenNew:           get("reopenNew"),
+		staleReopen:         get("staleReopen"),
+		botReply:            get("botReply"),
+		capabilities:        get("capabilities"),
+		calm:                get("calm"),
+		emptyPrompt:         get("emptyPrompt"),
+		moreAbout:           get("moreAbout"),
+		followUpLead:        get("followUpLead"),
+		aboIntro:            get("aboIntro"),
+		aboNoTopics:         get("aboNoTopics"),
+		aboUnavailable:      get("aboUnavailable"),
+		aboCancelled:        get("aboCancelled"),
+		aboNothingToCancel:  get("aboNothingToCancel"),
+		deepLinkDone:        get("deepLinkDone"),
+		deepLinkUnknown:     get("deepLinkUnknown"),
+		toggledOn:           get("toggledOn"),
+		toggledOff:          get("toggledOff"),
+		topicGone:           get("topicGone"),
+		questionButton:      get("questionButton"),
+		postRef:             get("postRef"),
+		postAsk:             get("postAsk"),
+		dataSubscriptions:   get("dataSubscriptions"),
+		dataNoSubscriptions: get("dataNoSubscriptions"),
+	}
 }
 
 var linkRe = regexp.MustCompile(`https?://[^\s<>()"“”„]+[^\s<>()"“”„.,;:!?]`)
@@ -388,10 +292,15 @@ func (t *texts) note(answer string) string {
 	return t.englishNote
 }
 
-// textsFor returns the texts for a Telegram language code ("en", "en-GB", ...).
+// textsFor returns the texts for a Telegram language code ("en", "en-GB",
+// ...): those of its language when there is a file for it, else German.
 func textsFor(lang string) *texts {
-	if strings.HasPrefix(strings.ToLower(lang), "en") {
-		return en
+	base := strings.ToLower(lang)
+	if i := strings.IndexAny(base, "-_"); i >= 0 {
+		base = base[:i]
+	}
+	if t, ok := textsByLang[base]; ok {
+		return t
 	}
 	return de
 }

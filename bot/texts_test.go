@@ -1,0 +1,149 @@
+package bot
+
+import (
+	"cmp"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"citybot/internal/german"
+	"citybot/internal/i18n"
+	"citybot/routing"
+)
+
+func loadLocales(t *testing.T) i18n.Messages {
+	t.Helper()
+	sub, err := fs.Sub(localeFiles, "locales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := i18n.Load(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestTextFiles: the message files parse, every language has the keys of
+// de.toml and no others, each key's translations take the same fmt verbs,
+// every key is read into the texts, and every text the code needs is set.
+func TestTextFiles(t *testing.T) {
+	m := loadLocales(t)
+	if len(m) < 2 {
+		t.Fatalf("%d languages", len(m))
+	}
+	for _, p := range i18n.Check(m) {
+		t.Error(p)
+	}
+	// Every key in the files is a field (or a map entry) of texts.
+	fields := map[string]bool{}
+	typ := reflect.TypeFor[texts]()
+	for i := range typ.NumField() {
+		fields[typ.Field(i).Name] = true
+	}
+	for k := range m[i18n.Ref] {
+		if f, _, _ := strings.Cut(k, "."); !fields[f] || f == "topicLang" {
+			t.Errorf("de.toml: %q is no text of the bot", k)
+		}
+	}
+	for lang, tx := range textsByLang {
+		v := reflect.ValueOf(tx).Elem()
+		for i := range typ.NumField() {
+			f := v.Field(i)
+			name := typ.Field(i).Name
+			// English speakers get a note under German FAQ answers; German readers none.
+			if f.Kind() == reflect.String && f.String() == "" && !(lang == "de" && strings.HasPrefix(name, "englishNote")) {
+				t.Errorf("%s: %s is empty", lang, name)
+			}
+		}
+		for _, kind := range []string{german.SmalltalkGreeting, german.SmalltalkThanks, german.SmalltalkGoodbye, german.SmalltalkHowAreYou,
+			german.SmalltalkBot, german.SmalltalkOK, german.SmalltalkAsk, ""} {
+			if tx.smalltalk[kind] == "" {
+				t.Errorf("%s: no smalltalk reply for %q", lang, kind)
+			}
+		}
+		for _, kind := range []string{routing.KindPhoto, routing.KindDocument, routing.KindLocation, routing.KindVoice, ""} {
+			if tx.mediaNoun[kind] == "" {
+				t.Errorf("%s: no media noun for %q", lang, kind)
+			}
+		}
+		for _, noun := range []string{"message", "answer", "recorded", "case"} {
+			if p := tx.plurals[noun]; p[0] == "" || p[1] == "" {
+				t.Errorf("%s: plurals of %q: %q", lang, noun, p)
+			}
+		}
+		if tx.topicLang != lang {
+			t.Errorf("%s: topicLang %q", lang, tx.topicLang)
+		}
+	}
+}
+
+// TestTextsGolden: the texts read from locales/*.toml are the ones the Go
+// literals they replaced held (testdata/texts_golden.json, dumped from
+// those literals with the keys of the files).
+func TestTextsGolden(t *testing.T) {
+	b, err := os.ReadFile("testdata/texts_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want i18n.Messages
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	files := loadLocales(t)
+	got := i18n.Messages{}
+	for lang, tx := range textsByLang {
+		got[lang] = flatTexts(tx)
+	}
+	for lang := range want {
+		for k, v := range want[lang] {
+			if files[lang][k] != v {
+				t.Errorf("%s.toml %q: %q, want %q", lang, k, files[lang][k], v)
+			}
+		}
+		for k, v := range want[lang] {
+			if got[lang][k] != v {
+				t.Errorf("%s %q: %q, want %q", lang, k, got[lang][k], v)
+			}
+		}
+		if len(got[lang]) != len(want[lang]) {
+			t.Errorf("%s: %d keys, want %d", lang, len(got[lang]), len(want[lang]))
+		}
+	}
+}
+
+// flatTexts is a language's texts as the files' keys -> text.
+func flatTexts(tx *texts) map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(tx).Elem()
+	for i := range v.NumField() {
+		name, f := v.Type().Field(i).Name, v.Field(i)
+		switch {
+		case name == "topicLang":
+		case f.Kind() == reflect.String:
+			out[name] = f.String()
+		default:
+			for _, mk := range f.MapKeys() {
+				sub := cmp.Or(mk.String(), "default")
+				if mv := f.MapIndex(mk); mv.Kind() == reflect.String {
+					out[name+"."+sub] = mv.String()
+				} else {
+					out[name+"."+sub+".one"] = mv.Index(0).String()
+					out[name+"."+sub+".other"] = mv.Index(1).String()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestTextsFor(t *testing.T) {
+	for code, want := range map[string]*texts{"": de, "de": de, "de-AT": de, "en": en, "en-GB": en, "EN_us": en, "fr": de, "tr": de} {
+		if textsFor(code) != want {
+			t.Errorf("textsFor(%q) is %s", code, textsFor(code).topicLang)
+		}
+	}
+}
