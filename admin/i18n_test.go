@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,31 +20,6 @@ func TestCatalogFiles(t *testing.T) {
 	}
 	for _, p := range i18n.Check(i18n.Messages(cat)) {
 		t.Error(p)
-	}
-}
-
-// TestCatalogGolden: the texts read from locales/*.toml are the ones the
-// Go maps they replaced held (testdata/catalog_golden.json, dumped from
-// those maps).
-func TestCatalogGolden(t *testing.T) {
-	b, err := os.ReadFile("testdata/catalog_golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want catalog
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	got := newCatalog()
-	for lang := range want {
-		if !maps.Equal(got[lang], want[lang]) {
-			for k, v := range want[lang] {
-				if got[lang][k] != v {
-					t.Errorf("%s %q: %q, want %q", lang, k, got[lang][k], v)
-				}
-			}
-			t.Errorf("%s: %d keys, want %d", lang, len(got[lang]), len(want[lang]))
-		}
 	}
 }
 
