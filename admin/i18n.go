@@ -29,6 +29,10 @@ func (c catalog) t(lang, key string, args ...any) string {
 	return msg
 }
 
+// LangName is a language's name in itself ("Deutsch", "English"), for
+// the language switch and choice.
+func (p *page) LangName(lang string) string { return p.cat.t(lang, "lang.name") }
+
 func (c catalog) has(lang string) bool { _, ok := c[lang]; return ok }
 
 func (c catalog) known(key string) bool { _, ok := c["de"][key]; return ok }

@@ -106,3 +106,18 @@ func hasPrefix(cat catalog, k string) bool {
 	}
 	return false
 }
+
+// TestLanguageNames: the language switch and the users' language choice
+// list the catalogue's languages by their own names (lang.name).
+func TestLanguageNames(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@example.org", RoleAdmin)
+	if r := e.client().get("/login"); !strings.Contains(r.Body, `<button type="submit" name="lang" value="en" lang="en" class="link">English</button>`) {
+		t.Errorf("login page: no switch to English")
+	}
+	admin := e.loggedIn("admin@example.org")
+	r := admin.get("/admin/users/new")
+	if !strings.Contains(r.Body, `<option value="de" selected>Deutsch</option><option value="en">English</option></select>`) {
+		t.Errorf("user form: language choice not as before")
+	}
+}
