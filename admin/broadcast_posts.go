@@ -230,9 +230,7 @@ func (s *Server) bcProgressOf(p *page, pr broadcast.Progress) bcProgressView {
 		Cancelled: pr.Cancelled, Remaining: pr.Remaining, Rate: pr.Rate,
 		RateText: strconv.FormatFloat(pr.Rate, 'f', 1, 64),
 	}
-	if p.Lang == "de" {
-		v.RateText = strings.Replace(v.RateText, ".", ",", 1)
-	}
+	v.RateText = strings.Replace(v.RateText, ".", p.T("fmt.decimal"), 1)
 	v.Processed = v.Sent + v.Failed + v.Undeliverable + v.Cancelled
 	if all := v.Processed + v.Remaining; all > 0 {
 		v.Percent = v.Processed * 100 / all

@@ -75,54 +75,47 @@ func (s *Server) waitOf(p *page, d deptInfo, since, now time.Time) waitInfo {
 }
 
 // Duration formats d for people: "45 s", "12 Min.", "2 Std. 5 Min.",
-// "3 Tg. 4 Std." (German) or "12 min", "2 h 5 min", "3 d 4 h".
+// "3 Tg. 4 Std." (German) or "12 min", "2 h 5 min", "3 d 4 h"; the units
+// are the catalogue's fmt.unit.*.
 func (p *page) Duration(d time.Duration) string {
-	en := p.Lang == "en"
-	u := func(de, eng string) string {
-		if en {
-			return eng
-		}
-		return de
-	}
+	s, mins, hours, days := p.T("fmt.unit.s"), p.T("fmt.unit.min"), p.T("fmt.unit.h"), p.T("fmt.unit.d")
 	if d < 0 {
 		d = 0
 	}
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d %s", int(d/time.Second), u("s", "s"))
+		return fmt.Sprintf("%d %s", int(d/time.Second), s)
 	case d < time.Hour:
 		m, sec := int(d/time.Minute), int(d%time.Minute/time.Second)
 		if m < 10 && sec > 0 {
-			return fmt.Sprintf("%d %s %d s", m, u("Min.", "min"), sec)
+			return fmt.Sprintf("%d %s %d %s", m, mins, sec, s)
 		}
-		return fmt.Sprintf("%d %s", m, u("Min.", "min"))
+		return fmt.Sprintf("%d %s", m, mins)
 	case d < 24*time.Hour:
 		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 		if m == 0 || h >= 10 {
-			return fmt.Sprintf("%d %s", h, u("Std.", "h"))
+			return fmt.Sprintf("%d %s", h, hours)
 		}
-		return fmt.Sprintf("%d %s %d %s", h, u("Std.", "h"), m, u("Min.", "min"))
+		return fmt.Sprintf("%d %s %d %s", h, hours, m, mins)
 	default:
-		days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-		if h == 0 || days >= 10 {
-			return fmt.Sprintf("%d %s", days, u("Tg.", "d"))
+		n, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+		if h == 0 || n >= 10 {
+			return fmt.Sprintf("%d %s", n, days)
 		}
-		return fmt.Sprintf("%d %s %d %s", days, u("Tg.", "d"), h, u("Std.", "h"))
+		return fmt.Sprintf("%d %s %d %s", n, days, h, hours)
 	}
 }
 
 // Num formats a number with decimals digits after the decimal separator
-// and thousands grouping: "1.234,5" (German), "1,234.5" (English).
+// and thousands grouping: "1.234,5" (German), "1,234.5" (English); the
+// separators are the catalogue's fmt.decimal and fmt.group.
 func (p *page) Num(v float64, decimals int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
 	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
 	intPart, frac, _ := strings.Cut(s, ".")
-	dec, group := ",", "."
-	if p.Lang == "en" {
-		dec, group = ".", ","
-	}
+	dec, group := p.T("fmt.decimal"), p.T("fmt.group")
 	var b strings.Builder
 	if v < 0 && strings.Trim(s, "0.") != "" {
 		b.WriteByte('-')
@@ -143,23 +136,19 @@ func (p *page) Num(v float64, decimals int) string {
 // Int formats a count with thousands grouping: "1.234" (German).
 func (p *page) Int(n int) string { return p.Num(float64(n), 0) }
 
-// Percent formats a share 0..1 as "45,0 %" (German) or "45.0%" (English).
+// Percent formats a share 0..1 as "45,0 %" (German) or "45.0%" (English)
+// (fmt.percent).
 func (p *page) Percent(share float64) string {
-	if p.Lang == "en" {
-		return p.Num(share*100, 1) + "%"
-	}
-	return p.Num(share*100, 1) + "\u00a0%"
+	return p.T("fmt.percent", p.Num(share*100, 1))
 }
 
-// Date formats t as a date and time in the page's conventions.
+// Date formats t as a date and time in the page's conventions (the Go
+// layout fmt.date).
 func (p *page) Date(t time.Time) string {
 	if p.loc != nil {
 		t = t.In(p.loc)
 	}
-	if p.Lang == "en" {
-		return t.Format("2 Jan 2006, 15:04")
-	}
-	return t.Format("02.01.2006, 15:04") + " Uhr"
+	return t.Format(p.T("fmt.date"))
 }
 
 // CodeName is the readable name of a code (a channel "telegram", a
@@ -307,15 +296,12 @@ func (s *Server) nextWaiting(ctx context.Context, v routing.Viewer, except int64
 // Coord is a position as "49,45210° N, 11,07670° O" (German) or
 // "49.45210° N, 11.07670° E".
 func (p *page) Coord(lat, lon float64) string {
-	ns, ew := "N", "O"
-	if p.Lang == "en" {
-		ew = "E"
-	}
+	ns, ew := p.T("fmt.north"), p.T("fmt.east")
 	if lat < 0 {
-		ns = "S"
+		ns = p.T("fmt.south")
 	}
 	if lon < 0 {
-		ew = "W"
+		ew = p.T("fmt.west")
 	}
 	return p.Num(math.Abs(lat), 5) + "° " + ns + ", " + p.Num(math.Abs(lon), 5) + "° " + ew
 }

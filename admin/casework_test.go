@@ -49,6 +49,16 @@ func TestGermanFormats(t *testing.T) {
 	if got := de.Percent(0.45); got != "45,0\u00a0%" {
 		t.Errorf("percent %q", got)
 	}
+	if got := en.Percent(0.45); got != "45.0%" {
+		t.Errorf("en percent %q", got)
+	}
+	at := time.Date(2026, 3, 5, 9, 7, 0, 0, time.UTC)
+	if got := de.Date(at) + " | " + en.Date(at); got != "05.03.2026, 09:07 Uhr | 5 Mar 2026, 09:07" {
+		t.Errorf("dates %q", got)
+	}
+	if got := de.Coord(49.4521, 11.0767) + " | " + de.Coord(-1, -2) + " | " + en.Coord(49.4521, 11.0767); got != "49,45210° N, 11,07670° O | 1,00000° S, 2,00000° W | 49.45210° N, 11.07670° E" {
+		t.Errorf("coordinates %q", got)
+	}
 	if got := de.CodeName("channel", "telegram") + " " + de.CodeName("language", "de") + " " + de.CodeName("language", "xx"); got != "Telegram Deutsch xx" {
 		t.Errorf("code names %q", got)
 	}

@@ -773,7 +773,7 @@ func (s *Server) dashboardPage(c *gin.Context) {
 	}
 	var charts []chartView
 	for i, ch := range faq.DashboardCharts(d, names) {
-		ch.Comma = p.Lang != "en"
+		ch.Comma = p.T("fmt.decimal") == ","
 		svg := faq.BarChartSVG(ch)
 		if i == 1 {
 			svg = faq.LineChartSVG(ch)
