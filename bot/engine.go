@@ -22,13 +22,14 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/faq"
+	"citybot/internal/apperr"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
 // ErrNotFound: the thing does not exist or is not the citizen's.
-var ErrNotFound = errors.New("bot: not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "bot: not found")
 
 // Matcher answers questions from the FAQ. *faq.Live implements it.
 type Matcher interface {
