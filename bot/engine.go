@@ -239,9 +239,6 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	if desk != nil {
 		e.caseWindow = desk.ReopenWindow()
 	}
-	if rh, ok := desk.(*RoutingHandoff); ok && cfg.DB != nil {
-		rh.useStore(e.store)
-	}
 	return e
 }
 

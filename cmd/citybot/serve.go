@@ -91,7 +91,7 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
 	}
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases)
+	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d.DB))
 
 	var tg *telegram.Service
 	var webhook http.Handler
