@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/broadcast"
+	"citybot/internal/apperr"
 )
 
 // Request body limits, applied before anything reads the body (the CSRF
@@ -27,7 +28,7 @@ var uploadLimits = map[string]int64{
 	"/broadcast/posts/:id": 2*broadcast.MaxPhotoBytes + 1<<20,
 }
 
-var errTooLarge = errors.New("admin: request body too large")
+var errTooLarge = apperr.New(apperr.TooLarge, "admin: request body too large")
 
 // bodyLimit is the limit of the request's body.
 func bodyLimit(c *gin.Context) int64 {

@@ -118,36 +118,17 @@ func (s *Server) enableBroadcastNav() {
 	}
 }
 
-// bcStatusError gives the broadcast package's sentinels their HTTP status
-// (statusOf picks it up through statusError).
-type bcStatusError struct{ err error }
-
-func (e bcStatusError) Error() string { return e.err.Error() }
-func (e bcStatusError) Unwrap() error { return e.err }
-
-func (e bcStatusError) HTTPStatus() int {
-	switch {
-	case errors.Is(e.err, broadcast.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(e.err, broadcast.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(e.err, broadcast.ErrState):
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
 // bcFail renders the error page for an error of the broadcast domain.
-// Not found, invalid and state errors get their status and a message that
-// says what happened; everything else goes through fail.
+// Invalid and state errors get a message that says what happened;
+// everything else goes through fail. The status comes from statusOf.
 func (s *Server) bcFail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, broadcast.ErrState):
-		s.bcErrorPage(c, http.StatusConflict, "bc.err.state", "")
+		s.bcErrorPage(c, s.statusOf(err), "bc.err.state", "")
 	case errors.Is(err, broadcast.ErrInvalid):
-		s.bcErrorPage(c, http.StatusBadRequest, "error.invalid", bcDetail(err))
+		s.bcErrorPage(c, s.statusOf(err), "error.invalid", bcDetail(err))
 	default:
-		s.fail(c, bcStatusError{err})
+		s.fail(c, err)
 	}
 }
 

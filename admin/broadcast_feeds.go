@@ -216,7 +216,7 @@ func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 	}
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
-		s.renderFeedForm(c, p, http.StatusBadRequest, f)
+		s.renderFeedForm(c, p, s.statusOf(err), f)
 		return
 	}
 	if err != nil {

@@ -461,7 +461,7 @@ func (s *Server) bcPostCreate(c *gin.Context) {
 	post, err := s.bc().CreatePost(ctx, in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
-		s.renderPostPage(c, p, http.StatusBadRequest, nil, f, "")
+		s.renderPostPage(c, p, s.statusOf(err), nil, f, "")
 		return
 	}
 	if err != nil {
@@ -509,7 +509,7 @@ func (s *Server) bcPostUpdate(c *gin.Context) {
 	if _, err := s.bc().UpdatePost(ctx, post.ID, in); err != nil {
 		if errors.Is(err, broadcast.ErrInvalid) {
 			f.General = p.T("error.invalid") + " " + bcDetail(err)
-			s.renderPostPage(c, p, http.StatusBadRequest, &post, f, "")
+			s.renderPostPage(c, p, s.statusOf(err), &post, f, "")
 			return
 		}
 		s.bcFail(c, err)
@@ -547,7 +547,7 @@ func (s *Server) bcPostProgress(c *gin.Context) {
 	}
 	pr, err := s.bc().Progress(c.Request.Context(), id)
 	if err != nil {
-		status := bcStatusError{err}.HTTPStatus()
+		status := s.statusOf(err)
 		if status >= 500 {
 			s.log.Error("broadcast progress", "post_id", id, "err", err)
 		}

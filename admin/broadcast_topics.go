@@ -267,7 +267,7 @@ func (s *Server) bcTopicCreate(c *gin.Context) {
 	t, err := s.bc().CreateTopic(ctx, in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
-		s.renderTopicForm(c, p, http.StatusBadRequest, f, nil)
+		s.renderTopicForm(c, p, s.statusOf(err), f, nil)
 		return
 	}
 	if err != nil {
@@ -305,7 +305,7 @@ func (s *Server) bcTopicUpdate(c *gin.Context) {
 	t, err := s.bc().UpdateTopic(ctx, old.ID, in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
-		s.renderTopicForm(c, p, http.StatusBadRequest, f, &old)
+		s.renderTopicForm(c, p, s.statusOf(err), f, &old)
 		return
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"citybot/faq"
@@ -56,19 +55,6 @@ type Files interface {
 // *faq.Store implements it.
 type FAQSource interface {
 	Entries(ctx context.Context, status string) ([]faq.Entry, error)
-}
-
-func isDomainNotFound(err error) bool {
-	return errors.Is(err, routing.ErrNotFound) || errors.Is(err, faq.ErrNotFound)
-}
-func isDomainForbidden(err error) bool {
-	return errors.Is(err, routing.ErrForbidden) || errors.Is(err, faq.ErrForbidden)
-}
-func isDomainInvalid(err error) bool {
-	return errors.Is(err, routing.ErrInvalid) || errors.Is(err, faq.ErrInvalid)
-}
-func isDomainConflict(err error) bool {
-	return errors.Is(err, routing.ErrCaseOpen) || errors.Is(err, faq.ErrConflict)
 }
 
 func viewerOf(u *User) routing.Viewer {

@@ -66,18 +66,6 @@ func actorOf(u *User) faq.Actor {
 	return faq.Actor{UserID: u.ID, Role: u.Role, Departments: u.Departments}
 }
 
-// editorErr maps the faq package's errors that the server's statusOf does
-// not know (yet) to the admin sentinels.
-func editorErr(err error) error {
-	switch {
-	case errors.Is(err, faq.ErrForbidden):
-		return fmt.Errorf("%w: %w", errForbidden, err)
-	case errors.Is(err, faq.ErrConflict):
-		return fmt.Errorf("%w: %w", ErrExists, err)
-	}
-	return err
-}
-
 // userMessage is the text of an error a user can act on (validation,
 // conflict), or "" for errors that must not be shown.
 func userMessage(p *page, err error) string {
@@ -303,14 +291,10 @@ func (s *Server) faqCreate(c *gin.Context) {
 func (s *Server) entryFormError(c *gin.Context, f entryForm, err error) {
 	p := s.page(c, "faq.edit")
 	if msg := userMessage(p, err); msg != "" {
-		status := http.StatusBadRequest
-		if errors.Is(err, faq.ErrConflict) {
-			status = http.StatusConflict
-		}
-		s.renderEntryForm(c, status, f, msg)
+		s.renderEntryForm(c, s.statusOf(err), f, msg)
 		return
 	}
-	s.fail(c, editorErr(err))
+	s.fail(c, err)
 }
 
 func (s *Server) faqEditForm(c *gin.Context) { s.showEntry(c, http.StatusOK, "") }
@@ -400,7 +384,7 @@ func (s *Server) faqSave(c *gin.Context) {
 		if v.Draft != nil && c.PostForm("from_draft") == "1" {
 			// The form showed the draft: saving it live supersedes it.
 			if err := st.DiscardDraft(ctx, a, id); err != nil && !errors.Is(err, faq.ErrNotFound) {
-				s.fail(c, editorErr(err))
+				s.fail(c, err)
 				return
 			}
 		}
@@ -416,7 +400,7 @@ func (s *Server) faqPublish(c *gin.Context) {
 			s.showEntry(c, http.StatusConflict, p.T("faq.conflict_publish"))
 			return
 		}
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(id), "faq_published")
@@ -425,7 +409,7 @@ func (s *Server) faqPublish(c *gin.Context) {
 func (s *Server) faqStatus(c *gin.Context) {
 	id := c.Param("id")
 	if _, err := s.faqStore().SetStatus(c.Request.Context(), actorOf(currentUser(c)), id, c.PostForm("status")); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(id), "faq_status")
@@ -434,7 +418,7 @@ func (s *Server) faqStatus(c *gin.Context) {
 func (s *Server) faqDiscard(c *gin.Context) {
 	id := c.Param("id")
 	if err := s.faqStore().DiscardDraft(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(id), "faq_draft_discarded")
@@ -484,7 +468,7 @@ func (s *Server) faqRestore(c *gin.Context) {
 		return
 	}
 	if _, err := st.Restore(ctx, actorOf(currentUser(c)), rid); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(id)+"/history", "faq_restored")
@@ -514,7 +498,7 @@ func (s *Server) synonymFormError(c *gin.Context, err error, input faq.Synonym) 
 		s.renderSynonyms(c, http.StatusBadRequest, msg, input)
 		return
 	}
-	s.fail(c, editorErr(err))
+	s.fail(c, err)
 }
 
 func (s *Server) synonymCreate(c *gin.Context) {
@@ -539,7 +523,7 @@ func (s *Server) synonymUpdate(c *gin.Context) {
 func (s *Server) synonymDelete(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("sid"), 10, 64)
 	if err := s.faqStore().DeleteSynonym(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/synonyms", "syn_deleted")
@@ -611,7 +595,7 @@ func (s *Server) regressionCreate(c *gin.Context) {
 			s.renderRegressions(c, http.StatusBadRequest, msg, in)
 			return
 		}
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/regressions", "reg_saved")
@@ -620,7 +604,7 @@ func (s *Server) regressionCreate(c *gin.Context) {
 func (s *Server) regressionDelete(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("rid"), 10, 64)
 	if err := s.faqStore().DeleteRegression(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/regressions", "reg_deleted")
@@ -696,7 +680,7 @@ func formIDs(c *gin.Context) []int64 {
 
 func (s *Server) unansweredDismiss(c *gin.Context) {
 	if _, err := s.faqStore().DismissUnanswered(c.Request.Context(), actorOf(currentUser(c)), formIDs(c)); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/unanswered", "un_dismissed")
@@ -710,7 +694,7 @@ func (s *Server) unansweredVariant(c *gin.Context) {
 		return
 	}
 	if _, err := s.faqStore().AddUnansweredAsVariant(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), entryID, c.PostForm("variant")); err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(entryID), "un_variant")
@@ -721,7 +705,7 @@ func (s *Server) unansweredNewEntry(c *gin.Context) {
 		Variants: lines(c.PostForm("variants"))}
 	rev, err := s.faqStore().CreateEntryFromUnanswered(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), e)
 	if err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	redirect(c, "/faq/e/"+url.PathEscape(rev.EntryID), "faq_created")
@@ -757,7 +741,7 @@ func (s *Server) dashboardPage(c *gin.Context) {
 	}
 	d, err := s.faqStore().Dashboard(c.Request.Context(), per, time.Now())
 	if err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	p := s.editorPage(c, "dash.title", "dashboard")
@@ -795,7 +779,7 @@ func (s *Server) dashboardCSV(c *gin.Context) {
 	}
 	d, err := s.faqStore().Dashboard(c.Request.Context(), per, time.Now())
 	if err != nil {
-		s.fail(c, editorErr(err))
+		s.fail(c, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -889,9 +873,9 @@ func (s *Server) faqImport(c *gin.Context) {
 		var ve *faq.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			fail(http.StatusBadRequest, p.T("io.invalid", ve.Error()))
+			fail(s.statusOf(err), p.T("io.invalid", ve.Error()))
 		case errors.Is(err, faq.ErrForbidden):
-			fail(http.StatusForbidden, p.T("io.forbidden"))
+			fail(s.statusOf(err), p.T("io.forbidden"))
 		default:
 			s.fail(c, err)
 		}

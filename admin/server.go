@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"citybot/internal/apperr"
 	"citybot/routing"
 )
 
@@ -318,43 +319,46 @@ func (s *Server) home(c *gin.Context) {
 	redirect(c, to, notice)
 }
 
-// Sentinel errors of the admin package, mapped to HTTP status in fail.
+// Sentinel errors of the admin package, mapped to HTTP status by their kind
+// in statusOf.
 var (
-	ErrNotFound = errors.New("admin: not found")
-	ErrInvalid  = errors.New("admin: invalid")
-	ErrExists   = errors.New("admin: already exists")
+	ErrNotFound = apperr.New(apperr.NotFound, "admin: not found")
+	ErrInvalid  = apperr.New(apperr.Invalid, "admin: invalid")
+	ErrExists   = apperr.New(apperr.Conflict, "admin: already exists")
 
 	errNotFound  = ErrNotFound
-	errForbidden = errors.New("admin: forbidden")
-	errCSRF      = errors.New("admin: invalid csrf token")
+	errForbidden = apperr.New(apperr.Forbidden, "admin: forbidden")
+	errCSRF      = apperr.New(apperr.Forbidden, "admin: invalid csrf token")
+	// errMethod has no kind: it is the one status no domain returns.
 	errMethod    = errors.New("admin: method not allowed")
-	errNoService = errors.New("admin: service not configured")
+	errNoService = apperr.New(apperr.Unavailable, "admin: service not configured")
 )
 
-// notFoundErrs and friends let other packages' sentinels map to a status
-// without admin depending on them by name; see statusOf.
-type statusError interface{ HTTPStatus() int }
+// kindStatus is the HTTP status of each error kind (apperr). Unavailable is
+// a part this instance has not configured (501); a database that cannot be
+// reached is 503 (isUnavailable).
+var kindStatus = map[apperr.Kind]int{
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.Invalid:      http.StatusBadRequest,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.State:        http.StatusConflict,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
+	apperr.Unavailable:  http.StatusNotImplemented,
+}
 
-// statusOf maps an error to its HTTP status: the one place that does.
+// statusOf maps an error to its HTTP status: the one place that does. The
+// domain packages' errors (and admin's own) carry a kind (apperr); what
+// has none is a failure of the request's context, of the database, or
+// internal.
 func (s *Server) statusOf(err error) int {
-	var se statusError
+	if st, ok := kindStatus[apperr.KindOf(err)]; ok {
+		return st
+	}
 	switch {
-	case errors.Is(err, errNotFound), isDomainNotFound(err):
-		return http.StatusNotFound
-	case errors.Is(err, errForbidden), isDomainForbidden(err):
-		return http.StatusForbidden
-	case errors.Is(err, errCSRF):
-		return http.StatusForbidden
-	case errors.Is(err, ErrInvalid), isDomainInvalid(err):
-		return http.StatusBadRequest
-	case errors.Is(err, ErrExists), isDomainConflict(err):
-		return http.StatusConflict
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed
-	case errors.Is(err, errTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, errNoService):
-		return http.StatusNotImplemented
 	case errors.Is(err, context.Canceled), isQueryCanceled(err) && !errors.Is(err, context.DeadlineExceeded):
 		// The client went away (lib/pq cancels the running statement), or
 		// a statement ran into statement_timeout (see fail).
@@ -362,8 +366,6 @@ func (s *Server) statusOf(err error) int {
 	case errors.Is(err, context.DeadlineExceeded), isUnavailable(err):
 		// The request's deadline passed, or the database is not reachable.
 		return http.StatusServiceUnavailable
-	case errors.As(err, &se):
-		return se.HTTPStatus()
 	}
 	return http.StatusInternalServerError
 }

@@ -22,13 +22,14 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/faq"
+	"citybot/internal/apperr"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
 	"citybot/routing"
 )
 
 // ErrNotFound: the thing does not exist or is not the citizen's.
-var ErrNotFound = errors.New("bot: not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "bot: not found")
 
 // Matcher answers questions from the FAQ. *faq.Live implements it.
 type Matcher interface {
@@ -237,9 +238,6 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 		store: routing.NewStore(cfg.DB).WithOwner(cfg.Instance), stmts: db.NewStmts(cfg.DB)}
 	if desk != nil {
 		e.caseWindow = desk.ReopenWindow()
-	}
-	if rh, ok := desk.(*RoutingHandoff); ok && cfg.DB != nil {
-		rh.useStore(e.store)
 	}
 	return e
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,21 +55,23 @@ type Desk interface {
 type RoutingHandoff struct {
 	h     *routing.Handoff
 	cases *routing.Cases
-	// store, set by the first Engine with a database, runs the messages to
-	// the citizen with prepared statements (else unprepared).
-	store atomic.Pointer[routing.Store]
+	// store runs the messages to the citizen (in the transaction of the
+	// inbound message).
+	store *routing.Store
 }
-
-// useStore makes r send through st (prepared statements), unless an
-// engine gave it a store before.
-func (r *RoutingHandoff) useStore(st *routing.Store) { r.store.CompareAndSwap(nil, st) }
 
 // ReopenWindow implements Desk: the cases' reopen window.
 func (r *RoutingHandoff) ReopenWindow() time.Duration { return r.cases.ReopenWindow() }
 
-// NewRoutingHandoff returns a Desk that opens cases with h in cases.
-func NewRoutingHandoff(h *routing.Handoff, cases *routing.Cases) *RoutingHandoff {
-	return &RoutingHandoff{h: h, cases: cases}
+// NewRoutingHandoff returns a Desk that opens cases with h in cases and
+// sends its messages to the citizen through st: a Store of the database
+// (routing.NewStore(db)) prepares their statements; nil runs them
+// unprepared.
+func NewRoutingHandoff(h *routing.Handoff, cases *routing.Cases, st *routing.Store) *RoutingHandoff {
+	if st == nil {
+		st = routing.NewStore(nil)
+	}
+	return &RoutingHandoff{h: h, cases: cases, store: st}
 }
 
 var _ Desk = (*RoutingHandoff)(nil)
@@ -122,11 +123,7 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 // tell sends text to the citizen and links it to the case, so that staff
 // see in the transcript what the bot said.
 func (r *RoutingHandoff) tell(ctx context.Context, tx *sqlx.Tx, c routing.Citizen, caseID int64, text string, buttons [][]routing.Button) error {
-	base := r.store.Load()
-	if base == nil {
-		base = routing.NewStore(nil)
-	}
-	m, err := base.WithTx(tx).Send(ctx, c, routing.Message{Kind: routing.KindText, Text: text}, routing.Payload{Text: text, Buttons: buttons})
+	m, err := r.store.WithTx(tx).Send(ctx, c, routing.Message{Kind: routing.KindText, Text: text}, routing.Payload{Text: text, Buttons: buttons})
 	if err != nil {
 		return err
 	}

@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"citybot/internal/apperr"
 )
 
 // Sentinel errors of the package.
 var (
-	ErrNotFound = errors.New("broadcast: not found")
-	ErrInvalid  = errors.New("broadcast: invalid input")
+	ErrNotFound = apperr.New(apperr.NotFound, "broadcast: not found")
+	ErrInvalid  = apperr.New(apperr.Invalid, "broadcast: invalid input")
 	// ErrState: the post (or feed item) is not in a state that allows the
 	// change, e.g. editing a post that is already sending.
-	ErrState = errors.New("broadcast: not allowed in this state")
+	ErrState = apperr.New(apperr.State, "broadcast: not allowed in this state")
 )
 
 // Errors a Sender returns (wrapped), so that the sender loop can classify

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 	"citybot/internal/tgtext"
 )
 
@@ -470,29 +471,29 @@ func (s *Service) runFeeds(ctx context.Context) error {
 	slots := make(chan struct{}, s.cfg.FeedConcurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for {
+	jobs.Job{Name: "broadcast feeds", Interval: s.cfg.FeedPollInterval, Wake: s.wakeFeeds, Log: s.log, Func: func(ctx context.Context) error {
 		free := cap(slots) - len(slots)
-		if free > 0 {
-			feeds, err := s.claimFeeds(ctx, free)
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("claim feeds", "err", err)
-			}
-			for _, f := range feeds {
-				slots <- struct{}{}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-slots }()
-					if err := s.fetchFeed(ctx, f); err != nil && ctx.Err() == nil {
-						s.log.Warn("feed fetch failed", "feed_id", f.ID, "err", err)
-					}
-				}()
-			}
+		if free <= 0 {
+			return nil
 		}
-		if !sleep(ctx, s.cfg.FeedPollInterval, s.wakeFeeds) {
-			return ctx.Err()
+		feeds, err := s.claimFeeds(ctx, free)
+		for _, f := range feeds {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				if err := s.fetchFeed(ctx, f); err != nil && ctx.Err() == nil {
+					s.log.Warn("feed fetch failed", "feed_id", f.ID, "err", err)
+				}
+			}()
 		}
-	}
+		if err != nil {
+			return fmt.Errorf("claim feeds: %w", err)
+		}
+		return nil
+	}}.Loop(ctx)
+	return ctx.Err()
 }
 
 // claimFeeds takes due feeds, pushing their next fetch a lease ahead so no

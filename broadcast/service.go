@@ -51,6 +51,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 	"citybot/internal/tgtext"
 )
 
@@ -286,30 +287,32 @@ func sleep(ctx context.Context, d time.Duration, ch <-chan struct{}) bool {
 // runScheduler starts due posts, materialises deliveries and finishes posts.
 func (s *Service) runScheduler(ctx context.Context) error {
 	lastPurge := time.Time{}
-	for {
-		if err := s.schedulePass(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("broadcast scheduler", "err", err)
-		}
-		if time.Since(lastPurge) > time.Hour {
-			lastPurge = time.Now()
-			if n, err := s.PurgeDeliveries(ctx, s.now().AddDate(0, 0, -30)); err != nil && ctx.Err() == nil {
-				s.log.Error("purge deliveries", "err", err)
-			} else if n > 0 {
-				s.log.Info("purged deliveries", "count", n)
+	jobs.Job{
+		Name: "broadcast scheduler", Interval: s.cfg.PollInterval, Wake: s.wakeSched, Log: s.log,
+		Func: func(ctx context.Context) error {
+			err := s.schedulePass(ctx)
+			if time.Since(lastPurge) > time.Hour {
+				lastPurge = time.Now()
+				if n, perr := s.PurgeDeliveries(ctx, s.now().AddDate(0, 0, -30)); perr != nil {
+					err = errors.Join(err, fmt.Errorf("purge deliveries: %w", perr))
+				} else if n > 0 {
+					s.log.Info("purged deliveries", "count", n)
+				}
 			}
-		}
-		wait := s.cfg.PollInterval
+			return err
+		},
 		// Wake for the next scheduled post (a due one held by quiet hours
 		// is looked at every PollInterval).
-		if next, err := s.nextSendAt(ctx, s.now()); err == nil && !next.IsZero() {
-			if d := next.Sub(s.now()); d > 0 && d < wait {
-				wait = max(d, 10*time.Millisecond)
+		Next: func(ctx context.Context) time.Duration {
+			if next, err := s.nextSendAt(ctx, s.now()); err == nil && !next.IsZero() {
+				if d := next.Sub(s.now()); d > 0 {
+					return max(d, 10*time.Millisecond)
+				}
 			}
-		}
-		if !sleep(ctx, wait, s.wakeSched) {
-			return ctx.Err()
-		}
-	}
+			return 0
+		},
+	}.Loop(ctx)
+	return ctx.Err()
 }
 
 func (s *Service) schedulePass(ctx context.Context) error {
@@ -344,26 +347,25 @@ func (s *Service) schedulePass(ctx context.Context) error {
 // runHeartbeat shares the rate among live instances and picks up pauses
 // that other instances recorded after a 429.
 func (s *Service) runHeartbeat(ctx context.Context) error {
-	for beat := 0; ; beat++ {
-		if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("broadcast heartbeat", "err", err)
-		}
+	beat := 0
+	jobs.Every(ctx, "broadcast heartbeat", time.Second, s.log, func(ctx context.Context) error {
+		err := s.heartbeat(ctx)
 		if s.cfg.Instance != 0 && beat%orphanSweepBeats == 0 {
-			n, err := s.endOrphanedClaims(ctx)
+			n, oerr := s.endOrphanedClaims(ctx)
 			switch {
-			case err != nil && ctx.Err() == nil:
-				s.log.Error("end delivery claims of stopped instances", "err", err)
+			case oerr != nil:
+				err = errors.Join(err, fmt.Errorf("end delivery claims of stopped instances: %w", oerr))
 			case n > 0:
 				s.metrics.takenOver.Add(float64(n))
 				s.log.Info("took over the deliveries of a stopped instance", "deliveries", n)
 				s.wakeSender()
 			}
 		}
-		if !sleep(ctx, time.Second, nil) {
-			_, _ = s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM broadcast_senders WHERE instance_id = $1`, s.cfg.InstanceID)
-			return ctx.Err()
-		}
-	}
+		beat++
+		return err
+	})
+	_, _ = s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM broadcast_senders WHERE instance_id = $1`, s.cfg.InstanceID)
+	return ctx.Err()
 }
 
 // orphanSweepBeats: every this many heartbeats (seconds), and at the first,

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/apperr"
 	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/german"
@@ -21,10 +22,10 @@ import (
 var (
 	// ErrForbidden: the actor may not change this entry (another
 	// department's, or a role without editing rights).
-	ErrForbidden = errors.New("faq: forbidden")
+	ErrForbidden = apperr.New(apperr.Forbidden, "faq: forbidden")
 	// ErrConflict: the entry changed since the editor loaded it (a stale
 	// form or draft), or the object already exists.
-	ErrConflict = errors.New("faq: conflict")
+	ErrConflict = apperr.New(apperr.Conflict, "faq: conflict")
 )
 
 // Roles of the web UI's users, as far as the FAQ editor cares.

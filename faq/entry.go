@@ -3,16 +3,16 @@
 package faq
 
 import (
-	"errors"
 	"time"
 
+	"citybot/internal/apperr"
 	"citybot/internal/german"
 )
 
 // Sentinel errors of the faq package.
 var (
-	ErrNotFound = errors.New("faq: not found")
-	ErrInvalid  = errors.New("faq: invalid")
+	ErrNotFound = apperr.New(apperr.NotFound, "faq: not found")
+	ErrInvalid  = apperr.New(apperr.Invalid, "faq: invalid")
 )
 
 // Status of an FAQ entry.

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/apperr"
 	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
@@ -26,7 +27,7 @@ import (
 
 // ErrCaseOpen is returned by Open when the citizen already has an open case;
 // the Case returned with it is that open case.
-var ErrCaseOpen = errors.New("routing: citizen already has an open case")
+var ErrCaseOpen = apperr.New(apperr.Conflict, "routing: citizen already has an open case")
 
 // Case states.
 const (

@@ -13,6 +13,7 @@ import (
 
 	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 )
 
 // RetentionSetting is the settings key of the global retention period of
@@ -141,20 +142,12 @@ func (s *Cases) RetentionLoop(ctx context.Context, interval time.Duration, log *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	jobs.Every(ctx, "retention", interval, log, func(ctx context.Context) error {
 		n, err := s.RunRetention(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("retention", "err", err)
-		case n > 0:
+		if n > 0 {
 			log.Info("retention deleted closed cases", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+		return err
+	})
+	return nil
 }

@@ -7,14 +7,14 @@
 // It knows nothing of HTTP or Telegram: the bot and the admin UI call it.
 package routing
 
-import "errors"
+import "citybot/internal/apperr"
 
 // Sentinel errors of the routing package.
 var (
 	// ErrNotFound: the thing does not exist, or the viewer may not see it.
-	ErrNotFound = errors.New("routing: not found")
+	ErrNotFound = apperr.New(apperr.NotFound, "routing: not found")
 	// ErrForbidden: the viewer sees the thing but may not do this to it.
-	ErrForbidden = errors.New("routing: forbidden")
+	ErrForbidden = apperr.New(apperr.Forbidden, "routing: forbidden")
 	// ErrInvalid: the input or the state transition is not valid.
-	ErrInvalid = errors.New("routing: invalid")
+	ErrInvalid = apperr.New(apperr.Invalid, "routing: invalid")
 )

@@ -52,7 +52,7 @@ func newHandoffEnv(t *testing.T) *handoffEnv {
 	must(t, err)
 	cases := routing.NewCases(e.db, routing.CasesOptions{})
 	h := routing.NewHandoff(cases, cal, router, routing.HandoffOptions{Now: func() time.Time { return mondayMorning }})
-	cfg := e.config(func(c *Config) { c.Handoff = bot.NewRoutingHandoff(h, cases) })
+	cfg := e.config(func(c *Config) { c.Handoff = bot.NewRoutingHandoff(h, cases, routing.NewStore(e.db)) })
 	return &handoffEnv{env: e, cases: cases, cfg: cfg}
 }
 

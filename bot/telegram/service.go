@@ -35,6 +35,7 @@ import (
 
 	"citybot/bot"
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 	"citybot/internal/tgtext"
 	"citybot/routing"
 )
@@ -381,26 +382,21 @@ func (s *Service) setCommands(ctx context.Context) {
 }
 
 func (s *Service) runHousekeeping(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
+	jobs.Every(ctx, "telegram housekeeping", 10*time.Minute, s.logger, func(ctx context.Context) error {
 		before := time.Now().Add(-s.cfg.Retention)
-		if n, err := s.updates.purge(ctx, before); err != nil && ctx.Err() == nil {
-			s.logger.Error("purge updates", "err", err)
+		var errs []error
+		if n, err := s.updates.purge(ctx, before); err != nil {
+			errs = append(errs, fmt.Errorf("purge updates: %w", err))
 		} else if n > 0 {
 			s.logger.Info("purged updates", "count", n)
 		}
-		if n, err := s.outbox.PurgeOutbox(ctx, before); err != nil && ctx.Err() == nil {
-			s.logger.Error("purge outbox", "err", err)
+		if n, err := s.outbox.PurgeOutbox(ctx, before); err != nil {
+			errs = append(errs, fmt.Errorf("purge outbox: %w", err))
 		} else if n > 0 {
 			s.logger.Info("purged outbox rows", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return errors.Join(errs...)
+	})
 }
 
 // runOrphanSweep ends, at start and then every OrphanSweep, the leases of
@@ -408,16 +404,14 @@ func (s *Service) runHousekeeping(ctx context.Context) {
 // (a crash or kill): the dispatcher and the senders then take them at their
 // next look instead of after the lease.
 func (s *Service) runOrphanSweep(ctx context.Context) {
-	t := time.NewTicker(s.cfg.OrphanSweep)
-	defer t.Stop()
-	for {
-		nu, err := s.updates.endOrphanedClaims(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.logger.Error("end claims of stopped instances", "err", err)
+	jobs.Every(ctx, "telegram orphan sweep", s.cfg.OrphanSweep, s.logger, func(ctx context.Context) error {
+		nu, uerr := s.updates.endOrphanedClaims(ctx)
+		if uerr != nil {
+			uerr = fmt.Errorf("end update claims of stopped instances: %w", uerr)
 		}
-		no, err := s.outbox.EndOrphanedClaims(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.logger.Error("end claims of stopped instances", "err", err)
+		no, oerr := s.outbox.EndOrphanedClaims(ctx)
+		if oerr != nil {
+			oerr = fmt.Errorf("end outbox claims of stopped instances: %w", oerr)
 		}
 		if nu+no > 0 {
 			s.metrics.takenOver.WithLabelValues("update").Add(float64(nu))
@@ -427,12 +421,8 @@ func (s *Service) runOrphanSweep(ctx context.Context) {
 			s.wakeIdle(int(nu))
 			s.wake(s.wakeDeliver)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return errors.Join(uerr, oerr)
+	})
 }
 
 var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}

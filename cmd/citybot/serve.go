@@ -23,6 +23,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/config"
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 	"citybot/routing"
 )
 
@@ -91,7 +92,7 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
 	}
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases)
+	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d.DB))
 
 	var tg *telegram.Service
 	var webhook http.Handler
@@ -288,20 +289,14 @@ func randomToken() string {
 // purgeLoop deletes unanswered questions older than their retention, hourly.
 // Several instances may run it: the delete is idempotent.
 func purgeLoop(ctx context.Context, st *faq.Store, log *slog.Logger) error {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := st.PurgeUnanswered(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			log.Error("purge unanswered questions", "err", err)
-		} else if n > 0 {
+	jobs.Every(ctx, "purge unanswered questions", time.Hour, log, func(ctx context.Context) error {
+		n, err := st.PurgeUnanswered(ctx, time.Now())
+		if n > 0 {
 			log.Info("purged unanswered questions", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+		return err
+	})
+	return nil
 }
 
 // oidcConfig is the identity provider sign-in of the configuration.

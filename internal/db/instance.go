@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"citybot/internal/jobs"
 )
 
 // instanceLockClass is the first key of the session advisory lock that each
@@ -115,49 +117,38 @@ func (in *Instance) lock(ctx context.Context, id int32) (bool, error) {
 func (in *Instance) Run(ctx context.Context) {
 	// Checked every 10 s; without the lock (the database restarted), every
 	// second until it is taken again.
-	wait := 10 * time.Second
-	for {
-		if !sleepCtx(ctx, wait) {
-			return
-		}
-		wait = time.Second
-		in.mu.Lock()
-		conn := in.conn
-		in.mu.Unlock()
-		if conn != nil {
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := conn.PingContext(pctx)
-			cancel()
-			if err == nil {
-				wait = 10 * time.Second
-				continue
-			}
-			in.log.Warn("instance lock connection lost; taking the lock again", "err", err)
-			CloseConn(conn)
-			in.mu.Lock()
-			in.conn = nil
-			in.mu.Unlock()
-		}
-		if ok, err := in.lock(ctx, in.ID); err != nil || !ok {
-			if ctx.Err() == nil {
-				in.log.Error("instance lock not taken", "instance", in.ID, "err", err)
-			}
-		} else {
-			in.log.Info("instance lock taken again", "instance", in.ID)
-			wait = 10 * time.Second
-		}
-	}
+	jobs.Job{Name: "instance lock", Interval: 10 * time.Second, RetryInterval: time.Second, Delay: true, Log: in.log,
+		Func: in.keep}.Loop(ctx)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// keep checks the lock's connection and takes the lock again on a new one
+// when it broke; it fails while the lock is not held.
+func (in *Instance) keep(ctx context.Context) error {
+	in.mu.Lock()
+	conn := in.conn
+	in.mu.Unlock()
+	if conn != nil {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := conn.PingContext(pctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		in.log.Warn("instance lock connection lost; taking the lock again", "err", err)
+		CloseConn(conn)
+		in.mu.Lock()
+		in.conn = nil
+		in.mu.Unlock()
 	}
+	ok, err := in.lock(ctx, in.ID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("instance lock %d not taken: %w", in.ID, err)
+	case !ok:
+		return fmt.Errorf("instance lock %d not taken: held by another session", in.ID)
+	}
+	in.log.Info("instance lock taken again", "instance", in.ID)
+	return nil
 }
 
 // Close releases the lock: the instance's remaining claims are free for

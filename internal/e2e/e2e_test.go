@@ -89,7 +89,7 @@ func newStack(t *testing.T) *stack {
 		PollTimeout:  time.Second,
 		LeaderRetry:  100 * time.Millisecond,
 		IdleInterval: 50 * time.Millisecond,
-		Handoff:      bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases),
+		Handoff:      bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d)),
 	})
 	must(t, err)
 
