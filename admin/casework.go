@@ -34,12 +34,13 @@ type deptInfo struct {
 }
 
 func (s *Server) deptInfos(ctx context.Context) (map[string]deptInfo, error) {
-	var ds []deptInfo
-	if err := s.db.SelectContext(ctx, &ds, `SELECT id, name, office_hours, answer_target_minutes, address, phone, email FROM departments`); err != nil {
+	ds, err := s.staff.ListDepartments(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("department facts: %w", err)
 	}
 	out := make(map[string]deptInfo, len(ds))
-	for _, d := range ds {
+	for _, sd := range ds {
+		d := deptInfo{ID: sd.ID, Name: sd.Name, Raw: sd.OfficeHours, Target: sd.TargetMinutes, Addr: sd.Address, Phone: sd.Phone, Email: sd.Email}
 		d.Hours, _ = routing.ParseWeekHours(d.Raw)
 		out[d.ID] = d
 	}

@@ -322,21 +322,8 @@ func (s *Server) visibleDepartments(ctx context.Context, u *staff.Principal) ([]
 	return out, nil
 }
 
-// colleague is a user a case can be assigned to.
-type colleague struct {
-	ID   int64  `db:"id"`
-	Name string `db:"name"`
-}
-
-func (s *Server) colleagues(ctx context.Context, dept string) ([]colleague, error) {
-	var out []colleague
-	if err := s.db.SelectContext(ctx, &out, `
-		SELECT u.id, u.name FROM users u
-		WHERE u.active AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $1))
-		ORDER BY u.name, u.id`, dept); err != nil {
-		return nil, fmt.Errorf("list colleagues: %w", err)
-	}
-	return out, nil
+func (s *Server) colleagues(ctx context.Context, dept string) ([]staff.Colleague, error) {
+	return s.staff.Colleagues(ctx, dept)
 }
 
 // transcriptView is a transcript entry prepared for the template.

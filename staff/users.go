@@ -265,3 +265,22 @@ func TokenHash(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
 }
+
+// Colleague is a user a case can be assigned to.
+type Colleague struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+// Colleagues returns the users who may be assigned a case of department
+// dept (as CanHandle decides), by name.
+func (s *Store) Colleagues(ctx context.Context, dept string) ([]Colleague, error) {
+	var out []Colleague
+	if err := s.db.SelectContext(ctx, &out, `
+		SELECT u.id, u.name FROM users u
+		WHERE u.active AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $1))
+		ORDER BY u.name, u.id`, dept); err != nil {
+		return nil, fmt.Errorf("list colleagues: %w", err)
+	}
+	return out, nil
+}
