@@ -21,6 +21,7 @@ import (
 	"citybot/broadcast"
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // The accessibility audit: every main page of the UI, for every role and in
@@ -89,11 +90,11 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	t.Cleanup(func() { cancel(); <-done })
 	e.withDemoFAQ()
 	a := &a11yEnv{env: e}
-	e.user("admin@example.org", RoleAdmin)
-	e.user("ed@example.org", RoleEditor, "bauamt")
-	a.userID = e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
+	a.userID = e.user("bau@example.org", staff.RoleStaff, "bauamt")
 
-	admin, staff, editor := e.loggedIn("admin@example.org"), e.loggedIn("bau@example.org"), e.loggedIn("ed@example.org")
+	admin, clerk, editor := e.loggedIn("admin@example.org"), e.loggedIn("bau@example.org"), e.loggedIn("ed@example.org")
 	mustSee := func(r resp, what string) {
 		t.Helper()
 		if r.Status != http.StatusSeeOther {
@@ -110,16 +111,16 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	)
 	a.caseID = cs.ID
 	casePath := fmt.Sprintf("/cases/%d", cs.ID)
-	mustSee(staff.postForm(casePath, casePath+"/reply", url.Values{"text": {"Ein Carport bis 30 m² ist meist genehmigungsfrei."}}), "reply")
-	mustSee(staff.postForm(casePath, casePath+"/note", url.Values{"text": {"Bebauungsplan prüfen"}}), "note")
+	mustSee(clerk.postForm(casePath, casePath+"/reply", url.Values{"text": {"Ein Carport bis 30 m² ist meist genehmigungsfrei."}}), "reply")
+	mustSee(clerk.postForm(casePath, casePath+"/note", url.Values{"text": {"Bebauungsplan prüfen"}}), "note")
 	e.newCase("4712", "bauamt", text("Wann ist das Bauamt geöffnet?"))
 	closed, _ := e.newCase("4713", "bauamt", text("Hat sich erledigt, danke."))
 	a.closedID = closed.ID
 	cp := fmt.Sprintf("/cases/%d", closed.ID)
-	mustSee(staff.postForm(cp, cp+"/close", nil), "close")
+	mustSee(clerk.postForm(cp, cp+"/close", nil), "close")
 
 	// Canned answer, routing rule.
-	mustSee(staff.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Unterlagen Bauantrag"}, "body": {"Bitte bringen Sie den Lageplan mit."}}), "canned")
+	mustSee(clerk.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Unterlagen Bauantrag"}, "body": {"Bitte bringen Sie den Lageplan mit."}}), "canned")
 	a.cannedID = cannedID(t, e, "Unterlagen Bauantrag")
 	mustSee(admin.postForm("/admin/rules/new", "/admin/rules", url.Values{"pattern": {"Baum fällen"}, "department": {"ordnungsamt"}, "priority": {"10"}, "active": {"on"}}), "rule")
 	if err := e.db.Get(&a.ssoID, `INSERT INTO oidc_groups (group_name, role) VALUES ('/Stadt/Bauamt', 'staff') RETURNING id`); err != nil {
@@ -183,9 +184,9 @@ func (a *a11yEnv) pages(role string) []string {
 		"/faq/regressions", "/faq/unanswered", "/faq/dashboard", "/faq/io", "/faq/audit"}
 	bcPages := []string{"/broadcast/posts", "/broadcast/posts/new", "/broadcast/posts/" + a.postID, "/broadcast/posts/" + a.sentID, "/broadcast/queue"}
 	switch role {
-	case RoleStaff:
+	case staff.RoleStaff:
 		return append(append(inbox, "/canned", "/canned/new", fmt.Sprintf("/canned/%d", a.cannedID), fmt.Sprintf("/canned/%d/delete", a.cannedID)), common...)
-	case RoleEditor:
+	case staff.RoleEditor:
 		return append(append(faqPages, bcPages...), common...)
 	}
 	out := append([]string(nil), inbox...)
@@ -416,9 +417,9 @@ func switchLanguage(b *browsertest.Browser, lang string) {
 // audit the error states (error summary, messages linked to the fields).
 func (a *a11yEnv) invalidForms(role string) []string {
 	switch role {
-	case RoleStaff:
+	case staff.RoleStaff:
 		return []string{"/canned/new", "/account"}
-	case RoleEditor:
+	case staff.RoleEditor:
 		return []string{"/faq/new", "/faq/regressions", "/faq/synonyms", "/broadcast/posts/new", "/account"}
 	}
 	return []string{"/admin/users/new", fmt.Sprintf("/admin/users/%d", a.userID), "/admin/departments/bauamt", "/admin/rules/new", "/admin/sso/new", "/canned/new",
@@ -451,7 +452,7 @@ func TestA11yPages(t *testing.T) {
 	a := newA11yEnv(t)
 
 	// Each page is reachable for its role (the error page: 404).
-	for _, u := range []struct{ email, role string }{{"admin@example.org", RoleAdmin}, {"ed@example.org", RoleEditor}, {"bau@example.org", RoleStaff}} {
+	for _, u := range []struct{ email, role string }{{"admin@example.org", staff.RoleAdmin}, {"ed@example.org", staff.RoleEditor}, {"bau@example.org", staff.RoleStaff}} {
 		c := a.loggedIn(u.email)
 		for _, p := range a.pages(u.role) {
 			want := http.StatusOK
@@ -475,7 +476,7 @@ func TestA11yPages(t *testing.T) {
 		b.Do(15*time.Second, chromedp.SendKeys("#email", "niemand@example.org"), chromedp.SendKeys("#password", "falsch"), chromedp.Submit("#password"), chromedp.WaitVisible(".error"))
 		au.check(b, "anonymous "+lang+" /login (failed)", lang)
 		// An invitation link: the form, its error state, a used-up link.
-		_, tok := a.invited("neu-"+lang+"@example.org", RoleStaff, "bauamt")
+		_, tok := a.invited("neu-"+lang+"@example.org", staff.RoleStaff, "bauamt")
 		b.Do(15*time.Second, chromedp.Navigate(a.url+"/invite?t="+url.QueryEscape(tok)), chromedp.WaitVisible("#password2"))
 		au.check(b, "anonymous "+lang+" /invite", lang)
 		submitEmpty(b)
@@ -483,7 +484,7 @@ func TestA11yPages(t *testing.T) {
 		b.Do(15*time.Second, chromedp.Navigate(a.url+"/invite?t=nicht-gueltig"), chromedp.WaitVisible("#invite-invalid"))
 		au.check(b, "anonymous "+lang+" /invite (invalid link)", lang)
 	}
-	for _, u := range []struct{ email, role string }{{"admin@example.org", RoleAdmin}, {"ed@example.org", RoleEditor}, {"bau@example.org", RoleStaff}} {
+	for _, u := range []struct{ email, role string }{{"admin@example.org", staff.RoleAdmin}, {"ed@example.org", staff.RoleEditor}, {"bau@example.org", staff.RoleStaff}} {
 		loginIn(b, a.url, u.email)
 		for _, lang := range []string{"de", "en"} {
 			b.Do(15*time.Second, chromedp.Navigate(a.url+"/account"), chromedp.WaitVisible("main"))
@@ -495,7 +496,7 @@ func TestA11yPages(t *testing.T) {
 				b.Do(15*time.Second, chromedp.Navigate(a.url+p), chromedp.WaitReady("body"))
 				au.check(b, u.role+" "+lang+" "+p, lang)
 			}
-			if u.role == RoleAdmin {
+			if u.role == staff.RoleAdmin {
 				b.Do(15*time.Second, chromedp.Navigate(fmt.Sprintf("%s/admin/users/%d", a.url, a.userID)), chromedp.WaitVisible(`form[action$="/invite"] button`))
 				b.Do(15*time.Second, browsertest.Eval(`window.__before = 1`), chromedp.Click(`form[action$="/invite"] button`))
 				waitJS(b, `!window.__before && !!document.getElementById("invite-url")`)
@@ -589,7 +590,7 @@ func TestA11yReflow(t *testing.T) {
 	}
 	b.Do(15*time.Second, chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"))
 	check("login")
-	for _, u := range []struct{ email, role string }{{"admin@example.org", RoleAdmin}} {
+	for _, u := range []struct{ email, role string }{{"admin@example.org", staff.RoleAdmin}} {
 		loginIn(b, a.url, u.email)
 		for _, p := range a.pages(u.role) {
 			b.Do(15*time.Second, chromedp.Navigate(a.url+p), chromedp.WaitReady("body"))
@@ -606,7 +607,7 @@ func TestA11yReflow(t *testing.T) {
 // stays on the case link it was on instead of falling back to the page.
 func TestA11yLiveFocus(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	first, _ := e.newCase("4711", "bauamt", text("Wo gibt es Bauanträge?"))
 	b := browsertest.Start(t, browsertest.WithTimeout(60*time.Second))
 	loginIn(b, e.url, "bau@example.org")

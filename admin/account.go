@@ -1,13 +1,13 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
-	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // passwordFields are the password form's fields in the order it shows them.
@@ -39,29 +39,21 @@ func (s *Server) changePassword(c *gin.Context) {
 	if current == "" {
 		errs["current"] = p.T("account.err.current_empty")
 	} else {
-		// The check is throttled like a login (throttle.go): a stolen
-		// session must not guess the password.
+		// The check is throttled like a login (staff/throttle.go): a
+		// stolen session must not guess the password.
 		ip := c.ClientIP()
-		if err := s.reserveAttempt(ctx, sess.User.Email, ip); err != nil {
-			wait, ok := isThrottled(err)
-			if !ok {
-				s.fail(c, err)
-				return
-			}
+		err := s.staff.CheckPassword(ctx, sess.User.ID, sess.User.Email, current, ip)
+		if wait, ok := staff.Throttled(err); ok {
 			c.Header("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 			errs["current"] = p.T("login.throttled", waitText(p, wait))
 			s.renderAccount(c, p, http.StatusTooManyRequests, errs)
 			return
 		}
-		var hash string
-		if err := s.db.GetContext(ctx, &hash, `SELECT password_hash FROM users WHERE id = $1`, sess.User.ID); err != nil {
-			s.fail(c, fmt.Errorf("load password: %w", err))
-			return
-		}
-		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+		switch {
+		case errors.Is(err, staff.ErrWrongPassword):
 			errs["current"] = p.T("account.err.current_wrong")
 			s.log.Info("wrong current password", "user_id", sess.User.ID, "ip", ip)
-		} else if err := s.releaseAttempt(ctx, sess.User.Email, ip); err != nil {
+		case err != nil:
 			s.fail(c, err)
 			return
 		}
@@ -75,19 +67,11 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.renderAccount(c, p, http.StatusBadRequest, errs)
 		return
 	}
-	nh, err := hashPassword(password)
-	if err != nil {
-		s.fail(c, err) // newPasswordError checks what hashPassword refuses
+	// The new password, the end of the user's other sessions and the
+	// audit row commit together.
+	if err := s.staff.ChangePassword(ctx, sess.User.ID, sess.hash, password); err != nil {
+		s.fail(c, err) // newPasswordError checks what staff refuses
 		return
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $2, must_change_password = false, updated_at = now() WHERE id = $1`, sess.User.ID, nh); err != nil {
-		s.fail(c, fmt.Errorf("set password: %w", err))
-		return
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, sess.User.ID, sess.hash); err != nil && !db.IsNoRows(err) {
-		s.fail(c, fmt.Errorf("end other sessions: %w", err))
-		return
-	}
-	s.audit(ctx, sess.User.ID, "user.password", "user", fmt.Sprint(sess.User.ID), nil)
 	redirect(c, "/account", "saved")
 }

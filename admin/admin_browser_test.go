@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"citybot/internal/browsertest"
+	"citybot/staff"
 )
 
 // TestBrowserAdminPages: an admin at 1366x900 (and the same pages at
@@ -21,8 +22,8 @@ import (
 func TestBrowserAdminPages(t *testing.T) {
 	e := newEnv(t, withCases, withRules)
 	e.withDemoFAQ()
-	e.user("admin@example.org", RoleAdmin)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	if _, err := e.db.Exec(`UPDATE departments SET office_hours = '{"1":[["08:00","12:00"],["14:00","16:00"]]}' WHERE id = 'bauamt'`); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // The effort of answering a citizen: from the inbox, open the oldest waiting
@@ -110,9 +111,9 @@ func seedAnswerCases(t *testing.T, e *env, first, n int) []routing.Case {
 func TestBrowserAnswerFlow(t *testing.T) {
 	e := newEnv(t, withCases)
 	e.withDemoFAQ()
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	staff := e.loggedIn("bau@example.org")
-	r := staff.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Carport"}, "body": {"Ein Carport bis 30 m² ist in {amt} meist genehmigungsfrei."}})
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	clerk := e.loggedIn("bau@example.org")
+	r := clerk.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Carport"}, "body": {"Ein Carport bis 30 m² ist in {amt} meist genehmigungsfrei."}})
 	if r.Status != 303 {
 		t.Fatalf("canned: %d", r.Status)
 	}

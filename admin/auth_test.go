@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"citybot/staff"
 )
 
 func TestOperationalEndpoints(t *testing.T) {
@@ -52,8 +54,8 @@ func TestOperationalEndpoints(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.SecureCookies = true })
-	e.user("anna@example.org", RoleStaff, "bauamt")
-	e.user("old@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
+	e.user("old@example.org", staff.RoleStaff, "bauamt")
 	if _, err := e.db.Exec(`UPDATE users SET active = false WHERE email = 'old@example.org'`); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func TestLogin(t *testing.T) {
 
 func TestLoginOpenRedirect(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	for _, next := range []string{"https://evil.example", "//evil.example", `/\evil.example`} {
 		c := e.client()
 		r := c.postForm("/login", "/login", url.Values{"email": {"anna@example.org"}, "password": {testPassword}, "next": {next}})
@@ -119,7 +121,7 @@ func TestLoginOpenRedirect(t *testing.T) {
 
 func TestLogoutAndSessionEnd(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	c := e.loggedIn("anna@example.org")
 	if r := c.get("/account"); r.Status != 200 {
 		t.Fatalf("account: %d", r.Status)
@@ -148,7 +150,7 @@ func TestLogoutAndSessionEnd(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	c := e.loggedIn("admin@example.org")
 	newUser := url.Values{"email": {"x@example.org"}, "name": {"X"}, "role": {"staff"}}
 	other := e.loggedIn("admin@example.org").csrf("/account") // a valid token of another session
@@ -200,11 +202,11 @@ func TestCSRF(t *testing.T) {
 
 func TestRoles(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
-	e.user("staff@example.org", RoleStaff, "bauamt")
-	e.user("editor@example.org", RoleEditor, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("staff@example.org", staff.RoleStaff, "bauamt")
+	e.user("editor@example.org", staff.RoleEditor, "bauamt")
 	anon := e.client()
-	staff := e.loggedIn("staff@example.org")
+	clerk := e.loggedIn("staff@example.org")
 	editor := e.loggedIn("editor@example.org")
 	admin := e.loggedIn("admin@example.org")
 	tests := []struct {
@@ -214,10 +216,10 @@ func TestRoles(t *testing.T) {
 	}{
 		{anon, "/admin/users", http.StatusSeeOther},
 		{anon, "/account", http.StatusSeeOther},
-		{staff, "/admin/users", http.StatusForbidden},
-		{staff, "/admin/audit", http.StatusForbidden},
+		{clerk, "/admin/users", http.StatusForbidden},
+		{clerk, "/admin/audit", http.StatusForbidden},
 		{editor, "/admin/users", http.StatusForbidden},
-		{staff, "/account", http.StatusOK},
+		{clerk, "/account", http.StatusOK},
 		{admin, "/admin/users", http.StatusOK},
 		{admin, "/admin/audit", http.StatusOK},
 		{admin, "/admin/users/new", http.StatusOK},
@@ -269,7 +271,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestLanguageSwitch(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	anon := e.client()
 	if r := anon.postForm("/login", "/language", url.Values{"lang": {"en"}, "next": {"/login"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("switch: %d", r.Status)
@@ -287,7 +289,7 @@ func TestLanguageSwitch(t *testing.T) {
 
 func TestUserAdminAndAudit(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	r := admin.postForm("/admin/users/new", "/admin/users", url.Values{
 		"email": {"neu@example.org"}, "name": {"Neue <b>Kollegin</b>"}, "role": {"staff"}, "language": {"de"}, "departments": {"bauamt", "ordnungsamt"},
@@ -337,7 +339,7 @@ func TestUserAdminAndAudit(t *testing.T) {
 
 func TestAuditKeyset(t *testing.T) {
 	e := newEnv(t)
-	uid := e.user("admin@example.org", RoleAdmin)
+	uid := e.user("admin@example.org", staff.RoleAdmin)
 	if _, err := e.db.Exec(`INSERT INTO audit_log (user_id, action, object_type, object_id) SELECT $1, 'test.action', 'thing', g::text FROM generate_series(1, 120) g`, uid); err != nil {
 		t.Fatal(err)
 	}

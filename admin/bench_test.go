@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"citybot/staff"
 )
 
 // BenchmarkInbox measures the server time of the inbox list and the case
@@ -20,7 +22,7 @@ import (
 //	go test -run '^$' -bench BenchmarkInbox -benchtime 200x ./admin
 func BenchmarkInbox(b *testing.B) {
 	e := newEnv(b, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	ctx := context.Background()
 	start := time.Now()
 	for _, q := range []string{

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/broadcast"
+	"citybot/staff"
 )
 
 // News channels (broadcast): posts for editors and admins, topics and feeds
@@ -74,7 +75,7 @@ func (s *Server) routeBroadcast(e *gin.Engine) {
 		return
 	}
 	s.enableBroadcastNav()
-	g := e.Group("/broadcast", s.requireRole(RoleAdmin, RoleEditor))
+	g := e.Group("/broadcast", s.requireRole(staff.RoleAdmin, staff.RoleEditor))
 	g.GET("", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/broadcast/posts") })
 	g.GET("/posts", s.bcPostsPage)
 	g.GET("/posts/new", s.bcPostNewForm)
@@ -91,7 +92,7 @@ func (s *Server) routeBroadcast(e *gin.Engine) {
 	g.POST("/queue/:id/approve", s.bcItemApprove)
 	g.POST("/queue/:id/reject", s.bcItemReject)
 
-	a := g.Group("", s.requireRole(RoleAdmin))
+	a := g.Group("", s.requireRole(staff.RoleAdmin))
 	a.GET("/topics", s.bcTopicsPage)
 	a.GET("/topics/new", s.bcTopicNewForm)
 	a.POST("/topics", s.bcTopicCreate)
@@ -188,7 +189,7 @@ func bcDuration(p *page, d time.Duration) string {
 }
 
 // bcSubItems are the sub-navigation entries of the broadcast pages for u.
-func bcSubItems(u *User) []string {
+func bcSubItems(u *staff.Principal) []string {
 	if u.IsAdmin() {
 		return []string{"posts", "new", "queue", "topics", "feeds"}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"citybot/internal/browsertest"
+	"citybot/staff"
 )
 
 // TestBroadcastBrowserSendPost: an editor writes a post in a real headless
@@ -17,7 +18,7 @@ import (
 func TestBroadcastBrowserSendPost(t *testing.T) {
 	// 15 subscribers at 5 messages/s: about 3 s of sending to watch.
 	e := newBroadcastEnv(t, 5, 50*time.Millisecond)
-	e.user("ed@example.org", RoleEditor, "bauamt")
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
 	tp := e.topic("baustellen", "Baustellen & Verkehr")
 	e.subscribers(tp.ID, 15)
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"citybot/broadcast"
+	"citybot/staff"
 )
 
 // recordingSender is a broadcast.Sender that records what it sends (the
@@ -140,7 +141,7 @@ func fieldError(body, field string) bool {
 
 func TestBroadcastPagesHiddenWithoutService(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	if r := admin.get("/broadcast/posts"); r.Status != http.StatusNotFound {
 		t.Errorf("posts without a service: %d", r.Status)
@@ -152,25 +153,25 @@ func TestBroadcastPagesHiddenWithoutService(t *testing.T) {
 
 func TestBroadcastRoles(t *testing.T) {
 	e := newBroadcastEnv(t, 50, 0)
-	e.user("admin@example.org", RoleAdmin)
-	e.user("ed@example.org", RoleEditor, "bauamt")
-	e.user("staff@example.org", RoleStaff, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
+	e.user("staff@example.org", staff.RoleStaff, "bauamt")
 	tp := e.topic("aktuelles", "Aktuelles")
-	staff, editor, admin := e.loggedIn("staff@example.org"), e.loggedIn("ed@example.org"), e.loggedIn("admin@example.org")
+	clerk, editor, admin := e.loggedIn("staff@example.org"), e.loggedIn("ed@example.org"), e.loggedIn("admin@example.org")
 
 	for _, path := range []string{"/broadcast/posts", "/broadcast/posts/new", "/broadcast/queue", "/broadcast/topics", "/broadcast/feeds", "/broadcast/posts/1/progress"} {
-		if r := staff.get(path); r.Status != http.StatusForbidden {
+		if r := clerk.get(path); r.Status != http.StatusForbidden {
 			t.Errorf("staff GET %s: %d, want 403", path, r.Status)
 		}
 	}
 	form := url.Values{"text": {"Hallo"}, "topics": {fmt.Sprint(tp.ID)}}
-	if r := staff.postForm("/account", "/broadcast/posts", form); r.Status != http.StatusForbidden {
+	if r := clerk.postForm("/account", "/broadcast/posts", form); r.Status != http.StatusForbidden {
 		t.Errorf("staff POST post: %d, want 403", r.Status)
 	}
-	if r := staff.postForm("/account", "/broadcast/topics", url.Values{"slug": {"x"}, "name_de": {"X"}}); r.Status != http.StatusForbidden {
+	if r := clerk.postForm("/account", "/broadcast/topics", url.Values{"slug": {"x"}, "name_de": {"X"}}); r.Status != http.StatusForbidden {
 		t.Errorf("staff POST topic: %d, want 403", r.Status)
 	}
-	if r := staff.get("/account"); strings.Contains(r.Body, `href="/broadcast/posts"`) {
+	if r := clerk.get("/account"); strings.Contains(r.Body, `href="/broadcast/posts"`) {
 		t.Error("staff sees the nav link")
 	}
 	if n := e.count(`SELECT count(*) FROM posts`); n != 0 {
@@ -205,7 +206,7 @@ func TestBroadcastRoles(t *testing.T) {
 
 func TestBroadcastCSRF(t *testing.T) {
 	e := newBroadcastEnv(t, 50, 0)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	tp := e.topic("aktuelles", "Aktuelles")
 	post, err := e.svc.CreatePost(context.Background(), broadcast.PostInput{Text: "Hallo", TopicIDs: []int64{tp.ID}})
@@ -247,7 +248,7 @@ func TestBroadcastCSRF(t *testing.T) {
 
 func TestBroadcastTopicsAdmin(t *testing.T) {
 	e := newBroadcastEnv(t, 50, 0)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	if r := admin.get("/broadcast/topics"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Noch keine Themen") {
 		t.Fatalf("empty list: %d", r.Status)
@@ -335,7 +336,7 @@ func TestBroadcastTopicsAdmin(t *testing.T) {
 
 func TestBroadcastPosts(t *testing.T) {
 	e := newBroadcastEnv(t, 200, 0)
-	e.user("ed@example.org", RoleEditor, "bauamt")
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
 	editor := e.loggedIn("ed@example.org")
 	tp := e.topic("aktuelles", "Aktuelles")
 	other := e.topic("events", "Veranstaltungen")
@@ -579,8 +580,8 @@ var itemIDRe = regexp.MustCompile(`action="/broadcast/queue/(\d+)/approve"`)
 
 func TestBroadcastFeedsAdmin(t *testing.T) {
 	e := newBroadcastEnv(t, 200, 0)
-	e.user("admin@example.org", RoleAdmin)
-	e.user("ed@example.org", RoleEditor, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
 	admin, editor := e.loggedIn("admin@example.org"), e.loggedIn("ed@example.org")
 	tp := e.topic("aktuelles", "Aktuelles")
 	e.subscribers(tp.ID, 2)
@@ -688,7 +689,7 @@ func TestBroadcastFeedsAdmin(t *testing.T) {
 
 func TestBroadcastEnglish(t *testing.T) {
 	e := newBroadcastEnv(t, 50, 0)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	if _, err := e.db.Exec(`UPDATE users SET language = 'en'`); err != nil {
 		t.Fatal(err)
@@ -705,7 +706,7 @@ func TestBroadcastEnglish(t *testing.T) {
 // a pattern to fill in.
 func TestBroadcastDeepLinkReady(t *testing.T) {
 	e := newBroadcastEnv(t, 50, 0, func(c *Config, _ *Deps) { c.BotUsername = "@musterstadt_bot" })
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	tp := e.topic("baustellen", "Baustellen")
 	const link = "https://t.me/musterstadt_bot?start=" + broadcast.DeepLinkPrefix + "baustellen"

@@ -11,6 +11,7 @@ import (
 
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestBrowserInbox: a staff member logs in in a real headless Chromium,
@@ -21,7 +22,7 @@ import (
 func TestBrowserInbox(t *testing.T) {
 	files := &fakeFiles{files: map[string][]byte{"photo-1": pngBytes}}
 	e := newEnv(t, withCases, func(_ *Config, d *Deps) { d.Files = files })
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	b := browsertest.Start(t, browsertest.WithTimeout(90*time.Second))
 	const step = 15 * time.Second
 

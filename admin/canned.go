@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // Canned answers: the prepared reply texts of a department that staff insert
@@ -24,7 +25,7 @@ import (
 const maxCannedTitle = 200
 
 func (s *Server) routeCanned(authed *gin.RouterGroup) {
-	g := authed.Group("/canned", s.requireRole(RoleAdmin, RoleStaff), s.needCases)
+	g := authed.Group("/canned", s.requireRole(staff.RoleAdmin, staff.RoleStaff), s.needCases)
 	g.GET("", s.cannedPage)
 	g.GET("/new", s.cannedNewForm)
 	g.POST("", s.cannedCreate)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"citybot/staff"
 )
 
 func cannedID(t *testing.T, e *env, title string) int64 {
@@ -19,9 +21,9 @@ func cannedID(t *testing.T, e *env, title string) int64 {
 
 func TestCannedAnswers(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("admin@example.org", RoleAdmin)
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	e.user("ord@example.org", RoleStaff, "ordnungsamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	e.user("ord@example.org", staff.RoleStaff, "ordnungsamt")
 	bau := e.loggedIn("bau@example.org")
 	ord := e.loggedIn("ord@example.org")
 	admin := e.loggedIn("admin@example.org")
@@ -186,8 +188,8 @@ func TestCannedAnswers(t *testing.T) {
 
 func TestCannedRolesAndCSRF(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	e.user("editor@example.org", RoleEditor, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	e.user("editor@example.org", staff.RoleEditor, "bauamt")
 	bau := e.loggedIn("bau@example.org")
 	form := url.Values{"department": {"bauamt"}, "title": {"Öffnungszeiten"}, "body": {"Mo–Fr 8–12 Uhr"}}
 
@@ -232,7 +234,7 @@ func TestCannedRolesAndCSRF(t *testing.T) {
 
 	// Without the case domain the pages are not available.
 	e2 := newEnv(t)
-	e2.user("bau@example.org", RoleStaff, "bauamt")
+	e2.user("bau@example.org", staff.RoleStaff, "bauamt")
 	if r := e2.loggedIn("bau@example.org").get("/canned"); r.Status != http.StatusNotImplemented {
 		t.Errorf("no case domain: %d", r.Status)
 	}

@@ -13,6 +13,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestBrowserCasePage: the reply box of a case in a real browser. The
@@ -28,9 +29,9 @@ func TestBrowserCasePage(t *testing.T) {
 	if _, err := e.db.Exec(`UPDATE departments SET office_hours = '{"1":[["08:00","12:00"]],"3":[["14:00","18:00"]]}' WHERE id = 'bauamt'`); err != nil {
 		t.Fatal(err)
 	}
-	e.user("bau@example.org", RoleStaff, "bauamt", "ordnungsamt")
-	staff := e.loggedIn("bau@example.org")
-	if r := staff.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Carport Auskunft"},
+	e.user("bau@example.org", staff.RoleStaff, "bauamt", "ordnungsamt")
+	clerk := e.loggedIn("bau@example.org")
+	if r := clerk.postForm("/canned/new", "/canned", url.Values{"department": {"bauamt"}, "title": {"Carport Auskunft"},
 		"body": {"Ihre Anfrage {fall} liegt beim {amt}. Sprechzeiten: {oeffnungszeiten}."}}); r.Status != 303 {
 		t.Fatalf("canned: %d", r.Status)
 	}
@@ -42,7 +43,7 @@ func TestBrowserCasePage(t *testing.T) {
 	if err := e.db.Get(&uid, `SELECT id FROM users WHERE email = 'bau@example.org'`); err != nil {
 		t.Fatal(err)
 	}
-	v := routing.Viewer{UserID: uid, Role: RoleStaff, Departments: []string{"bauamt", "ordnungsamt"}}
+	v := staff.Principal{ID: uid, Role: staff.RoleStaff, Departments: []string{"bauamt", "ordnungsamt"}}
 	if err := cases.Close(ctx, v, old.ID); err != nil {
 		t.Fatal(err)
 	}

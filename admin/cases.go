@@ -6,30 +6,31 @@ import (
 
 	"citybot/faq"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // Cases is the case domain the inbox uses; *routing.Cases implements it.
 // Department isolation is enforced there, in the SQL: a case the viewer may
 // not see is routing.ErrNotFound for every method.
 type Cases interface {
-	List(ctx context.Context, v routing.Viewer, f routing.ListFilter) ([]routing.CaseSummary, string, error)
-	Get(ctx context.Context, v routing.Viewer, id int64) (routing.Case, error)
-	Transcript(ctx context.Context, v routing.Viewer, id int64) ([]routing.TranscriptItem, error)
-	Reply(ctx context.Context, v routing.Viewer, id int64, text string, attachments []routing.Attachment) ([]routing.Message, error)
-	AddNote(ctx context.Context, v routing.Viewer, id int64, text string) error
-	Assign(ctx context.Context, v routing.Viewer, id, userID int64) error
-	Transfer(ctx context.Context, v routing.Viewer, id int64, dept, note string) error
-	Close(ctx context.Context, v routing.Viewer, id int64) error
-	Reopen(ctx context.Context, v routing.Viewer, id int64) error
-	MarkRead(ctx context.Context, v routing.Viewer, id int64) error
+	List(ctx context.Context, v staff.Principal, f routing.ListFilter) ([]routing.CaseSummary, string, error)
+	Get(ctx context.Context, v staff.Principal, id int64) (routing.Case, error)
+	Transcript(ctx context.Context, v staff.Principal, id int64) ([]routing.TranscriptItem, error)
+	Reply(ctx context.Context, v staff.Principal, id int64, text string, attachments []routing.Attachment) ([]routing.Message, error)
+	AddNote(ctx context.Context, v staff.Principal, id int64, text string) error
+	Assign(ctx context.Context, v staff.Principal, id, userID int64) error
+	Transfer(ctx context.Context, v staff.Principal, id int64, dept, note string) error
+	Close(ctx context.Context, v staff.Principal, id int64) error
+	Reopen(ctx context.Context, v staff.Principal, id int64) error
+	MarkRead(ctx context.Context, v staff.Principal, id int64) error
 
 	// Canned answers per department (admin/canned.go, the reply box); the
 	// viewer sees and edits only its departments' answers (admins all).
-	CannedAnswers(ctx context.Context, v routing.Viewer, dept string) ([]routing.CannedAnswer, error)
-	CannedAnswer(ctx context.Context, v routing.Viewer, id int64) (routing.CannedAnswer, error)
-	AddCannedAnswer(ctx context.Context, v routing.Viewer, a routing.CannedAnswer) (routing.CannedAnswer, error)
-	UpdateCannedAnswer(ctx context.Context, v routing.Viewer, a routing.CannedAnswer) error
-	DeleteCannedAnswer(ctx context.Context, v routing.Viewer, id int64) error
+	CannedAnswers(ctx context.Context, v staff.Principal, dept string) ([]routing.CannedAnswer, error)
+	CannedAnswer(ctx context.Context, v staff.Principal, id int64) (routing.CannedAnswer, error)
+	AddCannedAnswer(ctx context.Context, v staff.Principal, a routing.CannedAnswer) (routing.CannedAnswer, error)
+	UpdateCannedAnswer(ctx context.Context, v staff.Principal, a routing.CannedAnswer) error
+	DeleteCannedAnswer(ctx context.Context, v staff.Principal, id int64) error
 }
 
 // Rules are the admin-defined routing rules (admin/rules.go);
@@ -57,6 +58,5 @@ type FAQSource interface {
 	Entries(ctx context.Context, status string) ([]faq.Entry, error)
 }
 
-func viewerOf(u *User) routing.Viewer {
-	return routing.Viewer{UserID: u.ID, Role: u.Role, Departments: u.Departments}
-}
+// viewerOf is the signed-in user as the domain functions take them.
+func viewerOf(u *staff.Principal) staff.Principal { return *u }

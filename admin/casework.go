@@ -13,6 +13,7 @@ import (
 
 	"citybot/faq"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // This file holds what the case page and the inbox need beyond the case
@@ -33,12 +34,13 @@ type deptInfo struct {
 }
 
 func (s *Server) deptInfos(ctx context.Context) (map[string]deptInfo, error) {
-	var ds []deptInfo
-	if err := s.db.SelectContext(ctx, &ds, `SELECT id, name, office_hours, answer_target_minutes, address, phone, email FROM departments`); err != nil {
+	ds, err := s.staff.ListDepartments(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("department facts: %w", err)
 	}
 	out := make(map[string]deptInfo, len(ds))
-	for _, d := range ds {
+	for _, sd := range ds {
+		d := deptInfo{ID: sd.ID, Name: sd.Name, Raw: sd.OfficeHours, Target: sd.TargetMinutes, Addr: sd.Address, Phone: sd.Phone, Email: sd.Email}
 		d.Hours, _ = routing.ParseWeekHours(d.Raw)
 		out[d.ID] = d
 	}
@@ -233,7 +235,7 @@ type pick struct {
 }
 
 // picks: the department's canned answers, then its published FAQ answers.
-func (s *Server) picks(ctx context.Context, p *page, v routing.Viewer, cs routing.Case, d deptInfo) (canned, faqs []pick, err error) {
+func (s *Server) picks(ctx context.Context, p *page, v staff.Principal, cs routing.Case, d deptInfo) (canned, faqs []pick, err error) {
 	ca, err := s.cannedFor(ctx, v, cs.Department)
 	if err != nil {
 		return nil, nil, err
@@ -265,14 +267,14 @@ type earlierCase struct {
 }
 
 // earlierCases lists the citizen's other cases the viewer may see, newest first.
-func (s *Server) earlierCases(ctx context.Context, v routing.Viewer, cs routing.Case) ([]earlierCase, error) {
+func (s *Server) earlierCases(ctx context.Context, v staff.Principal, cs routing.Case) ([]earlierCase, error) {
 	var out []earlierCase
 	if err := s.db.SelectContext(ctx, &out, `
 		SELECT c.id, c.subject, c.status, d.name AS department_name, c.created_at
 		FROM cases c JOIN departments d ON d.id = c.department_id
 		WHERE c.citizen_id = $1 AND c.id <> $2 AND ($3 OR c.department_id = ANY($4))
 		ORDER BY c.created_at DESC, c.id DESC LIMIT 10`,
-		cs.CitizenID, cs.ID, v.Role == routing.RoleAdmin, pq.StringArray(v.Departments)); err != nil {
+		cs.CitizenID, cs.ID, v.Role == staff.RoleAdmin, pq.StringArray(v.Departments)); err != nil {
 		return nil, fmt.Errorf("earlier cases: %w", err)
 	}
 	return out, nil
@@ -280,7 +282,7 @@ func (s *Server) earlierCases(ctx context.Context, v routing.Viewer, cs routing.
 
 // nextWaiting is the oldest waiting case of the viewer's departments other
 // than except, or 0.
-func (s *Server) nextWaiting(ctx context.Context, v routing.Viewer, except int64) (int64, error) {
+func (s *Server) nextWaiting(ctx context.Context, v staff.Principal, except int64) (int64, error) {
 	list, _, err := s.deps.Cases.List(ctx, v, routing.ListFilter{View: routing.ViewWaiting, Limit: 2})
 	if err != nil {
 		return 0, err

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -10,26 +11,13 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/lib/pq"
 
-	"citybot/internal/db"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // department is a department as the admin page edits it.
-type department struct {
-	ID            string         `db:"id"`
-	Name          string         `db:"name"`
-	Description   string         `db:"description"`
-	Keywords      pq.StringArray `db:"keywords"`
-	Email         string         `db:"email"`
-	Phone         string         `db:"phone"`
-	Address       string         `db:"address"`
-	OfficeHours   []byte         `db:"office_hours"`
-	RetentionDays *int           `db:"retention_days"`
-	IsFallback    bool           `db:"is_fallback"`
-	TargetMinutes int            `db:"answer_target_minutes"`
-}
+type department struct{ staff.Department }
 
 // dayHours is one weekday's office hours as text ("08:00-12:00, 14:00-16:00").
 type dayHours struct {
@@ -51,13 +39,15 @@ func (d department) Days() []dayHours {
 	return out
 }
 
-const departmentColumns = `id, name, description, keywords, email, phone, address, office_hours, retention_days, is_fallback, answer_target_minutes`
-
 func (s *Server) departmentsPage(c *gin.Context) {
-	var ds []department
-	if err := s.db.SelectContext(c.Request.Context(), &ds, `SELECT `+departmentColumns+` FROM departments ORDER BY name`); err != nil {
-		s.fail(c, fmt.Errorf("list departments: %w", err))
+	list, err := s.staff.ListDepartments(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
 		return
+	}
+	ds := make([]department, len(list))
+	for i, d := range list {
+		ds[i] = department{d}
 	}
 	p := s.page(c, "departments.title")
 	p.Nav = "departments"
@@ -66,14 +56,8 @@ func (s *Server) departmentsPage(c *gin.Context) {
 }
 
 func (s *Server) getDepartment(ctx context.Context, id string) (department, error) {
-	var d department
-	if err := s.db.GetContext(ctx, &d, `SELECT `+departmentColumns+` FROM departments WHERE id = $1`, id); err != nil {
-		if db.IsNoRows(err) {
-			return d, fmt.Errorf("department %q: %w", id, ErrNotFound)
-		}
-		return d, fmt.Errorf("get department: %w", err)
-	}
-	return d, nil
+	d, err := s.staff.GetDepartment(ctx, id)
+	return department{d}, err
 }
 
 // deptForm is the department form as typed, with its errors per field,
@@ -153,6 +137,12 @@ type deptInput struct {
 	Hours                                    routing.WeekHours
 	Retention                                *int
 	TargetMinutes                            int
+}
+
+// store is the input as staff stores it.
+func (in deptInput) store() staff.DepartmentInput {
+	return staff.DepartmentInput{Name: in.Name, Description: in.Description, Email: in.Email, Phone: in.Phone,
+		Address: in.Address, Keywords: in.Keywords, OfficeHours: in.Hours.JSON(), Retention: in.Retention, TargetMinutes: in.TargetMinutes}
 }
 
 // phoneRe are the characters of a phone number as people write it.
@@ -298,13 +288,10 @@ func (s *Server) updateDepartment(c *gin.Context) {
 		s.renderDepartmentForm(c, p, http.StatusBadRequest, f)
 		return
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE departments SET name = $2, description = $3, keywords = $4, email = $5, phone = $6,
-		address = $7, office_hours = $8, retention_days = $9, answer_target_minutes = $10, updated_at = now() WHERE id = $1`,
-		id, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention, in.TargetMinutes); err != nil {
-		s.fail(c, fmt.Errorf("update department: %w", err))
+	if err := s.staff.UpdateDepartment(ctx, currentUser(c).ID, id, in.store()); err != nil {
+		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "department.update", "department", id, map[string]any{"office_hours": string(in.Hours.JSON()), "retention_days": in.Retention})
 	redirect(c, "/admin/departments", "saved")
 }
 
@@ -329,17 +316,14 @@ func (s *Server) createDepartment(c *gin.Context) {
 		s.renderDepartmentForm(c, p, http.StatusBadRequest, f)
 		return
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO departments (id, name, description, keywords, email, phone, address, office_hours, retention_days, answer_target_minutes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		f.ID, in.Name, in.Description, pq.StringArray(in.Keywords), in.Email, in.Phone, in.Address, in.Hours.JSON(), in.Retention, in.TargetMinutes); err != nil {
-		if db.IsUniqueViolation(err) {
+	if err := s.staff.CreateDepartment(ctx, currentUser(c).ID, f.ID, in.store()); err != nil {
+		if errors.Is(err, staff.ErrExists) {
 			f.Errors["id"] = p.T("departments.err.id_taken")
 			s.renderDepartmentForm(c, p, http.StatusConflict, f)
 			return
 		}
-		s.fail(c, fmt.Errorf("create department: %w", err))
+		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "department.create", "department", f.ID, map[string]any{"name": in.Name})
 	redirect(c, "/admin/departments", "saved")
 }

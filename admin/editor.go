@@ -17,6 +17,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/german"
 	"citybot/internal/tgtext"
+	"citybot/staff"
 )
 
 // The FAQ editor: entries with drafts, revisions and diffs, synonyms, "try
@@ -28,7 +29,7 @@ import (
 // routeEditor registers the editor pages (admins and editors). Their
 // messages are in editor_i18n.go, merged by newCatalog.
 func (s *Server) routeEditor(e *gin.Engine) {
-	g := e.Group("/faq", s.requireRole(RoleAdmin, RoleEditor))
+	g := e.Group("/faq", s.requireRole(staff.RoleAdmin, staff.RoleEditor))
 	g.GET("", s.faqList)
 	g.GET("/new", s.faqNewForm)
 	g.POST("/new", s.faqCreate)
@@ -62,9 +63,8 @@ func (s *Server) routeEditor(e *gin.Engine) {
 
 func (s *Server) faqStore() *faq.Store { return faq.NewStore(s.db) }
 
-func actorOf(u *User) faq.Actor {
-	return faq.Actor{UserID: u.ID, Role: u.Role, Departments: u.Departments}
-}
+// actorOf is the signed-in user as faq's editor functions take them.
+func actorOf(u *staff.Principal) staff.Principal { return *u }
 
 // userMessage is the text of an error a user can act on (validation,
 // conflict), or "" for errors that must not be shown.

@@ -13,6 +13,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/browsertest"
 	"citybot/internal/tgfake"
+	"citybot/staff"
 )
 
 // botUnderTest is the Telegram bot running against the fake Bot API with
@@ -90,7 +91,7 @@ func (b *botUnderTest) askUntil(question, want string, within time.Duration) tim
 func TestBrowserEditorPublishChangesTheBotsAnswer(t *testing.T) {
 	e := newEnv(t)
 	e.withDemoFAQ()
-	e.user("bau@example.org", RoleEditor, "bauamt")
+	e.user("bau@example.org", staff.RoleEditor, "bauamt")
 	tg := startBot(t, e)
 	const question = "Darf ich mit meiner Drohne über eine Baustelle fliegen?"
 	const answer1 = "Drohnenflüge über Baustellen brauchen eine Erlaubnis der Luftfahrtbehörde."
@@ -162,7 +163,7 @@ func TestBrowserEditorPublishChangesTheBotsAnswer(t *testing.T) {
 func TestBrowserEditorPreviewKeepsState(t *testing.T) {
 	e := newEnv(t)
 	e.withDemoFAQ()
-	e.user("ed@example.org", RoleEditor, "bauamt")
+	e.user("ed@example.org", staff.RoleEditor, "bauamt")
 	var id string
 	if err := e.db.Get(&id, `SELECT id FROM faq_entries WHERE department_id = 'bauamt' AND status = 'published' ORDER BY id LIMIT 1`); err != nil {
 		t.Fatal(err)

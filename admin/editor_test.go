@@ -14,6 +14,7 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/demodata"
+	"citybot/staff"
 )
 
 // withDemoFAQ imports the demo city's departments and FAQ.
@@ -46,8 +47,8 @@ func (c *client) postMultipart(from, path, field, filename string, content []byt
 func TestEditorPagesRender(t *testing.T) {
 	e := newEnv(t)
 	e.withDemoFAQ()
-	e.user("admin@example.org", RoleAdmin)
-	e.user("bau@example.org", RoleEditor, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("bau@example.org", staff.RoleEditor, "bauamt")
 	for _, who := range []string{"admin@example.org", "bau@example.org"} {
 		c := e.loggedIn(who)
 		for path, want := range map[string]string{
@@ -116,11 +117,11 @@ func TestEditorRoutesEnforceDepartments(t *testing.T) {
 	e := newEnv(t)
 	st := e.withDemoFAQ()
 	ctx := context.Background()
-	adminID := e.user("admin@example.org", RoleAdmin)
-	e.user("bau@example.org", RoleEditor, "bauamt")
-	e.user("staff@example.org", RoleStaff, "bauamt")
+	adminID := e.user("admin@example.org", staff.RoleAdmin)
+	e.user("bau@example.org", staff.RoleEditor, "bauamt")
+	e.user("staff@example.org", staff.RoleStaff, "bauamt")
 	const other = "personalausweis-beantragen"
-	admin := faq.Actor{UserID: adminID, Role: faq.RoleAdmin}
+	admin := staff.Principal{ID: adminID, Role: staff.RoleAdmin}
 	oe, _ := st.Entry(ctx, other)
 	ch := oe
 	ch.Tags = append(ch.Tags, "Admin")
@@ -175,8 +176,8 @@ func TestEditorRoutesEnforceDepartments(t *testing.T) {
 	}
 
 	// Staff: every editor route is forbidden.
-	staff := e.loggedIn("staff@example.org")
-	tok := staff.csrf("/account")
+	clerk := e.loggedIn("staff@example.org")
+	tok := clerk.csrf("/account")
 	for _, rt := range e.srv.engineRoutes() {
 		if !strings.HasPrefix(rt[1], "/faq") {
 			continue
@@ -184,9 +185,9 @@ func TestEditorRoutesEnforceDepartments(t *testing.T) {
 		path := strings.NewReplacer(":id", other, ":sid", "1", ":rid", "1").Replace(rt[1])
 		var r resp
 		if rt[0] == http.MethodGet {
-			r = staff.get(path)
+			r = clerk.get(path)
 		} else {
-			r = staff.post(path, url.Values{"csrf_token": {tok}})
+			r = clerk.post(path, url.Values{"csrf_token": {tok}})
 		}
 		if r.Status != http.StatusForbidden {
 			t.Errorf("staff: %s %s: status %d, want 403", rt[0], path, r.Status)
@@ -216,7 +217,7 @@ func TestEditorFlow(t *testing.T) {
 	e := newEnv(t)
 	st := e.withDemoFAQ()
 	ctx := context.Background()
-	e.user("bau@example.org", RoleEditor, "bauamt")
+	e.user("bau@example.org", staff.RoleEditor, "bauamt")
 	c := e.loggedIn("bau@example.org")
 
 	// Saved questions.
@@ -309,7 +310,7 @@ func TestEditorFlow(t *testing.T) {
 	}
 	live := orig
 	live.Tags = append(live.Tags, "Neu")
-	if _, err := st.UpdateEntry(ctx, faq.Actor{Role: faq.RoleAdmin}, live, faq.AnyRevision); err != nil {
+	if _, err := st.UpdateEntry(ctx, staff.Principal{Role: staff.RoleAdmin}, live, faq.AnyRevision); err != nil {
 		t.Fatal(err)
 	}
 	if r := c.postForm("/faq/e/bauantrag-stellen", "/faq/e/bauantrag-stellen/publish", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "älteren Fassung") {
@@ -345,7 +346,7 @@ func section(body, marker string) string {
 func TestEditorImportExport(t *testing.T) {
 	e := newEnv(t)
 	st := e.withDemoFAQ()
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	c := e.loggedIn("admin@example.org")
 	exp := c.get("/faq/export.csv")
 	if exp.Status != 200 || !strings.HasPrefix(exp.Body, "\ufeffid,department") || exp.Header.Get("Content-Disposition") == "" {

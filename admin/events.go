@@ -16,6 +16,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // caseEventsChannel is the PostgreSQL NOTIFY channel of case changes; the
@@ -213,7 +214,7 @@ func (s *Server) events(c *gin.Context) {
 	check := func() bool {
 		cur, err := s.sessionByHash(ctx, sess.hash)
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
+			if ctx.Err() == nil && !errors.Is(err, staff.ErrNotFound) {
 				s.log.Warn("live updates: session check failed", "err", err)
 			}
 			return false // a session we cannot confirm gets no more events

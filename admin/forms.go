@@ -3,6 +3,8 @@ package admin
 import (
 	"sort"
 	"unicode/utf8"
+
+	"citybot/staff"
 )
 
 // Validation of the users, departments and account forms: an invalid post
@@ -55,7 +57,7 @@ func newPasswordError(p *page, pw string, userInputs ...string) string {
 	case len(pw) > maxPasswordBytes:
 		return p.T("form.err.password_long", maxPasswordBytes)
 	}
-	if key := passwordProblem(pw, userInputs...); key != "" {
+	if key := staff.PasswordProblem(pw, userInputs...); key != "" {
 		return p.T(key) + " " + p.T("password.hint")
 	}
 	return ""

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"citybot/staff"
 )
 
 // Invalid input on the users, departments and account forms: the form comes
@@ -83,7 +85,7 @@ func wantNoGoError(t *testing.T, r resp) {
 
 func TestUserFormErrors(t *testing.T) {
 	e := newEnv(t)
-	meID := e.user("admin@example.org", RoleAdmin)
+	meID := e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	valid := url.Values{"email": {"neu@example.org"}, "name": {"Neue Kollegin"}, "role": {"editor"}, "language": {"de"}, "departments": {"ordnungsamt"}}
 	with := func(k, v string) url.Values { return formWith(valid, k, v) }
@@ -165,7 +167,7 @@ func TestUserFormErrors(t *testing.T) {
 	}
 
 	// Editing: the same for the fields of the edit form.
-	otherID := e.user("bau@example.org", RoleStaff, "bauamt")
+	otherID := e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	other := fmt.Sprintf("/admin/users/%d", otherID)
 	snapshot := func(id int64) string {
 		var s string
@@ -272,7 +274,7 @@ func TestUserFormErrors(t *testing.T) {
 
 func TestDepartmentFormErrors(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	const path = "/admin/departments/bauamt"
 	snapshot := func() string {
@@ -368,7 +370,7 @@ func TestDepartmentFormErrors(t *testing.T) {
 
 func TestAccountFormErrors(t *testing.T) {
 	e := newEnv(t)
-	id := e.user("bau@example.org", RoleStaff, "bauamt")
+	id := e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	c := e.loggedIn("bau@example.org")
 	hash := func() string {
 		var h string

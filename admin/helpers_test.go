@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"citybot/internal/dbtest"
+	"citybot/staff"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -85,7 +86,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func (e *env) user(email, role string, deps ...string) int64 {
 	e.t.Helper()
-	id, err := createUser(context.Background(), e.db, bcrypt.MinCost, email, strings.Split(email, "@")[0], testPassword, role, deps)
+	id, err := staff.New(e.db).WithCost(bcrypt.MinCost).CreateUser(context.Background(), email, strings.Split(email, "@")[0], testPassword, role, deps)
 	if err != nil {
 		e.t.Fatal(err)
 	}

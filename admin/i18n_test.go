@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"citybot/internal/i18n"
+	"citybot/staff"
 )
 
 // TestCatalogFiles: the message files parse, every language has the keys
@@ -111,7 +112,7 @@ func hasPrefix(cat catalog, k string) bool {
 // list the catalogue's languages by their own names (lang.name).
 func TestLanguageNames(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	if r := e.client().get("/login"); !strings.Contains(r.Body, `<button type="submit" name="lang" value="en" lang="en" class="link">English</button>`) {
 		t.Errorf("login page: no switch to English")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 func (s *Server) routeInbox(g *gin.RouterGroup) {
@@ -69,7 +70,7 @@ var inboxViews = []string{routing.ViewWaiting, routing.ViewMine, routing.ViewDep
 // browser title.
 type inboxCounts map[string]int
 
-func (s *Server) inboxCounts(ctx context.Context, u *User) (inboxCounts, error) {
+func (s *Server) inboxCounts(ctx context.Context, u *staff.Principal) (inboxCounts, error) {
 	var r struct {
 		Waiting     int `db:"waiting"`
 		Mine        int `db:"mine"`
@@ -271,7 +272,7 @@ func (s *Server) inboxBulk(c *gin.Context) {
 	var do func(id int64) error
 	switch action {
 	case "assign_me":
-		do = func(id int64) error { return s.deps.Cases.Assign(ctx, v, id, v.UserID) }
+		do = func(id int64) error { return s.deps.Cases.Assign(ctx, v, id, v.ID) }
 	case "close":
 		do = func(id int64) error { return s.deps.Cases.Close(ctx, v, id) }
 	case "transfer":
@@ -307,7 +308,7 @@ func (s *Server) inboxBulk(c *gin.Context) {
 }
 
 // visibleDepartments: all for admins, else the user's own.
-func (s *Server) visibleDepartments(ctx context.Context, u *User) ([]deptRef, error) {
+func (s *Server) visibleDepartments(ctx context.Context, u *staff.Principal) ([]deptRef, error) {
 	all, err := s.departmentRefs(ctx)
 	if err != nil || u.IsAdmin() {
 		return all, err
@@ -321,21 +322,8 @@ func (s *Server) visibleDepartments(ctx context.Context, u *User) ([]deptRef, er
 	return out, nil
 }
 
-// colleague is a user a case can be assigned to.
-type colleague struct {
-	ID   int64  `db:"id"`
-	Name string `db:"name"`
-}
-
-func (s *Server) colleagues(ctx context.Context, dept string) ([]colleague, error) {
-	var out []colleague
-	if err := s.db.SelectContext(ctx, &out, `
-		SELECT u.id, u.name FROM users u
-		WHERE u.active AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $1))
-		ORDER BY u.name, u.id`, dept); err != nil {
-		return nil, fmt.Errorf("list colleagues: %w", err)
-	}
-	return out, nil
+func (s *Server) colleagues(ctx context.Context, dept string) ([]staff.Colleague, error) {
+	return s.staff.Colleagues(ctx, dept)
 }
 
 // transcriptView is a transcript entry prepared for the template.
@@ -543,12 +531,12 @@ func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.Trans
 
 // cannedFor lists the canned answers of dept the viewer may use in the
 // reply box (its own departments' answers; admins all).
-func (s *Server) cannedFor(ctx context.Context, v routing.Viewer, dept string) ([]routing.CannedAnswer, error) {
+func (s *Server) cannedFor(ctx context.Context, v staff.Principal, dept string) ([]routing.CannedAnswer, error) {
 	return s.deps.Cases.CannedAnswers(ctx, v, dept)
 }
 
 // caseAction runs one staff action and redirects back to the case.
-func (s *Server) caseAction(c *gin.Context, notice string, fn func(ctx context.Context, v routing.Viewer, id int64) error) {
+func (s *Server) caseAction(c *gin.Context, notice string, fn func(ctx context.Context, v staff.Principal, id int64) error) {
 	id := c.GetInt64(ctxCaseID)
 	if err := fn(c.Request.Context(), viewerOf(currentUser(c)), id); err != nil {
 		s.fail(c, err)
@@ -624,18 +612,18 @@ func (s *Server) caseReply(c *gin.Context) {
 }
 
 func (s *Server) caseNote(c *gin.Context) {
-	s.caseAction(c, "noted", func(ctx context.Context, v routing.Viewer, id int64) error {
+	s.caseAction(c, "noted", func(ctx context.Context, v staff.Principal, id int64) error {
 		return s.deps.Cases.AddNote(ctx, v, id, c.PostForm("text"))
 	})
 }
 
 func (s *Server) caseAssign(c *gin.Context) {
-	s.caseAction(c, "assigned", func(ctx context.Context, v routing.Viewer, id int64) error {
+	s.caseAction(c, "assigned", func(ctx context.Context, v staff.Principal, id int64) error {
 		to := c.PostForm("user_id")
 		var uid int64
 		switch to {
 		case "me":
-			uid = v.UserID
+			uid = v.ID
 		case "", "0":
 		default:
 			var err error

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"citybot/internal/browsertest"
+	"citybot/staff"
 )
 
 // TestBrowserInboxWork: the inbox in a real browser at 1366x900 and
@@ -21,7 +22,7 @@ import (
 // sideways. With CITYBOT_UX_SHOTS=dir screenshots are saved.
 func TestBrowserInboxWork(t *testing.T) {
 	e := newEnv(t, withCases)
-	uid := e.user("bau@example.org", RoleStaff, "bauamt")
+	uid := e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	if _, err := e.db.Exec(`UPDATE departments SET answer_target_minutes = 60 WHERE id = 'bauamt'`); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"citybot/internal/browsertest"
+	"citybot/staff"
 )
 
 // evalString evaluates js in the page and fails the test on error.
@@ -33,7 +34,7 @@ const rowOrderJS = `Array.prototype.map.call(document.querySelectorAll("#caselis
 // bulk actions transfer and close the chosen cases.
 func TestBrowserInboxSortAndBulk(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("chef@example.org", RoleAdmin)
+	e.user("chef@example.org", staff.RoleAdmin)
 	a, _ := e.newCase("811", "ordnungsamt", text("Laute Musik jede Nacht im Hinterhof"))
 	b2, _ := e.newCase("812", "bauamt", text("Baustelle ohne Schild in der Gartenstraße"))
 	c, _ := e.newCase("813", "bauamt", text("Wann ist die Bauberatung?"))
@@ -167,7 +168,7 @@ func TestBrowserInboxSortAndBulk(t *testing.T) {
 // answer and closes the case.
 func TestBrowserNotificationsAndKeys(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	first, _ := e.newCase("821", "bauamt", text("Brauche ich für einen Zaun eine Genehmigung?"))
 	b := browsertest.Start(t, browsertest.WithTimeout(3*time.Minute))
 	b.Do(5*time.Second, chromedp.EmulateViewport(1366, 900))

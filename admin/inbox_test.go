@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // withCases wires the real case domain.
@@ -70,9 +71,9 @@ func text(s string) routing.Message { return routing.Message{Text: s} }
 
 func TestInboxFlow(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	e.user("bau2@example.org", RoleStaff, "bauamt")
-	e.user("ord@example.org", RoleStaff, "ordnungsamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	e.user("bau2@example.org", staff.RoleStaff, "bauamt")
+	e.user("ord@example.org", staff.RoleStaff, "ordnungsamt")
 	cs, _ := e.newCase("1001", "bauamt", text("Wie lange dauert meine Baugenehmigung?"))
 	other, _ := e.newCase("1002", "ordnungsamt", text("Falschparker vor meiner Einfahrt"))
 	bau := e.loggedIn("bau@example.org")
@@ -176,7 +177,7 @@ func TestInboxFlow(t *testing.T) {
 
 func TestDeliveryStateShown(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	cs, _ := e.newCase("1001", "bauamt", text("Frage"))
 	bau := e.loggedIn("bau@example.org")
 	caseURL := fmt.Sprintf("/cases/%d", cs.ID)
@@ -202,9 +203,9 @@ func TestDeliveryStateShown(t *testing.T) {
 func TestCaseIsolation(t *testing.T) {
 	files := &fakeFiles{files: map[string][]byte{"photo-1": pngBytes}}
 	e := newEnv(t, withCases, func(_ *Config, d *Deps) { d.Files = files })
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	e.user("ord@example.org", RoleStaff, "ordnungsamt")
-	e.user("red@example.org", RoleEditor)
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	e.user("ord@example.org", staff.RoleStaff, "ordnungsamt")
+	e.user("red@example.org", staff.RoleEditor)
 	cs, msgs := e.newCase("1001", "bauamt", routing.Message{Kind: routing.KindPhoto, Media: &routing.Media{Type: "photo", FileID: "photo-1"}})
 	var before string
 	snapshot := func() string {
@@ -279,7 +280,7 @@ var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x
 func TestMediaProxy(t *testing.T) {
 	files := &fakeFiles{files: map[string][]byte{"photo-1": pngBytes, "doc-1": []byte("<html><script>alert(1)</script></html>")}}
 	e := newEnv(t, withCases, func(_ *Config, d *Deps) { d.Files = files })
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	lat, lon := 51.3397, 12.3731
 	cs, msgs := e.newCase("1001", "bauamt",
 		routing.Message{Kind: routing.KindPhoto, Text: "Schlagloch", Media: &routing.Media{Type: "photo", FileID: "photo-1"}},
@@ -325,7 +326,7 @@ func TestMediaProxy(t *testing.T) {
 
 func TestXSSEscaped(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	payloads := []string{`<script>alert("x")</script>`, `<img src=x onerror=alert(1)>`, `"><svg onload=alert(1)>`}
 	cs, _ := e.newCase("1001", "bauamt", text(strings.Join(payloads, " ")))
 	bau := e.loggedIn("bau@example.org")
@@ -353,8 +354,8 @@ func TestXSSEscaped(t *testing.T) {
 // the department's staff, and not that of another department.
 func TestLiveEvents(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
-	e.user("ord@example.org", RoleStaff, "ordnungsamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	e.user("ord@example.org", staff.RoleStaff, "ordnungsamt")
 	stream := func(c *client) (<-chan string, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/inbox/events", nil)

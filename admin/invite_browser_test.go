@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"citybot/internal/browsertest"
+	"citybot/staff"
 )
 
 // shot saves a screenshot of the page as dir/name.png when dir is set
@@ -43,7 +44,7 @@ const sidewaysJS = `(function(){
 // inbox; the link then says it was used. At 1366x900 and 390x844.
 func TestBrowserInvite(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	shots := os.Getenv("CITYBOT_UX_SHOTS")
 	for i, size := range []struct {
 		name string

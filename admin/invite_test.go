@@ -8,11 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 var inviteLinkRe = regexp.MustCompile(`id="invite-url" readonly value="([^"]+)"`)
@@ -46,11 +46,14 @@ func (e *env) invited(email, role string, deps ...string) (int64, string) {
 			email, strings.Split(email, "@")[0], role); err != nil {
 			return err
 		}
-		if err := setUserDepartments(ctx, tx, id, deps); err != nil {
-			return err
+		for _, d := range deps {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_departments (user_id, department_id) VALUES ($1, $2)`, id, d); err != nil {
+				return err
+			}
 		}
-		var err error
-		tok, _, err = issueInvitation(ctx, tx, id, 0, time.Hour)
+		tok = staff.RandomToken()
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_invitations (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+			id, staff.TokenHash(tok))
 		return err
 	})
 	if err != nil {
@@ -73,7 +76,7 @@ const invitePassword = "Kanu Lampe Wolke Pfeffer"
 // hash is stored. Every step leaves an audit row.
 func TestInviteFlow(t *testing.T) {
 	e := newEnv(t, withCases)
-	adminID := e.user("admin@example.org", RoleAdmin)
+	adminID := e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 
 	form := admin.get("/admin/users/new")
@@ -173,9 +176,9 @@ func TestInviteFlow(t *testing.T) {
 // link are refused (GET and POST) and change nothing.
 func TestInviteInvalidLinks(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
-	id, tok := e.invited("neu@example.org", RoleStaff, "bauamt")
+	id, tok := e.invited("neu@example.org", staff.RoleStaff, "bauamt")
 
 	unchanged := func(what string) {
 		t.Helper()
@@ -244,7 +247,7 @@ func TestInviteInvalidLinks(t *testing.T) {
 		t.Errorf("revocation audit rows: %d", n)
 	}
 	// A deactivated user's link does not work.
-	_, tok4 := e.invited("weg@example.org", RoleStaff)
+	_, tok4 := e.invited("weg@example.org", staff.RoleStaff)
 	if _, err := e.db.Exec(`UPDATE users SET active = false WHERE email = 'weg@example.org'`); err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +255,8 @@ func TestInviteInvalidLinks(t *testing.T) {
 		t.Errorf("deactivated: POST %d", r.Status)
 	}
 	// Only admins issue and revoke links.
-	staff := e.user("bau@example.org", RoleStaff, "bauamt")
-	_ = staff
+	clerk := e.user("bau@example.org", staff.RoleStaff, "bauamt")
+	_ = clerk
 	bau := e.loggedIn("bau@example.org")
 	if r := bau.postForm("/account", "/admin/users/"+itoa(id)+"/invite", nil); r.Status != http.StatusForbidden {
 		t.Errorf("staff reissues: %d", r.Status)
@@ -264,7 +267,7 @@ func TestInviteInvalidLinks(t *testing.T) {
 // the other is refused.
 func TestInviteSameTokenTwice(t *testing.T) {
 	e := newEnv(t)
-	_, tok := e.invited("neu@example.org", RoleStaff)
+	_, tok := e.invited("neu@example.org", staff.RoleStaff)
 	a, b := e.client(), e.client()
 	fa := url.Values{"t": {tok}, "password": {invitePassword}, "password2": {invitePassword}, "csrf_token": {a.csrf("/invite?t=" + url.QueryEscape(tok))}}
 	fb := url.Values{"t": {tok}, "password": {"Ganz Anderes Passwort Heute"}, "password2": {"Ganz Anderes Passwort Heute"}, "csrf_token": {b.csrf("/invite?t=" + url.QueryEscape(tok))}}
@@ -286,8 +289,8 @@ func TestInviteSameTokenTwice(t *testing.T) {
 // before anything else; their own choice lifts it.
 func TestAdminSetPasswordForcesChange(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("admin@example.org", RoleAdmin)
-	id := e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	id := e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	admin := e.loggedIn("admin@example.org")
 	const set = "Vom Admin Gesetzt Heute"
 	path := "/admin/users/" + itoa(id)

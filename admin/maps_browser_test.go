@@ -18,6 +18,7 @@ import (
 
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestBrowserCaseMap: in a real browser, with a tile server this test
@@ -59,7 +60,7 @@ func TestBrowserCaseMap(t *testing.T) {
 			tmpl = ts.URL + "/tiles/{z}/{x}/{y}.png"
 		}
 		e := newEnv(t, withCases, func(c *Config, _ *Deps) { c.MapTiles = tmpl })
-		e.user("bau@example.org", RoleStaff, "bauamt")
+		e.user("bau@example.org", staff.RoleStaff, "bauamt")
 		cs, _ := e.newCase("841", "bauamt",
 			routing.Message{Text: "Am Spielplatz liegt seit Tagen Sperrmüll."},
 			routing.Message{Kind: routing.KindLocation, Media: &routing.Media{Type: "location", Latitude: &lat, Longitude: &lon, Title: "Spielplatz Amselweg", Address: "Amselweg 9, 90403 Nürnberg"}},

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 func TestTileMapLayout(t *testing.T) {
@@ -92,7 +93,7 @@ func TestCaseLocation(t *testing.T) {
 	lat, lon := 49.4521, 11.0767
 	for _, tiles := range []string{"", "https://tiles.example.de/{z}/{x}/{y}.png"} {
 		e := newEnv(t, withCases, func(c *Config, _ *Deps) { c.MapTiles = tiles })
-		e.user("bau@example.org", RoleStaff, "bauamt")
+		e.user("bau@example.org", staff.RoleStaff, "bauamt")
 		cs, _ := e.newCase("831", "bauamt",
 			routing.Message{Text: "Hier liegt Sperrmüll"},
 			routing.Message{Kind: routing.KindLocation, Media: &routing.Media{Type: "location", Latitude: &lat, Longitude: &lon, Title: "Spielplatz <Amselweg>", Address: "Amselweg 9, 90403 Nürnberg"}},

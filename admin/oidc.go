@@ -5,19 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"golang.org/x/oauth2"
 
-	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // Sign-in through the city's identity provider (OpenID Connect: Keycloak,
@@ -47,11 +43,7 @@ type OIDCConfig struct {
 }
 
 // OIDCGroup maps one group of the identity provider to a role and departments.
-type OIDCGroup struct {
-	Group       string   `json:"group"`
-	Role        string   `json:"role"`
-	Departments []string `json:"departments"`
-}
+type OIDCGroup = staff.OIDCGroup
 
 // Enabled reports whether OIDC sign-in is configured.
 func (c OIDCConfig) Enabled() bool { return c.Issuer != "" && c.ClientID != "" }
@@ -117,8 +109,6 @@ func (s *Server) oidcStart(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, url)
 }
 
-var errOIDCNoGroup = errors.New("admin: no group of the identity provider maps to a role")
-
 // oidcCallbackHandler finishes the sign-in: the code is exchanged, the ID
 // token verified (signature, issuer, audience, expiry, nonce), the user
 // created or updated from its claims and logged in.
@@ -163,7 +153,7 @@ func (s *Server) oidcCallbackHandler(c *gin.Context) {
 	}
 	u, err := s.oidcUser(ctx, claims)
 	switch {
-	case errors.Is(err, errOIDCNoGroup), errors.Is(err, ErrInvalid):
+	case errors.Is(err, staff.ErrNoGroup), errors.Is(err, ErrInvalid), errors.Is(err, staff.ErrInvalid):
 		s.log.Info("oidc sign-in without access", "sub", idt.Subject, "err", err)
 		s.oidcFail(c, "login.oidc_noaccess")
 		return
@@ -171,7 +161,7 @@ func (s *Server) oidcCallbackHandler(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.startSession(c, u); err != nil {
+	if err := s.startSession(c, u.ID); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -179,42 +169,18 @@ func (s *Server) oidcCallbackHandler(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
-// oidcAccess is the role and departments the groups map to: the highest
-// role of the matching groups, the departments of all of them.
-func oidcAccess(groups []string, m []OIDCGroup) (role string, deps []string, err error) {
-	rank := map[string]int{RoleStaff: 1, RoleEditor: 2, RoleAdmin: 3}
-	for _, g := range m {
-		if !slices.Contains(groups, g.Group) {
-			continue
-		}
-		if rank[g.Role] > rank[role] {
-			role = g.Role
-		}
-		for _, d := range g.Departments {
-			if !slices.Contains(deps, d) {
-				deps = append(deps, d)
-			}
-		}
-	}
-	if role == "" {
-		return "", nil, errOIDCNoGroup
-	}
-	slices.Sort(deps)
-	return role, deps, nil
-}
-
 // oidcUser creates or updates the user of verified claims.
-func (s *Server) oidcUser(ctx context.Context, claims map[string]any) (*User, error) {
+func (s *Server) oidcUser(ctx context.Context, claims map[string]any) (staff.Principal, error) {
 	email, _ := claims["email"].(string)
 	if email == "" {
 		email, _ = claims["upn"].(string) // ADFS, Azure AD
 	}
 	if v, ok := claims["email_verified"].(bool); ok && !v {
-		return nil, fmt.Errorf("%w: e-mail address not verified", ErrInvalid)
+		return staff.Principal{}, fmt.Errorf("%w: e-mail address not verified", ErrInvalid)
 	}
 	email = normalizeEmail(email)
 	if email == "" || !strings.Contains(email, "@") {
-		return nil, fmt.Errorf("%w: no e-mail address in the token", ErrInvalid)
+		return staff.Principal{}, fmt.Errorf("%w: no e-mail address in the token", ErrInvalid)
 	}
 	name, _ := claims["name"].(string)
 	if name = strings.TrimSpace(name); name == "" {
@@ -236,74 +202,9 @@ func (s *Server) oidcUser(ctx context.Context, claims map[string]any) (*User, er
 		groups = []string{v}
 	}
 	if err := s.seedOIDCGroups(ctx); err != nil {
-		return nil, err
+		return staff.Principal{}, err
 	}
-	groups = oidcUserGroups(groups)
-	var (
-		u        User
-		deps     []string
-		noAccess bool
-	)
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		// The mapping holds still until the user is written (an admin's
-		// change of it waits, and then applies it to this user too).
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM oidc_mapping_state FOR SHARE`); err != nil {
-			return fmt.Errorf("lock oidc mapping: %w", err)
-		}
-		rows, err := listOIDCGroups(ctx, tx)
-		if err != nil {
-			return err
-		}
-		role, ds, aerr := oidcAccess(groups, oidcMappings(rows))
-		if aerr != nil {
-			noAccess = true
-			return s.revokeOIDCUser(ctx, tx, email, groups)
-		}
-		deps = ds
-		// A user who signs in only through the provider has no usable
-		// password ("!" is no bcrypt hash); a local user keeps theirs.
-		if err := tx.GetContext(ctx, &u, `
-			INSERT INTO users (email, name, password_hash, role, oidc_groups) VALUES ($1, $2, '!', $3, $4)
-			ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name, oidc_groups = EXCLUDED.oidc_groups, updated_at = now()
-			RETURNING id, email, name, role, active, language`, email, truncate(name, 200), role, pq.StringArray(groups)); err != nil {
-			return fmt.Errorf("upsert oidc user: %w", err)
-		}
-		if !u.Active {
-			return fmt.Errorf("%w: user deactivated", ErrInvalid)
-		}
-		return setUserDepartments(ctx, tx, u.ID, deps)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if noAccess {
-		return nil, errOIDCNoGroup
-	}
-	u.Departments = deps
-	return &u, nil
-}
-
-// revokeOIDCUser takes what the mapping gave from a user who signed in
-// through the provider before and whose groups now map to nothing: the
-// departments, the role (staff) and the sessions. Users who never signed
-// in that way are left alone.
-func (s *Server) revokeOIDCUser(ctx context.Context, tx *sqlx.Tx, email string, groups []string) error {
-	var id int64
-	err := tx.GetContext(ctx, &id, `UPDATE users SET oidc_groups = $2, role = 'staff', updated_at = now()
-		WHERE email = $1 AND oidc_groups IS NOT NULL RETURNING id`, email, pq.StringArray(groups))
-	if db.IsNoRows(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("revoke oidc user: %w", err)
-	}
-	if err := setUserDepartments(ctx, tx, id, nil); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
-	}
-	return RecordAudit(ctx, tx, 0, "user.oidc_revoke", "user", strconv.FormatInt(id, 10), map[string]any{"reason": "no mapped group at sign-in"})
+	return s.staff.OIDCSignIn(ctx, email, name, staff.OIDCUserGroups(groups))
 }
 
 func (s *Server) oidcFail(c *gin.Context, key string) {

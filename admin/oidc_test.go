@@ -16,6 +16,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"citybot/staff"
 )
 
 // testIssuer is a small OpenID Connect provider: discovery, JWKS, an
@@ -149,9 +151,9 @@ func TestOIDCSignIn(t *testing.T) {
 	is := newTestIssuer(t)
 	e := newEnv(t, func(c *Config, _ *Deps) {
 		c.OIDC = OIDCConfig{Issuer: is.URL, ClientID: "citybot", ClientSecret: "s3cret", Name: "Stadt-Login", Groups: []OIDCGroup{
-			{Group: "citybot-bau", Role: RoleStaff, Departments: []string{"bauamt"}},
-			{Group: "citybot-ordnung", Role: RoleStaff, Departments: []string{"ordnungsamt"}},
-			{Group: "citybot-admins", Role: RoleAdmin},
+			{Group: "citybot-bau", Role: staff.RoleStaff, Departments: []string{"bauamt"}},
+			{Group: "citybot-ordnung", Role: staff.RoleStaff, Departments: []string{"ordnungsamt"}},
+			{Group: "citybot-admins", Role: staff.RoleAdmin},
 		}}
 	})
 	if r := e.client().get("/login"); !strings.Contains(r.Body, "Anmelden mit Stadt-Login") {
@@ -181,7 +183,7 @@ func TestOIDCSignIn(t *testing.T) {
 		}
 	}
 	get()
-	if row.Role != RoleStaff || row.Deps != "bauamt,ordnungsamt" || row.Hash != "!" {
+	if row.Role != staff.RoleStaff || row.Deps != "bauamt,ordnungsamt" || row.Hash != "!" {
 		t.Fatalf("user %+v", row)
 	}
 	// No password works for a provider-only user.
@@ -194,7 +196,7 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Fatalf("second sign-in: %d", r.Status)
 	}
 	get()
-	if row.Role != RoleAdmin || row.Deps != "bauamt" {
+	if row.Role != staff.RoleAdmin || row.Deps != "bauamt" {
 		t.Fatalf("after the group change: %+v", row)
 	}
 
@@ -259,14 +261,14 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Fatalf("no mapped group: %d", r.Status)
 	}
 	get()
-	if row.Role != RoleStaff || row.Deps != "" {
+	if row.Role != staff.RoleStaff || row.Deps != "" {
 		t.Fatalf("after a sign-in without a mapped group: %+v", row)
 	}
 	if r := c.get("/account"); r.Status != http.StatusSeeOther {
 		t.Fatalf("the earlier session still works: %d", r.Status)
 	}
 	// Local passwords keep working beside the provider.
-	e.user("lokal@example.org", RoleStaff, "bauamt")
+	e.user("lokal@example.org", staff.RoleStaff, "bauamt")
 	e.loggedIn("lokal@example.org")
 }
 
@@ -281,8 +283,8 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 	is := newTestIssuer(t)
 	e := newEnv(t, func(c *Config, _ *Deps) {
 		c.OIDC = OIDCConfig{Issuer: is.URL, ClientID: "citybot", ClientSecret: "s3cret", Groups: []OIDCGroup{
-			{Group: "citybot-bau", Role: RoleStaff, Departments: []string{"bauamt", "no-such-office"}},
-			{Group: "citybot-admins", Role: RoleAdmin},
+			{Group: "citybot-bau", Role: staff.RoleStaff, Departments: []string{"bauamt", "no-such-office"}},
+			{Group: "citybot-admins", Role: staff.RoleAdmin},
 		}}
 	})
 	signIn := func(email string, groups ...string) (*client, resp) {
@@ -334,7 +336,7 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("berta: %d", r.Status)
 	}
-	if a := accessOf("berta@example.org"); a != (access{RoleStaff, "bauamt"}) {
+	if a := accessOf("berta@example.org"); a != (access{staff.RoleStaff, "bauamt"}) {
 		t.Fatalf("berta at first: %+v", a)
 	}
 	// Staff do not reach the settings.
@@ -347,7 +349,7 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 		group string
 		want  int
 	}{{"", http.StatusBadRequest}, {"a\x01b", http.StatusBadRequest}, {strings.Repeat("g", 257), http.StatusBadRequest}, {"citybot-bau", http.StatusConflict}} {
-		if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {tc.group}, "role": {RoleStaff}}); r.Status != tc.want {
+		if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {tc.group}, "role": {staff.RoleStaff}}); r.Status != tc.want {
 			t.Errorf("group %.20q: %d, want %d", tc.group, r.Status, tc.want)
 		}
 	}
@@ -356,25 +358,25 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 	}
 
 	// A group Berta has gets a mapping: she has its department at once.
-	if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {"citybot-ordnung"}, "role": {RoleStaff}, "departments": {"ordnungsamt"}}); r.Status != http.StatusSeeOther {
+	if r := chief.postForm("/admin/sso/new", "/admin/sso", url.Values{"group": {"citybot-ordnung"}, "role": {staff.RoleStaff}, "departments": {"ordnungsamt"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("new mapping: %d %s", r.Status, r.Body)
 	}
-	if a := accessOf("berta@example.org"); a != (access{RoleStaff, "bauamt,ordnungsamt"}) {
+	if a := accessOf("berta@example.org"); a != (access{staff.RoleStaff, "bauamt,ordnungsamt"}) {
 		t.Fatalf("berta after the new mapping: %+v", a)
 	}
 	// Changed in the UI: citybot-bau gives the editor role and the Zentrale.
 	bau := groupID("citybot-bau")
-	if r := chief.postForm("/admin/sso/"+bau, "/admin/sso/"+bau, url.Values{"group": {"citybot-bau"}, "role": {RoleEditor}, "departments": {"zentrale"}}); r.Status != http.StatusSeeOther {
+	if r := chief.postForm("/admin/sso/"+bau, "/admin/sso/"+bau, url.Values{"group": {"citybot-bau"}, "role": {staff.RoleEditor}, "departments": {"zentrale"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("edit mapping: %d %s", r.Status, r.Body)
 	}
-	if a := accessOf("berta@example.org"); a != (access{RoleEditor, "ordnungsamt,zentrale"}) {
+	if a := accessOf("berta@example.org"); a != (access{staff.RoleEditor, "ordnungsamt,zentrale"}) {
 		t.Fatalf("berta after the change: %+v", a)
 	}
 	// ... and at her next sign-in, now with one group less in the directory.
 	if _, r := signIn("berta@example.org", "citybot-bau"); r.Status != http.StatusSeeOther {
 		t.Fatalf("berta again: %d", r.Status)
 	}
-	if a := accessOf("berta@example.org"); a != (access{RoleEditor, "zentrale"}) {
+	if a := accessOf("berta@example.org"); a != (access{staff.RoleEditor, "zentrale"}) {
 		t.Fatalf("berta at the next sign-in: %+v", a)
 	}
 	var upd string
@@ -385,13 +387,13 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 
 	// The chief cannot take their own admin role.
 	adm := groupID("citybot-admins")
-	if r := chief.postForm("/admin/sso/"+adm, "/admin/sso/"+adm, url.Values{"group": {"citybot-admins"}, "role": {RoleStaff}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "selbst") {
+	if r := chief.postForm("/admin/sso/"+adm, "/admin/sso/"+adm, url.Values{"group": {"citybot-admins"}, "role": {staff.RoleStaff}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "selbst") {
 		t.Fatalf("own admin role: %d", r.Status)
 	}
 	if r := chief.postForm("/admin/sso/"+adm+"/delete", "/admin/sso/"+adm+"/delete", nil); r.Status != http.StatusConflict {
 		t.Fatalf("deleting the own admin group: %d", r.Status)
 	}
-	if a := accessOf("chef@example.org"); a.Role != RoleAdmin {
+	if a := accessOf("chef@example.org"); a.Role != staff.RoleAdmin {
 		t.Fatalf("chief: %+v", a)
 	}
 
@@ -406,7 +408,7 @@ func TestOIDCGroupMappingInUI(t *testing.T) {
 	if r := chief.postForm("/admin/sso/"+bau+"/delete", "/admin/sso/"+bau+"/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if a := accessOf("berta@example.org"); a != (access{RoleStaff, ""}) {
+	if a := accessOf("berta@example.org"); a != (access{staff.RoleStaff, ""}) {
 		t.Fatalf("berta after the removal: %+v", a)
 	}
 	if r := bertaNow.get("/account"); r.Status != http.StatusSeeOther {

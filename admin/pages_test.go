@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"citybot/staff"
 )
 
 // TestCatalogComplete: every key the templates use exists in every
@@ -42,7 +44,7 @@ func TestCatalogComplete(t *testing.T) {
 
 func TestDepartmentsAdmin(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	if r := admin.get("/admin/departments"); r.Status != 200 || !strings.Contains(r.Body, "Bauamt") {
 		t.Fatalf("list: %d", r.Status)

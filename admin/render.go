@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"citybot/staff"
 )
 
 //go:embed templates
@@ -101,7 +103,7 @@ type page struct {
 	Lang      string
 	Languages []string
 	Title     string
-	User      *User
+	User      *staff.Principal
 	CSRF      string
 	Path      string // current request URI (for "next" fields)
 	Nav       string // active navigation item

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // withRules wires the real routing rule store.
@@ -54,7 +55,7 @@ func pickedBy(t *testing.T, c *client, question string) string {
 
 func TestRulesAdmin(t *testing.T) {
 	e := newEnv(t, withRules)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 
 	if r := admin.get("/admin/rules"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Noch keine Regeln") {
@@ -193,9 +194,9 @@ func TestRulesAdmin(t *testing.T) {
 
 func TestRulesRolesAndCSRF(t *testing.T) {
 	e := newEnv(t, withRules)
-	e.user("admin@example.org", RoleAdmin)
-	e.user("staff@example.org", RoleStaff, "bauamt")
-	e.user("editor@example.org", RoleEditor, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	e.user("staff@example.org", staff.RoleStaff, "bauamt")
+	e.user("editor@example.org", staff.RoleEditor, "bauamt")
 	admin := e.loggedIn("admin@example.org")
 	admin.postForm("/admin/rules/new", "/admin/rules", url.Values{"pattern": {"Sperrmüll"}, "department": {"bauamt"}, "priority": {"0"}, "active": {"on"}})
 	var id int64
@@ -269,7 +270,7 @@ func TestRulesRolesAndCSRF(t *testing.T) {
 // off.
 func TestRulesNotify(t *testing.T) {
 	e := newEnv(t, withRules)
-	e.user("admin@example.org", RoleAdmin)
+	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	l := pq.NewListener(e.srv.deps.DatabaseURL, 10*time.Millisecond, time.Second, nil)
 	defer l.Close()

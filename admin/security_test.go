@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"citybot/staff"
 )
 
 // postLogin posts the login form from the address xff (X-Forwarded-For;
@@ -41,7 +43,7 @@ func TestLoginParallel(t *testing.T) {
 	e := newEnv(t)
 	// A real bcrypt cost, so that the comparisons take the time they take
 	// in production (the window the old count-then-compare left open).
-	if _, err := createUser(context.Background(), e.db, bcryptCost, "anna@example.org", "Anna", testPassword, RoleStaff, []string{"bauamt"}); err != nil {
+	if _, err := staff.CreateUser(context.Background(), e.db, "anna@example.org", "Anna", testPassword, staff.RoleStaff, []string{"bauamt"}); err != nil {
 		t.Fatal(err)
 	}
 	var entered atomic.Int64
@@ -91,8 +93,8 @@ func TestLoginParallel(t *testing.T) {
 	if statuses[29] != http.StatusTooManyRequests {
 		t.Fatalf("the right password after 29 wrong ones: status %d, want 429", statuses[29])
 	}
-	if counts[http.StatusUnauthorized] > throttleFreePair || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 29 {
-		t.Fatalf("wrong passwords compared: %v (at most %d may be)", counts, throttleFreePair)
+	if counts[http.StatusUnauthorized] > staff.ThrottleFreePair || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 29 {
+		t.Fatalf("wrong passwords compared: %v (at most %d may be)", counts, staff.ThrottleFreePair)
 	}
 	var n int
 	if err := e.db.Get(&n, `SELECT count(*) FROM sessions`); err != nil || n != 0 {
@@ -106,18 +108,18 @@ func TestLoginParallel(t *testing.T) {
 // address is X-Forwarded-For's.
 func TestLoginThrottleNoLockout(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.TrustedProxies = []string{"127.0.0.0/8", "::1"} })
-	e.user("anna@example.org", RoleStaff, "bauamt")
-	e.user("admin@example.org", RoleAdmin)
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
+	e.user("admin@example.org", staff.RoleAdmin)
 	const attacker, owner = "203.0.113.9", "198.51.100.7"
 	c := e.client()
-	for i := range throttleFreePair {
+	for i := range staff.ThrottleFreePair {
 		if r := c.postLogin("anna@example.org", "wrong password", attacker); r.Status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i, r.Status)
 		}
 	}
 	r := c.postLogin("anna@example.org", testPassword, attacker)
 	if r.Status != http.StatusTooManyRequests || !strings.Contains(r.Body, "Bitte warten Sie 31 Sekunden") && !strings.Contains(r.Body, "Bitte warten Sie 30 Sekunden") {
-		t.Fatalf("attacker after %d failures: %d %s", throttleFreePair, r.Status, r.Header.Get("Retry-After"))
+		t.Fatalf("attacker after %d failures: %d %s", staff.ThrottleFreePair, r.Status, r.Header.Get("Retry-After"))
 	}
 	// The owner, elsewhere, is not locked out.
 	if r := e.client().postLogin("anna@example.org", testPassword, owner); r.Status != http.StatusSeeOther {
@@ -136,7 +138,7 @@ func TestLoginThrottleNoLockout(t *testing.T) {
 		}
 		waits = append(waits, time.Duration(wait*float64(time.Second)))
 	}
-	if !(waits[0] > 55*time.Second && waits[1] > 115*time.Second && waits[2] > 235*time.Second && waits[2] <= throttleMax) {
+	if !(waits[0] > 55*time.Second && waits[1] > 115*time.Second && waits[2] > 235*time.Second && waits[2] <= staff.ThrottleMax) {
 		t.Fatalf("waits %v, want about 1, 2, 4 minutes", waits)
 	}
 	// The admin sees the throttle and lifts it.
@@ -162,9 +164,9 @@ func TestLoginThrottleNoLockout(t *testing.T) {
 // CITYBOT_TRUSTED_PROXIES is tested end to end in internal/e2e.)
 func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.2"} })
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	c := e.client()
-	for i := range throttleFreePair {
+	for i := range staff.ThrottleFreePair {
 		c.postLogin("anna@example.org", "wrong password", fmt.Sprintf("203.0.113.%d", i))
 	}
 	if r := c.postLogin("anna@example.org", testPassword, "203.0.113.200"); r.Status != http.StatusTooManyRequests {
@@ -214,7 +216,7 @@ func (e *env) clientFrom(from string) *client {
 // be //evil.example, another host.
 func TestLoginNextTab(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	c := e.loggedIn("anna@example.org")
 	for _, next := range []string{"/%09/evil.example/x", "/%0a/evil.example", "/%0D%0A/evil.example", "/%5C%5Cevil.example", "/%20/evil.example"} {
 		r := c.get("/login?next=" + next)
@@ -237,8 +239,8 @@ func TestLoginNextTab(t *testing.T) {
 // events when the user is removed from it.
 func TestEventsEndWithSession(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("admin@example.org", RoleAdmin)
-	uid := e.user("bau@example.org", RoleStaff, "bauamt", "ordnungsamt")
+	e.user("admin@example.org", staff.RoleAdmin)
+	uid := e.user("bau@example.org", staff.RoleStaff, "bauamt", "ordnungsamt")
 	open := func(c *client) (events <-chan string, closed <-chan struct{}) {
 		req, _ := http.NewRequest(http.MethodGet, e.url+"/inbox/events", nil)
 		r, err := c.hc.Do(req)
@@ -321,7 +323,7 @@ func TestEventsEndWithSession(t *testing.T) {
 // user's ordinary form is bounded too.
 func TestBodyLimits(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	anon := e.client()
 	tok := anon.csrf("/login")
 	// 50 MB multipart with its Content-Length: refused before it is read.
@@ -394,8 +396,8 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // with a German explanation (length was the only rule).
 func TestWeakPasswordsRefused(t *testing.T) {
 	e := newEnv(t)
-	e.user("admin@example.org", RoleAdmin)
-	id, tok := e.invited("neu.kollegin@example.org", RoleStaff)
+	e.user("admin@example.org", staff.RoleAdmin)
+	id, tok := e.invited("neu.kollegin@example.org", staff.RoleStaff)
 	if _, err := e.db.Exec(`UPDATE users SET name = 'Neue Kollegin' WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +415,7 @@ func TestWeakPasswordsRefused(t *testing.T) {
 			t.Errorf("password %q: %d, want 400 with %q", pw, r.Status, want)
 		}
 	}
-	if _, err := CreateUser(context.Background(), e.db, "x@example.org", "X", "passwort12", RoleStaff, nil); err == nil {
+	if _, err := staff.CreateUser(context.Background(), e.db, "x@example.org", "X", "passwort12", staff.RoleStaff, nil); err == nil {
 		t.Error("CreateUser (citybot user add) took passwort12")
 	}
 	c := e.loggedIn("admin@example.org")
@@ -431,14 +433,14 @@ func TestWeakPasswordsRefused(t *testing.T) {
 // /account/password is throttled like a login.
 func TestCurrentPasswordThrottled(t *testing.T) {
 	e := newEnv(t)
-	e.user("anna@example.org", RoleStaff, "bauamt")
+	e.user("anna@example.org", staff.RoleStaff, "bauamt")
 	c := e.loggedIn("anna@example.org")
 	statuses := []int{}
 	for i := range 8 {
 		r := c.postForm("/account", "/account/password", url.Values{"current": {fmt.Sprintf("guess %d", i)}, "password": {"Kanu Lampe Wolke Pfeffer"}})
 		statuses = append(statuses, r.Status)
 	}
-	if statuses[throttleFreePair-1] != http.StatusBadRequest || statuses[throttleFreePair] != http.StatusTooManyRequests || statuses[7] != http.StatusTooManyRequests {
+	if statuses[staff.ThrottleFreePair-1] != http.StatusBadRequest || statuses[staff.ThrottleFreePair] != http.StatusTooManyRequests || statuses[7] != http.StatusTooManyRequests {
 		t.Fatalf("statuses %v", statuses)
 	}
 	// While throttled, even the right password is not checked.

@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +32,7 @@ import (
 
 	"citybot/internal/apperr"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // Config is the admin server's configuration.
@@ -118,9 +118,8 @@ type Server struct {
 	oidc    *oidcClient
 	// oidcSeeded: the group mapping in the database was filled (sso.go).
 	oidcSeeded atomic.Bool
-
-	dummyOnce sync.Once
-	dummy     []byte
+	// staff are the users, sessions and departments.
+	staff *staff.Store
 }
 
 // New builds the server. It does no I/O; call Run to start background work
@@ -145,11 +144,12 @@ func New(cfg Config, deps Deps) *Server {
 		deps.Gatherer = prometheus.DefaultGatherer
 	}
 	s := &Server{
-		cfg:  cfg,
-		deps: deps,
-		db:   deps.DB,
-		log:  deps.Logger.With("component", "admin"),
-		cat:  newCatalog(),
+		cfg:   cfg,
+		deps:  deps,
+		db:    deps.DB,
+		staff: staff.New(deps.DB),
+		log:   deps.Logger.With("component", "admin"),
+		cat:   newCatalog(),
 	}
 	s.hub = newHub(s.log)
 	s.cal = deps.Calendar
@@ -202,15 +202,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-func (s *Server) cleanup(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < now()`); err != nil {
-		return fmt.Errorf("delete expired sessions: %w", err)
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE last_fail < now() - make_interval(secs => $1)`, throttleForget.Seconds()); err != nil {
-		return fmt.Errorf("delete old login throttles: %w", err)
-	}
-	return nil
-}
+func (s *Server) cleanup(ctx context.Context) error { return s.staff.Cleanup(ctx) }
 
 func (s *Server) buildHandler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
@@ -248,13 +240,13 @@ func (s *Server) buildHandler() http.Handler {
 	}
 	e.POST("/language", s.setLanguage)
 
-	authed := e.Group("/", s.requireRole(RoleAdmin, RoleEditor, RoleStaff))
+	authed := e.Group("/", s.requireRole(staff.RoleAdmin, staff.RoleEditor, staff.RoleStaff))
 	authed.GET("/", s.home)
 	authed.GET("/account", s.accountPage)
 	authed.POST("/account/password", s.changePassword)
 	s.routeInbox(authed)
 
-	adm := e.Group("/admin", s.requireRole(RoleAdmin))
+	adm := e.Group("/admin", s.requireRole(staff.RoleAdmin))
 	s.routeAdmin(adm)
 	s.routeEditor(e) // FAQ editor (admin/editor.go)
 	// Routing rules (admins) and canned answers (admin/rules.go, admin/canned.go).
@@ -306,7 +298,7 @@ func (s *Server) home(c *gin.Context) {
 	u := currentUser(c)
 	to := "/inbox"
 	switch {
-	case u.Role == RoleEditor:
+	case u.Role == staff.RoleEditor:
 		// Editors work on the FAQ; their inbox is one click away.
 		to = "/faq"
 	case s.deps.Cases == nil:

@@ -1,182 +1,18 @@
 package admin
 
 import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
-
-	"citybot/internal/db"
 )
 
-// Password checks (login, the current password on /account/password) are
-// throttled per account and client address, and per client address alone:
-//
-//   - A failure is counted *before* the password is compared (a
-//     reservation, under a row lock) and taken back when it was right, so
-//     that simultaneous requests cannot all pass a count read before any of
-//     them was recorded.
-//   - After throttleFreePair failures of one account from one address, each
-//     further attempt from there waits: 30 s, doubling up to 15 minutes.
-//     The account's owner at another address is not affected: a stranger
-//     cannot lock anybody out.
-//   - An address with throttleFreeAddr failures over any accounts waits the
-//     same way (password spraying). Behind a reverse proxy the client
-//     address comes from X-Forwarded-For, believed only from
-//     CITYBOT_TRUSTED_PROXIES.
-//   - Failures are forgotten a day after the last one; admins see and clear
-//     throttles at /admin/throttles.
-const (
-	throttleFreePair = 5
-	throttleFreeAddr = 50
-	throttleBase     = 30 * time.Second
-	throttleMax      = 15 * time.Minute
-	throttleForget   = 24 * time.Hour
-)
-
-// addrKey is the email column of the per-address row.
-const addrKey = ""
-
-// throttleDelay is the wait after fails failures with free allowed.
-func throttleDelay(fails, free int) time.Duration {
-	if fails < free {
-		return 0
-	}
-	d := throttleBase
-	for i := free; i < fails && d < throttleMax; i++ {
-		d *= 2
-	}
-	return min(d, throttleMax)
-}
-
-// throttledError tells how long to wait.
-type throttledError struct{ wait time.Duration }
-
-func (e *throttledError) Error() string { return fmt.Sprintf("admin: throttled for %v", e.wait) }
-func (e *throttledError) Is(target error) bool {
-	return target == errThrottled
-}
-
-// reserveAttempt counts one password check of email from ip as failed
-// before it is made. It returns errThrottled (a *throttledError) when the
-// pair or the address has to wait; then nothing is counted.
-func (s *Server) reserveAttempt(ctx context.Context, email, ip string) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		type row struct {
-			Fails        int          `db:"fails"`
-			LastFail     time.Time    `db:"last_fail"`
-			BlockedUntil sql.NullTime `db:"blocked_until"`
-			Now          time.Time    `db:"now"`
-		}
-		keys := []struct {
-			email string
-			free  int
-		}{{email, throttleFreePair}, {addrKey, throttleFreeAddr}}
-		rows := make([]row, len(keys))
-		// Lock both rows, always in this order (pair, then address).
-		for i, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttles (email, ip, fails) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, k.email, ip); err != nil {
-				return fmt.Errorf("create throttle: %w", err)
-			}
-			if err := tx.GetContext(ctx, &rows[i], `SELECT fails, last_fail, blocked_until, now() AS now FROM login_throttles WHERE email = $1 AND ip = $2 FOR UPDATE`, k.email, ip); err != nil {
-				return fmt.Errorf("lock throttle: %w", err)
-			}
-			r := rows[i]
-			if r.BlockedUntil.Valid && r.BlockedUntil.Time.After(r.Now) {
-				return &throttledError{wait: r.BlockedUntil.Time.Sub(r.Now)}
-			}
-		}
-		for i, k := range keys {
-			r := rows[i]
-			fails := r.Fails + 1
-			if r.Now.Sub(r.LastFail) > throttleForget {
-				fails = 1
-			}
-			var blocked sql.NullTime
-			if d := throttleDelay(fails, k.free); d > 0 {
-				blocked = sql.NullTime{Time: r.Now.Add(d), Valid: true}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE login_throttles SET fails = $3, last_fail = $4, blocked_until = $5 WHERE email = $1 AND ip = $2`,
-				k.email, ip, fails, r.Now, blocked); err != nil {
-				return fmt.Errorf("count attempt: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// releaseAttempt takes back the reservation of a check that succeeded:
-// the pair's failures are forgotten, the address's count goes down by one
-// (its earlier failures stay).
-func (s *Server) releaseAttempt(ctx context.Context, email, ip string) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttles WHERE email = $1 AND ip = $2`, email, ip); err != nil {
-			return fmt.Errorf("clear throttle: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE login_throttles SET fails = GREATEST(fails - 1, 0),
-				blocked_until = CASE WHEN fails - 1 >= $2 THEN blocked_until END
-			WHERE email = '' AND ip = $1`, ip, throttleFreeAddr); err != nil {
-			return fmt.Errorf("release address throttle: %w", err)
-		}
-		return nil
-	})
-}
-
-// Throttle is one row of the admin's throttle list.
-type Throttle struct {
-	Email        string       `db:"email"` // "" = all accounts from the address
-	IP           string       `db:"ip"`
-	Fails        int          `db:"fails"`
-	LastFail     time.Time    `db:"last_fail"`
-	BlockedUntil sql.NullTime `db:"blocked_until"`
-	Blocked      bool         `db:"blocked"`
-}
-
-// listThrottles returns the throttles with failures in the last day,
-// blocked ones first.
-func (s *Server) listThrottles(ctx context.Context) ([]Throttle, error) {
-	var out []Throttle
-	err := s.db.SelectContext(ctx, &out, `
-		SELECT email, ip, fails, last_fail, blocked_until, COALESCE(blocked_until > now(), false) AS blocked
-		FROM login_throttles
-		WHERE fails > 0 AND last_fail > now() - make_interval(secs => $1)
-		ORDER BY blocked DESC, last_fail DESC, email, ip
-		LIMIT 500`, throttleForget.Seconds())
-	if err != nil {
-		return nil, fmt.Errorf("list throttles: %w", err)
-	}
-	return out, nil
-}
-
-// clearThrottle removes one throttle; ErrNotFound when there is none.
-func (s *Server) clearThrottle(ctx context.Context, email, ip string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM login_throttles WHERE email = $1 AND ip = $2`, email, ip)
-	if err != nil {
-		return fmt.Errorf("clear throttle: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// isThrottled reports whether err is a throttle and how long to wait.
-func isThrottled(err error) (time.Duration, bool) {
-	var te *throttledError
-	if errors.As(err, &te) {
-		return te.wait, true
-	}
-	return 0, false
-}
+// Password checks are throttled per account and client address, and per
+// client address alone (staff/throttle.go); admins see and clear the
+// throttles here.
 
 // throttlesPage lists the throttles of the last day for admins.
 func (s *Server) throttlesPage(c *gin.Context) {
-	list, err := s.listThrottles(c.Request.Context())
+	list, err := s.staff.ListThrottles(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -191,10 +27,9 @@ func (s *Server) throttlesPage(c *gin.Context) {
 func (s *Server) clearThrottlePost(c *gin.Context) {
 	ctx := c.Request.Context()
 	email, ip := c.PostForm("email"), c.PostForm("ip")
-	if err := s.clearThrottle(ctx, email, ip); err != nil {
+	if err := s.staff.ClearThrottle(ctx, currentUser(c).ID, email, ip); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "throttle.clear", "throttle", email+" "+ip, map[string]any{"email": email, "ip": ip})
 	redirect(c, "/admin/throttles", "throttle_cleared")
 }

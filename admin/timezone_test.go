@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestCityTimeZone: the web UI shows and reads dates in the city's time
@@ -20,7 +21,7 @@ func TestCityTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(_ *Config, d *Deps) { d.Calendar = cal })
-	e.user("admin@example.test", RoleAdmin)
+	e.user("admin@example.test", staff.RoleAdmin)
 	// 10 March 2026, 12:00 UTC is 11 March, 02:00 in the city.
 	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	if _, err := e.db.Exec(`INSERT INTO audit_log (action, object_type, object_id, at) VALUES ('tz.probe', 'probe', 'x', $1)`, at); err != nil {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"citybot/staff"
 )
 
 // TestUnansweredNoPreselection: the "zu Eintrag" choice of a question
@@ -15,7 +17,7 @@ import (
 func TestUnansweredNoPreselection(t *testing.T) {
 	e := newEnv(t)
 	e.withDemoFAQ()
-	e.user("ed@example.org", RoleEditor, "bauamt", "gruenflaechen", "jugendamt", "buergerbuero")
+	e.user("ed@example.org", staff.RoleEditor, "bauamt", "gruenflaechen", "jugendamt", "buergerbuero")
 	var entryID, question string
 	if err := e.db.QueryRow(`SELECT id, question FROM faq_entries WHERE department_id = 'bauamt' ORDER BY id LIMIT 1`).Scan(&entryID, &question); err != nil {
 		t.Fatal(err)

@@ -3,73 +3,26 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
-	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // deptRef is a department's id and name, for pickers.
-type deptRef struct {
-	ID   string `db:"id"`
-	Name string `db:"name"`
-}
+type deptRef = staff.DeptRef
 
 func (s *Server) departmentRefs(ctx context.Context) ([]deptRef, error) {
-	var ds []deptRef
-	if err := s.db.SelectContext(ctx, &ds, `SELECT id, name FROM departments ORDER BY name`); err != nil {
-		return nil, fmt.Errorf("list departments: %w", err)
-	}
-	return ds, nil
-}
-
-type userRow struct {
-	User
-	Deps pq.StringArray `db:"departments"`
-}
-
-const userSelect = `SELECT u.id, u.email, u.name, u.role, u.active, u.language, u.must_change_password,
-	(SELECT max(i.expires_at) FROM user_invitations i WHERE i.user_id = u.id AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) AS invited_until,
-	(u.password_hash = '!' AND EXISTS (SELECT 1 FROM user_invitations i WHERE i.user_id = u.id)) AS invite_pending,
-	COALESCE(ARRAY(SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = u.id ORDER BY ud.department_id), '{}') AS departments
-	FROM users u`
-
-func (s *Server) listUsers(ctx context.Context) ([]User, error) {
-	var rows []userRow
-	if err := s.db.SelectContext(ctx, &rows, userSelect+` ORDER BY u.active DESC, u.name, u.id`); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	out := make([]User, len(rows))
-	for i, r := range rows {
-		out[i] = r.User
-		out[i].Departments = r.Deps
-	}
-	return out, nil
-}
-
-func (s *Server) getUser(ctx context.Context, id int64) (User, error) {
-	var r userRow
-	if err := s.db.GetContext(ctx, &r, userSelect+` WHERE u.id = $1`, id); err != nil {
-		if db.IsNoRows(err) {
-			return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
-		}
-		return User{}, fmt.Errorf("get user: %w", err)
-	}
-	u := r.User
-	u.Departments = r.Deps
-	return u, nil
+	return s.staff.DepartmentRefs(ctx)
 }
 
 func (s *Server) usersPage(c *gin.Context) {
 	ctx := c.Request.Context()
-	users, err := s.listUsers(ctx)
+	users, err := s.staff.ListUsers(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -106,7 +59,7 @@ type userForm struct {
 // userFields are the user form's fields in the order it shows them.
 var userFields = []string{"email", "name", "password", "role", "language", "active", "departments"}
 
-func userFormOf(u User) userForm {
+func userFormOf(u staff.User) userForm {
 	return userForm{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language, Active: u.Active,
 		Departments: u.Departments, Errors: map[string]string{}}
 }
@@ -118,7 +71,7 @@ func (s *Server) userForm(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u := User{Role: RoleStaff, Active: true, Language: s.cfg.DefaultLanguage}
+	u := staff.User{Principal: staff.Principal{Role: staff.RoleStaff, Language: s.cfg.DefaultLanguage}, Active: true}
 	titleKey := "users.new"
 	if idStr := c.Param("id"); idStr != "" {
 		id, err := strconv.ParseInt(idStr, 10, 64)
@@ -126,7 +79,7 @@ func (s *Server) userForm(c *gin.Context) {
 			s.fail(c, ErrNotFound)
 			return
 		}
-		if u, err = s.getUser(ctx, id); err != nil {
+		if u, err = s.staff.GetUser(ctx, id); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -137,10 +90,10 @@ func (s *Server) userForm(c *gin.Context) {
 
 func (s *Server) renderUserForm(c *gin.Context, p *page, status int, f userForm, deps []deptRef) {
 	p.Nav = "users"
-	data := map[string]any{"F": f, "Departments": deps, "Roles": []string{RoleStaff, RoleEditor, RoleAdmin},
+	data := map[string]any{"F": f, "Departments": deps, "Roles": staff.Roles,
 		"Summary": errorSummary(f.Errors, userFields)}
 	if f.ID != 0 {
-		ui, err := s.userInvitation(c.Request.Context(), f.ID)
+		ui, err := s.staff.UserAccess(c.Request.Context(), f.ID)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -194,7 +147,7 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 	switch {
 	case !validRole(f.Role):
 		f.Errors["role"] = p.T("users.err.role")
-	case id != 0 && id == me && f.Role != RoleAdmin:
+	case id != 0 && id == me && f.Role != staff.RoleAdmin:
 		f.Errors["role"] = p.T("users.err.self_role")
 	}
 	if id != 0 && id == me && !f.Active {
@@ -206,15 +159,6 @@ func (s *Server) readUserForm(c *gin.Context, p *page, deps []deptRef, id, me in
 		}
 	}
 	return f, password
-}
-
-// emailTaken reports whether a user has the (normalized) email address.
-func (s *Server) emailTaken(ctx context.Context, email string) (bool, error) {
-	var taken bool
-	if err := s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`, email); err != nil {
-		return false, fmt.Errorf("check email: %w", err)
-	}
-	return taken, nil
 }
 
 func (s *Server) createUser(c *gin.Context) {
@@ -229,7 +173,7 @@ func (s *Server) createUser(c *gin.Context) {
 	f, _ := s.readUserForm(c, p, deps, 0, me.ID)
 	status := http.StatusBadRequest
 	if _, bad := f.Errors["email"]; !bad {
-		taken, err := s.emailTaken(ctx, normalizeEmail(f.Email))
+		taken, err := s.staff.EmailTaken(ctx, f.Email)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -245,12 +189,14 @@ func (s *Server) createUser(c *gin.Context) {
 		s.renderUserForm(c, p, status, f, deps)
 		return
 	}
-	id, tok, expires, err := s.createInvitedUser(ctx, me.ID, f)
+	id, tok, expires, err := s.staff.CreateInvitedUser(ctx, me.ID, staff.NewUser{
+		Email: f.Email, Name: f.Name, Role: f.Role, Language: f.Language, Departments: f.Departments,
+	}, s.invitationLifetime())
 	if err != nil {
 		s.userSaveError(c, p, f, err)
 		return
 	}
-	u, err := s.getUser(ctx, id)
+	u, err := s.staff.GetUser(ctx, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -266,7 +212,7 @@ func (s *Server) updateUser(c *gin.Context) {
 		s.fail(c, ErrNotFound)
 		return
 	}
-	old, err := s.getUser(ctx, id)
+	old, err := s.staff.GetUser(ctx, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -283,38 +229,8 @@ func (s *Server) updateUser(c *gin.Context) {
 		s.renderUserForm(c, p, http.StatusBadRequest, f, deps)
 		return
 	}
-	var hash string
-	if password != "" {
-		if hash, err = hashPassword(password); err != nil {
-			s.userSaveError(c, p, f, err)
-			return
-		}
-	}
-	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, role = $3, language = $4, active = $5,
-			password_hash = CASE WHEN $6 = '' THEN password_hash ELSE $6 END,
-			must_change_password = CASE WHEN $6 = '' THEN must_change_password ELSE $7 END,
-			updated_at = now() WHERE id = $1`,
-			id, f.Name, f.Role, f.Language, f.Active, hash, id != me.ID)
-		if err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("user %d: %w", id, ErrNotFound)
-		}
-		if err := setUserDepartments(ctx, tx, id, f.Departments); err != nil {
-			return err
-		}
-		if !f.Active || hash != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
-				return fmt.Errorf("end sessions: %w", err)
-			}
-		}
-		return RecordAudit(ctx, tx, me.ID, "user.update", "user", strconv.FormatInt(id, 10), map[string]any{
-			"role": f.Role, "active": f.Active, "departments": f.Departments, "password_changed": hash != "",
-			"must_change_password": hash != "" && id != me.ID,
-		})
-	})
+	err = s.staff.UpdateUser(ctx, me.ID, staff.UserUpdate{ID: id, Name: f.Name, Role: f.Role, Language: f.Language,
+		Active: f.Active, Departments: f.Departments, Password: password})
 	if err != nil {
 		s.userSaveError(c, p, f, err)
 		return
@@ -328,10 +244,10 @@ func (s *Server) updateUser(c *gin.Context) {
 func (s *Server) userSaveError(c *gin.Context, p *page, f userForm, err error) {
 	status := http.StatusBadRequest
 	switch {
-	case errors.Is(err, ErrExists): // the only unique key: the email address
+	case errors.Is(err, staff.ErrExists): // the only unique key: the email address
 		f.Errors["email"] = p.T("users.err.email_taken")
 		status = http.StatusConflict
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, staff.ErrInvalid):
 		f.General = p.T("users.err.not_saved")
 	default:
 		s.fail(c, err)

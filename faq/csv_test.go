@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"citybot/internal/dbtest"
+	"citybot/staff"
 )
 
 func TestCSVRoundTrip(t *testing.T) {
@@ -53,7 +54,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if _, err := s2.Import(ctx, Dataset{Departments: orig.Departments}); err != nil {
 		t.Fatal(err)
 	}
-	st, err = s2.ImportCSV(ctx, Actor{Role: RoleAdmin}, bytes.NewReader(buf.Bytes()))
+	st, err = s2.ImportCSV(ctx, staff.Principal{Role: staff.RoleAdmin}, bytes.NewReader(buf.Bytes()))
 	if err != nil || st.EntriesCreated != len(orig.Entries) {
 		t.Fatalf("import into empty FAQ: %+v %v", st, err)
 	}
@@ -68,7 +69,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if e.Answer != "Online, über das Bauportal.\nMehr im Bauamt." || strings.Join(e.Variants, "|") != "Bauantrag stellen|Bauantrag online" || e.Status != StatusPublished {
 		t.Fatalf("imported: %+v", e)
 	}
-	if h, _ := f.s.History(ctx, e.ID); len(h) != 2 || h[0].Action != ActionImport || h[0].AuthorID != f.editor.UserID {
+	if h, _ := f.s.History(ctx, e.ID); len(h) != 2 || h[0].Action != ActionImport || h[0].AuthorID != f.editor.ID {
 		t.Fatalf("history: %+v", h)
 	}
 	// English answers went through the round trip, and a sheet without

@@ -16,6 +16,7 @@ import (
 	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/german"
+	"citybot/staff"
 )
 
 // Errors of the editor functions.
@@ -28,35 +29,10 @@ var (
 	ErrConflict = apperr.New(apperr.Conflict, "faq: conflict")
 )
 
-// Roles of the web UI's users, as far as the FAQ editor cares.
-const (
-	RoleAdmin  = "admin"
-	RoleEditor = "editor"
-)
-
-// Actor is the user on whose behalf an editor function runs. Editors change
-// the entries of their departments, admins all entries; other roles nothing.
-type Actor struct {
-	UserID      int64
-	Role        string
-	Departments []string
-}
-
-// IsEditor reports whether the actor may use the FAQ editor at all.
-func (a Actor) IsEditor() bool { return a.Role == RoleAdmin || a.Role == RoleEditor }
-
-// CanEdit reports whether the actor may change entries of department dept.
-func (a Actor) CanEdit(dept string) bool {
-	switch a.Role {
-	case RoleAdmin:
-		return true
-	case RoleEditor:
-		return slices.Contains(a.Departments, dept)
-	}
-	return false
-}
-
-func (a Actor) mayEdit(depts ...string) error {
+// mayEdit refuses a change by a of entries of the departments: editors
+// change the entries of their departments, admins all entries; other
+// roles nothing (staff.Principal.CanEdit).
+func mayEdit(a staff.Principal, depts ...string) error {
 	for _, d := range depts {
 		if !a.CanEdit(d) {
 			return fmt.Errorf("department %q: %w", d, ErrForbidden)
@@ -65,11 +41,12 @@ func (a Actor) mayEdit(depts ...string) error {
 	return nil
 }
 
-func (a Actor) author() *int64 {
-	if a.UserID == 0 {
+// author is a's user id as a revision's author (nil: the system).
+func author(a staff.Principal) *int64 {
+	if a.ID == 0 {
 		return nil
 	}
-	id := a.UserID
+	id := a.ID
 	return &id
 }
 
@@ -171,12 +148,12 @@ func lockEntry(ctx context.Context, tx *sqlx.Tx, id string) (Entry, error) {
 
 // lockEditable is lockEntry for an actor who must be allowed to edit the
 // entry's department.
-func lockEditable(ctx context.Context, tx *sqlx.Tx, a Actor, id string) (Entry, error) {
+func lockEditable(ctx context.Context, tx *sqlx.Tx, a staff.Principal, id string) (Entry, error) {
 	cur, err := lockEntry(ctx, tx, id)
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := a.mayEdit(cur.Department); err != nil {
+	if err := mayEdit(a, cur.Department); err != nil {
 		return Entry{}, err
 	}
 	return cur, nil
@@ -233,7 +210,7 @@ func ensureBaseline(ctx context.Context, tx *sqlx.Tx, e Entry) (int64, bool, err
 	return last, true, nil
 }
 
-func insertRevision(ctx context.Context, tx *sqlx.Tx, a Actor, action string, e Entry, restoredFrom int64) (Revision, error) {
+func insertRevision(ctx context.Context, tx *sqlx.Tx, a staff.Principal, action string, e Entry, restoredFrom int64) (Revision, error) {
 	var from *int64
 	if restoredFrom != 0 {
 		from = &restoredFrom
@@ -244,7 +221,7 @@ func insertRevision(ctx context.Context, tx *sqlx.Tx, a Actor, action string, e 
 			INSERT INTO faq_revisions (entry_id, action, snapshot, author_id, restored_from)
 			VALUES ($1, $2, $3, $4, $5) RETURNING `+revisionColumns+`)
 		SELECT ins.*, coalesce(u.name, '') AS author_name FROM ins LEFT JOIN users u ON u.id = ins.author_id`,
-		e.ID, action, snapshotOf(e), a.author(), from)
+		e.ID, action, snapshotOf(e), author(a), from)
 	if err != nil {
 		return Revision{}, fmt.Errorf("insert revision: %w", err)
 	}
@@ -253,18 +230,18 @@ func insertRevision(ctx context.Context, tx *sqlx.Tx, a Actor, action string, e 
 
 // recordAudit writes an audit_log row within tx (same columns as the admin's
 // audit log view reads).
-func recordAudit(ctx context.Context, tx *sqlx.Tx, a Actor, action, objectType, objectID string, details map[string]any) error {
-	return audit.Record(ctx, tx, a.UserID, action, objectType, objectID, details)
+func recordAudit(ctx context.Context, tx *sqlx.Tx, a staff.Principal, action, objectType, objectID string, details map[string]any) error {
+	return audit.Record(ctx, tx, a.ID, action, objectType, objectID, details)
 }
 
 // CreateEntry creates an entry (status draft unless given) and its first
 // revision. An empty id is derived from the question.
-func (s *Store) CreateEntry(ctx context.Context, a Actor, e Entry) (Revision, error) {
+func (s *Store) CreateEntry(ctx context.Context, a staff.Principal, e Entry) (Revision, error) {
 	e = CleanEntry(e)
 	if e.Status == "" {
 		e.Status = StatusDraft
 	}
-	if err := a.mayEdit(e.Department); err != nil {
+	if err := mayEdit(a, e.Department); err != nil {
 		return Revision{}, err
 	}
 	var rev Revision
@@ -276,7 +253,7 @@ func (s *Store) CreateEntry(ctx context.Context, a Actor, e Entry) (Revision, er
 	return rev, err
 }
 
-func (s *Store) createEntryTx(ctx context.Context, tx *sqlx.Tx, a Actor, e Entry) (Revision, error) {
+func (s *Store) createEntryTx(ctx context.Context, tx *sqlx.Tx, a staff.Principal, e Entry) (Revision, error) {
 	if e.ID == "" {
 		id, err := uniqueSlug(ctx, tx, e.Question)
 		if err != nil {
@@ -305,7 +282,7 @@ func (s *Store) createEntryTx(ctx context.Context, tx *sqlx.Tx, a Actor, e Entry
 // when the entry changed since, the update fails with ErrConflict. Pass
 // AnyRevision to skip that check. An update that changes nothing returns
 // the latest revision and writes nothing.
-func (s *Store) UpdateEntry(ctx context.Context, a Actor, e Entry, baseRevision int64) (Revision, error) {
+func (s *Store) UpdateEntry(ctx context.Context, a staff.Principal, e Entry, baseRevision int64) (Revision, error) {
 	e = CleanEntry(e)
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -319,7 +296,7 @@ func (s *Store) UpdateEntry(ctx context.Context, a Actor, e Entry, baseRevision 
 		if e.Department == "" {
 			e.Department = cur.Department
 		}
-		if err := a.mayEdit(cur.Department, e.Department); err != nil {
+		if err := mayEdit(a, cur.Department, e.Department); err != nil {
 			return err
 		}
 		rev, err = s.applyChange(ctx, tx, a, cur, e, "update", baseRevision, 0)
@@ -330,7 +307,7 @@ func (s *Store) UpdateEntry(ctx context.Context, a Actor, e Entry, baseRevision 
 
 // applyChange validates next and writes it over cur with a revision and an
 // audit row. It is the one write path of the editor.
-func (s *Store) applyChange(ctx context.Context, tx *sqlx.Tx, a Actor, cur, next Entry, action string, baseRevision, restoredFrom int64) (Revision, error) {
+func (s *Store) applyChange(ctx context.Context, tx *sqlx.Tx, a staff.Principal, cur, next Entry, action string, baseRevision, restoredFrom int64) (Revision, error) {
 	last, created, err := ensureBaseline(ctx, tx, cur)
 	if err != nil {
 		return Revision{}, err
@@ -373,7 +350,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sqlx.Tx, a Actor, cur, next
 // SetStatus changes an entry's status (draft, published, archived) as a
 // new revision. Publishing or archiving reaches the bot's matcher on every
 // instance through the faq_changed notification.
-func (s *Store) SetStatus(ctx context.Context, a Actor, id, status string) (Revision, error) {
+func (s *Store) SetStatus(ctx context.Context, a staff.Principal, id, status string) (Revision, error) {
 	switch status {
 	case StatusDraft, StatusPublished, StatusArchived:
 	default:
@@ -397,7 +374,7 @@ func (s *Store) SetStatus(ctx context.Context, a Actor, id, status string) (Revi
 // answer, tags, department) the entry's current content, as a new revision
 // that names the restored one. The entry keeps its current status: a
 // restore never takes an answer off the bot or publishes a draft.
-func (s *Store) Restore(ctx context.Context, a Actor, revisionID int64) (Revision, error) {
+func (s *Store) Restore(ctx context.Context, a staff.Principal, revisionID int64) (Revision, error) {
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		old, err := s.revisionTx(ctx, tx, revisionID)
@@ -408,7 +385,7 @@ func (s *Store) Restore(ctx context.Context, a Actor, revisionID int64) (Revisio
 		if err != nil {
 			return err
 		}
-		if err := a.mayEdit(cur.Department, old.Entry.Department); err != nil {
+		if err := mayEdit(a, cur.Department, old.Entry.Department); err != nil {
 			return err
 		}
 		next := old.Entry

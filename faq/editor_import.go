@@ -7,9 +7,9 @@ import (
 	"io"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // ImportAs is Store.Import on behalf of a user of the web UI: the same
@@ -18,8 +18,8 @@ import (
 // (also the current department of an entry that exists). Every entry that
 // changes gets a revision (action import); unchanged entries are not
 // counted. file names the file in validation errors ("faq.json", "faq.csv").
-func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) (ImportStats, error) {
-	if !a.IsEditor() || (len(ds.Departments) > 0 && a.Role != RoleAdmin) {
+func (s *Store) ImportAs(ctx context.Context, a staff.Principal, ds Dataset, file string) (ImportStats, error) {
+	if !a.IsEditor() || (len(ds.Departments) > 0 && a.Role != staff.RoleAdmin) {
 		return ImportStats{}, ErrForbidden
 	}
 	for i := range ds.Entries {
@@ -44,15 +44,11 @@ func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) 
 			return relabelEntries(err, file)
 		}
 		for _, d := range ds.Departments {
-			var inserted bool
-			err := tx.GetContext(ctx, &inserted, `
-				INSERT INTO departments (id, name, description, keywords, is_fallback)
-				VALUES ($1, $2, $3, $4, $1 = 'zentrale' AND NOT EXISTS (SELECT 1 FROM departments WHERE is_fallback))
-				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
-					keywords = EXCLUDED.keywords, updated_at = now()
-				RETURNING (xmax = 0)`, d.ID, d.Name, d.Description, pq.StringArray(nonNil(d.Keywords)))
+			// The departments are staff's: it writes them, in this
+			// transaction.
+			inserted, err := staff.UpsertImportedDepartment(ctx, tx, d.ID, d.Name, d.Description, nonNil(d.Keywords))
 			if err != nil {
-				return fmt.Errorf("department %q: %w", d.ID, err)
+				return err
 			}
 			if inserted {
 				st.DepartmentsCreated++
@@ -66,11 +62,11 @@ func (s *Store) ImportAs(ctx context.Context, a Actor, ds Dataset, file string) 
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			if err := a.mayEdit(e.Department); err != nil {
+			if err := mayEdit(a, e.Department); err != nil {
 				return fmt.Errorf("%s: item %d (id %q): %w", file, i+1, e.ID, err)
 			}
 			if exists {
-				if err := a.mayEdit(cur.Department); err != nil {
+				if err := mayEdit(a, cur.Department); err != nil {
 					return fmt.Errorf("%s: item %d (id %q): %w", file, i+1, e.ID, err)
 				}
 				if e.AnswerEN == "" {
@@ -120,7 +116,7 @@ func relabelEntries(err error, file string) error {
 }
 
 // ImportCSV reads the CSV exchange format and imports it with ImportAs.
-func (s *Store) ImportCSV(ctx context.Context, a Actor, r io.Reader) (ImportStats, error) {
+func (s *Store) ImportCSV(ctx context.Context, a staff.Principal, r io.Reader) (ImportStats, error) {
 	ds, err := ReadCSV(r)
 	if err != nil {
 		return ImportStats{}, err

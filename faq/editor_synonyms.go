@@ -12,6 +12,7 @@ import (
 
 	"citybot/internal/db"
 	"citybot/internal/german"
+	"citybot/staff"
 )
 
 // SynonymItem is a synonym editors added, with its row id.
@@ -70,7 +71,7 @@ func (s *Store) SynonymItems(ctx context.Context) ([]SynonymItem, error) {
 
 // CreateSynonym adds a synonym (term lowercased; a term may appear once).
 // The matcher of every instance reloads through faq_changed.
-func (s *Store) CreateSynonym(ctx context.Context, a Actor, syn Synonym) (SynonymItem, error) {
+func (s *Store) CreateSynonym(ctx context.Context, a staff.Principal, syn Synonym) (SynonymItem, error) {
 	syn = CleanSynonym(syn)
 	if !a.IsEditor() {
 		return SynonymItem{}, ErrForbidden
@@ -95,7 +96,7 @@ func (s *Store) CreateSynonym(ctx context.Context, a Actor, syn Synonym) (Synony
 }
 
 // UpdateSynonym changes a synonym's term and canonical term.
-func (s *Store) UpdateSynonym(ctx context.Context, a Actor, id int64, syn Synonym) (SynonymItem, error) {
+func (s *Store) UpdateSynonym(ctx context.Context, a staff.Principal, id int64, syn Synonym) (SynonymItem, error) {
 	syn = CleanSynonym(syn)
 	if !a.IsEditor() {
 		return SynonymItem{}, ErrForbidden
@@ -128,7 +129,7 @@ func (s *Store) UpdateSynonym(ctx context.Context, a Actor, id int64, syn Synony
 }
 
 // DeleteSynonym removes a synonym.
-func (s *Store) DeleteSynonym(ctx context.Context, a Actor, id int64) error {
+func (s *Store) DeleteSynonym(ctx context.Context, a staff.Principal, id int64) error {
 	if !a.IsEditor() {
 		return ErrForbidden
 	}

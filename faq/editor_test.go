@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/dbtest"
+	"citybot/staff"
 )
 
 // editorFixture is a database with the demo FAQ, an admin, an editor of
@@ -18,7 +19,7 @@ import (
 type editorFixture struct {
 	db                  *sqlx.DB
 	s                   *Store
-	admin, editor, staf Actor
+	admin, editor, staf staff.Principal
 }
 
 func newEditorFixture(t *testing.T) editorFixture {
@@ -29,7 +30,7 @@ func newEditorFixture(t *testing.T) editorFixture {
 	if _, err := s.Import(ctx, demoDataset(t)); err != nil {
 		t.Fatal(err)
 	}
-	user := func(email, role string, depts ...string) Actor {
+	user := func(email, role string, depts ...string) staff.Principal {
 		var id int64
 		if err := d.GetContext(ctx, &id, `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, 'x', $3) RETURNING id`,
 			email, strings.Split(email, "@")[0], role); err != nil {
@@ -40,12 +41,12 @@ func newEditorFixture(t *testing.T) editorFixture {
 				t.Fatal(err)
 			}
 		}
-		return Actor{UserID: id, Role: role, Departments: depts}
+		return staff.Principal{ID: id, Role: role, Departments: depts}
 	}
 	return editorFixture{
 		db: d, s: s,
-		admin:  user("admin@musterstadt.de", RoleAdmin),
-		editor: user("bau@musterstadt.de", RoleEditor, "bauamt"),
+		admin:  user("admin@musterstadt.de", staff.RoleAdmin),
+		editor: user("bau@musterstadt.de", staff.RoleEditor, "bauamt"),
 		staf:   user("staff@musterstadt.de", "staff", "bauamt"),
 	}
 }
@@ -84,7 +85,7 @@ func TestRevisionsHistoryDiffAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev1.Action != ActionUpdate || rev1.AuthorID != f.editor.UserID || rev1.AuthorName != "bau" || rev1.Entry.Question != changed.Question {
+	if rev1.Action != ActionUpdate || rev1.AuthorID != f.editor.ID || rev1.AuthorName != "bau" || rev1.Entry.Question != changed.Question {
 		t.Fatalf("revision: %+v", rev1)
 	}
 	// A stale form (based on the import's revision) is refused.
@@ -149,7 +150,7 @@ func TestRevisionsHistoryDiffAndRestore(t *testing.T) {
 		t.Fatalf("history after restore: %d revisions", len(h))
 	}
 	// One audit row per change, written with it.
-	if n := f.count(t, `SELECT count(*) FROM audit_log WHERE object_type = 'faq_entry' AND object_id = $1 AND user_id = $2`, orig.ID, f.editor.UserID); n != 3 {
+	if n := f.count(t, `SELECT count(*) FROM audit_log WHERE object_type = 'faq_entry' AND object_id = $1 AND user_id = $2`, orig.ID, f.editor.ID); n != 3 {
 		t.Fatalf("audit rows: %d", n)
 	}
 	if _, err := f.s.Restore(ctx, f.editor, 999999); !errors.Is(err, ErrNotFound) {
@@ -271,7 +272,7 @@ func TestPublishNotifiesDraftDoesNot(t *testing.T) {
 	if err := l.Listen("faq_changed"); err != nil {
 		t.Fatal(err)
 	}
-	admin := Actor{Role: RoleAdmin}
+	admin := staff.Principal{Role: staff.RoleAdmin}
 	e, _ := s.Entry(ctx, "bauantrag-stellen")
 	e.Answer = "Geänderte Antwort."
 	if _, err := s.SaveDraft(ctx, admin, e); err != nil {
@@ -336,8 +337,8 @@ func TestEditorOfOneDepartmentCannotChangeAnother(t *testing.T) {
 	newOther := Entry{ID: "neu", Department: "buergerbuero", Question: "Ganz neue Frage?", Answer: "Antwort."}
 	for _, actor := range []struct {
 		name string
-		a    Actor
-	}{{"editor of bauamt", f.editor}, {"staff", f.staf}, {"editor without departments", Actor{UserID: f.editor.UserID, Role: RoleEditor}}} {
+		a    staff.Principal
+	}{{"editor of bauamt", f.editor}, {"staff", f.staf}, {"editor without departments", staff.Principal{ID: f.editor.ID, Role: staff.RoleEditor}}} {
 		a := actor.a
 		calls := map[string]func() error{
 			"CreateEntry":  func() error { _, err := f.s.CreateEntry(ctx, a, newOther); return err },
@@ -367,11 +368,11 @@ func TestEditorOfOneDepartmentCannotChangeAnother(t *testing.T) {
 			},
 		}
 		switch {
-		case a.Role == RoleEditor && len(a.Departments) > 0:
+		case a.Role == staff.RoleEditor && len(a.Departments) > 0:
 			// moving an own entry into another department is changing that department
 			calls["UpdateEntry moving own entry"] = func() error { _, err := f.s.UpdateEntry(ctx, a, moved, AnyRevision); return err }
 			calls["SaveDraft moving own entry"] = func() error { _, err := f.s.SaveDraft(ctx, a, moved); return err }
-		case a.Role != RoleEditor:
+		case a.Role != staff.RoleEditor:
 			calls["CreateSynonym"] = func() error {
 				_, err := f.s.CreateSynonym(ctx, a, Synonym{Term: "perso weg", Canonical: "Personalausweis verloren"})
 				return err

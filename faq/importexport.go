@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"citybot/staff"
 )
 
 // Dataset is the JSON exchange format: departments.json and faq.json.
@@ -312,7 +314,7 @@ func (ds Dataset) Validate(known map[string]bool) error {
 
 // SystemActor is the actor of command-line imports and start-up tasks: an
 // admin without a user account (revisions and audit rows show no author).
-var SystemActor = Actor{Role: RoleAdmin}
+var SystemActor = staff.Principal{Role: staff.RoleAdmin}
 
 // Import validates ds completely and then writes it in one transaction:
 // departments and entries are created or updated by id, each changed entry

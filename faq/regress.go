@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // ExpectStaff is the expected outcome of a saved question that the bot
@@ -42,7 +43,7 @@ func (s *Store) Regressions(ctx context.Context) ([]RegressionQuestion, error) {
 
 // AddRegression saves a question with its expected outcome (an existing
 // entry's id, or ExpectStaff).
-func (s *Store) AddRegression(ctx context.Context, a Actor, q RegressionQuestion) (RegressionQuestion, error) {
+func (s *Store) AddRegression(ctx context.Context, a staff.Principal, q RegressionQuestion) (RegressionQuestion, error) {
 	if !a.IsEditor() {
 		return RegressionQuestion{}, ErrForbidden
 	}
@@ -72,7 +73,7 @@ func (s *Store) AddRegression(ctx context.Context, a Actor, q RegressionQuestion
 			}
 		}
 		err := tx.GetContext(ctx, &out, `INSERT INTO faq_regressions (question, expect, note, created_by) VALUES ($1, $2, $3, $4)
-			RETURNING `+regressionColumns, q.Question, q.Expect, q.Note, a.author())
+			RETURNING `+regressionColumns, q.Question, q.Expect, q.Note, author(a))
 		if db.IsUniqueViolation(err) {
 			return ve("question", "is saved already")
 		}
@@ -86,7 +87,7 @@ func (s *Store) AddRegression(ctx context.Context, a Actor, q RegressionQuestion
 }
 
 // DeleteRegression removes a saved question.
-func (s *Store) DeleteRegression(ctx context.Context, a Actor, id int64) error {
+func (s *Store) DeleteRegression(ctx context.Context, a staff.Principal, id int64) error {
 	if !a.IsEditor() {
 		return ErrForbidden
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // Revision actions.
@@ -186,7 +187,7 @@ func (s *Store) Draft(ctx context.Context, entryID string) (Draft, error) {
 // SaveDraft stores e as the pending change of the existing entry e.ID,
 // replacing an earlier draft. The bot keeps answering with the current
 // entry until the draft is published. The draft is validated like an update.
-func (s *Store) SaveDraft(ctx context.Context, a Actor, e Entry) (Draft, error) {
+func (s *Store) SaveDraft(ctx context.Context, a staff.Principal, e Entry) (Draft, error) {
 	e = CleanEntry(e)
 	var d Draft
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -198,7 +199,7 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, e Entry) (Draft, error) 
 			e.Department = cur.Department
 		}
 		e.Status = cur.Status
-		if err := a.mayEdit(cur.Department, e.Department); err != nil {
+		if err := mayEdit(a, cur.Department, e.Department); err != nil {
 			return err
 		}
 		if err := s.validateEntry(ctx, tx, e); err != nil {
@@ -216,7 +217,7 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, e Entry) (Draft, error) 
 					author_id = EXCLUDED.author_id, updated_at = now()
 				RETURNING entry_id, snapshot, base_revision, author_id, updated_at)
 			SELECT up.entry_id, up.snapshot, up.base_revision, up.author_id, coalesce(u.name, '') AS author_name, up.updated_at
-			FROM up LEFT JOIN users u ON u.id = up.author_id`, e.ID, snapshotOf(e), base, a.author())
+			FROM up LEFT JOIN users u ON u.id = up.author_id`, e.ID, snapshotOf(e), base, author(a))
 		if err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
@@ -229,7 +230,7 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, e Entry) (Draft, error) 
 }
 
 // DiscardDraft deletes the pending draft of an entry.
-func (s *Store) DiscardDraft(ctx context.Context, a Actor, entryID string) error {
+func (s *Store) DiscardDraft(ctx context.Context, a staff.Principal, entryID string) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if _, err := lockEditable(ctx, tx, a, entryID); err != nil {
 			return err
@@ -250,7 +251,7 @@ func (s *Store) DiscardDraft(ctx context.Context, a Actor, entryID string) error
 // saved against an older revision than the entry's latest fails with
 // ErrConflict (someone changed the entry meanwhile: save the draft again
 // to rebase it). Every instance's matcher reloads through faq_changed.
-func (s *Store) Publish(ctx context.Context, a Actor, entryID string) (Revision, error) {
+func (s *Store) Publish(ctx context.Context, a staff.Principal, entryID string) (Revision, error) {
 	var rev Revision
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		cur, err := lockEditable(ctx, tx, a, entryID)
@@ -267,7 +268,7 @@ func (s *Store) Publish(ctx context.Context, a Actor, entryID string) (Revision,
 			if err != nil {
 				return err
 			}
-			if err := a.mayEdit(d.Entry.Department); err != nil {
+			if err := mayEdit(a, d.Entry.Department); err != nil {
 				return err
 			}
 			next, base = d.Entry, d.BaseRevision

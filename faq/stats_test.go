@@ -71,7 +71,7 @@ func statsFixture(t *testing.T, f editorFixture) map[string]int64 {
 		for _, r := range replyAt {
 			var mid int64
 			if err := f.db.GetContext(ctx, &mid, `INSERT INTO messages (citizen_id, direction, kind, text, sender, staff_user_id, created_at)
-				VALUES ($1, 'out', 'text', 'Antwort', 'staff', $2, $3) RETURNING id`, cit[c], f.staf.UserID, r); err != nil {
+				VALUES ($1, 'out', 'text', 'Antwort', 'staff', $2, $3) RETURNING id`, cit[c], f.staf.ID, r); err != nil {
 				t.Fatal(err)
 			}
 			exec(`INSERT INTO case_messages (case_id, message_id) VALUES ($1, $2)`, id, mid)

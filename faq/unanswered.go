@@ -14,6 +14,7 @@ import (
 
 	"citybot/internal/db"
 	"citybot/internal/german"
+	"citybot/staff"
 )
 
 // Retention of unanswered questions: their texts are citizen data and are
@@ -41,8 +42,8 @@ func (s *Store) UnansweredRetentionDays(ctx context.Context) (int, error) {
 }
 
 // SetUnansweredRetentionDays changes the retention (admins only, 1..3650 days).
-func (s *Store) SetUnansweredRetentionDays(ctx context.Context, a Actor, days int) error {
-	if a.Role != RoleAdmin {
+func (s *Store) SetUnansweredRetentionDays(ctx context.Context, a staff.Principal, days int) error {
+	if a.Role != staff.RoleAdmin {
 		return ErrForbidden
 	}
 	if days < 1 || days > 3650 {
@@ -386,7 +387,7 @@ func (s *Store) setUnansweredStatus(ctx context.Context, tx *sqlx.Tx, ids []int6
 }
 
 // DismissUnanswered marks open questions as dismissed (nothing to do).
-func (s *Store) DismissUnanswered(ctx context.Context, a Actor, ids []int64) (int, error) {
+func (s *Store) DismissUnanswered(ctx context.Context, a staff.Principal, ids []int64) (int, error) {
 	if !a.IsEditor() {
 		return 0, ErrForbidden
 	}
@@ -404,7 +405,7 @@ func (s *Store) DismissUnanswered(ctx context.Context, a Actor, ids []int64) (in
 // AddUnansweredAsVariant adds variant (the editor's wording of the
 // questions, usually one of their texts without personal details) to the
 // entry as a new revision, and marks the questions resolved.
-func (s *Store) AddUnansweredAsVariant(ctx context.Context, a Actor, ids []int64, entryID, variant string) (Revision, error) {
+func (s *Store) AddUnansweredAsVariant(ctx context.Context, a staff.Principal, ids []int64, entryID, variant string) (Revision, error) {
 	variant = strings.Join(strings.Fields(variant), " ")
 	if variant == "" {
 		return Revision{}, &ValidationError{File: "entry", ID: entryID, Field: "variants", Msg: "must not be empty"}
@@ -432,12 +433,12 @@ func (s *Store) AddUnansweredAsVariant(ctx context.Context, a Actor, ids []int64
 
 // CreateEntryFromUnanswered creates a new entry (a draft unless e.Status
 // says otherwise) for the questions and marks them resolved.
-func (s *Store) CreateEntryFromUnanswered(ctx context.Context, a Actor, ids []int64, e Entry) (Revision, error) {
+func (s *Store) CreateEntryFromUnanswered(ctx context.Context, a staff.Principal, ids []int64, e Entry) (Revision, error) {
 	e = CleanEntry(e)
 	if e.Status == "" {
 		e.Status = StatusDraft
 	}
-	if err := a.mayEdit(e.Department); err != nil {
+	if err := mayEdit(a, e.Department); err != nil {
 		return Revision{}, err
 	}
 	var rev Revision

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // CannedAnswer is a prepared reply text of a department that staff insert
@@ -41,26 +42,26 @@ func (a CannedAnswer) validate() error {
 // CannedAnswers lists the canned answers of dept ("" = all the viewer's
 // departments, or all for admins), by title. Viewers see and edit the canned
 // answers of their own departments; admins all.
-func (s *Cases) CannedAnswers(ctx context.Context, v Viewer, dept string) ([]CannedAnswer, error) {
-	if err := v.valid(); err != nil {
+func (s *Cases) CannedAnswers(ctx context.Context, v staff.Principal, dept string) ([]CannedAnswer, error) {
+	if err := checkViewer(v); err != nil {
 		return nil, err
 	}
 	var out []CannedAnswer
 	if err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+cannedColumns+` FROM canned_answers c
 		WHERE ($1 = '' OR c.department_id = $1) AND `+visible+`
-		ORDER BY c.department_id, c.title, c.id`, dept, v.isAdmin(), v.departments()); err != nil {
+		ORDER BY c.department_id, c.title, c.id`, dept, v.IsAdmin(), viewerDepartments(v)); err != nil {
 		return nil, fmt.Errorf("list canned answers: %w", err)
 	}
 	return out, nil
 }
 
 // CannedAnswer returns one canned answer the viewer may see, else ErrNotFound.
-func (s *Cases) CannedAnswer(ctx context.Context, v Viewer, id int64) (CannedAnswer, error) {
+func (s *Cases) CannedAnswer(ctx context.Context, v staff.Principal, id int64) (CannedAnswer, error) {
 	return getCanned(ctx, s.q(), v, id, false)
 }
 
-func getCanned(ctx context.Context, q sqlx.QueryerContext, v Viewer, id int64, lock bool) (CannedAnswer, error) {
-	if err := v.valid(); err != nil {
+func getCanned(ctx context.Context, q sqlx.QueryerContext, v staff.Principal, id int64, lock bool) (CannedAnswer, error) {
+	if err := checkViewer(v); err != nil {
 		return CannedAnswer{}, err
 	}
 	forUpdate := ""
@@ -69,7 +70,7 @@ func getCanned(ctx context.Context, q sqlx.QueryerContext, v Viewer, id int64, l
 	}
 	var a CannedAnswer
 	err := sqlx.GetContext(ctx, q, &a, `SELECT `+cannedColumns+` FROM canned_answers c WHERE c.id = $1 AND `+visible+forUpdate,
-		id, v.isAdmin(), v.departments())
+		id, v.IsAdmin(), viewerDepartments(v))
 	if db.IsNoRows(err) {
 		return CannedAnswer{}, fmt.Errorf("canned answer %d: %w", id, ErrNotFound)
 	}
@@ -81,20 +82,20 @@ func getCanned(ctx context.Context, q sqlx.QueryerContext, v Viewer, id int64, l
 
 // AddCannedAnswer creates a canned answer in a.Department, which must be one
 // of the viewer's departments (any, for admins).
-func (s *Cases) AddCannedAnswer(ctx context.Context, v Viewer, a CannedAnswer) (CannedAnswer, error) {
-	if err := v.valid(); err != nil {
+func (s *Cases) AddCannedAnswer(ctx context.Context, v staff.Principal, a CannedAnswer) (CannedAnswer, error) {
+	if err := checkViewer(v); err != nil {
 		return CannedAnswer{}, err
 	}
 	if err := a.validate(); err != nil {
 		return CannedAnswer{}, err
 	}
-	if !v.isAdmin() && !slices.Contains(v.Departments, a.Department) {
+	if !v.IsAdmin() && !slices.Contains(v.Departments, a.Department) {
 		return CannedAnswer{}, fmt.Errorf("canned answer for department %q: %w", a.Department, ErrForbidden)
 	}
 	var out CannedAnswer
 	err := sqlx.GetContext(ctx, s.q(), &out, `
 		INSERT INTO canned_answers AS c (department_id, title, body, created_by) VALUES ($1, $2, $3, $4)
-		RETURNING `+cannedColumns, a.Department, strings.TrimSpace(a.Title), strings.TrimSpace(a.Body), v.UserID)
+		RETURNING `+cannedColumns, a.Department, strings.TrimSpace(a.Title), strings.TrimSpace(a.Body), v.ID)
 	if err != nil {
 		if db.IsForeignKeyViolation(err) {
 			return CannedAnswer{}, fmt.Errorf("canned answer: department %q: %w", a.Department, ErrInvalid)
@@ -106,7 +107,7 @@ func (s *Cases) AddCannedAnswer(ctx context.Context, v Viewer, a CannedAnswer) (
 
 // UpdateCannedAnswer changes title and text (and, for a department of the
 // viewer, the department) of a canned answer the viewer may see.
-func (s *Cases) UpdateCannedAnswer(ctx context.Context, v Viewer, a CannedAnswer) error {
+func (s *Cases) UpdateCannedAnswer(ctx context.Context, v staff.Principal, a CannedAnswer) error {
 	if err := a.validate(); err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func (s *Cases) UpdateCannedAnswer(ctx context.Context, v Viewer, a CannedAnswer
 		if a.Department == "" {
 			a.Department = old.Department
 		}
-		if !v.isAdmin() && !slices.Contains(v.Departments, a.Department) {
+		if !v.IsAdmin() && !slices.Contains(v.Departments, a.Department) {
 			return fmt.Errorf("canned answer for department %q: %w", a.Department, ErrForbidden)
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -134,11 +135,11 @@ func (s *Cases) UpdateCannedAnswer(ctx context.Context, v Viewer, a CannedAnswer
 }
 
 // DeleteCannedAnswer deletes a canned answer the viewer may see.
-func (s *Cases) DeleteCannedAnswer(ctx context.Context, v Viewer, id int64) error {
-	if err := v.valid(); err != nil {
+func (s *Cases) DeleteCannedAnswer(ctx context.Context, v staff.Principal, id int64) error {
+	if err := checkViewer(v); err != nil {
 		return err
 	}
-	res, err := s.q().ExecContext(ctx, `DELETE FROM canned_answers c WHERE c.id = $1 AND `+visible, id, v.isAdmin(), v.departments())
+	res, err := s.q().ExecContext(ctx, `DELETE FROM canned_answers c WHERE c.id = $1 AND `+visible, id, v.IsAdmin(), viewerDepartments(v))
 	if err != nil {
 		return fmt.Errorf("delete canned answer: %w", err)
 	}

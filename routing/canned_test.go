@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 func TestCannedAnswers(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.ctx
 	a, err := f.cases.AddCannedAnswer(ctx, f.bau, routing.CannedAnswer{Department: "bauamt", Title: "Unterlagen", Body: "Bitte reichen Sie ... ein."})
-	if err != nil || a.ID == 0 || a.CreatedBy == nil || *a.CreatedBy != f.bau.UserID {
+	if err != nil || a.ID == 0 || a.CreatedBy == nil || *a.CreatedBy != f.bau.ID {
 		t.Fatalf("add: %+v %v", a, err)
 	}
 	_, err = f.cases.AddCannedAnswer(ctx, f.bau, routing.CannedAnswer{Department: "ordnungsamt", Title: "x", Body: "y"})
@@ -23,7 +24,7 @@ func TestCannedAnswers(t *testing.T) {
 	_, err = f.cases.AddCannedAnswer(ctx, f.admin, routing.CannedAnswer{Department: "nope", Title: "x", Body: "y"})
 	wantErr(t, "add for unknown department", err, routing.ErrInvalid)
 
-	list := func(v routing.Viewer, dept string) int {
+	list := func(v staff.Principal, dept string) int {
 		t.Helper()
 		l, err := f.cases.CannedAnswers(ctx, v, dept)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
+	"citybot/staff"
 )
 
 // ErrCaseOpen is returned by Open when the citizen already has an open case;
@@ -89,31 +90,18 @@ type CaseNotification struct {
 	Kind       string `json:"kind"`
 }
 
-// User roles. Admins see every department's cases; editors and staff only
-// the cases of their departments.
-const (
-	RoleAdmin  = "admin"
-	RoleEditor = "editor"
-	RoleStaff  = "staff"
-)
-
-// Viewer is the staff member on whose behalf a case operation runs.
-type Viewer struct {
-	UserID      int64
-	Role        string
-	Departments []string
-}
-
-func (v Viewer) isAdmin() bool { return v.Role == RoleAdmin }
-
-func (v Viewer) valid() error {
-	if v.UserID <= 0 || (v.Role != RoleAdmin && v.Role != RoleEditor && v.Role != RoleStaff) {
-		return fmt.Errorf("viewer %d with role %q: %w", v.UserID, v.Role, ErrForbidden)
+// checkViewer refuses an operation on behalf of someone who is not a
+// signed-in user with a role. Admins see every department's cases; editors
+// and staff only the cases of their departments.
+func checkViewer(v staff.Principal) error {
+	if !v.Valid() {
+		return fmt.Errorf("viewer %d with role %q: %w", v.ID, v.Role, ErrForbidden)
 	}
 	return nil
 }
 
-func (v Viewer) departments() pq.StringArray {
+// viewerDepartments are the viewer's departments as a query argument.
+func viewerDepartments(v staff.Principal) pq.StringArray {
 	if v.Departments == nil {
 		return pq.StringArray{}
 	}
@@ -180,7 +168,7 @@ type CasesOptions struct {
 }
 
 // Cases runs the case lifecycle for the bot (citizen side) and the staff
-// inbox (Viewer side). Every staff operation checks the viewer's
+// inbox (staff.Principal side). Every staff operation checks the viewer's
 // departments in its SQL: a case of another department is ErrNotFound.
 type Cases struct {
 	db    *sqlx.DB
@@ -258,11 +246,11 @@ func lockCase(ctx context.Context, tx *sqlx.Tx, id int64) (Case, error) {
 const visible = `($2::boolean OR c.department_id = ANY($3::text[]))`
 
 // lockVisible locks a case the viewer may see, else ErrNotFound.
-func lockVisible(ctx context.Context, tx *sqlx.Tx, v Viewer, id int64) (Case, error) {
-	if err := v.valid(); err != nil {
+func lockVisible(ctx context.Context, tx *sqlx.Tx, v staff.Principal, id int64) (Case, error) {
+	if err := checkViewer(v); err != nil {
 		return Case{}, err
 	}
-	c, err := getCase(ctx, tx, `c.id = $1 AND `+visible+` FOR UPDATE OF c`, id, v.isAdmin(), v.departments())
+	c, err := getCase(ctx, tx, `c.id = $1 AND `+visible+` FOR UPDATE OF c`, id, v.IsAdmin(), viewerDepartments(v))
 	if errors.Is(err, ErrNotFound) {
 		return Case{}, fmt.Errorf("case %d: %w", id, ErrNotFound)
 	}
@@ -274,8 +262,8 @@ type actor struct {
 	userID int64
 }
 
-func citizenActor() actor       { return actor{kind: ActorCitizen} }
-func staffActor(v Viewer) actor { return actor{kind: ActorStaff, userID: v.UserID} }
+func citizenActor() actor                { return actor{kind: ActorCitizen} }
+func staffActor(v staff.Principal) actor { return actor{kind: ActorStaff, userID: v.ID} }
 
 // record writes a case event (except for plain citizen messages), an audit
 // log row for staff actions, and the NOTIFY, all in tx.
@@ -741,8 +729,8 @@ var listViews = map[string]listView{
 // List returns a page of an inbox list and the cursor of the next page (""
 // on the last page). Only cases of the viewer's departments (all, for
 // admins) are listed; Unread is per viewer.
-func (s *Cases) List(ctx context.Context, v Viewer, f ListFilter) ([]CaseSummary, string, error) {
-	if err := v.valid(); err != nil {
+func (s *Cases) List(ctx context.Context, v staff.Principal, f ListFilter) ([]CaseSummary, string, error) {
+	if err := checkViewer(v); err != nil {
 		return nil, "", err
 	}
 	if f.View == "" {
@@ -757,7 +745,7 @@ func (s *Cases) List(ctx context.Context, v Viewer, f ListFilter) ([]CaseSummary
 	}
 	f.Limit = min(f.Limit, 200)
 
-	args := []any{v.UserID, v.isAdmin(), v.departments()}
+	args := []any{v.ID, v.IsAdmin(), viewerDepartments(v)}
 	arg := func(a any) string {
 		args = append(args, a)
 		return "$" + strconv.Itoa(len(args))
@@ -916,11 +904,11 @@ func tsPrefixQuery(q string) string {
 }
 
 // Get returns a case the viewer may see, else ErrNotFound.
-func (s *Cases) Get(ctx context.Context, v Viewer, id int64) (Case, error) {
-	if err := v.valid(); err != nil {
+func (s *Cases) Get(ctx context.Context, v staff.Principal, id int64) (Case, error) {
+	if err := checkViewer(v); err != nil {
 		return Case{}, err
 	}
-	c, err := getCase(ctx, s.q(), `c.id = $1 AND `+visible, id, v.isAdmin(), v.departments())
+	c, err := getCase(ctx, s.q(), `c.id = $1 AND `+visible, id, v.IsAdmin(), viewerDepartments(v))
 	if errors.Is(err, ErrNotFound) {
 		return Case{}, fmt.Errorf("case %d: %w", id, ErrNotFound)
 	}
@@ -1005,7 +993,7 @@ type transcriptRow struct {
 // Transcript returns the case's messages (with delivery state), internal
 // notes and events in time order. A case the viewer may not see is
 // ErrNotFound.
-func (s *Cases) Transcript(ctx context.Context, v Viewer, id int64) ([]TranscriptItem, error) {
+func (s *Cases) Transcript(ctx context.Context, v staff.Principal, id int64) ([]TranscriptItem, error) {
 	if _, err := s.Get(ctx, v, id); err != nil {
 		return nil, err
 	}
@@ -1100,7 +1088,7 @@ func replyPayloads(department, text string) []Payload {
 // outbox rows are written in one transaction with the case change (the case
 // becomes answered and, when unassigned, assigned to the replier). Text and
 // each attachment are one message each. A closed case is ErrInvalid.
-func (s *Cases) Reply(ctx context.Context, v Viewer, id int64, text string, attachments []Attachment) ([]Message, error) {
+func (s *Cases) Reply(ctx context.Context, v staff.Principal, id int64, text string, attachments []Attachment) ([]Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" && len(attachments) == 0 {
 		return nil, fmt.Errorf("empty reply: %w", ErrInvalid)
@@ -1127,7 +1115,7 @@ func (s *Cases) Reply(ctx context.Context, v Viewer, id int64, text string, atta
 		if err != nil {
 			return err
 		}
-		uid := v.UserID
+		uid := v.ID
 		if text != "" {
 			m, err := st.Send(ctx, cit, Message{Sender: SenderStaff, StaffUserID: &uid, Kind: KindText, Text: text},
 				replyPayloads(c.DepartmentName, text)...)
@@ -1163,12 +1151,12 @@ func (s *Cases) Reply(ctx context.Context, v Viewer, id int64, text string, atta
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE cases SET status = 'answered', assignee_id = coalesce(assignee_id, $2),
 				last_activity_at = now(), updated_at = now()
-			WHERE id = $1`, id, v.UserID); err != nil {
+			WHERE id = $1`, id, v.ID); err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO case_reads (case_id, user_id, read_at) VALUES ($1, $2, now())
-			ON CONFLICT (case_id, user_id) DO UPDATE SET read_at = now()`, id, v.UserID); err != nil {
+			ON CONFLICT (case_id, user_id) DO UPDATE SET read_at = now()`, id, v.ID); err != nil {
 			return fmt.Errorf("mark read: %w", err)
 		}
 		c.Status = CaseAnswered
@@ -1181,7 +1169,7 @@ func (s *Cases) Reply(ctx context.Context, v Viewer, id int64, text string, atta
 }
 
 // AddNote adds an internal note (never sent to the citizen) to a case.
-func (s *Cases) AddNote(ctx context.Context, v Viewer, id int64, text string) error {
+func (s *Cases) AddNote(ctx context.Context, v staff.Principal, id int64, text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxReplyLength {
 		return fmt.Errorf("note empty or too long: %w", ErrInvalid)
@@ -1200,7 +1188,7 @@ func (s *Cases) AddNote(ctx context.Context, v Viewer, id int64, text string) er
 
 // Assign gives a case to userID (0: unassign; the case waits again). The
 // user must be active and an admin or staff of the case's department.
-func (s *Cases) Assign(ctx context.Context, v Viewer, id, userID int64) error {
+func (s *Cases) Assign(ctx context.Context, v staff.Principal, id, userID int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockVisible(ctx, tx, v, id)
 		if err != nil {
@@ -1223,12 +1211,9 @@ func (s *Cases) Assign(ctx context.Context, v Viewer, id, userID int64) error {
 			}
 			return record(ctx, tx, c, staffActor(v), EventUnassigned, map[string]any{"previous": *c.AssigneeID}, "")
 		}
-		var ok bool
-		if err := tx.GetContext(ctx, &ok, `
-			SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.active AND (u.role = 'admin'
-				OR EXISTS (SELECT 1 FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = $2)))`,
-			userID, c.Department); err != nil {
-			return fmt.Errorf("check assignee: %w", err)
+		ok, err := staff.CanHandle(ctx, tx, userID, c.Department)
+		if err != nil {
+			return err
 		}
 		if !ok {
 			return fmt.Errorf("user %d cannot take cases of %s: %w", userID, c.Department, ErrInvalid)
@@ -1253,7 +1238,7 @@ func (s *Cases) Assign(ctx context.Context, v Viewer, id, userID int64) error {
 
 // Transfer moves a case to another department with a note for its staff;
 // it waits there unassigned and leaves the first department's lists.
-func (s *Cases) Transfer(ctx context.Context, v Viewer, id int64, dept, note string) error {
+func (s *Cases) Transfer(ctx context.Context, v staff.Principal, id int64, dept, note string) error {
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxReplyLength {
 		return fmt.Errorf("transfer note too long: %w", ErrInvalid)
@@ -1308,7 +1293,7 @@ func (s *Cases) tellTransfer(ctx context.Context, tx *sqlx.Tx, c Case) error {
 }
 
 // Close closes an open case.
-func (s *Cases) Close(ctx context.Context, v Viewer, id int64) error {
+func (s *Cases) Close(ctx context.Context, v staff.Principal, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockVisible(ctx, tx, v, id)
 		if err != nil {
@@ -1330,7 +1315,7 @@ func (s *Cases) Close(ctx context.Context, v Viewer, id int64) error {
 
 // Reopen reopens a closed case (assigned again to its assignee, else
 // waiting). If the citizen meanwhile has another open case it is ErrInvalid.
-func (s *Cases) Reopen(ctx context.Context, v Viewer, id int64) error {
+func (s *Cases) Reopen(ctx context.Context, v staff.Principal, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockVisible(ctx, tx, v, id)
 		if err != nil {
@@ -1357,12 +1342,12 @@ func (s *Cases) Reopen(ctx context.Context, v Viewer, id int64) error {
 
 // MarkRead records that the viewer has seen the case now (its unread mark
 // goes away) and writes "case.viewed" to the audit log.
-func (s *Cases) MarkRead(ctx context.Context, v Viewer, id int64) error {
+func (s *Cases) MarkRead(ctx context.Context, v staff.Principal, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := v.valid(); err != nil {
+		if err := checkViewer(v); err != nil {
 			return err
 		}
-		c, err := getCase(ctx, tx, `c.id = $1 AND `+visible, id, v.isAdmin(), v.departments())
+		c, err := getCase(ctx, tx, `c.id = $1 AND `+visible, id, v.IsAdmin(), viewerDepartments(v))
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("case %d: %w", id, ErrNotFound)
@@ -1371,7 +1356,7 @@ func (s *Cases) MarkRead(ctx context.Context, v Viewer, id int64) error {
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO case_reads (case_id, user_id, read_at) VALUES ($1, $2, now())
-			ON CONFLICT (case_id, user_id) DO UPDATE SET read_at = now()`, id, v.UserID); err != nil {
+			ON CONFLICT (case_id, user_id) DO UPDATE SET read_at = now()`, id, v.ID); err != nil {
 			return fmt.Errorf("mark read: %w", err)
 		}
 		return record(ctx, tx, c, staffActor(v), EventViewed, nil, "")

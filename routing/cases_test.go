@@ -17,6 +17,7 @@ import (
 	"citybot/internal/dbtest"
 	"citybot/internal/tgtext"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 type fixture struct {
@@ -27,7 +28,7 @@ type fixture struct {
 	store *routing.Store
 	cases *routing.Cases
 
-	admin, bau, bau2, ord routing.Viewer
+	admin, bau, bau2, ord staff.Principal
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -38,10 +39,10 @@ func newFixture(t *testing.T) *fixture {
 		('zentrale', 'Zentrale / Bürgerservice', '{Rathaus}', true),
 		('bauamt', 'Bauamt / Bauaufsicht', '{Bauantrag,Baugenehmigung}', false),
 		('ordnungsamt', 'Ordnungsamt', '{Lärm,Parken}', false)`)
-	f.admin = f.user("admin@example.org", routing.RoleAdmin)
-	f.bau = f.user("bau@example.org", routing.RoleStaff, "bauamt")
-	f.bau2 = f.user("bau2@example.org", routing.RoleStaff, "bauamt")
-	f.ord = f.user("ord@example.org", routing.RoleEditor, "ordnungsamt")
+	f.admin = f.user("admin@example.org", staff.RoleAdmin)
+	f.bau = f.user("bau@example.org", staff.RoleStaff, "bauamt")
+	f.bau2 = f.user("bau2@example.org", staff.RoleStaff, "bauamt")
+	f.ord = f.user("ord@example.org", staff.RoleEditor, "ordnungsamt")
 	return f
 }
 
@@ -61,7 +62,7 @@ func (f *fixture) count(q string, args ...any) int {
 	return n
 }
 
-func (f *fixture) user(email, role string, depts ...string) routing.Viewer {
+func (f *fixture) user(email, role string, depts ...string) staff.Principal {
 	f.t.Helper()
 	var id int64
 	if err := f.db.GetContext(f.ctx, &id, `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $1, 'x', $2) RETURNING id`, email, role); err != nil {
@@ -70,7 +71,7 @@ func (f *fixture) user(email, role string, depts ...string) routing.Viewer {
 	for _, d := range depts {
 		f.exec(`INSERT INTO user_departments (user_id, department_id) VALUES ($1, $2)`, id, d)
 	}
-	return routing.Viewer{UserID: id, Role: role, Departments: depts}
+	return staff.Principal{ID: id, Role: role, Departments: depts}
 }
 
 func (f *fixture) citizen(ext string) routing.Citizen {
@@ -202,7 +203,7 @@ func TestIsolation(t *testing.T) {
 		"Transcript": func() error { _, err := f.cases.Transcript(ctx, other, cs.ID); return err },
 		"Reply":      func() error { _, err := f.cases.Reply(ctx, other, cs.ID, "hallo", nil); return err },
 		"AddNote":    func() error { return f.cases.AddNote(ctx, other, cs.ID, "notiz") },
-		"Assign":     func() error { return f.cases.Assign(ctx, other, cs.ID, other.UserID) },
+		"Assign":     func() error { return f.cases.Assign(ctx, other, cs.ID, other.ID) },
 		"Unassign":   func() error { return f.cases.Assign(ctx, other, cs.ID, 0) },
 		"Transfer":   func() error { return f.cases.Transfer(ctx, other, cs.ID, "ordnungsamt", "meins") },
 		"Close":      func() error { return f.cases.Close(ctx, other, cs.ID) },
@@ -239,7 +240,7 @@ func TestIsolation(t *testing.T) {
 		t.Errorf("search by number: %v %v", ids(page), err)
 	}
 	// Nothing changed, nothing was recorded for the other viewer.
-	if n := f.count(`SELECT count(*) FROM case_events WHERE actor_user_id = $1`, other.UserID); n != 0 {
+	if n := f.count(`SELECT count(*) FROM case_events WHERE actor_user_id = $1`, other.ID); n != 0 {
 		t.Errorf("%d events by the other viewer", n)
 	}
 	if n := f.count(`SELECT count(*) FROM outbox`); n != 0 {
@@ -247,19 +248,19 @@ func TestIsolation(t *testing.T) {
 	}
 
 	// The own department and admins see it.
-	for _, v := range []routing.Viewer{f.bau, f.bau2, f.admin} {
+	for _, v := range []staff.Principal{f.bau, f.bau2, f.admin} {
 		if _, err := f.cases.Get(ctx, v, cs.ID); err != nil {
-			t.Errorf("viewer %d: %v", v.UserID, err)
+			t.Errorf("viewer %d: %v", v.ID, err)
 		}
 		page, _, err := f.cases.List(ctx, v, routing.ListFilter{View: routing.ViewWaiting})
 		if err != nil || len(page) != 1 || page[0].ID != cs.ID {
-			t.Errorf("viewer %d waiting list = %v %v", v.UserID, ids(page), err)
+			t.Errorf("viewer %d waiting list = %v %v", v.ID, ids(page), err)
 		}
 	}
 	// A viewer without user or role is forbidden.
-	_, err = f.cases.Get(ctx, routing.Viewer{Role: routing.RoleAdmin}, cs.ID)
+	_, err = f.cases.Get(ctx, staff.Principal{Role: staff.RoleAdmin}, cs.ID)
 	wantErr(t, "no user", err, routing.ErrForbidden)
-	_, _, err = f.cases.List(ctx, routing.Viewer{UserID: f.bau.UserID, Role: "citizen", Departments: []string{"bauamt"}}, routing.ListFilter{})
+	_, _, err = f.cases.List(ctx, staff.Principal{ID: f.bau.ID, Role: "citizen", Departments: []string{"bauamt"}}, routing.ListFilter{})
 	wantErr(t, "bad role", err, routing.ErrForbidden)
 }
 
@@ -278,13 +279,13 @@ func TestStateMachine(t *testing.T) {
 			t.Fatalf("after %s: status %s, want %s", name, got, want)
 		}
 	}
-	wantErr(t, "assign to other department's staff", f.cases.Assign(ctx, f.bau, cs.ID, f.ord.UserID), routing.ErrInvalid)
-	step("assign", f.cases.Assign(ctx, f.bau, cs.ID, f.bau.UserID), routing.CaseAssigned)
+	wantErr(t, "assign to other department's staff", f.cases.Assign(ctx, f.bau, cs.ID, f.ord.ID), routing.ErrInvalid)
+	step("assign", f.cases.Assign(ctx, f.bau, cs.ID, f.bau.ID), routing.CaseAssigned)
 	step("unassign", f.cases.Assign(ctx, f.bau, cs.ID, 0), routing.CaseWaiting)
-	step("assign colleague", f.cases.Assign(ctx, f.bau, cs.ID, f.bau2.UserID), routing.CaseAssigned)
+	step("assign colleague", f.cases.Assign(ctx, f.bau, cs.ID, f.bau2.ID), routing.CaseAssigned)
 	_, err := f.cases.Reply(ctx, f.bau, cs.ID, "Ja, ab 30 m³.", nil)
 	step("reply", err, routing.CaseAnswered)
-	if c, _ := f.cases.Get(ctx, f.bau, cs.ID); c.AssigneeID == nil || *c.AssigneeID != f.bau2.UserID {
+	if c, _ := f.cases.Get(ctx, f.bau, cs.ID); c.AssigneeID == nil || *c.AssigneeID != f.bau2.ID {
 		t.Fatalf("reply changed the assignee: %+v", c.AssigneeID)
 	}
 	m := f.say(cit, "Danke, und für ein Gartenhaus?")
@@ -297,7 +298,7 @@ func TestStateMachine(t *testing.T) {
 	wantErr(t, "close closed", f.cases.Close(ctx, f.bau, cs.ID), routing.ErrInvalid)
 	_, err = f.cases.Reply(ctx, f.bau, cs.ID, "noch was", nil)
 	wantErr(t, "reply closed", err, routing.ErrInvalid)
-	wantErr(t, "assign closed", f.cases.Assign(ctx, f.bau, cs.ID, f.bau.UserID), routing.ErrInvalid)
+	wantErr(t, "assign closed", f.cases.Assign(ctx, f.bau, cs.ID, f.bau.ID), routing.ErrInvalid)
 	wantErr(t, "transfer closed", f.cases.Transfer(ctx, f.bau, cs.ID, "ordnungsamt", ""), routing.ErrInvalid)
 	step("reopen", f.cases.Reopen(ctx, f.bau, cs.ID), routing.CaseAssigned)
 	wantErr(t, "reopen open", f.cases.Reopen(ctx, f.bau, cs.ID), routing.ErrInvalid)
@@ -310,7 +311,7 @@ func TestStateMachine(t *testing.T) {
 	step("unassign again", f.cases.Assign(ctx, f.bau, cs.ID, 0), routing.CaseWaiting)
 	_, err = f.cases.Reply(ctx, f.bau, cs.ID, "Für ein Gartenhaus bis 30 m³ nicht.", nil)
 	step("reply unassigned", err, routing.CaseAnswered)
-	if c, _ := f.cases.Get(ctx, f.bau, cs.ID); c.AssigneeID == nil || *c.AssigneeID != f.bau.UserID {
+	if c, _ := f.cases.Get(ctx, f.bau, cs.ID); c.AssigneeID == nil || *c.AssigneeID != f.bau.ID {
 		t.Fatalf("replier did not take the case: %+v", c.AssigneeID)
 	}
 
@@ -443,7 +444,7 @@ func TestReplyOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 1 || msgs[0].Sender != routing.SenderStaff || msgs[0].StaffUserID == nil || *msgs[0].StaffUserID != f.bau.UserID {
+	if len(msgs) != 1 || msgs[0].Sender != routing.SenderStaff || msgs[0].StaffUserID == nil || *msgs[0].StaffUserID != f.bau.ID {
 		t.Fatalf("messages = %+v", msgs)
 	}
 	if n := f.count(`SELECT count(*) FROM outbox WHERE message_id = $1 AND chat_id = '500' AND channel = 'telegram'`, msgs[0].ID); n != 1 {
@@ -511,10 +512,10 @@ func TestTransferAndLists(t *testing.T) {
 	ctx := f.ctx
 	cit := f.citizen("600")
 	cs := f.open(cit, "bauamt", "Falschparker vor der Einfahrt")
-	if err := f.cases.Assign(ctx, f.bau, cs.ID, f.bau.UserID); err != nil {
+	if err := f.cases.Assign(ctx, f.bau, cs.ID, f.bau.ID); err != nil {
 		t.Fatal(err)
 	}
-	list := func(v routing.Viewer, view string) []int64 {
+	list := func(v staff.Principal, view string) []int64 {
 		t.Helper()
 		page, _, err := f.cases.List(ctx, v, routing.ListFilter{View: view})
 		if err != nil {
@@ -656,7 +657,7 @@ func TestListPaginationSearchUnread(t *testing.T) {
 	}
 
 	// Unread marks are per viewer.
-	unread := func(v routing.Viewer, id int64) bool {
+	unread := func(v staff.Principal, id int64) bool {
 		t.Helper()
 		page, _, err := f.cases.List(ctx, v, routing.ListFilter{View: routing.ViewWaiting, Query: fmt.Sprint("#", id)})
 		if err != nil || len(page) != 1 {

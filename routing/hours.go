@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // Span is one opening interval of a day, as "HH:MM" wall-clock times in the
@@ -415,12 +417,12 @@ func SetOfficeHours(ctx context.Context, q sqlx.ExecerContext, dept string, w We
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	res, err := q.ExecContext(ctx, `UPDATE departments SET office_hours = $2, updated_at = now() WHERE id = $1`, dept, w.JSON())
-	if err != nil {
-		return fmt.Errorf("set office hours: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("department %q: %w", dept, ErrNotFound)
+	// The departments are staff's; routing only checks the hours.
+	if err := staff.SetOfficeHours(ctx, q, dept, w.JSON()); err != nil {
+		if errors.Is(err, staff.ErrNotFound) {
+			return fmt.Errorf("department %q: %w", dept, ErrNotFound)
+		}
+		return err
 	}
 	return nil
 }
@@ -429,9 +431,8 @@ func SetOfficeHours(ctx context.Context, q sqlx.ExecerContext, dept string, w We
 // that exist and have no office hours yet.
 func ApplyDemoOfficeHours(ctx context.Context, q sqlx.ExecerContext) error {
 	for id, w := range DemoOfficeHours() {
-		if _, err := q.ExecContext(ctx, `UPDATE departments SET office_hours = $2, updated_at = now()
-			WHERE id = $1 AND office_hours = '{}'::jsonb`, id, w.JSON()); err != nil {
-			return fmt.Errorf("demo office hours of %s: %w", id, err)
+		if err := staff.SetOfficeHoursIfEmpty(ctx, q, id, w.JSON()); err != nil {
+			return fmt.Errorf("demo %w", err)
 		}
 	}
 	return nil

@@ -24,7 +24,7 @@ func TestListSorted(t *testing.T) {
 	for i, c := range cases {
 		f.exec(`UPDATE cases SET waiting_since = now() - make_interval(mins => $2) WHERE id = $1`, c.ID, []int{30, 300, 5, 300, 60, 1, 120, 45}[i])
 	}
-	f.exec(`UPDATE cases SET status = 'assigned', assignee_id = $2 WHERE id = $1`, cases[1].ID, f.admin.UserID)
+	f.exec(`UPDATE cases SET status = 'assigned', assignee_id = $2 WHERE id = $1`, cases[1].ID, f.admin.ID)
 	f.exec(`UPDATE cases SET status = 'answered' WHERE id = $1`, cases[4].ID)
 	f.exec(`UPDATE cases SET status = 'closed', closed_at = now() WHERE id IN ($1, $2)`, cases[2].ID, cases[5].ID)
 

@@ -15,6 +15,7 @@ import (
 
 	"citybot/internal/tgfake"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestDialogs plays the scripted conversations of testdata/dialogs/*.txt
@@ -62,15 +63,15 @@ func TestDialogs(t *testing.T) {
 	e := newHandoffEnv(t)
 	e.start(e.cfg)
 	var staffMu sync.Mutex
-	staff := map[string]routing.Viewer{}
-	viewer := func(dept string) routing.Viewer {
+	viewers := map[string]staff.Principal{}
+	viewer := func(dept string) staff.Principal {
 		staffMu.Lock()
 		defer staffMu.Unlock()
-		if v, ok := staff[dept]; ok {
+		if v, ok := viewers[dept]; ok {
 			return v
 		}
 		v := e.staff(dept+"@example.org", dept)
-		staff[dept] = v
+		viewers[dept] = v
 		return v
 	}
 	t.Run("scripts", func(t *testing.T) {
@@ -129,7 +130,7 @@ type player struct {
 	e      *handoffEnv
 	chat   int64
 	user   models.User
-	viewer func(dept string) routing.Viewer
+	viewer func(dept string) staff.Principal
 	seen   int // bot messages consumed
 	log    strings.Builder
 }

@@ -12,6 +12,7 @@ import (
 	"citybot/internal/demodata"
 	"citybot/internal/tgfake"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // bauantrag is a question the FAQ cannot answer (personal, about a file
@@ -57,7 +58,7 @@ func newHandoffEnv(t *testing.T) *handoffEnv {
 }
 
 // staff creates a staff member of dept and returns the viewer.
-func (e *handoffEnv) staff(email, dept string) routing.Viewer {
+func (e *handoffEnv) staff(email, dept string) staff.Principal {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Get(&id, `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $1, 'x', 'staff') RETURNING id`, email); err != nil {
@@ -66,7 +67,7 @@ func (e *handoffEnv) staff(email, dept string) routing.Viewer {
 	if _, err := e.db.Exec(`INSERT INTO user_departments (user_id, department_id) VALUES ($1, $2)`, id, dept); err != nil {
 		e.t.Fatal(err)
 	}
-	return routing.Viewer{UserID: id, Role: routing.RoleStaff, Departments: []string{dept}}
+	return staff.Principal{ID: id, Role: staff.RoleStaff, Departments: []string{dept}}
 }
 
 type caseRow struct {
@@ -587,7 +588,7 @@ func TestChooseAnotherDepartment(t *testing.T) {
 
 	// Once staff work on it, the citizen cannot move it any more.
 	v := e.staff("z@example.org", "zentrale")
-	must(t, e.cases.Assign(context.Background(), v, c.ID, v.UserID))
+	must(t, e.cases.Assign(context.Background(), v, c.ID, v.ID))
 	e.fake.PushCallback(chat, menu.MessageID, kb[0][0].CallbackData)
 	got = e.waitSentTo(chat, 6)[5]
 	if !strings.Contains(got.PlainText, "bereits bearbeitet") {

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 
-	"citybot/admin"
 	"citybot/broadcast"
 	"citybot/faq"
 	"citybot/internal/demodata"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // demoUser is a login the demo creates, so that a newcomer can try every role.
@@ -25,10 +25,10 @@ type demoUser struct {
 }
 
 var demoUsers = []demoUser{
-	{"admin@musterstadt.de", "Demo Admin", admin.RoleAdmin, nil},
-	{"redaktion@musterstadt.de", "Demo Redaktion", admin.RoleEditor, []string{"zentrale", "buergerbuero", "bauamt"}},
-	{"bauamt@musterstadt.de", "Demo Bauamt", admin.RoleStaff, []string{"bauamt"}},
-	{"ordnungsamt@musterstadt.de", "Demo Ordnungsamt", admin.RoleStaff, []string{"ordnungsamt"}},
+	{"admin@musterstadt.de", "Demo Admin", staff.RoleAdmin, nil},
+	{"redaktion@musterstadt.de", "Demo Redaktion", staff.RoleEditor, []string{"zentrale", "buergerbuero", "bauamt"}},
+	{"bauamt@musterstadt.de", "Demo Bauamt", staff.RoleStaff, []string{"bauamt"}},
+	{"ordnungsamt@musterstadt.de", "Demo Ordnungsamt", staff.RoleStaff, []string{"ordnungsamt"}},
 }
 
 // loadDemo fills an empty database with the demo city: departments, FAQ,
@@ -55,9 +55,9 @@ func (a *app) loadDemo(ctx context.Context, d *database) (string, error) {
 		}
 	}
 	credFile := filepath.Join(a.cfg.DataDir, "demo-logins.txt")
-	var users int
-	if err := d.GetContext(ctx, &users, `SELECT count(*) FROM users`); err != nil {
-		return "", fmt.Errorf("count users: %w", err)
+	users, err := staff.New(d.DB).CountUsers(ctx)
+	if err != nil {
+		return "", err
 	}
 	if users > 0 {
 		if _, err := os.Stat(credFile); err == nil {
@@ -72,8 +72,8 @@ func (a *app) loadDemo(ctx context.Context, d *database) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := admin.CreateUser(ctx, d.DB, u.email, u.name, pw, u.role, u.departments); err != nil {
-			if errors.Is(err, admin.ErrInvalid) {
+		if _, err := staff.CreateUser(ctx, d.DB, u.email, u.name, pw, u.role, u.departments); err != nil {
+			if errors.Is(err, staff.ErrInvalid) {
 				return "", fmt.Errorf("demo user %s: %w", u.email, err)
 			}
 			return "", err

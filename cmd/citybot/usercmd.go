@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"citybot/admin"
+	"citybot/staff"
 )
 
 func (a *app) userCmd(ctx context.Context, args []string) error {
@@ -41,7 +41,7 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer d.Close()
-	id, err := admin.CreateUser(ctx, d.DB, *email, *name, password, *role, dl)
+	id, err := staff.CreateUser(ctx, d.DB, *email, *name, password, *role, dl)
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"citybot/admin"
 	"citybot/internal/db"
 	"citybot/internal/tgfake"
+	"citybot/staff"
 )
 
 // TestDatabaseRestart stops PostgreSQL for 10 s under load (citizens keep
@@ -74,7 +74,7 @@ func testDatabaseRestart(t *testing.T, bin, mode string) {
 	}
 	p := startCitybot(t, bin, env, log, "citybot")
 	qs := crashQuestions(t, d)
-	_, err = admin.CreateUser(ctx, d, "staff@example.org", "Staff", password, admin.RoleAdmin, nil)
+	_, err = staff.CreateUser(ctx, d, "staff@example.org", "Staff", password, staff.RoleAdmin, nil)
 	must(t, err)
 	web := loginClient(t, p.url, "staff@example.org")
 	if code, _ := web.get("/inbox"); code != 200 {

@@ -28,6 +28,7 @@ import (
 	"citybot/internal/demodata"
 	"citybot/internal/tgfake"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -127,7 +128,7 @@ func newStack(t *testing.T) *stack {
 
 func (s *stack) user(email string, depts ...string) {
 	s.t.Helper()
-	_, err := admin.CreateUser(context.Background(), s.db, email, strings.Split(email, "@")[0], password, admin.RoleStaff, depts)
+	_, err := staff.CreateUser(context.Background(), s.db, email, strings.Split(email, "@")[0], password, staff.RoleStaff, depts)
 	must(s.t, err)
 }
 

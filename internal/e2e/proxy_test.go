@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"citybot/admin"
 	"citybot/internal/dbtest"
 	"citybot/internal/tgfake"
+	"citybot/staff"
 )
 
 // TestTrustedProxiesSetting runs the binary behind a "reverse proxy" at
@@ -38,7 +38,7 @@ func TestTrustedProxiesSetting(t *testing.T) {
 	showLogOnFailure(t, log)
 	env := append(citybotEnv(t, dbURL, fake), "CITYBOT_TRUSTED_PROXIES=127.0.0.2")
 	p := startCitybot(t, bin, env, log, "citybot")
-	_, err := admin.CreateUser(context.Background(), d, "anna@example.org", "Anna", password, admin.RoleStaff, nil)
+	_, err := staff.CreateUser(context.Background(), d, "anna@example.org", "Anna", password, staff.RoleStaff, nil)
 	must(t, err)
 
 	const (

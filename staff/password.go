@@ -1,4 +1,4 @@
-package admin
+package staff
 
 import (
 	_ "embed"
@@ -17,7 +17,11 @@ import (
 // Its dictionaries are English; passwords_de.txt adds common German
 // passwords and words, and the user's own e-mail address and name count as
 // known words too. Its feedback is given in the UI's language by the kind
-// of the weakest part (passwordProblem).
+// of the weakest part (PasswordProblem).
+
+// The keys PasswordProblem returns are message keys of the web UI's
+// catalog ("password.common", ...); passwordProblemText says them in
+// English for the command line.
 
 // minPasswordScore is the zxcvbn score a new password needs (0..4).
 const minPasswordScore = 3
@@ -35,10 +39,10 @@ var germanPasswords = sync.OnceValue(func() []string {
 	return out
 })
 
-// passwordProblem returns the message key of what makes pw weak, or "".
+// PasswordProblem returns the message key of what makes pw weak, or "".
 // userInputs are words the user's password must not rest on (e-mail
 // address, name).
-func passwordProblem(pw string, userInputs ...string) string {
+func PasswordProblem(pw string, userInputs ...string) string {
 	core := strings.ToLower(strings.TrimFunc(pw, func(r rune) bool { return !unicode.IsLetter(r) }))
 	for _, w := range germanPasswords() {
 		if core == w || strings.ToLower(pw) == w {
@@ -114,4 +118,18 @@ func isUserInput(w string, inputs []string) bool {
 		}
 	}
 	return false
+}
+
+// passwordProblemText are PasswordProblem's keys in English, for errors
+// outside the web UI (citybot user add).
+var passwordProblemText = map[string]string{
+	"password.common":   "This password is too common; attackers try it among the first.",
+	"password.personal": "The password rests on your name or e-mail address and is easy to guess.",
+	"password.name":     "The password rests on a common first name or surname and is easy to guess.",
+	"password.word":     "A single word, even with digits or symbols, is easy to guess.",
+	"password.keyboard": "Keyboard patterns such as \"qwerty\" or \"asdf\" are easy to guess.",
+	"password.repeat":   "Repeats such as \"aaaa\" or \"abcabc\" are easy to guess.",
+	"password.sequence": "Sequences such as \"1234\" or \"abcd\" are easy to guess.",
+	"password.date":     "Years and dates are easy to guess.",
+	"password.weak":     "The password is too easy to guess.",
 }
