@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,17 +16,7 @@ import (
 )
 
 // AuditEntry is one row of the audit log.
-type AuditEntry struct {
-	ID         int64           `db:"id"`
-	UserID     *int64          `db:"user_id"`
-	UserName   *string         `db:"user_name"`
-	UserEmail  *string         `db:"user_email"`
-	Action     string          `db:"action"`
-	ObjectType string          `db:"object_type"`
-	ObjectID   string          `db:"object_id"`
-	Details    json.RawMessage `db:"details"`
-	At         time.Time       `db:"at"`
-}
+type AuditEntry struct{ auditlog.Entry }
 
 // DetailsText is the details as compact JSON ("" when empty).
 func (e AuditEntry) DetailsText() string { return auditlog.DetailsText(e.Details) }
@@ -101,42 +90,29 @@ type auditFilter struct {
 // listAudit returns one page of entries, newest first, and the cursor of
 // the next page (0 when this is the last).
 func (s *Server) listAudit(ctx context.Context, f auditFilter) ([]AuditEntry, int64, error) {
-	where := []string{"true"}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if f.User != "" {
-		where = append(where, "u.email LIKE "+arg("%"+escapeLike(strings.ToLower(f.User))+"%"))
-	}
-	if f.Action != "" {
-		where = append(where, "a.action LIKE "+arg(escapeLike(f.Action)+"%"))
+	af := auditlog.Filter{
+		UserEmail:    strings.ToLower(f.User),
+		ActionPrefix: f.Action,
+		ObjectID:     f.ObjectID,
+		Before:       f.Before,
+		Limit:        auditPageSize,
 	}
 	if f.ObjectType != "" {
-		where = append(where, "a.object_type = "+arg(f.ObjectType))
-	}
-	if f.ObjectID != "" {
-		where = append(where, "a.object_id = "+arg(f.ObjectID))
+		af.ObjectTypes = []string{f.ObjectType}
 	}
 	if t, err := time.ParseInLocation("2006-01-02", f.From, s.loc()); err == nil {
-		where = append(where, "a.at >= "+arg(t))
+		af.From = t
 	}
 	if t, err := time.ParseInLocation("2006-01-02", f.To, s.loc()); err == nil {
-		where = append(where, "a.at < "+arg(t.AddDate(0, 0, 1)))
+		af.To = t.AddDate(0, 0, 1)
 	}
-	if f.Before > 0 {
-		where = append(where, "a.id < "+arg(f.Before))
+	es, next, err := auditlog.List(ctx, s.db, af)
+	if err != nil {
+		return nil, 0, err
 	}
-	q := `SELECT a.id, a.user_id, u.name AS user_name, u.email AS user_email, a.action, a.object_type, a.object_id, a.details, a.at
-		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY a.id DESC LIMIT ` + strconv.Itoa(auditPageSize+1)
-	var out []AuditEntry
-	if err := s.db.SelectContext(ctx, &out, q, args...); err != nil {
-		return nil, 0, fmt.Errorf("list audit log: %w", err)
-	}
-	var next int64
-	if len(out) > auditPageSize {
-		out = out[:auditPageSize]
-		next = out[len(out)-1].ID
+	out := make([]AuditEntry, len(es))
+	for i, e := range es {
+		out[i] = AuditEntry{e}
 	}
 	return out, next, nil
 }

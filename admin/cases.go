@@ -23,6 +23,10 @@ type Cases interface {
 	Close(ctx context.Context, v staff.Principal, id int64) error
 	Reopen(ctx context.Context, v staff.Principal, id int64) error
 	MarkRead(ctx context.Context, v staff.Principal, id int64) error
+	// Counts are the numbers of cases per inbox view; EarlierCases the
+	// citizen's other cases (the case page).
+	Counts(ctx context.Context, v staff.Principal) (map[string]int, error)
+	EarlierCases(ctx context.Context, v staff.Principal, citizenID, except int64) ([]routing.EarlierCase, error)
 
 	// Canned answers per department (admin/canned.go, the reply box); the
 	// viewer sees and edits only its departments' answers (admins all).

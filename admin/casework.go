@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lib/pq"
-
 	"citybot/faq"
 	"citybot/routing"
 	"citybot/staff"
@@ -258,26 +256,11 @@ func (s *Server) picks(ctx context.Context, p *page, v staff.Principal, cs routi
 }
 
 // earlierCase is another case of the same citizen.
-type earlierCase struct {
-	ID             int64     `db:"id"`
-	Subject        string    `db:"subject"`
-	Status         string    `db:"status"`
-	DepartmentName string    `db:"department_name"`
-	CreatedAt      time.Time `db:"created_at"`
-}
+type earlierCase = routing.EarlierCase
 
 // earlierCases lists the citizen's other cases the viewer may see, newest first.
 func (s *Server) earlierCases(ctx context.Context, v staff.Principal, cs routing.Case) ([]earlierCase, error) {
-	var out []earlierCase
-	if err := s.db.SelectContext(ctx, &out, `
-		SELECT c.id, c.subject, c.status, d.name AS department_name, c.created_at
-		FROM cases c JOIN departments d ON d.id = c.department_id
-		WHERE c.citizen_id = $1 AND c.id <> $2 AND ($3 OR c.department_id = ANY($4))
-		ORDER BY c.created_at DESC, c.id DESC LIMIT 10`,
-		cs.CitizenID, cs.ID, v.Role == staff.RoleAdmin, pq.StringArray(v.Departments)); err != nil {
-		return nil, fmt.Errorf("earlier cases: %w", err)
-	}
-	return out, nil
+	return s.deps.Cases.EarlierCases(ctx, v, cs.CitizenID, cs.ID)
 }
 
 // nextWaiting is the oldest waiting case of the viewer's departments other

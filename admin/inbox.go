@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/lib/pq"
 
 	"citybot/routing"
 	"citybot/staff"
@@ -71,21 +70,7 @@ var inboxViews = []string{routing.ViewWaiting, routing.ViewMine, routing.ViewDep
 type inboxCounts map[string]int
 
 func (s *Server) inboxCounts(ctx context.Context, u *staff.Principal) (inboxCounts, error) {
-	var r struct {
-		Waiting     int `db:"waiting"`
-		Mine        int `db:"mine"`
-		Departments int `db:"departments"`
-		Closed      int `db:"closed"`
-	}
-	if err := s.db.GetContext(ctx, &r, `
-		SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting,
-			count(*) FILTER (WHERE status <> 'closed' AND assignee_id = $1) AS mine,
-			count(*) FILTER (WHERE status <> 'closed') AS departments,
-			count(*) FILTER (WHERE status = 'closed') AS closed
-		FROM cases WHERE ($2 OR department_id = ANY($3))`, u.ID, u.IsAdmin(), pq.StringArray(u.Departments)); err != nil {
-		return nil, fmt.Errorf("inbox counts: %w", err)
-	}
-	return inboxCounts{routing.ViewWaiting: r.Waiting, routing.ViewMine: r.Mine, routing.ViewDepartments: r.Departments, routing.ViewClosed: r.Closed}, nil
+	return s.deps.Cases.Counts(ctx, viewerOf(u))
 }
 
 // inboxRow is a case of an inbox list with its wait.

@@ -598,7 +598,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 // unanswered records a question for editors and asks whether to pass it
 // to staff (without a desk it says it was recorded).
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
-	if err := insertUnanswered(ctx, h.e.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+	if err := faq.RecordUnanswered(ctx, h.e.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
 	if h.e.desk != nil {
@@ -842,11 +842,11 @@ func (h *turn) exportData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	unans, err := unansweredOf(ctx, h.tx, h.c.ID)
+	unans, err := faq.CitizenUnansweredOf(ctx, h.tx, h.c.ID)
 	if err != nil {
 		return err
 	}
-	cases, err := casesOf(ctx, h.tx, h.c.ID)
+	cases, err := h.st.CitizenCases(ctx, h.c.ID)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/faq"
 	"citybot/internal/db"
 	"citybot/routing"
 )
@@ -32,15 +33,8 @@ type Answer struct {
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 }
 
-// Unanswered is a question recorded for staff and editors.
-type Unanswered struct {
-	ID        int64     `db:"id" json:"-"`
-	Text      string    `db:"text" json:"text"`
-	Reason    string    `db:"reason" json:"reason"`
-	EntryID   *string   `db:"entry_id" json:"entry_id,omitempty"`
-	Status    string    `db:"status" json:"status"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-}
+// Unanswered is a question recorded for staff and editors (faq's table).
+type Unanswered = faq.CitizenUnanswered
 
 type suggestion struct {
 	ID       int64           `db:"id"`
@@ -140,19 +134,6 @@ func suggestionByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (sugg
 	return s, nil
 }
 
-func insertUnanswered(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, messageID *int64, text, reason, entryID string) error {
-	var eid *string
-	if entryID != "" {
-		eid = &entryID
-	}
-	if err := st.Exec(ctx, tx, `
-		INSERT INTO unanswered (citizen_id, message_id, text, reason, entry_id) VALUES ($1, $2, $3, $4, $5)`,
-		citizenID, messageID, text, reason, eid); err != nil {
-		return fmt.Errorf("store unanswered: %w", err)
-	}
-	return nil
-}
-
 func requestErase(ctx context.Context, tx *sqlx.Tx, citizenID int64, at *time.Time) error {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO dialog_state (citizen_id, erase_requested_at) VALUES ($1, $2)
@@ -187,16 +168,6 @@ func answersOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]Answer, err
 		return nil, fmt.Errorf("list answers: %w", err)
 	}
 	return as, nil
-}
-
-func unansweredOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]Unanswered, error) {
-	us := []Unanswered{}
-	if err := tx.SelectContext(ctx, &us, `
-		SELECT id, text, reason, entry_id, status, created_at
-		FROM unanswered WHERE citizen_id = $1 ORDER BY id`, citizenID); err != nil {
-		return nil, fmt.Errorf("list unanswered: %w", err)
-	}
-	return us, nil
 }
 
 // Kinds of bot_choices rows.
@@ -312,69 +283,5 @@ func setCaseAck(ctx context.Context, tx *sqlx.Tx, citizenID int64) error {
 	return nil
 }
 
-// lastQuestion is the citizen's latest typed question (not a command) of the
-// last day before message beforeID; "" when there is none.
-func lastQuestion(ctx context.Context, tx *sqlx.Tx, citizenID, beforeID int64) (string, error) {
-	var q string
-	err := tx.GetContext(ctx, &q, `
-		SELECT text FROM messages
-		WHERE citizen_id = $1 AND id < $2 AND direction = 'in' AND kind IN ('text', 'photo', 'document')
-		  AND btrim(text) <> '' AND text NOT LIKE '/%' AND created_at > now() - interval '1 day'
-		ORDER BY id DESC LIMIT 1`, citizenID, beforeID)
-	if db.IsNoRows(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("last question: %w", err)
-	}
-	return q, nil
-}
-
 // CaseExport is a case of the citizen with its messages, for /meinedaten.
-type CaseExport struct {
-	ID          int64             `db:"id" json:"id"`
-	Department  string            `db:"department" json:"department"`
-	Status      string            `db:"status" json:"status"`
-	Reason      string            `db:"reason" json:"reason"`
-	Subject     string            `db:"subject" json:"subject"`
-	CreatedAt   time.Time         `db:"created_at" json:"created_at"`
-	ClosedAt    *time.Time        `db:"closed_at" json:"closed_at,omitempty"`
-	CloseReason string            `db:"close_reason" json:"close_reason,omitempty"`
-	Messages    []routing.Message `db:"-" json:"messages"`
-}
-
-func casesOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]CaseExport, error) {
-	cs := []CaseExport{}
-	if err := tx.SelectContext(ctx, &cs, `
-		SELECT c.id, d.name AS department, c.status, c.reason, c.subject, c.created_at, c.closed_at, c.close_reason
-		FROM cases c JOIN departments d ON d.id = c.department_id
-		WHERE c.citizen_id = $1 ORDER BY c.id`, citizenID); err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
-	}
-	if len(cs) == 0 {
-		return cs, nil
-	}
-	var rows []struct {
-		CaseID int64 `db:"case_id"`
-		routing.Message
-	}
-	if err := tx.SelectContext(ctx, &rows, `
-		SELECT cm.case_id, m.id, m.citizen_id, m.direction, m.kind, m.text, m.media, m.sender, m.staff_user_id,
-			m.external_message_id, m.created_at
-		FROM case_messages cm JOIN messages m ON m.id = cm.message_id
-		JOIN cases c ON c.id = cm.case_id
-		WHERE c.citizen_id = $1 ORDER BY m.id`, citizenID); err != nil {
-		return nil, fmt.Errorf("list case messages: %w", err)
-	}
-	idx := make(map[int64]int, len(cs))
-	for i := range cs {
-		cs[i].Messages = []routing.Message{}
-		idx[cs[i].ID] = i
-	}
-	for _, r := range rows {
-		if i, ok := idx[r.CaseID]; ok {
-			cs[i].Messages = append(cs[i].Messages, r.Message)
-		}
-	}
-	return cs, nil
-}
+type CaseExport = routing.CitizenCase

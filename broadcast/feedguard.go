@@ -2,7 +2,6 @@ package broadcast
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"citybot/internal/db"
+	"citybot/internal/settings"
 )
 
 // Feeds are fetched from addresses an admin typed in; a feed must not be a
@@ -28,7 +27,7 @@ import (
 
 // SettingFeedInternalHosts is the settings key of the host names (JSON
 // array of strings) whose feeds may be on internal addresses.
-const SettingFeedInternalHosts = "feed_internal_hosts"
+const SettingFeedInternalHosts = settings.FeedInternalHosts
 
 // ErrInternalAddress: the feed's address is not a public one.
 var ErrInternalAddress = errors.New("broadcast: feed address is internal")
@@ -105,17 +104,9 @@ func newFeedClient() *http.Client {
 // FeedInternalHosts returns the host names whose feeds may be on internal
 // addresses (SettingFeedInternalHosts).
 func (s *Service) FeedInternalHosts(ctx context.Context) ([]string, error) {
-	var raw []byte
-	err := s.db.GetContext(ctx, &raw, `SELECT value FROM settings WHERE key = $1`, SettingFeedInternalHosts)
-	if db.IsNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load feed internal hosts: %w", err)
-	}
 	var hosts []string
-	if err := json.Unmarshal(raw, &hosts); err != nil {
-		return nil, fmt.Errorf("feed internal hosts: %w", err)
+	if _, err := settings.Get(ctx, s.db, SettingFeedInternalHosts, &hosts); err != nil {
+		return nil, fmt.Errorf("load feed internal hosts: %w", err)
 	}
 	return hosts, nil
 }
@@ -136,9 +127,7 @@ func (s *Service) SetFeedInternalHosts(ctx context.Context, hosts []string) erro
 			out = append(out, h)
 		}
 	}
-	b, _ := json.Marshal(out)
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`, SettingFeedInternalHosts, b); err != nil {
+	if err := settings.Set(ctx, s.db, SettingFeedInternalHosts, out); err != nil {
 		return fmt.Errorf("store feed internal hosts: %w", err)
 	}
 	return nil

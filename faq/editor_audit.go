@@ -3,12 +3,8 @@ package faq
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"strconv"
 	"time"
-
-	"github.com/lib/pq"
 
 	"citybot/internal/audit"
 )
@@ -54,18 +50,16 @@ func (s *Store) EditorAudit(ctx context.Context, f AuditFilter) ([]AuditRow, int
 		}
 		types = []string{f.ObjectType}
 	}
-	q := `SELECT a.id, a.user_id, coalesce(u.name, '') AS user_name, a.action, a.object_type, a.object_id, a.details, a.at
-		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
-		WHERE a.object_type = ANY($1) AND ($2 = '' OR a.object_id = $2) AND ($3 = 0 OR a.id < $3)
-		ORDER BY a.id DESC LIMIT ` + strconv.Itoa(auditPage+1)
-	var rows []AuditRow
-	if err := s.db.SelectContext(ctx, &rows, q, pq.StringArray(types), f.ObjectID, f.Before); err != nil {
-		return nil, 0, fmt.Errorf("list audit log: %w", err)
+	es, next, err := audit.List(ctx, s.db, audit.Filter{ObjectTypes: types, ObjectID: f.ObjectID, Before: f.Before, Limit: auditPage})
+	if err != nil {
+		return nil, 0, err
 	}
-	var next int64
-	if len(rows) > auditPage {
-		rows = rows[:auditPage]
-		next = rows[len(rows)-1].ID
+	rows := make([]AuditRow, len(es))
+	for i, e := range es {
+		rows[i] = AuditRow{ID: e.ID, UserID: e.UserID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Details: e.Details, At: e.At}
+		if e.UserName != nil {
+			rows[i].UserName = *e.UserName
+		}
 	}
 	return rows, next, nil
 }

@@ -15,24 +15,24 @@ import (
 	"citybot/internal/db"
 	"citybot/internal/german"
 	"citybot/staff"
+	"citybot/internal/settings"
 )
 
 // Retention of unanswered questions: their texts are citizen data and are
 // shown only this long (settings key, a number of days), then purged.
 const (
-	SettingUnansweredRetentionDays = "unanswered_retention_days"
+	SettingUnansweredRetentionDays = settings.UnansweredRetentionDays
 	DefaultUnansweredRetentionDays = 90
 )
 
 // UnansweredRetentionDays returns the retention setting (default 90).
 func (s *Store) UnansweredRetentionDays(ctx context.Context) (int, error) {
-	var raw []byte
-	err := s.db.GetContext(ctx, &raw, `SELECT value FROM settings WHERE key = $1`, SettingUnansweredRetentionDays)
-	if db.IsNoRows(err) {
-		return DefaultUnansweredRetentionDays, nil
-	}
+	raw, ok, err := settings.Raw(ctx, s.db, SettingUnansweredRetentionDays)
 	if err != nil {
 		return 0, fmt.Errorf("get retention setting: %w", err)
+	}
+	if !ok {
+		return DefaultUnansweredRetentionDays, nil
 	}
 	var days int
 	if err := json.Unmarshal(raw, &days); err != nil || days < 1 {
@@ -50,9 +50,7 @@ func (s *Store) SetUnansweredRetentionDays(ctx context.Context, a staff.Principa
 		return &ValidationError{File: "settings", Field: SettingUnansweredRetentionDays, Msg: "must be between 1 and 3650 days"}
 	}
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-			SettingUnansweredRetentionDays, strconv.Itoa(days)); err != nil {
+		if err := settings.Set(ctx, tx, SettingUnansweredRetentionDays, days); err != nil {
 			return fmt.Errorf("set retention: %w", err)
 		}
 		return recordAudit(ctx, tx, a, "setting.update", "setting", SettingUnansweredRetentionDays, map[string]any{"value": days})
@@ -80,6 +78,46 @@ func (s *Store) PurgeUnanswered(ctx context.Context, now time.Time) (int64, erro
 		return 0, fmt.Errorf("purge unanswered: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// RecordUnanswered stores a question the bot could not answer (reason one
+// of the Reason constants; entryID the entry concerned, or ""), in the
+// transaction of the message that asked it. The bot calls it once per such
+// question, so st runs it prepared (nil: unprepared).
+func RecordUnanswered(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, messageID *int64, text, reason, entryID string) error {
+	var eid *string
+	if entryID != "" {
+		eid = &entryID
+	}
+	if err := st.Exec(ctx, tx, `
+		INSERT INTO unanswered (citizen_id, message_id, text, reason, entry_id) VALUES ($1, $2, $3, $4, $5)`,
+		citizenID, messageID, text, reason, eid); err != nil {
+		return fmt.Errorf("store unanswered: %w", err)
+	}
+	return nil
+}
+
+// CitizenUnanswered is a question recorded of one citizen, for the
+// citizen's right of access (the bot's /meinedaten).
+type CitizenUnanswered struct {
+	ID        int64     `db:"id" json:"-"`
+	Text      string    `db:"text" json:"text"`
+	Reason    string    `db:"reason" json:"reason"`
+	EntryID   *string   `db:"entry_id" json:"entry_id,omitempty"`
+	Status    string    `db:"status" json:"status"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// CitizenUnansweredOf returns the questions recorded of the citizen, oldest
+// first; q is the database or a transaction.
+func CitizenUnansweredOf(ctx context.Context, q sqlx.QueryerContext, citizenID int64) ([]CitizenUnanswered, error) {
+	us := []CitizenUnanswered{}
+	if err := sqlx.SelectContext(ctx, q, &us, `
+		SELECT id, text, reason, entry_id, status, created_at
+		FROM unanswered WHERE citizen_id = $1 ORDER BY id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list unanswered: %w", err)
+	}
+	return us, nil
 }
 
 // Reasons of an unanswered question (the unanswered table's reason column).

@@ -1395,3 +1395,47 @@ func (s *Cases) NoteMessage(ctx context.Context, caseID, messageID int64) error 
 	}
 	return nil
 }
+
+// Counts are the numbers of cases of the inbox views (ViewWaiting,
+// ViewMine, ViewDepartments, ViewClosed) the viewer may see.
+func (s *Cases) Counts(ctx context.Context, v staff.Principal) (map[string]int, error) {
+	var r struct {
+		Waiting     int `db:"waiting"`
+		Mine        int `db:"mine"`
+		Departments int `db:"departments"`
+		Closed      int `db:"closed"`
+	}
+	if err := sqlx.GetContext(ctx, s.q(), &r, `
+		SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting,
+			count(*) FILTER (WHERE status <> 'closed' AND assignee_id = $1) AS mine,
+			count(*) FILTER (WHERE status <> 'closed') AS departments,
+			count(*) FILTER (WHERE status = 'closed') AS closed
+		FROM cases WHERE ($2 OR department_id = ANY($3))`, v.ID, v.IsAdmin(), viewerDepartments(v)); err != nil {
+		return nil, fmt.Errorf("inbox counts: %w", err)
+	}
+	return map[string]int{ViewWaiting: r.Waiting, ViewMine: r.Mine, ViewDepartments: r.Departments, ViewClosed: r.Closed}, nil
+}
+
+// EarlierCase is another case of the same citizen, for the case page.
+type EarlierCase struct {
+	ID             int64     `db:"id"`
+	Subject        string    `db:"subject"`
+	Status         string    `db:"status"`
+	DepartmentName string    `db:"department_name"`
+	CreatedAt      time.Time `db:"created_at"`
+}
+
+// EarlierCases lists the citizen's cases other than except that the viewer
+// may see, newest first (at most 10).
+func (s *Cases) EarlierCases(ctx context.Context, v staff.Principal, citizenID, except int64) ([]EarlierCase, error) {
+	var out []EarlierCase
+	if err := sqlx.SelectContext(ctx, s.q(), &out, `
+		SELECT c.id, c.subject, c.status, d.name AS department_name, c.created_at
+		FROM cases c JOIN departments d ON d.id = c.department_id
+		WHERE c.citizen_id = $1 AND c.id <> $2 AND ($3 OR c.department_id = ANY($4))
+		ORDER BY c.created_at DESC, c.id DESC LIMIT 10`,
+		citizenID, except, v.IsAdmin(), viewerDepartments(v)); err != nil {
+		return nil, fmt.Errorf("earlier cases: %w", err)
+	}
+	return out, nil
+}

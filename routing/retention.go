@@ -12,14 +12,14 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/audit"
-	"citybot/internal/db"
 	"citybot/internal/jobs"
+	"citybot/internal/settings"
 )
 
 // RetentionSetting is the settings key of the global retention period of
 // closed cases, in days (a JSON number). A department's retention_days
 // overrides it; without both, CasesOptions.RetentionDays applies.
-const RetentionSetting = "retention_days"
+const RetentionSetting = settings.CaseRetentionDays
 
 // DefaultRetentionDays applies when neither the department, the setting nor
 // the options say otherwise.
@@ -30,13 +30,12 @@ const retentionBatch = 500
 // GlobalRetentionDays returns the global retention period: the setting, else
 // the configured default.
 func (s *Cases) GlobalRetentionDays(ctx context.Context) (int, error) {
-	var raw []byte
-	err := sqlx.GetContext(ctx, s.q(), &raw, `SELECT value FROM settings WHERE key = $1`, RetentionSetting)
-	if db.IsNoRows(err) {
-		return s.retentionDefault(), nil
-	}
+	raw, ok, err := settings.Raw(ctx, s.q(), RetentionSetting)
 	if err != nil {
 		return 0, fmt.Errorf("retention setting: %w", err)
+	}
+	if !ok {
+		return s.retentionDefault(), nil
 	}
 	var days int
 	if err := json.Unmarshal(raw, &days); err != nil || days <= 0 {
@@ -56,9 +55,7 @@ func (s *Cases) SetGlobalRetentionDays(ctx context.Context, days int) error {
 	if days <= 0 || days > 36500 {
 		return fmt.Errorf("retention of %d days: %w", days, ErrInvalid)
 	}
-	if _, err := s.q().ExecContext(ctx, `
-		INSERT INTO settings (key, value) VALUES ($1, to_jsonb($2::int))
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`, RetentionSetting, days); err != nil {
+	if err := settings.Set(ctx, s.q(), RetentionSetting, days); err != nil {
 		return fmt.Errorf("set retention: %w", err)
 	}
 	return nil

@@ -369,6 +369,58 @@ func (s *Store) Export(ctx context.Context, citizenID int64) (Export, error) {
 	return Export{Citizen: c, Messages: ms}, nil
 }
 
+// CitizenCase is a case of a citizen with its messages, for the citizen's
+// right of access (the bot's /meinedaten).
+type CitizenCase struct {
+	ID          int64      `db:"id" json:"id"`
+	Department  string     `db:"department" json:"department"`
+	Status      string     `db:"status" json:"status"`
+	Reason      string     `db:"reason" json:"reason"`
+	Subject     string     `db:"subject" json:"subject"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	ClosedAt    *time.Time `db:"closed_at" json:"closed_at,omitempty"`
+	CloseReason string     `db:"close_reason" json:"close_reason,omitempty"`
+	Messages    []Message  `db:"-" json:"messages"`
+}
+
+// CitizenCases returns the citizen's cases, oldest first, each with its
+// messages (none: an empty list).
+func (s *Store) CitizenCases(ctx context.Context, citizenID int64) ([]CitizenCase, error) {
+	cs := []CitizenCase{}
+	if err := sqlx.SelectContext(ctx, s.q, &cs, `
+		SELECT c.id, d.name AS department, c.status, c.reason, c.subject, c.created_at, c.closed_at, c.close_reason
+		FROM cases c JOIN departments d ON d.id = c.department_id
+		WHERE c.citizen_id = $1 ORDER BY c.id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	if len(cs) == 0 {
+		return cs, nil
+	}
+	var rows []struct {
+		CaseID int64 `db:"case_id"`
+		Message
+	}
+	if err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT cm.case_id, m.id, m.citizen_id, m.direction, m.kind, m.text, m.media, m.sender, m.staff_user_id,
+			m.external_message_id, m.created_at
+		FROM case_messages cm JOIN messages m ON m.id = cm.message_id
+		JOIN cases c ON c.id = cm.case_id
+		WHERE c.citizen_id = $1 ORDER BY m.id`, citizenID); err != nil {
+		return nil, fmt.Errorf("list case messages: %w", err)
+	}
+	idx := make(map[int64]int, len(cs))
+	for i := range cs {
+		cs[i].Messages = []Message{}
+		idx[cs[i].ID] = i
+	}
+	for _, r := range rows {
+		if i, ok := idx[r.CaseID]; ok {
+			cs[i].Messages = append(cs[i].Messages, r.Message)
+		}
+	}
+	return cs, nil
+}
+
 // EraseCitizen deletes the citizen and, by cascade, everything stored about
 // them (messages, outbox rows, answers, feedback, dialog state, ...). Channel
 // adapters erase their own raw data (e.g. stored Telegram updates) themselves.
