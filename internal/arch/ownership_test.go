@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-
 // ownership is what DESIGN.md says: table -> owner, table -> readers.
 type ownership struct {
 	owner   map[string]string
