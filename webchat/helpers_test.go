@@ -27,14 +27,14 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // env is a running web chat on a demo database: the demo FAQ, office
 // hours, routing and handoff.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlx.DB
 	svc   *Service
 	srv   *httptest.Server
 	cases *routing.Cases
 }
 
-func newEnv(t *testing.T, opts ...func(*Config)) *env {
+func newEnv(t testing.TB, opts ...func(*Config)) *env {
 	t.Helper()
 	d, url := dbtest.NewWithURL(t)
 	ctx := context.Background()
