@@ -76,7 +76,7 @@ func memInUse() int64 {
 //
 //	scripts/test -run '^$' -bench Messages ./webchat/
 func BenchmarkMessages(b *testing.B) {
-	e := newEnv(b, func(c *Config) { c.TokenRate, c.AddrRate = 1000, 1 << 30 })
+	e := newEnv(b, func(c *Config) { c.TokenRate, c.AddrRate = 1000, 1<<30 })
 	const workers = 16
 	// The engine answers at most 20 messages a minute per chat (flood
 	// limit): each conversation gets at most 15.
