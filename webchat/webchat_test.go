@@ -252,3 +252,28 @@ func handoffYes(ev sseEvent) map[string]any {
 	}
 	return nil
 }
+
+// /meinedaten sends the export as a file in the log; /loeschen with its
+// button erases the citizen and clears the log (open widgets get reset).
+func TestExportAndErase(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("/meinedaten")
+	s := e.stream(tok, 0)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["document"] != nil })
+	if st, _ := e.post(tok, map[string]any{"text": "/loeschen"}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["buttons"] != nil })
+	ask := evs[len(evs)-1]
+	if st, _ := e.post(tok, map[string]any{"data": "del:y", "label": "Ja", "ref": ask.ID}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["reset"] == true })
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "gelöscht") })
+	var citizens, msgs int
+	must(t, e.db.Get(&citizens, `SELECT count(*) FROM citizens`))
+	must(t, e.db.Get(&msgs, `SELECT count(*) FROM webchat_events WHERE sender = 'citizen'`))
+	if citizens != 0 || msgs != 0 {
+		t.Fatalf("after erasure: %d citizens, %d citizen events", citizens, msgs)
+	}
+}
