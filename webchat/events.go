@@ -150,7 +150,11 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request) {
 	news, cancel := s.hub.subscribe(conv.ID)
 	defer cancel()
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream has no deadline; each write gets one
+	// A stream outlives the server's ReadTimeout and WriteTimeout: lift
+	// them (past the read deadline the server would cancel the request).
+	// Each write gets its own deadline.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +277,23 @@ func TestExportAndErase(t *testing.T) {
 	if citizens != 0 || msgs != 0 {
 		t.Fatalf("after erasure: %d citizens, %d citizen events", citizens, msgs)
 	}
+}
+
+// A stream outlives the server's read and write time-outs (cmd/citybot
+// sets both for the web UI).
+func TestStreamOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(e.svc.Handler())
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tok := e.start("Hallo")
+	e.srv = srv
+	s := e.stream(tok, 0)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	time.Sleep(1500 * time.Millisecond)
+	if st, _ := e.post(tok, map[string]any{"text": "Wie beantrage ich einen Personalausweis?"}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "Personalausweis") && ev.From == "bot" })
 }
