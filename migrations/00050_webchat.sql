@@ -5,9 +5,16 @@
 -- localStorage; only the token's SHA-256 hash is stored. The citizen of the
 -- conversation is citizens (channel 'web', external_id = the conversation's
 -- id), as for Telegram chats.
+--
+-- A new conversation may have to bring a proof of work (a salt and a
+-- nonce whose SHA-256 has leading zero bits), so that every case a script
+-- could open costs it CPU time; pow_salt keeps a proof from being reused.
 CREATE TABLE webchat_conversations (
     id           bigserial PRIMARY KEY,
     token_hash   bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    -- the proof of work that started it (webchat.Config.ProofOfWork): a
+    -- salt is good for one conversation only
+    pow_salt     text UNIQUE,
     created_at   timestamptz NOT NULL DEFAULT now(),
     last_seen_at timestamptz NOT NULL DEFAULT now()
 );

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/bot"
+	"citybot/internal/apperr"
 	"citybot/internal/db"
 	"citybot/routing"
 )
@@ -54,6 +55,9 @@ var (
 		"Dieses Gespräch gibt es nicht mehr. Bitte beginnen Sie ein neues.", "This conversation no longer exists. Please start a new one."}
 	probOrigin = problem{http.StatusForbidden, "origin",
 		"Der Chat ist auf dieser Seite nicht freigeschaltet.", "The chat is not enabled on this page."}
+	probPoW = problem{http.StatusForbidden, "pow",
+		"Die Nachricht konnte nicht geprüft werden. Bitte laden Sie die Seite neu.",
+		"The message could not be verified. Please reload the page."}
 	probUnavailable = problem{http.StatusServiceUnavailable, "unavailable",
 		"Der Chat ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
 		"The chat is not available right now. Please try again in a moment."}
@@ -199,6 +203,8 @@ type inbound struct {
 	Ref      int64  `json:"ref"`   // the event whose button was pressed
 	ClientID string `json:"client_id"`
 	Lang     string `json:"lang"`
+	// PoW is the proof of work of a new conversation: "salt:unix-time:nonce".
+	PoW string `json:"pow"`
 }
 
 // postMessage takes a citizen's message: it stores it and runs the dialog
@@ -231,6 +237,10 @@ func (s *Service) postMessage(w http.ResponseWriter, r *http.Request) {
 	var conv conversation
 	var err error
 	if tok == "" {
+		if !s.validPoW(in.PoW, time.Now()) {
+			s.writePoWProblem(w)
+			return
+		}
 		if !s.addrNew.allow(addr) {
 			writeProblem(w, probRate)
 			return
@@ -250,6 +260,9 @@ func (s *Service) postMessage(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 	case errors.Is(err, ErrRateLimited):
 		writeProblem(w, probRate)
+		return
+	case errors.Is(err, errPoWUsed):
+		s.writePoWProblem(w)
 		return
 	default:
 		s.log.Error("webchat: handle message", "err", err)
@@ -300,8 +313,16 @@ func (s *Service) receive(ctx context.Context, conv *conversation, newTok string
 	var id int64
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if newTok != "" {
+			var salt *string
+			if s.cfg.ProofOfWork > 0 {
+				v, _, _ := strings.Cut(in.PoW, ":")
+				salt = &v
+			}
 			if err := tx.GetContext(ctx, conv, `
-				INSERT INTO webchat_conversations (token_hash) VALUES ($1) RETURNING id`, hashToken(newTok)); err != nil {
+				INSERT INTO webchat_conversations (token_hash, pow_salt) VALUES ($1, $2) RETURNING id`, hashToken(newTok), salt); err != nil {
+				if db.IsUniqueViolation(err) {
+					return errPoWUsed
+				}
 				return fmt.Errorf("webchat: new conversation: %w", err)
 			}
 		} else {
@@ -413,4 +434,54 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// writePoWProblem asks for a proof of work with the bits required.
+func (s *Service) writePoWProblem(w http.ResponseWriter) {
+	writeJSON(w, probPoW.status, map[string]any{"error": probPoW.code, "message": probPoW.de, "message_en": probPoW.en,
+		"bits": s.cfg.ProofOfWork})
+}
+
+var errPoWUsed = apperr.New(apperr.Conflict, "webchat: proof of work used before")
+
+// powWindow is how long a proof of work is good for.
+const powWindow = 10 * time.Minute
+
+// validPoW checks "salt:unix-time:nonce": a salt of 16..64 characters, a
+// time within powWindow of now, and SHA-256 of the whole string with
+// ProofOfWork leading zero bits. (The salt's single use is checked when
+// the conversation is stored.)
+func (s *Service) validPoW(pow string, now time.Time) bool {
+	bits := s.cfg.ProofOfWork
+	if bits <= 0 {
+		return true
+	}
+	parts := strings.Split(pow, ":")
+	if len(pow) > 200 || len(parts) != 3 || len(parts[0]) < 16 || len(parts[0]) > 64 || parts[2] == "" {
+		return false
+	}
+	ts, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return false
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > powWindow || d < -powWindow {
+		return false
+	}
+	return leadingZeroBits(sha256.Sum256([]byte(pow))) >= bits
+}
+
+func leadingZeroBits(h [32]byte) int {
+	n := 0
+	for _, b := range h {
+		if b == 0 {
+			n += 8
+			continue
+		}
+		for b&0x80 == 0 {
+			n++
+			b <<= 1
+		}
+		break
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package webchat
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -296,4 +297,31 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 		t.Fatal(st)
 	}
 	s.until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "Personalausweis") && ev.From == "bot" })
+}
+
+// With ProofOfWork, a new conversation needs a valid, unused proof.
+func TestProofOfWork(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ProofOfWork = 12 })
+	st, out := e.post("", map[string]any{"text": "Hallo"})
+	if st != http.StatusForbidden || out["error"] != "pow" || out["bits"] != float64(12) {
+		t.Fatalf("without proof: %d %v", st, out)
+	}
+	now := time.Now().Unix()
+	salt := "0123456789abcdef0123"
+	var pow string
+	for n := 0; ; n++ {
+		pow = salt + ":" + jsonInt(now) + ":" + jsonInt(int64(n))
+		if leadingZeroBits(sha256.Sum256([]byte(pow))) >= 12 {
+			break
+		}
+	}
+	if st, out := e.post("", map[string]any{"text": "Hallo", "pow": pow}); st != http.StatusOK {
+		t.Fatalf("with proof: %d %v", st, out)
+	}
+	if st, _ := e.post("", map[string]any{"text": "Hallo", "pow": pow}); st != http.StatusForbidden {
+		t.Fatalf("reused proof: %d", st)
+	}
+	if st, _ := e.post("", map[string]any{"text": "Hallo", "pow": salt + ":" + jsonInt(now) + ":x"}); st != http.StatusForbidden {
+		t.Fatalf("wrong proof: %d", st)
+	}
 }

@@ -40,7 +40,7 @@ func TestBrowserWidget(t *testing.T) {
 <script src="%s/widget.js" data-city-title="Stadt Musterstadt"></script></body></html>`, chatURL)
 	}))
 	t.Cleanup(host.Close)
-	e := newEnv(t, func(c *Config) { c.Origins = []string{host.URL} })
+	e := newEnv(t, func(c *Config) { c.Origins = []string{host.URL}; c.ProofOfWork = 14 })
 	chatURL = e.srv.URL
 	if strings.TrimPrefix(host.URL, "http://127.0.0.1:") == strings.TrimPrefix(chatURL, "http://127.0.0.1:") {
 		t.Fatal("same origin")
@@ -80,6 +80,11 @@ func TestBrowserWidget(t *testing.T) {
 	token = tok
 	if token == "" {
 		t.Fatal("no token in localStorage")
+	}
+	var salted int
+	must(t, e.db.Get(&salted, `SELECT count(*) FROM webchat_conversations WHERE pow_salt IS NOT NULL`))
+	if salted != 1 {
+		t.Fatalf("%d conversations with a proof of work", salted)
 	}
 	if cookies, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.cookie`)); cookies != "" {
 		t.Errorf("cookies %q", cookies)

@@ -181,6 +181,13 @@
       method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'omit', cache: 'no-store'
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
+        if (res.status === 403 && j.error === 'pow' && j.bits > 0 && j.bits <= 32 && !body.pow) {
+          // A new conversation brings a proof of work (see solve).
+          return solve(j.bits).then(function (p) {
+            body.pow = p;
+            return send(body, retried);
+          });
+        }
         if (res.status === 401 && token && !retried) {
           forget();
           setStatus(T.restarted);
@@ -213,6 +220,68 @@
     if (abort) { abort.abort(); }
     try { window.localStorage.removeItem(storeKey); } catch (e) { /* nothing stored */ }
     while (log.firstChild) { log.removeChild(log.firstChild); }
+  }
+
+  // solve finds a proof of work for a new conversation: "salt:time:nonce"
+  // whose SHA-256 starts with bits zero bits (in slices, so that the page
+  // stays responsive). Computed here, without crypto.subtle, which plain
+  // http pages lack.
+  function solve(bits) {
+    var salt = uid() + uid();
+    var ts = Math.floor(Date.now() / 1000);
+    var nonce = 0;
+    return new Promise(function (resolve) {
+      (function slice() {
+        for (var end = nonce + 4000; nonce < end; nonce++) {
+          var s = salt + ':' + ts + ':' + nonce;
+          if (Math.clz32(sha256First(s)) >= bits) { resolve(s); return; }
+        }
+        setTimeout(slice, 0);
+      }());
+    });
+  }
+
+  // SHA-256 (FIPS 180-4) of an ASCII string; only the first 32-bit word
+  // of the digest is returned. The constants are the fractional parts of
+  // the square and cube roots of the first primes.
+  var K = [], H0 = [];
+  (function () {
+    for (var n = 2, c = 0; c < 64; n++) {
+      var prime = true;
+      for (var d = 2; d * d <= n; d++) { if (n % d === 0) { prime = false; break; } }
+      if (!prime) { continue; }
+      if (c < 8) { H0[c] = (Math.pow(n, 1 / 2) % 1) * 4294967296 | 0; }
+      K[c++] = (Math.pow(n, 1 / 3) % 1) * 4294967296 | 0;
+    }
+  }());
+  function sha256First(str) {
+    var l = str.length, words = [], i, j;
+    for (i = 0; i < l; i++) { words[i >> 2] |= str.charCodeAt(i) << ((3 - i % 4) * 8); }
+    words[l >> 2] |= 0x80 << ((3 - l % 4) * 8);
+    var total = (((l + 8) >> 6) << 4) + 16;
+    for (i = 0; i < total; i++) { words[i] = words[i] | 0; }
+    words[total - 1] = l * 8;
+    var H = H0.slice(), W = new Array(64);
+    for (j = 0; j < total; j += 16) {
+      var a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+      for (i = 0; i < 64; i++) {
+        if (i < 16) {
+          W[i] = words[j + i];
+        } else {
+          var x = W[i - 15], y = W[i - 2];
+          W[i] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + W[i - 16] +
+            (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + W[i - 7] | 0;
+        }
+        var t1 = h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
+          ((e & f) ^ (~e & g)) + K[i] + W[i] | 0;
+        var t2 = (((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
+          ((a & b) ^ (a & c) ^ (b & c)) | 0;
+        h = g; g = f; f = e; e = d + t1 | 0; d = c; c = b; b = a; a = t1 + t2 | 0;
+      }
+      H[0] = H[0] + a | 0; H[1] = H[1] + b | 0; H[2] = H[2] + c | 0; H[3] = H[3] + d | 0;
+      H[4] = H[4] + e | 0; H[5] = H[5] + f | 0; H[6] = H[6] + g | 0; H[7] = H[7] + h | 0;
+    }
+    return H[0];
   }
 
   // The event stream: fetch + ReadableStream (EventSource cannot send the
