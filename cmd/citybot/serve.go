@@ -25,6 +25,7 @@ import (
 	"citybot/internal/db"
 	"citybot/internal/jobs"
 	"citybot/routing"
+	"citybot/webchat"
 )
 
 // serve runs the whole service until ctx is cancelled (Ctrl-C, SIGTERM).
@@ -174,8 +175,22 @@ func (a *app) serve(ctx context.Context) error {
 		FAQ:         faq.NewStore(d.DB),
 		Calendar:    cal,
 	})
+	handler := ui.Handler()
+	var chat *webchat.Service
+	if a.cfg.Webchat { // the web chat: its own routes beside the UI's, on the same listener
+		chat = webchat.New(d.DB, bot.NewEngine(live, bot.Config{PrivacyURL: a.cfg.PrivacyURL, Location: a.cfg.Timezone,
+			Handoff: handoff, Instance: inst.ID, DB: d.DB}, log.With("component", "webchat")), webchat.Config{
+			Origins: a.cfg.WebchatOrigins, PublicURL: a.cfg.PublicURL, Title: a.cfg.CityName, TrustedProxies: a.cfg.TrustedProxies,
+			DatabaseURL: d.URL, Instance: inst.ID, Logger: log.With("component", "webchat"), ProofOfWork: 14})
+		mux := http.NewServeMux()
+		for _, p := range webchat.Paths {
+			mux.Handle(p, chat.Handler())
+		}
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	srv := &http.Server{
-		Handler:           ui.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		// Past the request deadline, plus room to write the error page;
@@ -236,6 +251,9 @@ func (a *app) serve(ctx context.Context) error {
 		g.Go(func() error { return tg.Run(gctx) })
 	}
 	g.Go(func() error { return bc.Run(gctx) })
+	if chat != nil {
+		g.Go(func() error { return chat.Run(gctx) })
+	}
 	g.Go(func() error { return purgeLoop(gctx, faq.NewStore(d.DB), log.With("component", "retention")) })
 
 	url := "http://" + ln.Addr().String()

@@ -81,6 +81,13 @@ type Config struct {
 	// MapAttribution (CITYBOT_MAP_ATTRIBUTION) is shown under the map,
 	// as the tiles' licence asks (default "© OpenStreetMap-Mitwirkende").
 	MapAttribution string
+
+	// Webchat (CITYBOT_WEBCHAT): serve the web chat (/widget.js, /chat);
+	// default: on with the demo data, else off.
+	Webchat bool
+	// WebchatOrigins (CITYBOT_WEBCHAT_ORIGINS): origins of the city's
+	// pages that may embed the widget (citybot's own always may).
+	WebchatOrigins []string
 }
 
 // OIDCGroup maps a group of the identity provider to a role and departments.
@@ -136,6 +143,8 @@ var Known = map[string]string{
 	"CITYBOT_OIDC_GROUPS":                  `initial group mapping as JSON, e.g. [{"group":"citybot-bauamt","role":"staff","departments":["bauamt"]}]; taken into the database once, then edited at /admin/sso`,
 	"CITYBOT_MAP_TILES":                    "map tile URL template with {z}, {x}, {y} for the small map of a citizen's location (default none: a link to OpenStreetMap only)",
 	"CITYBOT_MAP_ATTRIBUTION":              "credit shown under the map (default © OpenStreetMap-Mitwirkende)",
+	"CITYBOT_WEBCHAT":                      "serve the web chat widget /widget.js and page /chat: on or off (default: on with CITYBOT_DEMO, else off)",
+	"CITYBOT_WEBCHAT_ORIGINS":              "comma-separated origins (https://www.musterstadt.de) whose pages may embed the web chat (citybot's own always may)",
 	"CITYBOT_NEW_PASSWORD_FILE":            "citybot user add: file holding the new user's password",
 }
 
@@ -264,6 +273,15 @@ func Load(environ []string) (Config, error) {
 	}
 	c.MapTiles = get("CITYBOT_MAP_TILES", "")
 	c.MapAttribution = get("CITYBOT_MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")
+	for _, o := range strings.Split(get("CITYBOT_WEBCHAT_ORIGINS", ""), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return Config{}, fmt.Errorf("CITYBOT_WEBCHAT_ORIGINS: %q is not an origin such as https://www.musterstadt.de", o)
+		}
+		c.WebchatOrigins = append(c.WebchatOrigins, o)
+	}
 	if c.MapTiles != "" {
 		pu, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(c.MapTiles))
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil ||
@@ -292,6 +310,16 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.Demo, err = boolVar(env, "CITYBOT_DEMO", true); err != nil {
 		return Config{}, err
+	}
+	switch v := strings.ToLower(get("CITYBOT_WEBCHAT", "")); v {
+	case "":
+		c.Webchat = c.Demo
+	case "on", "true", "1", "yes":
+		c.Webchat = true
+	case "off", "false", "0", "no":
+		c.Webchat = false
+	default:
+		return Config{}, errors.New("CITYBOT_WEBCHAT: must be on or off")
 	}
 	if c.CookieSecure, err = boolVar(env, "CITYBOT_COOKIE_SECURE", strings.HasPrefix(c.PublicURL, "https://")); err != nil {
 		return Config{}, err

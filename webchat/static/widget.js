@@ -1,0 +1,465 @@
+/* citybot web chat widget.
+ *
+ * <script src="https://citybot.example/widget.js" data-city-title="Stadt Musterstadt" defer></script>
+ *
+ * Puts a chat button and panel on the page (data-mode="page" with
+ * data-target="ID": the panel opened inside that element). It talks only to
+ * the origin it was loaded from, sets no cookie, and keeps the
+ * conversation's token in localStorage (only after the first message).
+ * Message content is never parsed as HTML into the page: citizen text is
+ * text, the bot's answers (Telegram's HTML subset) are rebuilt from a
+ * whitelist (b, strong, i, em, u, s, code, pre, a with http(s)/mailto/tel).
+ */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || window.__citybotWebchat) { return; }
+  window.__citybotWebchat = true;
+
+  var src = new URL(script.src, location.href);
+  var api = src.origin + '/chat/api/';
+  var storeKey = 'citybot-webchat-token@' + src.origin;
+  var pageMode = script.getAttribute('data-mode') === 'page';
+  var pageLang = (document.documentElement.getAttribute('lang') || navigator.language || 'de').toLowerCase();
+  var lang = pageLang.indexOf('en') === 0 ? 'en' : 'de';
+  var T = {
+    de: {
+      open: 'Chat mit der Stadt', close: 'Schließen', closeLabel: 'Chat schließen',
+      label: 'Ihre Nachricht', send: 'Senden', you: 'Sie schreiben:', bot: 'Chatbot antwortet:',
+      staff: 'Antwort der Verwaltung:', system: 'Hinweis:', history: 'Gesprächsverlauf',
+      intro: 'Stellen Sie Ihre Frage, zum Beispiel „Wie beantrage ich einen Personalausweis?“. ' +
+        'Nach der ersten Nachricht speichert Ihr Browser eine Kennung des Gesprächs (keine Cookies), ' +
+        'damit Sie es später fortsetzen können.',
+      offline: 'Die Verbindung ist unterbrochen. Neuer Versuch …',
+      failed: 'Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.',
+      restarted: 'Das frühere Gespräch gibt es nicht mehr; ein neues hat begonnen.',
+      unread: 'neue Nachricht', file: 'Datei herunterladen:', fileTooLarge: 'Datei (zu groß für den Web-Chat):'
+    },
+    en: {
+      open: 'Chat with the city', close: 'Close', closeLabel: 'Close chat',
+      label: 'Your message', send: 'Send', you: 'You wrote:', bot: 'Chatbot replies:',
+      staff: 'Reply from the city:', system: 'Note:', history: 'Conversation',
+      intro: 'Ask your question, for example "How do I apply for an ID card?". ' +
+        'After your first message your browser keeps an identifier of the conversation (no cookies) ' +
+        'so that you can continue it later.',
+      offline: 'The connection was lost. Trying again …',
+      failed: 'The message could not be sent. Please try again.',
+      restarted: 'The earlier conversation no longer exists; a new one has started.',
+      unread: 'new message', file: 'Download file:', fileTooLarge: 'File (too large for the web chat):'
+    }
+  }[lang];
+  var title = script.getAttribute('data-city-title') || T.open;
+
+  var token = null;
+  try { token = window.localStorage.getItem(storeKey); } catch (e) { token = null; }
+  var lastId = 0;
+  var streaming = false;
+  var abort = null;
+  var retryDelay = 1000;
+  var pending = null; // {text, id}: a message being sent, resent with the same id
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text != null) { e.textContent = text; }
+    return e;
+  }
+  function uid() {
+    var a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  // The DOM.
+  var root = el('div', 'cbw' + (pageMode ? ' cbw-page' : ''));
+  root.setAttribute('lang', lang);
+  var n = Math.floor(Math.random() * 1e9).toString(36);
+  var launcher = null;
+  if (!pageMode) {
+    launcher = el('button', 'cbw-launcher', title);
+    launcher.type = 'button';
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.setAttribute('aria-controls', 'cbw-panel-' + n);
+    root.appendChild(launcher);
+  }
+  var panel = el('section', 'cbw-panel');
+  panel.id = 'cbw-panel-' + n;
+  panel.setAttribute('aria-labelledby', 'cbw-title-' + n);
+  if (!pageMode) { panel.setAttribute('role', 'dialog'); panel.hidden = true; }
+  var head = el('div', 'cbw-head');
+  var h = el('h2', null, title);
+  h.id = 'cbw-title-' + n;
+  head.appendChild(h);
+  var closeBtn = null;
+  if (!pageMode) {
+    closeBtn = el('button', 'cbw-close', T.close);
+    closeBtn.type = 'button';
+    closeBtn.setAttribute('aria-label', T.closeLabel);
+    head.appendChild(closeBtn);
+  }
+  panel.appendChild(head);
+  panel.appendChild(el('p', 'cbw-intro', T.intro));
+  var log = el('div', 'cbw-log');
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  log.setAttribute('aria-label', T.history);
+  log.tabIndex = 0;
+  panel.appendChild(log);
+  var status = el('p', 'cbw-status');
+  status.setAttribute('role', 'status');
+  panel.appendChild(status);
+  var form = el('form', 'cbw-form');
+  var label = el('label', null, T.label);
+  label.htmlFor = 'cbw-input-' + n;
+  var input = el('textarea');
+  input.id = 'cbw-input-' + n;
+  input.rows = 2;
+  input.maxLength = 2000;
+  input.setAttribute('autocomplete', 'off');
+  var sendBtn = el('button', 'cbw-send', T.send);
+  sendBtn.type = 'submit';
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+  panel.appendChild(form);
+  root.appendChild(panel);
+
+  function mount() {
+    var target = pageMode && document.getElementById(script.getAttribute('data-target') || '');
+    (target || document.body).appendChild(root);
+    if (token) { connect(); }
+  }
+  if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
+
+  function isOpen() { return pageMode || !panel.hidden; }
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    launcher.classList.remove('cbw-unread');
+    launcher.textContent = title;
+    log.scrollTop = log.scrollHeight;
+    input.focus();
+  }
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.focus();
+  }
+  if (launcher) {
+    launcher.addEventListener('click', function () { if (panel.hidden) { open(); } else { close(); } });
+    closeBtn.addEventListener('click', close);
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { e.preventDefault(); close(); }
+    });
+  }
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) { input.focus(); return; }
+    if (!pending || pending.text !== text) { pending = { text: text, id: uid() }; }
+    var p = pending;
+    send({ text: text, client_id: p.id }).then(function (ok) {
+      if (ok && pending === p) { pending = null; input.value = ''; }
+      input.focus();
+    });
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (form.requestSubmit) { form.requestSubmit(); } else { sendBtn.click(); }
+    }
+  });
+
+  function setStatus(text) { status.textContent = text || ''; }
+
+  function send(body, retried) {
+    body.lang = lang;
+    var headers = { 'Content-Type': 'application/json' };
+    if (token) { headers.Authorization = 'Bearer ' + token; }
+    sendBtn.disabled = true;
+    return fetch(api + 'messages', {
+      method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'omit', cache: 'no-store'
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (j) {
+        if (res.status === 403 && j.error === 'pow' && j.bits > 0 && j.bits <= 32 && !body.pow) {
+          // A new conversation brings a proof of work (see solve).
+          return solve(j.bits).then(function (p) {
+            body.pow = p;
+            return send(body, retried);
+          });
+        }
+        if (res.status === 401 && token && !retried) {
+          forget();
+          setStatus(T.restarted);
+          return send(body, true);
+        }
+        if (!res.ok) {
+          setStatus((lang === 'en' ? j.message_en : j.message) || T.failed);
+          return false;
+        }
+        if (!retried) { setStatus(''); }
+        if (j.token) {
+          token = j.token;
+          try { window.localStorage.setItem(storeKey, token); } catch (e) { /* kept for this page only */ }
+          connect();
+        }
+        return true;
+      });
+    }).catch(function () {
+      setStatus(T.failed);
+      return false;
+    }).then(function (ok) {
+      sendBtn.disabled = false;
+      return ok;
+    });
+  }
+
+  function forget() {
+    token = null;
+    lastId = 0;
+    if (abort) { abort.abort(); }
+    try { window.localStorage.removeItem(storeKey); } catch (e) { /* nothing stored */ }
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+  }
+
+  // solve finds a proof of work for a new conversation: "salt:time:nonce"
+  // whose SHA-256 starts with bits zero bits (in slices, so that the page
+  // stays responsive). Computed here, without crypto.subtle, which plain
+  // http pages lack.
+  function solve(bits) {
+    var salt = uid() + uid();
+    var ts = Math.floor(Date.now() / 1000);
+    var nonce = 0;
+    return new Promise(function (resolve) {
+      (function slice() {
+        for (var end = nonce + 4000; nonce < end; nonce++) {
+          var s = salt + ':' + ts + ':' + nonce;
+          if (Math.clz32(sha256First(s)) >= bits) { resolve(s); return; }
+        }
+        setTimeout(slice, 0);
+      }());
+    });
+  }
+
+  // SHA-256 (FIPS 180-4) of an ASCII string; only the first 32-bit word
+  // of the digest is returned. The constants are the fractional parts of
+  // the square and cube roots of the first primes.
+  var K = [], H0 = [];
+  (function () {
+    for (var n = 2, c = 0; c < 64; n++) {
+      var prime = true;
+      for (var d = 2; d * d <= n; d++) { if (n % d === 0) { prime = false; break; } }
+      if (!prime) { continue; }
+      if (c < 8) { H0[c] = (Math.pow(n, 1 / 2) % 1) * 4294967296 | 0; }
+      K[c++] = (Math.pow(n, 1 / 3) % 1) * 4294967296 | 0;
+    }
+  }());
+  function sha256First(str) {
+    var l = str.length, words = [], i, j;
+    for (i = 0; i < l; i++) { words[i >> 2] |= str.charCodeAt(i) << ((3 - i % 4) * 8); }
+    words[l >> 2] |= 0x80 << ((3 - l % 4) * 8);
+    var total = (((l + 8) >> 6) << 4) + 16;
+    for (i = 0; i < total; i++) { words[i] = words[i] | 0; }
+    words[total - 1] = l * 8;
+    var H = H0.slice(), W = new Array(64);
+    for (j = 0; j < total; j += 16) {
+      var a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+      for (i = 0; i < 64; i++) {
+        if (i < 16) {
+          W[i] = words[j + i];
+        } else {
+          var x = W[i - 15], y = W[i - 2];
+          W[i] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + W[i - 16] +
+            (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + W[i - 7] | 0;
+        }
+        var t1 = h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
+          ((e & f) ^ (~e & g)) + K[i] + W[i] | 0;
+        var t2 = (((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
+          ((a & b) ^ (a & c) ^ (b & c)) | 0;
+        h = g; g = f; f = e; e = d + t1 | 0; d = c; c = b; b = a; a = t1 + t2 | 0;
+      }
+      H[0] = H[0] + a | 0; H[1] = H[1] + b | 0; H[2] = H[2] + c | 0; H[3] = H[3] + d | 0;
+      H[4] = H[4] + e | 0; H[5] = H[5] + f | 0; H[6] = H[6] + g | 0; H[7] = H[7] + h | 0;
+    }
+    return H[0];
+  }
+
+  // The event stream: fetch + ReadableStream (EventSource cannot send the
+  // token in a header), resumed after the last id seen.
+  function connect() {
+    if (!token || streaming) { return; }
+    streaming = true;
+    var ctrl = new AbortController();
+    abort = ctrl;
+    fetch(api + 'events', {
+      headers: { 'Authorization': 'Bearer ' + token, 'Last-Event-ID': String(lastId) },
+      credentials: 'omit', cache: 'no-store', signal: ctrl.signal
+    }).then(function (res) {
+      if (res.status === 401) { forget(); return; }
+      if (!res.ok || !res.body) { throw new Error('status ' + res.status); }
+      retryDelay = 1000;
+      if (status.textContent === T.offline) { setStatus(''); }
+      var reader = res.body.getReader();
+      var dec = new TextDecoder();
+      var buf = '';
+      function pump() {
+        return reader.read().then(function (r) {
+          if (r.done) { throw new Error('stream ended'); }
+          buf += dec.decode(r.value, { stream: true }).replace(/\r\n/g, '\n');
+          var i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            block(buf.slice(0, i));
+            buf = buf.slice(i + 2);
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      if (!ctrl.signal.aborted && token) { setStatus(T.offline); }
+    }).then(function () {
+      streaming = false;
+      if (token && !ctrl.signal.aborted) {
+        setTimeout(connect, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      } else if (token) {
+        connect();
+      }
+    });
+  }
+
+  function block(text) {
+    var data = '';
+    text.split('\n').forEach(function (line) {
+      if (line.indexOf('data:') === 0) { data += line.slice(5).replace(/^ /, ''); }
+    });
+    if (!data) { return; }
+    var ev;
+    try { ev = JSON.parse(data); } catch (e) { return; }
+    if (!ev || typeof ev.id !== 'number' || ev.id <= lastId) { return; }
+    lastId = ev.id;
+    render(ev);
+  }
+
+  function render(ev) {
+    var p = ev.payload || {};
+    if (p.reset) {
+      while (log.firstChild) { log.removeChild(log.firstChild); }
+      return;
+    }
+    if (p.edit) {
+      var target = log.querySelector('[data-event="' + Number(p.edit) + '"]');
+      if (target) {
+        var old = target.querySelector('.cbw-buttons');
+        var hadFocus = old && old.contains(document.activeElement);
+        if (old) { old.parentNode.removeChild(old); }
+        var nb = buttons(p.buttons, Number(p.edit));
+        if (nb) { target.appendChild(nb); }
+        if (hadFocus) { input.focus(); }
+      }
+      return;
+    }
+    var from = { citizen: 'citizen', bot: 'bot', staff: 'staff' }[ev.from] || 'system';
+    var m = el('div', 'cbw-msg cbw-from-' + from);
+    m.setAttribute('data-event', String(ev.id));
+    m.appendChild(el('span', 'cbw-sr', T[from === 'citizen' ? 'you' : from] + ' '));
+    var body = el('span', 'cbw-text');
+    if (p.format === 'html' && from !== 'citizen') {
+      safeHTML(p.text || '', body);
+    } else {
+      body.textContent = p.text || '';
+    }
+    m.appendChild(body);
+    if (p.document) { m.appendChild(documentLink(p.document)); }
+    var b = buttons(p.buttons, ev.id);
+    if (b) { m.appendChild(b); }
+    var atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.appendChild(m);
+    if (atEnd || from === 'citizen') { log.scrollTop = log.scrollHeight; }
+    if (!isOpen() && from !== 'citizen' && launcher) {
+      launcher.classList.add('cbw-unread');
+      launcher.textContent = title + ' (' + T.unread + ')';
+    }
+  }
+
+  function buttons(rows, ref) {
+    if (!rows || !rows.length) { return null; }
+    var box = el('div', 'cbw-buttons');
+    rows.forEach(function (row) {
+      (row || []).forEach(function (b) {
+        if (b.url) {
+          if (!/^(https?:|mailto:|tel:)/i.test(b.url)) { return; }
+          var a = el('a', null, b.text);
+          a.href = b.url;
+          a.target = '_blank';
+          a.rel = 'noopener noreferrer';
+          box.appendChild(a);
+          return;
+        }
+        if (!b.data) { return; }
+        var btn = el('button', null, b.text);
+        btn.type = 'button';
+        btn.addEventListener('click', function () {
+          btn.disabled = true;
+          send({ data: b.data, label: b.text, ref: ref, client_id: uid() }).then(function () {
+            btn.disabled = false;
+            input.focus();
+          });
+        });
+        box.appendChild(btn);
+      });
+    });
+    return box.childNodes.length ? box : null;
+  }
+
+  function documentLink(d) {
+    var wrap = el('span', 'cbw-file');
+    if (!d.data) {
+      wrap.textContent = ' ' + T.fileTooLarge + ' ' + d.name;
+      return wrap;
+    }
+    var bin = atob(d.data);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    var a = el('a', null, d.name);
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    a.download = d.name;
+    wrap.appendChild(document.createTextNode(' ' + T.file + ' '));
+    wrap.appendChild(a);
+    return wrap;
+  }
+
+  // safeHTML rebuilds Telegram's HTML subset from a whitelist: the text is
+  // parsed in an inert document (nothing loads, nothing runs) and only the
+  // allowed elements are recreated; everything else becomes its text.
+  var allowed = { b: 1, strong: 1, i: 1, em: 1, u: 1, s: 1, code: 1, pre: 1 };
+  function safeHTML(html, out) {
+    var doc = new DOMParser().parseFromString('<!doctype html><body>' + html, 'text/html');
+    copy(doc.body, out);
+  }
+  function copy(from, to) {
+    for (var c = from.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === 3) {
+        to.appendChild(document.createTextNode(c.data));
+      } else if (c.nodeType === 1) {
+        var tag = c.nodeName.toLowerCase();
+        if (allowed[tag]) {
+          var e = document.createElement(tag);
+          copy(c, e);
+          to.appendChild(e);
+        } else if (tag === 'a' && /^(https?:|mailto:|tel:)/i.test(c.getAttribute('href') || '')) {
+          var a = document.createElement('a');
+          a.href = c.getAttribute('href');
+          a.target = '_blank';
+          a.rel = 'noopener noreferrer';
+          copy(c, a);
+          to.appendChild(a);
+        } else if (tag === 'br') {
+          to.appendChild(document.createElement('br'));
+        } else {
+          copy(c, to);
+        }
+      }
+    }
+  }
+}());

@@ -1,0 +1,327 @@
+package webchat
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"citybot/routing"
+)
+
+// An FAQ question gets its answer with the feedback buttons; the
+// conversation is stored as the channel "web".
+func TestIntakeAnswersFromFAQ(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("Wie beantrage ich einen Personalausweis?")
+	s := e.stream(tok, 0)
+	seen := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	if seen[0].From != "citizen" || text(seen[0]) != "Wie beantrage ich einen Personalausweis?" {
+		t.Fatalf("first event %+v", seen[0])
+	}
+	ans := seen[len(seen)-1]
+	if !strings.Contains(strings.ToLower(text(ans)), "personalausweis") {
+		t.Fatalf("answer %q", text(ans))
+	}
+	if _, ok := ans.Payload["buttons"]; !ok {
+		t.Fatalf("no feedback buttons: %+v", ans.Payload)
+	}
+	var ch string
+	must(t, e.db.Get(&ch, `SELECT channel FROM citizens`))
+	if ch != routing.ChannelWeb {
+		t.Fatalf("channel %q", ch)
+	}
+	var hashLen int
+	must(t, e.db.Get(&hashLen, `SELECT length(token_hash) FROM webchat_conversations`))
+	var n int
+	must(t, e.db.Get(&n, `SELECT count(*) FROM webchat_conversations WHERE token_hash = convert_to($1, 'UTF8')`, tok))
+	if hashLen != 32 || n != 0 {
+		t.Fatal("the token is stored in clear")
+	}
+	// A button press: the feedback is taken, the buttons give way.
+	btns := ans.Payload["buttons"].([]any)
+	first := btns[0].([]any)[0].(map[string]any)
+	st, out := e.post(tok, map[string]any{"data": first["data"], "label": first["text"], "ref": ans.ID})
+	if st != http.StatusOK {
+		t.Fatalf("button: %d %v", st, out)
+	}
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["edit"] != nil })
+}
+
+// A reconnect with Last-Event-ID gets exactly what came after it; a
+// repeated POST (same client_id) is stored and answered once.
+func TestResumeByLastEventID(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("Hallo")
+	s := e.stream(tok, 0)
+	first := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	last := first[len(first)-1].ID
+	s.res.Body.Close()
+	// While disconnected: a question and its answer.
+	for range 2 {
+		if st, out := e.post(tok, map[string]any{"text": "Was kostet ein Reisepass?", "client_id": "abc"}); st != http.StatusOK {
+			t.Fatalf("post: %d %v", st, out)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		must(t, e.db.Get(&n, `SELECT count(*) FROM outbox WHERE channel = 'web' AND status <> 'sent'`))
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("outbox not delivered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s2 := e.stream(tok, last)
+	got := s2.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	if got[0].ID <= last || got[0].From != "citizen" || text(got[0]) != "Was kostet ein Reisepass?" {
+		t.Fatalf("resume started with %+v (last %d)", got[0], last)
+	}
+	var citizenMsgs int
+	must(t, e.db.Get(&citizenMsgs, `SELECT count(*) FROM webchat_events WHERE sender = 'citizen' AND client_id = 'abc'`))
+	if citizenMsgs != 1 {
+		t.Fatalf("repeated POST stored %d times", citizenMsgs)
+	}
+}
+
+// One token cannot read another conversation's events; an unknown token
+// is refused.
+func TestTokenIsolation(t *testing.T) {
+	e := newEnv(t)
+	a := e.start("Wie beantrage ich einen Personalausweis?")
+	b := e.start("Hallo")
+	sb := e.stream(b, 0)
+	evs := sb.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	for _, ev := range evs {
+		if strings.Contains(text(ev), "Personalausweis") {
+			t.Fatalf("conversation b sees a's event %+v", ev)
+		}
+	}
+	var convB int64
+	must(t, e.db.Get(&convB, `SELECT id FROM webchat_conversations WHERE token_hash = $1`, hashToken(b)))
+	var total, ofB int
+	must(t, e.db.Get(&total, `SELECT count(*) FROM webchat_events`))
+	must(t, e.db.Get(&ofB, `SELECT count(*) FROM webchat_events WHERE conversation_id = $1`, convB))
+	if total <= ofB {
+		t.Fatal("a has no events")
+	}
+	// Resuming "after 0" with b's token never yields a's ids.
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/chat/api/events", nil)
+	req.Header.Set("Authorization", "Bearer not-a-token")
+	res, err := http.DefaultClient.Do(req)
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unknown token: %d", res.StatusCode)
+	}
+	if st, _ := e.post("forged", map[string]any{"text": "x"}); st != http.StatusUnauthorized {
+		t.Fatalf("post with unknown token: %d", st)
+	}
+	_ = a
+}
+
+// Messages over the size limit are refused with a clear German and
+// English text.
+func TestSizeLimit(t *testing.T) {
+	e := newEnv(t)
+	st, out := e.post("", map[string]any{"text": strings.Repeat("ä", 2001)})
+	if st != http.StatusRequestEntityTooLarge || out["error"] != "too_long" ||
+		!strings.Contains(out["message"].(string), "2000 Zeichen") || !strings.Contains(out["message_en"].(string), "too long") {
+		t.Fatalf("%d %v", st, out)
+	}
+	if st, _ := e.post("", map[string]any{"text": strings.Repeat("x", 20000)}); st != http.StatusRequestEntityTooLarge {
+		t.Fatalf("huge body: %d", st)
+	}
+	if st, _ := e.post("", map[string]any{"text": strings.Repeat("ä", 2000)}); st != http.StatusOK {
+		t.Fatalf("2000 characters: %d", st)
+	}
+	var n int
+	must(t, e.db.Get(&n, `SELECT count(*) FROM webchat_events WHERE sender = 'citizen'`))
+	if n != 1 {
+		t.Fatalf("%d citizen events", n)
+	}
+}
+
+// Per token and per address rate limits.
+func TestRateLimits(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.TokenRate = 3; c.AddrRate = 5; c.NewPerAddr = 100 })
+	tok := e.start("Hallo")
+	for i := range 2 {
+		if st, out := e.post(tok, map[string]any{"text": "Danke"}); st != http.StatusOK {
+			t.Fatalf("message %d: %d %v", i, st, out)
+		}
+	}
+	st, out := e.post(tok, map[string]any{"text": "Danke"})
+	if st != http.StatusTooManyRequests || out["error"] != "rate_limited" || !strings.Contains(out["message"].(string), "warten") {
+		t.Fatalf("per token: %d %v", st, out)
+	}
+	// Another conversation from the same address: the address limit (5)
+	// is reached after two more.
+	other := e.start("Hallo")
+	st, out = e.post(other, map[string]any{"text": "Danke"})
+	if st != http.StatusTooManyRequests {
+		t.Fatalf("per address: %d %v", st, out)
+	}
+	// Another address (behind a trusted proxy) may still write.
+	e2 := newEnv(t, func(c *Config) { c.AddrRate = 1; c.TrustedProxies = []string{"127.0.0.1"} })
+	if st, _ := e2.post("", map[string]any{"text": "Hallo"}, "X-Forwarded-For", "203.0.113.1"); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	if st, _ := e2.post("", map[string]any{"text": "Hallo"}, "X-Forwarded-For", "203.0.113.1"); st != http.StatusTooManyRequests {
+		t.Fatalf("same address again: %d", st)
+	}
+	if st, _ := e2.post("", map[string]any{"text": "Hallo"}, "X-Forwarded-For", "203.0.113.2"); st != http.StatusOK {
+		t.Fatalf("other address: %d", st)
+	}
+}
+
+// CORS: only the configured origins (and citybot's own).
+func TestCORS(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Origins = []string{"https://www.musterstadt.de"} })
+	check := func(origin string, want int) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/chat/api/messages", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("%s: %d", origin, res.StatusCode)
+		}
+		if want == http.StatusNoContent && res.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Fatalf("%s: allow-origin %q", origin, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	check("https://www.musterstadt.de", http.StatusNoContent)
+	check(e.srv.URL, http.StatusNoContent)
+	check("https://evil.example", http.StatusForbidden)
+	res, err := http.Get(e.srv.URL + "/chat")
+	must(t, err)
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "https://www.musterstadt.de") {
+		t.Fatalf("CSP %q", csp)
+	}
+	if len(res.Cookies()) > 0 {
+		t.Fatal("cookies set")
+	}
+}
+
+// A staff reply reaches the open stream live; /loeschen clears the log.
+func TestStaffReplyLive(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("/mitarbeiter Ich möchte mich über Lärm von der Baustelle in der Hauptstraße beschweren")
+	s := e.stream(tok, 0)
+	evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return handoffYes(ev) != nil })
+	btn := handoffYes(evs[len(evs)-1])
+	if st, out := e.post(tok, map[string]any{"data": btn["data"], "label": btn["text"], "ref": evs[len(evs)-1].ID}); st != http.StatusOK {
+		t.Fatalf("confirm: %d %v", st, out)
+	}
+	var caseID int64
+	deadline := time.Now().Add(10 * time.Second)
+	for e.db.Get(&caseID, `SELECT id FROM cases`) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no case; button %v", btn)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var uid int64
+	must(t, e.db.Get(&uid, `INSERT INTO users (email, name, password_hash, role) VALUES ('a@x.de', 'A', 'x', 'admin') RETURNING id`))
+	_, err := e.cases.Reply(context.Background(), routing.Viewer{UserID: uid, Role: routing.RoleAdmin}, caseID, "Ja, das ist erlaubt.", nil)
+	must(t, err)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool {
+		return ev.From == "staff" && strings.Contains(text(ev), "Ja, das ist erlaubt.")
+	})
+}
+
+// handoffYes is the "yes, pass it on" button of an event, if any.
+func handoffYes(ev sseEvent) map[string]any {
+	rows, _ := ev.Payload["buttons"].([]any)
+	for _, r := range rows {
+		row, _ := r.([]any)
+		for _, b := range row {
+			m, _ := b.(map[string]any)
+			if d, _ := m["data"].(string); strings.HasPrefix(d, "ho:") && strings.HasSuffix(d, ":y") {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+// /meinedaten sends the export as a file in the log; /loeschen with its
+// button erases the citizen and clears the log (open widgets get reset).
+func TestExportAndErase(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("/meinedaten")
+	s := e.stream(tok, 0)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["document"] != nil })
+	if st, _ := e.post(tok, map[string]any{"text": "/loeschen"}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["buttons"] != nil })
+	ask := evs[len(evs)-1]
+	if st, _ := e.post(tok, map[string]any{"data": "del:y", "label": "Ja", "ref": ask.ID}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.Payload["reset"] == true })
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "gelöscht") })
+	var citizens, msgs int
+	must(t, e.db.Get(&citizens, `SELECT count(*) FROM citizens`))
+	must(t, e.db.Get(&msgs, `SELECT count(*) FROM webchat_events WHERE sender = 'citizen'`))
+	if citizens != 0 || msgs != 0 {
+		t.Fatalf("after erasure: %d citizens, %d citizen events", citizens, msgs)
+	}
+}
+
+// A stream outlives the server's read and write time-outs (cmd/citybot
+// sets both for the web UI).
+func TestStreamOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(e.svc.Handler())
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tok := e.start("Hallo")
+	e.srv = srv
+	s := e.stream(tok, 0)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	time.Sleep(1500 * time.Millisecond)
+	if st, _ := e.post(tok, map[string]any{"text": "Wie beantrage ich einen Personalausweis?"}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "Personalausweis") && ev.From == "bot" })
+}
+
+// With ProofOfWork, a new conversation needs a valid, unused proof.
+func TestProofOfWork(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ProofOfWork = 12 })
+	st, out := e.post("", map[string]any{"text": "Hallo"})
+	if st != http.StatusForbidden || out["error"] != "pow" || out["bits"] != float64(12) {
+		t.Fatalf("without proof: %d %v", st, out)
+	}
+	now := time.Now().Unix()
+	salt := "0123456789abcdef0123"
+	var pow string
+	for n := 0; ; n++ {
+		pow = salt + ":" + jsonInt(now) + ":" + jsonInt(int64(n))
+		if leadingZeroBits(sha256.Sum256([]byte(pow))) >= 12 {
+			break
+		}
+	}
+	if st, out := e.post("", map[string]any{"text": "Hallo", "pow": pow}); st != http.StatusOK {
+		t.Fatalf("with proof: %d %v", st, out)
+	}
+	if st, _ := e.post("", map[string]any{"text": "Hallo", "pow": pow}); st != http.StatusForbidden {
+		t.Fatalf("reused proof: %d", st)
+	}
+	if st, _ := e.post("", map[string]any{"text": "Hallo", "pow": salt + ":" + jsonInt(now) + ":x"}); st != http.StatusForbidden {
+		t.Fatalf("wrong proof: %d", st)
+	}
+}
