@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"citybot/staff"
 )
 
 // A case of the web chat shows its channel by name, not as the code "web".
 func TestCaseShowsWebChatChannel(t *testing.T) {
 	e := newEnv(t, withCases)
-	e.user("bau@example.org", RoleStaff, "bauamt")
+	e.user("bau@example.org", staff.RoleStaff, "bauamt")
 	cs, _ := e.newCase("17", "bauamt", text("Frage aus dem Web-Chat"))
 	if _, err := e.db.Exec(`UPDATE citizens SET channel = 'web' WHERE id = $1`, cs.CitizenID); err != nil {
 		t.Fatal(err)

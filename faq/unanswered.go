@@ -14,8 +14,8 @@ import (
 
 	"citybot/internal/db"
 	"citybot/internal/german"
-	"citybot/staff"
 	"citybot/internal/settings"
+	"citybot/staff"
 )
 
 // Retention of unanswered questions: their texts are citizen data and are

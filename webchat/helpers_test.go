@@ -50,7 +50,7 @@ func newEnv(t testing.TB, opts ...func(*Config)) *env {
 	cal, err := routing.NewCalendar("NW")
 	must(t, err)
 	cases := routing.NewCases(d, routing.CasesOptions{})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases)
+	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d))
 	engine := bot.NewEngine(live, bot.Config{Handoff: handoff, DB: d}, nil)
 	cfg := Config{DatabaseURL: url, IdleInterval: 100 * time.Millisecond, Keepalive: time.Second}
 	for _, o := range opts {

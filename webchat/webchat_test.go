@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // An FAQ question gets its answer with the feedback buttons; the
@@ -233,7 +234,7 @@ func TestStaffReplyLive(t *testing.T) {
 	}
 	var uid int64
 	must(t, e.db.Get(&uid, `INSERT INTO users (email, name, password_hash, role) VALUES ('a@x.de', 'A', 'x', 'admin') RETURNING id`))
-	_, err := e.cases.Reply(context.Background(), routing.Viewer{UserID: uid, Role: routing.RoleAdmin}, caseID, "Ja, das ist erlaubt.", nil)
+	_, err := e.cases.Reply(context.Background(), staff.Principal{ID: uid, Role: staff.RoleAdmin}, caseID, "Ja, das ist erlaubt.", nil)
 	must(t, err)
 	s.until(t, 10*time.Second, func(ev sseEvent) bool {
 		return ev.From == "staff" && strings.Contains(text(ev), "Ja, das ist erlaubt.")

@@ -16,6 +16,7 @@ import (
 
 	"citybot/internal/browsertest"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // The widget embedded in a page of another origin, driven by keyboard in
@@ -112,7 +113,7 @@ func TestBrowserWidget(t *testing.T) {
 	// A staff reply through routing (as the inbox sends it) appears live.
 	var uid int64
 	must(t, e.db.Get(&uid, `INSERT INTO users (email, name, password_hash, role) VALUES ('a@x.de', 'A', 'x', 'admin') RETURNING id`))
-	_, err = e.cases.Reply(context.Background(), routing.Viewer{UserID: uid, Role: routing.RoleAdmin}, caseID, "Wir kümmern uns darum. <script>alert(1)</script>", nil)
+	_, err = e.cases.Reply(context.Background(), staff.Principal{ID: uid, Role: staff.RoleAdmin}, caseID, "Wir kümmern uns darum. <script>alert(1)</script>", nil)
 	must(t, err)
 	staff := `Array.from(document.querySelectorAll(".cbw-from-staff")).some(function(m){ return m.textContent.indexOf("Wir kümmern uns darum. <script>alert(1)</script>") >= 0; })`
 	b.Do(15*time.Second, browsertest.Until(staff))
