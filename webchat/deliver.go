@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/internal/db"
+	"citybot/internal/jobs"
 	"citybot/internal/tgtext"
 	"citybot/routing"
 )
@@ -44,6 +45,20 @@ func (s *Service) runDelivery(ctx context.Context) {
 		case <-idle.C:
 		}
 	}
+}
+
+// runOrphanSweep ends, at once and then every OrphanSweep, the leases of
+// outbox rows claimed by instances that are no longer running, and wakes
+// delivery to take them.
+func (s *Service) runOrphanSweep(ctx context.Context) {
+	jobs.Every(ctx, "webchat orphan sweep", s.cfg.OrphanSweep, s.log, func(ctx context.Context) error {
+		n, err := s.outbox.EndOrphanedClaims(ctx)
+		if n > 0 {
+			s.log.Info("webchat: took over the outbox claims of a stopped instance", "outbox_rows", n)
+			s.wakeDelivery()
+		}
+		return err
+	})
 }
 
 // DeliverOnce claims due outbox rows of the channel and appends each to its

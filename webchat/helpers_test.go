@@ -29,12 +29,20 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 type env struct {
 	t     testing.TB
 	db    *sqlx.DB
+	url   string
 	svc   *Service
 	srv   *httptest.Server
 	cases *routing.Cases
 }
 
 func newEnv(t testing.TB, opts ...func(*Config)) *env {
+	t.Helper()
+	d, url := newDB(t)
+	return startEnv(t, d, url, true, opts...)
+}
+
+// newDB is a test database with the demo FAQ and office hours.
+func newDB(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
 	d, url := dbtest.NewWithURL(t)
 	ctx := context.Background()
@@ -43,6 +51,21 @@ func newEnv(t testing.TB, opts ...func(*Config)) *env {
 	_, err = faq.NewStore(d).Import(ctx, ds)
 	must(t, err)
 	must(t, routing.ApplyDemoOfficeHours(ctx, d))
+	return d, url
+}
+
+// instance starts another instance of the web chat on e's database (as
+// behind a load balancer): its own engine, Service and HTTP server. With
+// deliver false it serves streams and messages but never claims outbox
+// rows, so that every delivery is another instance's.
+func (e *env) instance(deliver bool, opts ...func(*Config)) *env {
+	e.t.Helper()
+	return startEnv(e.t, e.db, e.url, deliver, opts...)
+}
+
+func startEnv(t testing.TB, d *sqlx.DB, url string, deliver bool, opts ...func(*Config)) *env {
+	t.Helper()
+	ctx := context.Background()
 	live := faq.NewLive(faq.NewStore(d), slog.New(slog.DiscardHandler))
 	must(t, live.Reload(ctx))
 	router, err := routing.NewLiveRouter(ctx, d)
@@ -50,19 +73,24 @@ func newEnv(t testing.TB, opts ...func(*Config)) *env {
 	cal, err := routing.NewCalendar("NW")
 	must(t, err)
 	cases := routing.NewCases(d, routing.CasesOptions{})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d))
-	engine := bot.NewEngine(live, bot.Config{Handoff: handoff, DB: d}, nil)
 	cfg := Config{DatabaseURL: url, IdleInterval: 100 * time.Millisecond, Keepalive: time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d))
+	engine := bot.NewEngine(live, bot.Config{Handoff: handoff, DB: d, Instance: cfg.Instance}, nil)
 	svc := New(d, engine, cfg)
 	srv := httptest.NewServer(svc.Handler())
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { _ = svc.Run(rctx); close(done) }()
+	if deliver {
+		go func() { _ = svc.Run(rctx); close(done) }()
+	} else {
+		must(t, svc.listen(rctx))
+		close(done)
+	}
 	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return &env{t: t, db: d, svc: svc, srv: srv, cases: cases}
+	return &env{t: t, db: d, url: url, svc: svc, srv: srv, cases: cases}
 }
 
 func must(t testing.TB, err error) {

@@ -89,6 +89,10 @@ type Config struct {
 	Instance int32
 	// Lease of claimed outbox rows. Default 30 s.
 	Lease time.Duration
+	// OrphanSweep: how often delivery looks for outbox rows claimed by
+	// instances that are no longer running (a crash), to take them over at
+	// once instead of after the lease. Default 5 s.
+	OrphanSweep time.Duration
 	// IdleInterval: how often delivery looks for outbox rows without a
 	// wake-up, and how often an idle stream checks its log. Default 1 s.
 	IdleInterval time.Duration
@@ -118,6 +122,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Lease <= 0 {
 		c.Lease = 30 * time.Second
+	}
+	if c.OrphanSweep <= 0 {
+		c.OrphanSweep = 5 * time.Second
 	}
 	if c.IdleInterval <= 0 {
 		c.IdleInterval = time.Second
@@ -187,23 +194,35 @@ func originOf(u string) string {
 // Run delivers the outbox of the channel until ctx is done, listens for
 // new events of other instances, and purges old events.
 func (s *Service) Run(ctx context.Context) error {
+	if err := s.listen(ctx); err != nil {
+		return err
+	}
+	go s.purgeLoop(ctx)
+	go s.runOrphanSweep(ctx)
+	s.runDelivery(ctx)
+	return nil
+}
+
+// listen starts the hub: the streams of this instance learn of the events
+// that other instances append (a staff reply delivered by whichever
+// instance claimed it) by NOTIFY, until ctx is done.
+func (s *Service) listen(ctx context.Context) error {
 	if err := s.hub.init(ctx); err != nil {
 		return err
 	}
-	if s.cfg.DatabaseURL != "" {
-		l, err := pglisten.New(s.cfg.DatabaseURL, s.log, NotifyChannel, routing.NotifyChannel)
-		if err != nil {
-			return err
-		}
-		go func() {
-			_ = l.Run(ctx, func(ctx context.Context) error {
-				s.wakeDelivery() // a staff reply may be waiting in the outbox
-				return s.hub.scan(ctx)
-			})
-		}()
+	if s.cfg.DatabaseURL == "" {
+		return nil
 	}
-	go s.purgeLoop(ctx)
-	s.runDelivery(ctx)
+	l, err := pglisten.New(s.cfg.DatabaseURL, s.log, NotifyChannel, routing.NotifyChannel)
+	if err != nil {
+		return err
+	}
+	go func() {
+		_ = l.Run(ctx, func(ctx context.Context) error {
+			s.wakeDelivery() // a staff reply may be waiting in the outbox
+			return s.hub.scan(ctx)
+		})
+	}()
 	return nil
 }
 
