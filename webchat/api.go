@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,6 +59,9 @@ var (
 	probPoW = problem{http.StatusForbidden, "pow",
 		"Die Nachricht konnte nicht geprüft werden. Bitte laden Sie die Seite neu.",
 		"The message could not be verified. Please reload the page."}
+	probHandoffPoW = problem{http.StatusForbidden, "pow_handoff",
+		"Bevor Ihr Anliegen an die Mitarbeitenden der Stadt geht, muss Ihr Browser eine kurze Prüfung rechnen (Schutz vor automatisierten Anfragen). Der Chat-Baustein erledigt das selbst; bitte senden Sie die Nachricht noch einmal.",
+		"Before your request goes to the city's staff, your browser must compute a short check (protection against automated requests). The chat widget does this by itself; please send the message again."}
 	probUnavailable = problem{http.StatusServiceUnavailable, "unavailable",
 		"Der Chat ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
 		"The chat is not available right now. Please try again in a moment."}
@@ -264,6 +268,11 @@ func (s *Service) postMessage(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errPoWUsed):
 		s.writePoWProblem(w)
 		return
+	case errors.Is(err, errHandoffPoW):
+		writeJSON(w, probHandoffPoW.status, map[string]any{"error": probHandoffPoW.code,
+			"message": probHandoffPoW.de, "message_en": probHandoffPoW.en,
+			"bits": s.cfg.ProofOfWork, "challenge": handoffChallenge(conv.ID, in.ClientID)})
+		return
 	default:
 		s.log.Error("webchat: handle message", "err", err)
 		writeProblem(w, probUnavailable)
@@ -376,6 +385,21 @@ func (s *Service) receive(ctx context.Context, conv *conversation, newTok string
 		if err != nil {
 			return err
 		}
+		// A message that hands the conversation to staff (a confirmation,
+		// a typed "ja", "talk to a person") opens a case: that costs a
+		// proof of work of its own, bound to this conversation and message.
+		// Without one the whole transaction is undone and the widget sends
+		// the message again with the proof. (A new conversation's proof
+		// covers a case its first message opens.)
+		if s.cfg.ProofOfWork > 0 && newTok == "" && res.CitizenID != 0 {
+			opened, err := openedCase(ctx, tx, res.CitizenID)
+			if err != nil {
+				return err
+			}
+			if opened && !s.validHandoffPoW(in, conv.ID, time.Now()) {
+				return errHandoffPoW
+			}
+		}
 		if res.Erased {
 			// The citizen's data is gone: so is the transcript. Open
 			// widgets clear their view (the erasure's confirmation follows
@@ -444,6 +468,50 @@ func (s *Service) writePoWProblem(w http.ResponseWriter) {
 
 var errPoWUsed = apperr.New(apperr.Conflict, "webchat: proof of work used before")
 
+// errHandoffPoW: the message would open a case but brings no valid proof
+// of work for it.
+var errHandoffPoW = apperr.New(apperr.Forbidden, "webchat: a handoff needs a proof of work")
+
+// handoffChallenge is the salt a handoff's proof of work must use: bound
+// to the conversation and the message's client id, so that a proof opens
+// one case only (a message is stored once per client id; a repeated POST
+// does not run the dialog again). Opaque to the client.
+func handoffChallenge(conv int64, clientID string) string {
+	h := sha256.Sum256([]byte("citybot-webchat-handoff:" + strconv.FormatInt(conv, 10) + ":" + clientID))
+	return hex.EncodeToString(h[:16])
+}
+
+// validHandoffPoW checks the proof of work of a message that opens a case:
+// "challenge:unix-time:nonce" with the message's challenge, a time within
+// powWindow of now and the leading zero bits. The message needs a client id.
+func (s *Service) validHandoffPoW(in inbound, conv int64, now time.Time) bool {
+	if in.ClientID == "" {
+		return false
+	}
+	rest, ok := strings.CutPrefix(in.PoW, handoffChallenge(conv, in.ClientID)+":")
+	if !ok {
+		return false
+	}
+	return s.powFresh(in.PoW, rest, now)
+}
+
+// openedCase reports whether the citizen's open case was opened in tx
+// (its created_at is the transaction's now()).
+func openedCase(ctx context.Context, tx *sqlx.Tx, citizenID int64) (bool, error) {
+	c, err := routing.NewCases(nil, routing.CasesOptions{}).WithTx(tx).Active(ctx, citizenID)
+	if errors.Is(err, routing.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("webchat: handoff check: %w", err)
+	}
+	var now time.Time
+	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
+		return false, fmt.Errorf("webchat: handoff check: %w", err)
+	}
+	return c.Open() && c.CreatedAt.Equal(now), nil
+}
+
 // powWindow is how long a proof of work is good for.
 const powWindow = 10 * time.Minute
 
@@ -460,14 +528,25 @@ func (s *Service) validPoW(pow string, now time.Time) bool {
 	if len(pow) > 200 || len(parts) != 3 || len(parts[0]) < 16 || len(parts[0]) > 64 || parts[2] == "" {
 		return false
 	}
-	ts, err := strconv.ParseInt(parts[1], 10, 64)
+	return s.powFresh(pow, parts[1]+":"+parts[2], now)
+}
+
+// powFresh checks the "unix-time:nonce" end of a proof of work: a time
+// within powWindow of now, a nonce, and SHA-256 of the whole proof with
+// ProofOfWork leading zero bits.
+func (s *Service) powFresh(pow, rest string, now time.Time) bool {
+	tsStr, nonce, ok := strings.Cut(rest, ":")
+	if !ok || nonce == "" || strings.Contains(nonce, ":") || len(pow) > 200 {
+		return false
+	}
+	ts, err := strconv.ParseInt(tsStr, 10, 64)
 	if err != nil {
 		return false
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > powWindow || d < -powWindow {
 		return false
 	}
-	return leadingZeroBits(sha256.Sum256([]byte(pow))) >= bits
+	return leadingZeroBits(sha256.Sum256([]byte(pow))) >= s.cfg.ProofOfWork
 }
 
 func leadingZeroBits(h [32]byte) int {

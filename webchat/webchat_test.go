@@ -326,3 +326,89 @@ func TestProofOfWork(t *testing.T) {
 		t.Fatalf("wrong proof: %d", st)
 	}
 }
+
+// solvePoW finds a proof of work "salt:now:nonce" of bits.
+func solvePoW(salt string, bits int) string {
+	now := jsonInt(time.Now().Unix())
+	for n := 0; ; n++ {
+		pow := salt + ":" + now + ":" + jsonInt(int64(n))
+		if leadingZeroBits(sha256.Sum256([]byte(pow))) >= bits {
+			return pow
+		}
+	}
+}
+
+// With ProofOfWork, a message that hands the conversation to staff needs
+// a fresh proof of its own, bound to the conversation and the message:
+// without it nothing is stored, the case is not opened, and the answer
+// says why and gives the challenge.
+func TestHandoffNeedsProofOfWork(t *testing.T) {
+	const bits = 10
+	e := newEnv(t, func(c *Config) { c.ProofOfWork = bits })
+	st, out := e.post("", map[string]any{"text": "/mitarbeiter Ich möchte mich über Lärm von der Baustelle in der Hauptstraße beschweren",
+		"pow": solvePoW("0123456789abcdef0123", bits)})
+	if st != http.StatusOK {
+		t.Fatalf("first message: %d %v", st, out)
+	}
+	tok := out["token"].(string)
+	s := e.stream(tok, 0)
+	evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return handoffYes(ev) != nil })
+	ask := evs[len(evs)-1]
+	btn := handoffYes(ask)
+	confirm := map[string]any{"data": btn["data"], "label": btn["text"], "ref": ask.ID, "client_id": "c1"}
+	st, out = e.post(tok, confirm)
+	if st != http.StatusForbidden || out["error"] != "pow_handoff" || out["bits"] != float64(bits) ||
+		!strings.Contains(out["message"].(string), "Mitarbeitenden") || !strings.Contains(out["message_en"].(string), "staff") {
+		t.Fatalf("confirm without proof: %d %v", st, out)
+	}
+	challenge, _ := out["challenge"].(string)
+	if len(challenge) != 32 {
+		t.Fatalf("challenge %q", challenge)
+	}
+	var n int
+	must(t, e.db.Get(&n, `SELECT count(*) FROM cases`))
+	if n != 0 {
+		t.Fatal("a case was opened without a proof")
+	}
+	must(t, e.db.Get(&n, `SELECT count(*) FROM webchat_events WHERE client_id = 'c1'`))
+	if n != 0 {
+		t.Fatal("the refused message was stored")
+	}
+	// A proof for another message, or with a made-up salt, does not do.
+	for _, pow := range []string{solvePoW(handoffChallenge(1, "other"), bits), solvePoW("0123456789abcdef0123", bits)} {
+		confirm["pow"] = pow
+		if st, out := e.post(tok, confirm); st != http.StatusForbidden || out["error"] != "pow_handoff" {
+			t.Fatalf("wrong proof %q: %d %v", pow, st, out)
+		}
+	}
+	confirm["pow"] = solvePoW(challenge, bits)
+	if st, out := e.post(tok, confirm); st != http.StatusOK {
+		t.Fatalf("confirm with proof: %d %v", st, out)
+	}
+	waitCase(t, e.db)
+	// Messages to the open case need no proof.
+	if st, out := e.post(tok, map[string]any{"text": "Es ist jede Nacht so.", "client_id": "c2"}); st != http.StatusOK {
+		t.Fatalf("message to the case: %d %v", st, out)
+	}
+}
+
+// A typed "ja" hands off too, and so needs the proof as well.
+func TestHandoffByTypedYesNeedsProofOfWork(t *testing.T) {
+	const bits = 8
+	e := newEnv(t, func(c *Config) { c.ProofOfWork = bits })
+	st, out := e.post("", map[string]any{"text": "Ich möchte mich über nächtlichen Lärm von der Baustelle in der Hauptstraße beschweren",
+		"pow": solvePoW("0123456789abcdef0123", bits)})
+	if st != http.StatusOK {
+		t.Fatalf("first message: %d %v", st, out)
+	}
+	tok := out["token"].(string)
+	e.stream(tok, 0).until(t, 10*time.Second, func(ev sseEvent) bool { return handoffYes(ev) != nil })
+	st, out = e.post(tok, map[string]any{"text": "ja", "client_id": "y1"})
+	if st != http.StatusForbidden || out["error"] != "pow_handoff" {
+		t.Fatalf("typed yes without proof: %d %v", st, out)
+	}
+	if st, out := e.post(tok, map[string]any{"text": "ja", "client_id": "y1", "pow": solvePoW(out["challenge"].(string), bits)}); st != http.StatusOK {
+		t.Fatalf("typed yes with proof: %d %v", st, out)
+	}
+	waitCase(t, e.db)
+}

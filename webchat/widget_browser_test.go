@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,12 +34,17 @@ func TestBrowserWidget(t *testing.T) {
 	must(t, err)
 
 	var chatURL string
+	// The city's page: German at /, English at /en.
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html lang="de"><head><meta charset="utf-8">
+		lang, h1, p := "de", "Willkommen in Musterstadt", "Die Seite der Stadt."
+		if r.URL.Path == "/en" {
+			lang, h1, p = "en", "Welcome to Musterstadt", "The city's page."
+		}
+		fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Stadt Musterstadt</title></head>
-<body><main><h1>Willkommen in Musterstadt</h1><p>Die Seite der Stadt.</p></main>
-<script src="%s/widget.js" data-city-title="Stadt Musterstadt"></script></body></html>`, chatURL)
+<body><main><h1>%s</h1><p>%s</p></main>
+<script src="%s/widget.js" data-city-title="Stadt Musterstadt"></script></body></html>`, lang, h1, p, chatURL)
 	}))
 	t.Cleanup(host.Close)
 	e := newEnv(t, func(c *Config) { c.Origins = []string{host.URL}; c.ProofOfWork = 14 })
@@ -47,7 +53,28 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatal("same origin")
 	}
 
-	b := browsertest.Start(t, browsertest.WithTimeout(3*time.Minute))
+	b := browsertest.Start(t, browsertest.WithTimeout(4*time.Minute))
+	// runAxe runs axe-core (WCAG 2.1 A and AA) on the page as it is.
+	runAxe := func(what string) {
+		t.Helper()
+		b.Do(10*time.Second, browsertest.Eval(`window.axe || eval(`+strconv.Quote(string(axe))+`)`))
+		res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ["wcag2a","wcag2aa","wcag21a","wcag21aa"]}, resultTypes: ['violations']}).then(function(r){ return JSON.stringify(r.violations.map(function(v){ return v.id + ": " + v.nodes.map(function(n){ return n.target.join(" ") + " " + n.failureSummary; }).join("; "); })); })`, chromedp.EvalAwaitPromise))
+		must(t, err)
+		var violations []string
+		must(t, json.Unmarshal([]byte(res), &violations))
+		if len(violations) > 0 {
+			t.Errorf("axe, %s: %s", what, strings.Join(violations, "\n"))
+		}
+	}
+	// fits320 checks that nothing is wider than the 320 px viewport.
+	fits320 := func(what, sel string) {
+		t.Helper()
+		fits, err := chromedp.Run(b.Context(), chromedp.Evaluate[bool](`(function(){ var r = document.querySelector(`+strconv.Quote(sel)+`).getBoundingClientRect(); return window.innerWidth === 320 && r.left >= 0 && r.right <= window.innerWidth && document.documentElement.scrollWidth <= window.innerWidth; })()`))
+		must(t, err)
+		if !fits {
+			t.Errorf("%s does not fit 320 px", what)
+		}
+	}
 	b.Do(5*time.Second, chromedp.EmulateViewport(320, 640))
 	b.Do(15*time.Second, chromedp.Navigate(host.URL+"/"))
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher")`))
@@ -56,12 +83,7 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(5*time.Second, browsertest.Until(`document.activeElement && document.activeElement.classList.contains("cbw-launcher")`))
 	b.Do(5*time.Second, chromedp.KeyEvent(kb.Enter))
 	b.Do(5*time.Second, browsertest.Until(`document.activeElement && document.activeElement.tagName === "TEXTAREA"`))
-	// Fits at 320 px.
-	fits, err := chromedp.Run(b.Context(), chromedp.Evaluate[bool](`(function(){ var r = document.querySelector(".cbw-panel").getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth && document.documentElement.scrollWidth <= window.innerWidth; })()`))
-	must(t, err)
-	if !fits {
-		t.Error("the panel does not fit 320 px")
-	}
+	fits320("the panel", ".cbw-panel")
 
 	say := func(text string) {
 		t.Helper()
@@ -95,6 +117,8 @@ func TestBrowserWidget(t *testing.T) {
 	say("Ich möchte mich über nächtlichen Lärm von der Baustelle in der Hauptstraße beschweren")
 	yes := `Array.from(document.querySelectorAll(".cbw-buttons button")).filter(function(x){ return /^(Ja|Yes)/.test(x.textContent.trim()); }).pop()`
 	b.Do(15*time.Second, browsertest.Until(yes))
+	// The handoff needs a proof of work of its own: the widget computes it
+	// when the server asks, without the citizen doing anything.
 	b.Do(5*time.Second, browsertest.Eval(yes+`.focus()`), chromedp.KeyEvent(kb.Enter))
 	var caseID int64
 	deadline := time.Now().Add(15 * time.Second)
@@ -121,15 +145,22 @@ func TestBrowserWidget(t *testing.T) {
 		t.Error("message content became markup")
 	}
 
-	// axe-core on the open widget.
-	b.Do(10*time.Second, browsertest.Eval(string(axe)))
-	res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ["wcag2a","wcag2aa","wcag21a","wcag21aa"]}, resultTypes: ['violations']}).then(function(r){ return JSON.stringify(r.violations.map(function(v){ return v.id + ": " + v.nodes.map(function(n){ return n.target.join(" ") + " " + n.failureSummary; }).join("; "); })); })`, chromedp.EvalAwaitPromise))
-	must(t, err)
-	var violations []string
-	must(t, json.Unmarshal([]byte(res), &violations))
-	if len(violations) > 0 {
-		t.Errorf("axe: %s", strings.Join(violations, "\n"))
+	if st, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.querySelector(".cbw-status").textContent`)); st != "" {
+		t.Errorf("status after the handoff: %q", st)
 	}
+
+	// A message over the size limit: the server's clear text is shown (and
+	// announced: the status is a live region); nothing is cut silently.
+	b.Do(10*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").value = "a".repeat(2001)`),
+		browsertest.Eval(`document.querySelector(".cbw-send").click()`))
+	b.Do(10*time.Second, browsertest.Until(`/zu lang \(höchstens 2000 Zeichen\)/.test(document.querySelector(".cbw-status").textContent)`))
+	if v, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`document.querySelector(".cbw-panel textarea").value.length`)); v != 2001 {
+		t.Errorf("the too long text was changed to %d characters", v)
+	}
+	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").value = ""`))
+
+	// axe-core on the open German widget.
+	runAxe("German widget")
 
 	// A reload keeps the conversation.
 	b.Do(15*time.Second, chromedp.Navigate(host.URL+"/"))
@@ -140,10 +171,28 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").focus()`), chromedp.KeyEvent(kb.Escape))
 	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-panel").hidden && document.activeElement.classList.contains("cbw-launcher")`))
 
-	// The standalone page, in English.
+	// The English page: the same conversation, in English; axe-core.
+	b.Do(15*time.Second, chromedp.Navigate(host.URL+"/en"))
+	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher")`))
+	b.Do(10*time.Second, browsertest.Eval(`document.querySelector(".cbw-launcher").click()`))
+	b.Do(15*time.Second, browsertest.Until(staff))
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-send").textContent === "Send" && document.querySelector(".cbw").getAttribute("lang") === "en"`))
+	fits320("the English panel", ".cbw-panel")
+	runAxe("English widget")
+
+	// The standalone page, in English: a new conversation (another
+	// origin's localStorage), its answer, axe-core, 320 px.
 	b.Do(15*time.Second, chromedp.Navigate(chatURL+"/chat?lang=en"))
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-page .cbw-log") && document.querySelector(".cbw-send").textContent === "Send"`))
-	b.Do(15*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-msg").length === 0 || true`))
+	say("How do I apply for an ID card?")
+	b.Do(20*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-page .cbw-from-bot").length > 0`))
+	fits320("the /chat page", ".cbw-page")
+	runAxe("/chat?lang=en")
+	// And in German.
+	b.Do(15*time.Second, chromedp.Navigate(chatURL+"/chat?lang=de"))
+	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-send").textContent === "Senden" && document.querySelectorAll(".cbw-page .cbw-from-bot").length > 0`))
+	fits320("the German /chat page", ".cbw-page")
+	runAxe("/chat")
 	if ex := b.Exceptions(); len(ex) > 0 {
 		t.Errorf("page exceptions: %v", ex)
 	}

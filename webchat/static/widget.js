@@ -33,6 +33,7 @@
       offline: 'Die Verbindung ist unterbrochen. Neuer Versuch …',
       failed: 'Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.',
       restarted: 'Das frühere Gespräch gibt es nicht mehr; ein neues hat begonnen.',
+      working: 'Einen Moment bitte …',
       unread: 'neue Nachricht', file: 'Datei herunterladen:', fileTooLarge: 'Datei (zu groß für den Web-Chat):'
     },
     en: {
@@ -45,6 +46,7 @@
       offline: 'The connection was lost. Trying again …',
       failed: 'The message could not be sent. Please try again.',
       restarted: 'The earlier conversation no longer exists; a new one has started.',
+      working: 'One moment, please …',
       unread: 'new message', file: 'Download file:', fileTooLarge: 'File (too large for the web chat):'
     }
   }[lang];
@@ -114,7 +116,6 @@
   var input = el('textarea');
   input.id = 'cbw-input-' + n;
   input.rows = 2;
-  input.maxLength = 2000;
   input.setAttribute('autocomplete', 'off');
   var sendBtn = el('button', 'cbw-send', T.send);
   sendBtn.type = 'submit';
@@ -181,9 +182,17 @@
       method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'omit', cache: 'no-store'
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
-        if (res.status === 403 && j.error === 'pow' && j.bits > 0 && j.bits <= 32 && !body.pow) {
-          // A new conversation brings a proof of work (see solve).
-          return solve(j.bits).then(function (p) {
+        if (res.status === 403 && (j.error === 'pow' || j.error === 'pow_handoff') && j.bits > 0 && j.bits <= 32 && !body.pow) {
+          // A new conversation, and a message that passes the conversation
+          // on to staff (with the server's challenge), bring a proof of
+          // work (see solve).
+          var challenge = j.error === 'pow_handoff' ? j.challenge : null;
+          if (j.error === 'pow_handoff' && !(typeof challenge === 'string' && /^[0-9a-f]{16,64}$/.test(challenge))) {
+            setStatus((lang === 'en' ? j.message_en : j.message) || T.failed);
+            return false;
+          }
+          setStatus(T.working);
+          return solve(j.bits, challenge).then(function (p) {
             body.pow = p;
             return send(body, retried);
           });
@@ -222,12 +231,13 @@
     while (log.firstChild) { log.removeChild(log.firstChild); }
   }
 
-  // solve finds a proof of work for a new conversation: "salt:time:nonce"
-  // whose SHA-256 starts with bits zero bits (in slices, so that the page
+  // solve finds a proof of work: "salt:time:nonce" (the salt random for a
+  // new conversation, the server's challenge for a handoff) whose SHA-256
+  // starts with bits zero bits (in slices, so that the page
   // stays responsive). Computed here, without crypto.subtle, which plain
   // http pages lack.
-  function solve(bits) {
-    var salt = uid() + uid();
+  function solve(bits, challenge) {
+    var salt = challenge || uid() + uid();
     var ts = Math.floor(Date.now() / 1000);
     var nonce = 0;
     return new Promise(function (resolve) {
