@@ -151,18 +151,37 @@ func (s *Service) deliver(ctx context.Context, it routing.OutboxItem) (int64, er
 
 // purgeLoop deletes events older than the retention, hourly.
 func (s *Service) purgeLoop(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if _, err := s.Purge(ctx, time.Now().Add(-s.cfg.Retention)); err != nil && ctx.Err() == nil {
-			s.log.Error("webchat: purge events", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	jobs.Every(ctx, "webchat purge", time.Hour, s.log, func(ctx context.Context) error {
+		_, err := s.PurgeExpired(ctx)
+		return err
+	})
+}
+
+// RetentionPeriod is how long the transcript is kept now: the global
+// retention of citizen data (Config.RetentionDays, read each time), else
+// Config.Retention.
+func (s *Service) RetentionPeriod(ctx context.Context) (time.Duration, error) {
+	if s.cfg.RetentionDays == nil {
+		return s.cfg.Retention, nil
 	}
+	days, err := s.cfg.RetentionDays(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("webchat: retention: %w", err)
+	}
+	if days <= 0 {
+		return 0, fmt.Errorf("webchat: retention of %d days: %w", days, ErrInvalid)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// PurgeExpired deletes what is older than the retention period (Purge)
+// and returns how many events.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	d, err := s.RetentionPeriod(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Purge(ctx, time.Now().Add(-d))
 }
 
 // Purge deletes events created before t, and conversations with no event

@@ -98,8 +98,15 @@ type Config struct {
 	IdleInterval time.Duration
 	// Keepalive: an idle stream sends a comment this often. Default 25 s.
 	Keepalive time.Duration
-	// Retention: events older than this are deleted (the conversation's
-	// messages stay in the case as long as routing keeps them). Default 30 days.
+	// RetentionDays, when set, is the retention of the transcript in days,
+	// asked before each hourly purge: cmd/citybot passes the global
+	// retention of citizen data (routing.Cases.GlobalRetentionDays, the
+	// setting retention_days that also bounds closed cases), so that an
+	// admin's change applies to the web chat too. Events older than it are
+	// deleted (the messages of a case stay in the case as long as routing
+	// keeps them).
+	RetentionDays func(context.Context) (int, error)
+	// Retention applies without RetentionDays. Default 30 days.
 	Retention time.Duration
 	Logger    *slog.Logger
 }

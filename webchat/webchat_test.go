@@ -412,3 +412,63 @@ func TestHandoffByTypedYesNeedsProofOfWork(t *testing.T) {
 	}
 	waitCase(t, e.db)
 }
+
+// The transcript is kept as long as the global retention of citizen data
+// says (routing's setting retention_days, read at each purge), not a fixed
+// period: an admin's change applies to the web chat too.
+func TestRetentionFollowsSetting(t *testing.T) {
+	d, url := newDB(t)
+	cases := routing.NewCases(d, routing.CasesOptions{})
+	e := startEnv(t, d, url, true, func(c *Config) { c.RetentionDays = cases.GlobalRetentionDays })
+	ctx := context.Background()
+	old, recent := e.start("Hallo"), e.start("Wie beantrage ich einen Personalausweis?")
+	e.stream(old, 0).until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	e.stream(recent, 0).until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	age := func(tok string, days int) {
+		t.Helper()
+		_, err := d.Exec(`UPDATE webchat_events SET created_at = now() - make_interval(days => $2)
+			WHERE conversation_id = (SELECT id FROM webchat_conversations WHERE token_hash = $1)`, hashToken(tok), days)
+		must(t, err)
+		_, err = d.Exec(`UPDATE webchat_conversations SET last_seen_at = now() - make_interval(days => $2) WHERE token_hash = $1`, hashToken(tok), days)
+		must(t, err)
+	}
+	age(old, 40)
+	age(recent, 20)
+	// Without the setting: routing's default (90 days): nothing goes.
+	if p, err := e.svc.RetentionPeriod(ctx); err != nil || p != routing.DefaultRetentionDays*24*time.Hour {
+		t.Fatalf("default retention %v, %v", p, err)
+	}
+	if n, err := e.svc.PurgeExpired(ctx); err != nil || n != 0 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	// 30 days: the older conversation goes, events and all.
+	must(t, cases.SetGlobalRetentionDays(ctx, 30))
+	n, err := e.svc.PurgeExpired(ctx)
+	must(t, err)
+	if n == 0 {
+		t.Fatal("nothing purged")
+	}
+	if st, _ := e.post(old, map[string]any{"text": "Hallo"}); st != http.StatusUnauthorized {
+		t.Fatalf("the purged conversation: %d", st)
+	}
+	var left int
+	must(t, d.Get(&left, `SELECT count(*) FROM webchat_events WHERE created_at < now() - interval '30 days'`))
+	if left != 0 {
+		t.Fatalf("%d events older than 30 days", left)
+	}
+	e.stream(recent, 0).until(t, 10*time.Second, func(ev sseEvent) bool { return strings.Contains(text(ev), "Personalausweis") })
+	// 10 days: the other goes too.
+	must(t, cases.SetGlobalRetentionDays(ctx, 10))
+	if _, err := e.svc.PurgeExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var convs int
+	must(t, d.Get(&convs, `SELECT count(*) FROM webchat_conversations`))
+	if convs != 0 {
+		t.Fatalf("%d conversations left", convs)
+	}
+	// Without RetentionDays the fixed Retention applies (default 30 days).
+	if p, err := newEnv(t).svc.RetentionPeriod(ctx); err != nil || p != 30*24*time.Hour {
+		t.Fatalf("fixed retention %v, %v", p, err)
+	}
+}

@@ -181,7 +181,8 @@ func (a *app) serve(ctx context.Context) error {
 		chat = webchat.New(d.DB, bot.NewEngine(live, bot.Config{PrivacyURL: a.cfg.PrivacyURL, Location: a.cfg.Timezone,
 			Handoff: handoff, Instance: inst.ID, DB: d.DB}, log.With("component", "webchat")), webchat.Config{
 			Origins: a.cfg.WebchatOrigins, PublicURL: a.cfg.PublicURL, Title: a.cfg.CityName, TrustedProxies: a.cfg.TrustedProxies,
-			DatabaseURL: d.URL, Instance: inst.ID, Logger: log.With("component", "webchat"), ProofOfWork: 14})
+			DatabaseURL: d.URL, Instance: inst.ID, Logger: log.With("component", "webchat"), ProofOfWork: 14,
+			RetentionDays: cases.GlobalRetentionDays})
 		mux := http.NewServeMux()
 		for _, p := range webchat.Paths {
 			mux.Handle(p, chat.Handler())
