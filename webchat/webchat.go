@@ -74,10 +74,11 @@ type Config struct {
 	// NewPerAddr is how many conversations one client address may start
 	// per hour. Default 20.
 	NewPerAddr int
-	// ProofOfWork > 0: a new conversation (so every case a client could
-	// open) must bring a proof of work of this many leading zero bits
-	// (the widget computes it, 14 bits take a browser well under a
-	// second). 0: none.
+	// ProofOfWork > 0: a new conversation, and every message that opens a
+	// case (a handoff), must bring a proof of work of this many leading
+	// zero bits (the widget computes it, 14 bits take a browser well under
+	// a second; a handoff's proof is for a challenge the server gives,
+	// bound to the conversation and the message). 0: none.
 	ProofOfWork int
 	// TrustedProxies: addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed for the client address.
