@@ -364,7 +364,10 @@ func (s *Service) receive(ctx context.Context, conv *conversation, newTok string
 			}
 		}
 		shown := in.Text
-		if in.Data != "" {
+		if in.Data != "" || (in.Label != "" && strings.HasPrefix(in.Text, "/")) {
+			// A pressed button, or a command sent by a button of the
+			// widget ("talk to a person": /mitarbeiter): the transcript
+			// shows the button's text.
 			shown = in.Label
 		}
 		var clientID *string

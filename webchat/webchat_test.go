@@ -472,3 +472,27 @@ func TestRetentionFollowsSetting(t *testing.T) {
 		t.Fatalf("fixed retention %v, %v", p, err)
 	}
 }
+
+// The widget's "talk to a person" button sends /mitarbeiter; the
+// transcript shows the button's text, the bot asks what it is about.
+func TestTalkToAPersonButton(t *testing.T) {
+	e := newEnv(t)
+	tok := e.start("Hallo")
+	s := e.stream(tok, 0)
+	s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	if st, out := e.post(tok, map[string]any{"text": "/mitarbeiter", "label": "Mit einer Person sprechen", "client_id": "h1"}); st != http.StatusOK {
+		t.Fatalf("%d %v", st, out)
+	}
+	evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" })
+	if evs[0].From != "citizen" || text(evs[0]) != "Mit einer Person sprechen" {
+		t.Fatalf("citizen event %+v", evs[0])
+	}
+	// A label does not replace an ordinary text.
+	if st, _ := e.post(tok, map[string]any{"text": "Worum geht es?", "label": "x", "client_id": "h2"}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "citizen" })
+	if text(evs[len(evs)-1]) != "Worum geht es?" {
+		t.Fatalf("text shown as %q", text(evs[len(evs)-1]))
+	}
+}

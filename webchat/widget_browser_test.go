@@ -186,6 +186,9 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-page .cbw-log") && document.querySelector(".cbw-send").textContent === "Send"`))
 	say("How do I apply for an ID card?")
 	b.Do(20*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-page .cbw-from-bot").length > 0`))
+	// "Talk to a person": the bot asks what it is about.
+	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-human").textContent === "Talk to a person" && document.querySelector(".cbw-human").click()`))
+	b.Do(20*time.Second, browsertest.Until(`(function(){ var m = document.querySelectorAll(".cbw-page .cbw-msg"); return m.length >= 4 && m[m.length-2].textContent.indexOf("Talk to a person") >= 0 && m[m.length-1].classList.contains("cbw-from-bot"); })()`))
 	fits320("the /chat page", ".cbw-page")
 	runAxe("/chat?lang=en")
 	// And in German.

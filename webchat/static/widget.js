@@ -33,7 +33,7 @@
       offline: 'Die Verbindung ist unterbrochen. Neuer Versuch …',
       failed: 'Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.',
       restarted: 'Das frühere Gespräch gibt es nicht mehr; ein neues hat begonnen.',
-      working: 'Einen Moment bitte …',
+      working: 'Einen Moment bitte …', human: 'Mit einer Person sprechen',
       unread: 'neue Nachricht', file: 'Datei herunterladen:', fileTooLarge: 'Datei (zu groß für den Web-Chat):'
     },
     en: {
@@ -46,7 +46,7 @@
       offline: 'The connection was lost. Trying again …',
       failed: 'The message could not be sent. Please try again.',
       restarted: 'The earlier conversation no longer exists; a new one has started.',
-      working: 'One moment, please …',
+      working: 'One moment, please …', human: 'Talk to a person',
       unread: 'new message', file: 'Download file:', fileTooLarge: 'File (too large for the web chat):'
     }
   }[lang];
@@ -122,6 +122,11 @@
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(sendBtn);
+  // "Talk to a person": /mitarbeiter, shown in the transcript with the
+  // button's text.
+  var humanBtn = el('button', 'cbw-human', T.human);
+  humanBtn.type = 'button';
+  form.appendChild(humanBtn);
   panel.appendChild(form);
   root.appendChild(panel);
 
@@ -161,6 +166,13 @@
     var p = pending;
     send({ text: text, client_id: p.id }).then(function (ok) {
       if (ok && pending === p) { pending = null; input.value = ''; }
+      input.focus();
+    });
+  });
+  humanBtn.addEventListener('click', function () {
+    humanBtn.disabled = true;
+    send({ text: '/mitarbeiter', label: T.human, client_id: uid() }).then(function () {
+      humanBtn.disabled = false;
       input.focus();
     });
   });
