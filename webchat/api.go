@@ -271,7 +271,7 @@ func (s *Service) postMessage(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errHandoffPoW):
 		writeJSON(w, probHandoffPoW.status, map[string]any{"error": probHandoffPoW.code,
 			"message": probHandoffPoW.de, "message_en": probHandoffPoW.en,
-			"bits": s.cfg.ProofOfWork, "challenge": handoffChallenge(conv.ID, in.ClientID)})
+			"bits": s.cfg.ProofOfWork, "challenge": handoffChallenge(conv.ID, in.ClientID), "time": time.Now().Unix()})
 		return
 	default:
 		s.log.Error("webchat: handle message", "err", err)
@@ -463,10 +463,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// writePoWProblem asks for a proof of work with the bits required.
+// writePoWProblem asks for a proof of work with the bits required, and the
+// server's time (a proof's time must be within powWindow of it: the
+// widget uses it, so a wrong clock on the citizen's device does not
+// matter).
 func (s *Service) writePoWProblem(w http.ResponseWriter) {
 	writeJSON(w, probPoW.status, map[string]any{"error": probPoW.code, "message": probPoW.de, "message_en": probPoW.en,
-		"bits": s.cfg.ProofOfWork})
+		"bits": s.cfg.ProofOfWork, "time": time.Now().Unix()})
 }
 
 var errPoWUsed = apperr.New(apperr.Conflict, "webchat: proof of work used before")

@@ -307,6 +307,10 @@ func TestProofOfWork(t *testing.T) {
 	if st != http.StatusForbidden || out["error"] != "pow" || out["bits"] != float64(12) {
 		t.Fatalf("without proof: %d %v", st, out)
 	}
+	// The server's time, for devices with a wrong clock.
+	if ts, _ := out["time"].(float64); time.Since(time.Unix(int64(ts), 0)).Abs() > time.Minute {
+		t.Fatalf("server time %v", out["time"])
+	}
 	now := time.Now().Unix()
 	salt := "0123456789abcdef0123"
 	var pow string

@@ -204,7 +204,7 @@
             return false;
           }
           setStatus(T.working);
-          return solve(j.bits, challenge).then(function (p) {
+          return solve(j.bits, challenge, j.time).then(function (p) {
             body.pow = p;
             return send(body, retried);
           });
@@ -248,9 +248,10 @@
   // starts with bits zero bits (in slices, so that the page
   // stays responsive). Computed here, without crypto.subtle, which plain
   // http pages lack.
-  function solve(bits, challenge) {
+  function solve(bits, challenge, serverTime) {
     var salt = challenge || uid() + uid();
-    var ts = Math.floor(Date.now() / 1000);
+    // The server's time when it gave one: the device's clock may be wrong.
+    var ts = typeof serverTime === 'number' && serverTime > 0 ? Math.floor(serverTime) : Math.floor(Date.now() / 1000);
     var nonce = 0;
     return new Promise(function (resolve) {
       (function slice() {
