@@ -165,7 +165,9 @@ func TestChangesAuditedAtomically(t *testing.T) {
 		return e.countPosts() == posts && e.count(`SELECT count(*) FROM feed_items WHERE id = $1 AND status = 'new'`, items[0].ID) == 1
 	}, id(&items[0].ID), "")
 	e.atomic(by, "broadcast.item.reject", "feed_item", func() error { return s.RejectItem(ctx, by, items[1].ID) },
-		func() bool { return e.count(`SELECT count(*) FROM feed_items WHERE id = $1 AND status = 'new'`, items[1].ID) == 1 }, id(&items[1].ID), "{}")
+		func() bool {
+			return e.count(`SELECT count(*) FROM feed_items WHERE id = $1 AND status = 'new'`, items[1].ID) == 1
+		}, id(&items[1].ID), "{}")
 	e.atomic(by, "broadcast.feed.delete", "feed", func() error { return s.DeleteFeed(ctx, by, feedID) },
 		func() bool { return e.count(`SELECT count(*) FROM feeds`) == 1 }, id(&feedID),
 		`{"url": "`+rs.URL+`", "topic": `+strconv.FormatInt(topicID, 10)+`}`)
