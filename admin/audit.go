@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	auditlog "citybot/internal/audit"
 )
@@ -59,21 +58,6 @@ func (e AuditEntry) DetailPairs() []string {
 		out = append(out, k+": "+v)
 	}
 	return out
-}
-
-// RecordAudit writes one audit log row with q (the database or a
-// transaction, so an action and its record can commit together). userID 0
-// means the system.
-func RecordAudit(ctx context.Context, q sqlx.ExecerContext, userID int64, action, objectType, objectID string, details map[string]any) error {
-	return auditlog.Record(ctx, q, userID, action, objectType, objectID, details)
-}
-
-// audit records an action after it happened; a failure is logged, not
-// shown (the action itself succeeded).
-func (s *Server) audit(ctx context.Context, userID int64, action, objectType, objectID string, details map[string]any) {
-	if err := RecordAudit(context.WithoutCancel(ctx), s.db, userID, action, objectType, objectID, details); err != nil {
-		s.log.Error("audit log", "action", action, "object_type", objectType, "object_id", objectID, "err", err)
-	}
 }
 
 const auditPageSize = 50

@@ -218,11 +218,10 @@ func (s *Server) login(c *gin.Context) {
 		s.render(c, status, "login", p)
 		return
 	}
-	if err := s.startSession(c, u.ID); err != nil {
+	if err := s.logIn(c, u.ID, ""); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), nil)
 	if u.MustChange {
 		redirect(c, "/account", "password_required")
 		return
@@ -230,24 +229,39 @@ func (s *Server) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
-// startSession creates a new session for user userID and sets its cookie.
+// startSession creates a new session for user userID and sets its cookie
+// (no audit row: the invitation's acceptance is recorded).
 func (s *Server) startSession(c *gin.Context, userID int64) error {
 	ns, err := s.staff.CreateSession(c.Request.Context(), userID, s.cfg.SessionLifetime, c.ClientIP(), c.Request.UserAgent())
 	if err != nil {
 		return err
 	}
+	s.setSessionCookie(c, ns)
+	return nil
+}
+
+// logIn signs user userID in: a new session and its "user.login" audit row
+// in one transaction (method: "" for the password, "oidc"), and the cookie.
+func (s *Server) logIn(c *gin.Context, userID int64, method string) error {
+	ns, err := s.staff.LogIn(c.Request.Context(), userID, method, s.cfg.SessionLifetime, c.ClientIP(), c.Request.UserAgent())
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, ns)
+	return nil
+}
+
+func (s *Server) setSessionCookie(c *gin.Context, ns staff.NewSession) {
 	s.setCookie(c, sessionCookie, ns.Token, s.cfg.SessionLifetime)
 	s.clearCookie(c, preCookie)
-	return nil
 }
 
 func (s *Server) logout(c *gin.Context) {
 	if sess := currentSession(c); sess != nil {
-		if err := s.staff.DeleteSession(c.Request.Context(), sess.hash); err != nil {
+		if err := s.staff.LogOut(c.Request.Context(), sess.User.ID, sess.hash); err != nil {
 			s.fail(c, err)
 			return
 		}
-		s.audit(c.Request.Context(), sess.User.ID, "user.logout", "user", fmt.Sprint(sess.User.ID), nil)
 	}
 	s.clearCookie(c, sessionCookie)
 	c.Redirect(http.StatusSeeOther, "/login")

@@ -18,7 +18,8 @@ import (
 // News channels (broadcast): posts for editors and admins, topics and feeds
 // for admins, the feed approval queue for editors and admins. Deps.Broadcast
 // (*broadcast.Service) does the work; nil hides the pages (routes and nav
-// link). Every change is written to the audit log.
+// link). Every change takes the acting user, and broadcast writes its audit
+// row in the change's transaction.
 //
 // Files: broadcast.go (routes, errors, shared helpers), broadcast_posts.go,
 // broadcast_topics.go, broadcast_feeds.go, broadcast_i18n.go; templates
@@ -30,37 +31,38 @@ import (
 type Broadcast interface {
 	Config() broadcast.Config
 
-	CreateTopic(ctx context.Context, in broadcast.TopicInput) (broadcast.Topic, error)
-	UpdateTopic(ctx context.Context, id int64, in broadcast.TopicInput) (broadcast.Topic, error)
+	// The changes take the acting user and write their audit rows.
+	CreateTopic(ctx context.Context, by staff.Principal, in broadcast.TopicInput) (broadcast.Topic, error)
+	UpdateTopic(ctx context.Context, by staff.Principal, id int64, in broadcast.TopicInput) (broadcast.Topic, error)
 	Topic(ctx context.Context, id int64) (broadcast.Topic, error)
 	ListTopics(ctx context.Context, all bool) ([]broadcast.Topic, error)
 	SubscriberCounts(ctx context.Context) (map[int64]int, error)
 	SubscriberHistory(ctx context.Context, topicID int64, from, to time.Time) ([]broadcast.SubscriberPoint, error)
 
-	CreatePost(ctx context.Context, in broadcast.PostInput) (broadcast.Post, error)
-	UpdatePost(ctx context.Context, id int64, in broadcast.PostInput) (broadcast.Post, error)
-	RemovePhoto(ctx context.Context, id int64) error
-	DeletePost(ctx context.Context, id int64) error
+	CreatePost(ctx context.Context, by staff.Principal, in broadcast.PostInput) (broadcast.Post, error)
+	UpdatePost(ctx context.Context, by staff.Principal, id int64, in broadcast.PostInput) (broadcast.Post, error)
+	RemovePhoto(ctx context.Context, by staff.Principal, id int64) error
+	DeletePost(ctx context.Context, by staff.Principal, id int64) error
 	Post(ctx context.Context, id int64) (broadcast.Post, error)
 	PostPhoto(ctx context.Context, id int64) (string, []byte, error)
 	ListPosts(ctx context.Context, o broadcast.ListPostsOptions) ([]broadcast.Post, error)
 	Preview(ctx context.Context, id int64) (broadcast.Preview, error)
-	SchedulePost(ctx context.Context, id int64, sendAt time.Time) (broadcast.Post, error)
-	Unschedule(ctx context.Context, id int64) error
-	CancelPost(ctx context.Context, id int64) error
+	SchedulePost(ctx context.Context, by staff.Principal, id int64, sendAt time.Time) (broadcast.Post, error)
+	Unschedule(ctx context.Context, by staff.Principal, id int64) error
+	CancelPost(ctx context.Context, by staff.Principal, id int64) error
 	Progress(ctx context.Context, id int64) (broadcast.Progress, error)
 
-	CreateFeed(ctx context.Context, in broadcast.FeedInput) (broadcast.Feed, error)
-	UpdateFeed(ctx context.Context, id int64, in broadcast.FeedInput) (broadcast.Feed, error)
-	DeleteFeed(ctx context.Context, id int64) error
+	CreateFeed(ctx context.Context, by staff.Principal, in broadcast.FeedInput) (broadcast.Feed, error)
+	UpdateFeed(ctx context.Context, by staff.Principal, id int64, in broadcast.FeedInput) (broadcast.Feed, error)
+	DeleteFeed(ctx context.Context, by staff.Principal, id int64) error
 	Feed(ctx context.Context, id int64) (broadcast.Feed, error)
 	ListFeeds(ctx context.Context) ([]broadcast.Feed, error)
 	FeedItems(ctx context.Context, o broadcast.FeedItemsOptions) ([]broadcast.FeedItem, error)
-	ApproveItem(ctx context.Context, itemID, userID int64) (broadcast.Post, error)
-	RejectItem(ctx context.Context, itemID, userID int64) error
-	RefreshFeed(ctx context.Context, id int64) error
+	ApproveItem(ctx context.Context, by staff.Principal, itemID int64) (broadcast.Post, error)
+	RejectItem(ctx context.Context, by staff.Principal, itemID int64) error
+	RefreshFeed(ctx context.Context, by staff.Principal, id int64) error
 	FeedInternalHosts(ctx context.Context) ([]string, error)
-	SetFeedInternalHosts(ctx context.Context, hosts []string) error
+	SetFeedInternalHosts(ctx context.Context, by staff.Principal, hosts []string) error
 }
 
 // botUsernamer is optionally implemented by Deps.Broadcast (e.g. a wrapper

@@ -173,11 +173,6 @@ func (s *Server) bcFeedEditForm(c *gin.Context) {
 	s.renderFeedForm(c, p, http.StatusOK, bcFeedFormOf(f))
 }
 
-func bcFeedDetails(in broadcast.FeedInput) map[string]any {
-	return map[string]any{"url": in.URL, "title": in.Title, "topic": in.TopicID, "auto_publish": in.AutoPublish,
-		"department": in.DepartmentID, "poll_minutes": int(in.PollInterval / time.Minute), "active": in.Active}
-}
-
 // bcSaveFeed creates (id 0) or updates a feed from the posted form.
 func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 	ctx := c.Request.Context()
@@ -206,13 +201,11 @@ func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 		s.renderFeedForm(c, p, http.StatusBadRequest, f)
 		return
 	}
-	var saved broadcast.Feed
-	action := "broadcast.feed.create"
+	by := viewerOf(currentUser(c))
 	if id == 0 {
-		saved, err = s.bc().CreateFeed(ctx, in)
+		_, err = s.bc().CreateFeed(ctx, by, in)
 	} else {
-		action = "broadcast.feed.update"
-		saved, err = s.bc().UpdateFeed(ctx, id, in)
+		_, err = s.bc().UpdateFeed(ctx, by, id, in)
 	}
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
@@ -223,7 +216,6 @@ func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, action, "feed", idStr(saved.ID), bcFeedDetails(in))
 	redirect(c, "/broadcast/feeds", "saved")
 }
 
@@ -243,13 +235,12 @@ func (s *Server) bcFeedRefresh(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	err := s.bc().RefreshFeed(ctx, f.ID)
+	err := s.bc().RefreshFeed(ctx, viewerOf(currentUser(c)), f.ID)
 	// A fetch error is recorded on the feed and shown in the list.
 	if err != nil && (errors.Is(err, broadcast.ErrNotFound) || ctx.Err() != nil) {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.feed.refresh", "feed", idStr(f.ID), map[string]any{"ok": err == nil})
 	if err != nil {
 		redirect(c, "/broadcast/feeds#feed-"+idStr(f.ID), "bc_fetch_failed")
 		return
@@ -263,11 +254,10 @@ func (s *Server) bcFeedDelete(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.bc().DeleteFeed(ctx, f.ID); err != nil {
+	if err := s.bc().DeleteFeed(ctx, viewerOf(currentUser(c)), f.ID); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.feed.delete", "feed", idStr(f.ID), map[string]any{"url": f.URL, "topic": f.TopicID})
 	redirect(c, "/broadcast/feeds", "bc_deleted")
 }
 
@@ -329,13 +319,10 @@ func (s *Server) bcItemApprove(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u := currentUser(c)
-	post, err := s.bc().ApproveItem(ctx, id, u.ID)
-	if err != nil {
+	if _, err := s.bc().ApproveItem(ctx, viewerOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "broadcast.item.approve", "feed_item", idStr(id), map[string]any{"post_id": post.ID})
 	redirect(c, "/broadcast/queue", "bc_approved")
 }
 
@@ -346,12 +333,10 @@ func (s *Server) bcItemReject(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u := currentUser(c)
-	if err := s.bc().RejectItem(ctx, id, u.ID); err != nil {
+	if err := s.bc().RejectItem(ctx, viewerOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "broadcast.item.reject", "feed_item", idStr(id), nil)
 	redirect(c, "/broadcast/queue", "bc_rejected")
 }
 
@@ -360,10 +345,9 @@ func (s *Server) bcItemReject(c *gin.Context) {
 func (s *Server) bcFeedHostsUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
 	hosts := strings.Fields(c.PostForm("hosts"))
-	if err := s.bc().SetFeedInternalHosts(ctx, hosts); err != nil {
+	if err := s.bc().SetFeedInternalHosts(ctx, viewerOf(currentUser(c)), hosts); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.feed.internal_hosts", "setting", "feed_internal_hosts", map[string]any{"hosts": hosts})
 	redirect(c, "/broadcast/feeds#internal-hosts", "saved")
 }

@@ -17,6 +17,7 @@ import (
 
 	"citybot/broadcast"
 	"citybot/internal/tgtext"
+	"citybot/staff"
 )
 
 // Posts: the list, the editor (text, photo, link, topics, department,
@@ -438,13 +439,6 @@ func (s *Server) bcPostPage(c *gin.Context) {
 	s.renderPostPage(c, p, http.StatusOK, &post, bcPostFormOf(post), "")
 }
 
-func bcPostDetails(in broadcast.PostInput) map[string]any {
-	return map[string]any{
-		"text": excerpt(in.Text, 200), "topics": in.TopicIDs, "department": in.DepartmentID, "warning": in.IsWarning,
-		"link": in.LinkURL, "photo_url": in.PhotoURL, "photo_upload": in.PhotoName,
-	}
-}
-
 func (s *Server) bcPostCreate(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := s.bcPage(c, "bc.post.new")
@@ -458,7 +452,7 @@ func (s *Server) bcPostCreate(c *gin.Context) {
 		s.renderPostPage(c, p, http.StatusBadRequest, nil, f, "")
 		return
 	}
-	post, err := s.bc().CreatePost(ctx, in)
+	post, err := s.bc().CreatePost(ctx, viewerOf(currentUser(c)), in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderPostPage(c, p, s.statusOf(err), nil, f, "")
@@ -468,7 +462,6 @@ func (s *Server) bcPostCreate(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.post.create", "post", idStr(post.ID), bcPostDetails(in))
 	redirect(c, "/broadcast/posts/"+idStr(post.ID), "bc_saved")
 }
 
@@ -498,15 +491,14 @@ func (s *Server) bcPostUpdate(c *gin.Context) {
 		s.renderPostPage(c, p, http.StatusBadRequest, &post, f, "")
 		return
 	}
-	u := currentUser(c)
+	by := viewerOf(currentUser(c))
 	if post.HasPhotoData && !f.HasPhotoData && len(in.Photo) == 0 && in.PhotoURL == "" {
-		if err := s.bc().RemovePhoto(ctx, post.ID); err != nil {
+		if err := s.bc().RemovePhoto(ctx, by, post.ID); err != nil {
 			s.bcFail(c, err)
 			return
 		}
-		s.audit(ctx, u.ID, "broadcast.post.remove_photo", "post", idStr(post.ID), nil)
 	}
-	if _, err := s.bc().UpdatePost(ctx, post.ID, in); err != nil {
+	if _, err := s.bc().UpdatePost(ctx, by, post.ID, in); err != nil {
 		if errors.Is(err, broadcast.ErrInvalid) {
 			f.General = p.T("error.invalid") + " " + bcDetail(err)
 			s.renderPostPage(c, p, s.statusOf(err), &post, f, "")
@@ -515,7 +507,6 @@ func (s *Server) bcPostUpdate(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "broadcast.post.update", "post", idStr(post.ID), bcPostDetails(in))
 	redirect(c, "/broadcast/posts/"+idStr(post.ID), "bc_saved")
 }
 
@@ -591,34 +582,28 @@ func (s *Server) bcPostSend(c *gin.Context) {
 		}
 		at = t
 	}
-	updated, err := s.bc().SchedulePost(ctx, post.ID, at)
-	if err != nil {
+	if _, err := s.bc().SchedulePost(ctx, viewerOf(currentUser(c)), post.ID, at); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	u := currentUser(c)
 	if at.IsZero() {
-		s.audit(ctx, u.ID, "broadcast.post.send", "post", idStr(post.ID), map[string]any{"warning": post.IsWarning})
 		redirect(c, "/broadcast/posts/"+idStr(post.ID), "bc_sending")
 		return
 	}
-	s.audit(ctx, u.ID, "broadcast.post.schedule", "post", idStr(post.ID),
-		map[string]any{"send_at": updated.SendAt.Time.UTC().Format(time.RFC3339), "warning": post.IsWarning})
 	redirect(c, "/broadcast/posts/"+idStr(post.ID), "bc_scheduled")
 }
 
-func (s *Server) bcPostAction(c *gin.Context, action, notice string, do func(context.Context, int64) error) {
+func (s *Server) bcPostAction(c *gin.Context, action, notice string, do func(context.Context, staff.Principal, int64) error) {
 	id, err := idParam(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	if err := do(ctx, id); err != nil {
+	if err := do(ctx, viewerOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.post."+action, "post", idStr(id), nil)
 	to := "/broadcast/posts/" + idStr(id)
 	if action == "delete" {
 		to = "/broadcast/posts"

@@ -95,7 +95,7 @@ func (e *bcEnv) subscribers(topicID int64, n int) {
 
 func (e *bcEnv) topic(slug, name string) broadcast.Topic {
 	e.t.Helper()
-	tp, err := e.svc.CreateTopic(context.Background(), broadcast.TopicInput{Slug: slug, NameDE: name, Active: true})
+	tp, err := e.svc.CreateTopic(context.Background(), staff.Principal{}, broadcast.TopicInput{Slug: slug, NameDE: name, Active: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestBroadcastCSRF(t *testing.T) {
 	e.user("admin@example.org", staff.RoleAdmin)
 	admin := e.loggedIn("admin@example.org")
 	tp := e.topic("aktuelles", "Aktuelles")
-	post, err := e.svc.CreatePost(context.Background(), broadcast.PostInput{Text: "Hallo", TopicIDs: []int64{tp.ID}})
+	post, err := e.svc.CreatePost(context.Background(), staff.Principal{}, broadcast.PostInput{Text: "Hallo", TopicIDs: []int64{tp.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,11 +518,11 @@ func TestBroadcastPosts(t *testing.T) {
 	}
 
 	// Cancel a scheduled post; delete a draft.
-	p2, err := e.svc.CreatePost(context.Background(), broadcast.PostInput{Text: "Später", TopicIDs: []int64{tp.ID}})
+	p2, err := e.svc.CreatePost(context.Background(), staff.Principal{}, broadcast.PostInput{Text: "Später", TopicIDs: []int64{tp.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SchedulePost(context.Background(), p2.ID, time.Now().Add(time.Hour)); err != nil {
+	if _, err := e.svc.SchedulePost(context.Background(), staff.Principal{}, p2.ID, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	id2 := fmt.Sprint(p2.ID)
@@ -532,7 +532,7 @@ func TestBroadcastPosts(t *testing.T) {
 	if p, _ := e.svc.Post(context.Background(), p2.ID); p.Status != broadcast.StatusCancelled || e.auditCount("broadcast.post.cancel", "post", id2) != 1 {
 		t.Errorf("cancel: %s", p.Status)
 	}
-	p3, _ := e.svc.CreatePost(context.Background(), broadcast.PostInput{Text: "Weg damit", TopicIDs: []int64{tp.ID}})
+	p3, _ := e.svc.CreatePost(context.Background(), staff.Principal{}, broadcast.PostInput{Text: "Weg damit", TopicIDs: []int64{tp.ID}})
 	id3 := fmt.Sprint(p3.ID)
 	if r := editor.postForm("/broadcast/posts/"+id3, "/broadcast/posts/"+id3+"/delete", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Status)

@@ -247,10 +247,6 @@ func (s *Server) bcTopicEditForm(c *gin.Context) {
 	s.renderTopicForm(c, p, http.StatusOK, bcTopicFormOf(t), &t)
 }
 
-func bcTopicDetails(in broadcast.TopicInput) map[string]any {
-	return map[string]any{"slug": in.Slug, "name_de": in.NameDE, "name_en": in.NameEN, "active": in.Active, "sort": in.Sort}
-}
-
 func (s *Server) bcTopicCreate(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := s.bcPage(c, "bc.topic.new")
@@ -264,7 +260,7 @@ func (s *Server) bcTopicCreate(c *gin.Context) {
 		s.renderTopicForm(c, p, http.StatusBadRequest, f, nil)
 		return
 	}
-	t, err := s.bc().CreateTopic(ctx, in)
+	_, err = s.bc().CreateTopic(ctx, viewerOf(currentUser(c)), in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderTopicForm(c, p, s.statusOf(err), f, nil)
@@ -274,7 +270,6 @@ func (s *Server) bcTopicCreate(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "broadcast.topic.create", "topic", idStr(t.ID), bcTopicDetails(in))
 	redirect(c, "/broadcast/topics", "saved")
 }
 
@@ -302,7 +297,7 @@ func (s *Server) bcTopicUpdate(c *gin.Context) {
 		s.renderTopicForm(c, p, http.StatusBadRequest, f, &old)
 		return
 	}
-	t, err := s.bc().UpdateTopic(ctx, old.ID, in)
+	_, err = s.bc().UpdateTopic(ctx, viewerOf(currentUser(c)), old.ID, in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderTopicForm(c, p, s.statusOf(err), f, &old)
@@ -312,8 +307,5 @@ func (s *Server) bcTopicUpdate(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	d := bcTopicDetails(in)
-	d["before"] = bcTopicDetails(broadcast.TopicInput{Slug: old.Slug, NameDE: old.NameDE, NameEN: old.NameEN, Active: old.Active, Sort: old.Sort})
-	s.audit(ctx, currentUser(c).ID, "broadcast.topic.update", "topic", idStr(t.ID), d)
 	redirect(c, "/broadcast/topics", "saved")
 }

@@ -199,10 +199,6 @@ func (s *Server) cannedEditForm(c *gin.Context) {
 	s.renderCannedForm(c, s.page(c, "canned.edit"), http.StatusOK, f, depts)
 }
 
-func cannedDetails(a routing.CannedAnswer) map[string]any {
-	return map[string]any{"department": a.Department, "title": a.Title, "body_length": utf8.RuneCountInString(a.Body)}
-}
-
 func (s *Server) cannedCreate(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
@@ -222,7 +218,6 @@ func (s *Server) cannedCreate(c *gin.Context) {
 		s.cannedSaveError(c, p, f, depts, err)
 		return
 	}
-	s.audit(ctx, u.ID, "canned.create", "canned_answer", strconv.FormatInt(a.ID, 10), cannedDetails(a))
 	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "saved")
 }
 
@@ -245,9 +240,6 @@ func (s *Server) cannedUpdate(c *gin.Context) {
 		s.cannedSaveError(c, p, f, depts, err)
 		return
 	}
-	d := cannedDetails(a)
-	d["before"] = cannedDetails(old)
-	s.audit(ctx, u.ID, "canned.update", "canned_answer", strconv.FormatInt(a.ID, 10), d)
 	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "saved")
 }
 
@@ -296,6 +288,5 @@ func (s *Server) cannedDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "canned.delete", "canned_answer", strconv.FormatInt(a.ID, 10), cannedDetails(a))
 	redirect(c, "/canned?dept="+url.QueryEscape(a.Department), "deleted")
 }

@@ -43,10 +43,11 @@ type Cases interface {
 type Rules interface {
 	List(ctx context.Context) ([]routing.RuleRecord, error)
 	Get(ctx context.Context, id int64) (routing.RuleRecord, error)
-	Create(ctx context.Context, r routing.Rule, active bool) (routing.RuleRecord, error)
-	Update(ctx context.Context, r routing.Rule, active bool) error
-	SetActive(ctx context.Context, id int64, active bool) error
-	Delete(ctx context.Context, id int64) error
+	// The changes take the acting admin and write their audit rows.
+	Create(ctx context.Context, by staff.Principal, r routing.Rule, active bool) (routing.RuleRecord, error)
+	Update(ctx context.Context, by staff.Principal, r routing.Rule, active bool) error
+	SetActive(ctx context.Context, by staff.Principal, id int64, active bool) error
+	Delete(ctx context.Context, by staff.Principal, id int64) error
 }
 
 // Files fetches the content of a citizen's file (a Telegram file_id) for

@@ -161,11 +161,10 @@ func (s *Server) oidcCallbackHandler(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.startSession(c, u.ID); err != nil {
+	if err := s.logIn(c, u.ID, "oidc"); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, u.ID, "user.login", "user", fmt.Sprint(u.ID), map[string]any{"method": "oidc"})
 	c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -19,7 +19,8 @@ import (
 // delete after a confirmation, and a test box that shows which department
 // routing would pick for a question. Deps.Rules (routing.RuleStore) stores
 // them; a trigger on routing_rules NOTIFYs routing_changed, so every
-// instance's router reloads (routing.LiveRouter.Run). Every change is written to the audit log.
+// instance's router reloads (routing.LiveRouter.Run). Every change is written to the audit log
+// by the store, in the change's transaction.
 
 // routeRouting registers the routing rules under adm (/admin, admins) and
 // the canned answers under authed (admin/canned.go).
@@ -109,10 +110,6 @@ func onlyStopwords(pattern string) bool {
 		}
 	}
 	return true
-}
-
-func ruleDetails(r routing.Rule, active bool) map[string]any {
-	return map[string]any{"pattern": r.Pattern, "department": r.Department, "priority": r.Priority, "active": active}
 }
 
 // ruleTest is the result of the test box.
@@ -236,12 +233,10 @@ func (s *Server) ruleCreate(c *gin.Context) {
 		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
 		return
 	}
-	rec, err := s.deps.Rules.Create(ctx, r, f.Active)
-	if err != nil {
+	if _, err := s.deps.Rules.Create(ctx, viewerOf(currentUser(c)), r, f.Active); err != nil {
 		s.ruleSaveError(c, p, f, depts, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "rule.create", "routing_rule", strconv.FormatInt(rec.ID, 10), ruleDetails(rec.Rule, rec.Active))
 	redirect(c, "/admin/rules", "saved")
 }
 
@@ -258,13 +253,10 @@ func (s *Server) ruleUpdate(c *gin.Context) {
 		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
 		return
 	}
-	if err := s.deps.Rules.Update(ctx, r, f.Active); err != nil {
+	if err := s.deps.Rules.Update(ctx, viewerOf(currentUser(c)), r, f.Active); err != nil {
 		s.ruleSaveError(c, p, f, depts, err)
 		return
 	}
-	d := ruleDetails(r, f.Active)
-	d["before"] = ruleDetails(old.Rule, old.Active)
-	s.audit(ctx, currentUser(c).ID, "rule.update", "routing_rule", strconv.FormatInt(r.ID, 10), d)
 	redirect(c, "/admin/rules", "saved")
 }
 
@@ -300,15 +292,14 @@ func (s *Server) ruleSetActive(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: active must be true or false", ErrInvalid))
 		return
 	}
-	if err := s.deps.Rules.SetActive(ctx, r.ID, active); err != nil {
+	if err := s.deps.Rules.SetActive(ctx, viewerOf(currentUser(c)), r.ID, active); err != nil {
 		s.fail(c, err)
 		return
 	}
-	action, notice := "rule.deactivate", "deactivated"
+	notice := "deactivated"
 	if active {
-		action, notice = "rule.activate", "activated"
+		notice = "activated"
 	}
-	s.audit(ctx, currentUser(c).ID, action, "routing_rule", strconv.FormatInt(r.ID, 10), ruleDetails(r.Rule, active))
 	redirect(c, "/admin/rules", notice)
 }
 
@@ -331,10 +322,9 @@ func (s *Server) ruleDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Rules.Delete(ctx, r.ID); err != nil {
+	if err := s.deps.Rules.Delete(ctx, viewerOf(currentUser(c)), r.ID); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, currentUser(c).ID, "rule.delete", "routing_rule", strconv.FormatInt(r.ID, 10), ruleDetails(r.Rule, r.Active))
 	redirect(c, "/admin/rules", "deleted")
 }

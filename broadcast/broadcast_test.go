@@ -11,6 +11,7 @@ import (
 	"citybot/broadcast"
 	"citybot/internal/db"
 	"citybot/internal/tgfake"
+	"citybot/staff"
 )
 
 func TestSubscriptions(t *testing.T) {
@@ -18,17 +19,17 @@ func TestSubscriptions(t *testing.T) {
 	s := e.service(nil)
 	ctx := context.Background()
 	news := e.topic(s, "aktuelles")
-	roads, err := s.CreateTopic(ctx, broadcast.TopicInput{Slug: "Baustellen", NameDE: "Baustellen & Verkehr", NameEN: "Roadworks", Active: true, Sort: -1})
+	roads, err := s.CreateTopic(ctx, staff.Principal{}, broadcast.TopicInput{Slug: "Baustellen", NameDE: "Baustellen & Verkehr", NameEN: "Roadworks", Active: true, Sort: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if roads.Slug != "baustellen" {
 		t.Errorf("slug = %q, want lower case", roads.Slug)
 	}
-	if _, err := s.CreateTopic(ctx, broadcast.TopicInput{Slug: "baustellen", NameDE: "x"}); err == nil {
+	if _, err := s.CreateTopic(ctx, staff.Principal{}, broadcast.TopicInput{Slug: "baustellen", NameDE: "x"}); err == nil {
 		t.Error("duplicate slug accepted")
 	}
-	hidden, err := s.CreateTopic(ctx, broadcast.TopicInput{Slug: "intern", NameDE: "Intern", Active: false})
+	hidden, err := s.CreateTopic(ctx, staff.Principal{}, broadcast.TopicInput{Slug: "intern", NameDE: "Intern", Active: false})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +392,7 @@ func TestCancelPost(t *testing.T) {
 	if err != nil || pr.Total != 100 || pr.Remaining == 0 || pr.EstimatedEnd.IsZero() {
 		t.Errorf("Progress while sending = %+v, %v", pr, err)
 	}
-	if err := s.CancelPost(ctx, p.ID); err != nil {
+	if err := s.CancelPost(ctx, staff.Principal{}, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	at := e.fake.SentCount()
@@ -408,7 +409,7 @@ func TestCancelPost(t *testing.T) {
 	if pr.Sent != after || pr.Remaining != 0 || pr.Cancelled != 100-after {
 		t.Errorf("Progress after cancel = %+v (fake sent %d)", pr, after)
 	}
-	mustErrIs(t, s.CancelPost(ctx, p.ID), broadcast.ErrState)
+	mustErrIs(t, s.CancelPost(ctx, staff.Principal{}, p.ID), broadcast.ErrState)
 }
 
 func TestPostValidation(t *testing.T) {
@@ -428,15 +429,15 @@ func TestPostValidation(t *testing.T) {
 		"long caption": {Text: string(long), PhotoURL: "https://example.org/a.jpg", TopicIDs: []int64{tp.ID}},
 		"bad dept":     {Text: "x", DepartmentID: "nope", TopicIDs: []int64{tp.ID}},
 	} {
-		if _, err := s.CreatePost(ctx, in); err == nil {
+		if _, err := s.CreatePost(ctx, staff.Principal{}, in); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	p, err := s.CreatePost(ctx, broadcast.PostInput{Text: "Entwurf", TopicIDs: []int64{tp.ID}})
+	p, err := s.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: "Entwurf", TopicIDs: []int64{tp.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err = s.UpdatePost(ctx, p.ID, broadcast.PostInput{Text: "Entwurf 2", PhotoURL: "https://example.org/a.jpg", TopicIDs: []int64{tp.ID}}); err != nil || p.Text != "Entwurf 2" || p.PhotoURL == "" {
+	if p, err = s.UpdatePost(ctx, staff.Principal{}, p.ID, broadcast.PostInput{Text: "Entwurf 2", PhotoURL: "https://example.org/a.jpg", TopicIDs: []int64{tp.ID}}); err != nil || p.Text != "Entwurf 2" || p.PhotoURL == "" {
 		t.Fatalf("UpdatePost = %+v, %v", p, err)
 	}
 	_, err = s.PostContext(ctx, p.ID)
@@ -445,7 +446,7 @@ func TestPostValidation(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Errorf("ListPosts = %d, %v", len(list), err)
 	}
-	if err := s.DeletePost(ctx, p.ID); err != nil {
+	if err := s.DeletePost(ctx, staff.Principal{}, p.ID); err != nil {
 		t.Fatal(err)
 	}
 }

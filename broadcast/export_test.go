@@ -7,4 +7,4 @@ import "context"
 func SimulateCrashOnStop(s *Service) { s.crashOnStop = true }
 
 // FetchFeed fetches f as the poller does, with the Feed as read before.
-func FetchFeed(ctx context.Context, s *Service, f Feed) error { return s.fetchFeed(ctx, f) }
+func FetchFeed(ctx context.Context, s *Service, f Feed) error { return s.fetchFeed(ctx, f, nil) }

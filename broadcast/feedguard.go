@@ -12,7 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"citybot/internal/audit"
+	"citybot/internal/db"
 	"citybot/internal/settings"
+	"citybot/staff"
 )
 
 // Feeds are fetched from addresses an admin typed in; a feed must not be a
@@ -112,8 +117,10 @@ func (s *Service) FeedInternalHosts(ctx context.Context) ([]string, error) {
 }
 
 // SetFeedInternalHosts stores the host names whose feeds may be on
-// internal addresses (lower-cased; each a host name or IP literal).
-func (s *Service) SetFeedInternalHosts(ctx context.Context, hosts []string) error {
+// internal addresses (lower-cased; each a host name or IP literal). The
+// audit row "broadcast.feed.internal_hosts" of by (with the hosts as given)
+// commits with it.
+func (s *Service) SetFeedInternalHosts(ctx context.Context, by staff.Principal, hosts []string) error {
 	out := []string{}
 	for _, h := range hosts {
 		h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
@@ -127,10 +134,12 @@ func (s *Service) SetFeedInternalHosts(ctx context.Context, hosts []string) erro
 			out = append(out, h)
 		}
 	}
-	if err := settings.Set(ctx, s.db, SettingFeedInternalHosts, out); err != nil {
-		return fmt.Errorf("store feed internal hosts: %w", err)
-	}
-	return nil
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := settings.Set(ctx, tx, SettingFeedInternalHosts, out); err != nil {
+			return fmt.Errorf("store feed internal hosts: %w", err)
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.feed.internal_hosts", "setting", SettingFeedInternalHosts, map[string]any{"hosts": hosts})
+	})
 }
 
 // feedErrorText is what the feed list shows of a failed fetch: a fixed

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"citybot/broadcast"
+	"citybot/staff"
 )
 
 // TestFeedInternalAddressRefused: a feed on a loopback address is refused
@@ -22,18 +23,18 @@ func TestFeedInternalAddressRefused(t *testing.T) {
 	rs := newRSSServer(t)
 	rs.set(rssItem{guid: "1", title: "Intern", link: "https://www.musterstadt.de/1"})
 	s := e.service(nil)
-	if err := s.SetFeedInternalHosts(ctx, nil); err != nil { // newEnv allowed 127.0.0.1
+	if err := s.SetFeedInternalHosts(ctx, staff.Principal{}, nil); err != nil { // newEnv allowed 127.0.0.1
 		t.Fatal(err)
 	}
 	tp := e.topic(s, "aktuelles")
 	port := rs.URL[strings.LastIndex(rs.URL, ":")+1:]
 	for _, u := range []string{rs.URL + "/rss", "http://localhost:" + port + "/rss", "http://[::ffff:127.0.0.1]:" + port + "/rss"} {
-		f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: u, TopicID: tp.ID, Active: true, PollInterval: time.Hour})
+		f, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: u, TopicID: tp.ID, Active: true, PollInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
 		before := rs.requests.Load()
-		if err := s.RefreshFeed(ctx, f.ID); err == nil {
+		if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err == nil {
 			t.Fatalf("%s: fetched", u)
 		}
 		if rs.requests.Load() != before {
@@ -45,14 +46,14 @@ func TestFeedInternalAddressRefused(t *testing.T) {
 		}
 	}
 	// Allowed by name: fetched.
-	if err := s.SetFeedInternalHosts(ctx, []string{" LocalHost. "}); err != nil {
+	if err := s.SetFeedInternalHosts(ctx, staff.Principal{}, []string{" LocalHost. "}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: "http://localhost:" + port + "/rss?allowed", TopicID: tp.ID, Active: true, PollInterval: time.Hour})
+	f, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: "http://localhost:" + port + "/rss?allowed", TopicID: tp.ID, Active: true, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatalf("allowed host: %v", err)
 	}
 	if hosts, _ := s.FeedInternalHosts(ctx); len(hosts) != 1 || hosts[0] != "localhost" {

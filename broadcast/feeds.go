@@ -20,9 +20,11 @@ import (
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/jobs"
 	"citybot/internal/tgtext"
+	"citybot/staff"
 )
 
 // Feed item states.
@@ -113,57 +115,80 @@ func mapFeedErr(err error, what string) error {
 }
 
 // CreateFeed adds a feed; it is fetched soon. Items already in the feed at
-// the first fetch are not posted.
-func (s *Service) CreateFeed(ctx context.Context, in FeedInput) (Feed, error) {
+// the first fetch are not posted. The audit row "broadcast.feed.create" of
+// by commits with it.
+func (s *Service) CreateFeed(ctx context.Context, by staff.Principal, in FeedInput) (Feed, error) {
+	details := feedDetails(in)
 	if err := in.normalize(); err != nil {
 		return Feed{}, err
 	}
 	var id int64
-	err := s.db.GetContext(ctx, &id, `
-		INSERT INTO feeds (url, title, topic_id, department_id, auto_publish, poll_seconds, active, next_fetch_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		in.URL, in.Title, in.TopicID, nullString(in.DepartmentID), in.AutoPublish, int(in.PollInterval.Seconds()), in.Active, s.now())
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &id, `
+			INSERT INTO feeds (url, title, topic_id, department_id, auto_publish, poll_seconds, active, next_fetch_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			in.URL, in.Title, in.TopicID, nullString(in.DepartmentID), in.AutoPublish, int(in.PollInterval.Seconds()), in.Active, s.now())
+		if err != nil {
+			return mapFeedErr(err, "create feed")
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.feed.create", "feed", idStr(id), details)
+	})
 	if err != nil {
-		return Feed{}, mapFeedErr(err, "create feed")
+		return Feed{}, err
 	}
 	s.wakeFeedPoller()
 	return s.Feed(ctx, id)
 }
 
 // UpdateFeed changes a feed. Items already seen stay seen (also when the URL
-// changes), so nothing is posted twice.
-func (s *Service) UpdateFeed(ctx context.Context, id int64, in FeedInput) (Feed, error) {
+// changes), so nothing is posted twice. The audit row
+// "broadcast.feed.update" of by commits with it.
+func (s *Service) UpdateFeed(ctx context.Context, by staff.Principal, id int64, in FeedInput) (Feed, error) {
+	details := feedDetails(in)
 	if err := in.normalize(); err != nil {
 		return Feed{}, err
 	}
-	res, err := s.db.ExecContext(ctx, `
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `
 		UPDATE feeds SET
 			etag = CASE WHEN url = $2 THEN etag ELSE '' END,
 			last_modified = CASE WHEN url = $2 THEN last_modified ELSE '' END,
 			url = $2, title = $3, topic_id = $4, department_id = $5, auto_publish = $6, poll_seconds = $7,
 			active = $8, next_fetch_at = least(next_fetch_at, $9), updated_at = now()
 		WHERE id = $1`,
-		id, in.URL, in.Title, in.TopicID, nullString(in.DepartmentID), in.AutoPublish, int(in.PollInterval.Seconds()),
-		in.Active, s.now().Add(in.PollInterval))
+			id, in.URL, in.Title, in.TopicID, nullString(in.DepartmentID), in.AutoPublish, int(in.PollInterval.Seconds()),
+			in.Active, s.now().Add(in.PollInterval))
+		if err != nil {
+			return mapFeedErr(err, "update feed")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("feed %d: %w", id, ErrNotFound)
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.feed.update", "feed", idStr(id), details)
+	})
 	if err != nil {
-		return Feed{}, mapFeedErr(err, "update feed")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Feed{}, fmt.Errorf("feed %d: %w", id, ErrNotFound)
+		return Feed{}, err
 	}
 	return s.Feed(ctx, id)
 }
 
-// DeleteFeed removes a feed and its items (posts made from them stay).
-func (s *Service) DeleteFeed(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM feeds WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("delete feed: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("feed %d: %w", id, ErrNotFound)
-	}
-	return nil
+// DeleteFeed removes a feed and its items (posts made from them stay); the
+// audit row "broadcast.feed.delete" of by commits with it.
+func (s *Service) DeleteFeed(ctx context.Context, by staff.Principal, id int64) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var f struct {
+			URL     string `db:"url"`
+			TopicID int64  `db:"topic_id"`
+		}
+		err := tx.GetContext(ctx, &f, `DELETE FROM feeds WHERE id = $1 RETURNING url, topic_id`, id)
+		if db.IsNoRows(err) {
+			return fmt.Errorf("feed %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("delete feed: %w", err)
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.feed.delete", "feed", idStr(id), map[string]any{"url": f.URL, "topic": f.TopicID})
+	})
 }
 
 // Feed returns one feed.
@@ -233,16 +258,19 @@ func (s *Service) FeedItems(ctx context.Context, o FeedItemsOptions) ([]FeedItem
 }
 
 // ApproveItem turns a waiting item into a post that is sent now (subject to
-// quiet hours) and returns the post.
-func (s *Service) ApproveItem(ctx context.Context, itemID, userID int64) (Post, error) {
+// quiet hours) and returns the post. The audit row
+// "broadcast.item.approve" of by commits with it.
+func (s *Service) ApproveItem(ctx context.Context, by staff.Principal, itemID int64) (Post, error) {
 	var postID int64
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		it, f, err := lockNewItem(ctx, tx, itemID)
 		if err != nil {
 			return err
 		}
-		postID, err = s.postItem(ctx, tx, f, it, userID)
-		return err
+		if postID, err = s.postItem(ctx, tx, f, it, by.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.item.approve", "feed_item", idStr(itemID), map[string]any{"post_id": postID})
 	})
 	if err != nil {
 		return Post{}, err
@@ -251,17 +279,18 @@ func (s *Service) ApproveItem(ctx context.Context, itemID, userID int64) (Post, 
 	return s.Post(ctx, postID)
 }
 
-// RejectItem discards a waiting item.
-func (s *Service) RejectItem(ctx context.Context, itemID, userID int64) error {
+// RejectItem discards a waiting item, with the audit row
+// "broadcast.item.reject" of by.
+func (s *Service) RejectItem(ctx context.Context, by staff.Principal, itemID int64) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if _, _, err := lockNewItem(ctx, tx, itemID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE feed_items SET status = 'rejected', decided_by = $2, decided_at = now() WHERE id = $1`,
-			itemID, nullID(userID)); err != nil {
+			itemID, nullID(by.ID)); err != nil {
 			return fmt.Errorf("reject item: %w", err)
 		}
-		return nil
+		return audit.Record(ctx, tx, by.ID, "broadcast.item.reject", "feed_item", idStr(itemID), nil)
 	})
 }
 
@@ -483,7 +512,7 @@ func (s *Service) runFeeds(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
-				if err := s.fetchFeed(ctx, f); err != nil && ctx.Err() == nil {
+				if err := s.fetchFeed(ctx, f, nil); err != nil && ctx.Err() == nil {
 					s.log.Warn("feed fetch failed", "feed_id", f.ID, "err", err)
 				}
 			}()
@@ -520,18 +549,20 @@ func (s *Service) claimFeeds(ctx context.Context, limit int) ([]Feed, error) {
 	return fs, nil
 }
 
-// RefreshFeed fetches a feed now (the admin's "Jetzt abrufen") and returns
-// the fetch error, which is also recorded on the feed.
-func (s *Service) RefreshFeed(ctx context.Context, id int64) error {
+// RefreshFeed fetches a feed now (the admin's "Jetzt abrufen") for by and
+// returns the fetch error, which is also recorded on the feed; the audit
+// row "broadcast.feed.refresh" commits with that record.
+func (s *Service) RefreshFeed(ctx context.Context, by staff.Principal, id int64) error {
 	f, err := s.Feed(ctx, id)
 	if err != nil {
 		return err
 	}
-	return s.fetchFeed(ctx, f)
+	return s.fetchFeed(ctx, f, &by)
 }
 
-// fetchFeed fetches, parses and stores one feed and records the outcome.
-func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
+// fetchFeed fetches, parses and stores one feed and records the outcome;
+// by is who asked for the fetch (nil: the poller).
+func (s *Service) fetchFeed(ctx context.Context, f Feed, by *staff.Principal) error {
 	fctx, cancel := context.WithTimeout(ctx, s.cfg.FeedTimeout)
 	defer cancel()
 	res, err := s.download(fctx, f)
@@ -543,7 +574,7 @@ func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		_, dbErr := s.db.ExecContext(ctx, `UPDATE feeds SET last_fetch_at = $2, last_error = $3, next_fetch_at = $4 WHERE id = $1`,
+		dbErr := s.recordFetch(ctx, f.ID, by, false, `UPDATE feeds SET last_fetch_at = $2, last_error = $3, next_fetch_at = $4 WHERE id = $1`,
 			f.ID, s.now(), feedErrorText(err), next)
 		if dbErr != nil {
 			return fmt.Errorf("record feed error: %w", dbErr)
@@ -554,7 +585,7 @@ func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
 	if title == "" && res.feed != nil {
 		title = strings.TrimSpace(res.feed.Title)
 	}
-	_, err = s.db.ExecContext(ctx, `
+	err = s.recordFetch(ctx, f.ID, by, true, `
 		UPDATE feeds SET last_fetch_at = $2, last_success_at = $2, last_error = '', next_fetch_at = $3,
 			etag = $4, last_modified = $5, title = $6
 		WHERE id = $1`, f.ID, s.now(), next, res.etag, res.lastModified, title)
@@ -562,6 +593,22 @@ func (s *Service) fetchFeed(ctx context.Context, f Feed) error {
 		return fmt.Errorf("record feed fetch: %w", err)
 	}
 	return nil
+}
+
+// recordFetch stores a fetch's outcome on the feed (query with args); a
+// fetch that by asked for writes its audit row "broadcast.feed.refresh" in
+// the same transaction.
+func (s *Service) recordFetch(ctx context.Context, feedID int64, by *staff.Principal, ok bool, query string, args ...any) error {
+	if by == nil {
+		_, err := s.db.ExecContext(ctx, query, args...)
+		return err
+	}
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.feed.refresh", "feed", idStr(feedID), map[string]any{"ok": ok})
+	})
 }
 
 type download struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"citybot/broadcast"
+	"citybot/staff"
 )
 
 // rssServer serves an RSS feed whose items the test changes.
@@ -74,11 +75,11 @@ func TestFeedItemPostedOnce(t *testing.T) {
 
 	old := rssItem{guid: "pm-1", title: "Alte Meldung", link: "https://www.musterstadt.de/pm/1"}
 	rs.set(old)
-	f, err := s1.CreateFeed(ctx, broadcast.FeedInput{URL: rs.URL + "/rss", TopicID: tp.ID, AutoPublish: true, Active: true})
+	f, err := s1.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: rs.URL + "/rss", TopicID: tp.ID, AutoPublish: true, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s1.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s1.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.countPosts(); n != 0 {
@@ -89,7 +90,7 @@ func TestFeedItemPostedOnce(t *testing.T) {
 		desc: "<p>Die <b>Hauptstra&szlig;e</b> ist gesperrt.</p>"}
 	rs.set(fresh, old)
 	for range 2 {
-		if err := s1.RefreshFeed(ctx, f.ID); err != nil {
+		if err := s1.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,10 +101,10 @@ func TestFeedItemPostedOnce(t *testing.T) {
 	// the same item.
 	fresh.title = "Neue Meldung (aktualisiert)"
 	rs.set(fresh, old)
-	if _, err := s1.UpdateFeed(ctx, f.ID, broadcast.FeedInput{URL: rs.URL + "/rss?v=2", TopicID: tp.ID, AutoPublish: true, Active: true, PollInterval: time.Hour}); err != nil {
+	if _, err := s1.UpdateFeed(ctx, staff.Principal{}, f.ID, broadcast.FeedInput{URL: rs.URL + "/rss?v=2", TopicID: tp.ID, AutoPublish: true, Active: true, PollInterval: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s1.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s1.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.countPosts(); n != 1 {
@@ -143,15 +144,15 @@ func TestFeedApproval(t *testing.T) {
 	s := e.service(nil)
 	tp := e.topic(s, "aktuelles")
 	rs.set()
-	f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: rs.URL, TopicID: tp.ID, Active: true})
+	f, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: rs.URL, TopicID: tp.ID, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	rs.set(rssItem{link: "https://www.musterstadt.de/a", title: "A"}, rssItem{link: "https://www.musterstadt.de/b", title: "B"})
-	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.countPosts(); n != 0 {
@@ -165,18 +166,18 @@ func TestFeedApproval(t *testing.T) {
 	if err != nil || len(items) != 2 {
 		t.Fatalf("FeedItems = %+v, %v", items, err)
 	}
-	p, err := s.ApproveItem(ctx, items[0].ID, 0)
+	p, err := s.ApproveItem(ctx, staff.Principal{}, items[0].ID)
 	if err != nil || p.Status != broadcast.StatusScheduled || p.LinkURL == "" {
 		t.Fatalf("ApproveItem = %+v, %v", p, err)
 	}
-	_, err = s.ApproveItem(ctx, items[0].ID, 0)
+	_, err = s.ApproveItem(ctx, staff.Principal{}, items[0].ID)
 	mustErrIs(t, err, broadcast.ErrState)
-	if err := s.RejectItem(ctx, items[1].ID, 0); err != nil {
+	if err := s.RejectItem(ctx, staff.Principal{}, items[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	// Same links again (with a fragment and a trailing slash): no new items.
 	rs.set(rssItem{link: "https://www.musterstadt.de/a#top", title: "A"}, rssItem{link: "https://musterstadt.de/b/", title: "B"})
-	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	if items, _ := s.FeedItems(ctx, broadcast.FeedItemsOptions{Status: broadcast.ItemNew}); len(items) != 0 {
@@ -214,19 +215,19 @@ func TestBrokenFeedsDoNotStallOthers(t *testing.T) {
 	})
 	tp := e.topic(s, "aktuelles")
 	for _, u := range []string{"file:///etc/passwd", "ftp://example.org/feed", "javascript:alert(1)", "http://"} {
-		if _, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: u, TopicID: tp.ID, Active: true}); err == nil {
+		if _, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: u, TopicID: tp.ID, Active: true}); err == nil {
 			t.Errorf("feed URL %q accepted", u)
 		}
 	}
 	var badIDs []int64
 	for _, p := range []string{"/slow", "/500", "/html", "/huge"} {
-		f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: bad.URL + p, TopicID: tp.ID, Active: true})
+		f, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: bad.URL + p, TopicID: tp.ID, Active: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		badIDs = append(badIDs, f.ID)
 	}
-	gf, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: good.URL, TopicID: tp.ID, Active: true})
+	gf, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: good.URL, TopicID: tp.ID, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,12 +282,12 @@ func TestFeedFirstFetchDecidedUnderLock(t *testing.T) {
 	s := e.service(nil)
 	tp := e.topic(s, "aktuelles")
 	rs.set(rssItem{link: "https://www.musterstadt.de/a", title: "A"})
-	f, err := s.CreateFeed(ctx, broadcast.FeedInput{URL: rs.URL, TopicID: tp.ID, Active: true})
+	f, err := s.CreateFeed(ctx, staff.Principal{}, broadcast.FeedInput{URL: rs.URL, TopicID: tp.ID, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := f // read before any fetch: never fetched
-	if err := s.RefreshFeed(ctx, f.ID); err != nil {
+	if err := s.RefreshFeed(ctx, staff.Principal{}, f.ID); err != nil {
 		t.Fatal(err)
 	}
 	rs.set(rssItem{link: "https://www.musterstadt.de/a", title: "A"}, rssItem{link: "https://www.musterstadt.de/b", title: "B"})

@@ -15,6 +15,7 @@ import (
 	"citybot/broadcast"
 	"citybot/internal/dbtest"
 	"citybot/internal/tgfake"
+	"citybot/staff"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -116,7 +117,7 @@ func (e *env) chatOf(citizenID int64) int64 {
 
 func (e *env) topic(s *broadcast.Service, slug string) broadcast.Topic {
 	e.t.Helper()
-	tp, err := s.CreateTopic(context.Background(), broadcast.TopicInput{Slug: slug, NameDE: "Thema " + slug, Active: true})
+	tp, err := s.CreateTopic(context.Background(), staff.Principal{}, broadcast.TopicInput{Slug: slug, NameDE: "Thema " + slug, Active: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -147,11 +148,11 @@ func int64Array(ids []int64) string {
 func (e *env) post(s *broadcast.Service, in broadcast.PostInput, sendAt time.Time) broadcast.Post {
 	e.t.Helper()
 	ctx := context.Background()
-	p, err := s.CreatePost(ctx, in)
+	p, err := s.CreatePost(ctx, staff.Principal{}, in)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if p, err = s.SchedulePost(ctx, p.ID, sendAt); err != nil {
+	if p, err = s.SchedulePost(ctx, staff.Principal{}, p.ID, sendAt); err != nil {
 		e.t.Fatal(err)
 	}
 	return p

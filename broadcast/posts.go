@@ -13,8 +13,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
+	"citybot/staff"
 )
 
 // Post states.
@@ -136,16 +138,20 @@ func nullBytes(b []byte) []byte {
 	return b
 }
 
-// CreatePost stores a draft post.
-func (s *Service) CreatePost(ctx context.Context, in PostInput) (Post, error) {
+// CreatePost stores a draft post; the audit row "broadcast.post.create" of
+// by commits with it.
+func (s *Service) CreatePost(ctx context.Context, by staff.Principal, in PostInput) (Post, error) {
+	details := postDetails(in)
 	if err := in.normalize(); err != nil {
 		return Post{}, err
 	}
 	var id int64
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var err error
-		id, err = insertPost(ctx, tx, in, StatusDraft, sql.NullTime{})
-		return err
+		if id, err = insertPost(ctx, tx, in, StatusDraft, sql.NullTime{}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.create", "post", idStr(id), details)
 	})
 	if err != nil {
 		return Post{}, err
@@ -187,8 +193,10 @@ func setPostTopics(ctx context.Context, tx *sqlx.Tx, id int64, topics []int64) e
 	return nil
 }
 
-// UpdatePost changes a draft or a scheduled post (not yet sending).
-func (s *Service) UpdatePost(ctx context.Context, id int64, in PostInput) (Post, error) {
+// UpdatePost changes a draft or a scheduled post (not yet sending); the
+// audit row "broadcast.post.update" of by commits with it.
+func (s *Service) UpdatePost(ctx context.Context, by staff.Principal, id int64, in PostInput) (Post, error) {
+	details := postDetails(in)
 	if err := in.normalize(); err != nil {
 		return Post{}, err
 	}
@@ -210,7 +218,10 @@ func (s *Service) UpdatePost(ctx context.Context, id int64, in PostInput) (Post,
 		if err != nil {
 			return fmt.Errorf("update post: %w", err)
 		}
-		return setPostTopics(ctx, tx, id, in.TopicIDs)
+		if err := setPostTopics(ctx, tx, id, in.TopicIDs); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.update", "post", idStr(id), details)
 	})
 	if err != nil {
 		return Post{}, err
@@ -218,8 +229,9 @@ func (s *Service) UpdatePost(ctx context.Context, id int64, in PostInput) (Post,
 	return s.Post(ctx, id)
 }
 
-// RemovePhoto removes a post's photo (draft or scheduled).
-func (s *Service) RemovePhoto(ctx context.Context, id int64) error {
+// RemovePhoto removes a post's photo (draft or scheduled), with the audit
+// row "broadcast.post.remove_photo" of by.
+func (s *Service) RemovePhoto(ctx context.Context, by staff.Principal, id int64) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockPostIn(ctx, tx, id, StatusDraft, StatusScheduled); err != nil {
 			return err
@@ -228,7 +240,7 @@ func (s *Service) RemovePhoto(ctx context.Context, id int64) error {
 		if err != nil {
 			return fmt.Errorf("remove photo: %w", err)
 		}
-		return nil
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.remove_photo", "post", idStr(id), nil)
 	})
 }
 
@@ -250,8 +262,9 @@ func lockPostIn(ctx context.Context, tx *sqlx.Tx, id int64, allowed ...string) e
 	return fmt.Errorf("post %d is %s: %w", id, st, ErrState)
 }
 
-// DeletePost deletes a draft.
-func (s *Service) DeletePost(ctx context.Context, id int64) error {
+// DeletePost deletes a draft, with the audit row "broadcast.post.delete"
+// of by.
+func (s *Service) DeletePost(ctx context.Context, by staff.Principal, id int64) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockPostIn(ctx, tx, id, StatusDraft); err != nil {
 			return err
@@ -259,16 +272,18 @@ func (s *Service) DeletePost(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete post: %w", err)
 		}
-		return nil
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.delete", "post", idStr(id), nil)
 	})
 }
 
 // SchedulePost releases a draft (or reschedules a scheduled post) to be sent
 // at sendAt; the zero time means now. Ordinary posts wait for the end of
-// quiet hours; warnings do not.
-func (s *Service) SchedulePost(ctx context.Context, id int64, sendAt time.Time) (Post, error) {
+// quiet hours; warnings do not. The audit row of by commits with it:
+// "broadcast.post.send" (sendAt zero) or "broadcast.post.schedule".
+func (s *Service) SchedulePost(ctx context.Context, by staff.Principal, id int64, sendAt time.Time) (Post, error) {
 	now := s.now()
-	if sendAt.IsZero() || sendAt.Before(now) {
+	sendNow := sendAt.IsZero()
+	if sendNow || sendAt.Before(now) {
 		sendAt = now
 	}
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -282,11 +297,19 @@ func (s *Service) SchedulePost(ctx context.Context, id int64, sendAt time.Time) 
 		if n == 0 {
 			return fmt.Errorf("%w: the post has no topic", ErrInvalid)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'scheduled', send_at = $2, updated_at = now() WHERE id = $1`,
-			id, sendAt); err != nil {
+		var p struct {
+			IsWarning bool      `db:"is_warning"`
+			SendAt    time.Time `db:"send_at"`
+		}
+		if err := tx.GetContext(ctx, &p, `UPDATE posts SET status = 'scheduled', send_at = $2, updated_at = now() WHERE id = $1
+			RETURNING is_warning, send_at`, id, sendAt); err != nil {
 			return fmt.Errorf("schedule post: %w", err)
 		}
-		return nil
+		if sendNow {
+			return audit.Record(ctx, tx, by.ID, "broadcast.post.send", "post", idStr(id), map[string]any{"warning": p.IsWarning})
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.schedule", "post", idStr(id),
+			map[string]any{"send_at": p.SendAt.UTC().Format(time.RFC3339), "warning": p.IsWarning})
 	})
 	if err != nil {
 		return Post{}, err
@@ -295,8 +318,9 @@ func (s *Service) SchedulePost(ctx context.Context, id int64, sendAt time.Time) 
 	return s.Post(ctx, id)
 }
 
-// Unschedule turns a scheduled post back into a draft.
-func (s *Service) Unschedule(ctx context.Context, id int64) error {
+// Unschedule turns a scheduled post back into a draft, with the audit row
+// "broadcast.post.unschedule" of by.
+func (s *Service) Unschedule(ctx context.Context, by staff.Principal, id int64) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockPostIn(ctx, tx, id, StatusScheduled); err != nil {
 			return err
@@ -304,14 +328,15 @@ func (s *Service) Unschedule(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'draft', send_at = NULL, updated_at = now() WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("unschedule post: %w", err)
 		}
-		return nil
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.unschedule", "post", idStr(id), nil)
 	})
 }
 
 // CancelPost stops a scheduled or sending post: deliveries not yet sent are
 // cancelled. Sends already in progress complete and count as sent; other
-// instances stop within a second (their heartbeat).
-func (s *Service) CancelPost(ctx context.Context, id int64) error {
+// instances stop within a second (their heartbeat). The audit row
+// "broadcast.post.cancel" of by commits with it.
+func (s *Service) CancelPost(ctx context.Context, by staff.Principal, id int64) error {
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockPostIn(ctx, tx, id, StatusScheduled, StatusSending); err != nil {
 			return err
@@ -324,7 +349,10 @@ func (s *Service) CancelPost(ctx context.Context, id int64) error {
 			id, s.now()); err != nil {
 			return fmt.Errorf("cancel post: %w", err)
 		}
-		return finishCounts(ctx, tx, id)
+		if err := finishCounts(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.post.cancel", "post", idStr(id), nil)
 	})
 	if err == nil {
 		s.markCancelled(id) // drop this instance's queued sends at once

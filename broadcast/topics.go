@@ -10,7 +10,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/staff"
 )
 
 // Topic is a channel citizens can subscribe to.
@@ -62,44 +64,67 @@ func (in *TopicInput) normalize() error {
 
 const topicCols = `id, slug, name_de, name_en, description, active, sort, created_at, updated_at`
 
-// CreateTopic adds a topic. A slug in use gives ErrInvalid.
-func (s *Service) CreateTopic(ctx context.Context, in TopicInput) (Topic, error) {
+// CreateTopic adds a topic; the audit row "broadcast.topic.create" of by
+// commits with it. A slug in use gives ErrInvalid.
+func (s *Service) CreateTopic(ctx context.Context, by staff.Principal, in TopicInput) (Topic, error) {
+	details := topicDetails(in)
 	if err := in.normalize(); err != nil {
 		return Topic{}, err
 	}
 	var t Topic
-	err := s.db.GetContext(ctx, &t, `
-		INSERT INTO topics (slug, name_de, name_en, description, active, sort)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+topicCols,
-		in.Slug, in.NameDE, in.NameEN, in.Description, in.Active, in.Sort)
-	if db.IsUniqueViolation(err) {
-		return Topic{}, fmt.Errorf("%w: slug %q is in use", ErrInvalid, in.Slug)
-	}
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &t, `
+			INSERT INTO topics (slug, name_de, name_en, description, active, sort)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+topicCols,
+			in.Slug, in.NameDE, in.NameEN, in.Description, in.Active, in.Sort)
+		if db.IsUniqueViolation(err) {
+			return fmt.Errorf("%w: slug %q is in use", ErrInvalid, in.Slug)
+		}
+		if err != nil {
+			return fmt.Errorf("create topic: %w", err)
+		}
+		return audit.Record(ctx, tx, by.ID, "broadcast.topic.create", "topic", idStr(t.ID), details)
+	})
 	if err != nil {
-		return Topic{}, fmt.Errorf("create topic: %w", err)
+		return Topic{}, err
 	}
 	return t, nil
 }
 
-// UpdateTopic changes a topic. Changing the slug breaks deep links already
-// handed out; the admin UI should say so.
-func (s *Service) UpdateTopic(ctx context.Context, id int64, in TopicInput) (Topic, error) {
+// UpdateTopic changes a topic; the audit row "broadcast.topic.update" of
+// by (with the topic before) commits with it. Changing the slug breaks deep
+// links already handed out; the admin UI should say so.
+func (s *Service) UpdateTopic(ctx context.Context, by staff.Principal, id int64, in TopicInput) (Topic, error) {
+	details := topicDetails(in)
 	if err := in.normalize(); err != nil {
 		return Topic{}, err
 	}
 	var t Topic
-	err := s.db.GetContext(ctx, &t, `
-		UPDATE topics SET slug = $2, name_de = $3, name_en = $4, description = $5, active = $6, sort = $7,
-			updated_at = now()
-		WHERE id = $1 RETURNING `+topicCols,
-		id, in.Slug, in.NameDE, in.NameEN, in.Description, in.Active, in.Sort)
-	switch {
-	case db.IsNoRows(err):
-		return Topic{}, fmt.Errorf("topic %d: %w", id, ErrNotFound)
-	case db.IsUniqueViolation(err):
-		return Topic{}, fmt.Errorf("%w: slug %q is in use", ErrInvalid, in.Slug)
-	case err != nil:
-		return Topic{}, fmt.Errorf("update topic: %w", err)
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var old Topic
+		err := tx.GetContext(ctx, &old, `SELECT `+topicCols+` FROM topics WHERE id = $1 FOR UPDATE`, id)
+		if db.IsNoRows(err) {
+			return fmt.Errorf("topic %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("update topic: %w", err)
+		}
+		err = tx.GetContext(ctx, &t, `
+			UPDATE topics SET slug = $2, name_de = $3, name_en = $4, description = $5, active = $6, sort = $7,
+				updated_at = now()
+			WHERE id = $1 RETURNING `+topicCols,
+			id, in.Slug, in.NameDE, in.NameEN, in.Description, in.Active, in.Sort)
+		switch {
+		case db.IsUniqueViolation(err):
+			return fmt.Errorf("%w: slug %q is in use", ErrInvalid, in.Slug)
+		case err != nil:
+			return fmt.Errorf("update topic: %w", err)
+		}
+		details["before"] = topicDetails(TopicInput{Slug: old.Slug, NameDE: old.NameDE, NameEN: old.NameEN, Active: old.Active, Sort: old.Sort})
+		return audit.Record(ctx, tx, by.ID, "broadcast.topic.update", "topic", idStr(t.ID), details)
+	})
+	if err != nil {
+		return Topic{}, err
 	}
 	return t, nil
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
+	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/staff"
 )
@@ -27,6 +29,13 @@ type CannedAnswer struct {
 }
 
 const cannedColumns = `c.id, c.department_id, c.title, c.body, c.created_by, c.created_at, c.updated_at`
+
+// auditDetails are what the audit log records of a canned answer.
+func (a CannedAnswer) auditDetails() map[string]any {
+	return map[string]any{"department": a.Department, "title": a.Title, "body_length": utf8.RuneCountInString(a.Body)}
+}
+
+func (a CannedAnswer) auditID() string { return strconv.FormatInt(a.ID, 10) }
 
 func (a CannedAnswer) validate() error {
 	a.Title, a.Body = strings.TrimSpace(a.Title), strings.TrimSpace(a.Body)
@@ -81,7 +90,8 @@ func getCanned(ctx context.Context, q sqlx.QueryerContext, v staff.Principal, id
 }
 
 // AddCannedAnswer creates a canned answer in a.Department, which must be one
-// of the viewer's departments (any, for admins).
+// of the viewer's departments (any, for admins). The answer and its audit
+// row ("canned.create") commit together.
 func (s *Cases) AddCannedAnswer(ctx context.Context, v staff.Principal, a CannedAnswer) (CannedAnswer, error) {
 	if err := checkViewer(v); err != nil {
 		return CannedAnswer{}, err
@@ -93,20 +103,28 @@ func (s *Cases) AddCannedAnswer(ctx context.Context, v staff.Principal, a Canned
 		return CannedAnswer{}, fmt.Errorf("canned answer for department %q: %w", a.Department, ErrForbidden)
 	}
 	var out CannedAnswer
-	err := sqlx.GetContext(ctx, s.q(), &out, `
-		INSERT INTO canned_answers AS c (department_id, title, body, created_by) VALUES ($1, $2, $3, $4)
-		RETURNING `+cannedColumns, a.Department, strings.TrimSpace(a.Title), strings.TrimSpace(a.Body), v.ID)
-	if err != nil {
-		if db.IsForeignKeyViolation(err) {
-			return CannedAnswer{}, fmt.Errorf("canned answer: department %q: %w", a.Department, ErrInvalid)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := sqlx.GetContext(ctx, tx, &out, `
+			INSERT INTO canned_answers AS c (department_id, title, body, created_by) VALUES ($1, $2, $3, $4)
+			RETURNING `+cannedColumns, a.Department, strings.TrimSpace(a.Title), strings.TrimSpace(a.Body), v.ID)
+		if err != nil {
+			if db.IsForeignKeyViolation(err) {
+				return fmt.Errorf("canned answer: department %q: %w", a.Department, ErrInvalid)
+			}
+			return fmt.Errorf("add canned answer: %w", err)
 		}
-		return CannedAnswer{}, fmt.Errorf("add canned answer: %w", err)
+		return audit.Record(ctx, tx, v.ID, "canned.create", "canned_answer", out.auditID(), out.auditDetails())
+	})
+	if err != nil {
+		return CannedAnswer{}, err
 	}
 	return out, nil
 }
 
 // UpdateCannedAnswer changes title and text (and, for a department of the
-// viewer, the department) of a canned answer the viewer may see.
+// viewer, the department) of a canned answer the viewer may see. The change
+// and its audit row ("canned.update", with the answer before) commit
+// together.
 func (s *Cases) UpdateCannedAnswer(ctx context.Context, v staff.Principal, a CannedAnswer) error {
 	if err := a.validate(); err != nil {
 		return err
@@ -130,21 +148,29 @@ func (s *Cases) UpdateCannedAnswer(ctx context.Context, v staff.Principal, a Can
 			}
 			return fmt.Errorf("update canned answer: %w", err)
 		}
-		return nil
+		a.Title, a.Body = strings.TrimSpace(a.Title), strings.TrimSpace(a.Body)
+		d := a.auditDetails()
+		d["before"] = old.auditDetails()
+		return audit.Record(ctx, tx, v.ID, "canned.update", "canned_answer", a.auditID(), d)
 	})
 }
 
-// DeleteCannedAnswer deletes a canned answer the viewer may see.
+// DeleteCannedAnswer deletes a canned answer the viewer may see; the
+// deletion and its audit row ("canned.delete") commit together.
 func (s *Cases) DeleteCannedAnswer(ctx context.Context, v staff.Principal, id int64) error {
 	if err := checkViewer(v); err != nil {
 		return err
 	}
-	res, err := s.q().ExecContext(ctx, `DELETE FROM canned_answers c WHERE c.id = $1 AND `+visible, id, v.IsAdmin(), viewerDepartments(v))
-	if err != nil {
-		return fmt.Errorf("delete canned answer: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("canned answer %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var a CannedAnswer
+		err := sqlx.GetContext(ctx, tx, &a, `DELETE FROM canned_answers c WHERE c.id = $1 AND `+visible+` RETURNING `+cannedColumns,
+			id, v.IsAdmin(), viewerDepartments(v))
+		if db.IsNoRows(err) {
+			return fmt.Errorf("canned answer %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("delete canned answer: %w", err)
+		}
+		return audit.Record(ctx, tx, v.ID, "canned.delete", "canned_answer", a.auditID(), a.auditDetails())
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,8 +14,10 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"citybot/faq"
+	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/pglisten"
+	"citybot/staff"
 )
 
 // RuleRecord is a stored routing rule (Rule is what the Classifier uses).
@@ -58,7 +61,9 @@ const (
 
 // RuleStore keeps the admin-defined routing rules. Changes NOTIFY
 // "routing_changed" (table routing_rules), so every instance can rebuild its
-// classifier (LiveRouter.Run). Only admins should reach it; the admin UI checks the role.
+// classifier (LiveRouter.Run); they do not touch the FAQ index. Only admins
+// change rules: every change takes the acting admin and writes its audit
+// row in the change's transaction.
 type RuleStore struct {
 	db *sqlx.DB
 }
@@ -120,68 +125,123 @@ func (s *RuleStore) Get(ctx context.Context, id int64) (RuleRecord, error) {
 	return r.record(), nil
 }
 
-// Create stores a new rule (r.ID is ignored). An unknown department is
-// ErrInvalid.
-func (s *RuleStore) Create(ctx context.Context, r Rule, active bool) (RuleRecord, error) {
+// ruleDetails are what the audit log records of a rule.
+func ruleDetails(r Rule, active bool) map[string]any {
+	return map[string]any{"pattern": r.Pattern, "department": r.Department, "priority": r.Priority, "active": active}
+}
+
+func checkRuleAdmin(by staff.Principal) error {
+	if !by.Valid() || !by.IsAdmin() {
+		return fmt.Errorf("routing rules by user %d with role %q: %w", by.ID, by.Role, ErrForbidden)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction; every change and its audit row commit
+// together.
+func (s *RuleStore) inTx(ctx context.Context, by staff.Principal, fn func(tx *sqlx.Tx) error) error {
+	if err := checkRuleAdmin(by); err != nil {
+		return err
+	}
+	return db.InTx(ctx, s.db, fn)
+}
+
+// lockRule locks a rule for a change, or ErrNotFound.
+func lockRule(ctx context.Context, tx *sqlx.Tx, id int64) (RuleRecord, error) {
+	var r ruleRow
+	err := tx.GetContext(ctx, &r, ruleSelect+` WHERE r.id = $1 FOR UPDATE OF r`, id)
+	if db.IsNoRows(err) {
+		return RuleRecord{}, fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RuleRecord{}, fmt.Errorf("lock routing rule: %w", err)
+	}
+	return r.record(), nil
+}
+
+// Create stores a new rule (r.ID is ignored) for the admin by, with the
+// audit row "rule.create" in the same transaction. An unknown department
+// is ErrInvalid; anyone but an admin ErrForbidden.
+func (s *RuleStore) Create(ctx context.Context, by staff.Principal, r Rule, active bool) (RuleRecord, error) {
 	r, err := validRule(r)
 	if err != nil {
 		return RuleRecord{}, err
 	}
-	var id int64
-	if err := s.db.GetContext(ctx, &id, `
-		INSERT INTO routing_rules (department_id, pattern, priority, active) VALUES ($1, $2, $3, $4) RETURNING id`,
-		r.Department, r.Pattern, r.Priority, active); err != nil {
-		if db.IsForeignKeyViolation(err) {
-			return RuleRecord{}, fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+	err = s.inTx(ctx, by, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &r.ID, `
+			INSERT INTO routing_rules (department_id, pattern, priority, active) VALUES ($1, $2, $3, $4) RETURNING id`,
+			r.Department, r.Pattern, r.Priority, active); err != nil {
+			if db.IsForeignKeyViolation(err) {
+				return fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+			}
+			return fmt.Errorf("create routing rule: %w", err)
 		}
-		return RuleRecord{}, fmt.Errorf("create routing rule: %w", err)
+		return audit.Record(ctx, tx, by.ID, "rule.create", "routing_rule", strconv.FormatInt(r.ID, 10), ruleDetails(r, active))
+	})
+	if err != nil {
+		return RuleRecord{}, err
 	}
-	return s.Get(ctx, id)
+	return s.Get(ctx, r.ID)
 }
 
-// Update changes a rule, or ErrNotFound.
-func (s *RuleStore) Update(ctx context.Context, r Rule, active bool) error {
+// Update changes a rule, or ErrNotFound; the audit row "rule.update" (with
+// the rule before) commits with it.
+func (s *RuleStore) Update(ctx context.Context, by staff.Principal, r Rule, active bool) error {
 	r, err := validRule(r)
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE routing_rules SET department_id = $2, pattern = $3, priority = $4, active = $5, updated_at = now()
-		WHERE id = $1`, r.ID, r.Department, r.Pattern, r.Priority, active)
-	if err != nil {
-		if db.IsForeignKeyViolation(err) {
-			return fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+	return s.inTx(ctx, by, func(tx *sqlx.Tx) error {
+		old, err := lockRule(ctx, tx, r.ID)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("update routing rule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("routing rule %d: %w", r.ID, ErrNotFound)
-	}
-	return nil
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE routing_rules SET department_id = $2, pattern = $3, priority = $4, active = $5, updated_at = now()
+			WHERE id = $1`, r.ID, r.Department, r.Pattern, r.Priority, active); err != nil {
+			if db.IsForeignKeyViolation(err) {
+				return fmt.Errorf("routing rule: department %q: %w", r.Department, ErrInvalid)
+			}
+			return fmt.Errorf("update routing rule: %w", err)
+		}
+		d := ruleDetails(r, active)
+		d["before"] = ruleDetails(old.Rule, old.Active)
+		return audit.Record(ctx, tx, by.ID, "rule.update", "routing_rule", strconv.FormatInt(r.ID, 10), d)
+	})
 }
 
-// SetActive switches a rule on or off, or ErrNotFound.
-func (s *RuleStore) SetActive(ctx context.Context, id int64, active bool) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE routing_rules SET active = $2, updated_at = now() WHERE id = $1`, id, active)
-	if err != nil {
-		return fmt.Errorf("switch routing rule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
-	}
-	return nil
+// SetActive switches a rule on or off, or ErrNotFound; the audit row
+// "rule.activate" or "rule.deactivate" commits with it.
+func (s *RuleStore) SetActive(ctx context.Context, by staff.Principal, id int64, active bool) error {
+	return s.inTx(ctx, by, func(tx *sqlx.Tx) error {
+		old, err := lockRule(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE routing_rules SET active = $2, updated_at = now() WHERE id = $1`, id, active); err != nil {
+			return fmt.Errorf("switch routing rule: %w", err)
+		}
+		action := "rule.deactivate"
+		if active {
+			action = "rule.activate"
+		}
+		return audit.Record(ctx, tx, by.ID, action, "routing_rule", strconv.FormatInt(id, 10), ruleDetails(old.Rule, active))
+	})
 }
 
-// Delete removes a rule, or ErrNotFound.
-func (s *RuleStore) Delete(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM routing_rules WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("delete routing rule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("routing rule %d: %w", id, ErrNotFound)
-	}
-	return nil
+// Delete removes a rule, or ErrNotFound; the audit row "rule.delete" (with
+// the rule) commits with it.
+func (s *RuleStore) Delete(ctx context.Context, by staff.Principal, id int64) error {
+	return s.inTx(ctx, by, func(tx *sqlx.Tx) error {
+		old, err := lockRule(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM routing_rules WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete routing rule: %w", err)
+		}
+		return audit.Record(ctx, tx, by.ID, "rule.delete", "routing_rule", strconv.FormatInt(id, 10), ruleDetails(old.Rule, old.Active))
+	})
 }
 
 // LoadClassifier builds a Classifier from the database: the departments

@@ -14,15 +14,15 @@ func TestRuleStore(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.ctx
 	s := routing.NewRuleStore(f.db)
-	a, err := s.Create(ctx, routing.Rule{Department: "bauamt", Pattern: "  ohne   Bauschild ", Priority: 10}, true)
+	a, err := s.Create(ctx, f.admin, routing.Rule{Department: "bauamt", Pattern: "  ohne   Bauschild ", Priority: 10}, true)
 	if err != nil || a.ID == 0 || a.Pattern != "ohne Bauschild" || a.DepartmentName != "Bauamt / Bauaufsicht" || !a.Active {
 		t.Fatalf("create = %+v %v", a, err)
 	}
-	b, err := s.Create(ctx, routing.Rule{Department: "ordnungsamt", Pattern: "Falschparker", Priority: 50}, true)
+	b, err := s.Create(ctx, f.admin, routing.Rule{Department: "ordnungsamt", Pattern: "Falschparker", Priority: 50}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(ctx, routing.Rule{Department: "zentrale", Pattern: "Beschwerde"}, false); err != nil {
+	if _, err := s.Create(ctx, f.admin, routing.Rule{Department: "zentrale", Pattern: "Beschwerde"}, false); err != nil {
 		t.Fatal(err)
 	}
 	for name, r := range map[string]routing.Rule{
@@ -31,23 +31,23 @@ func TestRuleStore(t *testing.T) {
 		"no department":      {Pattern: "x"},
 		"priority":           {Department: "bauamt", Pattern: "x", Priority: 5000},
 	} {
-		_, err := s.Create(ctx, r, true)
+		_, err := s.Create(ctx, f.admin, r, true)
 		wantErr(t, name, err, routing.ErrInvalid)
 	}
 	active, err := s.Active(ctx)
 	if err != nil || len(active) != 2 || active[0].ID != b.ID || active[1].ID != a.ID {
 		t.Fatalf("active = %+v %v", active, err)
 	}
-	if err := s.Update(ctx, routing.Rule{ID: a.ID, Department: "tiefbau", Pattern: "x"}, true); err == nil {
+	if err := s.Update(ctx, f.admin, routing.Rule{ID: a.ID, Department: "tiefbau", Pattern: "x"}, true); err == nil {
 		t.Error("update to unknown department accepted")
 	}
-	if err := s.Update(ctx, routing.Rule{ID: a.ID, Department: "ordnungsamt", Pattern: "Bauschild fehlt", Priority: 99}, true); err != nil {
+	if err := s.Update(ctx, f.admin, routing.Rule{ID: a.ID, Department: "ordnungsamt", Pattern: "Bauschild fehlt", Priority: 99}, true); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Get(ctx, a.ID); got.Department != "ordnungsamt" || got.Priority != 99 || got.Pattern != "Bauschild fehlt" {
 		t.Errorf("updated = %+v", got)
 	}
-	if err := s.SetActive(ctx, b.ID, false); err != nil {
+	if err := s.SetActive(ctx, f.admin, b.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if active, _ := s.Active(ctx); len(active) != 1 {
@@ -56,14 +56,14 @@ func TestRuleStore(t *testing.T) {
 	if all, _ := s.List(ctx); len(all) != 3 {
 		t.Errorf("list = %+v", all)
 	}
-	if err := s.Delete(ctx, b.ID); err != nil {
+	if err := s.Delete(ctx, f.admin, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "delete twice", s.Delete(ctx, b.ID), routing.ErrNotFound)
+	wantErr(t, "delete twice", s.Delete(ctx, f.admin, b.ID), routing.ErrNotFound)
 	_, err = s.Get(ctx, b.ID)
 	wantErr(t, "get deleted", err, routing.ErrNotFound)
-	wantErr(t, "update deleted", s.Update(ctx, routing.Rule{ID: b.ID, Department: "bauamt", Pattern: "x"}, true), routing.ErrNotFound)
-	wantErr(t, "switch deleted", s.SetActive(ctx, b.ID, true), routing.ErrNotFound)
+	wantErr(t, "update deleted", s.Update(ctx, f.admin, routing.Rule{ID: b.ID, Department: "bauamt", Pattern: "x"}, true), routing.ErrNotFound)
+	wantErr(t, "switch deleted", s.SetActive(ctx, f.admin, b.ID, true), routing.ErrNotFound)
 }
 
 func TestLiveRouter(t *testing.T) {
@@ -77,7 +77,7 @@ func TestLiveRouter(t *testing.T) {
 	if got := l.Rank(q, nil); len(got) == 0 || got[0] != "zentrale" {
 		t.Fatalf("before rule: %v", got)
 	}
-	if _, err := routing.NewRuleStore(f.db).Create(ctx, routing.Rule{Department: "ordnungsamt", Pattern: "Wetter", Priority: 1}, true); err != nil {
+	if _, err := routing.NewRuleStore(f.db).Create(ctx, f.admin, routing.Rule{Department: "ordnungsamt", Pattern: "Wetter", Priority: 1}, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Reload(ctx); err != nil {
@@ -112,7 +112,7 @@ func TestLiveRouterRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := "Mein Nachbar hat eine Frage zum Wetter"
-	if _, err := routing.NewRuleStore(f.db).Create(f.ctx, routing.Rule{Department: "ordnungsamt", Pattern: "Wetter", Priority: 1}, true); err != nil {
+	if _, err := routing.NewRuleStore(f.db).Create(f.ctx, f.admin, routing.Rule{Department: "ordnungsamt", Pattern: "Wetter", Priority: 1}, true); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

@@ -34,10 +34,36 @@ type NewSession struct {
 }
 
 // CreateSession starts a session of user userID that lasts lifetime; ip
-// and userAgent are recorded with it.
+// and userAgent are recorded with it. It writes no audit row (a session
+// that follows an accepted invitation); a sign-in is LogIn.
 func (s *Store) CreateSession(ctx context.Context, userID int64, lifetime time.Duration, ip, userAgent string) (NewSession, error) {
+	return createSession(ctx, s.db, userID, lifetime, ip, userAgent)
+}
+
+// LogIn starts a session like CreateSession after a successful sign-in and
+// records "user.login" in the same transaction; method is how the user
+// signed in ("" for the password, "oidc").
+func (s *Store) LogIn(ctx context.Context, userID int64, method string, lifetime time.Duration, ip, userAgent string) (NewSession, error) {
+	var ns NewSession
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) (err error) {
+		if ns, err = createSession(ctx, tx, userID, lifetime, ip, userAgent); err != nil {
+			return err
+		}
+		var details map[string]any
+		if method != "" {
+			details = map[string]any{"method": method}
+		}
+		return audit.Record(ctx, tx, userID, "user.login", "user", strconv.FormatInt(userID, 10), details)
+	})
+	if err != nil {
+		return NewSession{}, err
+	}
+	return ns, nil
+}
+
+func createSession(ctx context.Context, q sqlx.ExecerContext, userID int64, lifetime time.Duration, ip, userAgent string) (NewSession, error) {
 	ns := NewSession{Token: RandomToken(), CSRF: RandomToken()}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
+	if _, err := q.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
 		TokenHash(ns.Token), userID, ns.CSRF, time.Now().Add(lifetime), ip, truncate(userAgent, 200)); err != nil {
 		return NewSession{}, fmt.Errorf("create session: %w", err)
 	}
@@ -76,9 +102,25 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte) (Session, error)
 	return Session{User: p, MustChange: row.MustChange, CSRF: row.CSRF, Hash: hash}, nil
 }
 
-// DeleteSession ends the session of the token hash (logout).
+// DeleteSession ends the session of the token hash without an audit row
+// (another user's session in the browser that accepts an invitation).
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash); err != nil {
+	return deleteSession(ctx, s.db, hash)
+}
+
+// LogOut ends the session of the token hash of user userID and records
+// "user.logout" in the same transaction.
+func (s *Store) LogOut(ctx context.Context, userID int64, hash []byte) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := deleteSession(ctx, tx, hash); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, userID, "user.logout", "user", strconv.FormatInt(userID, 10), nil)
+	})
+}
+
+func deleteSession(ctx context.Context, q sqlx.ExecerContext, hash []byte) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"citybot/broadcast"
+	"citybot/staff"
 )
 
 // aboEnv is a handoff env with topics and the bot's subscriptions enabled.
@@ -28,7 +29,7 @@ func newAboEnv(t *testing.T) *aboEnv {
 		{Slug: "baustellen", NameDE: "Baustellen & Verkehr", NameEN: "Roadworks & traffic", Active: true, Sort: 2},
 		{Slug: "alt", NameDE: "Altes Thema", Active: false, Sort: 3},
 	} {
-		tp, err := a.bc.CreateTopic(ctx, in)
+		tp, err := a.bc.CreateTopic(ctx, staff.Principal{}, in)
 		if err != nil {
 			t.Fatalf("topic %d: %v", i, err)
 		}
@@ -183,7 +184,7 @@ func TestAboMyDataAndErase(t *testing.T) {
 	}
 
 	// A delivery of a post to the citizen, then /loeschen.
-	p, err := a.bc.CreatePost(ctx, broadcast.PostInput{Text: "Straßenfest am Samstag", TopicIDs: []int64{a.topics["aktuelles"].ID}})
+	p, err := a.bc.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: "Straßenfest am Samstag", TopicIDs: []int64{a.topics["aktuelles"].ID}})
 	must(t, err)
 	_, err = a.db.Exec(`INSERT INTO deliveries (post_id, citizen_id, chat_id, status, sent_at)
 		SELECT $1, id, external_id, 'sent', now() FROM citizens WHERE external_id = $2`, p.ID, fmt.Sprint(chat))
@@ -231,9 +232,9 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 
 	const postText = "Vollsperrung der Hauptstraße\nVom 1. bis 5. Juni ist die Hauptstraße zwischen Markt und Bahnhof gesperrt."
-	p, err := bc.CreatePost(ctx, broadcast.PostInput{Text: postText, TopicIDs: []int64{a.topics["baustellen"].ID}, DepartmentID: "ordnungsamt"})
+	p, err := bc.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: postText, TopicIDs: []int64{a.topics["baustellen"].ID}, DepartmentID: "ordnungsamt"})
 	must(t, err)
-	_, err = bc.SchedulePost(ctx, p.ID, time.Now())
+	_, err = bc.SchedulePost(ctx, staff.Principal{}, p.ID, time.Now())
 	must(t, err)
 	var post = map[int64]int{}
 	for _, c := range []int64{asker, other} {
@@ -298,7 +299,7 @@ func TestPostFanoutAndQuestion(t *testing.T) {
 	}
 
 	// A stale "Frage dazu" (a draft) is refused politely.
-	draft, err := bc.CreatePost(ctx, broadcast.PostInput{Text: "Entwurf", TopicIDs: []int64{a.topics["baustellen"].ID}})
+	draft, err := bc.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: "Entwurf", TopicIDs: []int64{a.topics["baustellen"].ID}})
 	must(t, err)
 	n := a.fake.CallCount("answerCallbackQuery")
 	a.fake.PushCallback(other, post[other], broadcast.QuestionCallbackData(draft.ID))

@@ -25,6 +25,7 @@ import (
 	"citybot/internal/demodata"
 	"citybot/internal/tgfake"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // TestCrashKill9 runs the real citybot binary against a real PostgreSQL and
@@ -622,7 +623,7 @@ func testCrashBroadcast(t *testing.T, bin string) {
 	// The topic, the subscribers and a post due now, through the APIs the
 	// bot and the admin UI use.
 	bc := broadcast.New(d, nil, broadcast.Config{})
-	tp, err := bc.CreateTopic(ctx, broadcast.TopicInput{Slug: "aktuelles", NameDE: "Aktuelles", Active: true})
+	tp, err := bc.CreateTopic(ctx, staff.Principal{}, broadcast.TopicInput{Slug: "aktuelles", NameDE: "Aktuelles", Active: true})
 	must(t, err)
 	st := routing.NewStore(d)
 	chatOf := map[int64]int64{} // citizen -> chat
@@ -655,9 +656,9 @@ func testCrashBroadcast(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	const text = "Baustelle Hauptstraße: ab Montag Umleitung über die Ringstraße."
-	p, err := bc.CreatePost(ctx, broadcast.PostInput{Text: text, TopicIDs: []int64{tp.ID}})
+	p, err := bc.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: text, TopicIDs: []int64{tp.ID}})
 	must(t, err)
-	_, err = bc.SchedulePost(ctx, p.ID, time.Now())
+	_, err = bc.SchedulePost(ctx, staff.Principal{}, p.ID, time.Now())
 	must(t, err)
 
 	start := time.Now()
