@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"citybot/internal/apperr"
+	"citybot/internal/jobs"
 	"citybot/routing"
 	"citybot/staff"
 )
@@ -171,35 +172,29 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run runs the background work until ctx ends: the LISTEN connection that
 // feeds live updates, and the periodic clean-up of expired sessions and old
-// login attempts.
+// login attempts (every 10 minutes, the first after 10 minutes). It returns
+// the LISTEN connection's error, if it fails before ctx ends.
 func (s *Server) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cleaned := make(chan struct{})
 	go func() {
-		if s.deps.DatabaseURL == "" {
-			s.log.Warn("no database URL for LISTEN: live updates disabled")
-			errc <- nil
-			return
-		}
-		errc <- s.hub.listen(ctx, s.deps.DatabaseURL)
+		defer close(cleaned)
+		jobs.Job{Name: "clean-up of sessions", Interval: 10 * time.Minute, Delay: true, Log: s.log, Func: s.cleanup}.Loop(ctx)
 	}()
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			<-errc
-			return nil
-		case err := <-errc:
-			if err != nil {
-				return err
-			}
-			errc = nil
-		case <-t.C:
-			if err := s.cleanup(ctx); err != nil {
-				s.log.Warn("clean-up of sessions failed", "err", err)
-			}
-		}
+	var err error
+	if s.deps.DatabaseURL == "" {
+		s.log.Warn("no database URL for LISTEN: live updates disabled")
+	} else {
+		err = s.hub.listen(ctx, s.deps.DatabaseURL)
 	}
+	if err == nil || ctx.Err() != nil {
+		<-ctx.Done()
+		err = nil
+	}
+	cancel()
+	<-cleaned
+	return err
 }
 
 func (s *Server) cleanup(ctx context.Context) error { return s.staff.Cleanup(ctx) }

@@ -57,10 +57,10 @@ func (d dialogContext) pending() (choice, bool) {
 
 // loadDialog reads the citizen's dialog context in one statement; an open
 // confirmation counts for window. The hot statements of the dialog run
-// prepared through st (unprepared when st is nil).
-func loadDialog(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, window time.Duration) (dialogContext, error) {
+// prepared (Store.get, Store.exec).
+func (s *Store) loadDialog(ctx context.Context, citizenID int64, window time.Duration) (dialogContext, error) {
 	var d dialogContext
-	err := st.Get(ctx, tx, &d, `
+	err := s.get(ctx, &d, `
 		SELECT coalesce(ds.topic_entry_id, '') AS topic_entry_id, coalesce(ds.topic_question, '') AS topic_question,
 		       ds.topic_at, ds.ask_topic_at, coalesce(ds.lang, '') AS lang,
 		       p.id AS p_id, p.kind AS p_kind, p.case_id AS p_case_id, p.options AS p_options,
@@ -82,13 +82,13 @@ func loadDialog(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64,
 }
 
 // setTopic remembers the FAQ entry just answered (entryID "" forgets it).
-func setTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string) error {
+func (s *Store) setTopic(ctx context.Context, citizenID int64, entryID, question string) error {
 	var at *time.Time
 	if entryID != "" {
 		now := time.Now()
 		at = &now
 	}
-	if err := st.Exec(ctx, tx, `
+	if err := s.exec(ctx, `
 		INSERT INTO dialog_state (citizen_id, topic_entry_id, topic_question, topic_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (citizen_id) DO UPDATE SET topic_entry_id = $2, topic_question = $3, topic_at = $4, updated_at = now()`,
 		citizenID, entryID, question, at); err != nil {
@@ -99,13 +99,13 @@ func setTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, e
 
 // setAskTopic records (or, with on false, clears) that the bot asked what a
 // request for staff is about.
-func setAskTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, on bool) error {
+func (s *Store) setAskTopic(ctx context.Context, citizenID int64, on bool) error {
 	var at *time.Time
 	if on {
 		now := time.Now()
 		at = &now
 	}
-	if err := st.Exec(ctx, tx, `
+	if err := s.exec(ctx, `
 		INSERT INTO dialog_state (citizen_id, ask_topic_at) VALUES ($1, $2)
 		ON CONFLICT (citizen_id) DO UPDATE SET ask_topic_at = $2, updated_at = now()`, citizenID, at); err != nil {
 		return fmt.Errorf("store ask topic: %w", err)
@@ -114,8 +114,8 @@ func setAskTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64
 }
 
 // setLang remembers the language the citizen writes in.
-func setLang(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, lang string) error {
-	if err := st.Exec(ctx, tx, `
+func (s *Store) setLang(ctx context.Context, citizenID int64, lang string) error {
+	if err := s.exec(ctx, `
 		INSERT INTO dialog_state (citizen_id, lang) VALUES ($1, $2)
 		ON CONFLICT (citizen_id) DO UPDATE SET lang = $2, updated_at = now()`, citizenID, lang); err != nil {
 		return fmt.Errorf("store language: %w", err)
@@ -125,8 +125,8 @@ func setLang(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, la
 
 // supersedeChoices closes the citizen's open confirmations: a newer
 // question or an answer replaced them (their buttons become stale).
-func supersedeChoices(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64) error {
-	if err := st.Exec(ctx, tx, `
+func (s *Store) supersedeChoices(ctx context.Context, citizenID int64) error {
+	if err := s.exec(ctx, `
 		UPDATE bot_choices SET chosen = 'superseded'
 		WHERE citizen_id = $1 AND kind IN ('handoff', 'reopen') AND chosen IS NULL`, citizenID); err != nil {
 		return fmt.Errorf("supersede choices: %w", err)
@@ -136,8 +136,8 @@ func supersedeChoices(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID 
 
 // extendChoice adds text to an open confirmation's question and, for a
 // reopen, the message id to its options.
-func extendChoice(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, question string, options []string) error {
-	if _, err := tx.ExecContext(ctx, `
+func (s *Store) extendChoice(ctx context.Context, citizenID, id int64, question string, options []string) error {
+	if _, err := s.q.ExecContext(ctx, `
 		UPDATE bot_choices SET question = $3, options = $4 WHERE id = $1 AND citizen_id = $2`,
 		id, citizenID, question, pq.StringArray(options)); err != nil {
 		return fmt.Errorf("extend choice: %w", err)
@@ -146,9 +146,9 @@ func extendChoice(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, questio
 }
 
 // answerByID returns the citizen's stored FAQ answer.
-func answerByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (Answer, error) {
+func (s *Store) answerByID(ctx context.Context, citizenID, id int64) (Answer, error) {
 	var a Answer
-	err := tx.GetContext(ctx, &a, `
+	err := sqlx.GetContext(ctx, s.q, &a, `
 		SELECT id, entry_id, question, score, via, helpful, feedback_at, created_at
 		FROM bot_answers WHERE id = $1 AND citizen_id = $2`, id, citizenID)
 	if err != nil {
@@ -158,4 +158,32 @@ func answerByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (Answer, 
 		return Answer{}, fmt.Errorf("get answer: %w", err)
 	}
 	return a, nil
+}
+
+// rememberPostQuestion records that the citizen pressed "Frage dazu" under
+// the broadcast post postID: their next question is about it.
+func (s *Store) rememberPostQuestion(ctx context.Context, citizenID, postID int64) error {
+	if _, err := s.q.ExecContext(ctx, `
+		INSERT INTO bot_post_questions (citizen_id, post_id) VALUES ($1, $2)
+		ON CONFLICT (citizen_id) DO UPDATE SET post_id = excluded.post_id, created_at = now()`, citizenID, postID); err != nil {
+		return fmt.Errorf("remember post question: %w", err)
+	}
+	return nil
+}
+
+// takePostQuestion removes the citizen's waiting "Frage dazu" and returns
+// its post and when it was asked; ok is false when none waits.
+func (s *Store) takePostQuestion(ctx context.Context, citizenID int64) (postID int64, at time.Time, ok bool, err error) {
+	var row struct {
+		PostID    int64     `db:"post_id"`
+		CreatedAt time.Time `db:"created_at"`
+	}
+	err = s.get(ctx, &row, `DELETE FROM bot_post_questions WHERE citizen_id = $1 RETURNING post_id, created_at`, citizenID)
+	if db.IsNoRows(err) {
+		return 0, time.Time{}, false, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, false, fmt.Errorf("take post question: %w", err)
+	}
+	return row.PostID, row.CreatedAt, true, nil
 }

@@ -23,7 +23,6 @@ import (
 
 	"citybot/faq"
 	"citybot/internal/apperr"
-	"citybot/internal/db"
 	"citybot/internal/tgtext"
 	"citybot/routing"
 )
@@ -212,9 +211,10 @@ type Engine struct {
 	desk   Desk // cfg.Handoff
 	logger *slog.Logger
 	loc    *time.Location
-	// store and stmts run the engine's statements, prepared on cfg.DB.
+	// store (routing's tables) and bots (the dialog's own tables) run the
+	// engine's statements, prepared on cfg.DB.
 	store *routing.Store
-	stmts *db.Stmts
+	bots  *Store
 	// caseWindow > 0: Handle learns with the inbound message whether the
 	// citizen may have an active case (the desk's reopen window).
 	caseWindow time.Duration
@@ -235,7 +235,7 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 	}
 	desk := cfg.Handoff
 	e := &Engine{m: m, cfg: cfg, desk: desk, logger: logger, loc: loc,
-		store: routing.NewStore(cfg.DB).WithOwner(cfg.Instance), stmts: db.NewStmts(cfg.DB)}
+		store: routing.NewStore(cfg.DB).WithOwner(cfg.Instance), bots: NewStore(cfg.DB)}
 	if desk != nil {
 		e.caseWindow = desk.ReopenWindow()
 	}
@@ -246,7 +246,8 @@ func NewEngine(m Matcher, cfg Config, logger *slog.Logger) *Engine {
 type turn struct {
 	e   *Engine
 	tx  *sqlx.Tx
-	st  *routing.Store
+	st  *routing.Store // routing's tables, in tx
+	bs  *Store         // the dialog's own tables, in tx
 	c   routing.Citizen
 	t   *texts
 	in  Inbound
@@ -294,7 +295,7 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		id := in.MessageID
 		m.ExternalMessageID = &id
 	}
-	h := &turn{e: e, tx: tx, st: st, in: in, mayHaveCase: true}
+	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true}
 	if in.Kind != routing.KindButton {
 		// The citizen and the message in one statement.
 		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow)
@@ -314,7 +315,7 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		if in.Language != "" {
 			h.c.Language = in.Language
 		}
-		if h.dc, err = loadDialog(ctx, e.stmts, tx, c.ID, e.cfg.ConfirmWindow); err != nil {
+		if h.dc, err = h.bs.loadDialog(ctx, c.ID, e.cfg.ConfirmWindow); err != nil {
 			return Result{}, err
 		}
 		h.dcRead = true
@@ -436,7 +437,7 @@ func (h *turn) command(ctx context.Context, text string) error {
 		return h.withdraw(ctx)
 	case "/loeschen", "/löschen", "/delete":
 		now := time.Now()
-		if err := requestErase(ctx, h.tx, h.c.ID, &now); err != nil {
+		if err := h.bs.requestErase(ctx, h.c.ID, &now); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.eraseAsk, [][]routing.Button{
@@ -457,7 +458,7 @@ const summaryLen = 450
 // follow-up questions.
 func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) (routing.Message, error) {
 	q := truncateRunes(question, maxStoredText)
-	id, err := insertAnswerTopic(ctx, h.e.stmts, h.tx, h.c.ID, entry.ID, q, score, via, q)
+	id, err := h.bs.insertAnswerTopic(ctx, h.c.ID, entry.ID, q, score, via, q)
 	if err != nil {
 		return routing.Message{}, err
 	}
@@ -580,7 +581,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 	if len(ids) == 0 {
 		return false, nil
 	}
-	sid, err := insertSuggestion(ctx, h.e.stmts, h.tx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := h.bs.insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return false, err
 	}
@@ -598,7 +599,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 // unanswered records a question for editors and asks whether to pass it
 // to staff (without a desk it says it was recorded).
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
-	if err := faq.RecordUnanswered(ctx, h.e.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+	if err := faq.RecordUnanswered(ctx, h.bs.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
 	if h.e.desk != nil {
@@ -627,7 +628,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		if arg != "y" && arg != "n" {
 			break
 		}
-		prev, err := setFeedback(ctx, h.tx, h.c.ID, id, helpful)
+		prev, err := h.bs.setFeedback(ctx, h.c.ID, id, helpful)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -650,7 +651,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "suggestion"
 		chosen := ""
 		if arg != "x" {
-			s, err := suggestionByID(ctx, h.tx, h.c.ID, id)
+			s, err := h.bs.suggestionByID(ctx, h.c.ID, id)
 			if errors.Is(err, ErrNotFound) {
 				break
 			}
@@ -663,7 +664,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			chosen = s.EntryIDs[i]
 		}
-		s, err := chooseSuggestion(ctx, h.tx, h.c.ID, id, chosen)
+		s, err := h.bs.chooseSuggestion(ctx, h.c.ID, id, chosen)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -720,7 +721,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "erase"
 		switch arg {
 		case "y":
-			at, ok, err := eraseRequestedAt(ctx, h.tx, h.c.ID)
+			at, ok, err := h.bs.eraseRequestedAt(ctx, h.c.ID)
 			if err != nil {
 				return err
 			}
@@ -729,7 +730,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			return h.erase(ctx)
 		case "n":
-			if err := requestErase(ctx, h.tx, h.c.ID, nil); err != nil {
+			if err := h.bs.requestErase(ctx, h.c.ID, nil); err != nil {
 				return err
 			}
 			return h.say(ctx, h.t.eraseCancelled, nil)
@@ -750,7 +751,7 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "sg" && arg == "x":
 		return h.t.noneOfThese
 	case kind == "sg":
-		if s, err := suggestionByID(ctx, h.tx, h.c.ID, id); err == nil {
+		if s, err := h.bs.suggestionByID(ctx, h.c.ID, id); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(s.EntryIDs) {
 				if e, ok := h.e.m.Entry(s.EntryIDs[i]); ok {
 					return e.Question
@@ -766,9 +767,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "ho" && arg == "a":
 		return h.t.allOffices
 	case kind == "ho":
-		if c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceHandoff); err == nil {
+		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceHandoff); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := departmentName(ctx, h.tx, c.Options[i]); err == nil {
+				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -788,9 +789,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "dp" && arg == "k":
 		return h.t.keepOffice
 	case kind == "dp":
-		if c, err := choiceByID(ctx, h.tx, h.c.ID, id, choiceDepartments); err == nil {
+		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceDepartments); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := departmentName(ctx, h.tx, c.Options[i]); err == nil {
+				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -838,7 +839,7 @@ func (h *turn) exportData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	answers, err := answersOf(ctx, h.tx, h.c.ID)
+	answers, err := h.bs.answersOf(ctx, h.c.ID)
 	if err != nil {
 		return err
 	}

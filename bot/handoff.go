@@ -58,6 +58,9 @@ type RoutingHandoff struct {
 	// store runs the messages to the citizen (in the transaction of the
 	// inbound message).
 	store *routing.Store
+	// bots stores the buttons of other departments (unprepared, in the
+	// transaction of the inbound message).
+	bots *Store
 }
 
 // ReopenWindow implements Desk: the cases' reopen window.
@@ -71,7 +74,7 @@ func NewRoutingHandoff(h *routing.Handoff, cases *routing.Cases, st *routing.Sto
 	if st == nil {
 		st = routing.NewStore(nil)
 	}
-	return &RoutingHandoff{h: h, cases: cases, store: st}
+	return &RoutingHandoff{h: h, cases: cases, store: st, bots: NewStore(nil)}
 }
 
 var _ Desk = (*RoutingHandoff)(nil)
@@ -110,7 +113,7 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 				opts[i] = a.ID
 			}
 			caseID := res.Case.ID
-			id, err := insertChoice(ctx, tx, req.Citizen.ID, choice{Kind: choiceDepartments, CaseID: &caseID, Options: opts})
+			id, err := r.bots.WithTx(tx).insertChoice(ctx, req.Citizen.ID, choice{Kind: choiceDepartments, CaseID: &caseID, Options: opts})
 			if err != nil {
 				return false, err
 			}

@@ -43,12 +43,65 @@ type suggestion struct {
 	Scores   pq.Float64Array `db:"scores"`
 }
 
-// The hot statements (one per answered question) run prepared through st
-// (unprepared when st is nil).
+// Store keeps the dialog's own tables (bot_answers, bot_suggestions,
+// bot_choices, bot_post_questions, dialog_state) and reads the departments
+// as the citizen sees them. Like routing.Store, a Store works on the
+// database or, from WithTx, inside a transaction: the engine's statements
+// run in the transaction of the inbound message.
+type Store struct {
+	q  sqlx.ExtContext
+	tx *sqlx.Tx
+	// stmts are the prepared statements of the hot paths (one or more per
+	// turn; nil without a database: NewStore(nil).WithTx(tx) runs them
+	// unprepared).
+	stmts *db.Stmts
+}
 
-func insertAnswer(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string, score float64, via string) (int64, error) {
+// NewStore returns a Store on d. The statements of the hot paths are
+// prepared once per connection of d, also when they run in a transaction
+// of WithTx: one round trip each instead of two.
+func NewStore(d *sqlx.DB) *Store {
+	return &Store{q: d, stmts: db.NewStmts(d)}
+}
+
+// WithTx returns a Store whose statements run in tx (tx must be of the
+// Store's database, when it has one).
+func (s *Store) WithTx(tx *sqlx.Tx) *Store {
+	return &Store{q: tx, tx: tx, stmts: s.stmts}
+}
+
+// get runs a query returning one row into dest, prepared when the Store
+// has a database.
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.stmts.Prepared(ctx, s.tx, query)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return sqlx.GetContext(ctx, s.q, dest, query, args...)
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// exec runs a statement, prepared when the Store has a database.
+func (s *Store) exec(ctx context.Context, query string, args ...any) error {
+	st, err := s.stmts.Prepared(ctx, s.tx, query)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		_, err = s.q.ExecContext(ctx, query, args...)
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+// The hot statements (one per answered question) run prepared (get, exec).
+
+func (s *Store) insertAnswer(ctx context.Context, citizenID int64, entryID, question string, score float64, via string) (int64, error) {
 	var id int64
-	err := st.Get(ctx, tx, &id, `
+	err := s.get(ctx, &id, `
 		INSERT INTO bot_answers (citizen_id, entry_id, question, score, via) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		citizenID, entryID, question, score, via)
 	if err != nil {
@@ -60,9 +113,9 @@ func insertAnswer(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int6
 // insertAnswerTopic stores an answer like insertAnswer and makes its entry
 // the topic of follow-up questions like setTopic (with topicQuestion), in
 // one statement.
-func insertAnswerTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, entryID, question string, score float64, via, topicQuestion string) (int64, error) {
+func (s *Store) insertAnswerTopic(ctx context.Context, citizenID int64, entryID, question string, score float64, via, topicQuestion string) (int64, error) {
 	var id int64
-	err := st.Get(ctx, tx, &id, `
+	err := s.get(ctx, &id, `
 		WITH a AS (
 			INSERT INTO bot_answers (citizen_id, entry_id, question, score, via) VALUES ($1, $2, $3, $4, $5) RETURNING id
 		), t AS (
@@ -79,9 +132,9 @@ func insertAnswerTopic(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID
 
 // setFeedback records helpful on the citizen's answer and returns the answer
 // as it was before; ErrNotFound when it is not the citizen's (or gone).
-func setFeedback(ctx context.Context, tx *sqlx.Tx, citizenID, answerID int64, helpful bool) (Answer, error) {
+func (s *Store) setFeedback(ctx context.Context, citizenID, answerID int64, helpful bool) (Answer, error) {
 	var a Answer
-	err := tx.GetContext(ctx, &a, `
+	err := sqlx.GetContext(ctx, s.q, &a, `
 		SELECT id, entry_id, question, score, via, helpful, feedback_at, created_at
 		FROM bot_answers WHERE id = $1 AND citizen_id = $2 FOR UPDATE`, answerID, citizenID)
 	if db.IsNoRows(err) {
@@ -90,15 +143,15 @@ func setFeedback(ctx context.Context, tx *sqlx.Tx, citizenID, answerID int64, he
 	if err != nil {
 		return Answer{}, fmt.Errorf("get answer: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE bot_answers SET helpful = $2, feedback_at = now() WHERE id = $1`, answerID, helpful); err != nil {
+	if _, err := s.q.ExecContext(ctx, `UPDATE bot_answers SET helpful = $2, feedback_at = now() WHERE id = $1`, answerID, helpful); err != nil {
 		return Answer{}, fmt.Errorf("store feedback: %w", err)
 	}
 	return a, nil
 }
 
-func insertSuggestion(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID int64, question string, ids []string, scores []float64) (int64, error) {
+func (s *Store) insertSuggestion(ctx context.Context, citizenID int64, question string, ids []string, scores []float64) (int64, error) {
 	var id int64
-	err := st.Get(ctx, tx, &id, `
+	err := s.get(ctx, &id, `
 		INSERT INTO bot_suggestions (citizen_id, question, entry_ids, scores) VALUES ($1, $2, $3, $4) RETURNING id`,
 		citizenID, question, pq.StringArray(ids), pq.Float64Array(scores))
 	if err != nil {
@@ -107,9 +160,9 @@ func insertSuggestion(ctx context.Context, st *db.Stmts, tx *sqlx.Tx, citizenID 
 	return id, nil
 }
 
-func chooseSuggestion(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, chosen string) (suggestion, error) {
-	var s suggestion
-	err := tx.GetContext(ctx, &s, `
+func (s *Store) chooseSuggestion(ctx context.Context, citizenID, id int64, chosen string) (suggestion, error) {
+	var sg suggestion
+	err := sqlx.GetContext(ctx, s.q, &sg, `
 		UPDATE bot_suggestions SET chosen = $3 WHERE id = $1 AND citizen_id = $2
 		RETURNING id, question, entry_ids, scores`, id, citizenID, chosen)
 	if db.IsNoRows(err) {
@@ -118,12 +171,12 @@ func chooseSuggestion(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, cho
 	if err != nil {
 		return suggestion{}, fmt.Errorf("choose suggestion: %w", err)
 	}
-	return s, nil
+	return sg, nil
 }
 
-func suggestionByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (suggestion, error) {
-	var s suggestion
-	err := tx.GetContext(ctx, &s, `
+func (s *Store) suggestionByID(ctx context.Context, citizenID, id int64) (suggestion, error) {
+	var sg suggestion
+	err := sqlx.GetContext(ctx, s.q, &sg, `
 		SELECT id, question, entry_ids, scores FROM bot_suggestions WHERE id = $1 AND citizen_id = $2`, id, citizenID)
 	if db.IsNoRows(err) {
 		return suggestion{}, fmt.Errorf("suggestion %d: %w", id, ErrNotFound)
@@ -131,11 +184,11 @@ func suggestionByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64) (sugg
 	if err != nil {
 		return suggestion{}, fmt.Errorf("get suggestion: %w", err)
 	}
-	return s, nil
+	return sg, nil
 }
 
-func requestErase(ctx context.Context, tx *sqlx.Tx, citizenID int64, at *time.Time) error {
-	if _, err := tx.ExecContext(ctx, `
+func (s *Store) requestErase(ctx context.Context, citizenID int64, at *time.Time) error {
+	if _, err := s.q.ExecContext(ctx, `
 		INSERT INTO dialog_state (citizen_id, erase_requested_at) VALUES ($1, $2)
 		ON CONFLICT (citizen_id) DO UPDATE SET erase_requested_at = $2, updated_at = now()`, citizenID, at); err != nil {
 		return fmt.Errorf("store erase request: %w", err)
@@ -145,9 +198,9 @@ func requestErase(ctx context.Context, tx *sqlx.Tx, citizenID int64, at *time.Ti
 
 // eraseRequestedAt returns when the citizen asked for erasure; ok is false
 // when there is no open request.
-func eraseRequestedAt(ctx context.Context, tx *sqlx.Tx, citizenID int64) (at time.Time, ok bool, err error) {
+func (s *Store) eraseRequestedAt(ctx context.Context, citizenID int64) (at time.Time, ok bool, err error) {
 	var t *time.Time
-	err = tx.GetContext(ctx, &t, `SELECT erase_requested_at FROM dialog_state WHERE citizen_id = $1`, citizenID)
+	err = sqlx.GetContext(ctx, s.q, &t, `SELECT erase_requested_at FROM dialog_state WHERE citizen_id = $1`, citizenID)
 	if db.IsNoRows(err) {
 		return time.Time{}, false, nil
 	}
@@ -160,9 +213,9 @@ func eraseRequestedAt(ctx context.Context, tx *sqlx.Tx, citizenID int64) (at tim
 	return *t, true, nil
 }
 
-func answersOf(ctx context.Context, tx *sqlx.Tx, citizenID int64) ([]Answer, error) {
+func (s *Store) answersOf(ctx context.Context, citizenID int64) ([]Answer, error) {
 	as := []Answer{}
-	if err := tx.SelectContext(ctx, &as, `
+	if err := sqlx.SelectContext(ctx, s.q, &as, `
 		SELECT id, entry_id, question, score, via, helpful, feedback_at, created_at
 		FROM bot_answers WHERE citizen_id = $1 ORDER BY id`, citizenID); err != nil {
 		return nil, fmt.Errorf("list answers: %w", err)
@@ -189,12 +242,12 @@ type choice struct {
 	CreatedAt time.Time      `db:"created_at"`
 }
 
-func insertChoice(ctx context.Context, tx *sqlx.Tx, citizenID int64, c choice) (int64, error) {
+func (s *Store) insertChoice(ctx context.Context, citizenID int64, c choice) (int64, error) {
 	if c.Options == nil {
 		c.Options = pq.StringArray{}
 	}
 	var id int64
-	err := tx.GetContext(ctx, &id, `
+	err := sqlx.GetContext(ctx, s.q, &id, `
 		INSERT INTO bot_choices (citizen_id, kind, case_id, options, question, reason, entry_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		citizenID, c.Kind, c.CaseID, c.Options, c.Question, c.Reason, c.EntryID)
@@ -206,9 +259,9 @@ func insertChoice(ctx context.Context, tx *sqlx.Tx, citizenID int64, c choice) (
 
 // choiceByID returns the citizen's choice row of kind; ErrNotFound when it
 // is not the citizen's (or gone).
-func choiceByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, kind string) (choice, error) {
+func (s *Store) choiceByID(ctx context.Context, citizenID, id int64, kind string) (choice, error) {
 	var c choice
-	err := tx.GetContext(ctx, &c, `
+	err := sqlx.GetContext(ctx, s.q, &c, `
 		SELECT id, kind, case_id, options, question, reason, entry_id, chosen, created_at
 		FROM bot_choices WHERE id = $1 AND citizen_id = $2 AND kind = $3`, id, citizenID, kind)
 	if db.IsNoRows(err) {
@@ -222,9 +275,9 @@ func choiceByID(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, kind stri
 
 // takeChoice records what the citizen chose, once: ErrNotFound when the row
 // is not the citizen's or was chosen before.
-func takeChoice(ctx context.Context, tx *sqlx.Tx, citizenID, id int64, kind, chosen string) (choice, error) {
+func (s *Store) takeChoice(ctx context.Context, citizenID, id int64, kind, chosen string) (choice, error) {
 	var c choice
-	err := tx.GetContext(ctx, &c, `
+	err := sqlx.GetContext(ctx, s.q, &c, `
 		UPDATE bot_choices SET chosen = $4 WHERE id = $1 AND citizen_id = $2 AND kind = $3 AND chosen IS NULL
 		RETURNING id, kind, case_id, options, question, reason, entry_id, chosen, created_at`, id, citizenID, kind, chosen)
 	if db.IsNoRows(err) {
@@ -242,17 +295,17 @@ type department struct {
 	Name string `db:"name"`
 }
 
-func departments(ctx context.Context, tx *sqlx.Tx) ([]department, error) {
+func (s *Store) departments(ctx context.Context) ([]department, error) {
 	var ds []department
-	if err := tx.SelectContext(ctx, &ds, `SELECT id, name FROM departments ORDER BY name`); err != nil {
+	if err := sqlx.SelectContext(ctx, s.q, &ds, `SELECT id, name FROM departments ORDER BY name`); err != nil {
 		return nil, fmt.Errorf("list departments: %w", err)
 	}
 	return ds, nil
 }
 
-func departmentName(ctx context.Context, tx *sqlx.Tx, id string) (string, error) {
+func (s *Store) departmentName(ctx context.Context, id string) (string, error) {
 	var name string
-	err := tx.GetContext(ctx, &name, `SELECT name FROM departments WHERE id = $1`, id)
+	err := sqlx.GetContext(ctx, s.q, &name, `SELECT name FROM departments WHERE id = $1`, id)
 	if db.IsNoRows(err) {
 		return "", fmt.Errorf("department %q: %w", id, ErrNotFound)
 	}
@@ -262,9 +315,9 @@ func departmentName(ctx context.Context, tx *sqlx.Tx, id string) (string, error)
 	return name, nil
 }
 
-func caseAckAt(ctx context.Context, tx *sqlx.Tx, citizenID int64) (time.Time, error) {
+func (s *Store) caseAckAt(ctx context.Context, citizenID int64) (time.Time, error) {
 	var at *time.Time
-	err := tx.GetContext(ctx, &at, `SELECT case_ack_at FROM dialog_state WHERE citizen_id = $1`, citizenID)
+	err := sqlx.GetContext(ctx, s.q, &at, `SELECT case_ack_at FROM dialog_state WHERE citizen_id = $1`, citizenID)
 	if db.IsNoRows(err) || (err == nil && at == nil) {
 		return time.Time{}, nil
 	}
@@ -274,8 +327,8 @@ func caseAckAt(ctx context.Context, tx *sqlx.Tx, citizenID int64) (time.Time, er
 	return *at, nil
 }
 
-func setCaseAck(ctx context.Context, tx *sqlx.Tx, citizenID int64) error {
-	if _, err := tx.ExecContext(ctx, `
+func (s *Store) setCaseAck(ctx context.Context, citizenID int64) error {
+	if _, err := s.q.ExecContext(ctx, `
 		INSERT INTO dialog_state (citizen_id, case_ack_at) VALUES ($1, now())
 		ON CONFLICT (citizen_id) DO UPDATE SET case_ack_at = now(), updated_at = now()`, citizenID); err != nil {
 		return fmt.Errorf("store case acknowledgement: %w", err)

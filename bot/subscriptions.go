@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -187,10 +186,8 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 		return false, err
 	}
 	h.res.Outcome = "post_question"
-	if _, err := h.tx.ExecContext(ctx, `
-		INSERT INTO bot_post_questions (citizen_id, post_id) VALUES ($1, $2)
-		ON CONFLICT (citizen_id) DO UPDATE SET post_id = excluded.post_id, created_at = now()`, h.c.ID, id); err != nil {
-		return false, fmt.Errorf("remember post question: %w", err)
+	if err := h.bs.rememberPostQuestion(ctx, h.c.ID, id); err != nil {
+		return false, err
 	}
 	h.dc.PostQuestion = true
 	// The post as the citizen saw it, for the transcript of a case (stored,
@@ -223,25 +220,18 @@ func (h *turn) takePostQuestion(ctx context.Context) error {
 	if subs == nil {
 		return nil
 	}
-	var row struct {
-		PostID    int64     `db:"post_id"`
-		CreatedAt time.Time `db:"created_at"`
-	}
 	if h.dcRead && !h.dc.PostQuestion {
 		return nil // none waits: no statement
 	}
-	err := h.e.stmts.Get(ctx, h.tx, &row, `DELETE FROM bot_post_questions WHERE citizen_id = $1 RETURNING post_id, created_at`, h.c.ID)
+	postID, at, ok, err := h.bs.takePostQuestion(ctx, h.c.ID)
 	h.dc.PostQuestion = false
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		return fmt.Errorf("take post question: %w", err)
+	if err != nil || !ok {
+		return err
 	}
-	if time.Since(row.CreatedAt) > h.e.postQuestionWindow() {
+	if time.Since(at) > h.e.postQuestionWindow() {
 		return nil
 	}
-	p, err := subs.PostContext(ctx, h.tx, row.PostID)
+	p, err := subs.PostContext(ctx, h.tx, postID)
 	if errors.Is(err, broadcast.ErrNotFound) {
 		return nil
 	}

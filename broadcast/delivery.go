@@ -10,7 +10,6 @@ import (
 	"github.com/lib/pq"
 
 	"citybot/internal/db"
-	"citybot/routing"
 )
 
 // claimLockKey is the advisory lock that serialises claims ("bcclaim").
@@ -246,7 +245,7 @@ func (s *Service) markRetry(ctx context.Context, d delivery, at time.Time, cause
 	}
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'pending', next_attempt_at = $3, last_error = $4, attempts = attempts - $5
-		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, d.ID, d.Attempts, at, routing.ErrorText(cause), dec)
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, d.ID, d.Attempts, at, db.ErrorText(cause), dec)
 	if err != nil {
 		return fmt.Errorf("mark delivery retry: %w", err)
 	}
@@ -276,7 +275,7 @@ func (s *Service) release(ctx context.Context, ds []delivery, at time.Time) erro
 func (s *Service) markFailed(ctx context.Context, d delivery, cause error) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'failed', last_error = $3
-		WHERE id = $1 AND attempts = $2 AND status IN ('sending', 'cancelled')`, d.ID, d.Attempts, routing.ErrorText(cause))
+		WHERE id = $1 AND attempts = $2 AND status IN ('sending', 'cancelled')`, d.ID, d.Attempts, db.ErrorText(cause))
 	if err != nil {
 		return fmt.Errorf("mark delivery failed: %w", err)
 	}
@@ -291,7 +290,7 @@ func (s *Service) markBlocked(ctx context.Context, d delivery, cause error) erro
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE deliveries SET status = 'undeliverable', last_error = $3
 			WHERE (id = $1 AND status IN ('sending', 'cancelled'))
-			   OR (citizen_id = $2 AND status = 'pending')`, d.ID, d.CitizenID, routing.ErrorText(cause)); err != nil {
+			   OR (citizen_id = $2 AND status = 'pending')`, d.ID, d.CitizenID, db.ErrorText(cause)); err != nil {
 			return fmt.Errorf("mark delivery undeliverable: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE citizen_id = $1`, d.CitizenID); err != nil {

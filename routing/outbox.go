@@ -474,7 +474,7 @@ func (s *Store) MarkRetry(ctx context.Context, it OutboxItem, at time.Time, caus
 		UPDATE outbox SET status = 'pending', attempts = attempts - $3, next_attempt_at = $4,
 			locked_until = NULL, last_error = $5
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
-		it.ID, it.Attempts, dec, at, ErrorText(cause)))
+		it.ID, it.Attempts, dec, at, db.ErrorText(cause)))
 }
 
 // MarkFailed gives up on a claimed row after transient errors.
@@ -484,7 +484,7 @@ func (s *Store) MarkFailed(ctx context.Context, it OutboxItem, cause error) erro
 	}
 	return s.expectOne(s.q.ExecContext(ctx, `
 		UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $3
-		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, ErrorText(cause)))
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, it.ID, it.Attempts, db.ErrorText(cause)))
 }
 
 // MarkUndeliverable records that the channel refuses the chat for good (the
@@ -501,7 +501,7 @@ func (s *Store) MarkUndeliverable(ctx context.Context, it OutboxItem, cause erro
 		res, err := s.q.ExecContext(ctx, `
 			UPDATE outbox SET status = 'undeliverable', locked_until = NULL, last_error = $3
 			WHERE channel = $1 AND chat_id = $2 AND status IN ('pending', 'sending')`,
-			it.Channel, it.ChatID, ErrorText(cause))
+			it.Channel, it.ChatID, db.ErrorText(cause))
 		if err != nil {
 			return fmt.Errorf("mark undeliverable: %w", err)
 		}
@@ -550,18 +550,4 @@ func (s *Store) expectOne(res interface{ RowsAffected() (int64, error) }, err er
 		return fmt.Errorf("outbox row no longer claimed: %w", ErrNotFound)
 	}
 	return nil
-}
-
-// ErrorText is err's text as stored with a failed row: at most 1000 bytes,
-// valid UTF-8 (cut within a rune, or with a NUL, PostgreSQL would refuse
-// it), "" for nil.
-func ErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	if len(s) > 1000 {
-		s = s[:1000]
-	}
-	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
 }

@@ -13,7 +13,6 @@ import (
 
 	"citybot/bot/telegram/tgupdate"
 	"citybot/internal/db"
-	"citybot/routing"
 )
 
 // errLost: the update was claimed again by someone else (our lease expired).
@@ -286,7 +285,7 @@ func (s updateStore) finish(ctx context.Context, tx *sqlx.Tx, cs ...claimed) err
 func (s updateStore) retry(ctx context.Context, c claimed, at time.Time, cause error) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE telegram_updates SET status = 'pending', next_attempt_at = $3, locked_until = NULL, last_error = $4
-		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, at, routing.ErrorText(cause))
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, at, db.ErrorText(cause))
 	if err != nil {
 		return fmt.Errorf("retry update: %w", err)
 	}
@@ -310,7 +309,7 @@ func (s updateStore) release(ctx context.Context, c claimed) error {
 func (s updateStore) fail(ctx context.Context, c claimed, cause error) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE telegram_updates SET status = 'failed', processed_at = now(), locked_until = NULL, last_error = $3
-		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, routing.ErrorText(cause))
+		WHERE update_id = $1 AND attempts = $2 AND status = 'processing'`, c.ID, c.Attempts, db.ErrorText(cause))
 	if err != nil {
 		return fmt.Errorf("fail update: %w", err)
 	}
