@@ -251,18 +251,9 @@ func ratioOrNaN(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// dashboardCharts returns the dashboard's standard charts; names holds the
-// translated titles, descriptions and series names by key (missing keys
-// fall back to English): messages, conversations, answered, handoffs,
-// answered_share, helpful_rate, answers, per_day, per_day_desc,
-// rates_per_day, rates_desc, top_entries, top_entries_desc.
-func dashboardCharts(d faq.Dashboard, names map[string]string) []chart {
-	t := func(k, def string) string {
-		if v, ok := names[k]; ok {
-			return v
-		}
-		return def
-	}
+// dashboardCharts returns the dashboard's standard charts, worded by t
+// (the page's catalogue: dash.chart.*).
+func dashboardCharts(d faq.Dashboard, t func(key string, args ...any) string) []chart {
 	var days []string
 	var msgs, convs, answered, handoffs, share, helpful []float64
 	for _, ds := range d.Days {
@@ -285,14 +276,14 @@ func dashboardCharts(d faq.Dashboard, names map[string]string) []chart {
 		counts = append(counts, float64(e.Answers))
 	}
 	return []chart{
-		{ID: "chart-days", Title: t("per_day", "Messages and conversations per day"),
-			Desc:   fmt.Sprintf(t("per_day_desc", "%d messages in %d conversations over %d days."), d.Messages, d.Conversations, len(d.Days)),
-			Labels: days, Series: []series{{t("messages", "Messages"), msgs}, {t("conversations", "Conversations"), convs}, {t("answered", "Answered by the bot"), answered}, {t("handoffs", "Handoffs"), handoffs}}},
-		{ID: "chart-rates", Title: t("rates_per_day", "Answered share and helpful rate per day"), Percent: true,
-			Desc:   fmt.Sprintf(t("rates_desc", "Answered share %.0f %%, helpful rate %.0f %% over the period."), d.AnsweredShare()*100, d.HelpfulRate()*100),
-			Labels: days, Series: []series{{t("answered_share", "Answered share"), share}, {t("helpful_rate", "Helpful rate"), helpful}}},
-		{ID: "chart-entries", Title: t("top_entries", "Most used FAQ entries"),
-			Desc:   fmt.Sprintf(t("top_entries_desc", "The %d entries the bot answered with most often."), len(entries)),
-			Labels: entries, Series: []series{{t("answers", "Answers"), counts}}},
+		{ID: "chart-days", Title: t("dash.chart.per_day"),
+			Desc:   t("dash.chart.per_day_desc", d.Messages, d.Conversations, len(d.Days)),
+			Labels: days, Series: []series{{t("dash.chart.messages"), msgs}, {t("dash.chart.conversations"), convs}, {t("dash.chart.answered"), answered}, {t("dash.chart.handoffs"), handoffs}}},
+		{ID: "chart-rates", Title: t("dash.chart.rates_per_day"), Percent: true,
+			Desc:   t("dash.chart.rates_desc", d.AnsweredShare()*100, d.HelpfulRate()*100),
+			Labels: days, Series: []series{{t("dash.chart.answered_share"), share}, {t("dash.chart.helpful_rate"), helpful}}},
+		{ID: "chart-entries", Title: t("dash.chart.top_entries"),
+			Desc:   t("dash.chart.top_entries_desc", len(entries)),
+			Labels: entries, Series: []series{{t("dash.chart.answers"), counts}}},
 	}
 }

@@ -23,7 +23,8 @@ func TestDashboardCharts(t *testing.T) {
 		TopEntries: []faq.EntryStats{{EntryID: "bauantrag-stellen", Question: "Wie stelle ich einen Bauantrag?", Answers: 3, Helpful: 2, NotHelpful: 1},
 			{EntryID: "hund-anmelden", Answers: 1}},
 	}
-	charts := dashboardCharts(d, nil)
+	cat := newCatalog()
+	charts := dashboardCharts(d, func(key string, args ...any) string { return cat.t("en", key, args...) })
 	svg := barChartSVG(charts[0])
 	for _, s := range []string{`role="img"`, `aria-labelledby="chart-days-title chart-days-desc"`, `<title id="chart-days-title">`, `<desc id="chart-days-desc">8 messages in 5 conversations over 3 days.</desc>`, "<title>10.03., Messages: 4</title>"} {
 		if !strings.Contains(svg, s) {

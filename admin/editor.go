@@ -745,18 +745,13 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		return
 	}
 	p := s.editorPage(c, "dash.title", "dashboard")
-	names := map[string]string{}
-	for _, k := range []string{"messages", "conversations", "answered", "handoffs", "answered_share", "helpful_rate", "answers",
-		"per_day", "per_day_desc", "rates_per_day", "rates_desc", "top_entries", "top_entries_desc"} {
-		names[k] = p.T("dash.chart." + k)
-	}
 	type chartView struct {
 		Chart chart
 		SVG   any
 		Table any
 	}
 	var charts []chartView
-	for i, ch := range dashboardCharts(d, names) {
+	for i, ch := range dashboardCharts(d, p.T) {
 		ch.Comma = p.T("fmt.decimal") == ","
 		svg := barChartSVG(ch)
 		if i == 1 {
