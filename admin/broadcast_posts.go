@@ -382,7 +382,10 @@ func (s *Server) renderPostPageWith(c *gin.Context, p *page, status int, post *b
 		}
 		d.Preview = &bcPreviewView{
 			Message: prev.Message, HasPhotoData: post.HasPhotoData, Recipients: prev.Recipients,
-			StartsAt: s.bcTime(prev.StartsAt), Duration: bcDuration(p, prev.Duration), Problems: prev.Problems,
+			StartsAt: s.bcTime(prev.StartsAt), Duration: bcDuration(p, prev.Duration),
+		}
+		for _, code := range prev.Problems {
+			d.Preview.Problems = append(d.Preview.Problems, p.T("bc.problem."+code))
 		}
 		base := time.Now()
 		if post.SendAt.Valid && post.SendAt.Time.After(base) {

@@ -745,24 +745,19 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		return
 	}
 	p := s.editorPage(c, "dash.title", "dashboard")
-	names := map[string]string{}
-	for _, k := range []string{"messages", "conversations", "answered", "handoffs", "answered_share", "helpful_rate", "answers",
-		"per_day", "per_day_desc", "rates_per_day", "rates_desc", "top_entries", "top_entries_desc"} {
-		names[k] = p.T("dash.chart." + k)
-	}
 	type chartView struct {
-		Chart faq.Chart
+		Chart chart
 		SVG   any
 		Table any
 	}
 	var charts []chartView
-	for i, ch := range faq.DashboardCharts(d, names) {
+	for i, ch := range dashboardCharts(d, p.T) {
 		ch.Comma = p.T("fmt.decimal") == ","
-		svg := faq.BarChartSVG(ch)
+		svg := barChartSVG(ch)
 		if i == 1 {
-			svg = faq.LineChartSVG(ch)
+			svg = lineChartSVG(ch)
 		}
-		charts = append(charts, chartView{Chart: ch, SVG: trustedHTML(svg), Table: trustedHTML(ch.TableHTML())})
+		charts = append(charts, chartView{Chart: ch, SVG: trustedHTML(svg), Table: trustedHTML(ch.tableHTML())})
 	}
 	pct := p.Percent
 	p.Data = editorData("dashboard", map[string]any{"D": d, "From": from, "To": to, "Charts": charts,

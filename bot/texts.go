@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 
 	"citybot/internal/i18n"
@@ -97,6 +98,8 @@ type texts struct {
 	postAsk                          string // %s: the post's first line
 	dataSubscriptions                string // %s: topic names
 	dataNoSubscriptions              string
+
+	commands string // the command menu: "name description", one a line (CommandMenus)
 }
 
 //go:embed locales/*.toml
@@ -275,7 +278,47 @@ func newTexts(lang string, get func(key string) string, group func(prefix string
 		postAsk:             get("postAsk"),
 		dataSubscriptions:   get("dataSubscriptions"),
 		dataNoSubscriptions: get("dataNoSubscriptions"),
+		commands:            get("commands"),
 	}
+}
+
+// MenuCommand is one entry of the command menu a messenger shows
+// (Telegram's "/" menu): the command without "/" and what it does.
+type MenuCommand struct{ Command, Description string }
+
+// CommandMenu is the command menu of one language.
+type CommandMenu struct {
+	Lang     string // "" for the default menu, in the reference language (German)
+	Commands []MenuCommand
+}
+
+// CommandMenus returns the command menus of the message files ("commands"):
+// the default (German) first, then the other languages by code.
+func CommandMenus() []CommandMenu {
+	langs := make([]string, 0, len(textsByLang))
+	for lang := range textsByLang {
+		if lang != i18n.Ref {
+			langs = append(langs, lang)
+		}
+	}
+	slices.Sort(langs)
+	out := []CommandMenu{{Lang: "", Commands: textsByLang[i18n.Ref].menu()}}
+	for _, lang := range langs {
+		out = append(out, CommandMenu{Lang: lang, Commands: textsByLang[lang].menu()})
+	}
+	return out
+}
+
+// menu reads the command menu: "name description", one a line.
+func (t *texts) menu() []MenuCommand {
+	var out []MenuCommand
+	for _, line := range strings.Split(t.commands, "\n") {
+		name, desc, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if name != "" {
+			out = append(out, MenuCommand{Command: name, Description: strings.TrimSpace(desc)})
+		}
+	}
+	return out
 }
 
 var linkRe = regexp.MustCompile(`https?://[^\s<>()"“”„]+[^\s<>()"“”„.,;:!?]`)

@@ -116,3 +116,41 @@ func TestTextsFor(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandMenus: the command menus of the message files, the default
+// (German) first; every command is one the bot answers.
+func TestCommandMenus(t *testing.T) {
+	want := []CommandMenu{
+		{"", []MenuCommand{
+			{"start", "Begrüßung"},
+			{"hilfe", "So funktioniert der Chat"},
+			{"mitarbeiter", "Mein Anliegen an die Mitarbeitenden geben"},
+			{"abbrechen", "Meine offene Anfrage zurückziehen"},
+			{"abo", "Nachrichten der Stadt abonnieren"},
+			{"abbestellen", "Alle Abos beenden"},
+			{"meinedaten", "Was über mich gespeichert ist"},
+			{"loeschen", "Meine Daten löschen"},
+		}},
+		{"en", []MenuCommand{
+			{"start", "Welcome"},
+			{"help", "How this chat works"},
+			{"staff", "Pass my request to the staff"},
+			{"cancel", "Withdraw my open request"},
+			{"subscribe", "Subscribe to news of the city"},
+			{"unsubscribe", "End all subscriptions"},
+			{"meinedaten", "What is stored about me"},
+			{"loeschen", "Delete my data"},
+		}},
+	}
+	got := CommandMenus()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CommandMenus() = %q\nwant %q", got, want)
+	}
+	for _, m := range got {
+		for _, c := range m.Commands {
+			if !knownCommands["/"+c.Command] || c.Description == "" {
+				t.Errorf("%q menu: /%s (%q) is no command the bot knows, or has no description", m.Lang, c.Command, c.Description)
+			}
+		}
+	}
+}

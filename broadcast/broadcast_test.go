@@ -195,6 +195,17 @@ func TestQuietHours(t *testing.T) {
 	if want := time.Date(2026, 1, 16, 7, 0, 0, 0, berlin); !pv.StartsAt.Equal(want) || pv.Recipients != 4 {
 		t.Errorf("Preview: starts %v (want %v), recipients %d", pv.StartsAt, want, pv.Recipients)
 	}
+	if len(pv.Problems) != 0 {
+		t.Errorf("Preview: problems %q", pv.Problems)
+	}
+	// A draft for a topic nobody subscribed to: a problem code the UI words.
+	draft, err := s.CreatePost(ctx, broadcast.PostInput{Text: "Niemand liest mit", TopicIDs: []int64{e.topic(s, "leer").ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv, err := s.Preview(ctx, draft.ID); err != nil || len(pv.Problems) != 1 || pv.Problems[0] != broadcast.ProblemNoSubscribers {
+		t.Errorf("Preview of a draft without subscribers: %q, %v", pv.Problems, err)
+	}
 	warning := e.post(s, broadcast.PostInput{Text: "Unwetterwarnung: Sturmböen", IsWarning: true, TopicIDs: []int64{warn.ID, news.ID}}, time.Time{})
 	sent := e.fake.WaitSent(t, 4, 5*time.Second)
 	for _, m := range sent {

@@ -435,8 +435,14 @@ type Preview struct {
 	Recipients int       // subscribers of the post's topics now
 	StartsAt   time.Time // when sending would start if released now (quiet hours)
 	Duration   time.Duration
-	Problems   []string // why it cannot be sent as is (empty: fine)
+	Problems   []string // why it cannot be sent as is, as Problem* codes (empty: fine)
 }
+
+// Problems of a post's preview: codes the UI words (admin's "bc.problem.<code>").
+const (
+	ProblemNoTopic       = "no_topic"       // no topic chosen
+	ProblemNoSubscribers = "no_subscribers" // its topics have no subscribers yet
+)
 
 // Preview returns the message as it will be sent, with the number of
 // recipients and, if it were released now, when it starts and how long
@@ -465,10 +471,10 @@ func (s *Service) Preview(ctx context.Context, id int64) (Preview, error) {
 		pv.Duration = time.Duration(float64(pv.Recipients) / s.cfg.Rate * float64(time.Second))
 	}
 	if len(p.TopicIDs) == 0 {
-		pv.Problems = append(pv.Problems, "Kein Thema gewählt.")
+		pv.Problems = append(pv.Problems, ProblemNoTopic)
 	}
 	if pv.Recipients == 0 {
-		pv.Problems = append(pv.Problems, "Die gewählten Themen haben noch keine Abonnenten.")
+		pv.Problems = append(pv.Problems, ProblemNoSubscribers)
 	}
 	return pv, nil
 }

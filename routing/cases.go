@@ -1278,11 +1278,8 @@ func (s *Cases) tellTransfer(ctx context.Context, tx *sqlx.Tx, c Case) error {
 	if err := tx.GetContext(ctx, &name, `SELECT name FROM departments WHERE id = $1`, c.Department); err != nil {
 		return fmt.Errorf("department name: %w", err)
 	}
-	text := "Ihre Anfrage wurde an folgende Stelle weitergegeben: " + name + ". Die Antwort erhalten Sie hier im Chat."
-	if strings.HasPrefix(strings.ToLower(cit.Language), "en") {
-		text = "Your request has been passed on to: " + name + ". You will get the reply here in this chat."
-	}
-	m, err := st.Send(ctx, cit, Message{Sender: SenderBot, Kind: KindText, Text: text}, Payload{Text: text})
+	msg := text(cit.Language, "transfer.notice", name)
+	m, err := st.Send(ctx, cit, Message{Sender: SenderBot, Kind: KindText, Text: msg}, Payload{Text: msg})
 	if err != nil {
 		return err
 	}

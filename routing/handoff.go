@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -277,45 +276,20 @@ func (h *Handoff) Expectation(ctx context.Context, tx *sqlx.Tx, c Case, lang str
 		hours = WeekHours{}
 	}
 	a := h.cal.Availability(hours, now)
-	short := shortName(d.Name)
+	short := shortName(d.Name, lang)
 	if c.Status == CaseAnswered {
-		if isEnglish(lang) {
-			return fmt.Sprintf("%s has answered your request #%d (see above). If something is still open, just write it here.", short, c.ID), nil
-		}
-		return fmt.Sprintf("%s hat Ihre Anfrage #%d beantwortet (siehe oben). Wenn noch etwas offen ist, schreiben Sie es einfach hier.", germanSubject(short), c.ID), nil
+		return text(lang, "expectation.answered", office("subject", short, lang), c.ID), nil
 	}
-	if isEnglish(lang) {
-		return fmt.Sprintf("Your request #%d is with %s. %s", c.ID, short, a.Message(d.Name, lang, now)), nil
-	}
-	return fmt.Sprintf("Ihre Anfrage #%d liegt %s. %s", c.ID, germanDative(short), a.Message(d.Name, lang, now)), nil
+	return text(lang, "expectation.waiting", c.ID, office("at", short, lang), a.Message(d.Name, lang, now)), nil
 }
 
 // handoffLead is the first sentence: where the request is now.
 // The case number (#12) is the reference staff see in the inbox too.
 func handoffLead(name, lang string, caseID int64, already bool) string {
-	short := shortName(name)
-	if isEnglish(lang) {
-		if already {
-			return fmt.Sprintf("Your request #%d is already with %s; just keep writing here.", caseID, short)
-		}
-		return fmt.Sprintf("I have passed your request to %s. Your reference number: #%d.", short, caseID)
-	}
-	dat := germanDative(short)
+	short := shortName(name, lang)
+	key := "handoff.new"
 	if already {
-		return fmt.Sprintf("Ihre Anfrage #%d liegt bereits %s; schreiben Sie einfach hier weiter.", caseID, dat)
+		key = "handoff.already"
 	}
-	return fmt.Sprintf("Ihre Anfrage liegt jetzt %s. Ihre Vorgangsnummer: #%d.", dat, caseID)
-}
-
-// germanDative: "beim Bauamt", "bei der Zentrale", "bei der Stelle „…“".
-func germanDative(name string) string {
-	subj := germanSubject(name)
-	switch {
-	case strings.HasPrefix(subj, "Das "):
-		return "beim " + strings.TrimPrefix(subj, "Das ")
-	case strings.HasPrefix(subj, "Der "):
-		return "beim " + strings.TrimPrefix(subj, "Der ")
-	default:
-		return "bei der " + strings.TrimPrefix(subj, "Die ")
-	}
+	return text(lang, key, office("at", short, lang), office("to", short, lang), caseID)
 }

@@ -216,88 +216,26 @@ func (c *Calendar) Availability(w WeekHours, t time.Time) Availability {
 const soonClosing = time.Hour
 
 // Message is the honest sentence for the citizen about when the department
-// (by its display name, e.g. "Bauamt / Bauaufsicht") will answer, in German
-// (the default) or English ("en", "en-GB", ...). now is the instant a was computed
-// for.
+// (by its display name, e.g. "Bauamt / Bauaufsicht") will answer, in the
+// citizen's language ("de", "en", "en-GB", ...; German when there are no
+// texts for it). now is the instant a was computed for.
 func (a Availability) Message(deptName, lang string, now time.Time) string {
-	if isEnglish(lang) {
-		return a.messageEN(shortName(deptName), now)
-	}
-	return a.messageDE(shortName(deptName), now)
-}
-
-func (a Availability) messageDE(name string, now time.Time) string {
-	subj := germanSubject(name)
+	subj := office("subject", shortName(deptName, lang), lang)
 	switch {
 	case a.Open && !a.NextOpening.IsZero() && a.ClosesAt.Sub(now) < soonClosing:
-		return fmt.Sprintf("%s ist nur noch bis %s Uhr geöffnet. Wenn es heute nicht mehr klappt, melden wir uns ab %s.",
-			subj, clock(a.ClosesAt), whenDE(a.NextOpening, now))
+		return text(lang, "hours.closing_soon", subj, clock(a.ClosesAt), when(lang, a.NextOpening, now))
 	case a.Open:
-		return subj + " ist gerade geöffnet; wir melden uns in der Regel innerhalb weniger Stunden."
+		return text(lang, "hours.open", subj)
 	case a.NextOpening.IsZero():
-		return subj + " hat keine festen Sprechzeiten hinterlegt. Wir melden uns so bald wie möglich."
+		return text(lang, "hours.no_hours", subj)
 	case a.Holiday != "":
-		return fmt.Sprintf("%s ist gerade geschlossen (Feiertag: %s). Wir melden uns ab %s.", subj, a.Holiday, whenDE(a.NextOpening, now))
+		return text(lang, "hours.holiday", subj, a.Holiday, when(lang, a.NextOpening, now))
 	default:
-		return fmt.Sprintf("%s ist gerade geschlossen. Wir melden uns ab %s.", subj, whenDE(a.NextOpening, now))
+		return text(lang, "hours.closed", subj, when(lang, a.NextOpening, now))
 	}
-}
-
-func (a Availability) messageEN(name string, now time.Time) string {
-	switch {
-	case a.Open && !a.NextOpening.IsZero() && a.ClosesAt.Sub(now) < soonClosing:
-		return fmt.Sprintf("%s is only open until %s today. If we cannot make it today, we will get back to you from %s.",
-			name, clock(a.ClosesAt), whenEN(a.NextOpening, now))
-	case a.Open:
-		return name + " is open right now; we usually get back to you within a few hours."
-	case a.NextOpening.IsZero():
-		return name + " has no fixed office hours. We will get back to you as soon as possible."
-	case a.Holiday != "":
-		return fmt.Sprintf("%s is closed right now (public holiday: %s). We will get back to you from %s.", name, a.Holiday, whenEN(a.NextOpening, now))
-	default:
-		return fmt.Sprintf("%s is closed right now. We will get back to you from %s.", name, whenEN(a.NextOpening, now))
-	}
-}
-
-// isEnglish: "en", "en-GB", ...; everything else gets German.
-func isEnglish(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "en") }
-
-// shortName is the first part of "Bauamt / Bauaufsicht".
-func shortName(name string) string {
-	if i := strings.Index(name, " / "); i > 0 {
-		name = name[:i]
-	}
-	if name = strings.TrimSpace(name); name == "" {
-		return "Die Verwaltung"
-	}
-	return name
-}
-
-// germanSubject puts the right article before a department's name ("Das
-// Bauamt", "Die Zentrale", "Der Bürgerservice"); for names it cannot place it
-// says "Die Stelle „…“".
-func germanSubject(name string) string {
-	words := strings.Fields(name)
-	last := strings.ToLower(words[len(words)-1])
-	for _, e := range []struct{ suffix, article string }{
-		{"amt", "Das"}, {"büro", "Das"}, {"zentrum", "Das"}, {"referat", "Das"}, {"team", "Das"}, {"center", "Das"},
-		{"stelle", "Die"}, {"zentrale", "Die"}, {"wirtschaft", "Die"}, {"ung", "Die"}, {"kasse", "Die"},
-		{"behörde", "Die"}, {"kämmerei", "Die"}, {"bibliothek", "Die"}, {"aufsicht", "Die"},
-		{"service", "Der"}, {"dienst", "Der"}, {"betrieb", "Der"}, {"bauhof", "Der"},
-	} {
-		if strings.HasSuffix(last, e.suffix) {
-			return e.article + " " + name
-		}
-	}
-	return "Die Stelle „" + name + "“"
 }
 
 func clock(t time.Time) string { return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute()) }
-
-var (
-	weekdaysDE = [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
-	monthsDE   = [...]string{"", "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"}
-)
 
 // dayDiff is the number of calendar days from now's date to t's date, both
 // in t's location.
@@ -309,32 +247,19 @@ func dayDiff(t, now time.Time) int {
 	return int(b.Sub(a).Hours() / 24)
 }
 
-// whenDE: "heute, 14:00 Uhr", "morgen, 8:00 Uhr", "Montag, 8:00 Uhr",
-// "Dienstag, 7. April, 8:00 Uhr".
-func whenDE(t, now time.Time) string {
+// when words when an office opens: "heute, 14:00 Uhr", "morgen, 8:00
+// Uhr", "Montag, 8:00 Uhr", "Dienstag, 7. April, 8:00 Uhr"; English
+// "today, 14:00", "Tuesday, 7 April, 8:00".
+func when(lang string, t, now time.Time) string {
 	switch n := dayDiff(t, now); {
 	case n <= 0:
-		return "heute, " + clock(t) + " Uhr"
+		return text(lang, "when.today", clock(t))
 	case n == 1:
-		return "morgen, " + clock(t) + " Uhr"
+		return text(lang, "when.tomorrow", clock(t))
 	case n < 7:
-		return weekdaysDE[t.Weekday()] + ", " + clock(t) + " Uhr"
+		return text(lang, "when.weekday", weekdayName(lang, int(t.Weekday())), clock(t))
 	default:
-		return fmt.Sprintf("%s, %d. %s, %s Uhr", weekdaysDE[t.Weekday()], t.Day(), monthsDE[t.Month()], clock(t))
-	}
-}
-
-// whenEN: "today, 14:00", "tomorrow, 8:00", "Monday, 8:00", "Tuesday, 7 April, 8:00".
-func whenEN(t, now time.Time) string {
-	switch n := dayDiff(t, now); {
-	case n <= 0:
-		return "today, " + clock(t)
-	case n == 1:
-		return "tomorrow, " + clock(t)
-	case n < 7:
-		return t.Weekday().String() + ", " + clock(t)
-	default:
-		return fmt.Sprintf("%s, %d %s, %s", t.Weekday(), t.Day(), t.Month(), clock(t))
+		return text(lang, "when.date", weekdayName(lang, int(t.Weekday())), t.Day(), monthName(lang, int(t.Month())), clock(t))
 	}
 }
 
@@ -441,28 +366,13 @@ func ApplyDemoOfficeHours(ctx context.Context, q sqlx.ExecerContext) error {
 // ToOffice words "to the office" for the citizen: "an das Tiefbauamt", "an
 // die Zentrale", "an den Bürgerservice"; English "to Tiefbauamt".
 func ToOffice(name, lang string) string {
-	short := shortName(name)
-	if isEnglish(lang) {
-		return "to " + short
-	}
-	subj := germanSubject(short)
-	switch {
-	case strings.HasPrefix(subj, "Das "):
-		return "an das " + strings.TrimPrefix(subj, "Das ")
-	case strings.HasPrefix(subj, "Der "):
-		return "an den " + strings.TrimPrefix(subj, "Der ")
-	default:
-		return "an die " + strings.TrimPrefix(subj, "Die ")
-	}
+	return office("to", shortName(name, lang), lang)
 }
 
 // AtOffice words where a request is: "beim Bauamt", "bei der Zentrale";
 // English "with Bauamt".
 func AtOffice(name, lang string) string {
-	if isEnglish(lang) {
-		return "with " + shortName(name)
-	}
-	return germanDative(shortName(name))
+	return office("at", shortName(name, lang), lang)
 }
 
 // OpenTime is how much of the interval [from, to) falls into the office

@@ -346,34 +346,13 @@ func (s *Service) registerWebhook(ctx context.Context) {
 
 // setCommands shows the commands in Telegram's menu (best effort).
 func (s *Service) setCommands(ctx context.Context) {
-	sets := []struct {
-		lang string
-		cmds []models.BotCommand
-	}{
-		{"", []models.BotCommand{
-			{Command: "start", Description: "Begrüßung"},
-			{Command: "hilfe", Description: "So funktioniert der Chat"},
-			{Command: "mitarbeiter", Description: "Mein Anliegen an die Mitarbeitenden geben"},
-			{Command: "abbrechen", Description: "Meine offene Anfrage zurückziehen"},
-			{Command: "abo", Description: "Nachrichten der Stadt abonnieren"},
-			{Command: "abbestellen", Description: "Alle Abos beenden"},
-			{Command: "meinedaten", Description: "Was über mich gespeichert ist"},
-			{Command: "loeschen", Description: "Meine Daten löschen"},
-		}},
-		{"en", []models.BotCommand{
-			{Command: "start", Description: "Welcome"},
-			{Command: "help", Description: "How this chat works"},
-			{Command: "staff", Description: "Pass my request to the staff"},
-			{Command: "cancel", Description: "Withdraw my open request"},
-			{Command: "subscribe", Description: "Subscribe to news of the city"},
-			{Command: "unsubscribe", Description: "End all subscriptions"},
-			{Command: "meinedaten", Description: "What is stored about me"},
-			{Command: "loeschen", Description: "Delete my data"},
-		}},
-	}
-	for _, set := range sets {
+	for _, menu := range bot.CommandMenus() {
+		cmds := make([]models.BotCommand, 0, len(menu.Commands))
+		for _, c := range menu.Commands {
+			cmds = append(cmds, models.BotCommand{Command: c.Command, Description: c.Description})
+		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := s.api.SetMyCommands(cctx, &tgbot.SetMyCommandsParams{Commands: set.cmds, LanguageCode: set.lang})
+		_, err := s.api.SetMyCommands(cctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: menu.Lang})
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.logger.Warn("set bot commands", "err", redact(err, s.cfg.Token))

@@ -1,4 +1,4 @@
-package faq
+package admin
 
 import (
 	"fmt"
@@ -6,16 +6,18 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"citybot/faq"
 )
 
-// Chart is data for a server-rendered SVG chart: one label per category
+// chart is data for a server-rendered SVG chart: one label per category
 // (a day, an entry) and one or more series of values.
-type Chart struct {
+type chart struct {
 	ID      string // unique on the page; used for the title/desc ids
 	Title   string
 	Desc    string // a sentence summarising the chart for screen readers
 	Labels  []string
-	Series  []Series
+	Series  []series
 	Percent bool // values are fractions 0..1, shown as percent
 	// Comma writes numbers the German way: "45,0 %", "37,50". A value that
 	// is NaN has no data (a day without answers) and is shown as "–" and
@@ -25,8 +27,8 @@ type Chart struct {
 	Height int // default 240
 }
 
-// Series is one named row of values of a chart.
-type Series struct {
+// series is one named row of values of a chart.
+type series struct {
 	Name   string
 	Values []float64
 }
@@ -35,7 +37,7 @@ type Series struct {
 // also by the legend's order and the data table.
 var chartColours = []string{"#1f5fa8", "#c2410c", "#15803d", "#7e22ce"}
 
-func (c Chart) size() (int, int) {
+func (c chart) size() (int, int) {
 	w, h := c.Width, c.Height
 	if w <= 0 {
 		w = 720
@@ -46,7 +48,7 @@ func (c Chart) size() (int, int) {
 	return w, h
 }
 
-func (c Chart) format(v float64) string {
+func (c chart) format(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
 	}
@@ -65,7 +67,7 @@ func (c Chart) format(v float64) string {
 	return s
 }
 
-func (c Chart) maxValue() float64 {
+func (c chart) maxValue() float64 {
 	m := 0.0
 	for _, s := range c.Series {
 		for _, v := range s.Values {
@@ -98,7 +100,7 @@ const (
 )
 
 // open writes the accessible SVG header, the axis and its grid lines.
-func (c Chart) open(b *strings.Builder) (plotW, plotH, maxV float64) {
+func (c chart) open(b *strings.Builder) (plotW, plotH, maxV float64) {
 	w, h := c.size()
 	esc := html.EscapeString
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
@@ -125,7 +127,7 @@ func (c Chart) open(b *strings.Builder) (plotW, plotH, maxV float64) {
 	return plotW, plotH, maxV
 }
 
-func (c Chart) legend(b *strings.Builder) {
+func (c chart) legend(b *strings.Builder) {
 	if len(c.Series) < 2 {
 		return
 	}
@@ -146,10 +148,10 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// BarChartSVG renders c as grouped vertical bars. Every bar carries its
-// value as a tooltip (<title>); pair the chart with TableHTML for a data
+// barChartSVG renders c as grouped vertical bars. Every bar carries its
+// value as a tooltip (<title>); pair the chart with tableHTML for a data
 // table alternative.
-func BarChartSVG(c Chart) string {
+func barChartSVG(c chart) string {
 	var b strings.Builder
 	plotW, plotH, maxV := c.open(&b)
 	n := len(c.Labels)
@@ -178,8 +180,8 @@ func BarChartSVG(c Chart) string {
 	return b.String()
 }
 
-// LineChartSVG renders c as lines with a point per value.
-func LineChartSVG(c Chart) string {
+// lineChartSVG renders c as lines with a point per value.
+func lineChartSVG(c chart) string {
 	var b strings.Builder
 	plotW, plotH, maxV := c.open(&b)
 	n := len(c.Labels)
@@ -216,9 +218,9 @@ func LineChartSVG(c Chart) string {
 	return b.String()
 }
 
-// TableHTML renders the chart's data as an HTML table (the text
+// tableHTML renders the chart's data as an HTML table (the text
 // alternative of the chart), captioned with the chart's title.
-func (c Chart) TableHTML() string {
+func (c chart) tableHTML() string {
 	esc := html.EscapeString
 	var b strings.Builder
 	fmt.Fprintf(&b, `<table class="chart-data" id="%s-table"><caption>%s</caption><thead><tr><td></td>`, esc(c.ID), esc(c.Title))
@@ -249,18 +251,9 @@ func ratioOrNaN(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// DashboardCharts returns the dashboard's standard charts; names holds the
-// translated titles, descriptions and series names by key (missing keys
-// fall back to English): messages, conversations, answered, handoffs,
-// answered_share, helpful_rate, answers, per_day, per_day_desc,
-// rates_per_day, rates_desc, top_entries, top_entries_desc.
-func DashboardCharts(d Dashboard, names map[string]string) []Chart {
-	t := func(k, def string) string {
-		if v, ok := names[k]; ok {
-			return v
-		}
-		return def
-	}
+// dashboardCharts returns the dashboard's standard charts, worded by t
+// (the page's catalogue: dash.chart.*).
+func dashboardCharts(d faq.Dashboard, t func(key string, args ...any) string) []chart {
 	var days []string
 	var msgs, convs, answered, handoffs, share, helpful []float64
 	for _, ds := range d.Days {
@@ -282,15 +275,15 @@ func DashboardCharts(d Dashboard, names map[string]string) []Chart {
 		entries = append(entries, label)
 		counts = append(counts, float64(e.Answers))
 	}
-	return []Chart{
-		{ID: "chart-days", Title: t("per_day", "Messages and conversations per day"),
-			Desc:   fmt.Sprintf(t("per_day_desc", "%d messages in %d conversations over %d days."), d.Messages, d.Conversations, len(d.Days)),
-			Labels: days, Series: []Series{{t("messages", "Messages"), msgs}, {t("conversations", "Conversations"), convs}, {t("answered", "Answered by the bot"), answered}, {t("handoffs", "Handoffs"), handoffs}}},
-		{ID: "chart-rates", Title: t("rates_per_day", "Answered share and helpful rate per day"), Percent: true,
-			Desc:   fmt.Sprintf(t("rates_desc", "Answered share %.0f %%, helpful rate %.0f %% over the period."), d.AnsweredShare()*100, d.HelpfulRate()*100),
-			Labels: days, Series: []Series{{t("answered_share", "Answered share"), share}, {t("helpful_rate", "Helpful rate"), helpful}}},
-		{ID: "chart-entries", Title: t("top_entries", "Most used FAQ entries"),
-			Desc:   fmt.Sprintf(t("top_entries_desc", "The %d entries the bot answered with most often."), len(entries)),
-			Labels: entries, Series: []Series{{t("answers", "Answers"), counts}}},
+	return []chart{
+		{ID: "chart-days", Title: t("dash.chart.per_day"),
+			Desc:   t("dash.chart.per_day_desc", d.Messages, d.Conversations, len(d.Days)),
+			Labels: days, Series: []series{{t("dash.chart.messages"), msgs}, {t("dash.chart.conversations"), convs}, {t("dash.chart.answered"), answered}, {t("dash.chart.handoffs"), handoffs}}},
+		{ID: "chart-rates", Title: t("dash.chart.rates_per_day"), Percent: true,
+			Desc:   t("dash.chart.rates_desc", d.AnsweredShare()*100, d.HelpfulRate()*100),
+			Labels: days, Series: []series{{t("dash.chart.answered_share"), share}, {t("dash.chart.helpful_rate"), helpful}}},
+		{ID: "chart-entries", Title: t("dash.chart.top_entries"),
+			Desc:   t("dash.chart.top_entries_desc", len(entries)),
+			Labels: entries, Series: []series{{t("dash.chart.answers"), counts}}},
 	}
 }
