@@ -135,6 +135,27 @@ func BenchmarkMatch118LexiconModel(b *testing.B) {
 	}
 }
 
+// BenchmarkMatch118Gate: the score thresholds checked by the confidence
+// model (Options.Gate).
+func BenchmarkMatch118Gate(b *testing.B) {
+	entries, _, _ := loadDemo(b)
+	m, err := faq.DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := faq.DefaultOptions()
+	opts.Gate = m
+	ix := faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), opts)
+	for _, q := range benchQueries {
+		ix.Match(q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.Match(benchQueries[i%len(benchQueries)])
+	}
+}
+
 func BenchmarkBuild118Lexicon(b *testing.B) {
 	entries, _, _ := loadDemo(b)
 	opts := faq.DefaultOptions()

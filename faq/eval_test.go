@@ -135,3 +135,28 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("summary without top1_accuracy: %s", lines[5])
 	}
 }
+
+// TestEvalDevSetGate guards the experimental gate (Options.Gate with the
+// committed model) on the dev set like TestEvalDevSet guards the default:
+// its thresholds were chosen so that dev stays at the project targets.
+func TestEvalDevSetGate(t *testing.T) {
+	entries, _, qs := loadDemo(t)
+	m, err := faq.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := faq.DefaultOptions()
+	opts.Gate = m
+	ix := faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), opts)
+	rep := faq.Evaluate(ix, qs, nil)
+	t.Logf("gate: top-1 %.3f (%d/%d, wrong %d), false answers %d/%d", rep.Top1(), rep.Top1Correct, rep.Answerable, rep.WrongAnswers, rep.FalseAnswers, rep.Handoff)
+	if got := rep.Top1(); got < guardTop1 {
+		t.Errorf("top-1 = %.3f, want >= %.2f", got, guardTop1)
+	}
+	if rep.FalseAnswers > guardFalseAnswers {
+		t.Errorf("false answers = %d, want <= %d", rep.FalseAnswers, guardFalseAnswers)
+	}
+	if rep.SmalltalkFalseAnswers > 0 {
+		t.Errorf("smalltalk rows answered from the FAQ: %d", rep.SmalltalkFalseAnswers)
+	}
+}

@@ -72,6 +72,20 @@ type Options struct {
 	// answers too few questions, or gives too many false answers, on
 	// question sets it has not seen (see README, "Matching").
 	Model *Model
+	// Gate combines the score thresholds with a confidence model (see
+	// Model): an answer the thresholds would give is vetoed when the
+	// model's probability that its best candidate is right is below
+	// GateVetoAt, and the model's best candidate is answered when that
+	// probability reaches GateAnswerAt and its score reaches
+	// SuggestThreshold, whatever the thresholds say. Ignored when Model
+	// is set. GateVetoAt and GateAnswerAt (defaults 0.25 and 0.50) were
+	// chosen on dev and dev2: the model's own thresholds, chosen on its
+	// training data, are far too high on real messages. nil (the default):
+	// on the held-out question set it answers more questions right but
+	// also gives more false answers to staff questions (see README,
+	// "Matching").
+	Gate                     *Model
+	GateVetoAt, GateAnswerAt float64
 }
 
 // DefaultOptions returns the documented defaults.
@@ -93,6 +107,8 @@ func DefaultOptions() Options {
 		BigramBonus:      0.03,
 		UnknownIDF:       0.5,
 		AnswerOnlyWeight: 0.5,
+		GateVetoAt:       0.25,
+		GateAnswerAt:     0.50,
 	}
 }
 

@@ -86,10 +86,19 @@ func (ix *Index) match(text string) Result {
 	}
 	res := Result{Decision: DecisionNone}
 	cands, st := ix.search(text, max(modelDepth, ix.opts.MaxCandidates+1))
-	res.Personal = IsPersonal(text)
+	ps := PersonalScore(text)
+	res.Personal = ps >= 1
 	if m := ix.opts.Model; m != nil && len(cands) > 0 {
-		return ix.decide(m, text, cands, st, res)
+		return ix.decide(m, text, ps, cands, st, res)
 	}
+	if g := ix.opts.Gate; g != nil && len(cands) > 0 && !res.Personal {
+		return ix.gate(g, text, ps, cands, st, res)
+	}
+	return ix.thresholds(cands, res)
+}
+
+// thresholds decides by the score thresholds alone.
+func (ix *Index) thresholds(cands []Candidate, res Result) Result {
 	res.Candidates = cands
 	var second float64
 	if len(res.Candidates) > 1 {
@@ -119,6 +128,37 @@ func (ix *Index) match(text string) Result {
 	return res
 }
 
+// gate decides by the score thresholds, checked and extended by the
+// confidence model g (see Options.Gate).
+func (ix *Index) gate(g *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := g.order(cands, messageFeaturesScored(text, st, ps))
+	res.Confidence = round3(p)
+	// the model answers alone only among entries the scores find
+	// plausible: on words it does not know (another language, a request
+	// the FAQ has no words for) its probabilities mean little
+	if p >= ix.opts.GateAnswerAt && ord[0].Score >= ix.opts.SuggestThreshold {
+		res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
+		res.Decision = DecisionAnswer
+		res.Answer = &res.Candidates[0]
+		return res
+	}
+	res = ix.thresholds(cands, res)
+	if res.Decision == DecisionAnswer && p < ix.opts.GateVetoAt {
+		// vetoed: offer what the thresholds would suggest
+		res.Decision, res.Answer = DecisionSuggest, nil
+		o := ix.opts
+		best := res.Candidates[0]
+		n := 0
+		for _, c := range res.Candidates {
+			if c.Score >= o.SuggestThreshold && best.Score-c.Score <= o.SuggestWindow {
+				n++
+			}
+		}
+		res.Candidates = res.Candidates[:n]
+	}
+	return res
+}
+
 // Ranked returns the k best entries for text in the order Match ranks them
 // (by the confidence model when there is one), without deciding anything.
 func (ix *Index) Ranked(text string, k int) []Candidate {
@@ -134,15 +174,15 @@ func (ix *Index) Ranked(text string, k int) []Candidate {
 
 // decide ranks the candidates by the confidence model and answers,
 // suggests or hands off by its thresholds.
-func (ix *Index) decide(m *Model, text string, cands []Candidate, st queryStats, res Result) Result {
-	ord, p := m.order(cands, messageFeatures(text, st))
+func (ix *Index) decide(m *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := m.order(cands, messageFeaturesScored(text, st, ps))
 	res.Confidence = round3(p)
 	res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
 	if res.Personal {
 		return res
 	}
 	switch {
-	case p >= m.AnswerAt:
+	case p >= m.AnswerAt, m.VetoAt > 0 && p >= m.VetoAt && ord[0].EntryID == cands[0].EntryID && ruleAnswers(cands, ix.opts):
 		res.Decision = DecisionAnswer
 		res.Answer = &res.Candidates[0]
 	case p >= m.SuggestAt:
@@ -150,6 +190,19 @@ func (ix *Index) decide(m *Model, text string, cands []Candidate, st queryStats,
 		res.Candidates = suggestions(ord, ix.opts.MaxCandidates)
 	}
 	return res
+}
+
+// ruleAnswers reports whether the score thresholds alone would answer the
+// best of cands (ranked by score).
+func ruleAnswers(cands []Candidate, o Options) bool {
+	if len(cands) == 0 {
+		return false
+	}
+	var second float64
+	if len(cands) > 1 {
+		second = cands[1].Score
+	}
+	return cands[0].Score >= o.AnswerThreshold && cands[0].Score-second >= o.AnswerMargin
 }
 
 // scratch holds the dense per-query accumulators of Search.

@@ -23,10 +23,14 @@ type Model struct {
 	Features []string `json:"features"`
 	// Ranker estimates for every candidate that it is the right entry;
 	// Gate estimates for the best candidate (after ranking) that it is.
-	Ranker    Logistic `json:"ranker"`
-	Gate      Logistic `json:"gate"`
-	AnswerAt  float64  `json:"answer_at"`
-	SuggestAt float64  `json:"suggest_at"`
+	Ranker   Logistic `json:"ranker"`
+	Gate     Logistic `json:"gate"`
+	AnswerAt float64  `json:"answer_at"`
+	// VetoAt: when the score thresholds alone would answer and the model
+	// ranks the same entry first, it is answered from this probability on
+	// (the model vetoes the rest). 0 in older models: no such rule.
+	VetoAt    float64 `json:"veto_at,omitempty"`
+	SuggestAt float64 `json:"suggest_at"`
 	// Fit describes the training run (for the closing report and editors).
 	Fit TrainReport `json:"fit"`
 }
@@ -97,7 +101,13 @@ var questionWords = map[string]bool{
 }
 
 func messageFeatures(text string, qs queryStats) msgFeatures {
-	mf := msgFeatures{qs: qs, personal: PersonalScore(text), runes: len([]rune(text))}
+	return messageFeaturesScored(text, qs, PersonalScore(text))
+}
+
+// messageFeaturesScored is messageFeatures with the message's
+// PersonalScore already known.
+func messageFeaturesScored(text string, qs queryStats, personal float64) msgFeatures {
+	mf := msgFeatures{qs: qs, personal: personal, runes: len([]rune(text))}
 	mf.question = strings.Contains(text, "?")
 	if !mf.question {
 		if t := german.Tokens(text); len(t) > 0 && questionWords[t[0]] {

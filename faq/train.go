@@ -16,11 +16,13 @@ type TrainReport struct {
 	Samples      int `json:"samples"`       // candidates scored (rows of the regression)
 	HeldVariants int `json:"held_variants"` // queries whose entry stayed in the index (a variant held out)
 	HeldEntries  int `json:"held_entries"`  // queries whose entry was removed: any answer is false
+	Reports      int `json:"reports"`       // report-style queries (for staff): any answer is false
 	// At the chosen thresholds, on the training queries:
 	Answered        float64 `json:"answered"`          // held-variant queries answered with their entry
 	WrongAnswers    float64 `json:"wrong_answers"`     // held-variant queries answered with another entry
 	FalseAnswerRate float64 `json:"false_answer_rate"` // held-entry queries answered at all
 	Suggested       float64 `json:"suggested"`         // held-variant queries whose entry is answered or suggested
+	ReportFalseRate float64 `json:"report_false_rate"` // report-style queries answered
 	LogLoss         float64 `json:"log_loss"`
 }
 
@@ -63,30 +65,43 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 		mf     msgFeatures
 		entry  string
 		heldIn bool // the entry is in the index
+		report bool // a report-style message (see reportNegatives)
+		// personal: never answered (IsPersonal); rule: the score
+		// thresholds alone would answer the best candidate.
+		personal, rule bool
+		calib          bool // the message sets thresholds (see sideTalk)
 	}
 	var qs []query
-	run := func(ix *Index, text, entry string, heldIn bool) {
+	run := func(ix *Index, text, entry string, heldIn, calib bool) {
 		c, st := ix.search(text, modelDepth)
 		if len(c) == 0 {
 			return
 		}
-		qs = append(qs, query{cands: c, mf: messageFeatures(text, st), entry: entry, heldIn: heldIn})
+		q := query{cands: c, mf: messageFeatures(text, st), entry: entry, heldIn: heldIn, personal: IsPersonal(text), calib: calib}
+		q.rule = ruleAnswers(c, opts)
+		qs = append(qs, q)
 	}
 	held := make([]Entry, len(live))
 	for i, e := range live {
 		for vi, v := range e.Variants {
 			holdOutVariant(held, live, i, vi)
 			ix := buildIndex(held, an, opts, cache)
-			for _, q := range augment(v, rng, pool) {
-				run(ix, q, e.ID, true)
+			for _, q := range append(augment(v, rng, pool), citizenForms(v, rng)...) {
+				run(ix, q, e.ID, true, true)
+			}
+			for _, q := range sideTalk(v, rng, pool) {
+				run(ix, q, e.ID, true, false)
 			}
 		}
 		// the question held out: the most citizen-like phrasing
 		copy(held, live)
 		held[i].Question = ""
 		ix := buildIndex(held, an, opts, cache)
-		for _, q := range augment(e.Question, rng, pool) {
-			run(ix, q, e.ID, true)
+		for _, q := range append(augment(e.Question, rng, pool), citizenForms(e.Question, rng)...) {
+			run(ix, q, e.ID, true, true)
+		}
+		for _, q := range sideTalk(e.Question, rng, pool) {
+			run(ix, q, e.ID, true, false)
 		}
 		without := make([]Entry, 0, len(live)-1)
 		without = append(without, live[:i]...)
@@ -94,8 +109,21 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 		ix = buildIndex(without, an, opts, cache)
 		for _, p := range append([]string{e.Question}, e.Variants...) {
 			for _, q := range augment(p, rng, pool) {
-				run(ix, q, e.ID, false)
+				run(ix, q, e.ID, false, true)
 			}
+			for _, q := range sideTalk(p, rng, pool) {
+				run(ix, q, e.ID, false, false)
+			}
+		}
+	}
+	// reports of concrete problems about the FAQ's topics, against the
+	// full index: whatever matches, they are for staff
+	full := buildIndex(live, an, opts, cache)
+	for _, q := range reportNegatives(live, rng, reportsPerEntry) {
+		n := len(qs)
+		run(full, q, "", false, true)
+		if len(qs) > n {
+			qs[n].report = true
 		}
 	}
 	// regression rows: every candidate of every query
@@ -132,29 +160,47 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 		p, p3  float64 // best probability; probability of the right entry if in the suggestions
 		ok     bool    // best is the right entry
 		heldIn bool
+		report bool
+		// never: the message is personal and never answered; rule: the
+		// score thresholds answer and the model ranks the same entry first.
+		never, rule bool
+		calib       bool
 	}
 	tops := make([]top, 0, len(qs))
+	var nIn, nHeld, nReport float64
 	for _, q := range qs {
 		ord, p := m.order(q.cands, q.mf)
-		t := top{p: p, heldIn: q.heldIn}
-		if q.heldIn {
+		t := top{p: p, heldIn: q.heldIn, report: q.report, never: q.personal, rule: q.rule && ord[0].EntryID == q.cands[0].EntryID, calib: q.calib}
+		switch {
+		case q.heldIn:
 			m.Fit.HeldVariants++
+			if q.calib {
+				nIn++
+			}
 			t.ok = ord[0].EntryID == q.entry
 			for _, c := range suggestions(ord, opts.MaxCandidates) {
 				if c.EntryID == q.entry {
 					t.p3 = p
 				}
 			}
-		} else {
+		case q.report:
+			m.Fit.Reports++
+			if q.calib {
+				nReport++
+			}
+		default:
 			m.Fit.HeldEntries++
+			if q.calib {
+				nHeld++
+			}
 		}
 		tops = append(tops, t)
 	}
-	// AnswerAt: the lowest threshold whose false-answer rate on held-out
-	// entries is at most TrainTarget; SuggestAt likewise for suggestTarget.
+	// SuggestAt: at most suggestTarget of the held-out entries get
+	// suggestions.
 	var neg []float64
 	for _, t := range tops {
-		if !t.heldIn {
+		if !t.heldIn && !t.report {
 			neg = append(neg, t.p)
 		}
 	}
@@ -169,43 +215,72 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 		}
 		return neg[k] + 1e-9
 	}
-	m.AnswerAt = bestAnswerAt(tops2(tops, func(t top) (float64, bool, bool) { return t.p, t.ok, t.heldIn }))
-	m.SuggestAt = round3up(min(quantile(suggestTarget), m.AnswerAt))
-	var ans, wrong, sug, fa float64
+	// Sample weights of the utility: answerable messages make up
+	// 1-missingShare of the traffic, messages for staff the rest, half of
+	// them questions the FAQ does not cover (held-out entries), half
+	// reports. Personal messages are never answered, so they do not move a
+	// threshold.
+	weight := func(t top) float64 {
+		switch {
+		case t.heldIn:
+			return (1 - missingShare) / max(nIn, 1)
+		case t.report:
+			return missingShare * reportShare / max(nReport, 1)
+		}
+		return missingShare * (1 - reportShare) / max(nHeld, 1)
+	}
+	var all, ruled []gateSample
 	for _, t := range tops {
-		if !t.heldIn {
-			if t.p >= m.AnswerAt {
+		if !t.never && t.calib {
+			all = append(all, gateSample{p: t.p, ok: t.ok, heldIn: t.heldIn, w: weight(t)})
+		}
+	}
+	m.AnswerAt = bestAnswerAt(all)
+	// VetoAt: where the score thresholds answer and the model agrees on the
+	// entry, a lower probability suffices (the model only vetoes).
+	for _, t := range tops {
+		if !t.never && t.calib && t.rule && t.p < m.AnswerAt {
+			ruled = append(ruled, gateSample{p: t.p, ok: t.ok, heldIn: t.heldIn, w: weight(t)})
+		}
+	}
+	m.VetoAt = min(bestAnswerAt(ruled), m.AnswerAt)
+	m.SuggestAt = round3up(min(quantile(suggestTarget), m.AnswerAt))
+	var ans, wrong, sug, fa, fr float64
+	for _, t := range tops {
+		answered := !t.never && (t.p >= m.AnswerAt || t.rule && t.p >= m.VetoAt)
+		switch {
+		case t.report:
+			if answered {
+				fr++
+			}
+			continue
+		case !t.heldIn:
+			if answered {
 				fa++
 			}
 			continue
 		}
-		if t.p >= m.AnswerAt {
+		if answered {
 			if t.ok {
 				ans++
 			} else {
 				wrong++
 			}
 		}
-		if (t.ok && t.p >= m.AnswerAt) || t.p3 >= m.SuggestAt {
+		if (t.ok && answered) || t.p3 >= m.SuggestAt {
 			sug++
 		}
 	}
 	hv, he := float64(max(m.Fit.HeldVariants, 1)), float64(max(m.Fit.HeldEntries, 1))
 	m.Fit.Answered, m.Fit.WrongAnswers, m.Fit.Suggested, m.Fit.FalseAnswerRate = round3(ans/hv), round3(wrong/hv), round3(sug/hv), round3(fa/he)
+	m.Fit.ReportFalseRate = round3(fr / max(nReport, 1))
 	return m, nil
 }
 
 type gateSample struct {
 	p          float64
 	ok, heldIn bool
-}
-
-func tops2[T any](ts []T, f func(T) (float64, bool, bool)) []gateSample {
-	out := make([]gateSample, len(ts))
-	for i, t := range ts {
-		out[i].p, out[i].ok, out[i].heldIn = f(t)
-	}
-	return out
+	w          float64 // weight in the utility
 }
 
 // Utility of the answer threshold: a right answer gains 1, a wrong answer
@@ -213,36 +288,28 @@ func tops2[T any](ts []T, f func(T) (float64, bool, bool)) []gateSample {
 // wrongCost, a handoff is neutral. Messages without an answer in the FAQ
 // are weighted to make up missingShare of the traffic, the share of
 // unanswerable messages citizens send (about 3 in 10 in the demo city's
-// question sets).
+// question sets); reportShare of those are reports of concrete problems.
 const (
 	wrongCost    = 3.0
 	missingShare = 0.3
+	reportShare  = 0.5
+	// reportsPerEntry: report-style training messages per entry.
+	reportsPerEntry = 4
 )
 
-// bestAnswerAt picks the threshold with the highest utility.
+// bestAnswerAt picks the threshold with the highest utility over weighted
+// samples (1 when there is nothing to decide).
 func bestAnswerAt(s []gateSample) float64 {
-	var nIn, nOut float64
-	for _, x := range s {
-		if x.heldIn {
-			nIn++
-		} else {
-			nOut++
-		}
-	}
-	if nIn == 0 {
-		return 0.5
-	}
-	wIn, wOut := (1-missingShare)/nIn, missingShare/max(nOut, 1)
 	sort.Slice(s, func(i, j int) bool { return s[i].p > s[j].p })
 	best, bestAt, u := 0.0, 1.0, 0.0
 	for i, x := range s {
 		switch {
 		case !x.heldIn:
-			u -= wrongCost * wOut
+			u -= wrongCost * x.w
 		case x.ok:
-			u += wIn
+			u += x.w
 		default:
-			u -= wrongCost * wIn
+			u -= wrongCost * x.w
 		}
 		if i+1 < len(s) && s[i+1].p == x.p {
 			continue
@@ -409,14 +476,20 @@ func augment(p string, rng *rand.Rand, pool []string) []string {
 	pre = augPrefixes[1+rng.IntN(len(augPrefixes)-1)]
 	suf = augSuffixes[1+rng.IntN(len(augSuffixes)-1)]
 	out = append(out, pre+strings.ToLower(p)+suf)
-	// side talk: a citizen's message carries words of its own story that
-	// no entry explains, or that belong to neighbouring topics
-	if len(pool) > 0 {
-		var extra []string
-		for k := 0; k < 2+rng.IntN(3); k++ {
-			extra = append(extra, pool[rng.IntN(len(pool))])
-		}
-		out = append(out, p+" "+strings.Join(extra, " "))
-	}
 	return out
+}
+
+// sideTalk returns p with words of the answer texts appended: a citizen's
+// message carries words of its own story that no entry explains, or that
+// belong to neighbouring topics. Random words make such messages harder
+// than real ones, so they train the regressions but do not set thresholds.
+func sideTalk(p string, rng *rand.Rand, pool []string) []string {
+	if len(pool) == 0 {
+		return nil
+	}
+	var extra []string
+	for k := 0; k < 2+rng.IntN(3); k++ {
+		extra = append(extra, pool[rng.IntN(len(pool))])
+	}
+	return []string{p + " " + strings.Join(extra, " ")}
 }

@@ -40,10 +40,10 @@ func TestTrain(t *testing.T) {
 	if m1.AnswerAt != m2.AnswerAt || m1.Gate.Bias != m2.Gate.Bias || m1.Fit != m2.Fit {
 		t.Errorf("two runs differ: %+v vs %+v", m1.Fit, m2.Fit)
 	}
-	if !(m1.SuggestAt > 0 && m1.SuggestAt <= m1.AnswerAt && m1.AnswerAt < 1) {
-		t.Errorf("thresholds suggest %v, answer %v", m1.SuggestAt, m1.AnswerAt)
+	if !(m1.SuggestAt > 0 && m1.SuggestAt <= m1.AnswerAt && m1.AnswerAt < 1 && m1.VetoAt <= m1.AnswerAt) {
+		t.Errorf("thresholds suggest %v, answer %v, veto %v", m1.SuggestAt, m1.AnswerAt, m1.VetoAt)
 	}
-	if m1.Fit.HeldEntries == 0 || m1.Fit.HeldVariants == 0 || m1.Fit.Answered == 0 {
+	if m1.Fit.HeldEntries == 0 || m1.Fit.HeldVariants == 0 || m1.Fit.Reports == 0 || m1.Fit.Answered == 0 {
 		t.Errorf("fit %+v: no held-out data or nothing answered", m1.Fit)
 	}
 	// with the model, Match decides by it and reports its confidence
@@ -56,5 +56,26 @@ func TestTrain(t *testing.T) {
 	}
 	if res.Decision != faq.DecisionAnswer || res.Answer.EntryID != entries[0].ID {
 		t.Errorf("Match(%q) = %s %+v, want the answer %s", entries[0].Question, res.Decision, res.Candidates[0], entries[0].ID)
+	}
+}
+
+// The gate: a personal message is never answered, whatever the model says;
+// a plain FAQ question still is; the model's probability is reported.
+func TestGateDecisions(t *testing.T) {
+	entries, _, _ := loadDemo(t)
+	m, err := faq.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := faq.DefaultOptions()
+	opts.Gate = m
+	ix := faq.NewIndexWithOptions(entries, german.DefaultSynonyms(), opts)
+	res := ix.Match(entries[0].Question)
+	if res.Decision != faq.DecisionAnswer || res.Answer.EntryID != entries[0].ID || res.Confidence <= 0 {
+		t.Errorf("Match(%q) = %s %+v (confidence %v), want the answer %s", entries[0].Question, res.Decision, res.Answer, res.Confidence, entries[0].ID)
+	}
+	q := "Ich habe vor drei Wochen meinen Personalausweis beantragt, Vorgangsnummer 2025-4471, und noch nichts gehört."
+	if res := ix.Match(q); res.Decision == faq.DecisionAnswer || !res.Personal {
+		t.Errorf("Match(%q) = %s personal %v, want no answer, personal", q, res.Decision, res.Personal)
 	}
 }

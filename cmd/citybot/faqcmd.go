@@ -112,6 +112,10 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
 	lexicon := fs.Bool("lexicon", false, "add the general German thesaurus and word list to the analysis")
 	modelPath := fs.String("model", "", "decide with this confidence model (from 'faq train'; \"default\": the committed one)")
+	gatePath := fs.String("gate", "", "check the score thresholds with this confidence model (\"default\": the committed one; \"off\": none)")
+	defOpts := faq.DefaultOptions()
+	gateVeto := fs.Float64("gate-veto", defOpts.GateVetoAt, "with a gate: veto the thresholds' answer below this probability")
+	gateAnswer := fs.Float64("gate-answer", defOpts.GateAnswerAt, "with a gate: answer the model's best entry from this probability on")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -179,12 +183,24 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	}
 	opts := faq.DefaultOptions()
 	opts.Lexicon = *lexicon
+	opts.GateVetoAt, opts.GateAnswerAt = *gateVeto, *gateAnswer
 	if *modelPath != "" {
 		m, err := loadModel(*modelPath)
 		if err != nil {
 			return fmt.Errorf("faq eval: --model: %w", err)
 		}
 		opts.Model = m
+	}
+	switch *gatePath {
+	case "":
+	case "off":
+		opts.Gate = nil
+	default:
+		m, err := loadModel(*gatePath)
+		if err != nil {
+			return fmt.Errorf("faq eval: --gate: %w", err)
+		}
+		opts.Gate = m
 	}
 	ix := faq.NewIndexWithOptions(entries, syns, opts)
 	var router faq.Router
@@ -259,11 +275,11 @@ func (a *app) faqTrain(ctx context.Context, args []string) error {
 	}
 	b = append(b, '\n')
 	f := m.Fit
-	fmt.Fprintf(a.stderr, "trained on %d messages (%d held-out variants, %d held-out entries), %d candidates, log loss %.3f\n"+
-		"thresholds: answer at %.3f, suggest at %.3f\n"+
-		"on the training messages: answered right %.1f %%, wrong %.1f %%, answered or suggested %.1f %%, false answers on held-out entries %.1f %%\n",
-		f.Queries, f.HeldVariants, f.HeldEntries, f.Samples, f.LogLoss, m.AnswerAt, m.SuggestAt,
-		100*f.Answered, 100*f.WrongAnswers, 100*f.Suggested, 100*f.FalseAnswerRate)
+	fmt.Fprintf(a.stderr, "trained on %d messages (%d held-out variants, %d held-out entries, %d reports), %d candidates, log loss %.3f\n"+
+		"thresholds: answer at %.3f, answer where the score thresholds agree at %.3f, suggest at %.3f\n"+
+		"on the training messages: answered right %.1f %%, wrong %.1f %%, answered or suggested %.1f %%, false answers on held-out entries %.1f %%, on reports %.1f %%\n",
+		f.Queries, f.HeldVariants, f.HeldEntries, f.Reports, f.Samples, f.LogLoss, m.AnswerAt, m.VetoAt, m.SuggestAt,
+		100*f.Answered, 100*f.WrongAnswers, 100*f.Suggested, 100*f.FalseAnswerRate, 100*f.ReportFalseRate)
 	if *out == "" {
 		_, err = a.stdout.Write(b)
 		return err
