@@ -199,7 +199,7 @@ func TestQuietHours(t *testing.T) {
 		t.Errorf("Preview: problems %q", pv.Problems)
 	}
 	// A draft for a topic nobody subscribed to: a problem code the UI words.
-	draft, err := s.CreatePost(ctx, broadcast.PostInput{Text: "Niemand liest mit", TopicIDs: []int64{e.topic(s, "leer").ID}})
+	draft, err := s.CreatePost(ctx, staff.Principal{}, broadcast.PostInput{Text: "Niemand liest mit", TopicIDs: []int64{e.topic(s, "leer").ID}})
 	if err != nil {
 		t.Fatal(err)
 	}

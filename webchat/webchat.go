@@ -203,6 +203,9 @@ func originOf(u string) string {
 // new events of other instances, and purges old events.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.listen(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean stop, not an error
+		}
 		return err
 	}
 	go s.purgeLoop(ctx)
