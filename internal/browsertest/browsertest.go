@@ -190,12 +190,42 @@ func (b *Browser) Do(d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Until waits until the JavaScript expression is truthy in the page.
+// Until waits until the JavaScript expression is truthy in the page. A
+// navigation while it waits (the page's execution context replaced) is not
+// an error: it polls again in the new document.
 func Until(expr string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[any](expr)(ctx, t)
-		return chromedp.Void{}, err
+		for {
+			_, err := chromedp.Poll[any](expr)(ctx, t)
+			if err == nil || !ContextReplaced(err) || ctx.Err() != nil {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, err
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}
+}
+
+// ContextReplaced reports whether err says the page's JavaScript context
+// went away under an evaluation: the page navigated or reloaded.
+func ContextReplaced(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, s := range []string{
+		"Cannot find context with specified id",
+		"Execution context was destroyed",
+		"Inspected target navigated or closed",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Eval evaluates the JavaScript expression and ignores its value.

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,5 +40,25 @@ func TestPathMissing(t *testing.T) {
 	_, err := Path()
 	if err == nil || !strings.Contains(err.Error(), "apt-get install -y chromium") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestUntilSurvivesNavigation: a page that reloads itself several times
+// while Until waits; Until keeps polling in each new document instead of
+// failing with the destroyed execution context.
+func TestUntilSurvivesNavigation(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html lang="de"><title>Weiter</title><main><p>…</p></main><script>
+var n = +(new URLSearchParams(location.search).get("n") || 0);
+if (n < 8) setTimeout(function(){ location.href = "/?n=" + (n + 1); }, 40);
+</script></html>`))
+	}))
+	defer ts.Close()
+	b := Start(t, WithTimeout(30*time.Second))
+	b.Do(20*time.Second, chromedp.Navigate(ts.URL))
+	b.Do(20*time.Second, Until(`location.search === "?n=8" && document.readyState === "complete"`))
+	if !ContextReplaced(errors.New("exception: Execution context was destroyed.")) || ContextReplaced(errors.New("timeout")) {
+		t.Error("ContextReplaced misreads errors")
 	}
 }
