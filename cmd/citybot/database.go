@@ -88,7 +88,7 @@ func (d *database) Close() {
 
 func (d *database) stopLocal() {
 	if d.local != nil {
-		_ = d.local.Stop()
+		_ = d.local.Stop() // logs what went wrong
 		d.local = nil
 	}
 }

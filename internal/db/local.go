@@ -282,5 +282,51 @@ func (l *Local) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l.owned = false
-	return l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "fast", "-w", "stop")
+	pid := l.postmasterPID()
+	err := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "fast", "-w", "stop")
+	if err != nil && pid > 0 && processAlive(pid) {
+		// a fast shutdown that did not finish: do not leave the
+		// postmaster behind (the next start recovers from the WAL)
+		if ierr := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "immediate", "-w", "stop"); ierr == nil {
+			err = nil
+		}
+	}
+	// pg_ctl returns when postmaster.pid is gone, which the postmaster
+	// removes shortly before it exits: wait for the process itself, so
+	// that no PostgreSQL process outlives the caller.
+	for pid > 0 && processAlive(pid) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pid > 0 && processAlive(pid) {
+		err = errors.Join(err, fmt.Errorf("postmaster %d still running after stop", pid))
+	}
+	if err != nil {
+		l.opts.Logger.Error("stopping the local PostgreSQL", "err", err, "dir", l.dir)
+	}
+	return err
+}
+
+// postmasterPID is the process id in the cluster's postmaster.pid (0 when
+// there is none).
+func (l *Local) postmasterPID() int {
+	b, err := os.ReadFile(filepath.Join(l.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}
+
+// processAlive reports whether a process with that id exists and is not a
+// zombie.
+func processAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// the state follows the command name in parentheses
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z'
+	}
+	return true
 }
