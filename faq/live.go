@@ -23,7 +23,10 @@ type Live struct {
 	listener *pglisten.Listener
 	// gate is the confidence model the index is built with (Options.Gate):
 	// the committed one until the published FAQ differs from what it was
-	// trained on; then Run retrains it after RetrainAfter (0: at once).
+	// trained on; then, when RetrainAfter is set (the service sets
+	// DefaultRetrainAfter), Run retrains it on the published FAQ once that
+	// has stayed unchanged for RetrainAfter. 0 (the default of NewLive,
+	// for tests and tools): never.
 	gate         atomic.Pointer[Model]
 	RetrainAfter time.Duration
 	retrain      chan struct{}
@@ -43,7 +46,7 @@ type snapshot struct {
 
 // NewLive returns a Live with an empty index; call Reload before use.
 func NewLive(store *Store, logger *slog.Logger) *Live {
-	l := &Live{store: store, logger: logger, RetrainAfter: DefaultRetrainAfter, retrain: make(chan struct{}, 1)}
+	l := &Live{store: store, logger: logger, retrain: make(chan struct{}, 1)}
 	l.gate.Store(DefaultOptions().Gate)
 	l.cur.Store(&snapshot{index: NewIndex(nil, german.DefaultSynonyms()), entries: map[string]Entry{}})
 	return l
@@ -90,7 +93,7 @@ func (l *Live) Reload(ctx context.Context) error {
 	opts.Gate = l.gate.Load()
 	l.cur.Store(&snapshot{index: NewIndexWithOptions(entries, all, opts), entries: byID, depts: depts, builtAt: time.Now()})
 	l.logger.Info("faq index built", "entries", len(entries), "synonyms", len(syns), "took_ms", time.Since(start).Milliseconds())
-	if fp := Fingerprint(entries, all); opts.Gate == nil || opts.Gate.FAQ != fp {
+	if fp := Fingerprint(entries, all); l.RetrainAfter > 0 && (opts.Gate == nil || opts.Gate.FAQ != fp) {
 		l.logger.Info("the published FAQ differs from what the confidence model was trained on; retraining when it stays unchanged", "after", l.RetrainAfter.String())
 		l.wantRetrain(trainJob{entries: entries, synonyms: all, fp: fp})
 	}

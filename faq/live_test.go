@@ -25,7 +25,7 @@ func TestLiveRetrainsOnAChangedFAQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := NewLive(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	l.RetrainAfter = 0
+	l.RetrainAfter = time.Millisecond
 	committed := l.gate.Load()
 	if committed == nil || committed.FAQ != Fingerprint(demoDataset(t).Entries, german.DefaultSynonyms()) {
 		t.Fatalf("the committed model does not carry the demo FAQ's fingerprint: %+v", committed)
