@@ -21,6 +21,16 @@ type Live struct {
 	hooks  []func(context.Context)
 	// listener is set by Listen and used by Run.
 	listener *pglisten.Listener
+	// gate is the confidence model the index is built with (Options.Gate):
+	// the committed one until the published FAQ differs from what it was
+	// trained on; then, when RetrainAfter is set (the service sets
+	// DefaultRetrainAfter), Run retrains it on the published FAQ once that
+	// has stayed unchanged for RetrainAfter. 0 (the default of NewLive,
+	// for tests and tools): never.
+	gate         atomic.Pointer[Model]
+	RetrainAfter time.Duration
+	retrain      chan struct{}
+	pending      *trainJob // guarded by mu
 }
 
 // OnReload registers fn to run after every reload (e.g. to rebuild what
@@ -36,7 +46,8 @@ type snapshot struct {
 
 // NewLive returns a Live with an empty index; call Reload before use.
 func NewLive(store *Store, logger *slog.Logger) *Live {
-	l := &Live{store: store, logger: logger}
+	l := &Live{store: store, logger: logger, retrain: make(chan struct{}, 1)}
+	l.gate.Store(DefaultOptions().Gate)
 	l.cur.Store(&snapshot{index: NewIndex(nil, german.DefaultSynonyms()), entries: map[string]Entry{}})
 	return l
 }
@@ -78,8 +89,14 @@ func (l *Live) Reload(ctx context.Context) error {
 	for _, e := range entries {
 		byID[e.ID] = e
 	}
-	l.cur.Store(&snapshot{index: NewIndex(entries, all), entries: byID, depts: depts, builtAt: time.Now()})
+	opts := DefaultOptions()
+	opts.Gate = l.gate.Load()
+	l.cur.Store(&snapshot{index: NewIndexWithOptions(entries, all, opts), entries: byID, depts: depts, builtAt: time.Now()})
 	l.logger.Info("faq index built", "entries", len(entries), "synonyms", len(syns), "took_ms", time.Since(start).Milliseconds())
+	if fp := Fingerprint(entries, all); l.RetrainAfter > 0 && (opts.Gate == nil || opts.Gate.FAQ != fp) {
+		l.logger.Info("the published FAQ differs from what the confidence model was trained on; retraining when it stays unchanged", "after", l.RetrainAfter.String())
+		l.wantRetrain(trainJob{entries: entries, synonyms: all, fp: fp})
+	}
 	for _, fn := range l.hooks {
 		fn(ctx)
 	}
@@ -110,5 +127,6 @@ func (l *Live) Run(ctx context.Context, url string) error {
 			l.logger.Error("faq reload", "err", err)
 		}
 	}
+	go l.retrainLoop(ctx)
 	return l.listener.Run(ctx, l.Reload)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"citybot/internal/german"
 )
@@ -33,6 +34,8 @@ type Model struct {
 	SuggestAt float64 `json:"suggest_at"`
 	// Fit describes the training run (for the closing report and editors).
 	Fit TrainReport `json:"fit"`
+	// FAQ is the Fingerprint of the FAQ the model was trained on.
+	FAQ string `json:"faq,omitempty"`
 }
 
 // featureNames are the model's inputs, in order (see features).
@@ -47,6 +50,18 @@ var defaultModelJSON []byte
 // DefaultModel returns the committed model (faq/model.json), trained on the
 // demo city's FAQ by `citybot faq train`.
 func DefaultModel() (*Model, error) { return ParseModel(defaultModelJSON) }
+
+// defaultGate is the committed model, parsed once: the default
+// Options.Gate. `citybot faq train` writes only valid models and CI checks
+// that the committed one is what it makes of the demo FAQ, so a broken file
+// is a build defect.
+var defaultGate = sync.OnceValue(func() *Model {
+	m, err := DefaultModel()
+	if err != nil {
+		panic(err)
+	}
+	return m
+})
 
 // ParseModel reads a model written by `citybot faq train`.
 func ParseModel(b []byte) (*Model, error) {

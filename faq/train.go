@@ -139,7 +139,7 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 			Y = append(Y, y)
 		}
 	}
-	m := &Model{Features: append([]string(nil), featureNames...)}
+	m := &Model{Features: append([]string(nil), featureNames...), FAQ: Fingerprint(entries, synonyms)}
 	m.Ranker, m.Fit.LogLoss = fitLogistic(X, Y)
 	// the gate: one row per message, its best candidate after ranking
 	X, Y = X[:0], Y[:0]

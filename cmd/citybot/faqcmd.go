@@ -112,7 +112,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
 	lexicon := fs.Bool("lexicon", false, "add the general German thesaurus and word list to the analysis")
 	modelPath := fs.String("model", "", "decide with this confidence model (from 'faq train'; \"default\": the committed one)")
-	gatePath := fs.String("gate", "", "check the score thresholds with this confidence model (\"default\": the committed one; \"off\": none)")
+	gatePath := fs.String("gate", "", "check the score thresholds with this confidence model (default: the committed one, retrained by the service when the FAQ changes; \"off\": thresholds alone)")
 	defOpts := faq.DefaultOptions()
 	gateVeto := fs.Float64("gate-veto", defOpts.GateVetoAt, "with a gate: veto the thresholds' answer below this probability")
 	gateAnswer := fs.Float64("gate-answer", defOpts.GateAnswerAt, "with a gate: answer the model's best entry from this probability on")

@@ -63,6 +63,7 @@ func (a *app) serve(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	live := faq.NewLive(faq.NewStore(d.DB), log.With("component", "faq"))
+	live.RetrainAfter = faq.DefaultRetrainAfter
 	// Subscribe before the first build, so no change in between is missed
 	// and the index is built once at start.
 	if err := live.Listen(d.URL); err != nil {
