@@ -93,9 +93,9 @@ func (l *Live) Reload(ctx context.Context) error {
 	opts.Gate = l.gate.Load()
 	l.cur.Store(&snapshot{index: NewIndexWithOptions(entries, all, opts), entries: byID, depts: depts, builtAt: time.Now()})
 	l.logger.Info("faq index built", "entries", len(entries), "synonyms", len(syns), "took_ms", time.Since(start).Milliseconds())
-	if fp := Fingerprint(entries, all); l.RetrainAfter > 0 && (opts.Gate == nil || opts.Gate.FAQ != fp) {
+	if l.RetrainAfter > 0 && (opts.Gate == nil || opts.Gate.FAQ != Fingerprint(entries, all)) {
 		l.logger.Info("the published FAQ differs from what the confidence model was trained on; retraining when it stays unchanged", "after", l.RetrainAfter.String())
-		l.wantRetrain(trainJob{entries: entries, synonyms: all, fp: fp})
+		l.wantRetrain(trainJob{entries: entries, synonyms: all})
 	}
 	for _, fn := range l.hooks {
 		fn(ctx)

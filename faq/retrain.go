@@ -50,7 +50,6 @@ func Fingerprint(entries []Entry, synonyms []Synonym) string {
 type trainJob struct {
 	entries  []Entry
 	synonyms []Synonym
-	fp       string
 }
 
 // wantRetrain notes that the published FAQ differs from what the current

@@ -284,7 +284,7 @@ func (l *Local) Stop() error {
 	l.owned = false
 	pid := l.postmasterPID()
 	err := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "fast", "-w", "stop")
-	if err != nil && pid > 0 && processAlive(pid) {
+	if err != nil && pid > 0 && ProcessAlive(pid) {
 		// a fast shutdown that did not finish: do not leave the
 		// postmaster behind (the next start recovers from the WAL)
 		if ierr := l.run(ctx, "pg_ctl", "-D", l.dataDir, "-m", "immediate", "-w", "stop"); ierr == nil {
@@ -294,10 +294,10 @@ func (l *Local) Stop() error {
 	// pg_ctl returns when postmaster.pid is gone, which the postmaster
 	// removes shortly before it exits: wait for the process itself, so
 	// that no PostgreSQL process outlives the caller.
-	for pid > 0 && processAlive(pid) && ctx.Err() == nil {
+	for pid > 0 && ProcessAlive(pid) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if pid > 0 && processAlive(pid) {
+	if pid > 0 && ProcessAlive(pid) {
 		err = errors.Join(err, fmt.Errorf("postmaster %d still running after stop", pid))
 	}
 	if err != nil {
@@ -317,9 +317,9 @@ func (l *Local) postmasterPID() int {
 	return pid
 }
 
-// processAlive reports whether a process with that id exists and is not a
+// ProcessAlive reports whether a process with that id exists and is not a
 // zombie.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false

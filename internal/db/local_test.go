@@ -26,17 +26,17 @@ func TestLocalStopLeavesNoProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		pid := l.postmasterPID()
-		if pid <= 0 || !processAlive(pid) {
+		if pid <= 0 || !ProcessAlive(pid) {
 			t.Fatalf("round %d: no running postmaster (pid %d)", i, pid)
 		}
 		if err := l.Stop(); err != nil {
 			t.Fatalf("round %d: stop: %v", i, err)
 		}
-		if processAlive(pid) {
+		if ProcessAlive(pid) {
 			t.Fatalf("round %d: the postmaster (pid %d) still runs after Stop returned", i, pid)
 		}
 	}
-	if processAlive(os.Getpid()) != true {
+	if ProcessAlive(os.Getpid()) != true {
 		t.Error("processAlive does not see this process")
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"citybot/internal/db"
 )
 
 // TestFreshMachine runs the binary as a new user would after cloning the
@@ -184,7 +186,7 @@ func freshRun(t *testing.T, bin, home string, cred *syscall.Credential) {
 	pidText, err := os.ReadFile(filepath.Join(clusterDir, "pgdata", "postmaster.pid"))
 	must(t, err)
 	postmaster, _ := strconv.Atoi(strings.SplitN(string(pidText), "\n", 2)[0])
-	if postmaster <= 0 || !alive(postmaster) {
+	if postmaster <= 0 || !db.ProcessAlive(postmaster) {
 		t.Fatalf("postmaster.pid names no running process: %q", pidText)
 	}
 
@@ -209,7 +211,7 @@ func freshRun(t *testing.T, bin, home string, cred *syscall.Credential) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("citybot did not stop within 30 s of SIGINT\n%s", out.String())
 	}
-	if alive(postmaster) {
+	if db.ProcessAlive(postmaster) {
 		t.Errorf("the postmaster (pid %d) still runs after citybot stopped", postmaster)
 	}
 	if left := processesUsing(clusterDir); len(left) > 0 {
@@ -223,18 +225,6 @@ func freshRun(t *testing.T, bin, home string, cred *syscall.Credential) {
 	}
 }
 
-// alive reports whether a process with that id exists (and is no zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// pid (comm) state ...
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
 // processesUsing lists the processes whose command line names dir.
 func processesUsing(dir string) []string {
 	var found []string
@@ -245,7 +235,7 @@ func processesUsing(dir string) []string {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte(dir)) || !alive(pid) {
+		if err != nil || !bytes.Contains(b, []byte(dir)) || !db.ProcessAlive(pid) {
 			continue
 		}
 		found = append(found, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
