@@ -188,11 +188,14 @@ func answerSteps(row, answer string) []flowStep {
 
 // waitFor polls (across page loads) until sel is on the page.
 func waitFor(b *browsertest.Browser, sel string) {
-	waitJS(b, fmt.Sprintf(`!!document.querySelector(%q) && document.readyState === "complete"`, sel))
+	waitJS(b, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
 }
 
-// waitJS polls (across page loads) until js is true.
+// waitJS polls (across page loads) until js is true in a fully loaded
+// page: the deferred app.js has run, so its key and click handlers are in
+// place when the test acts.
 func waitJS(b *browsertest.Browser, js string) {
+	js = `document.readyState === "complete" && (` + js + `)`
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if ok, err := chromedp.Run(b.Context(), chromedp.Evaluate[bool](js)); err == nil && ok {
 			return
