@@ -83,8 +83,12 @@ func TestEditorPagesRender(t *testing.T) {
 			t.Errorf("%s: read-only notice %v", who, ro)
 		}
 	}
-	// The Telegram preview escapes HTML like the bot does.
+	// Try-it shows the confidence model's probability beside each candidate.
 	c := e.loggedIn("admin@example.org")
+	if r := c.get("/faq/try?q=Perso+verloren"); !regexp.MustCompile(`<td class="confidence">\d+ %</td>`).MatchString(r.Body) {
+		t.Errorf("try-it shows no model confidence")
+	}
+	// The Telegram preview escapes HTML like the bot does.
 	r := c.postForm("/faq/new", "/faq/new", url.Values{"action": {"preview"}, "department": {"bauamt"},
 		"question": {"Frage <b>fett</b>?"}, "answer": {"Absatz eins & <script>.\n\nAbsatz zwei."}})
 	if r.Status != 200 || !strings.Contains(r.Body, "<b>Frage &lt;b&gt;fett&lt;/b&gt;?</b>") || !strings.Contains(r.Body, "Absatz eins &amp; &lt;script&gt;.") {

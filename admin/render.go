@@ -41,7 +41,14 @@ func templateFuncs(loc *time.Location) template.FuncMap {
 			}
 			return false
 		},
-		"add":     func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		// percent is a probability in whole percent ("–" for none).
+		"percent": func(p float64) string {
+			if p <= 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.0f %%", p*100)
+		},
 		"minutes": func(n int) time.Duration { return time.Duration(n) * time.Minute },
 		// shorten is a subject's first sentence, at most n characters.
 		"shorten": func(s string, n int) string { return shortSubject(s, n) },
