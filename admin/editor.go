@@ -63,6 +63,14 @@ func (s *Server) routeEditor(e *gin.Engine) {
 
 func (s *Server) faqStore() *faq.Store { return faq.NewStore(s.db) }
 
+// matchOptions are the bot's matcher options (Deps.Matcher), else the defaults.
+func (s *Server) matchOptions() faq.Options {
+	if s.deps.Matcher != nil {
+		return s.deps.Matcher.Options()
+	}
+	return faq.DefaultOptions()
+}
+
 // actorOf is the signed-in user as faq's editor functions take them.
 func actorOf(u *staff.Principal) staff.Principal { return *u }
 
@@ -541,9 +549,9 @@ func (s *Server) tryPage(c *gin.Context) {
 		var tr faq.TryResult
 		var err error
 		if entryID != "" {
-			tr, err = st.TryDraft(ctx, q, entryID)
+			tr, err = st.TryDraft(ctx, q, entryID, s.matchOptions())
 		} else {
-			tr, err = st.TryIt(ctx, q, nil)
+			tr, err = st.TryIt(ctx, q, nil, s.matchOptions())
 		}
 		if err != nil {
 			s.fail(c, err)

@@ -404,3 +404,24 @@ func TestEditorMessagesKnown(t *testing.T) {
 		}
 	}
 }
+
+// thresholdsOnly is a matcher whose index has no confidence model, as when
+// a service runs with the gate off.
+type thresholdsOnly struct{}
+
+func (thresholdsOnly) Options() faq.Options { o := faq.DefaultOptions(); o.Gate = nil; return o }
+
+// Try-it matches with the bot's options (Deps.Matcher, the service's
+// faq.Live), not with a model of its own.
+func TestTryItUsesTheBotsMatcher(t *testing.T) {
+	e := newEnv(t, func(_ *Config, d *Deps) { d.Matcher = thresholdsOnly{} })
+	e.withDemoFAQ()
+	e.user("admin@example.org", staff.RoleAdmin)
+	r := e.loggedIn("admin@example.org").get("/faq/try?q=Perso+verloren")
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `data-entry="ausweis-verloren"`) {
+		t.Fatalf("try-it: status %d, no candidate", r.Status)
+	}
+	if strings.Contains(r.Body, " %</td>") || !strings.Contains(r.Body, `<td class="confidence">–</td>`) {
+		t.Errorf("try-it shows a model confidence although the bot's matcher has no model")
+	}
+}

@@ -10,6 +10,7 @@
 package admin
 
 import (
+	"citybot/faq"
 	"context"
 	"crypto/subtle"
 	"database/sql/driver"
@@ -94,6 +95,10 @@ type Deps struct {
 	Files Files
 	// FAQ answers for the "insert FAQ answer" picker; may be nil.
 	FAQ FAQSource
+	// Matcher gives the options of the bot's FAQ index (*faq.Live): Try-it
+	// matches with the same confidence model as the bot. nil: the
+	// committed model (faq.DefaultOptions).
+	Matcher interface{ Options() faq.Options }
 	// Rules are the routing rules of the admin page; nil disables it.
 	Rules Rules
 	// Calendar knows public holidays; the inbox counts waits in office

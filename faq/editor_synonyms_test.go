@@ -32,7 +32,7 @@ func TestSynonymsEditor(t *testing.T) {
 		}
 	}
 	// The matcher uses it: "Baupapiere einreichen" answers with the Bauantrag entry.
-	tr, err := f.s.TryIt(ctx, "bau papiere abgeben", nil)
+	tr, err := f.s.TryIt(ctx, "bau papiere abgeben", nil, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,28 +57,34 @@ type TryResult struct {
 // TryIt tells what the bot would answer to question with the published FAQ,
 // and with draft (when not nil) swapped in as if it were published. The
 // result carries the top candidates' scores and the words that matched.
-func (s *Store) TryIt(ctx context.Context, question string, draft *Entry) (TryResult, error) {
+// The indexes are built with opts (the bot's: Live.Options).
+func (s *Store) TryIt(ctx context.Context, question string, draft *Entry, opts Options) (TryResult, error) {
 	entries, syns, err := s.matcherInputs(ctx)
 	if err != nil {
 		return TryResult{}, err
 	}
-	return Try(entries, syns, question, draft), nil
+	return TryWith(entries, syns, question, draft, opts), nil
 }
 
 // TryDraft is TryIt with the entry's pending change (its draft, or the
 // entry itself as if published).
-func (s *Store) TryDraft(ctx context.Context, question, entryID string) (TryResult, error) {
+func (s *Store) TryDraft(ctx context.Context, question, entryID string, opts Options) (TryResult, error) {
 	e, err := s.PendingEntry(ctx, entryID)
 	if err != nil {
 		return TryResult{}, err
 	}
-	return s.TryIt(ctx, question, &e)
+	return s.TryIt(ctx, question, &e, opts)
 }
 
-// Try is TryIt on given entries and synonyms.
+// Try is TryIt on given entries and synonyms with DefaultOptions.
 func Try(entries []Entry, syns []Synonym, question string, draft *Entry) TryResult {
+	return TryWith(entries, syns, question, draft, DefaultOptions())
+}
+
+// TryWith is Try with the index built with opts.
+func TryWith(entries []Entry, syns []Synonym, question string, draft *Entry, opts Options) TryResult {
 	side := func(entries []Entry) TrySide {
-		res := NewIndex(entries, syns).Match(question)
+		res := NewIndexWithOptions(entries, syns, opts).Match(question)
 		ts := TrySide{Result: res}
 		if res.Decision == DecisionAnswer && res.Answer != nil {
 			for _, e := range entries {

@@ -64,6 +64,16 @@ func (l *Live) Entry(id string) (Entry, bool) {
 	return e, ok
 }
 
+// Options are the options the bot's index is built with: DefaultOptions
+// with the confidence model in use (the committed one, or the one retrained
+// on the published FAQ). Try-it builds its indexes with them, so editors
+// see what the bot does.
+func (l *Live) Options() Options {
+	opts := DefaultOptions()
+	opts.Gate = l.gate.Load()
+	return opts
+}
+
 // Departments returns the departments as of the last reload.
 func (l *Live) Departments() []Department { return l.cur.Load().depts }
 
@@ -89,8 +99,7 @@ func (l *Live) Reload(ctx context.Context) error {
 	for _, e := range entries {
 		byID[e.ID] = e
 	}
-	opts := DefaultOptions()
-	opts.Gate = l.gate.Load()
+	opts := l.Options()
 	l.cur.Store(&snapshot{index: NewIndexWithOptions(entries, all, opts), entries: byID, depts: depts, builtAt: time.Now()})
 	l.logger.Info("faq index built", "entries", len(entries), "synonyms", len(syns), "took_ms", time.Since(start).Milliseconds())
 	if l.RetrainAfter > 0 && (opts.Gate == nil || opts.Gate.FAQ != Fingerprint(entries, all)) {

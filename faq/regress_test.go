@@ -102,7 +102,7 @@ func TestWouldChangeListsExactlyTheAffectedSavedQuestions(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("on publish: %q", ids(got))
 	}
-	tr, err := f.s.TryDraft(ctx, "Drohne anmelden", "drohne")
+	tr, err := f.s.TryDraft(ctx, "Drohne anmelden", "drohne", DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestWouldChangeListsExactlyTheAffectedSavedQuestions(t *testing.T) {
 	if len(tr.Draft.Result.Candidates) == 0 || len(tr.Draft.Result.Candidates[0].Matched) == 0 || tr.Draft.Result.Candidates[0].Score <= 0 {
 		t.Fatalf("try it lacks scores or matched words: %+v", tr.Draft.Result.Candidates)
 	}
-	tr, err = f.s.TryIt(ctx, "Hund anmelden", nil)
+	tr, err = f.s.TryIt(ctx, "Hund anmelden", nil, DefaultOptions())
 	if err != nil || tr.Draft != nil || tr.Published.Result.Decision != DecisionAnswer || tr.Published.AnswerText == "" {
 		t.Fatalf("try it without draft: %+v %v", tr, err)
 	}

@@ -174,6 +174,7 @@ func (a *app) serve(ctx context.Context) error {
 		Broadcast:   bc,
 		Files:       files,
 		FAQ:         faq.NewStore(d.DB),
+		Matcher:     live,
 		Calendar:    cal,
 	})
 	handler := ui.Handler()
