@@ -22,9 +22,14 @@ func (h *turn) loadState(ctx context.Context) error {
 		return nil
 	}
 	h.loaded = true
-	dc, err := h.bs.loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow)
-	if err != nil {
-		return err
+	var dc dialogContext
+	if h.pre != nil {
+		dc = *h.pre
+	} else {
+		var err error
+		if dc, err = h.bs.loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow); err != nil {
+			return err
+		}
 	}
 	h.dc, h.dcRead = dc, true
 	if d := h.e.desk; d != nil && h.mayHaveCase {

@@ -265,6 +265,8 @@ type turn struct {
 	// once per turn.
 	loaded bool
 	dc     dialogContext
+	// pre: the dialog context HandleBatch read for the turn (nil: none).
+	pre *dialogContext
 	// dcRead: dc was read in this turn, so its OpenChoices and
 	// PostQuestion tell what is stored (kept up to date by the turn).
 	dcRead  bool
@@ -282,7 +284,69 @@ type turn struct {
 // message, decides the reply and queues it in the outbox. Nothing is sent
 // before tx commits.
 func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, error) {
-	st := e.store.WithTx(tx)
+	return e.handle(ctx, tx, in, nil)
+}
+
+// received is what HandleBatch stored and read for a turn before it runs:
+// the inbound message (routing.Store.ReceiveAll) and the dialog context.
+type received struct {
+	r  routing.Received
+	dc dialogContext
+}
+
+// HandleBatch handles inbound messages inside tx as Handle does, one after
+// the other in the order given, with the same results. The first message
+// of each chat (buttons aside) is stored, and its dialog context read, for
+// all of them at once before the turns run: two statements for the batch
+// instead of two per message. A chat's later messages in the batch are
+// received in their turn, so each chat's messages keep their order.
+func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([]Result, error) {
+	pre := make([]*received, len(ins))
+	var rs []routing.Receipt
+	var at []int
+	type chat struct{ channel, id string }
+	seen := map[chat]bool{}
+	for i, in := range ins {
+		k := chat{in.Channel, in.ChatID}
+		if in.Kind == routing.KindButton || seen[k] {
+			continue
+		}
+		seen[k] = true
+		m, lang := inboundMessage(in)
+		rs = append(rs, routing.Receipt{Channel: in.Channel, ExternalID: in.ChatID, Language: lang, Message: m})
+		at = append(at, i)
+	}
+	if len(rs) > 1 {
+		got, err := e.store.WithTx(tx).ReceiveAll(ctx, rs, e.caseWindow, e.cfg.FloodWindow)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(got))
+		for j, r := range got {
+			ids[j] = r.Citizen.ID
+		}
+		dcs, err := e.bots.WithTx(tx).loadDialogs(ctx, ids, e.cfg.ConfirmWindow)
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range got {
+			pre[at[j]] = &received{r: r, dc: dcs[r.Citizen.ID]}
+		}
+	}
+	out := make([]Result, len(ins))
+	for i, in := range ins {
+		res, err := e.handle(ctx, tx, in, pre[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// inboundMessage is the message Handle stores for in, and the language it
+// records for the citizen.
+func inboundMessage(in Inbound) (routing.Message, string) {
 	lang := truncateRunes(sanitize(in.Language), 16)
 	m := routing.Message{
 		Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
@@ -295,12 +359,25 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		id := in.MessageID
 		m.ExternalMessageID = &id
 	}
+	return m, lang
+}
+
+// handle is Handle, with the message received and the dialog context read
+// already when pre is not nil.
+func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *received) (Result, error) {
+	st := e.store.WithTx(tx)
+	m, lang := inboundMessage(in)
 	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true}
 	if in.Kind != routing.KindButton {
 		// The citizen and the message in one statement.
-		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow)
-		if err != nil {
-			return Result{}, err
+		var r routing.Received
+		if pre != nil {
+			r, h.pre = pre.r, &pre.dc
+		} else {
+			var err error
+			if r, err = st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow); err != nil {
+				return Result{}, err
+			}
 		}
 		h.c, h.msg = r.Citizen, r.Message
 		h.mayHaveCase = e.caseWindow <= 0 || r.MayHaveCase

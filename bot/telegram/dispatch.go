@@ -365,20 +365,32 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 		if err := s.updates.finish(ctx, tx, cs...); err != nil {
 			return err
 		}
+		// The engine handles the batch's messages together (set-wise
+		// where it can), in the order of cs.
+		var ins []bot.Inbound
+		var at []int
 		for i, c := range cs {
 			o := &outs[i]
 			o.inc = tgupdate.Decode(c.Payload)
 			o.outcome = "skipped"
-			if o.inc.Skip != "" {
-				continue
+			if o.inc.Skip == "" {
+				ins = append(ins, o.inc.In)
+				at = append(at, i)
 			}
-			res, err := s.engine.Handle(ctx, tx, o.inc.In)
-			if err != nil {
-				return err
-			}
+		}
+		results, err := s.engine.HandleBatch(ctx, tx, ins)
+		if err != nil {
+			return err
+		}
+		for j, res := range results {
+			o := &outs[at[j]]
 			o.outcome, o.callbackText, o.sendNow, o.keyboard = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
+		}
+		// Erasures last: a chat's raw updates (its own handled ones
+		// included) go after all of the batch's turns ran.
+		for j, res := range results {
 			if res.Erased {
-				if err := eraseChat(ctx, tx, o.inc.ChatID, c.ID); err != nil {
+				if err := eraseChat(ctx, tx, outs[at[j]].inc.ChatID, cs[at[j]].ID); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,175 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"citybot/bot"
+	"citybot/bot/telegram/tgupdate"
+	"citybot/internal/db"
+)
+
+// batchScript is a batch of messages: chat (an index) and text. Chat 0
+// writes twice: its second message is received in its turn, after the
+// first one's answer.
+var batchScript = []struct {
+	chat int64
+	text string
+}{
+	{0, "Wie beantrage ich einen Personalausweis?"},
+	{1, "Hallo"},
+	{0, "Danke!"},
+	{2, "Knöllchen bekommen obwohl ich einen Parkschein hatte, wie kann ich mich wehren?"},
+	{3, "/start"},
+	{4, "Bordstein absenken lassen für Garage Kosten"},
+}
+
+// The engine's batch (set-wise receive and dialog read) answers exactly as
+// the same messages handled one by one: the same outcomes, the same
+// messages in the same order per chat, the same replies queued. A crash
+// after the batch committed, before its claimed replies were sent: the
+// next instance sends each of them once, in order.
+func TestHandleBatchLikeOneByOne(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config(func(c *Config) { c.Lease = time.Second })
+	s, err := NewService(e.db, e.m, testLogger(t), cfg)
+	must(t, err)
+	ctx := context.Background()
+	inbound := func(chat0 int64) []bot.Inbound {
+		var ins []bot.Inbound
+		for _, m := range batchScript {
+			raw, _ := json.Marshal(e.fake.TextUpdate(chat0+m.chat, m.text))
+			inc := tgupdate.Decode(raw)
+			if inc.Skip != "" {
+				t.Fatalf("%q: skipped: %s", m.text, inc.Skip)
+			}
+			ins = append(ins, inc.In)
+		}
+		return ins
+	}
+	const batchChats, singleChats = 7000, 7100
+	var batch []bot.Result
+	must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+		batch, err = s.engine.HandleBatch(ctx, tx, inbound(batchChats))
+		return err
+	}))
+	var single []bot.Result
+	for _, in := range inbound(singleChats) {
+		must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+			r, err := s.engine.Handle(ctx, tx, in)
+			single = append(single, r)
+			return err
+		}))
+	}
+	if len(batch) != len(single) {
+		t.Fatalf("%d results, want %d", len(batch), len(single))
+	}
+	for i := range batch {
+		b, o := batch[i], single[i]
+		if b.Outcome != o.Outcome || b.State != o.State || b.Event != o.Event || b.Action != o.Action || len(b.Claimed) != len(o.Claimed) {
+			t.Errorf("%q: batch %s/%v/%v/%v %d claimed, one by one %s/%v/%v/%v %d claimed", batchScript[i].text,
+				b.Outcome, b.State, b.Event, b.Action, len(b.Claimed), o.Outcome, o.State, o.Event, o.Action, len(o.Claimed))
+		}
+	}
+	// The transcripts: each chat's messages (both directions) in id order,
+	// and the outbox's texts.
+	transcript := func(chat int64) []string {
+		var rows []string
+		must(t, e.db.Select(&rows, `
+			SELECT m.direction || ': ' || m.text FROM messages m JOIN citizens c ON c.id = m.citizen_id
+			WHERE c.channel = 'telegram' AND c.external_id = $1 ORDER BY m.id`, fmt.Sprint(chat)))
+		var out []string
+		must(t, e.db.Select(&out, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, fmt.Sprint(chat)))
+		return append(rows, out...)
+	}
+	for c := range int64(5) {
+		b, o := transcript(batchChats+c), transcript(singleChats+c)
+		if len(b) == 0 || !slices.Equal(b, o) {
+			t.Errorf("chat %d: batch\n%q\none by one\n%q", c, b, o)
+		}
+	}
+	if b := transcript(batchChats); len(b) < 4 || b[0] != "in: "+batchScript[0].text || b[2] != "in: "+batchScript[2].text {
+		t.Errorf("chat 0 out of order: %q", b)
+	}
+
+	// Nothing was sent yet: the claimed replies wait for their lease.
+	if n := e.fake.SentCount(); n != 0 {
+		t.Fatalf("sent %d before any service ran", n)
+	}
+	e.start(cfg)
+	for c := range int64(5) {
+		for _, base := range []int64{batchChats, singleChats} {
+			var want int
+			must(t, e.db.Get(&want, `SELECT count(*) FROM outbox WHERE chat_id = $1`, fmt.Sprint(base+c)))
+			got := e.expectExactly(base+c, want)
+			if base == batchChats && c == 0 {
+				var texts []string
+				must(t, e.db.Select(&texts, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, fmt.Sprint(base)))
+				for i, m := range got {
+					if m.Text != texts[i] {
+						t.Errorf("chat 0: message %d sent %q, want %q", i, m.Text, texts[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// Updates of many chats claimed at intake by an instance that dies before
+// handling them (one of them delivered twice, one chat with two updates):
+// the next instance handles them in batches, each answered once, a chat's
+// in order.
+func TestBatchAfterCrashOnceAndInOrder(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config(func(c *Config) { c.Lease = time.Second; c.Workers = 2 })
+	a, err := NewService(e.db, e.m, testLogger(t), cfg)
+	must(t, err)
+	a.ready.start() // a dispatcher that never takes anything
+	ctx, cancel := context.WithCancel(context.Background())
+	polled := make(chan error, 1)
+	go func() { polled <- a.runPoller(ctx) }()
+	const chats = 24
+	for c := range int64(chats) {
+		e.fake.PushText(9000+c, "Wie beantrage ich einen Personalausweis?")
+	}
+	raw, _ := json.Marshal(e.fake.TextUpdate(9000, "Hallo"))
+	e.fake.PushUpdateVerbatim(raw)
+	e.fake.PushUpdateVerbatim(raw) // delivered twice
+	waitFor(t, "updates stored", func() bool {
+		return e.count(`SELECT count(*) FROM telegram_updates`) == chats+1 && e.fake.Pending() == 0
+	})
+	cancel()
+	must(t, <-polled)
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'processing'`); n < 2 {
+		t.Fatalf("%d updates claimed at intake, want most", n)
+	}
+
+	e.start(cfg)
+	for c := range int64(chats) {
+		want := 1
+		if c == 0 {
+			want = 2
+		}
+		got := e.expectExactly(9000+c, want)
+		if c == 0 && got[1].PlainText == got[0].PlainText {
+			t.Errorf("chat 0 answered %q twice", got[0].PlainText)
+		}
+	}
+	// Chat 0's messages were received in update order.
+	var texts []string
+	must(t, e.db.Select(&texts, `
+		SELECT m.text FROM messages m JOIN citizens c ON c.id = m.citizen_id
+		WHERE c.external_id = '9000' AND m.direction = 'in' ORDER BY m.id`))
+	if !slices.Equal(texts, []string{"Wie beantrage ich einen Personalausweis?", "Hallo"}) {
+		t.Errorf("chat 0 received %q", texts)
+	}
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status <> 'done'`); n != 0 {
+		t.Errorf("%d updates not done", n)
+	}
+}
