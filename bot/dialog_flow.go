@@ -33,7 +33,7 @@ func (h *turn) loadState(ctx context.Context) error {
 	}
 	h.dc, h.dcRead = dc, true
 	if d := h.e.desk; d != nil && h.mayHaveCase {
-		cs, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
+		cs, ok, err := d.ActiveCase(ctx, h.txFor(ctx), h.c.ID)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (h *turn) converse(ctx context.Context) error {
 	if st == StateCaseOpen && !known && (h.recentIn >= h.e.cfg.FloodLimit || (isText && strings.HasPrefix(text, "/"))) {
 		// A flood, or an unknown command, goes to the case unacknowledged.
 		h.res.Outcome = "case"
-		_, _, err := h.e.desk.AddToCase(ctx, h.tx, h.cs.ID, h.msg.ID)
+		_, _, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID)
 		return err
 	}
 	if h.recentIn >= h.e.cfg.FloodLimit {
@@ -386,11 +386,11 @@ func (h *turn) answerMatch(ctx context.Context, text string, note bool) error {
 	if err != nil || !note || !h.hasCase {
 		return err
 	}
-	if err := h.e.desk.Note(ctx, h.tx, h.cs.ID, h.msg.ID); err != nil {
+	if err := h.e.desk.Note(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID); err != nil {
 		return err
 	}
 	if sent.ID != 0 {
-		return h.e.desk.Note(ctx, h.tx, h.cs.ID, sent.ID)
+		return h.e.desk.Note(ctx, h.txFor(ctx), h.cs.ID, sent.ID)
 	}
 	return nil
 }
@@ -441,7 +441,7 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 		return h.say(ctx, h.t.noStaff, nil)
 	}
 	h.res.Outcome = "none"
-	props, err := d.Propose(ctx, h.tx, HandoffRequest{Citizen: h.c, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
+	props, err := d.Propose(ctx, h.txFor(ctx), HandoffRequest{Citizen: h.c, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
 	if err != nil {
 		return fmt.Errorf("propose: %w", err)
 	}
@@ -582,7 +582,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if c.Question != "" {
 		cands = h.e.m.Match(c.Question).Candidates
 	}
-	handled, err := d.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: c.Question, Reason: reason, Candidates: cands, Department: dept})
+	handled, err := d.HandOff(ctx, h.txFor(ctx), HandoffRequest{Citizen: h.c, Message: h.msg, Question: c.Question, Reason: reason, Candidates: cands, Department: dept})
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
@@ -598,7 +598,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 // addToCase adds the message to the open case and confirms it briefly;
 // files are confirmed at most once per MediaAckInterval.
 func (h *turn) addToCase(ctx context.Context) error {
-	c, ok, err := h.e.desk.AddToCase(ctx, h.tx, h.cs.ID, h.msg.ID)
+	c, ok, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID)
 	if err != nil {
 		return err
 	}
@@ -627,7 +627,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 
 // expectation tells where the open case is and when to expect a reply.
 func (h *turn) expectation(ctx context.Context) error {
-	s, err := h.e.desk.Expectation(ctx, h.tx, h.cs, h.c.Language)
+	s, err := h.e.desk.Expectation(ctx, h.txFor(ctx), h.cs, h.c.Language)
 	if err != nil {
 		return err
 	}
@@ -671,7 +671,7 @@ func (h *turn) reopen(ctx context.Context, c choice) error {
 		if _, err := fmt.Sscan(o, &id); err != nil {
 			continue
 		}
-		got, added, err := h.e.desk.AddToCase(ctx, h.tx, *c.CaseID, id)
+		got, added, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), *c.CaseID, id)
 		if err != nil {
 			return err
 		}
@@ -706,7 +706,7 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 			body += n
 			s += EscapeHTML(n)
 		}
-		_, err = h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: body}, routing.Payload{Text: s, Format: routing.FormatHTML,
+		err = h.send(ctx, routing.Message{Kind: routing.KindText, Text: body}, routing.Payload{Text: s, Format: routing.FormatHTML,
 			Buttons: [][]routing.Button{
 				{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:a", id)}},
 				{{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)}, {Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)}},

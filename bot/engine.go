@@ -267,6 +267,10 @@ type turn struct {
 	dc     dialogContext
 	// pre: the dialog context HandleBatch read for the turn (nil: none).
 	pre *dialogContext
+	// out: the batch's replies stored together (HandleBatch; nil: each
+	// reply is stored at once); idx is the turn's place in the batch.
+	out *outgoing
+	idx int
 	// dcRead: dc was read in this turn, so its OpenChoices and
 	// PostQuestion tell what is stored (kept up to date by the turn).
 	dcRead  bool
@@ -284,7 +288,7 @@ type turn struct {
 // message, decides the reply and queues it in the outbox. Nothing is sent
 // before tx commits.
 func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, error) {
-	return e.handle(ctx, tx, in, nil)
+	return e.handle(ctx, tx, in, nil, nil, 0)
 }
 
 // received is what HandleBatch stored and read for a turn before it runs:
@@ -297,9 +301,12 @@ type received struct {
 // HandleBatch handles inbound messages inside tx as Handle does, one after
 // the other in the order given, with the same results. The first message
 // of each chat (buttons aside) is stored, and its dialog context read, for
-// all of them at once before the turns run: two statements for the batch
-// instead of two per message. A chat's later messages in the batch are
-// received in their turn, so each chat's messages keep their order.
+// all of them at once before the turns run, and the replies no turn needs
+// back are stored together after them (or when a turn touches the
+// citizen's messages or cases): three statements for the batch instead of
+// three per message. A chat's later messages in the batch are received in
+// their turn, after the chat's replies so far, so each chat's messages
+// keep their order.
 func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([]Result, error) {
 	pre := make([]*received, len(ins))
 	var rs []routing.Receipt
@@ -333,13 +340,28 @@ func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([
 			pre[at[j]] = &received{r: r, dc: dcs[r.Citizen.ID]}
 		}
 	}
+	st := e.store.WithTx(tx)
+	replies := newOutgoing()
 	out := make([]Result, len(ins))
 	for i, in := range ins {
-		res, err := e.handle(ctx, tx, in, pre[i])
+		if pre[i] == nil {
+			// A chat's later message, or a button: its chat's replies so far
+			// are stored before it.
+			if err := replies.flush(ctx, st, e.cfg.ClaimLease); err != nil {
+				return nil, err
+			}
+		}
+		res, err := e.handle(ctx, tx, in, pre[i], replies, i)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = res
+	}
+	if err := replies.flush(ctx, st, e.cfg.ClaimLease); err != nil {
+		return nil, err
+	}
+	for i, cs := range replies.claimed {
+		out[i].Claimed = append(out[i].Claimed, cs...)
 	}
 	return out, nil
 }
@@ -364,10 +386,10 @@ func inboundMessage(in Inbound) (routing.Message, string) {
 
 // handle is Handle, with the message received and the dialog context read
 // already when pre is not nil.
-func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *received) (Result, error) {
+func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *received, out *outgoing, idx int) (Result, error) {
 	st := e.store.WithTx(tx)
 	m, lang := inboundMessage(in)
-	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true}
+	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true, out: out, idx: idx}
 	if in.Kind != routing.KindButton {
 		// The citizen and the message in one statement.
 		var r routing.Received
@@ -548,7 +570,8 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 	if more {
 		buttons = append([][]routing.Button{{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:r", id)}}}, buttons...)
 	}
-	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, !translated, buttons)
+	// The message comes back for a case's transcript only.
+	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, !translated, buttons, h.hasCase)
 }
 
 // answerText is the entry's answer in the reader's language: the English
@@ -562,7 +585,7 @@ func (h *turn) answerText(entry faq.Entry) (text string, translated bool) {
 
 // sendEntry sends a bold title and a text (split when long) with buttons
 // under the last part.
-func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, buttons [][]routing.Button) (routing.Message, error) {
+func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, buttons [][]routing.Button, needID bool) (routing.Message, error) {
 	full := title + "\n\n" + body
 	if note {
 		full += h.t.note(body)
@@ -582,7 +605,11 @@ func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, but
 		payloads[i] = routing.Payload{Text: s, Format: routing.FormatHTML}
 	}
 	payloads[len(payloads)-1].Buttons = buttons
-	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: full}, payloads...)
+	m := routing.Message{Kind: routing.KindText, Text: full}
+	if needID {
+		return h.sendMsg(ctx, m, payloads...)
+	}
+	return routing.Message{}, h.send(ctx, m, payloads...)
 }
 
 // summarize returns the start of a long answer (whole paragraphs, else
@@ -903,6 +930,9 @@ func parseButton(data string) (kind string, id int64, arg string) {
 // erase deletes everything stored about the citizen and confirms with a
 // message that leaves no trace.
 func (h *turn) erase(ctx context.Context) error {
+	if err := h.flushOwn(ctx); err != nil {
+		return err
+	}
 	if err := h.st.EraseCitizen(ctx, h.c.ID); err != nil {
 		return err
 	}
@@ -912,6 +942,9 @@ func (h *turn) erase(ctx context.Context) error {
 
 // exportData sends what is stored about the citizen: a summary and a JSON file.
 func (h *turn) exportData(ctx context.Context) error {
+	if err := h.flushOwn(ctx); err != nil {
+		return err
+	}
 	ex, err := h.st.Export(ctx, h.c.ID)
 	if err != nil {
 		return err
@@ -972,31 +1005,116 @@ func (h *turn) exportData(ctx context.Context) error {
 
 // say queues a plain text (split when long) with buttons under its last part.
 func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button) error {
-	_, err := h.sayMsg(ctx, text, buttons)
-	return err
+	payloads := h.textParts(text, buttons)
+	if len(payloads) == 0 {
+		return nil
+	}
+	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
 }
 
 // sayMsg is say returning the stored message (ID 0 when nothing was sent).
 func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
+	payloads := h.textParts(text, buttons)
+	if len(payloads) == 0 {
+		return routing.Message{}, nil
+	}
+	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+}
+
+// textParts splits a plain text into the payloads of its messages, with
+// buttons under the last one.
+func (h *turn) textParts(text string, buttons [][]routing.Button) []routing.Payload {
 	parts := tgtext.SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
-		return routing.Message{}, nil
+		return nil
 	}
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		payloads[i] = routing.Payload{Text: p}
 	}
 	payloads[len(payloads)-1].Buttons = buttons
-	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+	return payloads
 }
 
-// send stores an outgoing message and queues its parts.
+// outgoing holds the replies of a batch's turns (HandleBatch) that no turn
+// needs back, to be stored set-wise (routing.Store.SendAll).
+type outgoing struct {
+	items []routing.Outgoing
+	turns []int // the turn (index in the batch) of each item
+	// citizens have items waiting
+	citizens map[int64]bool
+	// claimed are the outbox rows claimed for each turn by flush.
+	claimed map[int][]routing.OutboxItem
+	// err is the error of a flush; the transaction is lost with it.
+	err error
+}
+
+func newOutgoing() *outgoing {
+	return &outgoing{citizens: map[int64]bool{}, claimed: map[int][]routing.OutboxItem{}}
+}
+
+func (o *outgoing) add(turn int, c routing.Citizen, m routing.Message, parts []routing.Payload) {
+	o.items = append(o.items, routing.Outgoing{Citizen: c, Message: m, Parts: parts})
+	o.turns = append(o.turns, turn)
+	o.citizens[c.ID] = true
+}
+
+// flush stores the waiting replies in st, in one statement.
+func (o *outgoing) flush(ctx context.Context, st *routing.Store, lease time.Duration) error {
+	if o.err != nil || len(o.items) == 0 {
+		return o.err
+	}
+	sent, err := st.SendAll(ctx, o.items, lease)
+	if err != nil {
+		o.err = err
+		return err
+	}
+	for j, r := range sent {
+		if r.Claimed != nil {
+			o.claimed[o.turns[j]] = append(o.claimed[o.turns[j]], *r.Claimed)
+		}
+	}
+	o.items, o.turns = nil, nil
+	clear(o.citizens)
+	return nil
+}
+
+// flushOwn stores the batch's waiting replies when the turn's citizen has
+// some: before the turn stores, reads or changes anything of the
+// citizen's messages and cases (a handoff links the transcript so far, an
+// erasure deletes it), so that all of it sees the replies in order.
+func (h *turn) flushOwn(ctx context.Context) error {
+	if h.out == nil || !h.out.citizens[h.c.ID] {
+		return nil
+	}
+	return h.out.flush(ctx, h.st, h.e.cfg.ClaimLease)
+}
+
+// txFor is the turn's transaction for the desk (routing's cases), after
+// flushOwn. Should the flush fail, the transaction is aborted: the desk's
+// statement fails too, and HandleBatch reports the flush's error.
+func (h *turn) txFor(ctx context.Context) *sqlx.Tx {
+	_ = h.flushOwn(ctx)
+	return h.tx
+}
+
+// send stores an outgoing message and queues its parts. In a batch
+// (HandleBatch) it is stored with the batch's other replies, set-wise,
+// before anything else reads or writes the citizen's messages.
 func (h *turn) send(ctx context.Context, m routing.Message, parts ...routing.Payload) error {
+	if h.out != nil && m.ExternalMessageID == nil && len(parts) > 0 {
+		h.out.add(h.idx, h.c, m, parts)
+		return nil
+	}
 	_, err := h.sendMsg(ctx, m, parts...)
 	return err
 }
 
+// sendMsg is send returning the stored message: it is stored now.
 func (h *turn) sendMsg(ctx context.Context, m routing.Message, parts ...routing.Payload) (routing.Message, error) {
+	if err := h.flushOwn(ctx); err != nil {
+		return routing.Message{}, err
+	}
 	if h.e.cfg.ClaimLease <= 0 {
 		return h.st.Send(ctx, h.c, m, parts...)
 	}

@@ -31,7 +31,7 @@ func (h *turn) sayToCase(ctx context.Context, caseID int64, text string, buttons
 	if err != nil || m.ID == 0 || h.e.desk == nil {
 		return err
 	}
-	_, _, err = h.e.desk.AddToCase(ctx, h.tx, caseID, m.ID)
+	_, _, err = h.e.desk.AddToCase(ctx, h.txFor(ctx), caseID, m.ID)
 	return err
 }
 
@@ -68,10 +68,10 @@ func (h *turn) withdraw(ctx context.Context) error {
 	}
 	var err error
 	// The command shows in the transcript, before the case closes.
-	if _, _, err := d.AddToCase(ctx, h.tx, c.ID, h.msg.ID); err != nil {
+	if _, _, err := d.AddToCase(ctx, h.txFor(ctx), c.ID, h.msg.ID); err != nil {
 		return err
 	}
-	if c, ok, err = d.Withdraw(ctx, h.tx, h.c.ID); err != nil {
+	if c, ok, err = d.Withdraw(ctx, h.txFor(ctx), h.c.ID); err != nil {
 		return err
 	}
 	if !ok {
@@ -236,7 +236,7 @@ func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, e
 	if err := h.bs.setTopic(ctx, h.c.ID, entry.ID, a.Question); err != nil {
 		return false, err
 	}
-	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil)
+	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil, false)
 	return true, err
 }
 
@@ -256,7 +256,7 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 	if err != nil {
 		return false, err
 	}
-	cs, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
+	cs, ok, err := d.ActiveCase(ctx, h.txFor(ctx), h.c.ID)
 	if err != nil || !ok || !cs.Open() || ch.CaseID == nil || *ch.CaseID != cs.ID {
 		return false, err
 	}
@@ -310,5 +310,5 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 	if err != nil || i < 0 || i >= len(ch.Options) {
 		return false, nil
 	}
-	return d.ChangeDepartment(ctx, h.tx, h.c, ch.Options[i])
+	return d.ChangeDepartment(ctx, h.txFor(ctx), h.c, ch.Options[i])
 }

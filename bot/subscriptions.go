@@ -196,6 +196,9 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 	if p.LinkURL != "" {
 		text += "\n" + p.LinkURL
 	}
+	if err := h.flushOwn(ctx); err != nil {
+		return false, err
+	}
 	if _, err := h.st.AddMessage(ctx, routing.Message{
 		CitizenID: h.c.ID, Direction: routing.DirectionOut, Sender: routing.SenderBot,
 		Kind: routing.KindText, Text: text,

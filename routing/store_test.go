@@ -280,3 +280,55 @@ func TestReceiveAllLikeReceive(t *testing.T) {
 		t.Errorf("one chat twice: err = %v, want ErrInvalid", err)
 	}
 }
+
+// SendAll stores messages and queues their parts as Send does for each, in
+// the order given; only a chat's first message is claimed, and only when
+// nothing of the chat is open.
+func TestSendAllLikeSend(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := routing.NewStore(d)
+	a, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "1", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "2", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b has an open row already.
+	if _, err := s.Send(ctx, b, routing.Message{Text: "vorher"}, routing.Payload{Text: "vorher"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SendAll(ctx, []routing.Outgoing{
+		{Citizen: a, Message: routing.Message{Text: "a1"}, Parts: []routing.Payload{{Text: "a1 Teil 1"}, {Text: "a1 Teil 2"}}},
+		{Citizen: b, Message: routing.Message{Text: "b1"}, Parts: []routing.Payload{{Text: "b1"}}},
+		{Citizen: a, Message: routing.Message{Text: "a2"}, Parts: []routing.Payload{{Text: "a2"}}},
+	}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Message.ID >= got[1].Message.ID || got[1].Message.ID >= got[2].Message.ID {
+		t.Fatalf("messages not in the order given: %+v", got)
+	}
+	if c := got[0].Claimed; c == nil || c.Payload.Text != "a1 Teil 1" || c.ChatID != "1" || c.Attempts != 1 || *c.MessageID != got[0].Message.ID {
+		t.Errorf("a1 claimed = %+v", c)
+	}
+	if got[1].Claimed != nil || got[2].Claimed != nil {
+		t.Errorf("claimed behind an open row: b1 %+v, a2 %+v", got[1].Claimed, got[2].Claimed)
+	}
+	if m := got[2].Message; m.Direction != routing.DirectionOut || m.Sender != routing.SenderBot || m.Kind != routing.KindText || m.CitizenID != a.ID {
+		t.Errorf("a2 = %+v", m)
+	}
+	var texts []string
+	if err := d.Select(&texts, `SELECT payload->>'text' FROM outbox WHERE chat_id = '1' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(texts) != "[a1 Teil 1 a1 Teil 2 a2]" {
+		t.Errorf("chat 1's outbox = %q", texts)
+	}
+	msgs, err := s.Messages(ctx, b.ID)
+	if err != nil || len(msgs) != 2 || msgs[1].Text != "b1" {
+		t.Errorf("chat 2's messages = %+v %v", msgs, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -28,7 +29,17 @@ var batchScript = []struct {
 	{2, "Knöllchen bekommen obwohl ich einen Parkschein hatte, wie kann ich mich wehren?"},
 	{3, "/start"},
 	{4, "Bordstein absenken lassen für Garage Kosten"},
+	// A handoff: the case links the transcript so far (the bot's replies
+	// of the batch included), then the bot answers with a case open.
+	{5, "/mitarbeiter Mein Nachbar parkt seit Wochen vor meiner Einfahrt"},
+	{1, "Wie beantrage ich einen Personalausweis?"},
+	{5, "Ja"},
+	{5, "Wie beantrage ich einen Personalausweis?"},
 }
+
+const batchChats = 6
+
+var caseNumber = regexp.MustCompile(`#[0-9]+`)
 
 // The engine's batch (set-wise receive and dialog read) answers exactly as
 // the same messages handled one by one: the same outcomes, the same
@@ -36,8 +47,10 @@ var batchScript = []struct {
 // after the batch committed, before its claimed replies were sent: the
 // next instance sends each of them once, in order.
 func TestHandleBatchLikeOneByOne(t *testing.T) {
-	e := newEnv(t)
-	cfg := e.config(func(c *Config) { c.Lease = time.Second })
+	he := newHandoffEnv(t)
+	e := he.env
+	cfg := he.cfg
+	cfg.Lease = time.Second
 	s, err := NewService(e.db, e.m, testLogger(t), cfg)
 	must(t, err)
 	ctx := context.Background()
@@ -53,14 +66,14 @@ func TestHandleBatchLikeOneByOne(t *testing.T) {
 		}
 		return ins
 	}
-	const batchChats, singleChats = 7000, 7100
+	const batchBase, singleBase = 7000, 7100
 	var batch []bot.Result
 	must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
-		batch, err = s.engine.HandleBatch(ctx, tx, inbound(batchChats))
+		batch, err = s.engine.HandleBatch(ctx, tx, inbound(batchBase))
 		return err
 	}))
 	var single []bot.Result
-	for _, in := range inbound(singleChats) {
+	for _, in := range inbound(singleBase) {
 		must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
 			r, err := s.engine.Handle(ctx, tx, in)
 			single = append(single, r)
@@ -86,16 +99,28 @@ func TestHandleBatchLikeOneByOne(t *testing.T) {
 			WHERE c.channel = 'telegram' AND c.external_id = $1 ORDER BY m.id`, fmt.Sprint(chat)))
 		var out []string
 		must(t, e.db.Select(&out, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, fmt.Sprint(chat)))
-		return append(rows, out...)
+		var linked []string
+		must(t, e.db.Select(&linked, `
+			SELECT 'case: ' || m.direction || ': ' || m.text FROM case_messages cm JOIN messages m ON m.id = cm.message_id
+			JOIN citizens c ON c.id = m.citizen_id WHERE c.external_id = $1 ORDER BY m.id`, fmt.Sprint(chat)))
+		all := append(append(rows, out...), linked...)
+		for i, r := range all {
+			all[i] = caseNumber.ReplaceAllString(r, "#N") // the batch's case is opened first
+		}
+		return all
 	}
-	for c := range int64(5) {
-		b, o := transcript(batchChats+c), transcript(singleChats+c)
+	for c := range int64(batchChats) {
+		b, o := transcript(batchBase+c), transcript(singleBase+c)
 		if len(b) == 0 || !slices.Equal(b, o) {
 			t.Errorf("chat %d: batch\n%q\none by one\n%q", c, b, o)
 		}
 	}
-	if b := transcript(batchChats); len(b) < 4 || b[0] != "in: "+batchScript[0].text || b[2] != "in: "+batchScript[2].text {
+	if b := transcript(batchBase); len(b) < 4 || b[0] != "in: "+batchScript[0].text || b[2] != "in: "+batchScript[2].text {
 		t.Errorf("chat 0 out of order: %q", b)
+	}
+	if n := e.count(`SELECT count(*) FROM case_messages cm JOIN messages m ON m.id = cm.message_id JOIN citizens c ON c.id = m.citizen_id
+		WHERE c.external_id = $1 AND m.direction = 'out'`, fmt.Sprint(batchBase+5)); n < 2 {
+		t.Errorf("the case links %d of the bot's messages, want the confirmation question and after", n)
 	}
 
 	// Nothing was sent yet: the claimed replies wait for their lease.
@@ -103,12 +128,12 @@ func TestHandleBatchLikeOneByOne(t *testing.T) {
 		t.Fatalf("sent %d before any service ran", n)
 	}
 	e.start(cfg)
-	for c := range int64(5) {
-		for _, base := range []int64{batchChats, singleChats} {
+	for c := range int64(batchChats) {
+		for _, base := range []int64{batchBase, singleBase} {
 			var want int
 			must(t, e.db.Get(&want, `SELECT count(*) FROM outbox WHERE chat_id = $1`, fmt.Sprint(base+c)))
 			got := e.expectExactly(base+c, want)
-			if base == batchChats && c == 0 {
+			if base == batchBase && c == 0 {
 				var texts []string
 				must(t, e.db.Select(&texts, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, fmt.Sprint(base)))
 				for i, m := range got {
