@@ -27,7 +27,7 @@ func (h *turn) loadState(ctx context.Context) error {
 		dc = *h.pre
 	} else {
 		var err error
-		if dc, err = h.bs.loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow); err != nil {
+		if dc, err = h.bots(ctx).loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow); err != nil {
 			return err
 		}
 	}
@@ -49,7 +49,7 @@ func (h *turn) supersedeChoices(ctx context.Context) error {
 	if h.dcRead && !h.dc.OpenChoices {
 		return nil
 	}
-	if err := h.bs.supersedeChoices(ctx, h.c.ID); err != nil {
+	if err := h.bots(ctx).supersedeChoices(ctx, h.c.ID); err != nil {
 		return err
 	}
 	h.dc.OpenChoices = false
@@ -58,7 +58,7 @@ func (h *turn) supersedeChoices(ctx context.Context) error {
 
 // insertChoice stores an open confirmation of the turn's citizen.
 func (h *turn) insertChoice(ctx context.Context, c choice) (int64, error) {
-	id, err := h.bs.insertChoice(ctx, h.c.ID, c)
+	id, err := h.bots(ctx).insertChoice(ctx, h.c.ID, c)
 	if err == nil && (c.Kind == choiceHandoff || c.Kind == choiceReopen) {
 		h.dc.OpenChoices = true
 	}
@@ -96,7 +96,7 @@ func (h *turn) state() State {
 func (h *turn) useLanguage(ctx context.Context, text string) error {
 	lang := textLanguage(text)
 	if lang != "" && lang != h.dc.Lang {
-		if err := h.bs.setLang(ctx, h.c.ID, lang); err != nil {
+		if err := h.bots(ctx).setLang(ctx, h.c.ID, lang); err != nil {
 			return err
 		}
 		h.dc.Lang = lang
@@ -260,7 +260,7 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 	case ActExtendConfirm:
 		p, _ := h.dc.pending()
 		p.Question = truncateRunes(strings.TrimSpace(p.Question+"\n"+text), maxStoredText)
-		if err := h.bs.extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
+		if err := h.bots(ctx).extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
 			return err
 		}
 		return h.showConfirm(ctx, p, h.t.confirmExtended)
@@ -277,12 +277,12 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 		if err := h.supersedeChoices(ctx); err != nil {
 			return err
 		}
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.handoffDeclined, nil)
 	case ActAskTopic:
-		if err := h.bs.setAskTopic(ctx, h.c.ID, true); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, true); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.askTopic, nil)
@@ -297,7 +297,7 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 		p, _ := h.dc.pending()
 		p.Question = truncateRunes(strings.TrimSpace(p.Question+"\n"+text), maxStoredText)
 		p.Options = append(p.Options, fmt.Sprint(h.msg.ID))
-		if err := h.bs.extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
+		if err := h.bots(ctx).extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
 			return err
 		}
 		return h.showReopen(ctx, p)
@@ -363,7 +363,7 @@ func (h *turn) answerMatch(ctx context.Context, text string, note bool) error {
 		return err
 	}
 	if h.dc.AskTopicAt != nil {
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -413,7 +413,7 @@ func (h *turn) confirmQuestion(ctx context.Context, st State, ev Event, text str
 		reason = ReasonRequested
 	}
 	if st == StateAskTopic {
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -505,7 +505,7 @@ func (h *turn) offerRelated(ctx context.Context, question string, related []faq.
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	sid, err := h.bs.insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := h.bots(ctx).insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return nil, err
 	}
@@ -531,7 +531,7 @@ func (h *turn) showConfirm(ctx context.Context, c choice, lead string) error {
 func (h *turn) showConfirmWith(ctx context.Context, c choice, lead string, rel *relatedOffer) error {
 	office := ""
 	if len(c.Options) > 0 {
-		if name, err := h.bs.departmentName(ctx, c.Options[0]); err == nil {
+		if name, err := h.bots(ctx).departmentName(ctx, c.Options[0]); err == nil {
 			office = officeName(name)
 		}
 	}
@@ -566,7 +566,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if d == nil {
 		return h.say(ctx, h.t.noStaff, nil)
 	}
-	if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+	if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
 		return err
 	}
 	dept := ""
@@ -586,7 +586,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
-	if err := h.bs.setTopic(ctx, h.c.ID, "", ""); err != nil {
+	if err := h.bots(ctx).setTopic(ctx, h.c.ID, "", ""); err != nil {
 		return err
 	}
 	if !handled {
@@ -608,7 +608,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 	to := routing.ToOffice(c.DepartmentName, h.c.Language)
 	var ack string
 	if isMedia(h.in.Kind) {
-		last, err := h.bs.caseAckAt(ctx, h.c.ID)
+		last, err := h.bots(ctx).caseAckAt(ctx, h.c.ID)
 		if err != nil {
 			return err
 		}
@@ -616,7 +616,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 			return nil
 		}
 		ack = fmt.Sprintf(h.t.caseMediaForwarded, h.t.noun(h.in.Kind), to, c.ID)
-		if err := h.bs.setCaseAck(ctx, h.c.ID); err != nil {
+		if err := h.bots(ctx).setCaseAck(ctx, h.c.ID); err != nil {
 			return err
 		}
 	} else {
@@ -658,7 +658,7 @@ func (h *turn) showReopen(ctx context.Context, c choice) error {
 
 // reopen reopens the closed case with the messages of confirmation c.
 func (h *turn) reopen(ctx context.Context, c choice) error {
-	if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceReopen, "y"); err != nil {
+	if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceReopen, "y"); err != nil {
 		return err
 	}
 	if c.CaseID == nil {
@@ -696,7 +696,7 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 		return h.say(ctx, h.t.askDetail, nil)
 	}
 	if sents := detailSentences(entry.Answer, h.cue); len(sents) > 0 {
-		id, err := h.bs.insertAnswerTopic(ctx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up", h.dc.TopicQuestion)
+		id, err := h.bots(ctx).insertAnswerTopic(ctx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up", h.dc.TopicQuestion)
 		if err != nil {
 			return err
 		}

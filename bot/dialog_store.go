@@ -83,10 +83,10 @@ func (s *Store) loadDialog(ctx context.Context, citizenID int64, window time.Dur
 
 // loadDialogs is loadDialog for several citizens in one statement, by
 // citizen id.
-func (s *Store) loadDialogs(ctx context.Context, citizenIDs []int64, window time.Duration) (map[int64]dialogContext, error) {
+func (s *Store) loadDialogs(ctx context.Context, citizenIDs []int64, window time.Duration) (map[int64]batchDialog, error) {
 	var rows []struct {
 		CitizenID int64 `db:"citizen_id"`
-		dialogContext
+		batchDialog
 	}
 	st, err := s.stmts.Prepared(ctx, s.tx, loadDialogsSQL)
 	if err == nil {
@@ -99,16 +99,24 @@ func (s *Store) loadDialogs(ctx context.Context, citizenIDs []int64, window time
 	if err != nil {
 		return nil, fmt.Errorf("load dialogs: %w", err)
 	}
-	out := make(map[int64]dialogContext, len(rows))
+	out := make(map[int64]batchDialog, len(rows))
 	for _, r := range rows {
-		out[r.CitizenID] = r.dialogContext
+		out[r.CitizenID] = r.batchDialog
 	}
 	return out, nil
 }
 
+// batchDialog is a citizen's dialog context as loadDialogs reads it, with
+// a bot_answers id taken for the answer of the turn (an unused one leaves
+// a gap in the ids).
+type batchDialog struct {
+	dialogContext
+	AnswerID int64 `db:"answer_id"`
+}
+
 // loadDialogsSQL is the statement of loadDialog for an array of citizens.
 const loadDialogsSQL = `
-		SELECT x.citizen_id,
+		SELECT x.citizen_id, nextval(pg_get_serial_sequence('bot_answers', 'id')) AS answer_id,
 		       coalesce(ds.topic_entry_id, '') AS topic_entry_id, coalesce(ds.topic_question, '') AS topic_question,
 		       ds.topic_at, ds.ask_topic_at, coalesce(ds.lang, '') AS lang,
 		       p.id AS p_id, p.kind AS p_kind, p.case_id AS p_case_id, p.options AS p_options,

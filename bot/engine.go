@@ -271,6 +271,9 @@ type turn struct {
 	// reply is stored at once); idx is the turn's place in the batch.
 	out *outgoing
 	idx int
+	// answerID: the id for the turn's FAQ answer, stored with the batch's
+	// (0: stored at once).
+	answerID int64
 	// dcRead: dc was read in this turn, so its OpenChoices and
 	// PostQuestion tell what is stored (kept up to date by the turn).
 	dcRead  bool
@@ -296,6 +299,8 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 type received struct {
 	r  routing.Received
 	dc dialogContext
+	// answerID is a bot_answers id taken for the turn's FAQ answer.
+	answerID int64
 }
 
 // HandleBatch handles inbound messages inside tx as Handle does, one after
@@ -337,17 +342,18 @@ func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([
 			return nil, err
 		}
 		for j, r := range got {
-			pre[at[j]] = &received{r: r, dc: dcs[r.Citizen.ID]}
+			d := dcs[r.Citizen.ID]
+			pre[at[j]] = &received{r: r, dc: d.dialogContext, answerID: d.AnswerID}
 		}
 	}
 	st := e.store.WithTx(tx)
-	replies := newOutgoing()
+	replies := newOutgoing(st, e.bots.WithTx(tx), e.cfg.ClaimLease)
 	out := make([]Result, len(ins))
 	for i, in := range ins {
 		if pre[i] == nil {
 			// A chat's later message, or a button: its chat's replies so far
 			// are stored before it.
-			if err := replies.flush(ctx, st, e.cfg.ClaimLease); err != nil {
+			if err := replies.flush(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -357,7 +363,7 @@ func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([
 		}
 		out[i] = res
 	}
-	if err := replies.flush(ctx, st, e.cfg.ClaimLease); err != nil {
+	if err := replies.flush(ctx); err != nil {
 		return nil, err
 	}
 	for i, cs := range replies.claimed {
@@ -394,7 +400,7 @@ func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *recei
 		// The citizen and the message in one statement.
 		var r routing.Received
 		if pre != nil {
-			r, h.pre = pre.r, &pre.dc
+			r, h.pre, h.answerID = pre.r, &pre.dc, pre.answerID
 		} else {
 			var err error
 			if r, err = st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow); err != nil {
@@ -414,7 +420,7 @@ func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *recei
 		if in.Language != "" {
 			h.c.Language = in.Language
 		}
-		if h.dc, err = h.bs.loadDialog(ctx, c.ID, e.cfg.ConfirmWindow); err != nil {
+		if h.dc, err = h.bots(ctx).loadDialog(ctx, c.ID, e.cfg.ConfirmWindow); err != nil {
 			return Result{}, err
 		}
 		h.dcRead = true
@@ -536,7 +542,7 @@ func (h *turn) command(ctx context.Context, text string) error {
 		return h.withdraw(ctx)
 	case "/loeschen", "/löschen", "/delete":
 		now := time.Now()
-		if err := h.bs.requestErase(ctx, h.c.ID, &now); err != nil {
+		if err := h.bots(ctx).requestErase(ctx, h.c.ID, &now); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.eraseAsk, [][]routing.Button{
@@ -557,9 +563,17 @@ const summaryLen = 450
 // follow-up questions.
 func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) (routing.Message, error) {
 	q := truncateRunes(question, maxStoredText)
-	id, err := h.bs.insertAnswerTopic(ctx, h.c.ID, entry.ID, q, score, via, q)
-	if err != nil {
-		return routing.Message{}, err
+	var id int64
+	if h.out != nil && h.answerID != 0 {
+		// In a batch: stored with the batch's other answers, under the id
+		// HandleBatch took for the turn.
+		id, h.answerID = h.answerID, 0
+		h.out.addAnswer(pendingAnswer{ID: id, CitizenID: h.c.ID, EntryID: entry.ID, Question: q, Score: score, Via: via, TopicQuestion: q, At: time.Now()})
+	} else {
+		var err error
+		if id, err = h.bots(ctx).insertAnswerTopic(ctx, h.c.ID, entry.ID, q, score, via, q); err != nil {
+			return routing.Message{}, err
+		}
 	}
 	text, translated := h.answerText(entry)
 	body, more := summarize(text, summaryLen)
@@ -685,7 +699,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 	if len(ids) == 0 {
 		return false, nil
 	}
-	sid, err := h.bs.insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := h.bots(ctx).insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return false, err
 	}
@@ -703,7 +717,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 // unanswered records a question for editors and asks whether to pass it
 // to staff (without a desk it says it was recorded).
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
-	if err := faq.RecordUnanswered(ctx, h.bs.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+	if err := faq.RecordUnanswered(ctx, h.bots(ctx).stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
 	if h.e.desk != nil {
@@ -732,7 +746,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		if arg != "y" && arg != "n" {
 			break
 		}
-		prev, err := h.bs.setFeedback(ctx, h.c.ID, id, helpful)
+		prev, err := h.bots(ctx).setFeedback(ctx, h.c.ID, id, helpful)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -755,7 +769,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "suggestion"
 		chosen := ""
 		if arg != "x" {
-			s, err := h.bs.suggestionByID(ctx, h.c.ID, id)
+			s, err := h.bots(ctx).suggestionByID(ctx, h.c.ID, id)
 			if errors.Is(err, ErrNotFound) {
 				break
 			}
@@ -768,7 +782,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			chosen = s.EntryIDs[i]
 		}
-		s, err := h.bs.chooseSuggestion(ctx, h.c.ID, id, chosen)
+		s, err := h.bots(ctx).chooseSuggestion(ctx, h.c.ID, id, chosen)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -825,7 +839,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "erase"
 		switch arg {
 		case "y":
-			at, ok, err := h.bs.eraseRequestedAt(ctx, h.c.ID)
+			at, ok, err := h.bots(ctx).eraseRequestedAt(ctx, h.c.ID)
 			if err != nil {
 				return err
 			}
@@ -834,7 +848,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			return h.erase(ctx)
 		case "n":
-			if err := h.bs.requestErase(ctx, h.c.ID, nil); err != nil {
+			if err := h.bots(ctx).requestErase(ctx, h.c.ID, nil); err != nil {
 				return err
 			}
 			return h.say(ctx, h.t.eraseCancelled, nil)
@@ -855,7 +869,7 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "sg" && arg == "x":
 		return h.t.noneOfThese
 	case kind == "sg":
-		if s, err := h.bs.suggestionByID(ctx, h.c.ID, id); err == nil {
+		if s, err := h.bots(ctx).suggestionByID(ctx, h.c.ID, id); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(s.EntryIDs) {
 				if e, ok := h.e.m.Entry(s.EntryIDs[i]); ok {
 					return e.Question
@@ -871,9 +885,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "ho" && arg == "a":
 		return h.t.allOffices
 	case kind == "ho":
-		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceHandoff); err == nil {
+		if c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceHandoff); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
+				if name, err := h.bots(ctx).departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -893,9 +907,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "dp" && arg == "k":
 		return h.t.keepOffice
 	case kind == "dp":
-		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceDepartments); err == nil {
+		if c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceDepartments); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
+				if name, err := h.bots(ctx).departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -949,7 +963,7 @@ func (h *turn) exportData(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	answers, err := h.bs.answersOf(ctx, h.c.ID)
+	answers, err := h.bots(ctx).answersOf(ctx, h.c.ID)
 	if err != nil {
 		return err
 	}
@@ -1037,10 +1051,16 @@ func (h *turn) textParts(text string, buttons [][]routing.Button) []routing.Payl
 }
 
 // outgoing holds the replies of a batch's turns (HandleBatch) that no turn
-// needs back, to be stored set-wise (routing.Store.SendAll).
+// needs back, to be stored set-wise (routing.Store.SendAll), and the FAQ
+// answers they give (Store.insertAnswersTopics).
 type outgoing struct {
-	items []routing.Outgoing
-	turns []int // the turn (index in the batch) of each item
+	st    *routing.Store
+	bs    *Store
+	lease time.Duration
+
+	answers []pendingAnswer
+	items   []routing.Outgoing
+	turns   []int // the turn (index in the batch) of each item
 	// citizens have items waiting
 	citizens map[int64]bool
 	// claimed are the outbox rows claimed for each turn by flush.
@@ -1049,8 +1069,13 @@ type outgoing struct {
 	err error
 }
 
-func newOutgoing() *outgoing {
-	return &outgoing{citizens: map[int64]bool{}, claimed: map[int][]routing.OutboxItem{}}
+func newOutgoing(st *routing.Store, bs *Store, lease time.Duration) *outgoing {
+	return &outgoing{st: st, bs: bs, lease: lease, citizens: map[int64]bool{}, claimed: map[int][]routing.OutboxItem{}}
+}
+
+func (o *outgoing) addAnswer(a pendingAnswer) {
+	o.answers = append(o.answers, a)
+	o.citizens[a.CitizenID] = true
 }
 
 func (o *outgoing) add(turn int, c routing.Citizen, m routing.Message, parts []routing.Payload) {
@@ -1059,12 +1084,23 @@ func (o *outgoing) add(turn int, c routing.Citizen, m routing.Message, parts []r
 	o.citizens[c.ID] = true
 }
 
-// flush stores the waiting replies in st, in one statement.
-func (o *outgoing) flush(ctx context.Context, st *routing.Store, lease time.Duration) error {
-	if o.err != nil || len(o.items) == 0 {
+// flush stores the waiting answers and replies, in a statement each.
+func (o *outgoing) flush(ctx context.Context) error {
+	if o.err != nil {
 		return o.err
 	}
-	sent, err := st.SendAll(ctx, o.items, lease)
+	if len(o.answers) > 0 {
+		if err := o.bs.insertAnswersTopics(ctx, o.answers); err != nil {
+			o.err = err
+			return err
+		}
+		o.answers = nil
+	}
+	if len(o.items) == 0 {
+		clear(o.citizens)
+		return nil
+	}
+	sent, err := o.st.SendAll(ctx, o.items, o.lease)
 	if err != nil {
 		o.err = err
 		return err
@@ -1079,15 +1115,22 @@ func (o *outgoing) flush(ctx context.Context, st *routing.Store, lease time.Dura
 	return nil
 }
 
-// flushOwn stores the batch's waiting replies when the turn's citizen has
-// some: before the turn stores, reads or changes anything of the
-// citizen's messages and cases (a handoff links the transcript so far, an
-// erasure deletes it), so that all of it sees the replies in order.
+// flushOwn stores the batch's waiting answers and replies when the turn's
+// citizen has some: before the turn stores, reads or changes anything else
+// of the citizen (a handoff links the transcript so far, an erasure deletes
+// it, a follow-up reads the topic), so that all of it sees them in order.
 func (h *turn) flushOwn(ctx context.Context) error {
 	if h.out == nil || !h.out.citizens[h.c.ID] {
 		return nil
 	}
-	return h.out.flush(ctx, h.st, h.e.cfg.ClaimLease)
+	return h.out.flush(ctx)
+}
+
+// bots is the turn's Store of the dialog's tables, after flushOwn (see
+// txFor).
+func (h *turn) bots(ctx context.Context) *Store {
+	_ = h.flushOwn(ctx)
+	return h.bs
 }
 
 // txFor is the turn's transaction for the desk (routing's cases), after

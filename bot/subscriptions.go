@@ -186,7 +186,7 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 		return false, err
 	}
 	h.res.Outcome = "post_question"
-	if err := h.bs.rememberPostQuestion(ctx, h.c.ID, id); err != nil {
+	if err := h.bots(ctx).rememberPostQuestion(ctx, h.c.ID, id); err != nil {
 		return false, err
 	}
 	h.dc.PostQuestion = true
@@ -226,7 +226,7 @@ func (h *turn) takePostQuestion(ctx context.Context) error {
 	if h.dcRead && !h.dc.PostQuestion {
 		return nil // none waits: no statement
 	}
-	postID, at, ok, err := h.bs.takePostQuestion(ctx, h.c.ID)
+	postID, at, ok, err := h.bots(ctx).takePostQuestion(ctx, h.c.ID)
 	h.dc.PostQuestion = false
 	if err != nil || !ok {
 		return err

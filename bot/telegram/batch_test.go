@@ -99,6 +99,15 @@ func TestHandleBatchLikeOneByOne(t *testing.T) {
 			WHERE c.channel = 'telegram' AND c.external_id = $1 ORDER BY m.id`, fmt.Sprint(chat)))
 		var out []string
 		must(t, e.db.Select(&out, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, fmt.Sprint(chat)))
+		// The FAQ answers given and the topic of follow-up questions.
+		var answers []string
+		must(t, e.db.Select(&answers, `
+			SELECT 'answer: ' || a.entry_id || ' ' || a.via || ' ' || a.question FROM bot_answers a JOIN citizens c ON c.id = a.citizen_id
+			WHERE c.external_id = $1 ORDER BY a.id`, fmt.Sprint(chat)))
+		must(t, e.db.Select(&answers, `
+			SELECT 'topic: ' || coalesce(ds.topic_entry_id, '') || ' ' || coalesce(ds.topic_question, '') || ' ' || (ds.topic_at IS NOT NULL)::text
+			FROM dialog_state ds JOIN citizens c ON c.id = ds.citizen_id WHERE c.external_id = $1`, fmt.Sprint(chat)))
+		rows = append(rows, answers...)
 		var linked []string
 		must(t, e.db.Select(&linked, `
 			SELECT 'case: ' || m.direction || ': ' || m.text FROM case_messages cm JOIN messages m ON m.id = cm.message_id
@@ -117,6 +126,18 @@ func TestHandleBatchLikeOneByOne(t *testing.T) {
 	}
 	if b := transcript(batchBase); len(b) < 4 || b[0] != "in: "+batchScript[0].text || b[2] != "in: "+batchScript[2].text {
 		t.Errorf("chat 0 out of order: %q", b)
+	}
+	// The feedback buttons of the batch's answers name the answer stored
+	// for the citizen.
+	if n := e.count(`
+		SELECT count(*) FROM outbox o, jsonb_array_elements(o.payload->'buttons') AS r, jsonb_array_elements(r) AS b
+		WHERE o.chat_id::bigint BETWEEN $1 AND $1 + 99 AND b->>'data' LIKE 'fb:%' AND NOT EXISTS (
+			SELECT 1 FROM bot_answers a JOIN citizens c ON c.id = a.citizen_id
+			WHERE a.id = split_part(b->>'data', ':', 2)::bigint AND c.external_id = o.chat_id)`, batchBase); n != 0 {
+		t.Errorf("%d feedback buttons name no answer of their citizen", n)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE chat_id::bigint BETWEEN $1 AND $1 + 99 AND payload::text LIKE '%fb:%'`, batchBase); n < 3 {
+		t.Errorf("%d of the batch's replies have feedback buttons, want the answers'", n)
 	}
 	if n := e.count(`SELECT count(*) FROM case_messages cm JOIN messages m ON m.id = cm.message_id JOIN citizens c ON c.id = m.citizen_id
 		WHERE c.external_id = $1 AND m.direction = 'out'`, fmt.Sprint(batchBase+5)); n < 2 {
