@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -217,5 +218,73 @@ func TestBatchAfterCrashOnceAndInOrder(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status <> 'done'`); n != 0 {
 		t.Errorf("%d updates not done", n)
+	}
+}
+
+// Finishing a chat's update claims its next one in the same statement,
+// only when it is pending and due and only with a lease; rolled back, the
+// claim goes too; a lost claim fails the finish.
+func TestFinishClaimsChatsNext(t *testing.T) {
+	e := newEnv(t)
+	s, err := NewService(e.db, e.m, testLogger(t), e.config())
+	must(t, err)
+	ctx := context.Background()
+	var ups []rawUpdate
+	for i, chat := range []int64{31, 31, 31, 32, 32, 33} {
+		raw, _ := json.Marshal(e.fake.TextUpdate(chat, "Hallo"))
+		ups = append(ups, rawUpdate{ID: int64(100 + i), ChatID: chat, Raw: raw})
+	}
+	_, _, err = s.updates.insert(ctx, ups, 0)
+	must(t, err)
+	// Chat 32's second update is due later.
+	_, err = e.db.Exec(`UPDATE telegram_updates SET next_attempt_at = now() + interval '1 hour' WHERE update_id = 104`)
+	must(t, err)
+	heads, err := s.updates.claim(ctx, 10, time.Minute)
+	must(t, err)
+	if len(heads) != 3 {
+		t.Fatalf("claimed %d heads, want 3", len(heads))
+	}
+	// Rolled back: nothing changes.
+	tx, err := e.db.Beginx()
+	must(t, err)
+	if _, err := s.updates.finishClaimNext(ctx, tx, time.Minute, heads...); err != nil {
+		t.Fatal(err)
+	}
+	must(t, tx.Rollback())
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'processing'`); n != 3 {
+		t.Fatalf("after rollback %d processing, want the 3 heads", n)
+	}
+	// Without a lease: done, nothing claimed.
+	var next []claimed
+	must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+		next, err = s.updates.finishClaimNext(ctx, tx, 0, heads[2])
+		return err
+	}))
+	if len(next) != 0 {
+		t.Errorf("claimed %v without a lease", next)
+	}
+	must(t, db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+		next, err = s.updates.finishClaimNext(ctx, tx, time.Minute, heads[:2]...)
+		return err
+	}))
+	if len(next) != 1 || next[0].ID != 101 || *next[0].ChatID != 31 || next[0].Attempts != 1 || len(next[0].Payload) == 0 {
+		t.Fatalf("next = %+v, want chat 31's update 101 only", next)
+	}
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE status = 'processing'`); n != 1 {
+		t.Errorf("%d processing, want 1", n)
+	}
+	// The claim is the caller's: finishing it again after it was taken
+	// over fails.
+	_, err = e.db.Exec(`UPDATE telegram_updates SET attempts = attempts + 1 WHERE update_id = 101`)
+	must(t, err)
+	err = db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+		_, err := s.updates.finishClaimNext(ctx, tx, time.Minute, next...)
+		return err
+	})
+	if !errors.Is(err, errLost) {
+		t.Errorf("finish of a lost claim: err = %v, want errLost", err)
+	}
+	if n := e.count(`SELECT count(*) FROM telegram_updates WHERE update_id = 102 AND status = 'pending'`); n != 1 {
+		t.Errorf("chat 31's third update was claimed by a lost finish")
 	}
 }
