@@ -22,13 +22,18 @@ func (h *turn) loadState(ctx context.Context) error {
 		return nil
 	}
 	h.loaded = true
-	dc, err := h.bs.loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow)
-	if err != nil {
-		return err
+	var dc dialogContext
+	if h.pre != nil {
+		dc = *h.pre
+	} else {
+		var err error
+		if dc, err = h.bots(ctx).loadDialog(ctx, h.c.ID, h.e.cfg.ConfirmWindow); err != nil {
+			return err
+		}
 	}
 	h.dc, h.dcRead = dc, true
 	if d := h.e.desk; d != nil && h.mayHaveCase {
-		cs, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
+		cs, ok, err := d.ActiveCase(ctx, h.txFor(ctx), h.c.ID)
 		if err != nil {
 			return err
 		}
@@ -44,7 +49,7 @@ func (h *turn) supersedeChoices(ctx context.Context) error {
 	if h.dcRead && !h.dc.OpenChoices {
 		return nil
 	}
-	if err := h.bs.supersedeChoices(ctx, h.c.ID); err != nil {
+	if err := h.bots(ctx).supersedeChoices(ctx, h.c.ID); err != nil {
 		return err
 	}
 	h.dc.OpenChoices = false
@@ -53,7 +58,7 @@ func (h *turn) supersedeChoices(ctx context.Context) error {
 
 // insertChoice stores an open confirmation of the turn's citizen.
 func (h *turn) insertChoice(ctx context.Context, c choice) (int64, error) {
-	id, err := h.bs.insertChoice(ctx, h.c.ID, c)
+	id, err := h.bots(ctx).insertChoice(ctx, h.c.ID, c)
 	if err == nil && (c.Kind == choiceHandoff || c.Kind == choiceReopen) {
 		h.dc.OpenChoices = true
 	}
@@ -91,7 +96,7 @@ func (h *turn) state() State {
 func (h *turn) useLanguage(ctx context.Context, text string) error {
 	lang := textLanguage(text)
 	if lang != "" && lang != h.dc.Lang {
-		if err := h.bs.setLang(ctx, h.c.ID, lang); err != nil {
+		if err := h.bots(ctx).setLang(ctx, h.c.ID, lang); err != nil {
 			return err
 		}
 		h.dc.Lang = lang
@@ -120,7 +125,7 @@ func (h *turn) converse(ctx context.Context) error {
 	if st == StateCaseOpen && !known && (h.recentIn >= h.e.cfg.FloodLimit || (isText && strings.HasPrefix(text, "/"))) {
 		// A flood, or an unknown command, goes to the case unacknowledged.
 		h.res.Outcome = "case"
-		_, _, err := h.e.desk.AddToCase(ctx, h.tx, h.cs.ID, h.msg.ID)
+		_, _, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID)
 		return err
 	}
 	if h.recentIn >= h.e.cfg.FloodLimit {
@@ -255,7 +260,7 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 	case ActExtendConfirm:
 		p, _ := h.dc.pending()
 		p.Question = truncateRunes(strings.TrimSpace(p.Question+"\n"+text), maxStoredText)
-		if err := h.bs.extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
+		if err := h.bots(ctx).extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
 			return err
 		}
 		return h.showConfirm(ctx, p, h.t.confirmExtended)
@@ -272,12 +277,12 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 		if err := h.supersedeChoices(ctx); err != nil {
 			return err
 		}
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.handoffDeclined, nil)
 	case ActAskTopic:
-		if err := h.bs.setAskTopic(ctx, h.c.ID, true); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, true); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.askTopic, nil)
@@ -292,7 +297,7 @@ func (h *turn) run(ctx context.Context, st State, ev Event, text string) error {
 		p, _ := h.dc.pending()
 		p.Question = truncateRunes(strings.TrimSpace(p.Question+"\n"+text), maxStoredText)
 		p.Options = append(p.Options, fmt.Sprint(h.msg.ID))
-		if err := h.bs.extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
+		if err := h.bots(ctx).extendChoice(ctx, h.c.ID, p.ID, p.Question, p.Options); err != nil {
 			return err
 		}
 		return h.showReopen(ctx, p)
@@ -358,7 +363,7 @@ func (h *turn) answerMatch(ctx context.Context, text string, note bool) error {
 		return err
 	}
 	if h.dc.AskTopicAt != nil {
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -381,11 +386,11 @@ func (h *turn) answerMatch(ctx context.Context, text string, note bool) error {
 	if err != nil || !note || !h.hasCase {
 		return err
 	}
-	if err := h.e.desk.Note(ctx, h.tx, h.cs.ID, h.msg.ID); err != nil {
+	if err := h.e.desk.Note(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID); err != nil {
 		return err
 	}
 	if sent.ID != 0 {
-		return h.e.desk.Note(ctx, h.tx, h.cs.ID, sent.ID)
+		return h.e.desk.Note(ctx, h.txFor(ctx), h.cs.ID, sent.ID)
 	}
 	return nil
 }
@@ -408,7 +413,7 @@ func (h *turn) confirmQuestion(ctx context.Context, st State, ev Event, text str
 		reason = ReasonRequested
 	}
 	if st == StateAskTopic {
-		if err := h.bs.setAskTopic(ctx, h.c.ID, false); err != nil {
+		if err := h.bots(ctx).setAskTopic(ctx, h.c.ID, false); err != nil {
 			return err
 		}
 	}
@@ -436,7 +441,7 @@ func (h *turn) askConfirm(ctx context.Context, question, reason, entryID string,
 		return h.say(ctx, h.t.noStaff, nil)
 	}
 	h.res.Outcome = "none"
-	props, err := d.Propose(ctx, h.tx, HandoffRequest{Citizen: h.c, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
+	props, err := d.Propose(ctx, h.txFor(ctx), HandoffRequest{Citizen: h.c, Question: question, Reason: reason, Candidates: cands, Department: h.postDept})
 	if err != nil {
 		return fmt.Errorf("propose: %w", err)
 	}
@@ -500,7 +505,7 @@ func (h *turn) offerRelated(ctx context.Context, question string, related []faq.
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	sid, err := h.bs.insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := h.bots(ctx).insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +531,7 @@ func (h *turn) showConfirm(ctx context.Context, c choice, lead string) error {
 func (h *turn) showConfirmWith(ctx context.Context, c choice, lead string, rel *relatedOffer) error {
 	office := ""
 	if len(c.Options) > 0 {
-		if name, err := h.bs.departmentName(ctx, c.Options[0]); err == nil {
+		if name, err := h.bots(ctx).departmentName(ctx, c.Options[0]); err == nil {
 			office = officeName(name)
 		}
 	}
@@ -561,7 +566,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if d == nil {
 		return h.say(ctx, h.t.noStaff, nil)
 	}
-	if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+	if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
 		return err
 	}
 	dept := ""
@@ -577,11 +582,11 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 	if c.Question != "" {
 		cands = h.e.m.Match(c.Question).Candidates
 	}
-	handled, err := d.HandOff(ctx, h.tx, HandoffRequest{Citizen: h.c, Message: h.msg, Question: c.Question, Reason: reason, Candidates: cands, Department: dept})
+	handled, err := d.HandOff(ctx, h.txFor(ctx), HandoffRequest{Citizen: h.c, Message: h.msg, Question: c.Question, Reason: reason, Candidates: cands, Department: dept})
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
-	if err := h.bs.setTopic(ctx, h.c.ID, "", ""); err != nil {
+	if err := h.bots(ctx).setTopic(ctx, h.c.ID, "", ""); err != nil {
 		return err
 	}
 	if !handled {
@@ -593,7 +598,7 @@ func (h *turn) openCase(ctx context.Context, c choice, i int, arg string) error 
 // addToCase adds the message to the open case and confirms it briefly;
 // files are confirmed at most once per MediaAckInterval.
 func (h *turn) addToCase(ctx context.Context) error {
-	c, ok, err := h.e.desk.AddToCase(ctx, h.tx, h.cs.ID, h.msg.ID)
+	c, ok, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID)
 	if err != nil {
 		return err
 	}
@@ -603,7 +608,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 	to := routing.ToOffice(c.DepartmentName, h.c.Language)
 	var ack string
 	if isMedia(h.in.Kind) {
-		last, err := h.bs.caseAckAt(ctx, h.c.ID)
+		last, err := h.bots(ctx).caseAckAt(ctx, h.c.ID)
 		if err != nil {
 			return err
 		}
@@ -611,7 +616,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 			return nil
 		}
 		ack = fmt.Sprintf(h.t.caseMediaForwarded, h.t.noun(h.in.Kind), to, c.ID)
-		if err := h.bs.setCaseAck(ctx, h.c.ID); err != nil {
+		if err := h.bots(ctx).setCaseAck(ctx, h.c.ID); err != nil {
 			return err
 		}
 	} else {
@@ -622,7 +627,7 @@ func (h *turn) addToCase(ctx context.Context) error {
 
 // expectation tells where the open case is and when to expect a reply.
 func (h *turn) expectation(ctx context.Context) error {
-	s, err := h.e.desk.Expectation(ctx, h.tx, h.cs, h.c.Language)
+	s, err := h.e.desk.Expectation(ctx, h.txFor(ctx), h.cs, h.c.Language)
 	if err != nil {
 		return err
 	}
@@ -653,7 +658,7 @@ func (h *turn) showReopen(ctx context.Context, c choice) error {
 
 // reopen reopens the closed case with the messages of confirmation c.
 func (h *turn) reopen(ctx context.Context, c choice) error {
-	if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceReopen, "y"); err != nil {
+	if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceReopen, "y"); err != nil {
 		return err
 	}
 	if c.CaseID == nil {
@@ -666,7 +671,7 @@ func (h *turn) reopen(ctx context.Context, c choice) error {
 		if _, err := fmt.Sscan(o, &id); err != nil {
 			continue
 		}
-		got, added, err := h.e.desk.AddToCase(ctx, h.tx, *c.CaseID, id)
+		got, added, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), *c.CaseID, id)
 		if err != nil {
 			return err
 		}
@@ -691,7 +696,7 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 		return h.say(ctx, h.t.askDetail, nil)
 	}
 	if sents := detailSentences(entry.Answer, h.cue); len(sents) > 0 {
-		id, err := h.bs.insertAnswerTopic(ctx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up", h.dc.TopicQuestion)
+		id, err := h.bots(ctx).insertAnswerTopic(ctx, h.c.ID, entry.ID, truncateRunes(text, maxStoredText), 0, "follow_up", h.dc.TopicQuestion)
 		if err != nil {
 			return err
 		}
@@ -701,7 +706,7 @@ func (h *turn) followUp(ctx context.Context, text string) error {
 			body += n
 			s += EscapeHTML(n)
 		}
-		_, err = h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: body}, routing.Payload{Text: s, Format: routing.FormatHTML,
+		err = h.send(ctx, routing.Message{Kind: routing.KindText, Text: body}, routing.Payload{Text: s, Format: routing.FormatHTML,
 			Buttons: [][]routing.Button{
 				{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:a", id)}},
 				{{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)}, {Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)}},

@@ -81,6 +81,57 @@ func (s *Store) loadDialog(ctx context.Context, citizenID int64, window time.Dur
 	return d, nil
 }
 
+// loadDialogs is loadDialog for several citizens in one statement, by
+// citizen id.
+func (s *Store) loadDialogs(ctx context.Context, citizenIDs []int64, window time.Duration) (map[int64]batchDialog, error) {
+	var rows []struct {
+		CitizenID int64 `db:"citizen_id"`
+		batchDialog
+	}
+	st, err := s.stmts.Prepared(ctx, s.tx, loadDialogsSQL)
+	if err == nil {
+		if st == nil {
+			err = sqlx.SelectContext(ctx, s.q, &rows, loadDialogsSQL, pq.Int64Array(citizenIDs), window.Seconds())
+		} else {
+			err = st.SelectContext(ctx, &rows, pq.Int64Array(citizenIDs), window.Seconds())
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load dialogs: %w", err)
+	}
+	out := make(map[int64]batchDialog, len(rows))
+	for _, r := range rows {
+		out[r.CitizenID] = r.batchDialog
+	}
+	return out, nil
+}
+
+// batchDialog is a citizen's dialog context as loadDialogs reads it, with
+// a bot_answers id taken for the answer of the turn (an unused one leaves
+// a gap in the ids).
+type batchDialog struct {
+	dialogContext
+	AnswerID int64 `db:"answer_id"`
+}
+
+// loadDialogsSQL is the statement of loadDialog for an array of citizens.
+const loadDialogsSQL = `
+		SELECT x.citizen_id, nextval(pg_get_serial_sequence('bot_answers', 'id')) AS answer_id,
+		       coalesce(ds.topic_entry_id, '') AS topic_entry_id, coalesce(ds.topic_question, '') AS topic_question,
+		       ds.topic_at, ds.ask_topic_at, coalesce(ds.lang, '') AS lang,
+		       p.id AS p_id, p.kind AS p_kind, p.case_id AS p_case_id, p.options AS p_options,
+		       p.question AS p_question, p.reason AS p_reason, p.created_at AS p_created_at,
+		       EXISTS (SELECT 1 FROM bot_choices o
+		               WHERE o.citizen_id = x.citizen_id AND o.kind IN ('handoff', 'reopen') AND o.chosen IS NULL) AS open_choices,
+		       EXISTS (SELECT 1 FROM bot_post_questions q WHERE q.citizen_id = x.citizen_id) AS post_question
+		FROM unnest($1::bigint[]) AS x (citizen_id)
+		LEFT JOIN dialog_state ds ON ds.citizen_id = x.citizen_id
+		LEFT JOIN LATERAL (
+			SELECT id, kind, case_id, options, question, reason, created_at FROM bot_choices
+			WHERE citizen_id = x.citizen_id AND kind IN ('handoff', 'reopen') AND chosen IS NULL
+			  AND created_at > now() - make_interval(secs => $2)
+			ORDER BY id DESC LIMIT 1) p ON true`
+
 // setTopic remembers the FAQ entry just answered (entryID "" forgets it).
 func (s *Store) setTopic(ctx context.Context, citizenID int64, entryID, question string) error {
 	var at *time.Time

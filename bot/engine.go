@@ -265,6 +265,15 @@ type turn struct {
 	// once per turn.
 	loaded bool
 	dc     dialogContext
+	// pre: the dialog context HandleBatch read for the turn (nil: none).
+	pre *dialogContext
+	// out: the batch's replies stored together (HandleBatch; nil: each
+	// reply is stored at once); idx is the turn's place in the batch.
+	out *outgoing
+	idx int
+	// answerID: the id for the turn's FAQ answer, stored with the batch's
+	// (0: stored at once).
+	answerID int64
 	// dcRead: dc was read in this turn, so its OpenChoices and
 	// PostQuestion tell what is stored (kept up to date by the turn).
 	dcRead  bool
@@ -282,7 +291,90 @@ type turn struct {
 // message, decides the reply and queues it in the outbox. Nothing is sent
 // before tx commits.
 func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, error) {
+	return e.handle(ctx, tx, in, nil, nil, 0)
+}
+
+// received is what HandleBatch stored and read for a turn before it runs:
+// the inbound message (routing.Store.ReceiveAll) and the dialog context.
+type received struct {
+	r  routing.Received
+	dc dialogContext
+	// answerID is a bot_answers id taken for the turn's FAQ answer.
+	answerID int64
+}
+
+// HandleBatch handles inbound messages inside tx as Handle does, one after
+// the other in the order given, with the same results. The first message
+// of each chat (buttons aside) is stored, and its dialog context read, for
+// all of them at once before the turns run, and the replies no turn needs
+// back are stored together after them (or when a turn touches the
+// citizen's messages or cases): three statements for the batch instead of
+// three per message. A chat's later messages in the batch are received in
+// their turn, after the chat's replies so far, so each chat's messages
+// keep their order.
+func (e *Engine) HandleBatch(ctx context.Context, tx *sqlx.Tx, ins []Inbound) ([]Result, error) {
+	pre := make([]*received, len(ins))
+	var rs []routing.Receipt
+	var at []int
+	type chat struct{ channel, id string }
+	seen := map[chat]bool{}
+	for i, in := range ins {
+		k := chat{in.Channel, in.ChatID}
+		if in.Kind == routing.KindButton || seen[k] {
+			continue
+		}
+		seen[k] = true
+		m, lang := inboundMessage(in)
+		rs = append(rs, routing.Receipt{Channel: in.Channel, ExternalID: in.ChatID, Language: lang, Message: m})
+		at = append(at, i)
+	}
+	if len(rs) > 1 {
+		got, err := e.store.WithTx(tx).ReceiveAll(ctx, rs, e.caseWindow, e.cfg.FloodWindow)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(got))
+		for j, r := range got {
+			ids[j] = r.Citizen.ID
+		}
+		dcs, err := e.bots.WithTx(tx).loadDialogs(ctx, ids, e.cfg.ConfirmWindow)
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range got {
+			d := dcs[r.Citizen.ID]
+			pre[at[j]] = &received{r: r, dc: d.dialogContext, answerID: d.AnswerID}
+		}
+	}
 	st := e.store.WithTx(tx)
+	replies := newOutgoing(st, e.bots.WithTx(tx), e.cfg.ClaimLease)
+	out := make([]Result, len(ins))
+	for i, in := range ins {
+		if pre[i] == nil {
+			// A chat's later message, or a button: its chat's replies so far
+			// are stored before it.
+			if err := replies.flush(ctx); err != nil {
+				return nil, err
+			}
+		}
+		res, err := e.handle(ctx, tx, in, pre[i], replies, i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	if err := replies.flush(ctx); err != nil {
+		return nil, err
+	}
+	for i, cs := range replies.claimed {
+		out[i].Claimed = append(out[i].Claimed, cs...)
+	}
+	return out, nil
+}
+
+// inboundMessage is the message Handle stores for in, and the language it
+// records for the citizen.
+func inboundMessage(in Inbound) (routing.Message, string) {
 	lang := truncateRunes(sanitize(in.Language), 16)
 	m := routing.Message{
 		Direction: routing.DirectionIn, Sender: routing.SenderCitizen,
@@ -295,12 +387,25 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		id := in.MessageID
 		m.ExternalMessageID = &id
 	}
-	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true}
+	return m, lang
+}
+
+// handle is Handle, with the message received and the dialog context read
+// already when pre is not nil.
+func (e *Engine) handle(ctx context.Context, tx *sqlx.Tx, in Inbound, pre *received, out *outgoing, idx int) (Result, error) {
+	st := e.store.WithTx(tx)
+	m, lang := inboundMessage(in)
+	h := &turn{e: e, tx: tx, st: st, bs: e.bots.WithTx(tx), in: in, mayHaveCase: true, out: out, idx: idx}
 	if in.Kind != routing.KindButton {
 		// The citizen and the message in one statement.
-		r, err := st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow)
-		if err != nil {
-			return Result{}, err
+		var r routing.Received
+		if pre != nil {
+			r, h.pre, h.answerID = pre.r, &pre.dc, pre.answerID
+		} else {
+			var err error
+			if r, err = st.Receive(ctx, in.Channel, in.ChatID, lang, m, e.caseWindow, e.cfg.FloodWindow); err != nil {
+				return Result{}, err
+			}
 		}
 		h.c, h.msg = r.Citizen, r.Message
 		h.mayHaveCase = e.caseWindow <= 0 || r.MayHaveCase
@@ -315,7 +420,7 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, in Inbound) (Result, e
 		if in.Language != "" {
 			h.c.Language = in.Language
 		}
-		if h.dc, err = h.bs.loadDialog(ctx, c.ID, e.cfg.ConfirmWindow); err != nil {
+		if h.dc, err = h.bots(ctx).loadDialog(ctx, c.ID, e.cfg.ConfirmWindow); err != nil {
 			return Result{}, err
 		}
 		h.dcRead = true
@@ -437,7 +542,7 @@ func (h *turn) command(ctx context.Context, text string) error {
 		return h.withdraw(ctx)
 	case "/loeschen", "/löschen", "/delete":
 		now := time.Now()
-		if err := h.bs.requestErase(ctx, h.c.ID, &now); err != nil {
+		if err := h.bots(ctx).requestErase(ctx, h.c.ID, &now); err != nil {
 			return err
 		}
 		return h.say(ctx, h.t.eraseAsk, [][]routing.Button{
@@ -458,9 +563,17 @@ const summaryLen = 450
 // follow-up questions.
 func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, score float64, via string) (routing.Message, error) {
 	q := truncateRunes(question, maxStoredText)
-	id, err := h.bs.insertAnswerTopic(ctx, h.c.ID, entry.ID, q, score, via, q)
-	if err != nil {
-		return routing.Message{}, err
+	var id int64
+	if h.out != nil && h.answerID != 0 {
+		// In a batch: stored with the batch's other answers, under the id
+		// HandleBatch took for the turn.
+		id, h.answerID = h.answerID, 0
+		h.out.addAnswer(pendingAnswer{ID: id, CitizenID: h.c.ID, EntryID: entry.ID, Question: q, Score: score, Via: via, TopicQuestion: q, At: time.Now()})
+	} else {
+		var err error
+		if id, err = h.bots(ctx).insertAnswerTopic(ctx, h.c.ID, entry.ID, q, score, via, q); err != nil {
+			return routing.Message{}, err
+		}
 	}
 	text, translated := h.answerText(entry)
 	body, more := summarize(text, summaryLen)
@@ -471,7 +584,8 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 	if more {
 		buttons = append([][]routing.Button{{{Text: h.t.moreAbout, Data: fmt.Sprintf("mo:%d:r", id)}}}, buttons...)
 	}
-	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, !translated, buttons)
+	// The message comes back for a case's transcript only.
+	return h.sendEntry(ctx, strings.TrimSpace(entry.Question), body, !translated, buttons, h.hasCase)
 }
 
 // answerText is the entry's answer in the reader's language: the English
@@ -485,7 +599,7 @@ func (h *turn) answerText(entry faq.Entry) (text string, translated bool) {
 
 // sendEntry sends a bold title and a text (split when long) with buttons
 // under the last part.
-func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, buttons [][]routing.Button) (routing.Message, error) {
+func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, buttons [][]routing.Button, needID bool) (routing.Message, error) {
 	full := title + "\n\n" + body
 	if note {
 		full += h.t.note(body)
@@ -505,7 +619,11 @@ func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, but
 		payloads[i] = routing.Payload{Text: s, Format: routing.FormatHTML}
 	}
 	payloads[len(payloads)-1].Buttons = buttons
-	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: full}, payloads...)
+	m := routing.Message{Kind: routing.KindText, Text: full}
+	if needID {
+		return h.sendMsg(ctx, m, payloads...)
+	}
+	return routing.Message{}, h.send(ctx, m, payloads...)
 }
 
 // summarize returns the start of a long answer (whole paragraphs, else
@@ -581,7 +699,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 	if len(ids) == 0 {
 		return false, nil
 	}
-	sid, err := h.bs.insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
+	sid, err := h.bots(ctx).insertSuggestion(ctx, h.c.ID, truncateRunes(question, maxStoredText), ids, scores)
 	if err != nil {
 		return false, err
 	}
@@ -599,7 +717,7 @@ func (h *turn) suggest(ctx context.Context, question string, cands []faq.Candida
 // unanswered records a question for editors and asks whether to pass it
 // to staff (without a desk it says it was recorded).
 func (h *turn) unanswered(ctx context.Context, question, reason, entryID string, cands []faq.Candidate) error {
-	if err := faq.RecordUnanswered(ctx, h.bs.stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
+	if err := faq.RecordUnanswered(ctx, h.bots(ctx).stmts, h.tx, h.c.ID, &h.msg.ID, truncateRunes(question, maxStoredText), reason, entryID); err != nil {
 		return err
 	}
 	if h.e.desk != nil {
@@ -628,7 +746,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		if arg != "y" && arg != "n" {
 			break
 		}
-		prev, err := h.bs.setFeedback(ctx, h.c.ID, id, helpful)
+		prev, err := h.bots(ctx).setFeedback(ctx, h.c.ID, id, helpful)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -651,7 +769,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "suggestion"
 		chosen := ""
 		if arg != "x" {
-			s, err := h.bs.suggestionByID(ctx, h.c.ID, id)
+			s, err := h.bots(ctx).suggestionByID(ctx, h.c.ID, id)
 			if errors.Is(err, ErrNotFound) {
 				break
 			}
@@ -664,7 +782,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			chosen = s.EntryIDs[i]
 		}
-		s, err := h.bs.chooseSuggestion(ctx, h.c.ID, id, chosen)
+		s, err := h.bots(ctx).chooseSuggestion(ctx, h.c.ID, id, chosen)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -721,7 +839,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		h.res.Outcome = "erase"
 		switch arg {
 		case "y":
-			at, ok, err := h.bs.eraseRequestedAt(ctx, h.c.ID)
+			at, ok, err := h.bots(ctx).eraseRequestedAt(ctx, h.c.ID)
 			if err != nil {
 				return err
 			}
@@ -730,7 +848,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 			}
 			return h.erase(ctx)
 		case "n":
-			if err := h.bs.requestErase(ctx, h.c.ID, nil); err != nil {
+			if err := h.bots(ctx).requestErase(ctx, h.c.ID, nil); err != nil {
 				return err
 			}
 			return h.say(ctx, h.t.eraseCancelled, nil)
@@ -751,7 +869,7 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "sg" && arg == "x":
 		return h.t.noneOfThese
 	case kind == "sg":
-		if s, err := h.bs.suggestionByID(ctx, h.c.ID, id); err == nil {
+		if s, err := h.bots(ctx).suggestionByID(ctx, h.c.ID, id); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(s.EntryIDs) {
 				if e, ok := h.e.m.Entry(s.EntryIDs[i]); ok {
 					return e.Question
@@ -767,9 +885,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "ho" && arg == "a":
 		return h.t.allOffices
 	case kind == "ho":
-		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceHandoff); err == nil {
+		if c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceHandoff); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
+				if name, err := h.bots(ctx).departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -789,9 +907,9 @@ func (h *turn) buttonLabel(ctx context.Context, data string) string {
 	case kind == "dp" && arg == "k":
 		return h.t.keepOffice
 	case kind == "dp":
-		if c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceDepartments); err == nil {
+		if c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceDepartments); err == nil {
 			if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(c.Options) {
-				if name, err := h.bs.departmentName(ctx, c.Options[i]); err == nil {
+				if name, err := h.bots(ctx).departmentName(ctx, c.Options[i]); err == nil {
 					return name
 				}
 			}
@@ -826,6 +944,9 @@ func parseButton(data string) (kind string, id int64, arg string) {
 // erase deletes everything stored about the citizen and confirms with a
 // message that leaves no trace.
 func (h *turn) erase(ctx context.Context) error {
+	if err := h.flushOwn(ctx); err != nil {
+		return err
+	}
 	if err := h.st.EraseCitizen(ctx, h.c.ID); err != nil {
 		return err
 	}
@@ -835,11 +956,14 @@ func (h *turn) erase(ctx context.Context) error {
 
 // exportData sends what is stored about the citizen: a summary and a JSON file.
 func (h *turn) exportData(ctx context.Context) error {
+	if err := h.flushOwn(ctx); err != nil {
+		return err
+	}
 	ex, err := h.st.Export(ctx, h.c.ID)
 	if err != nil {
 		return err
 	}
-	answers, err := h.bs.answersOf(ctx, h.c.ID)
+	answers, err := h.bots(ctx).answersOf(ctx, h.c.ID)
 	if err != nil {
 		return err
 	}
@@ -895,31 +1019,145 @@ func (h *turn) exportData(ctx context.Context) error {
 
 // say queues a plain text (split when long) with buttons under its last part.
 func (h *turn) say(ctx context.Context, text string, buttons [][]routing.Button) error {
-	_, err := h.sayMsg(ctx, text, buttons)
-	return err
+	payloads := h.textParts(text, buttons)
+	if len(payloads) == 0 {
+		return nil
+	}
+	return h.send(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
 }
 
 // sayMsg is say returning the stored message (ID 0 when nothing was sent).
 func (h *turn) sayMsg(ctx context.Context, text string, buttons [][]routing.Button) (routing.Message, error) {
+	payloads := h.textParts(text, buttons)
+	if len(payloads) == 0 {
+		return routing.Message{}, nil
+	}
+	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+}
+
+// textParts splits a plain text into the payloads of its messages, with
+// buttons under the last one.
+func (h *turn) textParts(text string, buttons [][]routing.Button) []routing.Payload {
 	parts := tgtext.SplitText(text, h.e.cfg.MaxTextLen)
 	if len(parts) == 0 {
-		return routing.Message{}, nil
+		return nil
 	}
 	payloads := make([]routing.Payload, len(parts))
 	for i, p := range parts {
 		payloads[i] = routing.Payload{Text: p}
 	}
 	payloads[len(payloads)-1].Buttons = buttons
-	return h.sendMsg(ctx, routing.Message{Kind: routing.KindText, Text: text}, payloads...)
+	return payloads
 }
 
-// send stores an outgoing message and queues its parts.
+// outgoing holds the replies of a batch's turns (HandleBatch) that no turn
+// needs back, to be stored set-wise (routing.Store.SendAll), and the FAQ
+// answers they give (Store.insertAnswersTopics).
+type outgoing struct {
+	st    *routing.Store
+	bs    *Store
+	lease time.Duration
+
+	answers []pendingAnswer
+	items   []routing.Outgoing
+	turns   []int // the turn (index in the batch) of each item
+	// citizens have items waiting
+	citizens map[int64]bool
+	// claimed are the outbox rows claimed for each turn by flush.
+	claimed map[int][]routing.OutboxItem
+	// err is the error of a flush; the transaction is lost with it.
+	err error
+}
+
+func newOutgoing(st *routing.Store, bs *Store, lease time.Duration) *outgoing {
+	return &outgoing{st: st, bs: bs, lease: lease, citizens: map[int64]bool{}, claimed: map[int][]routing.OutboxItem{}}
+}
+
+func (o *outgoing) addAnswer(a pendingAnswer) {
+	o.answers = append(o.answers, a)
+	o.citizens[a.CitizenID] = true
+}
+
+func (o *outgoing) add(turn int, c routing.Citizen, m routing.Message, parts []routing.Payload) {
+	o.items = append(o.items, routing.Outgoing{Citizen: c, Message: m, Parts: parts})
+	o.turns = append(o.turns, turn)
+	o.citizens[c.ID] = true
+}
+
+// flush stores the waiting answers and replies, in a statement each.
+func (o *outgoing) flush(ctx context.Context) error {
+	if o.err != nil {
+		return o.err
+	}
+	if len(o.answers) > 0 {
+		if err := o.bs.insertAnswersTopics(ctx, o.answers); err != nil {
+			o.err = err
+			return err
+		}
+		o.answers = nil
+	}
+	if len(o.items) == 0 {
+		clear(o.citizens)
+		return nil
+	}
+	sent, err := o.st.SendAll(ctx, o.items, o.lease)
+	if err != nil {
+		o.err = err
+		return err
+	}
+	for j, r := range sent {
+		if r.Claimed != nil {
+			o.claimed[o.turns[j]] = append(o.claimed[o.turns[j]], *r.Claimed)
+		}
+	}
+	o.items, o.turns = nil, nil
+	clear(o.citizens)
+	return nil
+}
+
+// flushOwn stores the batch's waiting answers and replies when the turn's
+// citizen has some: before the turn stores, reads or changes anything else
+// of the citizen (a handoff links the transcript so far, an erasure deletes
+// it, a follow-up reads the topic), so that all of it sees them in order.
+func (h *turn) flushOwn(ctx context.Context) error {
+	if h.out == nil || !h.out.citizens[h.c.ID] {
+		return nil
+	}
+	return h.out.flush(ctx)
+}
+
+// bots is the turn's Store of the dialog's tables, after flushOwn (see
+// txFor).
+func (h *turn) bots(ctx context.Context) *Store {
+	_ = h.flushOwn(ctx)
+	return h.bs
+}
+
+// txFor is the turn's transaction for the desk (routing's cases), after
+// flushOwn. Should the flush fail, the transaction is aborted: the desk's
+// statement fails too, and HandleBatch reports the flush's error.
+func (h *turn) txFor(ctx context.Context) *sqlx.Tx {
+	_ = h.flushOwn(ctx)
+	return h.tx
+}
+
+// send stores an outgoing message and queues its parts. In a batch
+// (HandleBatch) it is stored with the batch's other replies, set-wise,
+// before anything else reads or writes the citizen's messages.
 func (h *turn) send(ctx context.Context, m routing.Message, parts ...routing.Payload) error {
+	if h.out != nil && m.ExternalMessageID == nil && len(parts) > 0 {
+		h.out.add(h.idx, h.c, m, parts)
+		return nil
+	}
 	_, err := h.sendMsg(ctx, m, parts...)
 	return err
 }
 
+// sendMsg is send returning the stored message: it is stored now.
 func (h *turn) sendMsg(ctx context.Context, m routing.Message, parts ...routing.Payload) (routing.Message, error) {
+	if err := h.flushOwn(ctx); err != nil {
+		return routing.Message{}, err
+	}
 	if h.e.cfg.ClaimLease <= 0 {
 		return h.st.Send(ctx, h.c, m, parts...)
 	}

@@ -31,7 +31,7 @@ func (h *turn) sayToCase(ctx context.Context, caseID int64, text string, buttons
 	if err != nil || m.ID == 0 || h.e.desk == nil {
 		return err
 	}
-	_, _, err = h.e.desk.AddToCase(ctx, h.tx, caseID, m.ID)
+	_, _, err = h.e.desk.AddToCase(ctx, h.txFor(ctx), caseID, m.ID)
 	return err
 }
 
@@ -68,10 +68,10 @@ func (h *turn) withdraw(ctx context.Context) error {
 	}
 	var err error
 	// The command shows in the transcript, before the case closes.
-	if _, _, err := d.AddToCase(ctx, h.tx, c.ID, h.msg.ID); err != nil {
+	if _, _, err := d.AddToCase(ctx, h.txFor(ctx), c.ID, h.msg.ID); err != nil {
 		return err
 	}
-	if c, ok, err = d.Withdraw(ctx, h.tx, h.c.ID); err != nil {
+	if c, ok, err = d.Withdraw(ctx, h.txFor(ctx), h.c.ID); err != nil {
 		return err
 	}
 	if !ok {
@@ -86,7 +86,7 @@ func (h *turn) withdraw(ctx context.Context) error {
 // "ho:ID:m" (show the other offices), "ho:ID:a" (all offices) and
 // "ho:ID:n" (no). ok is false for a stale button.
 func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
-	c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceHandoff)
+	c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceHandoff)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -101,7 +101,7 @@ func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool
 	}
 	if h.hasCase && h.cs.Open() {
 		// A case opened meanwhile: the question goes there.
-		if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+		if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
 			return false, err
 		}
 		h.res.Keyboard = &Keyboard{}
@@ -109,7 +109,7 @@ func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool
 	}
 	switch arg {
 	case "n":
-		if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
+		if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceHandoff, arg); err != nil {
 			return false, err
 		}
 		h.res.Keyboard = &Keyboard{}
@@ -118,7 +118,7 @@ func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool
 		h.res.Keyboard = &Keyboard{}
 		return true, h.openCase(ctx, c, 0, arg)
 	case "m", "a":
-		ds, err := h.bs.departments(ctx)
+		ds, err := h.bots(ctx).departments(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -138,7 +138,7 @@ func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool
 					all = append(all, d.ID)
 				}
 			}
-			if err := h.bs.extendChoice(ctx, h.c.ID, c.ID, c.Question, all); err != nil {
+			if err := h.bots(ctx).extendChoice(ctx, h.c.ID, c.ID, c.Question, all); err != nil {
 				return false, err
 			}
 			opts = all
@@ -169,7 +169,7 @@ func (h *turn) handoffButton(ctx context.Context, id int64, arg string) (ok bool
 // reopenButton handles "ro:ID:y" (reopen the closed case), "ro:ID:q" (a
 // new question instead) and "ro:ID:n" (neither).
 func (h *turn) reopenButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
-	c, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceReopen)
+	c, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceReopen)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -186,7 +186,7 @@ func (h *turn) reopenButton(ctx context.Context, id int64, arg string) (ok bool,
 	case "y":
 		h.res.Keyboard = &Keyboard{}
 		if !h.hasCase || h.cs.Open() || c.CaseID == nil || *c.CaseID != h.cs.ID {
-			if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+			if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
 				return false, err
 			}
 			return true, h.say(ctx, h.t.staleReopen, nil)
@@ -194,13 +194,13 @@ func (h *turn) reopenButton(ctx context.Context, id int64, arg string) (ok bool,
 		return true, h.reopen(ctx, c)
 	case "q":
 		h.res.Keyboard = &Keyboard{}
-		if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+		if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
 			return false, err
 		}
 		return true, h.askConfirm(ctx, c.Question, ReasonNoMatch, "", h.e.m.Match(c.Question).Candidates)
 	case "n":
 		h.res.Keyboard = &Keyboard{}
-		if _, err := h.bs.takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
+		if _, err := h.bots(ctx).takeChoice(ctx, h.c.ID, c.ID, choiceReopen, arg); err != nil {
 			return false, err
 		}
 		return true, h.say(ctx, h.t.handoffDeclined, nil)
@@ -211,7 +211,7 @@ func (h *turn) reopenButton(ctx context.Context, id int64, arg string) (ok bool,
 // moreButton sends the rest of a long answer ("mo:ID:r") or the whole
 // answer after a follow-up excerpt ("mo:ID:a").
 func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, err error) {
-	a, err := h.bs.answerByID(ctx, h.c.ID, id)
+	a, err := h.bots(ctx).answerByID(ctx, h.c.ID, id)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -233,10 +233,10 @@ func (h *turn) moreButton(ctx context.Context, id int64, arg string) (ok bool, e
 		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
 		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
 	}}}
-	if err := h.bs.setTopic(ctx, h.c.ID, entry.ID, a.Question); err != nil {
+	if err := h.bots(ctx).setTopic(ctx, h.c.ID, entry.ID, a.Question); err != nil {
 		return false, err
 	}
-	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil)
+	_, err = h.sendEntry(ctx, strings.TrimSpace(entry.Question), text, !translated, nil, false)
 	return true, err
 }
 
@@ -249,14 +249,14 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 	if d == nil {
 		return false, nil
 	}
-	ch, err := h.bs.choiceByID(ctx, h.c.ID, id, choiceDepartments)
+	ch, err := h.bots(ctx).choiceByID(ctx, h.c.ID, id, choiceDepartments)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	cs, ok, err := d.ActiveCase(ctx, h.tx, h.c.ID)
+	cs, ok, err := d.ActiveCase(ctx, h.txFor(ctx), h.c.ID)
 	if err != nil || !ok || !cs.Open() || ch.CaseID == nil || *ch.CaseID != cs.ID {
 		return false, err
 	}
@@ -267,7 +267,7 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 	if cs.Status != routing.CaseWaiting {
 		return true, h.say(ctx, h.t.officeLocked, nil)
 	}
-	ds, err := h.bs.departments(ctx)
+	ds, err := h.bots(ctx).departments(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -310,5 +310,5 @@ func (h *turn) departmentButton(ctx context.Context, id int64, arg string) (ok b
 	if err != nil || i < 0 || i >= len(ch.Options) {
 		return false, nil
 	}
-	return d.ChangeDepartment(ctx, h.tx, h.c, ch.Options[i])
+	return d.ChangeDepartment(ctx, h.txFor(ctx), h.c, ch.Options[i])
 }

@@ -130,6 +130,48 @@ func (s *Store) insertAnswerTopic(ctx context.Context, citizenID int64, entryID,
 	return id, nil
 }
 
+// pendingAnswer is an answer for insertAnswersTopics: what
+// insertAnswerTopic takes, with its id taken beforehand and the time.
+type pendingAnswer struct {
+	ID, CitizenID                         int64
+	EntryID, Question, Via, TopicQuestion string
+	Score                                 float64
+	At                                    time.Time
+}
+
+// insertAnswersTopics stores answers as insertAnswerTopic does for each,
+// in one statement. Of several answers to one citizen the last one is the
+// topic.
+func (s *Store) insertAnswersTopics(ctx context.Context, as []pendingAnswer) error {
+	n := len(as)
+	ids, citizens, scores := make(pq.Int64Array, n), make(pq.Int64Array, n), make(pq.Float64Array, n)
+	entries, questions, vias, topics := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
+	ats := make([]string, n)
+	for i, a := range as {
+		ids[i], citizens[i], scores[i] = a.ID, a.CitizenID, a.Score
+		entries[i], questions[i], vias[i], topics[i] = a.EntryID, a.Question, a.Via, a.TopicQuestion
+		ats[i] = a.At.UTC().Format(time.RFC3339Nano)
+	}
+	err := s.exec(ctx, `
+		WITH r AS MATERIALIZED (
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::timestamptz[])
+				WITH ORDINALITY AS r (id, citizen_id, entry_id, question, score, via, topic_question, at, n)
+		), a AS (
+			INSERT INTO bot_answers (id, citizen_id, entry_id, question, score, via)
+			SELECT r.id, r.citizen_id, r.entry_id, r.question, r.score, r.via FROM r ORDER BY r.n
+		)
+		INSERT INTO dialog_state (citizen_id, topic_entry_id, topic_question, topic_at)
+		SELECT DISTINCT ON (r.citizen_id) r.citizen_id, r.entry_id, r.topic_question, r.at FROM r
+		ORDER BY r.citizen_id, r.n DESC
+		ON CONFLICT (citizen_id) DO UPDATE SET topic_entry_id = excluded.topic_entry_id,
+			topic_question = excluded.topic_question, topic_at = excluded.topic_at, updated_at = now()`,
+		ids, citizens, entries, questions, scores, vias, topics, pq.StringArray(ats))
+	if err != nil {
+		return fmt.Errorf("store answers: %w", err)
+	}
+	return nil
+}
+
 // setFeedback records helpful on the citizen's answer and returns the answer
 // as it was before; ErrNotFound when it is not the citizen's (or gone).
 func (s *Store) setFeedback(ctx context.Context, citizenID, answerID int64, helpful bool) (Answer, error) {

@@ -186,7 +186,7 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 		return false, err
 	}
 	h.res.Outcome = "post_question"
-	if err := h.bs.rememberPostQuestion(ctx, h.c.ID, id); err != nil {
+	if err := h.bots(ctx).rememberPostQuestion(ctx, h.c.ID, id); err != nil {
 		return false, err
 	}
 	h.dc.PostQuestion = true
@@ -195,6 +195,9 @@ func (h *turn) questionButton(ctx context.Context, data string) (ok bool, err er
 	text := truncateRunes(fmt.Sprintf(h.t.postRef, postTopics(p), p.Text), maxStoredText)
 	if p.LinkURL != "" {
 		text += "\n" + p.LinkURL
+	}
+	if err := h.flushOwn(ctx); err != nil {
+		return false, err
 	}
 	if _, err := h.st.AddMessage(ctx, routing.Message{
 		CitizenID: h.c.ID, Direction: routing.DirectionOut, Sender: routing.SenderBot,
@@ -223,7 +226,7 @@ func (h *turn) takePostQuestion(ctx context.Context) error {
 	if h.dcRead && !h.dc.PostQuestion {
 		return nil // none waits: no statement
 	}
-	postID, at, ok, err := h.bs.takePostQuestion(ctx, h.c.ID)
+	postID, at, ok, err := h.bots(ctx).takePostQuestion(ctx, h.c.ID)
 	h.dc.PostQuestion = false
 	if err != nil || !ok {
 		return err

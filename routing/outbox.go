@@ -188,6 +188,145 @@ func (s *Store) send(ctx context.Context, c Citizen, m Message, lease time.Durat
 	return out, claimed, nil
 }
 
+// Outgoing is one message for SendAll: what Send takes.
+type Outgoing struct {
+	Citizen Citizen
+	Message Message
+	Parts   []Payload
+}
+
+// Sent is what SendAll stored for an Outgoing: the message, and the
+// outbox row of its first part when it was claimed for the caller.
+type Sent struct {
+	Message Message
+	Claimed *OutboxItem
+}
+
+// SendAll stores outgoing messages and queues their parts as Send (lease
+// 0) or SendClaimed does for each, in the order given, in one statement.
+// Of a chat's messages only the first may be claimed, as when they were
+// sent one after the other. The results are in the order of out.
+func (s *Store) SendAll(ctx context.Context, out []Outgoing, lease time.Duration) ([]Sent, error) {
+	if len(out) == 0 {
+		return nil, nil
+	}
+	n := len(out)
+	citizens, staff := make(pq.Int64Array, n), make(pq.Int64Array, n)
+	kinds, texts, media, senders := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
+	channels, chats := make(pq.StringArray, n), make(pq.StringArray, n)
+	var partN, partK pq.Int64Array
+	var payloads pq.StringArray
+	msgs := make([]Message, n)
+	for i, o := range out {
+		if len(o.Parts) == 0 {
+			return nil, fmt.Errorf("send without payload: %w", ErrInvalid)
+		}
+		m := o.Message
+		m.CitizenID = o.Citizen.ID
+		m.Direction = DirectionOut
+		if m.Sender == "" {
+			m.Sender = SenderBot
+		}
+		if m.Kind == "" {
+			m.Kind = KindText
+			if o.Parts[0].Document != nil {
+				m.Kind = KindDocument
+			}
+		}
+		if err := validMessage(m); err != nil {
+			return nil, err
+		}
+		if m.ExternalMessageID != nil {
+			return nil, fmt.Errorf("send with an external message id: %w", ErrInvalid)
+		}
+		msgs[i] = m
+		citizens[i], kinds[i], texts[i], senders[i] = m.CitizenID, m.Kind, m.Text, m.Sender
+		channels[i], chats[i] = o.Citizen.Channel, o.Citizen.ExternalID
+		if m.StaffUserID != nil {
+			staff[i] = *m.StaffUserID
+		}
+		if m.Media != nil {
+			b, err := json.Marshal(m.Media)
+			if err != nil {
+				return nil, fmt.Errorf("send: media: %w", err)
+			}
+			media[i] = string(b)
+		}
+		for k, p := range o.Parts {
+			b, err := json.Marshal(p)
+			if err != nil {
+				return nil, fmt.Errorf("enqueue: %w", err)
+			}
+			partN, partK, payloads = append(partN, int64(i+1)), append(partK, int64(k+1)), append(payloads, string(b))
+		}
+	}
+	var rows []struct {
+		N            int        `db:"n"`
+		MsgID        int64      `db:"msg_id"`
+		MsgCreatedAt time.Time  `db:"msg_created_at"`
+		ID           *int64     `db:"id"`
+		Attempts     *int       `db:"attempts"`
+		CreatedAt    *time.Time `db:"created_at"`
+	}
+	// The message ids are taken in the order given (the sorted subquery
+	// below the nextval), so that the messages of a chat keep their order;
+	// the outbox rows are inserted in message and part order, as in send.
+	err := s.sel(ctx, &rows, `
+		WITH g AS MATERIALIZED (
+			SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, s.* FROM (
+				SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+					WITH ORDINALITY AS g (citizen_id, kind, text, media, sender, staff_user_id, channel, chat_id, n)
+				ORDER BY n) s
+		), m AS (
+			INSERT INTO messages (id, citizen_id, direction, kind, text, media, sender, staff_user_id)
+			SELECT g.id, g.citizen_id, 'out', g.kind, g.text, NULLIF(g.media, '')::jsonb, g.sender, NULLIF(g.staff_user_id, 0)
+			FROM g ORDER BY g.n
+			RETURNING id, created_at
+		), b AS MATERIALIZED (
+			SELECT x.n, $12::float8 > 0 AND x.rn = 1 AND NOT EXISTS (
+				SELECT 1 FROM outbox WHERE channel = x.channel AND chat_id = x.chat_id AND status IN ('pending', 'sending')) AS claim
+			FROM (SELECT g.n, g.channel, g.chat_id, row_number() OVER (PARTITION BY g.channel, g.chat_id ORDER BY g.n) AS rn FROM g) x
+		), o AS (
+			INSERT INTO outbox (citizen_id, message_id, channel, chat_id, payload, status, attempts, locked_until, claimed_by)
+			SELECT g.citizen_id, m.id, g.channel, g.chat_id, p.payload,
+				CASE WHEN p.k = 1 AND b.claim THEN 'sending' ELSE 'pending' END,
+				CASE WHEN p.k = 1 AND b.claim THEN 1 ELSE 0 END,
+				CASE WHEN p.k = 1 AND b.claim THEN now() + make_interval(secs => $12::float8) END,
+				CASE WHEN p.k = 1 AND b.claim THEN NULLIF($13::int, 0) END
+			FROM unnest($9::bigint[], $10::bigint[], $11::jsonb[]) AS p (n, k, payload)
+			JOIN g ON g.n = p.n JOIN m ON m.id = g.id JOIN b ON b.n = p.n
+			ORDER BY p.n, p.k
+			RETURNING id, message_id, status, attempts, created_at
+		)
+		SELECT g.n, m.id AS msg_id, m.created_at AS msg_created_at, o.id, o.attempts, o.created_at
+		FROM g JOIN m ON m.id = g.id
+		LEFT JOIN o ON o.message_id = m.id AND o.status = 'sending'
+		ORDER BY g.n`,
+		citizens, kinds, texts, media, senders, staff, channels, chats, partN, partK, payloads, lease.Seconds(), s.owner)
+	if err != nil {
+		if db.IsForeignKeyViolation(err) {
+			return nil, fmt.Errorf("send: %w", ErrNotFound)
+		}
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	if len(rows) != n {
+		return nil, fmt.Errorf("send: %d of %d stored", len(rows), n)
+	}
+	res := make([]Sent, n)
+	for _, r := range rows {
+		i := r.N - 1
+		m := msgs[i]
+		m.ID, m.CreatedAt = r.MsgID, r.MsgCreatedAt
+		res[i].Message = m
+		if r.ID != nil {
+			cid, mid := m.CitizenID, m.ID
+			res[i].Claimed = &OutboxItem{ID: *r.ID, CitizenID: &cid, MessageID: &mid, Channel: channels[i], ChatID: chats[i],
+				Payload: out[i].Parts[0], Status: OutboxSending, Attempts: *r.Attempts, CreatedAt: *r.CreatedAt}
+		}
+	}
+	return res, nil
+}
+
 // EndOrphanedClaims ends the lease of outbox rows claimed by instances that
 // are no longer running (see db.Instance), so that they are sent again now
 // rather than when the lease would have ended. It returns how many.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"citybot/internal/db"
 )
@@ -272,6 +273,114 @@ func (s *Store) Receive(ctx context.Context, channel, externalID, language strin
 	}
 	m.ID, m.CitizenID, m.CreatedAt = r.MsgID, r.Citizen.ID, r.MsgCreatedAt
 	return Received{Citizen: r.Citizen, Message: m, MayHaveCase: r.MayHaveCase, RecentIn: r.RecentIn}, nil
+}
+
+// Receipt is one inbound message for ReceiveAll: what Receive takes.
+type Receipt struct {
+	Channel, ExternalID, Language string
+	Message                       Message
+}
+
+// ReceiveAll records the inbound messages of several chats as Receive does
+// for each, in one statement (the citizens, then the messages in the order
+// given). The chats must be distinct (one message per (channel,
+// ExternalID)): a chat's messages are received one after the other, as its
+// dialog handles them. The results are in the order of rs.
+func (s *Store) ReceiveAll(ctx context.Context, rs []Receipt, caseWindow, recentWindow time.Duration) ([]Received, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	n := len(rs)
+	channels, ids, langs := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
+	dirs, kinds, texts, media := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
+	senders, extIDs, staff := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.Int64Array, n)
+	type chat struct{ channel, id string }
+	seen := make(map[chat]bool, n)
+	for i, r := range rs {
+		m := r.Message
+		m.CitizenID = -1 // set by the statement
+		if err := validMessage(m); err != nil {
+			return nil, err
+		}
+		k := chat{r.Channel, r.ExternalID}
+		if seen[k] {
+			return nil, fmt.Errorf("receive: chat %s/%s twice: %w", r.Channel, r.ExternalID, ErrInvalid)
+		}
+		seen[k] = true
+		channels[i], ids[i], langs[i] = r.Channel, r.ExternalID, r.Language
+		dirs[i], kinds[i], texts[i], senders[i] = m.Direction, m.Kind, m.Text, m.Sender
+		if m.Media != nil {
+			b, err := json.Marshal(m.Media)
+			if err != nil {
+				return nil, fmt.Errorf("receive: media: %w", err)
+			}
+			media[i] = string(b)
+		}
+		if m.ExternalMessageID != nil {
+			extIDs[i] = *m.ExternalMessageID
+		}
+		if m.StaffUserID != nil {
+			staff[i] = *m.StaffUserID
+		}
+	}
+	var rows []struct {
+		Citizen
+		N            int       `db:"n"`
+		MsgID        int64     `db:"msg_id"`
+		MsgCreatedAt time.Time `db:"msg_created_at"`
+		MayHaveCase  bool      `db:"may_have_case"`
+		RecentIn     int       `db:"recent_in"`
+	}
+	// The citizens are upserted in key order (two statements of the same
+	// chats lock them in the same order); an empty language keeps the
+	// stored one, as in Receive.
+	err := s.sel(ctx, &rows, `
+		WITH r AS MATERIALIZED (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+				WITH ORDINALITY AS r (channel, external_id, language, direction, kind, text, media, sender, external_message_id, staff_user_id, n)
+		), c AS (
+			INSERT INTO citizens (channel, external_id, language)
+			SELECT r.channel, r.external_id, COALESCE(NULLIF(r.language, ''), 'de') FROM r
+			ORDER BY r.channel, r.external_id
+			ON CONFLICT (channel, external_id) DO UPDATE
+			SET last_seen_at = now(),
+			    language = COALESCE(NULLIF((SELECT r.language FROM r
+			        WHERE r.channel = excluded.channel AND r.external_id = excluded.external_id), ''), citizens.language)
+			RETURNING `+citizenColumns+`
+		), m AS (
+			INSERT INTO messages (citizen_id, direction, kind, text, media, sender, staff_user_id, external_message_id)
+			SELECT c.id, r.direction, r.kind, r.text, NULLIF(r.media, '')::jsonb, r.sender, NULLIF(r.staff_user_id, 0), NULLIF(r.external_message_id, '')
+			FROM r JOIN c ON c.channel = r.channel AND c.external_id = r.external_id
+			ORDER BY r.n
+			RETURNING id, citizen_id, created_at
+		)
+		SELECT r.n, `+prefixed("c.", citizenColumns)+`, m.id AS msg_id, m.created_at AS msg_created_at,
+			$11::float8 > 0 AND EXISTS (
+				SELECT 1 FROM cases k WHERE k.citizen_id = c.id
+				  AND (k.status <> 'closed' OR (k.close_reason <> 'withdrawn' AND k.closed_at > now() - make_interval(secs => $11::float8)))
+			) AS may_have_case,
+			-- The statement's own messages are not visible here: earlier ones only.
+			CASE WHEN $12::float8 > 0 THEN (SELECT count(*) FROM (
+				SELECT x.direction, x.created_at FROM messages x WHERE x.citizen_id = c.id
+				ORDER BY x.id DESC LIMIT `+strconv.Itoa(RecentWindow)+`) y
+			 WHERE y.direction = 'in' AND y.created_at > now() - make_interval(secs => $12::float8)) ELSE 0 END AS recent_in
+		FROM r JOIN c ON c.channel = r.channel AND c.external_id = r.external_id
+		JOIN m ON m.citizen_id = c.id
+		ORDER BY r.n`,
+		channels, ids, langs, dirs, kinds, texts, media, senders, extIDs, staff, caseWindow.Seconds(), recentWindow.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("receive messages: %w", err)
+	}
+	if len(rows) != n {
+		return nil, fmt.Errorf("receive messages: %d of %d stored", len(rows), n)
+	}
+	out := make([]Received, n)
+	for _, r := range rows {
+		m := rs[r.N-1].Message
+		m.ID, m.CitizenID, m.CreatedAt = r.MsgID, r.Citizen.ID, r.MsgCreatedAt
+		out[r.N-1] = Received{Citizen: r.Citizen, Message: m, MayHaveCase: r.MayHaveCase, RecentIn: r.RecentIn}
+	}
+	return out, nil
 }
 
 // CitizenByExternalID returns the citizen of (channel, externalID), or

@@ -216,3 +216,119 @@ func TestOutboxClaimPastLongChatQueueAndGroupedMarkSent(t *testing.T) {
 		t.Fatalf("next claim = %+v, %v; want a1", items, err)
 	}
 }
+
+// ReceiveAll stores the messages of several chats as Receive does for each:
+// the citizens (an empty language keeps the stored one), the messages in
+// the order given, what was there before (recent messages, a case) and the
+// media; a chat given twice is refused.
+func TestReceiveAllLikeReceive(t *testing.T) {
+	ctx := context.Background()
+	s := routing.NewStore(dbtest.New(t))
+	in := func(text string) routing.Message {
+		return routing.Message{Direction: routing.DirectionIn, Sender: routing.SenderCitizen, Kind: routing.KindText, Text: text}
+	}
+	// Chat 1 is known (English, two recent messages); chat 2 is new.
+	old, err := s.Receive(ctx, routing.ChannelTelegram, "1", "en", in("eins"), time.Hour, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Receive(ctx, routing.ChannelTelegram, "1", "", in("zwei"), time.Hour, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	lat, lon := 49.1, 8.4
+	ext := "77"
+	loc := routing.Message{Direction: routing.DirectionIn, Sender: routing.SenderCitizen, Kind: routing.KindLocation,
+		Media: &routing.Media{Type: "location", Latitude: &lat, Longitude: &lon}, ExternalMessageID: &ext}
+	got, err := s.ReceiveAll(ctx, []routing.Receipt{
+		{Channel: routing.ChannelTelegram, ExternalID: "2", Language: "", Message: loc},
+		{Channel: routing.ChannelTelegram, ExternalID: "1", Language: "", Message: in("drei")},
+	}, time.Hour, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d results", len(got))
+	}
+	if c := got[1].Citizen; c.ID != old.Citizen.ID || c.Language != "en" || got[1].RecentIn != 2 || got[1].Message.Text != "drei" {
+		t.Errorf("known chat: %+v, recent %d", got[1], got[1].RecentIn)
+	}
+	if c := got[0].Citizen; c.ID == old.Citizen.ID || c.Language != "de" || got[0].RecentIn != 0 || got[0].MayHaveCase {
+		t.Errorf("new chat: %+v", got[0])
+	}
+	if got[0].Message.ID >= got[1].Message.ID || got[1].Message.ID <= old.Message.ID {
+		t.Errorf("message ids not in the order given: %d, %d after %d", got[0].Message.ID, got[1].Message.ID, old.Message.ID)
+	}
+	msgs, err := s.Messages(ctx, got[0].Citizen.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Media == nil || *msgs[0].Media.Latitude != lat || msgs[0].ExternalMessageID == nil || *msgs[0].ExternalMessageID != ext {
+		t.Errorf("stored location = %+v", msgs)
+	}
+	if msgs, _ := s.Messages(ctx, old.Citizen.ID); len(msgs) != 3 || msgs[2].Text != "drei" || msgs[2].ExternalMessageID != nil {
+		t.Errorf("known chat's messages = %+v", msgs)
+	}
+	// English given again replaces German.
+	if got, err := s.ReceiveAll(ctx, []routing.Receipt{{Channel: routing.ChannelTelegram, ExternalID: "2", Language: "en", Message: in("x")}}, 0, 0); err != nil || got[0].Citizen.Language != "en" {
+		t.Errorf("language: %+v %v", got, err)
+	}
+	_, err = s.ReceiveAll(ctx, []routing.Receipt{
+		{Channel: routing.ChannelTelegram, ExternalID: "3", Message: in("a")},
+		{Channel: routing.ChannelTelegram, ExternalID: "3", Message: in("b")},
+	}, 0, 0)
+	if !errors.Is(err, routing.ErrInvalid) {
+		t.Errorf("one chat twice: err = %v, want ErrInvalid", err)
+	}
+}
+
+// SendAll stores messages and queues their parts as Send does for each, in
+// the order given; only a chat's first message is claimed, and only when
+// nothing of the chat is open.
+func TestSendAllLikeSend(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := routing.NewStore(d)
+	a, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "1", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.TouchCitizen(ctx, routing.ChannelTelegram, "2", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b has an open row already.
+	if _, err := s.Send(ctx, b, routing.Message{Text: "vorher"}, routing.Payload{Text: "vorher"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SendAll(ctx, []routing.Outgoing{
+		{Citizen: a, Message: routing.Message{Text: "a1"}, Parts: []routing.Payload{{Text: "a1 Teil 1"}, {Text: "a1 Teil 2"}}},
+		{Citizen: b, Message: routing.Message{Text: "b1"}, Parts: []routing.Payload{{Text: "b1"}}},
+		{Citizen: a, Message: routing.Message{Text: "a2"}, Parts: []routing.Payload{{Text: "a2"}}},
+	}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Message.ID >= got[1].Message.ID || got[1].Message.ID >= got[2].Message.ID {
+		t.Fatalf("messages not in the order given: %+v", got)
+	}
+	if c := got[0].Claimed; c == nil || c.Payload.Text != "a1 Teil 1" || c.ChatID != "1" || c.Attempts != 1 || *c.MessageID != got[0].Message.ID {
+		t.Errorf("a1 claimed = %+v", c)
+	}
+	if got[1].Claimed != nil || got[2].Claimed != nil {
+		t.Errorf("claimed behind an open row: b1 %+v, a2 %+v", got[1].Claimed, got[2].Claimed)
+	}
+	if m := got[2].Message; m.Direction != routing.DirectionOut || m.Sender != routing.SenderBot || m.Kind != routing.KindText || m.CitizenID != a.ID {
+		t.Errorf("a2 = %+v", m)
+	}
+	var texts []string
+	if err := d.Select(&texts, `SELECT payload->>'text' FROM outbox WHERE chat_id = '1' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(texts) != "[a1 Teil 1 a1 Teil 2 a2]" {
+		t.Errorf("chat 1's outbox = %q", texts)
+	}
+	msgs, err := s.Messages(ctx, b.ID)
+	if err != nil || len(msgs) != 2 || msgs[1].Text != "b1" {
+		t.Errorf("chat 2's messages = %+v %v", msgs, err)
+	}
+}

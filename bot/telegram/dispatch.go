@@ -316,7 +316,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 		return
 	}
 	start := time.Now()
-	outs, err := s.tryBatch(ctx, cs)
+	outs, next, err := s.tryBatch(ctx, cs)
 	if err != nil {
 		s.logger.Debug("batch failed, handling its updates one by one", "updates", len(cs), "err", err)
 		for _, c := range cs {
@@ -325,6 +325,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 		return
 	}
 	took := time.Since(start).Seconds()
+	s.handOn(ctx, next)
 	wakeDeliver := false // rows queued but not handed to a sender here
 	if s.trace != nil {
 		for _, c := range cs {
@@ -351,34 +352,80 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	}
 }
 
-func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutcome, err error) {
+// handOn queues the chats' next updates that finishing a batch claimed
+// (finishClaimNext) for the workers; should the dispatcher have stopped,
+// they are given back.
+func (s *Service) handOn(ctx context.Context, next []claimed) {
+	if len(next) == 0 {
+		return
+	}
+	if s.trace != nil {
+		for _, c := range next {
+			s.traceAt(stageClaimed, chatOf(c))
+		}
+	}
+	// They were pending: no longer part of the backlog (an estimate, kept
+	// from going below 0).
+	for {
+		b := s.backlog.Load()
+		if s.backlog.CompareAndSwap(b, max(b-int64(len(next)), 0)) {
+			break
+		}
+	}
+	if s.queue(next, maxBatch) {
+		return
+	}
+	for _, c := range next {
+		if err := s.updates.release(context.WithoutCancel(ctx), c); err != nil {
+			s.logger.Warn("give back update", "update_id", c.ID, "err", err)
+		}
+	}
+}
+
+func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutcome, next []claimed, err error) {
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			outs, err = nil, fmt.Errorf("panic: %v", p)
+			outs, next, err = nil, nil, fmt.Errorf("panic: %v", p)
 		}
 	}()
 	outs = make([]batchOutcome, len(cs))
+	// The chats' next updates are claimed like intake's: not when the
+	// workers are far behind (they wait in the table then).
+	lease := s.intakeLease()
 	err = db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the rows, and fails if a claim expired.
-		if err := s.updates.finish(ctx, tx, cs...); err != nil {
+		var err error
+		if next, err = s.updates.finishClaimNext(ctx, tx, lease, cs...); err != nil {
 			return err
 		}
+		// The engine handles the batch's messages together (set-wise
+		// where it can), in the order of cs.
+		var ins []bot.Inbound
+		var at []int
 		for i, c := range cs {
 			o := &outs[i]
 			o.inc = tgupdate.Decode(c.Payload)
 			o.outcome = "skipped"
-			if o.inc.Skip != "" {
-				continue
+			if o.inc.Skip == "" {
+				ins = append(ins, o.inc.In)
+				at = append(at, i)
 			}
-			res, err := s.engine.Handle(ctx, tx, o.inc.In)
-			if err != nil {
-				return err
-			}
+		}
+		results, err := s.engine.HandleBatch(ctx, tx, ins)
+		if err != nil {
+			return err
+		}
+		for j, res := range results {
+			o := &outs[at[j]]
 			o.outcome, o.callbackText, o.sendNow, o.keyboard = res.Outcome, res.CallbackText, res.Claimed, res.Keyboard
+		}
+		// Erasures last: a chat's raw updates (its own handled ones
+		// included) go after all of the batch's turns ran.
+		for j, res := range results {
 			if res.Erased {
-				if err := eraseChat(ctx, tx, o.inc.ChatID, c.ID); err != nil {
+				if err := eraseChat(ctx, tx, outs[at[j]].inc.ChatID, cs[at[j]].ID); err != nil {
 					return err
 				}
 			}
@@ -386,9 +433,9 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return outs, nil
+	return outs, next, nil
 }
 
 // handle handles one claimed update: decode and validate it, let the engine
@@ -418,9 +465,12 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	callbackText := ""
 	var sendNow []routing.OutboxItem
 	var kb *bot.Keyboard
+	var next []claimed
+	lease := s.intakeLease()
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the row, and fails if our claim expired.
-		if err := s.updates.finish(ctx, tx, c); err != nil {
+		var err error
+		if next, err = s.updates.finishClaimNext(ctx, tx, lease, c); err != nil {
 			return err
 		}
 		if inc.Skip != "" {
@@ -439,6 +489,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	switch {
 	case err == nil:
 		s.traceAt(stageCommitted, chatOf(c))
+		s.handOn(ctx, next)
 		s.metrics.handled.WithLabelValues(outcome).Inc()
 		s.metrics.latency.Observe(time.Since(start).Seconds())
 		if inc.Skip != "" {

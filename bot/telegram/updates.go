@@ -257,28 +257,77 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 	return cs, full, pending, nil
 }
 
-// finish marks claimed updates done inside tx (with the effects of handling
-// them), in one statement; it fails with errLost unless all of them were
-// still claimed. The payload and chat id are dropped: only the id stays,
-// for deduplication, until purge.
-func (s updateStore) finish(ctx context.Context, tx *sqlx.Tx, cs ...claimed) error {
+// finishClaimNext marks claimed updates done inside tx (with the effects
+// of handling them), in one statement; it fails with errLost unless all of
+// them were still claimed. The payload and chat id are dropped: only the
+// id stays, for deduplication, until purge. The same statement claims, for
+// lease (0: none), the next open update of each finished update's chat
+// when it is pending and due (in tx: rolled back, the claims go too).
+// A chat's next update is thus handed on by the worker that handled the
+// one before it, with no claim query; the chat's order holds, as its next
+// update becomes claimable only when this transaction commits.
+func (s updateStore) finishClaimNext(ctx context.Context, tx *sqlx.Tx, lease time.Duration, cs ...claimed) ([]claimed, error) {
 	ids := make(pq.Int64Array, len(cs))
 	attempts := make(pq.Int64Array, len(cs))
+	var chats pq.Int64Array
 	for i, c := range cs {
 		ids[i], attempts[i] = c.ID, int64(c.Attempts)
+		if c.ChatID != nil {
+			chats = append(chats, *c.ChatID)
+		}
 	}
-	res, err := s.exec(ctx, tx, `
-		UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
-			processed_at = now(), locked_until = NULL, last_error = ''
-		FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)
-		WHERE t.update_id = c.id AND t.attempts = c.attempts AND t.status = 'processing'`, ids, attempts)
+	var rows []struct {
+		Finished int    `db:"finished"`
+		ID       *int64 `db:"update_id"`
+		ChatID   *int64 `db:"chat_id"`
+		Payload  []byte `db:"payload"`
+		Attempts *int   `db:"attempts"`
+	}
+	err := s.sel(ctx, tx, &rows, `
+		WITH d AS (
+			UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
+				processed_at = now(), locked_until = NULL, last_error = ''
+			FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)
+			WHERE t.update_id = c.id AND t.attempts = c.attempts AND t.status = 'processing'
+			RETURNING t.update_id
+		), h AS (
+			-- each chat's next open update after the finished ones (this
+			-- statement does not see its own update yet: they are skipped)
+			SELECT x.update_id FROM unnest($3::bigint[]) AS ch (chat_id)
+			CROSS JOIN LATERAL (
+				SELECT t.update_id, t.status, t.next_attempt_at FROM telegram_updates t
+				WHERE t.chat_id = ch.chat_id AND t.status IN ('pending', 'processing') AND t.update_id <> ALL ($1::bigint[])
+				ORDER BY t.update_id LIMIT 1) x
+			WHERE $4::float8 > 0 AND x.status = 'pending' AND x.next_attempt_at <= now()
+		), n AS (
+			SELECT u.update_id FROM telegram_updates u JOIN h ON h.update_id = u.update_id
+			WHERE u.status = 'pending'
+			FOR UPDATE OF u SKIP LOCKED
+		), t AS (
+			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
+				locked_until = now() + make_interval(secs => $4::float8), claimed_by = NULLIF($5::int, 0)
+			FROM n WHERE t.update_id = n.update_id
+			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
+		)
+		SELECT (SELECT count(*) FROM d) AS finished, t.update_id, t.chat_id, t.payload, t.attempts
+		FROM (SELECT 1) one LEFT JOIN t ON true`, ids, attempts, chats, lease.Seconds(), s.owner)
 	if err != nil {
-		return fmt.Errorf("finish update: %w", err)
+		return nil, fmt.Errorf("finish update: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n != int64(len(cs)) {
-		return errLost
+	var next []claimed
+	for _, r := range rows {
+		if r.Finished != len(cs) {
+			return nil, errLost
+		}
+		if r.ID != nil && r.Attempts != nil {
+			next = append(next, claimed{ID: *r.ID, ChatID: r.ChatID, Payload: r.Payload, Attempts: *r.Attempts})
+		}
 	}
-	return nil
+	if len(rows) == 0 {
+		return nil, errLost
+	}
+	sort.Slice(next, func(i, j int) bool { return next[i].ID < next[j].ID })
+	return next, nil
 }
 
 // retry puts a claimed update back for another attempt at.

@@ -336,6 +336,8 @@ func runCitybotBench(t testing.TB, bin string, webhook bool, name string) map[st
 		"CITYBOT_TELEGRAM_TOKEN=" + fake.Token(),
 		"CITYBOT_TELEGRAM_API_URL=" + fake.URL(),
 		"CITYBOT_HTTP_ADDR=" + addr,
+		// Not the default port: another service on the machine may hold it.
+		"CITYBOT_METRICS_ADDR=127.0.0.1:0",
 		"CITYBOT_LOG_FORMAT=json",
 		"CITYBOT_LOG_LEVEL=warn",
 	}
