@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -145,12 +146,12 @@ func (s *Server) rulesPage(c *gin.Context) {
 			s.fail(c, fmt.Errorf("%w: question too long", ErrInvalid))
 			return
 		}
-		cl, err := routing.LoadClassifier(ctx, s.db)
+		cl, err := routing.LoadClassifier(ctx, s.db, s.routingFAQ())
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		t := ruleTest{Question: q, Scores: cl.Scores(q, faq.Result{})}
+		t := ruleTest{Question: q, Scores: cl.Scores(q, nil)}
 		if ranked := cl.Rank(q, nil); len(ranked) > 0 {
 			t.Picked = ranked[0]
 		}
@@ -327,4 +328,20 @@ func (s *Server) ruleDelete(c *gin.Context) {
 		return
 	}
 	redirect(c, "/admin/rules", "deleted")
+}
+
+// routingFAQ gives routing's classifier the published FAQ entries (routing
+// does not import faq).
+func (s *Server) routingFAQ() routing.FAQSource {
+	return routing.FAQFunc(func(ctx context.Context) ([]routing.FAQEntry, error) {
+		es, err := s.faqStore().Entries(ctx, faq.StatusPublished)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]routing.FAQEntry, len(es))
+		for i, e := range es {
+			out[i] = routing.FAQEntry{Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags}
+		}
+		return out, nil
+	})
 }

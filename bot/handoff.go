@@ -89,7 +89,7 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 		Question:   req.Question,
 		Reason:     req.Reason,
 		Language:   req.Citizen.Language,
-		Candidates: req.Candidates,
+		Candidates: RoutingCandidates(req.Candidates),
 		Department: req.Department,
 	})
 	if err != nil {
@@ -140,7 +140,7 @@ func (r *RoutingHandoff) tell(ctx context.Context, tx *sqlx.Tx, c routing.Citize
 func (r *RoutingHandoff) Propose(ctx context.Context, tx *sqlx.Tx, req HandoffRequest) ([]routing.DepartmentChoice, error) {
 	return r.h.Propose(ctx, tx, routing.HandoffRequest{
 		CitizenID: req.Citizen.ID, Question: req.Question, Reason: req.Reason, Language: req.Citizen.Language,
-		Candidates: req.Candidates, Department: req.Department,
+		Candidates: RoutingCandidates(req.Candidates), Department: req.Department,
 	})
 }
 

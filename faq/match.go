@@ -621,7 +621,7 @@ var (
 	reRefNumber = regexp.MustCompile(`(?i)\b(?:[a-z]{1,4}-)?\d{2,}(?:[-/]\d+)+\b|\b[a-z]{1,4}-\d{3,}\b|\b\d{5,}\b`)
 	reRefWord   = regexp.MustCompile(`\b(?:aktenzeichen|az|vorgang|vorgangsnummer|kassenzeichen|auftragsnummer|antragsnummer|kundennummer|buchungsnummer|bescheidnummer|referenznummer|fallnummer|ticketnummer|\w+nummer|nr|nummer|tel|telefon|case|reference)\b\.?:?\s*[a-z]{0,4}-?\d`)
 	// a street address with a house number: "Ahornweg 7", "Lindenstraße 12", "vor Nr. 8"
-	reAddress = regexp.MustCompile(`\b\w+(?:strasse|str|weg|allee|platz|gasse|ring|damm|ufer|pfad|chaussee|markt|steig)\.?\s+\d+[a-z]?\b|\b(?:vor|neben|gegenuber)\s+(?:nr|hausnummer)\.?\s*\d+|\bhausnummer\s+\d+|\becke\s+\w+(?:strasse|str|weg|allee)\b|\w+(?:strasse|str|weg|allee)\s*/\s*\w+(?:strasse|str|weg|allee)\b|\bfeld\s+\d+|\breihe\s+\d+`)
+	reAddress = german.AddressPattern()
 	// a named place without a number: "in der Schillerstraße", "im Stadtpark"
 	rePlace = regexp.MustCompile(`\b(?:in|an|auf|vor|hinter|neben)\s+(?:der|dem|den|die|das)?\s*\w*(?:strasse|weg|allee|gasse|park|spielplatz|friedhof|wald|sportplatz|parkplatz|spielplatzes|container)\b|\b(?:im|am)\s+\w*(?:park|wald|friedhof|spielplatz|weg)\b|\bvor unserem haus\b|\bvor meinem haus\b`)
 	// status of one's own procedure
@@ -772,12 +772,6 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
-}
-
-// StripAddresses removes street addresses with house numbers ("Ahornweg
-// 7", "vor Nr. 8") from text: they locate a report but are not its topic.
-func StripAddresses(text string) string {
-	return reAddress.ReplaceAllString(strings.Join(strings.Fields(german.Fold(text)), " "), " ")
 }
 
 var (

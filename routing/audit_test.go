@@ -2,11 +2,15 @@ package routing_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // failAudit makes every audit_log insert of action fail (a CHECK
@@ -182,5 +186,74 @@ func TestRuleAuditAtomic(t *testing.T) {
 	wantErr(t, "delete twice", s.Delete(ctx, f.admin, rec.ID), routing.ErrNotFound)
 	if n := f.count(`SELECT count(*) FROM audit_log WHERE action LIKE 'rule.%'`); n != 4 {
 		t.Errorf("%d rule audit rows, want 4", n)
+	}
+}
+
+// TestCannedAnswerConcurrentSaves: two staff of a department save the same
+// canned answer at once, again and again. Every save has its audit row, and
+// the rows chain: each row's "before" is the answer the previous row left,
+// and the last row is what is stored. A save whose audit row were written
+// outside the change's transaction (or without the row lock) breaks the
+// chain.
+func TestCannedAnswerConcurrentSaves(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx
+	a, err := f.cases.AddCannedAnswer(ctx, f.bau, routing.CannedAnswer{Department: "bauamt", Title: "Start", Body: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*rounds)
+	for w, who := range []staff.Principal{f.bau, f.bau2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				title := fmt.Sprintf("Fassung %d.%d", w, i)
+				if err := f.cases.UpdateCannedAnswer(ctx, who, routing.CannedAnswer{ID: a.ID, Title: title, Body: strings.Repeat("b", 1+w*rounds+i)}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	byUser := map[int64]int{}
+	var rows []struct {
+		UserID  int64  `db:"user_id"`
+		Details string `db:"details"`
+	}
+	if err := f.db.SelectContext(ctx, &rows, `SELECT user_id, details::text AS details FROM audit_log
+		WHERE action = 'canned.update' AND object_type = 'canned_answer' AND object_id = $1 ORDER BY id`, strconv.FormatInt(a.ID, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*rounds {
+		t.Fatalf("%d audit rows, want %d", len(rows), 2*rounds)
+	}
+	prev := map[string]any{"department": "bauamt", "title": "Start", "body_length": float64(1)}
+	for i, r := range rows {
+		byUser[r.UserID]++
+		var d map[string]any
+		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(d["before"], prev) {
+			t.Fatalf("audit row %d: before = %v, want the previous save %v", i, d["before"], prev)
+		}
+		prev = map[string]any{"department": d["department"], "title": d["title"], "body_length": d["body_length"]}
+	}
+	if byUser[f.bau.ID] != rounds || byUser[f.bau2.ID] != rounds {
+		t.Errorf("audit rows per user = %v, want %d each", byUser, rounds)
+	}
+	got, err := f.cases.CannedAnswer(ctx, f.bau, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != prev["title"] || float64(len(got.Body)) != prev["body_length"] {
+		t.Errorf("stored %q (%d), the last audit row says %v", got.Title, len(got.Body), prev)
 	}
 }

@@ -5,9 +5,35 @@ import (
 	"sort"
 	"strings"
 
-	"citybot/faq"
 	"citybot/internal/german"
 )
+
+// Department is what the classifier knows of a department: its id, name,
+// description and keywords (staff keeps them; routing reads them).
+type Department struct {
+	ID          string
+	Name        string
+	Description string
+	Keywords    []string
+}
+
+// FAQEntry is a published FAQ entry as the classifier learns from it: the
+// department that answers it and its texts. Routing does not import faq; the
+// wiring converts (bot.RoutingEntries).
+type FAQEntry struct {
+	Department string
+	Question   string
+	Variants   []string
+	Tags       []string
+}
+
+// Candidate is one of the FAQ matcher's candidates as routing weighs it:
+// the entry, its department and the matcher's score.
+type Candidate struct {
+	EntryID    string
+	Department string
+	Score      float64
+}
 
 // Rule is an admin-defined routing rule: a message containing Pattern (a
 // keyword or phrase, analysed like the FAQ matcher analyses text) goes to
@@ -73,7 +99,7 @@ type compiledRule struct {
 
 // NewClassifier builds a classifier. fallback ("zentrale") receives what
 // matches no department.
-func NewClassifier(depts []faq.Department, rules []Rule, fallback string) *Classifier {
+func NewClassifier(depts []Department, rules []Rule, fallback string) *Classifier {
 	return NewClassifierWithFAQ(depts, rules, fallback, nil)
 }
 
@@ -85,16 +111,15 @@ func NewClassifier(depts []faq.Department, rules []Rule, fallback string) *Class
 // Every department also receives the general municipal vocabulary
 // (municipalVocab) whose anchors match its own name, description and
 // keywords best.
-func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string, entries []faq.Entry) *Classifier {
+//
+// entries are the published entries only (the caller filters).
+func NewClassifierWithFAQ(depts []Department, rules []Rule, fallback string, entries []FAQEntry) *Classifier {
 	var corpus []string
 	for _, d := range depts {
 		corpus = append(corpus, d.Name, d.Description, strings.Join(d.Keywords, " . "))
 	}
 	byDept := map[string][]string{}
 	for _, e := range entries {
-		if e.Status != "" && e.Status != faq.StatusPublished {
-			continue
-		}
 		text := e.Question + " . " + strings.Join(e.Variants, " . ") + " . " + strings.Join(e.Tags, " . ")
 		byDept[e.Department] = append(byDept[e.Department], text)
 		corpus = append(corpus, text)
@@ -196,9 +221,10 @@ func NewClassifierWithFAQ(depts []faq.Department, rules []Rule, fallback string,
 }
 
 // Route returns the department for text: the best of Scores, or the
-// fallback when nothing is convincing. It satisfies faq.Router.
-func (c *Classifier) Route(text string, res faq.Result) string {
-	s := c.Scores(text, res)
+// fallback when nothing is convincing; candidates are the FAQ matcher's,
+// best first.
+func (c *Classifier) Route(text string, candidates []Candidate) string {
+	s := c.Scores(text, candidates)
 	if len(s) == 0 || (s[0].Rule == 0 && s[0].Score < minScore) {
 		return c.fallback
 	}
@@ -207,8 +233,8 @@ func (c *Classifier) Route(text string, res faq.Result) string {
 
 // Rank returns the departments for question, best first, the fallback last
 // when it is not already there. It satisfies routing.Router.
-func (c *Classifier) Rank(question string, candidates []faq.Candidate) []string {
-	s := c.Scores(question, faq.Result{Candidates: candidates})
+func (c *Classifier) Rank(question string, candidates []Candidate) []string {
+	s := c.Scores(question, candidates)
 	var out []string
 	if len(s) == 0 || (s[0].Rule == 0 && s[0].Score < minScore) {
 		out = append(out, c.fallback)
@@ -237,13 +263,13 @@ func contains(ss []string, s string) bool {
 }
 
 // Scores explains the routing decision: every department with evidence,
-// best first.
-func (c *Classifier) Scores(text string, res faq.Result) []DeptScore {
+// best first. candidates are the FAQ matcher's, best first.
+func (c *Classifier) Scores(text string, candidates []Candidate) []DeptScore {
 	scores := make([]DeptScore, len(c.depts))
 	for i, d := range c.depts {
 		scores[i].Department = d
 	}
-	terms := c.an.QueryTerms(faq.StripAddresses(german.ContentPart(text)))
+	terms := c.an.QueryTerms(german.StripAddresses(german.ContentPart(text)))
 	// Admin rules.
 	stems := make([][]string, len(terms))
 	for i, t := range terms {
@@ -280,7 +306,7 @@ func (c *Classifier) Scores(text string, res faq.Result) []DeptScore {
 	}
 	// Nearest FAQ candidates.
 	rankW := []float64{1, 0.5, 0.3}
-	for k, cand := range res.Candidates {
+	for k, cand := range candidates {
 		if k >= len(rankW) || cand.Score < minFAQScore {
 			break
 		}

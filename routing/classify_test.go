@@ -11,7 +11,39 @@ import (
 	"citybot/routing"
 )
 
-func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) {
+// The tests convert the matcher's types themselves (routing does not
+// import faq; the wiring uses bot.RoutingEntries and friends).
+
+func routingDepts(ds []faq.Department) []routing.Department {
+	out := make([]routing.Department, len(ds))
+	for i, d := range ds {
+		out[i] = routing.Department{ID: d.ID, Name: d.Name, Description: d.Description, Keywords: d.Keywords}
+	}
+	return out
+}
+
+func routingEntries(es []faq.Entry) []routing.FAQEntry {
+	var out []routing.FAQEntry
+	for _, e := range es {
+		if e.Status == "" || e.Status == faq.StatusPublished {
+			out = append(out, routing.FAQEntry{Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags})
+		}
+	}
+	return out
+}
+
+// evalRouter is a classifier as faq.Evaluate's router.
+type evalRouter struct{ c *routing.Classifier }
+
+func (r evalRouter) Route(text string, res faq.Result) string {
+	var cs []routing.Candidate
+	for _, c := range res.Candidates {
+		cs = append(cs, routing.Candidate{EntryID: c.EntryID, Department: c.Department, Score: c.Score})
+	}
+	return r.c.Route(text, cs)
+}
+
+func loadDemo(t testing.TB) ([]faq.Entry, []routing.Department, []faq.EvalQuestion) {
 	t.Helper()
 	ds, err := faq.ReadDatasetFS(demodata.FS)
 	if err != nil {
@@ -21,7 +53,7 @@ func loadDemo(t testing.TB) ([]faq.Entry, []faq.Department, []faq.EvalQuestion) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds.Entries, ds.Departments, qs
+	return ds.Entries, routingDepts(ds.Departments), qs
 }
 
 const guardRoutingStrict = 0.85
@@ -31,9 +63,9 @@ const guardRoutingStrict = 0.85
 func TestRoutingDevSet(t *testing.T) {
 	entries, depts, qs := loadDemo(t)
 	ix := faq.NewIndex(entries, german.DefaultSynonyms())
-	plain := faq.Evaluate(ix, qs, routing.NewClassifier(depts, nil, "zentrale"))
+	plain := faq.Evaluate(ix, qs, evalRouter{routing.NewClassifier(depts, nil, "zentrale")})
 	t.Logf("keywords+descriptions only: routing strict %.3f conditional %.3f", plain.RoutingStrict(), plain.RoutingConditional())
-	c := routing.NewClassifierWithFAQ(depts, nil, "zentrale", entries)
+	c := evalRouter{routing.NewClassifierWithFAQ(depts, nil, "zentrale", routingEntries(entries))}
 	rep := faq.Evaluate(ix, qs, c)
 	var buf bytes.Buffer
 	if err := rep.WriteText(&buf, false); err != nil {
@@ -70,24 +102,24 @@ func TestClassifier(t *testing.T) {
 		{ID: 2, Department: "gruenflaechen", Pattern: "Tauben", Priority: 1},
 	}
 	c := routing.NewClassifier(depts, rules, "zentrale")
-	cand := func(dept string, score float64) faq.Result {
-		return faq.Result{Candidates: []faq.Candidate{{EntryID: "x", Department: dept, Score: score}}}
+	cand := func(dept string, score float64) []routing.Candidate {
+		return []routing.Candidate{{EntryID: "x", Department: dept, Score: score}}
 	}
 	tests := []struct {
 		name, text string
-		res        faq.Result
+		res        []routing.Candidate
 		want       string
 	}{
-		{"out of scope", "Wie wird das Wetter morgen?", faq.Result{}, "zentrale"},
-		{"football", "Wer hat gestern das Spiel gewonnen?", faq.Result{}, "zentrale"},
-		{"keyword", "Die Straßenlaterne vor meinem Haus flackert", faq.Result{}, "tiefbau"},
-		{"compound keyword part", "Laterne flackert seit gestern", faq.Result{}, "tiefbau"},
+		{"out of scope", "Wie wird das Wetter morgen?", nil, "zentrale"},
+		{"football", "Wer hat gestern das Spiel gewonnen?", nil, "zentrale"},
+		{"keyword", "Die Straßenlaterne vor meinem Haus flackert", nil, "tiefbau"},
+		{"compound keyword part", "Laterne flackert seit gestern", nil, "tiefbau"},
 		{"faq candidate", "Frage zu meinem Vorgang", cand("standesamt", 0.9), "standesamt"},
 		{"weak faq candidate", "Frage zu meinem Vorgang", cand("standesamt", 0.35), "zentrale"},
-		{"rule by priority", "Die Nachbarin will Tauben füttern", faq.Result{}, "ordnungsamt"},
-		{"lower rule", "Tauben im Park", faq.Result{}, "gruenflaechen"},
-		{"typo keyword", "Schlagloc in der Straße", faq.Result{}, "tiefbau"},
-		{"kita", "Unser Kita-Platz wurde gestrichen", faq.Result{}, "jugendamt"},
+		{"rule by priority", "Die Nachbarin will Tauben füttern", nil, "ordnungsamt"},
+		{"lower rule", "Tauben im Park", nil, "gruenflaechen"},
+		{"typo keyword", "Schlagloc in der Straße", nil, "tiefbau"},
+		{"kita", "Unser Kita-Platz wurde gestrichen", nil, "jugendamt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,5 +134,5 @@ func TestClassifier(t *testing.T) {
 	if len(got) == 0 || got[0] != "tiefbau" || got[len(got)-1] != "zentrale" {
 		t.Errorf("Rank = %v", got)
 	}
-	var _ faq.Router = c
+	var _ faq.Router = evalRouter{c}
 }

@@ -7,24 +7,22 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-
-	"citybot/faq"
 )
 
 // Router ranks the departments for a handed-off question, best first (rules,
 // the departments of the nearest FAQ candidates, department keywords). It may
 // return unknown ids or none; Handoff falls back to the fallback department.
 type Router interface {
-	Rank(question string, candidates []faq.Candidate) []string
+	Rank(question string, candidates []Candidate) []string
 }
 
 // HandoffRequest is a question the bot hands to staff.
 type HandoffRequest struct {
 	CitizenID  int64
-	Question   string          // the citizen's question ("" for a bare /mitarbeiter)
-	Reason     string          // ReasonNoMatch, ReasonNotHelpful, ReasonNoSuggestionFit, ReasonPersonal, ReasonRequested
-	Language   string          // "en", "en-GB", ... for English, else German
-	Candidates []faq.Candidate // the FAQ matcher's candidates, best first
+	Question   string      // the citizen's question ("" for a bare /mitarbeiter)
+	Reason     string      // ReasonNoMatch, ReasonNotHelpful, ReasonNoSuggestionFit, ReasonPersonal, ReasonRequested
+	Language   string      // "en", "en-GB", ... for English, else German
+	Candidates []Candidate // the FAQ matcher's candidates, best first
 	// Department, when set and known, is chosen first (e.g. the department
 	// of a broadcast post the question is about); routing still offers
 	// alternatives.

@@ -9,14 +9,13 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"citybot/faq"
 	"citybot/internal/db"
 	"citybot/routing"
 )
 
 type fakeRouter []string
 
-func (r fakeRouter) Rank(string, []faq.Candidate) []string { return r }
+func (r fakeRouter) Rank(string, []routing.Candidate) []string { return r }
 
 func newHandoff(t *testing.T, f *fixture, r routing.Router, now string) *routing.Handoff {
 	t.Helper()
@@ -49,7 +48,7 @@ func TestHandoff(t *testing.T) {
 		}
 		var err error
 		res, err = h.Start(ctx, tx, routing.HandoffRequest{CitizenID: cit.ID, Question: "Nachbar baut ohne Genehmigung", Reason: routing.ReasonPersonal,
-			Candidates: []faq.Candidate{{Department: "zentrale", Score: 0.2}}})
+			Candidates: []routing.Candidate{{Department: "zentrale", Score: 0.2}}})
 		if err != nil {
 			return err
 		}

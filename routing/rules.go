@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
-	"citybot/faq"
 	"citybot/internal/audit"
 	"citybot/internal/db"
 	"citybot/internal/pglisten"
@@ -244,13 +244,47 @@ func (s *RuleStore) Delete(ctx context.Context, by staff.Principal, id int64) er
 	})
 }
 
+// FAQSource gives the classifier the published FAQ entries. Routing does
+// not import faq: the wiring adapts faq's store (bot.RoutingFAQ).
+type FAQSource interface {
+	PublishedEntries(ctx context.Context) ([]FAQEntry, error)
+}
+
+// FAQFunc is a function as a FAQSource.
+type FAQFunc func(ctx context.Context) ([]FAQEntry, error)
+
+// PublishedEntries calls f.
+func (f FAQFunc) PublishedEntries(ctx context.Context) ([]FAQEntry, error) { return f(ctx) }
+
+// LoadDepartments returns what the classifier knows of every department
+// (name, description, keywords), by name.
+func LoadDepartments(ctx context.Context, d sqlx.QueryerContext) ([]Department, error) {
+	var rows []struct {
+		ID          string         `db:"id"`
+		Name        string         `db:"name"`
+		Description string         `db:"description"`
+		Keywords    pq.StringArray `db:"keywords"`
+	}
+	if err := sqlx.SelectContext(ctx, d, &rows, `SELECT id, name, description, keywords FROM departments ORDER BY name`); err != nil {
+		return nil, fmt.Errorf("list departments: %w", err)
+	}
+	out := make([]Department, len(rows))
+	for i, r := range rows {
+		out[i] = Department{ID: r.ID, Name: r.Name, Description: r.Description, Keywords: []string(r.Keywords)}
+		if out[i].Keywords == nil {
+			out[i].Keywords = []string{}
+		}
+	}
+	return out, nil
+}
+
 // LoadClassifier builds a Classifier from the database: the departments
-// (names, descriptions, keywords), the published FAQ entries (their
-// questions, variants, tags and answers as department vocabulary), the
+// (names, descriptions, keywords), the published FAQ entries of faqs (their
+// questions, variants and tags as department vocabulary; nil: none), the
 // active rules and the fallback department (is_fallback; else "zentrale";
 // else the first).
-func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
-	depts, err := faq.NewStore(d).Departments(ctx)
+func LoadClassifier(ctx context.Context, d *sqlx.DB, faqs FAQSource) (*Classifier, error) {
+	depts, err := LoadDepartments(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -265,9 +299,11 @@ func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
 	}
 	// The published FAQ entries teach the classifier each department's
 	// vocabulary (what it answers) next to its keywords and description.
-	entries, err := faq.NewStore(d).Entries(ctx, faq.StatusPublished)
-	if err != nil {
-		return nil, err
+	var entries []FAQEntry
+	if faqs != nil {
+		if entries, err = faqs.PublishedEntries(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return NewClassifierWithFAQ(depts, rules, fallback, entries), nil
 }
@@ -278,13 +314,15 @@ func LoadClassifier(ctx context.Context, d *sqlx.DB) (*Classifier, error) {
 // they change (faq.Live.OnReload). It is safe for concurrent use.
 type LiveRouter struct {
 	db       *sqlx.DB
+	faqs     FAQSource
 	cur      atomic.Pointer[Classifier]
 	listener *pglisten.Listener
 }
 
-// NewLiveRouter loads the classifier once.
-func NewLiveRouter(ctx context.Context, d *sqlx.DB) (*LiveRouter, error) {
-	l := &LiveRouter{db: d}
+// NewLiveRouter loads the classifier once; faqs gives it the published FAQ
+// entries (see LoadClassifier).
+func NewLiveRouter(ctx context.Context, d *sqlx.DB, faqs FAQSource) (*LiveRouter, error) {
+	l := &LiveRouter{db: d, faqs: faqs}
 	if err := l.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -318,7 +356,7 @@ func (l *LiveRouter) Run(ctx context.Context) error {
 
 // Reload rebuilds the classifier; on error the previous one stays.
 func (l *LiveRouter) Reload(ctx context.Context) error {
-	c, err := LoadClassifier(ctx, l.db)
+	c, err := LoadClassifier(ctx, l.db, l.faqs)
 	if err != nil {
 		return err
 	}
@@ -330,6 +368,6 @@ func (l *LiveRouter) Reload(ctx context.Context) error {
 func (l *LiveRouter) Classifier() *Classifier { return l.cur.Load() }
 
 // Rank ranks with the current classifier.
-func (l *LiveRouter) Rank(question string, candidates []faq.Candidate) []string {
+func (l *LiveRouter) Rank(question string, candidates []Candidate) []string {
 	return l.cur.Load().Rank(question, candidates)
 }

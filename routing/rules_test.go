@@ -2,6 +2,8 @@ package routing_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,9 +71,25 @@ func TestRuleStore(t *testing.T) {
 func TestLiveRouter(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.ctx
-	l, err := routing.NewLiveRouter(ctx, f.db)
+	// The FAQ source teaches the classifier what each department answers.
+	faqs := routing.FAQFunc(func(context.Context) ([]routing.FAQEntry, error) {
+		return []routing.FAQEntry{{Department: "bauamt", Question: "Brauche ich für ein Gewächshaus eine Genehmigung?", Tags: []string{"Gewächshaus"}}}, nil
+	})
+	if _, err := routing.NewLiveRouter(ctx, f.db, routing.FAQFunc(func(context.Context) ([]routing.FAQEntry, error) {
+		return nil, errors.New("faq down")
+	})); err == nil {
+		t.Error("NewLiveRouter with a failing FAQ source: no error")
+	}
+	blind, err := routing.NewLiveRouter(ctx, f.db, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	l, err := routing.NewLiveRouter(ctx, f.db, faqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, blindGot := l.Rank("Gewächshaus im Garten", nil), blind.Rank("Gewächshaus im Garten", nil); !slices.Contains(got, "bauamt") || slices.Contains(blindGot, "bauamt") {
+		t.Fatalf("with the FAQ's vocabulary: %v, without: %v; want bauamt offered with it only", got, blindGot)
 	}
 	q := "Mein Nachbar hat eine Frage zum Wetter"
 	if got := l.Rank(q, nil); len(got) == 0 || got[0] != "zentrale" {
@@ -96,7 +114,7 @@ func TestLiveRouter(t *testing.T) {
 func TestLiveRouterRun(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(f.ctx)
-	l, err := routing.NewLiveRouter(ctx, f.db)
+	l, err := routing.NewLiveRouter(ctx, f.db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func startEnv(t testing.TB, d *sqlx.DB, url string, deliver bool, opts ...func(*
 	ctx := context.Background()
 	live := faq.NewLive(faq.NewStore(d), slog.New(slog.DiscardHandler))
 	must(t, live.Reload(ctx))
-	router, err := routing.NewLiveRouter(ctx, d)
+	router, err := routing.NewLiveRouter(ctx, d, bot.RoutingFAQ(faq.NewStore(d)))
 	must(t, err)
 	cal, err := routing.NewCalendar("NW")
 	must(t, err)

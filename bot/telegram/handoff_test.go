@@ -47,7 +47,7 @@ func newHandoffEnv(t *testing.T) *handoffEnv {
 	_, err = faq.NewStore(e.db).Import(ctx, ds)
 	must(t, err)
 	must(t, routing.ApplyDemoOfficeHours(ctx, e.db))
-	router, err := routing.NewLiveRouter(ctx, e.db)
+	router, err := routing.NewLiveRouter(ctx, e.db, bot.RoutingFAQ(faq.NewStore(e.db)))
 	must(t, err)
 	cal, err := routing.NewCalendar("NW")
 	must(t, err)

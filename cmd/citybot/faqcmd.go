@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"citybot/bot"
 	"citybot/faq"
 	"citybot/internal/german"
 	"citybot/routing"
@@ -205,7 +206,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	ix := faq.NewIndexWithOptions(entries, syns, opts)
 	var router faq.Router
 	if len(depts) > 0 {
-		router = routing.NewClassifierWithFAQ(depts, rules, fallbackDepartment(depts), entries)
+		router = bot.FAQRouter{C: routing.NewClassifierWithFAQ(bot.RoutingDepartments(depts), rules, fallbackDepartment(depts), bot.RoutingEntries(entries))}
 	}
 	rep := faq.Evaluate(ix, qs, router)
 	if *asJSON {

@@ -74,7 +74,7 @@ func (a *app) serve(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	router, err := routing.NewLiveRouter(ctx, d.DB)
+	router, err := routing.NewLiveRouter(ctx, d.DB, bot.RoutingFAQ(faq.NewStore(d.DB)))
 	if err != nil {
 		ln.Close()
 		return err

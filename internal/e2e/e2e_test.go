@@ -74,7 +74,7 @@ func newStack(t *testing.T) *stack {
 	must(t, routing.ApplyDemoOfficeHours(ctx, d))
 	live := faq.NewLive(faq.NewStore(d), log)
 	must(t, live.Reload(ctx))
-	router, err := routing.NewLiveRouter(ctx, d)
+	router, err := routing.NewLiveRouter(ctx, d, bot.RoutingFAQ(faq.NewStore(d)))
 	must(t, err)
 	cal, err := routing.NewCalendar("NW")
 	must(t, err)
