@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"citybot/fieldstaff"
 	"citybot/internal/apperr"
 	"citybot/internal/jobs"
 	"citybot/routing"
@@ -153,7 +154,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg:   cfg,
 		deps:  deps,
 		db:    deps.DB,
-		staff: staff.New(deps.DB),
+		staff: staff.New(deps.DB).WithDeactivateHook(fieldstaff.New(deps.DB).Deactivated),
 		log:   deps.Logger.With("component", "admin"),
 		cat:   newCatalog(),
 	}
