@@ -57,11 +57,22 @@ var (
 
 // Store is the field staff store.
 type Store struct {
-	db *sqlx.DB
+	db  *sqlx.DB
+	loc *time.Location
 }
 
-// New returns a Store on d.
-func New(d *sqlx.DB) *Store { return &Store{db: d} }
+// New returns a Store on d that shows times in UTC.
+func New(d *sqlx.DB) *Store { return &Store{db: d, loc: time.UTC} }
+
+// WithLocation returns a copy of s that shows times (the bot's "linked
+// since") in loc, the city's time zone.
+func (s *Store) WithLocation(loc *time.Location) *Store {
+	c := *s
+	if loc != nil {
+		c.loc = loc
+	}
+	return &c
+}
 
 // Link is a linked Telegram chat with its user.
 type Link struct {

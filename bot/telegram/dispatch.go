@@ -14,6 +14,7 @@ import (
 
 	"citybot/bot"
 	"citybot/bot/telegram/tgupdate"
+	"citybot/fieldstaff"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
 	"citybot/routing"
@@ -304,6 +305,7 @@ type batchOutcome struct {
 	callbackText string
 	sendNow      []routing.OutboxItem
 	keyboard     *bot.Keyboard
+	staff        fieldstaff.Reply
 }
 
 // handleBatch handles claimed updates of different chats in one
@@ -348,6 +350,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	for _, o := range outs {
 		s.answerCallback(ctx, o.inc.CallbackID, o.callbackText)
 		s.editKeyboard(ctx, o.inc, o.keyboard)
+		s.sendStaffReply(ctx, o.inc.ChatID, o.staff)
 	}
 }
 
@@ -370,6 +373,13 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 			o.inc = tgupdate.Decode(c.Payload)
 			o.outcome = "skipped"
 			if o.inc.Skip != "" {
+				continue
+			}
+			if handled, err := s.staffChat(ctx, tx, o.inc, &o.staff); err != nil || handled {
+				if err != nil {
+					return err
+				}
+				o.outcome = "staff"
 				continue
 			}
 			res, err := s.engine.Handle(ctx, tx, o.inc.In)
@@ -418,6 +428,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	callbackText := ""
 	var sendNow []routing.OutboxItem
 	var kb *bot.Keyboard
+	var staffReply fieldstaff.Reply
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the row, and fails if our claim expired.
 		if err := s.updates.finish(ctx, tx, c); err != nil {
@@ -425,6 +436,11 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		if inc.Skip != "" {
 			return nil
+		}
+		staffReply = fieldstaff.Reply{}
+		if handled, err := s.staffChat(ctx, tx, inc, &staffReply); err != nil || handled {
+			outcome = "staff"
+			return err
 		}
 		res, err := s.engine.Handle(ctx, tx, inc.In)
 		if err != nil {
@@ -446,8 +462,9 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		s.answerCallback(ctx, inc.CallbackID, callbackText)
 		s.editKeyboard(ctx, inc, kb)
+		s.sendStaffReply(ctx, inc.ChatID, staffReply)
 		s.handOver(ctx, sendNow)
-		if len(sendNow) == 0 && inc.Skip == "" {
+		if len(sendNow) == 0 && inc.Skip == "" && !staffReply.Handled {
 			s.wake(s.wakeDeliver) // rows queued but not handed to a sender here
 		}
 	case errors.Is(err, errLost):
