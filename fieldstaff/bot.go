@@ -51,14 +51,22 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 			return r, err
 		}
 	}
-	l, err := s.lookup(ctx, tx, chatID)
-	if errors.Is(err, ErrNotFound) {
-		refused, err := s.Refused(ctx, tx, chatID)
-		if err != nil || !refused {
-			return Reply{}, err
-		}
-		return Reply{Handled: true, Text: textRefused}, nil
+	// One round trip for the common case, a citizen's chat.
+	var st struct {
+		Linked  bool `db:"linked"`
+		Refused bool `db:"refused"`
 	}
+	if err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
+		EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused`, chatID); err != nil {
+		return Reply{}, fmt.Errorf("load chat status: %w", err)
+	}
+	switch {
+	case !st.Linked && st.Refused:
+		return Reply{Handled: true, Text: textRefused}, nil
+	case !st.Linked:
+		return Reply{}, nil
+	}
+	l, err := s.lookup(ctx, tx, chatID)
 	if err != nil {
 		return Reply{}, err
 	}

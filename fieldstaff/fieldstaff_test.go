@@ -3,6 +3,7 @@ package fieldstaff
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -218,5 +219,37 @@ func TestRedeemConcurrent(t *testing.T) {
 		if n := count(t, d, `SELECT count(*) FROM fieldstaff_links WHERE user_id = $1`, uid); n != 1 {
 			t.Fatalf("round %d: %d links", round, n)
 		}
+	}
+}
+
+// TestHandleChatCitizen: a citizen's chat is not handled, also when it
+// sends something that looks like a code; a refused code leaves the
+// update's transaction usable.
+func TestHandleChatCitizen(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := New(d)
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		for _, text := range []string{"Wie beantrage ich einen Reisepass?", "ABCDEFGHJK", "/start", "/abmelden", ""} {
+			r, err := s.HandleChat(ctx, tx, 11, text)
+			if err != nil {
+				return err
+			}
+			if r.Handled {
+				t.Errorf("%q handled as staff: %+v", text, r)
+			}
+		}
+		r, err := s.HandleChat(ctx, tx, 11, "staff-ABCDEFGHJK")
+		if err != nil {
+			return err
+		}
+		if !r.Handled || !strings.Contains(r.Text, "ungültig") {
+			t.Errorf("a bad staff- code: %+v", r)
+		}
+		var one int
+		return tx.GetContext(ctx, &one, `SELECT 1`)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
