@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +170,59 @@ func TestStaffChatDeactivatedRefused(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM citizens WHERE external_id = '601'`); n != 0 {
 		t.Fatalf("citizen rows for the refused chat: %d", n)
+	}
+}
+
+// A backlog handled in batches keeps staff chats apart from citizens.
+func TestStaffChatsInBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	fs := fieldstaff.New(e.db)
+	spy := &spyMatcher{Matcher: e.m}
+	cfg := e.config(func(c *Config) { c.StaffChats = fs; c.Workers = 2 })
+	s, err := NewService(e.db, spy, testLogger(t), cfg)
+	must(t, err)
+	const n = 12
+	question := devQuestion(t, e.m, faq.DecisionAnswer, "")
+	var ups []rawUpdate
+	id := int64(1000)
+	add := func(chat int64, text string) {
+		u := e.fake.TextUpdate(chat, text)
+		u.ID = id
+		raw, _ := json.Marshal(u)
+		ups = append(ups, rawUpdate{ID: id, ChatID: chat, Raw: raw})
+		id++
+	}
+	for i := range n {
+		uid := e.staffUser(fmt.Sprintf("s%d@example.org", i), fmt.Sprintf("Staff %d", i), "ordnungsamt")
+		code, _, err := fs.CreateLinkCode(ctx, uid)
+		must(t, err)
+		add(int64(7000+i), "/start staff-"+code)
+		add(int64(8000+i), question) // a citizen
+	}
+	for i := range n {
+		add(int64(7000+i), question)
+	}
+	stored, _, err := s.updates.insert(ctx, ups, 0)
+	must(t, err)
+	if stored != len(ups) {
+		t.Fatalf("stored %d of %d", stored, len(ups))
+	}
+	e.startWith(spy, cfg)
+	for i := range n {
+		got := e.waitSentTo(int64(7000+i), 2)
+		if !strings.Contains(got[0].PlainText, "Verknüpft") || !strings.Contains(got[1].PlainText, "Mitarbeiterzugang") {
+			t.Fatalf("staff chat %d got %q, %q", i, got[0].PlainText, got[1].PlainText)
+		}
+		e.waitSentTo(int64(8000+i), 1)
+	}
+	if c := e.count(`SELECT count(*) FROM citizens WHERE external_id LIKE '70%'`); c != 0 {
+		t.Fatalf("%d citizen rows for staff chats", c)
+	}
+	if c := e.count(`SELECT count(*) FROM citizens WHERE external_id LIKE '80%'`); c != n {
+		t.Fatalf("%d citizen rows for the citizens, want %d", c, n)
+	}
+	if c := e.count(`SELECT count(*) FROM fieldstaff_links`); c != n {
+		t.Fatalf("%d links, want %d", c, n)
 	}
 }
