@@ -502,6 +502,12 @@ func TestA11yPages(t *testing.T) {
 				waitJS(b, `!window.__before && !!document.getElementById("invite-url")`)
 				au.check(b, u.role+" "+lang+" user_invited", lang)
 			}
+			if u.role == staff.RoleStaff {
+				// The Telegram link code, shown once on the account page.
+				b.Do(15*time.Second, chromedp.Navigate(a.url+"/account"), chromedp.WaitVisible(`form[action="/account/telegram/code"] button`))
+				b.Do(15*time.Second, chromedp.Click(`form[action="/account/telegram/code"] button`), chromedp.WaitVisible("#telegram-code"))
+				au.check(b, u.role+" "+lang+" /account (telegram code)", lang)
+			}
 			for _, p := range a.invalidForms(u.role) {
 				b.Do(15*time.Second, chromedp.Navigate(a.url+p), chromedp.WaitReady("body"))
 				submitEmpty(b)

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"citybot/fieldstaff"
 	"citybot/staff"
 )
 
@@ -24,8 +26,61 @@ func (s *Server) accountPage(c *gin.Context) {
 func (s *Server) renderAccount(c *gin.Context, p *page, status int, errs map[string]string) {
 	p.Nav = "account"
 	p.Path = "/account" // the language switch comes back here, not to the POST URL
-	p.Data = map[string]any{"Errors": errs, "Summary": errorSummary(errs, passwordFields)}
+	data := map[string]any{"Errors": errs, "Summary": errorSummary(errs, passwordFields)}
+	p.Data = data
+	if err := s.telegramData(c, p.User.ID, data); err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, status, "account", p)
+}
+
+// telegramData adds the user's Telegram link (or its absence) to the
+// account page.
+func (s *Server) telegramData(c *gin.Context, userID int64, data map[string]any) error {
+	l, err := s.field.UserLink(c.Request.Context(), userID)
+	switch {
+	case err == nil:
+		data["Telegram"] = l
+	case !errors.Is(err, fieldstaff.ErrNotFound):
+		return err
+	}
+	return nil
+}
+
+// telegramCode creates a one-time code that links the user's Telegram
+// account, and shows it (with the bot's deep link) this once.
+func (s *Server) telegramCode(c *gin.Context) {
+	me := currentUser(c)
+	code, expires, err := s.field.CreateLinkCode(c.Request.Context(), me.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.page(c, "account.title")
+	p.Nav = "account"
+	p.Path = "/account"
+	data := map[string]any{"Errors": map[string]string{}, "Code": code, "Expires": expires}
+	p.Data = data
+	if s.cfg.BotUsername != "" {
+		data["DeepLink"] = "https://t.me/" + strings.TrimPrefix(s.cfg.BotUsername, "@") + "?start=" + fieldstaff.DeepLinkPrefix + code
+	}
+	if err := s.telegramData(c, me.ID, data); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store") // the code is shown once
+	s.render(c, http.StatusOK, "account", p)
+}
+
+// telegramUnlink removes the link of the user's Telegram account.
+func (s *Server) telegramUnlink(c *gin.Context) {
+	me := currentUser(c)
+	if err := s.field.Unlink(c.Request.Context(), me.ID, me.ID); err != nil && !errors.Is(err, fieldstaff.ErrNotFound) {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/account", "telegram_unlinked")
 }
 
 // changePassword sets a new password after checking the current one; all

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"citybot/fieldstaff"
 	"citybot/internal/apperr"
 	"citybot/internal/jobs"
 	"citybot/routing"
@@ -126,6 +127,8 @@ type Server struct {
 	oidcSeeded atomic.Bool
 	// staff are the users, sessions and departments.
 	staff *staff.Store
+	// field links staff users to their Telegram chats.
+	field *fieldstaff.Store
 }
 
 // New builds the server. It does no I/O; call Run to start background work
@@ -153,10 +156,11 @@ func New(cfg Config, deps Deps) *Server {
 		cfg:   cfg,
 		deps:  deps,
 		db:    deps.DB,
-		staff: staff.New(deps.DB),
+		field: fieldstaff.New(deps.DB),
 		log:   deps.Logger.With("component", "admin"),
 		cat:   newCatalog(),
 	}
+	s.staff = staff.New(deps.DB).WithDeactivateHook(s.field.Deactivated)
 	s.hub = newHub(s.log)
 	s.cal = deps.Calendar
 	if s.cal == nil {
@@ -244,6 +248,8 @@ func (s *Server) buildHandler() http.Handler {
 	authed.GET("/", s.home)
 	authed.GET("/account", s.accountPage)
 	authed.POST("/account/password", s.changePassword)
+	authed.POST("/account/telegram/code", s.telegramCode)
+	authed.POST("/account/telegram/unlink", s.telegramUnlink)
 	s.routeInbox(authed)
 
 	adm := e.Group("/admin", s.requireRole(staff.RoleAdmin))

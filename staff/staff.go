@@ -12,6 +12,7 @@
 package staff
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -94,6 +95,22 @@ func (p Principal) Valid() bool { return p.ID > 0 && ValidRole(p.Role) }
 type Store struct {
 	db   *sqlx.DB
 	cost int
+	// onDeactivate runs in the transaction that deactivates a user.
+	onDeactivate DeactivateHook
+}
+
+// DeactivateHook is told, in the transaction of the change, that admin by
+// deactivated (or saved as inactive) user userID; an error rolls the
+// change back. Other domains end what the user had there (fieldstaff
+// unlinks their Telegram chat).
+type DeactivateHook func(ctx context.Context, tx *sqlx.Tx, by, userID int64) error
+
+// WithDeactivateHook returns a copy of s that calls h whenever it
+// deactivates a user.
+func (s *Store) WithDeactivateHook(h DeactivateHook) *Store {
+	c := *s
+	c.onDeactivate = h
+	return &c
 }
 
 // bcryptCost is the cost of password hashes (~0.25 s per check on a

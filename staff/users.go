@@ -207,6 +207,11 @@ func (s *Store) UpdateUser(ctx context.Context, by int64, u UserUpdate) error {
 				return err
 			}
 		}
+		if !u.Active && s.onDeactivate != nil {
+			if err := s.onDeactivate(ctx, tx, by, u.ID); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, by, "user.update", "user", strconv.FormatInt(u.ID, 10), map[string]any{
 			"role": u.Role, "active": u.Active, "departments": u.Departments, "password_changed": hash != "",
 			"must_change_password": hash != "" && u.ID != by,

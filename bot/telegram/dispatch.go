@@ -14,6 +14,7 @@ import (
 
 	"citybot/bot"
 	"citybot/bot/telegram/tgupdate"
+	"citybot/fieldstaff"
 	"citybot/internal/db"
 	"citybot/internal/tgtext"
 	"citybot/routing"
@@ -304,6 +305,7 @@ type batchOutcome struct {
 	callbackText string
 	sendNow      []routing.OutboxItem
 	keyboard     *bot.Keyboard
+	staff        fieldstaff.Reply
 }
 
 // handleBatch handles claimed updates of different chats in one
@@ -339,7 +341,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 			s.logger.Debug("update skipped", "update_id", cs[i].ID, "reason", o.inc.Skip)
 		}
 		s.handOver(ctx, o.sendNow)
-		if len(o.sendNow) == 0 && o.outcome != "skipped" {
+		if len(o.sendNow) == 0 && o.outcome != "skipped" && !o.staff.Handled {
 			wakeDeliver = true
 		}
 	}
@@ -349,6 +351,7 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	for _, o := range outs {
 		s.answerCallback(ctx, o.inc.CallbackID, o.callbackText)
 		s.editKeyboard(ctx, o.inc, o.keyboard)
+		s.sendStaffReply(ctx, o.inc.ChatID, o.staff)
 	}
 }
 
@@ -408,10 +411,20 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 			o := &outs[i]
 			o.inc = tgupdate.Decode(c.Payload)
 			o.outcome = "skipped"
-			if o.inc.Skip == "" {
-				ins = append(ins, o.inc.In)
-				at = append(at, i)
+			if o.inc.Skip != "" {
+				continue
 			}
+			// A linked staff member's chat is the field staff's, not a
+			// citizen's: the engine never sees it.
+			if handled, err := s.staffChat(ctx, tx, o.inc, &o.staff); err != nil || handled {
+				if err != nil {
+					return err
+				}
+				o.outcome = "staff"
+				continue
+			}
+			ins = append(ins, o.inc.In)
+			at = append(at, i)
 		}
 		results, err := s.engine.HandleBatch(ctx, tx, ins)
 		if err != nil {
@@ -467,6 +480,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	var kb *bot.Keyboard
 	var next []claimed
 	lease := s.intakeLease()
+	var staffReply fieldstaff.Reply
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Fence first: this locks the row, and fails if our claim expired.
 		var err error
@@ -475,6 +489,11 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		if inc.Skip != "" {
 			return nil
+		}
+		staffReply = fieldstaff.Reply{}
+		if handled, err := s.staffChat(ctx, tx, inc, &staffReply); err != nil || handled {
+			outcome = "staff"
+			return err
 		}
 		res, err := s.engine.Handle(ctx, tx, inc.In)
 		if err != nil {
@@ -497,8 +516,9 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		s.answerCallback(ctx, inc.CallbackID, callbackText)
 		s.editKeyboard(ctx, inc, kb)
+		s.sendStaffReply(ctx, inc.ChatID, staffReply)
 		s.handOver(ctx, sendNow)
-		if len(sendNow) == 0 && inc.Skip == "" {
+		if len(sendNow) == 0 && inc.Skip == "" && !staffReply.Handled {
 			s.wake(s.wakeDeliver) // rows queued but not handed to a sender here
 		}
 	case errors.Is(err, errLost):

@@ -72,6 +72,10 @@ type Config struct {
 	PrivacyURL string
 	// Handoff receives what the FAQ could not answer (nil: recorded only).
 	Handoff bot.Desk
+	// StaffChats, when set, is asked first about every message: a chat
+	// linked to a staff user (or refused since its user was deactivated)
+	// is answered there and never reaches the citizen engine.
+	StaffChats StaffChats
 	// Subscriptions enables /abo, /abbestellen, subscription deep links and
 	// "Frage dazu" (broadcast.Subscribers; nil: not offered).
 	Subscriptions bot.Subscriptions

@@ -21,6 +21,7 @@ import (
 	"citybot/bot/telegram"
 	"citybot/broadcast"
 	"citybot/faq"
+	"citybot/fieldstaff"
 	"citybot/internal/config"
 	"citybot/internal/db"
 	"citybot/internal/jobs"
@@ -114,6 +115,8 @@ func (a *app) serve(ctx context.Context) error {
 			// The bot's side of the news channels runs in the transaction of
 			// each update; it needs nothing of the broadcast.Service below.
 			Subscriptions: broadcast.Subscribers{},
+			// Linked staff chats are answered by fieldstaff, never as citizens.
+			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone),
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"
@@ -258,6 +261,7 @@ func (a *app) serve(ctx context.Context) error {
 		g.Go(func() error { return chat.Run(gctx) })
 	}
 	g.Go(func() error { return purgeLoop(gctx, faq.NewStore(d.DB), log.With("component", "retention")) })
+	g.Go(func() error { return sweepLinkCodes(gctx, fieldstaff.New(d.DB), log.With("component", "fieldstaff")) })
 
 	url := "http://" + ln.Addr().String()
 	if a.cfg.PublicURL != "" {
@@ -314,6 +318,19 @@ func purgeLoop(ctx context.Context, st *faq.Store, log *slog.Logger) error {
 		n, err := st.PurgeUnanswered(ctx, time.Now())
 		if n > 0 {
 			log.Info("purged unanswered questions", "count", n)
+		}
+		return err
+	})
+	return nil
+}
+
+// sweepLinkCodes deletes expired Telegram link codes of staff, hourly.
+// Several instances may run it: the delete is idempotent.
+func sweepLinkCodes(ctx context.Context, st *fieldstaff.Store, log *slog.Logger) error {
+	jobs.Every(ctx, "sweep staff link codes", time.Hour, log, func(ctx context.Context) error {
+		n, err := st.Sweep(ctx)
+		if n > 0 {
+			log.Info("swept staff link codes", "count", n)
 		}
 		return err
 	})

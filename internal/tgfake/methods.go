@@ -35,6 +35,7 @@ var methodTable = func() map[string]methodHandler {
 		{"editMessageReplyMarkup", (*Server).editMessageReplyMarkup},
 		{"answerCallbackQuery", (*Server).answerCallbackQuery},
 		{"setMyCommands", (*Server).setMyCommands},
+		{"deleteMyCommands", (*Server).deleteMyCommands},
 		{"deleteMessage", (*Server).deleteMessage},
 		{"getFile", (*Server).getFile},
 		{"sendChatAction", (*Server).sendChatAction},
@@ -183,15 +184,7 @@ func (s *Server) setMyCommands(_ http.ResponseWriter, _ *http.Request, req *requ
 			return nil, badRequest("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
 		}
 	}
-	scope := "default"
-	if v := req.get("scope"); v != "" {
-		var sc struct {
-			Type string `json:"type"`
-		}
-		if json.Unmarshal([]byte(v), &sc) == nil && sc.Type != "" {
-			scope = sc.Type
-		}
-	}
+	scope := commandScope(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.commands == nil {
@@ -201,8 +194,37 @@ func (s *Server) setMyCommands(_ http.ResponseWriter, _ *http.Request, req *requ
 	return true, Failure{}
 }
 
+func (s *Server) deleteMyCommands(_ http.ResponseWriter, _ *http.Request, req *request) (any, Failure) {
+	key := commandScope(req) + "/" + req.get("language_code")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.commands, key)
+	return true, Failure{}
+}
+
+// commandScope is the key of a request's command scope: its type, and for
+// the scope "chat" "chat:<chat_id>".
+func commandScope(req *request) string {
+	v := req.get("scope")
+	if v == "" {
+		return "default"
+	}
+	var sc struct {
+		Type   string          `json:"type"`
+		ChatID json.RawMessage `json:"chat_id"`
+	}
+	if json.Unmarshal([]byte(v), &sc) != nil || sc.Type == "" {
+		return "default"
+	}
+	if sc.Type == "chat" {
+		return "chat:" + strings.Trim(string(sc.ChatID), `"`)
+	}
+	return sc.Type
+}
+
 // MyCommands returns the commands last set with setMyCommands for the scope type
-// ("" or "default", "all_private_chats", ...) and language code ("" for all).
+// ("" or "default", "all_private_chats", ..., "chat:<chat_id>") and language
+// code ("" for all); deleteMyCommands removes them.
 func (s *Server) MyCommands(scopeType, languageCode string) []models.BotCommand {
 	if scopeType == "" {
 		scopeType = "default"

@@ -1,0 +1,66 @@
+package telegram
+
+import (
+	"context"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/jmoiron/sqlx"
+
+	"citybot/bot/telegram/tgupdate"
+	"citybot/fieldstaff"
+)
+
+// StaffChats is the field staff domain as the dispatcher asks it, before
+// the citizen engine, in the transaction of the update
+// (fieldstaff.(*Store).HandleChat).
+type StaffChats interface {
+	HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text string) (fieldstaff.Reply, error)
+}
+
+// staffChat asks StaffChats about an update; handled means the chat is
+// staff's and the update must not reach the citizen engine.
+func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incoming, r *fieldstaff.Reply) (handled bool, err error) {
+	if s.cfg.StaffChats == nil || inc.ChatID == 0 {
+		return false, nil
+	}
+	*r, err = s.cfg.StaffChats.HandleChat(ctx, tx, inc.ChatID, inc.In.Text)
+	if err != nil {
+		return false, err
+	}
+	return r.Handled, nil
+}
+
+// sendStaffReply sends the answer to a staff chat after its transaction
+// committed, and sets or removes the chat's staff command menu. Best
+// effort: staff answers are not citizen messages and do not go through
+// the outbox; what they confirm is stored already, and the commands can
+// be repeated.
+func (s *Service) sendStaffReply(ctx context.Context, chatID int64, r fieldstaff.Reply) {
+	if !r.Handled {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if r.Text != "" {
+		if _, err := s.api.SendMessage(cctx, &tgbot.SendMessageParams{ChatID: chatID, Text: r.Text}); err != nil {
+			s.logger.Warn("send staff reply", "chat_id", chatID, "err", redact(err, s.cfg.Token))
+		}
+	}
+	scope := &models.BotCommandScopeChat{ChatID: chatID}
+	switch {
+	case r.Linked:
+		cmds := make([]models.BotCommand, 0, len(fieldstaff.StaffCommands))
+		for _, c := range fieldstaff.StaffCommands {
+			cmds = append(cmds, models.BotCommand{Command: c.Command, Description: c.Description})
+		}
+		if _, err := s.api.SetMyCommands(cctx, &tgbot.SetMyCommandsParams{Commands: cmds, Scope: scope}); err != nil {
+			s.logger.Warn("set staff commands", "chat_id", chatID, "err", redact(err, s.cfg.Token))
+		}
+	case r.Unlinked:
+		if _, err := s.api.DeleteMyCommands(cctx, &tgbot.DeleteMyCommandsParams{Scope: scope}); err != nil {
+			s.logger.Warn("delete staff commands", "chat_id", chatID, "err", redact(err, s.cfg.Token))
+		}
+	}
+}
