@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"citybot/internal/german"
@@ -116,6 +117,17 @@ type EvalReport struct {
 
 	Suggested int `json:"suggested"` // rows with a suggest decision
 
+	// ConfidenceAUC: how well the confidence model's probability for its
+	// best candidate separates the messages whose best candidate is the
+	// right entry from the rest (answerable rows with another entry first,
+	// and handoff rows), over the ConfidenceRows messages the model decides
+	// on (not small talk, not personal). 1 separates perfectly, 0.5 is
+	// chance. It does not depend on any threshold, so a change of the model
+	// or its training can be judged before thresholds are chosen. 0 without
+	// a model.
+	ConfidenceAUC  float64 `json:"confidence_auc,omitempty"`
+	ConfidenceRows int     `json:"confidence_rows,omitempty"`
+
 	Rows []EvalRow `json:"-"`
 }
 
@@ -157,8 +169,21 @@ func (r EvalReport) OfferedRate() float64 {
 // a "suggest" decision counts as a handoff.
 func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 	var rep EvalReport
+	m := ix.opts.Model
+	if m == nil {
+		m = ix.opts.Gate
+	}
+	var confs []float64
+	var rightFirst []bool
 	for _, q := range qs {
 		res := ix.Match(q.Q)
+		if m != nil && res.Decision != DecisionSmalltalk && !res.Personal && q.Expect != "smalltalk" {
+			if cands, st := ix.search(q.Q, max(modelDepth, ix.opts.MaxCandidates+1)); len(cands) > 0 {
+				ord, p := m.order(cands, messageFeatures(q.Q, st))
+				confs = append(confs, p)
+				rightFirst = append(rightFirst, q.Expect == "faq:"+ord[0].EntryID)
+			}
+		}
 		row := EvalRow{Q: q.Q, Expect: q.Expect, ExpectDepartment: q.Department, Decision: string(res.Decision), Candidates: res.Candidates, Confidence: res.Confidence}
 		switch res.Decision {
 		case DecisionAnswer:
@@ -236,7 +261,43 @@ func Evaluate(ix *Index, qs []EvalQuestion, router Router) EvalReport {
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	if m != nil {
+		rep.ConfidenceAUC, rep.ConfidenceRows = round3(auc(confs, rightFirst)), len(confs)
+	}
 	return rep
+}
+
+// auc is the area under the ROC curve of scores p for the labels pos: the
+// probability that a random positive scores above a random negative (ties
+// count half). 0 when either class is empty.
+func auc(p []float64, pos []bool) float64 {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	var nPos, nNeg, rankSum float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && p[idx[j]] == p[idx[i]] {
+			j++
+		}
+		// ranks i+1..j share their mean
+		mean := float64(i+1+j) / 2
+		for _, k := range idx[i:j] {
+			if pos[k] {
+				nPos++
+				rankSum += mean
+			} else {
+				nNeg++
+			}
+		}
+		i = j
+	}
+	if nPos == 0 || nNeg == 0 {
+		return 0
+	}
+	return (rankSum - nPos*(nPos+1)/2) / (nPos * nNeg)
 }
 
 func contains(ss []string, s string) bool {
@@ -264,6 +325,9 @@ func (r EvalReport) WriteText(w io.Writer, verbose bool) error {
 	fmt.Fprintf(&b, "smalltalk:   %d  recognised %d (%.1f %%)  false answers %d  false positives (non-smalltalk rows) %d\n",
 		r.Smalltalk, r.SmalltalkOK, 100*r.SmalltalkRecall(), r.SmalltalkFalseAnswers, r.SmalltalkFP)
 	fmt.Fprintf(&b, "suggest decisions: %d\n", r.Suggested)
+	if r.ConfidenceRows > 0 {
+		fmt.Fprintf(&b, "confidence:  AUC %.3f over %d messages (the model's probability: best candidate right vs. not)\n", r.ConfidenceAUC, r.ConfidenceRows)
+	}
 	if verbose {
 		for _, row := range r.Rows {
 			if row.Correct {
