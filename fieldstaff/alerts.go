@@ -242,7 +242,7 @@ func (s *Store) RunAlerts(ctx context.Context, cfg AlertConfig) (int, error) {
 				if first.LastDigestAt != nil && now.Sub(*first.LastDigestAt) < every {
 					continue
 				}
-				n, err := s.queueDigest(ctx, tx, out, cfg.PublicURL, group)
+				n, err := s.queueDigest(ctx, tx, out, cfg.PublicURL, group, now)
 				if err != nil {
 					return err
 				}
@@ -267,7 +267,7 @@ func (s *Store) RunAlerts(ctx context.Context, cfg AlertConfig) (int, error) {
 
 // queueDigest queues one digest of group (one user and department) and
 // records its time; a digest of one case is a plain alert.
-func (s *Store) queueDigest(ctx context.Context, tx *sqlx.Tx, out *routing.Store, publicURL string, group []alertCandidate) (int, error) {
+func (s *Store) queueDigest(ctx context.Context, tx *sqlx.Tx, out *routing.Store, publicURL string, group []alertCandidate, now time.Time) (int, error) {
 	p := alertPayload(publicURL, group[0])
 	digest := len(group) > 1
 	if digest {
@@ -277,8 +277,8 @@ func (s *Store) queueDigest(ctx context.Context, tx *sqlx.Tx, out *routing.Store
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE fieldstaff_alert_settings SET last_digest_at = now()
-		WHERE user_id = $1 AND department_id = $2`, group[0].UserID, group[0].Department); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE fieldstaff_alert_settings SET last_digest_at = $3
+		WHERE user_id = $1 AND department_id = $2`, group[0].UserID, group[0].Department, now); err != nil {
 		return 0, fmt.Errorf("record digest: %w", err)
 	}
 	return n, nil
