@@ -36,6 +36,9 @@ type AlertInput struct {
 	// ReplyToBot whether that message is the bot's (or forwarded).
 	ReplyTo    int
 	ReplyToBot bool
+	// ReplyToText is the start of the replied message's text: an alert's
+	// (or a forwarded copy's) is recognised by it.
+	ReplyToText string
 	// Media: the message carries a file, photo, location, ... not just text.
 	Media bool
 }
@@ -50,7 +53,8 @@ type AlertInput struct {
 // (plain messages, a citizen's replies and buttons) is not handled.
 func (s *Store) HandleAlert(ctx context.Context, tx *sqlx.Tx, in AlertInput) (Reply, error) {
 	button := strings.HasPrefix(in.Data, AlertPrefix)
-	reply := in.ReplyTo != 0 && in.ReplyToBot && in.Data == ""
+	// A command is a command, also as a reply (HandleChat answers it).
+	reply := in.ReplyTo != 0 && in.ReplyToBot && in.Data == "" && !strings.HasPrefix(strings.TrimSpace(in.Text), "/")
 	if s.cases == nil || in.ChatID == 0 || (!button && !reply) {
 		return Reply{}, nil
 	}
@@ -69,7 +73,7 @@ func (s *Store) HandleAlert(ctx context.Context, tx *sqlx.Tx, in AlertInput) (Re
 		switch {
 		case st.Refused:
 			return Reply{}, nil // HandleChat refuses the chat
-		case button, st.Alert:
+		case button, st.Alert, reply && looksLikeAlert(in.ReplyToText):
 			// An alert's button or a reply to an alert in a chat that is no
 			// longer linked: staff business, not a citizen's.
 			return Reply{Handled: true, Text: textAlertNotLinked}, nil
@@ -171,7 +175,12 @@ func (s *Store) alertReply(ctx context.Context, tx *sqlx.Tx, p staff.Principal, 
 		return Reply{}, fmt.Errorf("load alert: %w", err)
 	}
 	if len(rows) == 0 {
-		return Reply{Handled: true, Text: textReplyNoAlert}, nil
+		if looksLikeAlert(in.ReplyToText) {
+			// A forwarded alert, or one of another chat: no case of this
+			// chat's alerts; refused rather than taken for something else.
+			return Reply{Handled: true, Text: textReplyNoAlert}, nil
+		}
+		return Reply{}, nil // a reply to another message of the bot: HandleChat's
 	}
 	if rows[0].UserID != p.ID {
 		return Reply{Handled: true, Text: textReplyNotYours}, nil
@@ -207,6 +216,14 @@ func (s *Store) alertReply(ctx context.Context, tx *sqlx.Tx, p staff.Principal, 
 	})
 	return s.caseResult(id, fmt.Sprintf(textReplied, id, id), err)
 }
+
+// looksLikeAlert reports whether text starts like an alert or a digest
+// (alertPayload, digestPayload).
+func looksLikeAlert(text string) bool {
+	return alertTextRE.MatchString(text)
+}
+
+var alertTextRE = regexp.MustCompile(`^🔔 (Neuer Fall #\d+|\d+ neue Fälle)`)
 
 // errKeep ends a savepoint's work without an error for the caller: the
 // answer is set, nothing changed.

@@ -23,7 +23,7 @@ func (s *Service) staffAlert(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Inco
 	if !ok {
 		return false, nil
 	}
-	in := fieldstaff.AlertInput{ChatID: inc.ChatID, Text: inc.In.Text, ReplyTo: inc.ReplyTo, ReplyToBot: inc.ReplyToBot,
+	in := fieldstaff.AlertInput{ChatID: inc.ChatID, Text: inc.In.Text, ReplyTo: inc.ReplyTo, ReplyToBot: inc.ReplyToBot, ReplyToText: inc.ReplyToText,
 		Media: inc.In.Media != nil || (inc.In.Kind != routing.KindText && inc.In.Kind != routing.KindButton)}
 	if inc.In.Kind == routing.KindButton {
 		in.Data = inc.In.Data

@@ -11,6 +11,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"golang.org/x/crypto/bcrypt"
 
+	"citybot/faq"
 	"citybot/fieldstaff"
 	"citybot/internal/tgfake"
 	"citybot/routing"
@@ -18,12 +19,12 @@ import (
 )
 
 // pushReply queues a text message of chat that replies to the bot's
-// message replyTo.
-func (e *env) pushReply(chat int64, replyTo int, text string) {
+// message replyTo (whose text was replyText).
+func (e *env) pushReply(chat int64, replyTo int, replyText, text string) {
 	e.t.Helper()
 	u := e.fake.TextUpdate(chat, text)
 	botUser := e.fake.BotUser()
-	u.Message.ReplyToMessage = &models.Message{ID: replyTo, From: &botUser, Chat: u.Message.Chat}
+	u.Message.ReplyToMessage = &models.Message{ID: replyTo, From: &botUser, Chat: u.Message.Chat, Text: replyText}
 	raw, err := json.Marshal(u)
 	must(e.t, err)
 	e.fake.PushUpdate(raw)
@@ -118,7 +119,7 @@ func TestStaffAlertReplyAndButtons(t *testing.T) {
 	lastText(t, e.waitSentTo(ottoChat, 2), "gehört nicht zu Ihren Fachbereichen", "Nichts wurde")
 	e.fake.PushCallback(ottoChat, alert.MessageID, "al:c:"+sid)
 	lastText(t, e.waitSentTo(ottoChat, 3), "gehört nicht zu Ihren Fachbereichen")
-	e.pushReply(ottoChat, alert.MessageID, "Ich bin nicht zuständig, antworte aber trotzdem")
+	e.pushReply(ottoChat, alert.MessageID, alert.PlainText, "Ich bin nicht zuständig, antworte aber trotzdem")
 	lastText(t, e.waitSentTo(ottoChat, 4), "keinem Fall zuordnen", "Nichts wurde gesendet")
 	e.fake.PushCallback(ottoChat, alert.MessageID, "al:zz:1")
 	lastText(t, e.waitSentTo(ottoChat, 5), "Schaltfläche ist ungültig")
@@ -138,7 +139,7 @@ func TestStaffAlertReplyAndButtons(t *testing.T) {
 	if st, who := e.caseState(id); st != routing.CaseAssigned || who != anna {
 		t.Fatalf("after claim: case %s, assignee %d", st, who)
 	}
-	e.pushReply(annaChat, alert.MessageID, "Guten Tag, wir prüfen das & melden uns.")
+	e.pushReply(annaChat, alert.MessageID, alert.PlainText, "Guten Tag, wir prüfen das & melden uns.")
 	lastText(t, e.waitSentTo(annaChat, 4), "Ihre Antwort zu Fall #"+sid)
 	cit := e.waitSentTo(citizen, 1)
 	if !strings.Contains(cit[0].PlainText, "Guten Tag, wir prüfen das & melden uns.") || !strings.Contains(cit[0].PlainText, "bauamt") {
@@ -162,24 +163,27 @@ func TestStaffAlertReplyAndButtons(t *testing.T) {
 		t.Fatalf("close audit rows = %d", n)
 	}
 	// A reply to the closed case is refused; nothing reaches the citizen.
-	e.pushReply(annaChat, alert.MessageID, "Noch etwas")
+	e.pushReply(annaChat, alert.MessageID, alert.PlainText, "Noch etwas")
 	lastText(t, e.waitSentTo(annaChat, 6), "geschlossen", "Nichts wurde gesendet")
-	// A reply to a bot message that is no alert, and a photo reply.
-	e.pushReply(annaChat, got[0].MessageID, "Antwort auf die Begrüßung")
-	lastText(t, e.waitSentTo(annaChat, 7), "keinem Fall zuordnen")
+	// A reply to a bot message that is no alert is a staff chat's message
+	// like any other; a command stays a command.
+	e.pushReply(annaChat, got[0].MessageID, got[0].PlainText, "Antwort auf die Begrüßung")
+	lastText(t, e.waitSentTo(annaChat, 7), "Mitarbeiterzugang")
+	e.pushReply(annaChat, alert.MessageID, alert.PlainText, "/meinedaten")
+	lastText(t, e.waitSentTo(annaChat, 8), "anna@example.org")
 	e.expectExactly(citizen, 1)
 
 	// Unlinked: no more alerts; the old alert's buttons and replies are refused.
 	e.fake.PushText(annaChat, "/abmelden")
-	e.waitSentTo(annaChat, 8)
+	e.waitSentTo(annaChat, 9)
 	id2 := e.citizenCase(cases, 901, "bauamt", "Zweite Frage")
 	if n, err := fs.RunAlerts(ctx, fieldstaff.AlertConfig{}); err != nil || n != 0 {
 		t.Fatalf("RunAlerts after unlink = %d, %v", n, err)
 	}
 	e.fake.PushCallback(annaChat, alert.MessageID, "al:c:"+strconv.FormatInt(id2, 10))
-	lastText(t, e.waitSentTo(annaChat, 9), "nicht (mehr) mit einem Mitarbeiterzugang verknüpft")
-	e.pushReply(annaChat, alert.MessageID, "Hallo?")
-	lastText(t, e.expectExactly(annaChat, 10), "nicht (mehr) mit einem Mitarbeiterzugang verknüpft")
+	lastText(t, e.waitSentTo(annaChat, 10), "nicht (mehr) mit einem Mitarbeiterzugang verknüpft")
+	e.pushReply(annaChat, alert.MessageID, alert.PlainText, "Hallo?")
+	lastText(t, e.expectExactly(annaChat, 11), "nicht (mehr) mit einem Mitarbeiterzugang verknüpft")
 	if st, who := e.caseState(id2); st != routing.CaseWaiting || who != 0 {
 		t.Fatalf("an unlinked chat changed case %d: %s, %d", id2, st, who)
 	}
@@ -194,7 +198,7 @@ func TestStaffAlertReplyAndButtons(t *testing.T) {
 	must(t, st.UpdateUser(ctx, admin, staff.UserUpdate{ID: otto, Name: "Otto Ordnung", Role: "staff", Language: "de", Active: false, Departments: []string{"ordnungsamt"}}))
 	e.fake.PushCallback(ottoChat, alert.MessageID, "al:c:"+strconv.FormatInt(id2, 10))
 	lastText(t, e.waitSentTo(ottoChat, 6), "deaktiviert")
-	e.pushReply(ottoChat, alert.MessageID, "Hallo?")
+	e.pushReply(ottoChat, alert.MessageID, alert.PlainText, "Hallo?")
 	lastText(t, e.expectExactly(ottoChat, 7), "deaktiviert")
 	if st, who := e.caseState(id2); st != routing.CaseWaiting || who != 0 {
 		t.Fatalf("a deactivated user's chat changed case %d: %s, %d", id2, st, who)
@@ -225,11 +229,11 @@ func TestStaffAlertDigestReply(t *testing.T) {
 	waitFor(t, "the digest's message id", func() bool {
 		return e.count(`SELECT count(*) FROM outbox WHERE staff_chat AND status = 'sent' AND external_message_id = $1`, strconv.Itoa(digest.MessageID)) == 1
 	})
-	e.pushReply(chat, digest.MessageID, "Ohne Nummer")
+	e.pushReply(chat, digest.MessageID, digest.PlainText, "Ohne Nummer")
 	lastText(t, e.waitSentTo(chat, 3), "Sammelmeldung")
-	e.pushReply(chat, digest.MessageID, "#999999 Falsche Nummer")
+	e.pushReply(chat, digest.MessageID, digest.PlainText, "#999999 Falsche Nummer")
 	lastText(t, e.waitSentTo(chat, 4), "Sammelmeldung")
-	e.pushReply(chat, digest.MessageID, "#"+strconv.FormatInt(id2, 10)+" Antwort an die Zweite")
+	e.pushReply(chat, digest.MessageID, digest.PlainText, "#"+strconv.FormatInt(id2, 10)+" Antwort an die Zweite")
 	lastText(t, e.waitSentTo(chat, 5), "Ihre Antwort zu Fall #"+strconv.FormatInt(id2, 10))
 	cit := e.waitSentTo(911, 1)
 	if !strings.Contains(cit[0].PlainText, "Antwort an die Zweite") || strings.Contains(cit[0].PlainText, "#") {
@@ -237,5 +241,48 @@ func TestStaffAlertDigestReply(t *testing.T) {
 	}
 	if len(e.fake.SentTo(910)) != 0 {
 		t.Fatal("the other citizen of the digest got the reply")
+	}
+}
+
+// Unlinked in the web UI: the chat is a citizen's again (its questions
+// reach the FAQ), gets no alerts, and an old alert's reply is refused
+// instead of reaching the citizen dialog.
+func TestStaffChatUnlinkedInUI(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	cases := routing.NewCases(e.db, routing.CasesOptions{})
+	fs := fieldstaff.New(e.db).WithCases(cases)
+	spy := &spyMatcher{Matcher: e.m}
+	e.startWith(spy, e.config(func(c *Config) { c.StaffChats = fs }))
+	question := devQuestion(t, e.m, faq.DecisionAnswer, "")
+
+	uid := e.staffUser("hans@example.org", "Hans", "bauamt")
+	const chat = 751
+	e.linkChat(fs, uid, chat)
+	must(t, fs.SetAlertModes(ctx, uid, map[string]string{"bauamt": fieldstaff.AlertEach}))
+	e.citizenCase(cases, 920, "bauamt", "Frage")
+	if n, err := fs.RunAlerts(ctx, fieldstaff.AlertConfig{}); err != nil || n != 1 {
+		t.Fatalf("RunAlerts = %d, %v", n, err)
+	}
+	alert := e.waitSentTo(chat, 2)[1]
+	waitFor(t, "the alert's message id", func() bool {
+		return e.count(`SELECT count(*) FROM outbox WHERE staff_chat AND status = 'sent' AND external_message_id = $1`, strconv.Itoa(alert.MessageID)) == 1
+	})
+
+	must(t, fs.Unlink(ctx, uid, uid)) // "Telegram-Verknüpfung trennen" on the account page
+	e.citizenCase(cases, 921, "bauamt", "Noch eine Frage")
+	if n, err := fs.RunAlerts(ctx, fieldstaff.AlertConfig{}); err != nil || n != 0 {
+		t.Fatalf("RunAlerts after unlinking = %d, %v", n, err)
+	}
+	e.pushReply(chat, alert.MessageID, alert.PlainText, "Antwort nach dem Trennen")
+	lastText(t, e.waitSentTo(chat, 3), "nicht (mehr) mit einem Mitarbeiterzugang verknüpft")
+	if spy.saw("Antwort nach dem Trennen") {
+		t.Fatal("the reply to an old alert reached the matcher")
+	}
+	e.fake.PushText(chat, question)
+	e.waitSentTo(chat, 4)
+	waitFor(t, "the matcher to see the unlinked chat's question", func() bool { return spy.saw(question) })
+	if len(e.fake.SentTo(920)) != 0 {
+		t.Fatal("the citizen got something from the unlinked chat")
 	}
 }

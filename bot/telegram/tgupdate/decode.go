@@ -39,10 +39,12 @@ type Incoming struct {
 	// its keyboard), 0 if unknown.
 	CallbackMsgID int
 	// ReplyTo is the message a message replies to (0: none); ReplyToBot:
-	// that message is the bot's, or forwarded (a staff reply to an alert).
-	ReplyTo    int
-	ReplyToBot bool
-	Skip       string // non-empty: nothing to answer (reason for the log)
+	// that message is the bot's, or forwarded (a staff reply to an alert);
+	// ReplyToText: its text or caption (at most 256 bytes, valid UTF-8).
+	ReplyTo     int
+	ReplyToBot  bool
+	ReplyToText string
+	Skip        string // non-empty: nothing to answer (reason for the log)
 }
 
 // Decode turns a stored raw update into an Inbound for the engine. It never
@@ -146,6 +148,14 @@ func decodeMessage(m *models.Message, validUTF8 bool) Incoming {
 	if r := m.ReplyToMessage; r != nil && r.ID > 0 {
 		out.ReplyTo = r.ID
 		out.ReplyToBot = r.From != nil && r.From.IsBot || r.ForwardOrigin != nil
+		t := r.Text
+		if t == "" {
+			t = r.Caption
+		}
+		if len(t) > 256 {
+			t = t[:256]
+		}
+		out.ReplyToText = strings.ToValidUTF8(strings.ReplaceAll(t, "\x00", ""), "")
 	}
 	return out
 }
