@@ -305,8 +305,18 @@ func TestAlertsStopWhenUnlinkedOrDeactivated(t *testing.T) {
 	if n := count(t, d, `SELECT count(*) FROM outbox WHERE staff_chat`); n != 0 {
 		t.Fatalf("%d unsent alerts of unlinked or deactivated users left in the outbox", n)
 	}
+	// Moved to another department: the setting stays, the alerts stop.
+	hugo := newUser(t, d, "hugo@example.org", "Hugo", "bauamt")
+	d.MustExec(`INSERT INTO departments (id, name) VALUES ('ordnungsamt', 'Ordnungsamt')`)
+	link(t, s, hugo, 33)
+	if err := s.SetAlertModes(ctx, hugo, map[string]string{"bauamt": AlertEach}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateUser(ctx, admin, staff.UserUpdate{ID: hugo, Name: "Hugo", Role: "staff", Language: "de", Active: true, Departments: []string{"ordnungsamt"}}); err != nil {
+		t.Fatal(err)
+	}
 	openCase(t, d, 901, "bauamt", "Frage zwei")
 	if n, err := s.RunAlerts(ctx, AlertConfig{}); err != nil || n != 0 {
-		t.Fatalf("alerts for unlinked or deactivated users: %d, %v", n, err)
+		t.Fatalf("alerts for unlinked, deactivated or moved users: %d, %v", n, err)
 	}
 }
