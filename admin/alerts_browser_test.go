@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +36,8 @@ func TestBrowserAccountAlerts(t *testing.T) {
 		t.Fatalf("saved modes = %v", m)
 	}
 	au.check(b, "staff de /account (alerts saved)", "de")
+	// The README's screenshot of the settings (CITYBOT_UX_SHOTS=dir).
+	b.Do(15*time.Second, chromedp.ScrollIntoView("#alerts-form button[type=submit]"))
+	shot(t, b, os.Getenv("CITYBOT_UX_SHOTS"), "account-alerts")
 	au.report()
 }
