@@ -45,7 +45,7 @@ func (s *Server) telegramData(c *gin.Context, userID int64, data map[string]any)
 	case !errors.Is(err, fieldstaff.ErrNotFound):
 		return err
 	}
-	return nil
+	return s.alertData(c, userID, data)
 }
 
 // telegramCode creates a one-time code that links the user's Telegram

@@ -250,6 +250,7 @@ func (s *Server) buildHandler() http.Handler {
 	authed.POST("/account/password", s.changePassword)
 	authed.POST("/account/telegram/code", s.telegramCode)
 	authed.POST("/account/telegram/unlink", s.telegramUnlink)
+	authed.POST("/account/telegram/alerts", s.saveAlerts)
 	s.routeInbox(authed)
 
 	adm := e.Group("/admin", s.requireRole(staff.RoleAdmin))

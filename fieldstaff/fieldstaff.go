@@ -28,6 +28,7 @@ import (
 	"citybot/internal/apperr"
 	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/routing"
 )
 
 // LinkCodeLifetime is how long a link code is valid.
@@ -57,8 +58,9 @@ var (
 
 // Store is the field staff store.
 type Store struct {
-	db  *sqlx.DB
-	loc *time.Location
+	db    *sqlx.DB
+	loc   *time.Location
+	cases *routing.Cases // WithCases (alert_bot.go)
 }
 
 // New returns a Store on d that shows times in UTC.
@@ -294,6 +296,10 @@ func unlink(ctx context.Context, tx *sqlx.Tx, by, userID int64, reason string, r
 		return fmt.Errorf("user link: %w", ErrNotFound)
 	}
 	for _, c := range chats {
+		// Alerts not sent yet stay unsent: the chat is no longer staff's.
+		if _, err := routing.NewStore(nil).WithTx(tx).DropStaffChat(ctx, routing.ChannelTelegram, strconv.FormatInt(c, 10)); err != nil {
+			return err
+		}
 		if refuse {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO fieldstaff_refused_chats (chat_id, user_id) VALUES ($1, $2)
 				ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id, refused_at = now()`, c, userID); err != nil {

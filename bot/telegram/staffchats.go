@@ -25,6 +25,9 @@ func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incom
 	if s.cfg.StaffChats == nil || inc.ChatID == 0 {
 		return false, nil
 	}
+	if handled, err := s.staffAlert(ctx, tx, inc, r); err != nil || handled {
+		return handled, err
+	}
 	*r, err = s.cfg.StaffChats.HandleChat(ctx, tx, inc.ChatID, inc.In.Text)
 	if err != nil {
 		return false, err

@@ -116,7 +116,8 @@ func (a *app) serve(ctx context.Context) error {
 			// each update; it needs nothing of the broadcast.Service below.
 			Subscriptions: broadcast.Subscribers{},
 			// Linked staff chats are answered by fieldstaff, never as citizens.
-			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone),
+			// Replies to case alerts and their buttons use the inbox's case functions.
+			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone).WithCases(cases),
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"
@@ -262,6 +263,12 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	g.Go(func() error { return purgeLoop(gctx, faq.NewStore(d.DB), log.With("component", "retention")) })
 	g.Go(func() error { return sweepLinkCodes(gctx, fieldstaff.New(d.DB), log.With("component", "fieldstaff")) })
+	if tg != nil { // alerts are sent by the bot's delivery
+		g.Go(func() error {
+			return alertLoop(gctx, fieldstaff.New(d.DB), a.cfg.AlertInterval, fieldstaff.AlertConfig{PublicURL: a.cfg.PublicURL, Calendar: cal},
+				log.With("component", "fieldstaff"))
+		})
+	}
 
 	url := "http://" + ln.Addr().String()
 	if a.cfg.PublicURL != "" {
@@ -334,6 +341,20 @@ func sweepLinkCodes(ctx context.Context, st *fieldstaff.Store, log *slog.Logger)
 		}
 		return err
 	})
+	return nil
+}
+
+// alertLoop queues the alerts of new cases for linked staff chats every
+// interval. Several instances may run it: a run takes an advisory lock and
+// records each alert once.
+func alertLoop(ctx context.Context, st *fieldstaff.Store, every time.Duration, cfg fieldstaff.AlertConfig, log *slog.Logger) error {
+	jobs.Job{Name: "staff case alerts", Interval: every, Jitter: every / 10, Log: log, Func: func(ctx context.Context) error {
+		n, err := st.RunAlerts(ctx, cfg)
+		if n > 0 {
+			log.Info("queued case alerts", "count", n)
+		}
+		return err
+	}}.Loop(ctx)
 	return nil
 }
 

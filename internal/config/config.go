@@ -49,6 +49,9 @@ type Config struct {
 	TimezoneName   string // CITYBOT_TIMEZONE
 	RetentionDays  int    // CITYBOT_RETENTION_DAYS: closed cases are deleted after this
 	ReopenWindow   time.Duration
+	// AlertInterval (CITYBOT_ALERT_INTERVAL): how often the bot looks for
+	// new cases to alert linked staff about.
+	AlertInterval  time.Duration
 	Demo           bool   // CITYBOT_DEMO: load the demo FAQ into an empty database, create a demo admin
 	DemoAdminEmail string // CITYBOT_DEMO_ADMIN_EMAIL
 	LogLevel       string // CITYBOT_LOG_LEVEL: debug, info, warn, error
@@ -124,6 +127,7 @@ var Known = map[string]string{
 	"CITYBOT_TIMEZONE":                     "time zone of the city (default Europe/Berlin)",
 	"CITYBOT_RETENTION_DAYS":               "days closed cases are kept (default 90)",
 	"CITYBOT_REOPEN_WINDOW":                "a citizen message this long after closing reopens the case (default 72h)",
+	"CITYBOT_ALERT_INTERVAL":               "how often new cases are looked for to alert linked staff in Telegram (default 30s, at least 1s)",
 	"CITYBOT_DEMO":                         "load demo data into an empty database and create a demo admin (default true)",
 	"CITYBOT_DEMO_ADMIN_EMAIL":             "e-mail of the demo admin (default admin@musterstadt.de)",
 	"CITYBOT_LOG_LEVEL":                    "debug, info, warn or error (default info)",
@@ -326,6 +330,9 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.ReopenWindow, err = time.ParseDuration(get("CITYBOT_REOPEN_WINDOW", "72h")); err != nil || c.ReopenWindow < 0 {
 		return Config{}, errors.New("CITYBOT_REOPEN_WINDOW: must be a duration such as 72h")
+	}
+	if c.AlertInterval, err = time.ParseDuration(get("CITYBOT_ALERT_INTERVAL", "30s")); err != nil || c.AlertInterval < time.Second {
+		return Config{}, errors.New("CITYBOT_ALERT_INTERVAL: must be a duration of at least 1s such as 30s")
 	}
 	c.BroadcastRate = 25
 	if v := get("CITYBOT_BROADCAST_RATE", ""); v != "" {

@@ -38,7 +38,13 @@ type Incoming struct {
 	// CallbackMsgID is the message whose button was pressed (for editing
 	// its keyboard), 0 if unknown.
 	CallbackMsgID int
-	Skip          string // non-empty: nothing to answer (reason for the log)
+	// ReplyTo is the message a message replies to (0: none); ReplyToBot:
+	// that message is the bot's, or forwarded (a staff reply to an alert);
+	// ReplyToText: its text or caption (at most 256 bytes, valid UTF-8).
+	ReplyTo     int
+	ReplyToBot  bool
+	ReplyToText string
+	Skip        string // non-empty: nothing to answer (reason for the log)
 }
 
 // Decode turns a stored raw update into an Inbound for the engine. It never
@@ -138,7 +144,20 @@ func decodeMessage(m *models.Message, validUTF8 bool) Incoming {
 		in.Problem = bot.ProblemUnreadable
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\uFFFD", "")
-	return Incoming{ChatID: m.Chat.ID, In: inbound(m.Chat.ID, lang, in)}
+	out := Incoming{ChatID: m.Chat.ID, In: inbound(m.Chat.ID, lang, in)}
+	if r := m.ReplyToMessage; r != nil && r.ID > 0 {
+		out.ReplyTo = r.ID
+		out.ReplyToBot = r.From != nil && r.From.IsBot || r.ForwardOrigin != nil
+		t := r.Text
+		if t == "" {
+			t = r.Caption
+		}
+		if len(t) > 256 {
+			t = t[:256]
+		}
+		out.ReplyToText = strings.ToValidUTF8(strings.ReplaceAll(t, "\x00", ""), "")
+	}
+	return out
 }
 
 func otherType(m *models.Message) string {
