@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/jmoiron/sqlx"
 
+	"citybot/faq"
 	"citybot/internal/browsertest"
+	"citybot/internal/demodata"
 	"citybot/routing"
 	"citybot/staff"
 )
@@ -49,6 +53,7 @@ func TestBrowserWidget(t *testing.T) {
 	t.Cleanup(host.Close)
 	e := newEnv(t, func(c *Config) { c.Origins = []string{host.URL}; c.ProofOfWork = 14 })
 	chatURL = e.srv.URL
+	suggestQ := questionWith(t, e.db, faq.DecisionSuggest)
 	if strings.TrimPrefix(host.URL, "http://127.0.0.1:") == strings.TrimPrefix(chatURL, "http://127.0.0.1:") {
 		t.Fatal("same origin")
 	}
@@ -57,7 +62,7 @@ func TestBrowserWidget(t *testing.T) {
 	// runAxe runs axe-core (WCAG 2.1 A and AA) on the page as it is.
 	runAxe := func(what string) {
 		t.Helper()
-		b.Do(10*time.Second, browsertest.Eval(`window.axe || eval(`+strconv.Quote(string(axe))+`)`))
+		b.Do(10*time.Second, browsertest.Eval(`window.axe ? true : (eval(`+strconv.Quote(string(axe))+`), true)`))
 		res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ["wcag2a","wcag2aa","wcag21a","wcag21aa"]}, resultTypes: ['violations']}).then(function(r){ return JSON.stringify(r.violations.map(function(v){ return v.id + ": " + v.nodes.map(function(n){ return n.target.join(" ") + " " + n.failureSummary; }).join("; "); })); })`, chromedp.EvalAwaitPromise))
 		must(t, err)
 		var violations []string
@@ -78,12 +83,31 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(5*time.Second, chromedp.EmulateViewport(320, 640))
 	b.Do(15*time.Second, chromedp.Navigate(host.URL+"/"))
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher")`))
+	// The widget brings its style sheet from its own origin: the page does
+	// not link it, yet the button is styled (and shown once it is).
+	b.Do(10*time.Second, browsertest.Until(`!document.querySelector(".cbw").hidden`))
+	styled, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`(function(){ var s = getComputedStyle(document.querySelector(".cbw-launcher")); return s.position + " " + s.backgroundColor; })()`))
+	must(t, err)
+	if styled != "fixed rgb(11, 79, 138)" {
+		t.Errorf("launcher on the foreign page: computed style %q", styled)
+	}
+	// Nothing is stored before the first message.
+	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`localStorage.length`)); n != 0 {
+		t.Errorf("%d localStorage entries before the first message", n)
+	}
 	// Keyboard only: Tab to the launcher, Enter opens, focus is in the text field.
 	b.Do(5*time.Second, browsertest.Eval(`document.activeElement && document.activeElement.blur()`), chromedp.KeyEvent(kb.Tab))
 	b.Do(5*time.Second, browsertest.Until(`document.activeElement && document.activeElement.classList.contains("cbw-launcher")`))
 	b.Do(5*time.Second, chromedp.KeyEvent(kb.Enter))
 	b.Do(5*time.Second, browsertest.Until(`document.activeElement && document.activeElement.tagName === "TEXTAREA"`))
 	fits320("the panel", ".cbw-panel")
+	// The privacy notice before the first message, with its link (the
+	// built-in notice of citybot's origin; CITYBOT_PRIVACY_URL replaces it).
+	notice, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`(function(){ var p = document.querySelector(".cbw-privacy"); var t = p.querySelector(".cbw-privacy-text"); return (t.hidden ? "hidden" : t.textContent) + " | " + p.querySelector("a").href; })()`))
+	must(t, err)
+	if !strings.Contains(notice, "keine Cookies") || !strings.HasSuffix(notice, " | "+chatURL+"/chat/datenschutz") {
+		t.Errorf("privacy notice %q", notice)
+	}
 
 	say := func(text string) {
 		t.Helper()
@@ -91,14 +115,23 @@ func TestBrowserWidget(t *testing.T) {
 	}
 	say("Wie beantrage ich einen Personalausweis?")
 	b.Do(15*time.Second, browsertest.Until(`Array.from(document.querySelectorAll(".cbw-from-bot")).some(function(m){ return /Personalausweis/i.test(m.textContent) && m.querySelector(".cbw-buttons button"); })`))
-	// The log is a live region: screen readers announce what is added.
-	live, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.querySelector(".cbw-log").getAttribute("role") + " " + document.querySelector(".cbw-log").getAttribute("aria-live")`))
+	// New messages are announced by a live region outside the panel.
+	live, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`(function(){ var a = document.querySelector(".cbw-announce"); return a.getAttribute("role") + " " + a.getAttribute("aria-live") + " " + !a.closest(".cbw-panel") + " " + a.textContent; })()`))
 	must(t, err)
-	if live != "log polite" {
-		t.Errorf("log region %q", live)
+	if !strings.HasPrefix(live, "status polite true Neue Nachricht. Chatbot antwortet: ") || !strings.Contains(live, "Personalausweis") {
+		t.Errorf("announcement %q", live)
 	}
+	// After the first message: the notice's link and the data buttons.
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-privacy-text").hidden && Array.from(document.querySelectorAll(".cbw-privacy-row button")).map(function(x){ return x.hidden ? "" : x.textContent; }).join("|") === "Meine Daten anzeigen|Meine Daten löschen"`))
+	// "Did you mean": a question the FAQ is unsure about gets candidates
+	// as buttons; choosing one gives its answer with the feedback buttons.
+	say(suggestQ)
+	b.Do(20*time.Second, browsertest.Until(`(function(){ var m = Array.from(document.querySelectorAll(".cbw-from-bot")).pop(); if (!m || m.textContent.indexOf("Geht es um eines dieser Themen?") < 0) { return false; } var bs = Array.from(m.querySelectorAll(".cbw-buttons button")).map(function(x){ return x.textContent; }); return bs.length >= 3 && bs[bs.length-1] === "Nichts davon"; })()`))
+	runAxe("German widget with candidates")
+	b.Do(5*time.Second, browsertest.Eval(`Array.from(document.querySelectorAll(".cbw-from-bot")).pop().querySelector(".cbw-buttons button").focus()`), chromedp.KeyEvent(kb.Enter))
+	b.Do(20*time.Second, browsertest.Until(`(function(){ var m = Array.from(document.querySelectorAll(".cbw-from-bot")).pop(); return Array.from(m.querySelectorAll(".cbw-buttons button")).some(function(x){ return /Hat geholfen/.test(x.textContent); }); })()`))
 	var token string
-	tok, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Object.keys(localStorage).map(function(k){ return localStorage.getItem(k); }).join("")`))
+	tok, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Object.keys(localStorage).filter(function(k){ return !/:seen$/.test(k); }).map(function(k){ return localStorage.getItem(k); }).join("")`))
 	must(t, err)
 	token = tok
 	if token == "" {
@@ -134,16 +167,26 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatalf("case channel %q", ch)
 	}
 
-	// A staff reply through routing (as the inbox sends it) appears live.
+	// The handoff's answer is there (with the hint for a web citizen).
+	b.Do(15*time.Second, browsertest.Until(`(function(){ var m = document.querySelectorAll(".cbw-msg"); var l = m[m.length-1]; return l.classList.contains("cbw-from-bot") && /Anfrage/.test(l.textContent); })()`))
+	// The panel closed (Escape): a staff reply through routing (as the
+	// inbox sends it) appears live, is announced, and the button counts it.
+	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").focus()`), chromedp.KeyEvent(kb.Escape))
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-panel").hidden && document.activeElement.classList.contains("cbw-launcher")`))
 	var uid int64
 	must(t, e.db.Get(&uid, `INSERT INTO users (email, name, password_hash, role) VALUES ('a@x.de', 'A', 'x', 'admin') RETURNING id`))
-	_, err = e.cases.Reply(context.Background(), staff.Principal{ID: uid, Role: staff.RoleAdmin}, caseID, "Wir kümmern uns darum. <script>alert(1)</script>", nil)
+	staffUser := staff.Principal{ID: uid, Role: staff.RoleAdmin}
+	_, err = e.cases.Reply(context.Background(), staffUser, caseID, "Wir kümmern uns darum. <script>alert(1)</script>", nil)
 	must(t, err)
 	staff := `Array.from(document.querySelectorAll(".cbw-from-staff")).some(function(m){ return m.textContent.indexOf("Wir kümmern uns darum. <script>alert(1)</script>") >= 0; })`
 	b.Do(15*time.Second, browsertest.Until(staff))
 	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`document.querySelectorAll(".cbw script").length`)); n != 0 {
 		t.Error("message content became markup")
 	}
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt (1 neue Nachricht)" && /Neue Nachricht\. Antwort der Verwaltung: Ordnungsamt\s+Wir kümmern uns darum\. <script>alert\(1\)<\/script>$/.test(document.querySelector(".cbw-announce").lastChild.textContent)`))
+	// Opened: the marker stands before the unread reply; the count is gone.
+	b.Do(5*time.Second, chromedp.KeyEvent(kb.Enter))
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt" && document.querySelector(".cbw-marker") && document.querySelector(".cbw-marker").nextElementSibling.classList.contains("cbw-from-staff") && document.activeElement.tagName === "TEXTAREA"`))
 
 	if st, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.querySelector(".cbw-status").textContent`)); st != "" {
 		t.Errorf("status after the handoff: %q", st)
@@ -162,11 +205,29 @@ func TestBrowserWidget(t *testing.T) {
 	// axe-core on the open German widget.
 	runAxe("German widget")
 
-	// A reload keeps the conversation.
+	// A reply while the citizen is away; then a reload keeps the
+	// conversation: the history is shown without being announced, the
+	// button counts the reply not seen yet, the marker stands before it.
+	b.Do(10*time.Second, chromedp.Navigate("about:blank"))
+	_, err = e.cases.Reply(context.Background(), staffUser, caseID, "Heute kommt jemand vorbei.", nil)
+	must(t, err)
+	deadline = time.Now().Add(15 * time.Second)
+	for n := 0; n == 0; {
+		must(t, e.db.Get(&n, `SELECT count(*) FROM webchat_events WHERE payload->>'text' LIKE '%Heute kommt jemand vorbei.%'`))
+		if time.Now().After(deadline) {
+			t.Fatal("the second reply was not delivered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	b.Do(15*time.Second, chromedp.Navigate(host.URL+"/"))
+	b.Do(15*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt (1 neue Nachricht)"`))
+	if ann, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`document.querySelector(".cbw-announce").textContent`)); ann != "" {
+		t.Errorf("the history after a reload was announced: %q", ann)
+	}
 	b.Do(10*time.Second, browsertest.Eval(`document.querySelector(".cbw-launcher").click()`))
 	b.Do(15*time.Second, browsertest.Until(staff))
 	b.Do(5*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-from-citizen").length >= 2`))
+	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-marker").nextElementSibling.textContent.indexOf("Heute kommt jemand vorbei.") >= 0 && document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt"`))
 	// Escape closes and gives focus back to the launcher.
 	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").focus()`), chromedp.KeyEvent(kb.Escape))
 	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-panel").hidden && document.activeElement.classList.contains("cbw-launcher")`))
@@ -196,7 +257,69 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-send").textContent === "Senden" && document.querySelectorAll(".cbw-page .cbw-from-bot").length > 0`))
 	fits320("the German /chat page", ".cbw-page")
 	runAxe("/chat")
+	// Only citybot's and the city's own origins were asked for anything.
+	res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`performance.getEntriesByType("resource").map(function(r){ return new URL(r.name).origin; }).filter(function(o){ return o !== location.origin; }).join(" ")`))
+	must(t, err)
+	if res != "" {
+		t.Errorf("requests to other origins: %s", res)
+	}
 	if ex := b.Exceptions(); len(ex) > 0 {
 		t.Errorf("page exceptions: %v", ex)
 	}
+}
+
+// questionWith is a question of the demo's dev set that the FAQ decides
+// with d.
+func questionWith(t *testing.T, d *sqlx.DB, dec faq.Decision) string {
+	t.Helper()
+	live := faq.NewLive(faq.NewStore(d), slog.New(slog.DiscardHandler))
+	must(t, live.Reload(context.Background()))
+	qs, err := faq.LoadQuestionsFS(demodata.FS)
+	must(t, err)
+	for _, q := range qs {
+		if live.Match(q.Q).Decision == dec {
+			return q.Q
+		}
+	}
+	t.Fatalf("no dev question with decision %s", dec)
+	return ""
+}
+
+// A page on an origin that is not in CITYBOT_WEBCHAT_ORIGINS may load the
+// script, but the API refuses it: nothing is stored, on either side, and
+// the widget says that the message could not be sent.
+func TestBrowserWidgetOtherOriginRefused(t *testing.T) {
+	var chatURL string
+	page := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Fremde Seite</title></head>
+<body><main><h1>Fremde Seite</h1></main><script src="%s/widget.js" data-city-title="Stadt Musterstadt"></script></body></html>`, chatURL)
+	}
+	allowed := httptest.NewServer(http.HandlerFunc(page))
+	t.Cleanup(allowed.Close)
+	other := httptest.NewServer(http.HandlerFunc(page))
+	t.Cleanup(other.Close)
+	e := newEnv(t, func(c *Config) { c.Origins = []string{allowed.URL} })
+	chatURL = e.srv.URL
+
+	b := browsertest.Start(t, browsertest.WithTimeout(time.Minute))
+	b.Do(15*time.Second, chromedp.Navigate(other.URL+"/"))
+	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher") && !document.querySelector(".cbw").hidden`))
+	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-launcher").click()`))
+	b.Do(10*time.Second, chromedp.SendKeys("textarea", "Wie beantrage ich einen Personalausweis?"), chromedp.KeyEvent(kb.Enter))
+	b.Do(15*time.Second, browsertest.Until(`document.querySelector(".cbw-status").textContent === "Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal."`))
+	var convs int
+	must(t, e.db.Get(&convs, `SELECT count(*) FROM webchat_conversations`))
+	if convs != 0 {
+		t.Errorf("%d conversations from a page of another origin", convs)
+	}
+	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`localStorage.length + document.querySelectorAll(".cbw-msg").length`)); n != 0 {
+		t.Errorf("%d entries in localStorage and messages after a refused message", n)
+	}
+	// The same widget on the allowed page works (the refusal was the origin).
+	b.Do(15*time.Second, chromedp.Navigate(allowed.URL+"/"))
+	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher") && !document.querySelector(".cbw").hidden`))
+	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-launcher").click()`))
+	b.Do(10*time.Second, chromedp.SendKeys("textarea", "Wie beantrage ich einen Personalausweis?"), chromedp.KeyEvent(kb.Enter))
+	b.Do(15*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-from-bot").length > 0`))
 }
