@@ -500,3 +500,57 @@ func TestTalkToAPersonButton(t *testing.T) {
 		t.Fatalf("text shown as %q", text(evs[len(evs)-1]))
 	}
 }
+
+// The bot's texts on the web channel do not promise what only Telegram
+// can do: the hint under a new case and /hilfe's details ("Mehr dazu")
+// say that the chat takes no photos or files, and offer no news
+// subscriptions; in German and in English.
+func TestWebTextsWithoutTelegramOnlyHints(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		lang, help, more, staff         string
+		want, notWant, wantCase, noCase string
+	}{
+		{"de", "/hilfe", "Mehr dazu", "/mitarbeiter Ich möchte mich über Lärm von der Baustelle in der Hauptstraße beschweren",
+			"Fotos und Dateien kann dieser Chat nicht annehmen.", "/abo", "Fotos und Dateien kann dieser Chat nicht annehmen. Mit /abbrechen", "Fotos oder Dokumente"},
+		{"en", "/help", "More", "/staff I want to complain about noise from the building site in the main street at night",
+			"This chat cannot take photos or files.", "/subscribe", "This chat cannot take photos or files. /cancel", "photos or documents"},
+	} {
+		st, out := e.post("", map[string]any{"text": c.help, "lang": c.lang})
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.help, st, out)
+		}
+		tok := out["token"].(string)
+		s := e.stream(tok, 0)
+		evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && ev.Payload["buttons"] != nil })
+		help := evs[len(evs)-1]
+		rows := help.Payload["buttons"].([]any)
+		btn := rows[0].([]any)[0].(map[string]any)
+		if btn["text"] != c.more {
+			t.Fatalf("%s: button %v", c.help, btn)
+		}
+		if st, out := e.post(tok, map[string]any{"data": btn["data"], "label": btn["text"], "ref": help.ID, "client_id": "m1"}); st != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.more, st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && ev.ID > help.ID })
+		more := text(evs[len(evs)-1])
+		if !strings.Contains(more, c.want) || strings.Contains(more, c.notWant) {
+			t.Errorf("%s, %s: %q", c.lang, c.more, more)
+		}
+
+		if st, out := e.post(tok, map[string]any{"text": c.staff, "client_id": "m2"}); st != http.StatusOK {
+			t.Fatalf("%d %v", st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return handoffYes(ev) != nil })
+		ask := evs[len(evs)-1]
+		yes := handoffYes(ask)
+		if st, out := e.post(tok, map[string]any{"data": yes["data"], "label": yes["text"], "ref": ask.ID, "client_id": "m3"}); st != http.StatusOK {
+			t.Fatalf("confirm: %d %v", st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && strings.Contains(text(ev), "#") })
+		msg := text(evs[len(evs)-1])
+		if !strings.Contains(msg, c.wantCase) || strings.Contains(msg, c.noCase) {
+			t.Errorf("%s: handoff message %q", c.lang, msg)
+		}
+	}
+}
