@@ -202,6 +202,17 @@ func TestBrowserWidget(t *testing.T) {
 	}
 	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").value = ""`))
 
+	// The widget asked nothing of anybody but citybot (and the page its
+	// own origin): no third-party requests.
+	res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`performance.getEntriesByType("resource").map(function(r){ return new URL(r.name).origin; }).filter(function(o){ return o !== location.origin && o !== `+strconv.Quote(chatURL)+`; }).join(" ")`))
+	must(t, err)
+	if res != "" {
+		t.Errorf("requests to other origins: %s", res)
+	}
+	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter(function(r){ return r.name.indexOf(`+strconv.Quote(chatURL)+`) === 0; }).length`)); n < 3 {
+		t.Errorf("only %d requests to citybot seen: the check above sees nothing", n)
+	}
+
 	// axe-core on the open German widget.
 	runAxe("German widget")
 
@@ -257,12 +268,26 @@ func TestBrowserWidget(t *testing.T) {
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-send").textContent === "Senden" && document.querySelectorAll(".cbw-page .cbw-from-bot").length > 0`))
 	fits320("the German /chat page", ".cbw-page")
 	runAxe("/chat")
-	// Only citybot's and the city's own origins were asked for anything.
-	res, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`performance.getEntriesByType("resource").map(function(r){ return new URL(r.name).origin; }).filter(function(o){ return o !== location.origin; }).join(" ")`))
-	must(t, err)
-	if res != "" {
-		t.Errorf("requests to other origins: %s", res)
+	// Data export and erasure from the widget's own buttons: the export
+	// comes as a file; the erasure, confirmed, empties the log, and the
+	// browser forgets the conversation (a reload starts afresh). (The bot
+	// speaks the language the conversation began in: English.)
+	b.Do(5*time.Second, browsertest.Eval(`Array.from(document.querySelectorAll(".cbw-privacy-row button")).filter(function(x){ return x.textContent === "Meine Daten anzeigen"; })[0].click()`))
+	b.Do(20*time.Second, browsertest.Until(`Array.from(document.querySelectorAll(".cbw-file a[download]")).some(function(a){ return a.download === "meinedaten.json" && /^blob:/.test(a.href); })`))
+	b.Do(5*time.Second, browsertest.Eval(`Array.from(document.querySelectorAll(".cbw-privacy-row button")).filter(function(x){ return x.textContent === "Meine Daten löschen"; })[0].click()`))
+	eraseYes := `Array.from(document.querySelectorAll(".cbw-buttons button")).filter(function(x){ return /Ja, alles löschen|Yes, delete everything/.test(x.textContent); }).pop()`
+	b.Do(20*time.Second, browsertest.Until(eraseYes))
+	b.Do(5*time.Second, browsertest.Eval(eraseYes+`.click()`))
+	b.Do(20*time.Second, browsertest.Until(`localStorage.length === 0 && document.querySelectorAll(".cbw-from-citizen").length === 0 && /Ihre Daten wurden gelöscht|Your data has been deleted/.test(document.querySelector(".cbw-log").textContent)`))
+	b.Do(15*time.Second, chromedp.Navigate(chatURL+"/chat?lang=de"))
+	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-send") && !document.querySelector(".cbw-privacy-text").hidden && document.querySelectorAll(".cbw-msg").length === 0 && localStorage.length === 0`))
+	// The built-in privacy notice, in both languages, passes axe-core too.
+	for _, u := range []string{"/chat/datenschutz", "/chat/datenschutz?lang=en"} {
+		b.Do(15*time.Second, chromedp.Navigate(chatURL+u))
+		b.Do(10*time.Second, browsertest.Until(`/^(Datenschutzhinweise zum Chat|Privacy notice of the chat)$/.test(document.querySelector("h1").textContent) && getComputedStyle(document.body).paddingTop === "16px"`))
+		runAxe(u)
 	}
+
 	if ex := b.Exceptions(); len(ex) > 0 {
 		t.Errorf("page exceptions: %v", ex)
 	}
