@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"crypto/sha256"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -552,5 +553,45 @@ func TestWebTextsWithoutTelegramOnlyHints(t *testing.T) {
 		if !strings.Contains(msg, c.wantCase) || strings.Contains(msg, c.noCase) {
 			t.Errorf("%s: handoff message %q", c.lang, msg)
 		}
+	}
+}
+
+// The privacy notice: widget.js links CITYBOT_PRIVACY_URL when it is set,
+// else the built-in notice, which says how long the transcript is kept
+// (the retention setting, asked at each request), in German and English.
+func TestPrivacyNotice(t *testing.T) {
+	days := 45
+	e := newEnv(t, func(c *Config) {
+		c.RetentionDays = func(context.Context) (int, error) { return days, nil }
+	})
+	get := func(srv, path string) (string, *http.Response) {
+		t.Helper()
+		res, err := http.Get(srv + path)
+		must(t, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		must(t, err)
+		if res.StatusCode != http.StatusOK || len(res.Cookies()) > 0 {
+			t.Fatalf("%s: %d, cookies %v", path, res.StatusCode, res.Cookies())
+		}
+		return string(b), res
+	}
+	if js, _ := get(e.srv.URL, "/widget.js"); !strings.Contains(js, `var privacyURL = "";`) {
+		t.Error("widget.js without CITYBOT_PRIVACY_URL does not fall back to the built-in notice")
+	}
+	page, res := get(e.srv.URL, "/chat/datenschutz")
+	if !strings.Contains(page, `<html lang="de">`) || !strings.Contains(page, "setzt keine Cookies") || !strings.Contains(page, "nach 45 Tagen gelöscht") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("German notice: %s", page)
+	}
+	days = 60
+	if page, _ := get(e.srv.URL, "/chat/datenschutz?lang=en"); !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "sets no cookies") || !strings.Contains(page, "after 60 days") {
+		t.Errorf("English notice: %s", page)
+	}
+
+	own := e.instance(false, func(c *Config) { c.PrivacyURL = `https://www.musterstadt.de/datenschutz?a="b"&c=</script>` })
+	js, _ := get(own.srv.URL, "/widget.js")
+	if !strings.Contains(js, `var privacyURL = "https://www.musterstadt.de/datenschutz?a=\"b\"\u0026c=\u003c/script\u003e";`) {
+		t.Error("widget.js does not carry CITYBOT_PRIVACY_URL, escaped")
 	}
 }
