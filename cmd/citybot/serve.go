@@ -285,6 +285,13 @@ func (a *app) serve(ctx context.Context) error {
 	default:
 		log.Info("web UI ready at "+url+"/login (create logins with 'citybot user add')", "url", url)
 	}
+	if chat != nil {
+		origins := "none besides citybot's own (CITYBOT_WEBCHAT_ORIGINS)"
+		if len(a.cfg.WebchatOrigins) > 0 {
+			origins = strings.Join(a.cfg.WebchatOrigins, ", ")
+		}
+		log.Info("web chat ready at "+url+"/chat; embed <script src=\""+url+"/widget.js\" defer></script>; pages that may embed it: "+origins, "url", url+"/chat")
+	}
 	err = g.Wait()
 	log.Info("stopped")
 	return err
