@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,6 +131,17 @@ func TestBrowserWidget(t *testing.T) {
 	runAxe("German widget with candidates")
 	b.Do(5*time.Second, browsertest.Eval(`Array.from(document.querySelectorAll(".cbw-from-bot")).pop().querySelector(".cbw-buttons button").focus()`), chromedp.KeyEvent(kb.Enter))
 	b.Do(20*time.Second, browsertest.Until(`(function(){ var m = Array.from(document.querySelectorAll(".cbw-from-bot")).pop(); return Array.from(m.querySelectorAll(".cbw-buttons button")).some(function(x){ return /Hat geholfen/.test(x.textContent); }); })()`))
+	// The feedback: "Hat geholfen" is recorded, and the buttons show the choice.
+	answer, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Array.from(document.querySelectorAll(".cbw-from-bot")).pop().getAttribute("data-event")`))
+	must(t, err)
+	inAnswer := `document.querySelector('.cbw-msg[data-event="` + answer + `"]')`
+	b.Do(5*time.Second, browsertest.Eval(`Array.from(`+inAnswer+`.querySelectorAll(".cbw-buttons button")).filter(function(x){ return /Hat geholfen/.test(x.textContent); })[0].click()`))
+	b.Do(15*time.Second, browsertest.Until(`Array.from(`+inAnswer+`.querySelectorAll(".cbw-buttons button")).map(function(x){ return x.textContent; }).join("|") === "✓ 👍 Hat geholfen"`))
+	var helpful int
+	must(t, e.db.Get(&helpful, `SELECT count(*) FROM bot_answers WHERE helpful AND via = 'suggestion'`))
+	if helpful != 1 {
+		t.Errorf("%d helpful answers via a suggestion", helpful)
+	}
 	var token string
 	tok, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Object.keys(localStorage).filter(function(k){ return !/:seen$/.test(k); }).map(function(k){ return localStorage.getItem(k); }).join("")`))
 	must(t, err)
@@ -168,7 +180,19 @@ func TestBrowserWidget(t *testing.T) {
 	}
 
 	// The handoff's answer is there (with the hint for a web citizen).
-	b.Do(15*time.Second, browsertest.Until(`(function(){ var m = document.querySelectorAll(".cbw-msg"); var l = m[m.length-1]; return l.classList.contains("cbw-from-bot") && /Anfrage/.test(l.textContent); })()`))
+	b.Do(15*time.Second, browsertest.Until(`(function(){ var m = document.querySelectorAll(".cbw-msg"); var l = m[m.length-1]; return l.classList.contains("cbw-from-bot") && /Vorgangsnummer/.test(l.textContent); })()`))
+	// It names the office and whether it is open now (office hours), and
+	// has the web chat's hint (no photos or files).
+	if h, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Array.from(document.querySelectorAll(".cbw-from-bot")).pop().textContent`)); !regexp.MustCompile(`liegt jetzt beim Ordnungsamt.*Das Ordnungsamt ist gerade (geöffnet|geschlossen)`).MatchString(h) || !strings.Contains(h, "Fotos und Dateien kann dieser Chat nicht annehmen") {
+		t.Errorf("handoff message %q", h)
+	}
+	// Markup a citizen types stays text (in the widget and on its way).
+	say(`<img src=x onerror="window.pwned=1"><b>Noch etwas</b>`)
+	// (The bot confirms that it went to the case.)
+	b.Do(15*time.Second, browsertest.Until(`Array.from(document.querySelectorAll(".cbw-from-citizen")).some(function(m){ return m.textContent.indexOf('<img src=x onerror="window.pwned=1"><b>Noch etwas</b>') >= 0 && m.nextElementSibling && m.nextElementSibling.classList.contains("cbw-from-bot"); })`))
+	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`document.querySelectorAll(".cbw img, .cbw-from-citizen b").length + (window.pwned ? 100 : 0)`)); n != 0 {
+		t.Errorf("citizen markup became markup (%d)", n)
+	}
 	// The panel closed (Escape): a staff reply through routing (as the
 	// inbox sends it) appears live, is announced, and the button counts it.
 	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-panel textarea").focus()`), chromedp.KeyEvent(kb.Escape))
