@@ -116,6 +116,11 @@ func TestBrowserWidget(t *testing.T) {
 	}
 	say("Wie beantrage ich einen Personalausweis?")
 	b.Do(15*time.Second, browsertest.Until(`Array.from(document.querySelectorAll(".cbw-from-bot")).some(function(m){ return /Personalausweis/i.test(m.textContent) && m.querySelector(".cbw-buttons button"); })`))
+	// Web addresses in answers are links (as Telegram shows them), without
+	// the sentence's punctuation.
+	if links, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`Array.from(document.querySelectorAll(".cbw-from-bot a")).map(function(a){ return a.getAttribute("href") + " " + a.target + " " + a.rel; }).join("|")`)); links != "https://www.musterstadt.de/termine _blank noopener noreferrer" {
+		t.Errorf("links in the answer: %q", links)
+	}
 	// New messages are announced by a live region outside the panel.
 	live, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`(function(){ var a = document.querySelector(".cbw-announce"); return a.getAttribute("role") + " " + a.getAttribute("aria-live") + " " + !a.closest(".cbw-panel") + " " + a.textContent; })()`))
 	must(t, err)

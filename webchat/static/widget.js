@@ -517,6 +517,8 @@
     var body = el('span', 'cbw-text');
     if (p.format === 'html' && from !== 'citizen') {
       safeHTML(p.text || '', body);
+    } else if (from !== 'citizen') {
+      linkify(p.text || '', body);
     } else {
       body.textContent = p.text || '';
     }
@@ -584,6 +586,27 @@
     return wrap;
   }
 
+  // linkify appends text, its web addresses as links (as Telegram shows
+  // them); a trailing punctuation mark stays text.
+  var urlRe = /https?:\/\/[^\s<>"„“”]+/g;
+  function linkify(text, out) {
+    var at = 0, m;
+    urlRe.lastIndex = 0;
+    while ((m = urlRe.exec(text)) !== null) {
+      var url = m[0].replace(/[.,;:!?)\]]+$/, '');
+      if (m.index > at) { out.appendChild(document.createTextNode(text.slice(at, m.index))); }
+      var a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.textContent = url;
+      out.appendChild(a);
+      at = m.index + url.length;
+      urlRe.lastIndex = at;
+    }
+    if (at < text.length) { out.appendChild(document.createTextNode(text.slice(at))); }
+  }
+
   // safeHTML rebuilds Telegram's HTML subset from a whitelist: the text is
   // parsed in an inert document (nothing loads, nothing runs) and only the
   // allowed elements are recreated; everything else becomes its text.
@@ -595,7 +618,7 @@
   function copy(from, to) {
     for (var c = from.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === 3) {
-        to.appendChild(document.createTextNode(c.data));
+        if (to.closest('a, code, pre')) { to.appendChild(document.createTextNode(c.data)); } else { linkify(c.data, to); }
       } else if (c.nodeType === 1) {
         var tag = c.nodeName.toLowerCase();
         if (allowed[tag]) {
