@@ -74,6 +74,7 @@
   var lastSeen = 0;
   try { lastSeen = Number(window.localStorage.getItem(storeKey + ':seen')) || 0; } catch (e) { lastSeen = 0; }
   var unread = 0;
+  var erasures = 0; // erasures seen (a message sent before one does not store the token again)
   // history: the stream is replaying the conversation after a page load
   // (until the server's caught-up event): shown, not announced.
   var history = false;
@@ -291,6 +292,7 @@
 
   function send(body, retried) {
     body.lang = lang;
+    var gen = erasures;
     var headers = { 'Content-Type': 'application/json' };
     if (token) { headers.Authorization = 'Bearer ' + token; }
     sendBtn.disabled = true;
@@ -328,8 +330,9 @@
           history = false;
           connect();
         }
-        if (token && !stored) {
-          // Stored only now: nothing is kept before the first message.
+        if (token && !stored && gen === erasures) {
+          // Stored only now: nothing is kept before the first message (nor
+          // after an erasure, unless the citizen writes again).
           try { window.localStorage.setItem(storeKey, token); stored = true; } catch (e) { /* kept for this page only */ }
         }
         showPrivacy();
@@ -493,6 +496,7 @@
       // The citizen's data was erased: the browser forgets it too (the
       // token stays in this page for the erasure's confirmation).
       while (log.firstChild) { log.removeChild(log.firstChild); }
+      erasures++;
       unstore();
       unread = 0;
       showUnread();
