@@ -357,10 +357,14 @@ func questionWith(t *testing.T, d *sqlx.DB, dec faq.Decision) string {
 
 // A page on an origin that is not in CITYBOT_WEBCHAT_ORIGINS may load the
 // script, but the API refuses it: nothing is stored, on either side, and
-// the widget says that the message could not be sent.
+// the widget says that the message could not be sent. On an allowed page
+// with a strict Content Security Policy the widget works.
 func TestBrowserWidgetOtherOriginRefused(t *testing.T) {
 	var chatURL string
 	page := func(w http.ResponseWriter, r *http.Request) {
+		// The city's Content Security Policy as the README asks for it:
+		// citybot's origin in script-src, style-src and connect-src.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+chatURL+"; style-src 'self' "+chatURL+"; connect-src 'self' "+chatURL)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Fremde Seite</title></head>
 <body><main><h1>Fremde Seite</h1></main><script src="%s/widget.js" data-city-title="Stadt Musterstadt"></script></body></html>`, chatURL)
@@ -386,9 +390,13 @@ func TestBrowserWidgetOtherOriginRefused(t *testing.T) {
 	if n, _ := chromedp.Run(b.Context(), chromedp.Evaluate[int](`localStorage.length + document.querySelectorAll(".cbw-msg").length`)); n != 0 {
 		t.Errorf("%d entries in localStorage and messages after a refused message", n)
 	}
-	// The same widget on the allowed page works (the refusal was the origin).
+	// The same widget on the allowed page works (the refusal was the
+	// origin), styled, under the page's Content Security Policy.
 	b.Do(15*time.Second, chromedp.Navigate(allowed.URL+"/"))
 	b.Do(10*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher") && !document.querySelector(".cbw").hidden`))
+	if st, _ := chromedp.Run(b.Context(), chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".cbw-launcher")).backgroundColor`)); st != "rgb(11, 79, 138)" {
+		t.Errorf("launcher under the CSP: background %q", st)
+	}
 	b.Do(5*time.Second, browsertest.Eval(`document.querySelector(".cbw-launcher").click()`))
 	b.Do(10*time.Second, chromedp.SendKeys("textarea", "Wie beantrage ich einen Personalausweis?"), chromedp.KeyEvent(kb.Enter))
 	b.Do(15*time.Second, browsertest.Until(`document.querySelectorAll(".cbw-from-bot").length > 0`))
