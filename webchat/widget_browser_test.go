@@ -229,6 +229,7 @@ func TestBrowserWidget(t *testing.T) {
 		t.Error("message content became markup")
 	}
 	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt (1 neue Nachricht)" && /Neue Nachricht\. Antwort der Verwaltung: Ordnungsamt\s+Wir kümmern uns darum\. <script>alert\(1\)<\/script>$/.test(document.querySelector(".cbw-announce").lastChild.textContent)`))
+	runAxe("closed widget with an unread reply")
 	// Opened: the marker stands before the unread reply; the count is gone.
 	b.Do(5*time.Second, chromedp.KeyEvent(kb.Enter))
 	b.Do(5*time.Second, browsertest.Until(`document.querySelector(".cbw-launcher").textContent === "Stadt Musterstadt" && document.querySelector(".cbw-marker") && document.querySelector(".cbw-marker").nextElementSibling.classList.contains("cbw-from-staff") && document.activeElement.tagName === "TEXTAREA"`))
