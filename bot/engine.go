@@ -821,7 +821,7 @@ func (h *turn) button(ctx context.Context, data string) error {
 		}
 	case "hp":
 		h.res.Outcome = "help"
-		return h.say(ctx, fmt.Sprintf(h.t.helpMore, h.e.cfg.PrivacyURL), nil)
+		return h.say(ctx, fmt.Sprintf(h.t.helpMoreFor(h.c.Channel), h.e.cfg.PrivacyURL), nil)
 	case "dp":
 		h.res.Outcome = "department"
 		if ok, err := h.departmentButton(ctx, id, arg); ok || err != nil {

@@ -106,7 +106,7 @@ func (r *RoutingHandoff) HandOff(ctx context.Context, tx *sqlx.Tx, req HandoffRe
 	text := res.Message
 	var buttons [][]routing.Button
 	if !res.AlreadyOpen {
-		text += "\n\n" + t.caseHint
+		text += "\n\n" + t.caseHintFor(req.Citizen.Channel)
 		if len(res.Alternatives) > 0 {
 			opts := make([]string, len(res.Alternatives))
 			for i, a := range res.Alternatives {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"citybot/internal/i18n"
+	"citybot/routing"
 )
 
 // texts are the bot's own words in one language, read from
@@ -53,6 +54,7 @@ type texts struct {
 	handoffDeclined                   string
 	noStaff                           string // no handoff configured
 	caseHint                          string // appended to the message of a new case
+	caseHintWeb                       string // the same in the web chat (text only)
 	otherOffice                       string // button under the handoff message
 	chooseOffice                      string // %s: the current office
 	allOffices, keepOffice            string
@@ -65,6 +67,7 @@ type texts struct {
 
 	// The dialog (dialog.go, dialog_flow.go).
 	moreHelp, helpMore                string // button under /start and /hilfe; the details (%s: privacy URL)
+	helpMoreWeb                       string // the details in the web chat (text only, no subscriptions)
 	askDetail                         string // a detail without a topic
 	askTopic                          string // "Worum geht es?"
 	confirmNoMatch, confirmPersonal   string // leads of the confirmation
@@ -228,6 +231,7 @@ func newTexts(lang string, get func(key string) string, group func(prefix string
 		handoffDeclined:     get("handoffDeclined"),
 		noStaff:             get("noStaff"),
 		caseHint:            get("caseHint"),
+		caseHintWeb:         get("caseHintWeb"),
 		otherOffice:         get("otherOffice"),
 		chooseOffice:        get("chooseOffice"),
 		allOffices:          get("allOffices"),
@@ -239,6 +243,7 @@ func newTexts(lang string, get func(key string) string, group func(prefix string
 		noCase:              get("noCase"),
 		moreHelp:            get("moreHelp"),
 		helpMore:            get("helpMore"),
+		helpMoreWeb:         get("helpMoreWeb"),
 		askDetail:           get("askDetail"),
 		askTopic:            get("askTopic"),
 		confirmNoMatch:      get("confirmNoMatch"),
@@ -383,4 +388,22 @@ func officeName(name string) string {
 		return strings.TrimSpace(name[:i])
 	}
 	return strings.TrimSpace(name)
+}
+
+// caseHintFor is the hint under a new case's message for a channel: the
+// web chat takes no photos or files.
+func (t *texts) caseHintFor(channel string) string {
+	if channel == routing.ChannelWeb {
+		return t.caseHintWeb
+	}
+	return t.caseHint
+}
+
+// helpMoreFor is the detailed help for a channel: the web chat takes no
+// photos or files and has no news subscriptions.
+func (t *texts) helpMoreFor(channel string) string {
+	if channel == routing.ChannelWeb {
+		return t.helpMoreWeb
+	}
+	return t.helpMore
 }

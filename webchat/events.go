@@ -174,6 +174,7 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request) {
 	keep := time.NewTicker(s.cfg.Keepalive)
 	defer keep.Stop()
 	var buf []byte
+	caughtUp := false
 	for {
 		evs, err := eventsAfter(ctx, s.db, conv.ID, after, eventBatch)
 		if err != nil {
@@ -194,6 +195,14 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request) {
 			}
 			if len(evs) == eventBatch {
 				continue
+			}
+		}
+		if !caughtUp {
+			// Everything up to now is sent: the widget shows what came
+			// before without announcing it (the history after a reload).
+			caughtUp = true
+			if !write([]byte("event: caught-up\ndata: {}\n\n")) {
+				return
 			}
 		}
 		select {

@@ -170,7 +170,7 @@ func (e *env) stream(token string, lastID int64) *stream {
 			line := sc.Text()
 			if data, ok := strings.CutPrefix(line, "data: "); ok {
 				var ev sseEvent
-				if json.Unmarshal([]byte(data), &ev) == nil {
+				if json.Unmarshal([]byte(data), &ev) == nil && ev.ID != 0 {
 					s.events <- ev
 				}
 			}

@@ -63,6 +63,9 @@ type Config struct {
 	// Title is the widget's default title (the script tag's
 	// data-city-title overrides it). Default "Stadt Musterstadt".
 	Title string
+	// PrivacyURL is the privacy notice the widget links to
+	// (CITYBOT_PRIVACY_URL); empty: the built-in notice /chat/datenschutz.
+	PrivacyURL string
 	// MaxTextLen is the longest message in characters. Default 2000.
 	MaxTextLen int
 	// TokenRate is how many messages one conversation may send per minute.
@@ -161,6 +164,7 @@ type Service struct {
 	addrMsg *limiter // messages per address per minute
 	addrNew *limiter // new conversations per address per hour
 	wakeDel chan struct{}
+	script  []byte // widget.js with the privacy notice's address
 }
 
 // New returns the web chat channel on d, answering with engine.
@@ -174,6 +178,7 @@ func New(d *sqlx.DB, engine Engine, cfg Config) *Service {
 		addrMsg: newLimiter(cfg.AddrRate, time.Minute),
 		addrNew: newLimiter(cfg.NewPerAddr, time.Hour),
 		wakeDel: make(chan struct{}, 1),
+		script:  widgetScript(cfg.PrivacyURL),
 	}
 	for _, o := range append([]string{cfg.PublicURL}, cfg.Origins...) {
 		if o = originOf(o); o != "" {
@@ -244,16 +249,18 @@ func (s *Service) wakeDelivery() {
 	}
 }
 
-// Handler serves GET /widget.js, GET /chat, and the API under /chat/api/.
+// Handler serves GET /widget.js and /widget.css, GET /chat, the built-in
+// privacy notice GET /chat/datenschutz, and the API under /chat/api/.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /widget.js", s.widgetJS)
 	mux.HandleFunc("GET /widget.css", s.widgetCSS)
 	mux.HandleFunc("GET /chat", s.chatPage)
+	mux.HandleFunc("GET /chat/datenschutz", s.privacyNotice)
 	mux.HandleFunc("/chat/api/messages", s.api(http.MethodPost, s.postMessage))
 	mux.HandleFunc("/chat/api/events", s.api(http.MethodGet, s.events))
 	return mux
 }
 
 // Paths are the patterns Handler serves, for mounting it on another mux.
-var Paths = []string{"/widget.js", "/widget.css", "/chat", "/chat/api/"}
+var Paths = []string{"/widget.js", "/widget.css", "/chat", "/chat/datenschutz", "/chat/api/"}

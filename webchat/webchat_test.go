@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"crypto/sha256"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -498,5 +499,99 @@ func TestTalkToAPersonButton(t *testing.T) {
 	evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "citizen" })
 	if text(evs[len(evs)-1]) != "Worum geht es?" {
 		t.Fatalf("text shown as %q", text(evs[len(evs)-1]))
+	}
+}
+
+// The bot's texts on the web channel do not promise what only Telegram
+// can do: the hint under a new case and /hilfe's details ("Mehr dazu")
+// say that the chat takes no photos or files, and offer no news
+// subscriptions; in German and in English.
+func TestWebTextsWithoutTelegramOnlyHints(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		lang, help, more, staff         string
+		want, notWant, wantCase, noCase string
+	}{
+		{"de", "/hilfe", "Mehr dazu", "/mitarbeiter Ich möchte mich über Lärm von der Baustelle in der Hauptstraße beschweren",
+			"Fotos und Dateien kann dieser Chat nicht annehmen.", "/abo", "Fotos und Dateien kann dieser Chat nicht annehmen. Mit /abbrechen", "Fotos oder Dokumente"},
+		{"en", "/help", "More", "/staff I want to complain about noise from the building site in the main street at night",
+			"This chat cannot take photos or files.", "/subscribe", "This chat cannot take photos or files. /cancel", "photos or documents"},
+	} {
+		st, out := e.post("", map[string]any{"text": c.help, "lang": c.lang})
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.help, st, out)
+		}
+		tok := out["token"].(string)
+		s := e.stream(tok, 0)
+		evs := s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && ev.Payload["buttons"] != nil })
+		help := evs[len(evs)-1]
+		rows := help.Payload["buttons"].([]any)
+		btn := rows[0].([]any)[0].(map[string]any)
+		if btn["text"] != c.more {
+			t.Fatalf("%s: button %v", c.help, btn)
+		}
+		if st, out := e.post(tok, map[string]any{"data": btn["data"], "label": btn["text"], "ref": help.ID, "client_id": "m1"}); st != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.more, st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && ev.ID > help.ID })
+		more := text(evs[len(evs)-1])
+		if !strings.Contains(more, c.want) || strings.Contains(more, c.notWant) {
+			t.Errorf("%s, %s: %q", c.lang, c.more, more)
+		}
+
+		if st, out := e.post(tok, map[string]any{"text": c.staff, "client_id": "m2"}); st != http.StatusOK {
+			t.Fatalf("%d %v", st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return handoffYes(ev) != nil })
+		ask := evs[len(evs)-1]
+		yes := handoffYes(ask)
+		if st, out := e.post(tok, map[string]any{"data": yes["data"], "label": yes["text"], "ref": ask.ID, "client_id": "m3"}); st != http.StatusOK {
+			t.Fatalf("confirm: %d %v", st, out)
+		}
+		evs = s.until(t, 10*time.Second, func(ev sseEvent) bool { return ev.From == "bot" && strings.Contains(text(ev), "#") })
+		msg := text(evs[len(evs)-1])
+		if !strings.Contains(msg, c.wantCase) || strings.Contains(msg, c.noCase) {
+			t.Errorf("%s: handoff message %q", c.lang, msg)
+		}
+	}
+}
+
+// The privacy notice: widget.js links CITYBOT_PRIVACY_URL when it is set,
+// else the built-in notice, which says how long the transcript is kept
+// (the retention setting, asked at each request), in German and English.
+func TestPrivacyNotice(t *testing.T) {
+	days := 45
+	e := newEnv(t, func(c *Config) {
+		c.RetentionDays = func(context.Context) (int, error) { return days, nil }
+	})
+	get := func(srv, path string) (string, *http.Response) {
+		t.Helper()
+		res, err := http.Get(srv + path)
+		must(t, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		must(t, err)
+		if res.StatusCode != http.StatusOK || len(res.Cookies()) > 0 {
+			t.Fatalf("%s: %d, cookies %v", path, res.StatusCode, res.Cookies())
+		}
+		return string(b), res
+	}
+	if js, _ := get(e.srv.URL, "/widget.js"); !strings.Contains(js, `var privacyURL = "";`) {
+		t.Error("widget.js without CITYBOT_PRIVACY_URL does not fall back to the built-in notice")
+	}
+	page, res := get(e.srv.URL, "/chat/datenschutz")
+	if !strings.Contains(page, `<html lang="de">`) || !strings.Contains(page, "setzt keine Cookies") || !strings.Contains(page, "nach 45 Tagen gelöscht") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("German notice: %s", page)
+	}
+	days = 60
+	if page, _ := get(e.srv.URL, "/chat/datenschutz?lang=en"); !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "sets no cookies") || !strings.Contains(page, "after 60 days") {
+		t.Errorf("English notice: %s", page)
+	}
+
+	own := e.instance(false, func(c *Config) { c.PrivacyURL = `https://www.musterstadt.de/datenschutz?a="b"&c=</script>` })
+	js, _ := get(own.srv.URL, "/widget.js")
+	if !strings.Contains(js, `var privacyURL = "https://www.musterstadt.de/datenschutz?a=\"b\"\u0026c=\u003c/script\u003e";`) {
+		t.Error("widget.js does not carry CITYBOT_PRIVACY_URL, escaped")
 	}
 }

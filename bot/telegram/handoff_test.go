@@ -173,6 +173,10 @@ func TestHandoffNoMatchOpensCase(t *testing.T) {
 	if !strings.HasPrefix(msg.PlainText, want) || !strings.Contains(msg.PlainText, "/abbrechen") {
 		t.Errorf("handoff message = %q", msg.PlainText)
 	}
+	// On Telegram the hint invites photos and documents (the web chat's does not).
+	if !strings.Contains(msg.PlainText, "Fotos oder Dokumente") {
+		t.Errorf("handoff message without Telegram's hint: %q", msg.PlainText)
+	}
 	if msg.ReplyMarkup == nil || len(msg.ReplyMarkup.InlineKeyboard) != 1 || msg.ReplyMarkup.InlineKeyboard[0][0].Text != "Andere Stelle wählen" {
 		t.Fatalf("buttons = %+v", msg.ReplyMarkup)
 	}

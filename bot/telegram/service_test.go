@@ -48,6 +48,13 @@ func TestStartGermanAndEnglish(t *testing.T) {
 			t.Errorf("message %d has %d characters: %q", i, n, m.PlainText)
 		}
 	}
+	// The details on Telegram: photos and files, news subscriptions (the
+	// web chat's details have neither).
+	e.fake.PushCallback(101, got[1].MessageID, got[1].ReplyMarkup.CallbackData()[0])
+	more := e.waitSentTo(101, 3)[2]
+	if !strings.Contains(more.PlainText, "Fotos und Dateien gebe ich an die Stelle weiter") || !strings.Contains(more.PlainText, "/abo") {
+		t.Errorf("help details = %q", more.PlainText)
+	}
 	if strings.Contains(got[0].PlainText, "/abo") {
 		t.Errorf("the welcome advertises /abo without topics: %q", got[0].PlainText)
 	}

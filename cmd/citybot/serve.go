@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,6 +98,17 @@ func (a *app) serve(ctx context.Context) error {
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
 	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d.DB))
 
+	// The privacy notice: CITYBOT_PRIVACY_URL, else the web chat's own
+	// notice (its address from CITYBOT_PUBLIC_URL, else the listen
+	// address), else for Telegram bot.DefaultPrivacyURL.
+	privacyURL, webPrivacyURL := a.cfg.PrivacyURL, a.cfg.PrivacyURL
+	if privacyURL == "" && a.cfg.Webchat {
+		webPrivacyURL = localBaseURL(a.cfg.PublicURL, a.cfg.HTTPAddr) + "/chat/datenschutz"
+		if a.cfg.PublicURL != "" {
+			privacyURL = webPrivacyURL
+		}
+	}
+
 	var tg *telegram.Service
 	var webhook http.Handler
 	if a.cfg.TelegramToken == "" {
@@ -108,7 +120,7 @@ func (a *app) serve(ctx context.Context) error {
 			APIURL:     a.cfg.TelegramAPIURL,
 			Workers:    a.cfg.Workers,
 			Senders:    a.cfg.Senders,
-			PrivacyURL: a.cfg.PrivacyURL,
+			PrivacyURL: privacyURL,
 			Registerer: reg,
 			Handoff:    handoff,
 			Instance:   inst.ID,
@@ -184,9 +196,9 @@ func (a *app) serve(ctx context.Context) error {
 	handler := ui.Handler()
 	var chat *webchat.Service
 	if a.cfg.Webchat { // the web chat: its own routes beside the UI's, on the same listener
-		chat = webchat.New(d.DB, bot.NewEngine(live, bot.Config{PrivacyURL: a.cfg.PrivacyURL, Location: a.cfg.Timezone,
+		chat = webchat.New(d.DB, bot.NewEngine(live, bot.Config{PrivacyURL: webPrivacyURL, Location: a.cfg.Timezone,
 			Handoff: handoff, Instance: inst.ID, DB: d.DB}, log.With("component", "webchat")), webchat.Config{
-			Origins: a.cfg.WebchatOrigins, PublicURL: a.cfg.PublicURL, Title: a.cfg.CityName, TrustedProxies: a.cfg.TrustedProxies,
+			Origins: a.cfg.WebchatOrigins, PublicURL: a.cfg.PublicURL, PrivacyURL: a.cfg.PrivacyURL, Title: a.cfg.CityName, TrustedProxies: a.cfg.TrustedProxies,
 			DatabaseURL: d.URL, Instance: inst.ID, Logger: log.With("component", "webchat"), ProofOfWork: 14,
 			RetentionDays: cases.GlobalRetentionDays})
 		mux := http.NewServeMux()
@@ -280,6 +292,13 @@ func (a *app) serve(ctx context.Context) error {
 	default:
 		log.Info("web UI ready at "+url+"/login (create logins with 'citybot user add')", "url", url)
 	}
+	if chat != nil {
+		origins := "none besides citybot's own (CITYBOT_WEBCHAT_ORIGINS)"
+		if len(a.cfg.WebchatOrigins) > 0 {
+			origins = strings.Join(a.cfg.WebchatOrigins, ", ")
+		}
+		log.Info("web chat ready at "+url+"/chat; embed <script src=\""+url+"/widget.js\" defer></script>; pages that may embed it: "+origins, "url", url+"/chat")
+	}
 	err = g.Wait()
 	log.Info("stopped")
 	return err
@@ -366,4 +385,20 @@ func oidcConfig(c config.Config) admin.OIDCConfig {
 		o.Groups = append(o.Groups, admin.OIDCGroup{Group: g.Group, Role: g.Role, Departments: g.Departments})
 	}
 	return o
+}
+
+// localBaseURL is citybot's base URL: the public URL, else http:// and the
+// listen address (a host-less address as 127.0.0.1).
+func localBaseURL(public, addr string) string {
+	if public != "" {
+		return strings.TrimRight(public, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

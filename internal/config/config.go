@@ -42,7 +42,7 @@ type Config struct {
 	// RequestTimeout bounds every web request but the live-update stream
 	// (CITYBOT_REQUEST_TIMEOUT).
 	RequestTimeout time.Duration
-	PrivacyURL     string // CITYBOT_PRIVACY_URL: linked from /start
+	PrivacyURL     string // CITYBOT_PRIVACY_URL: linked from /start, /datenschutz and the web chat; empty: see cmd/citybot
 	CityName       string // CITYBOT_CITY_NAME: shown above every news post
 	HolidayState   string // CITYBOT_HOLIDAY_STATE: German state for public holidays (e.g. NW)
 	Timezone       *time.Location
@@ -121,7 +121,7 @@ var Known = map[string]string{
 	"CITYBOT_DB_MAX_CONNS":                 "most PostgreSQL connections of the pool (default: workers + senders + 10)",
 	"CITYBOT_STATEMENT_TIMEOUT":            "longest an SQL statement may run (default 30s; 0 for none)",
 	"CITYBOT_REQUEST_TIMEOUT":              "longest a web request may take, the live-update stream aside (default 30s)",
-	"CITYBOT_PRIVACY_URL":                  "privacy notice linked from /start",
+	"CITYBOT_PRIVACY_URL":                  "privacy notice linked from /start, /datenschutz and the web chat (default: the web chat's own notice /chat/datenschutz)",
 	"CITYBOT_CITY_NAME":                    "the city's name, shown with the topic above every news post (default Stadt Musterstadt)",
 	"CITYBOT_HOLIDAY_STATE":                "German state for public holidays: BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH (default NW)",
 	"CITYBOT_TIMEZONE":                     "time zone of the city (default Europe/Berlin)",
@@ -192,7 +192,7 @@ func Load(environ []string) (Config, error) {
 		PublicURL:      strings.TrimRight(get("CITYBOT_PUBLIC_URL", ""), "/"),
 		TelegramAPIURL: strings.TrimRight(get("CITYBOT_TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
 		BotUsername:    strings.TrimPrefix(strings.TrimSpace(get("CITYBOT_TELEGRAM_BOT_USERNAME", "")), "@"),
-		PrivacyURL:     get("CITYBOT_PRIVACY_URL", "https://www.musterstadt.de/datenschutz"),
+		PrivacyURL:     get("CITYBOT_PRIVACY_URL", ""),
 		CityName:       strings.TrimSpace(get("CITYBOT_CITY_NAME", "Stadt Musterstadt")),
 		HolidayState:   strings.ToUpper(get("CITYBOT_HOLIDAY_STATE", "NW")),
 		TimezoneName:   get("CITYBOT_TIMEZONE", "Europe/Berlin"),

@@ -20,6 +20,9 @@
   var api = src.origin + '/chat/api/';
   var storeKey = 'citybot-webchat-token@' + src.origin;
   var pageMode = script.getAttribute('data-mode') === 'page';
+  // The privacy notice's address: CITYBOT_PRIVACY_URL, filled in by the
+  // server; empty: the built-in notice of this server.
+  var privacyURL = "__CITYBOT_PRIVACY_URL__";
   var pageLang = (document.documentElement.getAttribute('lang') || navigator.language || 'de').toLowerCase();
   var lang = pageLang.indexOf('en') === 0 ? 'en' : 'de';
   var T = {
@@ -27,9 +30,13 @@
       open: 'Chat mit der Stadt', close: 'Schließen', closeLabel: 'Chat schließen',
       label: 'Ihre Nachricht', send: 'Senden', you: 'Sie schreiben:', bot: 'Chatbot antwortet:',
       staff: 'Antwort der Verwaltung:', system: 'Hinweis:', history: 'Gesprächsverlauf',
-      intro: 'Stellen Sie Ihre Frage, zum Beispiel „Wie beantrage ich einen Personalausweis?“. ' +
-        'Nach der ersten Nachricht speichert Ihr Browser eine Kennung des Gesprächs (keine Cookies), ' +
-        'damit Sie es später fortsetzen können.',
+      intro: 'Stellen Sie Ihre Frage, zum Beispiel „Wie beantrage ich einen Personalausweis?“',
+      privacy: 'Datenschutz: Bis zu Ihrer ersten Nachricht speichert dieser Chat nichts und setzt keine Cookies. ' +
+        'Ab der ersten Nachricht speichert die Stadt Ihre Nachrichten, um sie zu beantworten, und Ihr Browser ' +
+        'eine zufällige Kennung des Gesprächs (im lokalen Speicher, kein Cookie), damit Sie es später fortsetzen können.',
+      privacyLink: 'Datenschutzhinweise', newWindow: '(öffnet in neuem Fenster)',
+      myData: 'Meine Daten anzeigen', erase: 'Meine Daten löschen',
+      marker: 'Neue Nachrichten', unreadMany: 'neue Nachrichten', newFrom: 'Neue Nachricht.',
       offline: 'Die Verbindung ist unterbrochen. Neuer Versuch …',
       failed: 'Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.',
       restarted: 'Das frühere Gespräch gibt es nicht mehr; ein neues hat begonnen.',
@@ -40,9 +47,13 @@
       open: 'Chat with the city', close: 'Close', closeLabel: 'Close chat',
       label: 'Your message', send: 'Send', you: 'You wrote:', bot: 'Chatbot replies:',
       staff: 'Reply from the city:', system: 'Note:', history: 'Conversation',
-      intro: 'Ask your question, for example "How do I apply for an ID card?". ' +
-        'After your first message your browser keeps an identifier of the conversation (no cookies) ' +
-        'so that you can continue it later.',
+      intro: 'Ask your question, for example "How do I apply for an ID card?"',
+      privacy: 'Privacy: until your first message this chat stores nothing and sets no cookies. ' +
+        'From your first message on, the city stores your messages to answer them, and your browser keeps ' +
+        'a random identifier of the conversation (in local storage, not a cookie) so that you can continue it later.',
+      privacyLink: 'Privacy notice', newWindow: '(opens in a new window)',
+      myData: 'Show my data', erase: 'Delete my data',
+      marker: 'New messages', unreadMany: 'new messages', newFrom: 'New message.',
       offline: 'The connection was lost. Trying again …',
       failed: 'The message could not be sent. Please try again.',
       restarted: 'The earlier conversation no longer exists; a new one has started.',
@@ -51,9 +62,22 @@
     }
   }[lang];
   var title = script.getAttribute('data-city-title') || T.open;
+  if (!/^https?:\/\//i.test(privacyURL)) {
+    privacyURL = src.origin + '/chat/datenschutz' + (lang === 'en' ? '?lang=en' : '');
+  }
 
   var token = null;
   try { token = window.localStorage.getItem(storeKey); } catch (e) { token = null; }
+  var stored = !!token; // the token is in localStorage
+  // The newest event the citizen has seen (the panel open): kept beside
+  // the token, for the "new messages" marker after a reload.
+  var lastSeen = 0;
+  try { lastSeen = Number(window.localStorage.getItem(storeKey + ':seen')) || 0; } catch (e) { lastSeen = 0; }
+  var unread = 0;
+  var erasures = 0; // erasures seen (a message sent before one does not store the token again)
+  // history: the stream is replaying the conversation after a page load
+  // (until the server's caught-up event): shown, not announced.
+  var history = false;
   var lastId = 0;
   var streaming = false;
   var abort = null;
@@ -75,6 +99,26 @@
   // The DOM.
   var root = el('div', 'cbw' + (pageMode ? ' cbw-page' : ''));
   root.setAttribute('lang', lang);
+  // The style sheet comes from citybot's origin too (the host page does
+  // not need to link it); hidden until it is there, so that the page
+  // never shows the widget unstyled.
+  var cssURL = src.origin + '/widget.css';
+  if (!Array.prototype.some.call(document.querySelectorAll('link[rel~="stylesheet"]'), function (l) { return l.href === cssURL; })) {
+    var css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = cssURL;
+    root.hidden = true;
+    css.addEventListener('load', function () { root.hidden = false; });
+    css.addEventListener('error', function () { root.hidden = false; });
+    (document.head || document.documentElement).appendChild(css);
+  }
+  // Announcements for screen readers: new messages, also while the panel
+  // is closed (a live region outside the panel, never hidden).
+  var announcer = el('div', 'cbw-sr');
+  announcer.setAttribute('role', 'status');
+  announcer.setAttribute('aria-live', 'polite');
+  announcer.className = 'cbw-sr cbw-announce';
+  root.appendChild(announcer);
   var n = Math.floor(Math.random() * 1e9).toString(36);
   var launcher = null;
   if (!pageMode) {
@@ -102,8 +146,10 @@
   panel.appendChild(head);
   panel.appendChild(el('p', 'cbw-intro', T.intro));
   var log = el('div', 'cbw-log');
+  // The log is not live itself: the announcer speaks new messages once
+  // (and not the history replayed after a reload).
   log.setAttribute('role', 'log');
-  log.setAttribute('aria-live', 'polite');
+  log.setAttribute('aria-live', 'off');
   log.setAttribute('aria-label', T.history);
   log.tabIndex = 0;
   panel.appendChild(log);
@@ -128,12 +174,47 @@
   humanBtn.type = 'button';
   form.appendChild(humanBtn);
   panel.appendChild(form);
+  // The privacy notice, before the first message; after it a line with the
+  // notice's link and the citizen's data: export (/meinedaten) and erasure
+  // (/loeschen, with the bot's confirmation buttons).
+  var privacy = el('div', 'cbw-privacy');
+  var privacyText = el('p', 'cbw-privacy-text', T.privacy);
+  privacy.appendChild(privacyText);
+  var privacyRow = el('div', 'cbw-privacy-row');
+  var pl = el('a', null, T.privacyLink);
+  pl.href = privacyURL;
+  pl.target = '_blank';
+  pl.rel = 'noopener noreferrer';
+  pl.appendChild(el('span', 'cbw-sr', ' ' + T.newWindow));
+  privacyRow.appendChild(pl);
+  function commandButton(label, command) {
+    var b = el('button', 'cbw-link', label);
+    b.type = 'button';
+    b.addEventListener('click', function () {
+      b.disabled = true;
+      send({ text: command, label: label, client_id: uid() }).then(function () {
+        b.disabled = false;
+        input.focus();
+      });
+    });
+    privacyRow.appendChild(b);
+    return b;
+  }
+  var dataBtns = [commandButton(T.myData, '/meinedaten'), commandButton(T.erase, '/loeschen')];
+  privacy.appendChild(privacyRow);
+  panel.insertBefore(privacy, form);
   root.appendChild(panel);
+  function showPrivacy() {
+    privacyText.hidden = !!token;
+    dataBtns.forEach(function (b) { b.hidden = !token; });
+  }
+  showPrivacy();
+  var marker = el('p', 'cbw-marker', T.marker);
 
   function mount() {
     var target = pageMode && document.getElementById(script.getAttribute('data-target') || '');
     (target || document.body).appendChild(root);
-    if (token) { connect(); }
+    if (token) { history = true; connect(); }
   }
   if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
 
@@ -141,13 +222,13 @@
   function open() {
     panel.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
-    launcher.classList.remove('cbw-unread');
-    launcher.textContent = title;
-    log.scrollTop = log.scrollHeight;
+    log.scrollTop = marker.parentNode ? marker.offsetTop - log.offsetTop : log.scrollHeight;
+    seen();
     input.focus();
   }
   function close() {
     panel.hidden = true;
+    if (marker.parentNode) { marker.parentNode.removeChild(marker); }
     launcher.setAttribute('aria-expanded', 'false');
     launcher.focus();
   }
@@ -185,8 +266,33 @@
 
   function setStatus(text) { status.textContent = text || ''; }
 
+  // seen: the open panel shows everything up to lastId (kept for the
+  // marker after a reload).
+  function seen() {
+    if (!isOpen() || history || document.visibilityState === 'hidden') { return; }
+    unread = 0;
+    showUnread();
+    if (lastId > lastSeen) {
+      lastSeen = lastId;
+      if (stored) { try { window.localStorage.setItem(storeKey + ':seen', String(lastSeen)); } catch (e) { /* kept for this page only */ } }
+    }
+  }
+  document.addEventListener('visibilitychange', seen);
+  function showUnread() {
+    if (!launcher) { return; }
+    launcher.classList.toggle('cbw-unread', unread > 0);
+    launcher.textContent = unread > 0 ? title + ' (' + unread + ' ' + (unread === 1 ? T.unread : T.unreadMany) + ')' : title;
+  }
+  // announce has screen readers read a new message (its sender and text).
+  function announce(who, text) {
+    var p = el('p', null, T.newFrom + ' ' + who + (text.length > 500 ? text.slice(0, 500) + ' …' : text));
+    announcer.appendChild(p);
+    while (announcer.childNodes.length > 3) { announcer.removeChild(announcer.firstChild); }
+  }
+
   function send(body, retried) {
     body.lang = lang;
+    var gen = erasures;
     var headers = { 'Content-Type': 'application/json' };
     if (token) { headers.Authorization = 'Bearer ' + token; }
     sendBtn.disabled = true;
@@ -221,9 +327,15 @@
         if (!retried) { setStatus(''); }
         if (j.token) {
           token = j.token;
-          try { window.localStorage.setItem(storeKey, token); } catch (e) { /* kept for this page only */ }
+          history = false;
           connect();
         }
+        if (token && !stored && gen === erasures) {
+          // Stored only now: nothing is kept before the first message (nor
+          // after an erasure, unless the citizen writes again).
+          try { window.localStorage.setItem(storeKey, token); stored = true; } catch (e) { /* kept for this page only */ }
+        }
+        showPrivacy();
         return true;
       });
     }).catch(function () {
@@ -239,8 +351,14 @@
     token = null;
     lastId = 0;
     if (abort) { abort.abort(); }
-    try { window.localStorage.removeItem(storeKey); } catch (e) { /* nothing stored */ }
+    unstore();
     while (log.firstChild) { log.removeChild(log.firstChild); }
+    showPrivacy();
+  }
+  function unstore() {
+    stored = false;
+    lastSeen = 0;
+    try { window.localStorage.removeItem(storeKey); window.localStorage.removeItem(storeKey + ':seen'); } catch (e) { /* nothing stored */ }
   }
 
   // solve finds a proof of work: "salt:time:nonce" (the salt random for a
@@ -352,10 +470,18 @@
   }
 
   function block(text) {
-    var data = '';
+    var data = '', type = '';
     text.split('\n').forEach(function (line) {
       if (line.indexOf('data:') === 0) { data += line.slice(5).replace(/^ /, ''); }
+      if (line.indexOf('event:') === 0) { type = line.slice(6).trim(); }
     });
+    if (type === 'caught-up') {
+      // The history is shown: from here on new messages are announced.
+      history = false;
+      seen();
+      showUnread();
+      return;
+    }
     if (!data) { return; }
     var ev;
     try { ev = JSON.parse(data); } catch (e) { return; }
@@ -367,7 +493,13 @@
   function render(ev) {
     var p = ev.payload || {};
     if (p.reset) {
+      // The citizen's data was erased: the browser forgets it too (the
+      // token stays in this page for the erasure's confirmation).
       while (log.firstChild) { log.removeChild(log.firstChild); }
+      erasures++;
+      unstore();
+      unread = 0;
+      showUnread();
       return;
     }
     if (p.edit) {
@@ -389,6 +521,8 @@
     var body = el('span', 'cbw-text');
     if (p.format === 'html' && from !== 'citizen') {
       safeHTML(p.text || '', body);
+    } else if (from !== 'citizen') {
+      linkify(p.text || '', body);
     } else {
       body.textContent = p.text || '';
     }
@@ -398,11 +532,15 @@
     if (b) { m.appendChild(b); }
     var atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     log.appendChild(m);
-    if (atEnd || from === 'citizen') { log.scrollTop = log.scrollHeight; }
-    if (!isOpen() && from !== 'citizen' && launcher) {
-      launcher.classList.add('cbw-unread');
-      launcher.textContent = title + ' (' + T.unread + ')';
+    if (from !== 'citizen' && ev.id > lastSeen && (history || !isOpen() || document.visibilityState === 'hidden')) {
+      // Not seen yet: the marker goes before the first such message.
+      if (!marker.parentNode) { log.insertBefore(marker, m); }
+      unread++;
     }
+    if (!history && from !== 'citizen') { announce(m.firstChild.textContent, body.textContent); }
+    if (atEnd || from === 'citizen') { log.scrollTop = log.scrollHeight; }
+    seen();
+    showUnread();
   }
 
   function buttons(rows, ref) {
@@ -452,6 +590,27 @@
     return wrap;
   }
 
+  // linkify appends text, its web addresses as links (as Telegram shows
+  // them); a trailing punctuation mark stays text.
+  var urlRe = /https?:\/\/[^\s<>"„“”]+/g;
+  function linkify(text, out) {
+    var at = 0, m;
+    urlRe.lastIndex = 0;
+    while ((m = urlRe.exec(text)) !== null) {
+      var url = m[0].replace(/[.,;:!?)\]]+$/, '');
+      if (m.index > at) { out.appendChild(document.createTextNode(text.slice(at, m.index))); }
+      var a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.textContent = url;
+      out.appendChild(a);
+      at = m.index + url.length;
+      urlRe.lastIndex = at;
+    }
+    if (at < text.length) { out.appendChild(document.createTextNode(text.slice(at))); }
+  }
+
   // safeHTML rebuilds Telegram's HTML subset from a whitelist: the text is
   // parsed in an inert document (nothing loads, nothing runs) and only the
   // allowed elements are recreated; everything else becomes its text.
@@ -463,7 +622,7 @@
   function copy(from, to) {
     for (var c = from.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === 3) {
-        to.appendChild(document.createTextNode(c.data));
+        if (to.closest('a, code, pre')) { to.appendChild(document.createTextNode(c.data)); } else { linkify(c.data, to); }
       } else if (c.nodeType === 1) {
         var tag = c.nodeName.toLowerCase();
         if (allowed[tag]) {
