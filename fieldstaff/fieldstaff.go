@@ -57,8 +57,9 @@ var (
 
 // Store is the field staff store.
 type Store struct {
-	db  *sqlx.DB
-	loc *time.Location
+	db   *sqlx.DB
+	loc  *time.Location
+	desk Desk // field reports; nil: none (report.go)
 }
 
 // New returns a Store on d that shows times in UTC.

@@ -95,7 +95,8 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
 	}
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d.DB))
+	desk := routing.NewHandoff(cases, cal, router, routing.HandoffOptions{})
+	handoff := bot.NewRoutingHandoff(desk, cases, routing.NewStore(d.DB))
 
 	var tg *telegram.Service
 	var webhook http.Handler
@@ -116,7 +117,8 @@ func (a *app) serve(ctx context.Context) error {
 			// each update; it needs nothing of the broadcast.Service below.
 			Subscriptions: broadcast.Subscribers{},
 			// Linked staff chats are answered by fieldstaff, never as citizens.
-			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone),
+			// Their field reports become cases through routing.
+			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone).WithDesk(desk),
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"

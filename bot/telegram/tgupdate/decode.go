@@ -38,7 +38,10 @@ type Incoming struct {
 	// CallbackMsgID is the message whose button was pressed (for editing
 	// its keyboard), 0 if unknown.
 	CallbackMsgID int
-	Skip          string // non-empty: nothing to answer (reason for the log)
+	// MediaGroupID: the message is one of an album (a linked staff chat's
+	// field report takes the album's photos as one report).
+	MediaGroupID string
+	Skip         string // non-empty: nothing to answer (reason for the log)
 }
 
 // Decode turns a stored raw update into an Inbound for the engine. It never
@@ -138,7 +141,11 @@ func decodeMessage(m *models.Message, validUTF8 bool) Incoming {
 		in.Problem = bot.ProblemUnreadable
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\uFFFD", "")
-	return Incoming{ChatID: m.Chat.ID, In: inbound(m.Chat.ID, lang, in)}
+	group := ""
+	if len(m.MediaGroupID) <= 64 && utf8.ValidString(m.MediaGroupID) {
+		group = m.MediaGroupID
+	}
+	return Incoming{ChatID: m.Chat.ID, MediaGroupID: group, In: inbound(m.Chat.ID, lang, in)}
 }
 
 func otherType(m *models.Message) string {
