@@ -189,3 +189,11 @@ func (s *Cases) OpenFieldReports(ctx context.Context, q sqlx.QueryerContext, rep
 func (h *Handoff) OpenFieldReports(ctx context.Context, q sqlx.QueryerContext, reporterID int64, limit int) ([]Case, error) {
 	return h.cases.OpenFieldReports(ctx, q, reporterID, limit)
 }
+
+// Reporter is the name of a field report's reporter ("" for none).
+func (c Case) Reporter() string {
+	if c.ReporterName == nil {
+		return ""
+	}
+	return *c.ReporterName
+}
