@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -53,8 +54,11 @@ func (s *Store) WithDesk(d Desk) *Store {
 }
 
 // ButtonPrefix starts the data of the department buttons of a field
-// report: "fr:<draft id>:<n>" (the n-th offered department) or
-// "fr:<draft id>:x" (discard).
+// report: "fr:<draft id>:<department id>", "fr:<draft id>:#<n>" (the n-th
+// offered department, for an id too long for Telegram's 64 bytes) or
+// "fr:<draft id>:x" (discard). The department id, not its place, is in
+// the data: a later question may order the departments differently, and
+// the buttons of an earlier one still mean what they say.
 const ButtonPrefix = "fr:"
 
 // maxButtons bounds the departments offered on buttons.
@@ -251,7 +255,11 @@ func (s *Store) ask(ctx context.Context, tx *sqlx.Tx, d draft) (Reply, error) {
 		if i == 0 {
 			label = "★ " + dep.Name + " (Vorschlag / suggested)"
 		}
-		r.Buttons = append(r.Buttons, Button{Text: label, Data: ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":" + strconv.Itoa(i)})
+		data := ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":" + dep.ID
+		if len(data) > 64 || dep.ID == "x" || strings.HasPrefix(dep.ID, "#") {
+			data = ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":#" + strconv.Itoa(i)
+		}
+		r.Buttons = append(r.Buttons, Button{Text: label, Data: data})
 	}
 	r.Buttons = append(r.Buttons, Button{Text: "✖ Verwerfen / discard", Data: ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":x"})
 	return r, saveDraft(ctx, tx, d)
@@ -289,8 +297,15 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		r.Text = textDiscarded
 		return r, nil
 	}
-	n, err := strconv.Atoi(parts[1])
-	if err != nil || n < 0 || n >= len(d.Offered) || parts[1] != strconv.Itoa(n) {
+	dept := ""
+	if num, ok := strings.CutPrefix(parts[1], "#"); ok {
+		if n, err := strconv.Atoi(num); err == nil && n >= 0 && n < len(d.Offered) && num == strconv.Itoa(n) {
+			dept = d.Offered[n]
+		}
+	} else if slices.Contains(d.Offered, parts[1]) {
+		dept = parts[1]
+	}
+	if dept == "" {
 		r.Text = textBadButton
 		return r, nil
 	}
@@ -299,7 +314,7 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		return r, nil
 	}
 	c, err := s.desk.OpenFieldReport(ctx, tx, routing.FieldReport{
-		Key: strconv.FormatInt(d.ID, 10), ReporterID: l.UserID, Department: d.Offered[n],
+		Key: strconv.FormatInt(d.ID, 10), ReporterID: l.UserID, Department: dept,
 		Text: d.Text, Photos: d.Photos, Location: d.Location,
 	})
 	if apperr.Is(err, apperr.Invalid) {

@@ -107,10 +107,10 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 	var draftID int64
 	must(t, e.db.Get(&draftID, `SELECT id FROM fieldstaff_drafts WHERE chat_id = $1`, annaChat))
 	prefix := "fr:" + strconv.FormatInt(draftID, 10) + ":"
-	if len(data) < 3 || data[0] != prefix+"0" || data[len(data)-1] != prefix+"x" {
-		t.Fatalf("buttons = %q", data)
-	}
 	suggested := e.router.Rank(text, nil)[0]
+	if len(data) < 3 || data[0] != prefix+suggested || data[len(data)-1] != prefix+"x" {
+		t.Fatalf("buttons = %q, want %q first", data, prefix+suggested)
+	}
 	firstLabel := ask.ReplyMarkup.InlineKeyboard[0][0].Text
 	var suggestedName string
 	must(t, e.db.Get(&suggestedName, `SELECT name FROM departments WHERE id = $1`, suggested))
@@ -118,11 +118,18 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 		t.Fatalf("first button %q, want the classifier's %q marked as suggestion", firstLabel, suggestedName)
 	}
 
+	// More text after the question: asked again; the first question's
+	// buttons still mean what they say.
+	e.fake.PushText(annaChat, "Liegt teils auf dem Gehweg.")
+	if m := e.next(annaChat, 4); !strings.Contains(m.PlainText, "Fachbereich") || len(m.ReplyMarkup.CallbackData()) != len(data) {
+		t.Fatalf("asked again = %q", m.PlainText)
+	}
+
 	// Hostile presses: bogus data, an index beyond the offer, another
 	// chat's press of Anna's button (a linked colleague and a citizen).
-	for i, d := range []string{"fr:", "fr:abc:0", prefix + "99", prefix + "-1", prefix + "01", "fr:999999999:0"} {
+	for i, d := range []string{"fr:", "fr:abc:bauamt", prefix + "nope", prefix + "#99", prefix + "#-1", prefix + "#01", prefix, "fr:999999999:bauamt"} {
 		e.fake.PushCallback(annaChat, ask.MessageID, d)
-		m := e.next(annaChat, 4+i)
+		m := e.next(annaChat, 5+i)
 		if !strings.Contains(m.PlainText, "ungültig") && !strings.Contains(m.PlainText, "schon gesendet") {
 			t.Fatalf("press %q answered %q", d, m.PlainText)
 		}
@@ -130,12 +137,12 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 	const bobChat = 702
 	bob := e.staffUser("bob@example.org", "Bob", "bauamt")
 	e.link(bob, bobChat)
-	e.fake.PushCallback(bobChat, ask.MessageID, prefix+"0")
+	e.fake.PushCallback(bobChat, ask.MessageID, prefix+suggested)
 	if m := e.next(bobChat, 2); !strings.Contains(m.PlainText, "schon gesendet") {
 		t.Fatalf("a colleague pressing Anna's button: %q", m.PlainText)
 	}
 	const citizenChat = 703
-	e.fake.PushCallback(citizenChat, ask.MessageID, prefix+"0")
+	e.fake.PushCallback(citizenChat, ask.MessageID, prefix+suggested)
 	e.fake.WaitDrained(t, 20*time.Second)
 	if n := e.count(`SELECT count(*) FROM cases`); n != 0 {
 		t.Fatalf("cases after hostile presses: %d", n)
@@ -146,7 +153,7 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 
 	// The choice.
 	n := len(e.fake.SentTo(annaChat))
-	e.fake.PushCallback(annaChat, ask.MessageID, prefix+"0")
+	e.fake.PushCallback(annaChat, ask.MessageID, prefix+suggested)
 	done := e.next(annaChat, n+1)
 	var c struct {
 		ID     int64  `db:"id"`
@@ -173,7 +180,7 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 		t.Fatalf("positions in the case: %d", got)
 	}
 	if got := e.count(`SELECT count(*) FROM case_messages cm JOIN messages m ON m.id = cm.message_id
-		WHERE cm.case_id = $1 AND m.kind = 'text' AND m.text = $2`, c.ID, text); got != 1 {
+		WHERE cm.case_id = $1 AND m.kind = 'text' AND m.text = $2`, c.ID, text+"\nLiegt teils auf dem Gehweg."); got != 1 {
 		t.Fatalf("text in the case: %d", got)
 	}
 	if got := e.count(`SELECT count(*) FROM fieldstaff_drafts`); got != 0 {
@@ -184,7 +191,7 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 	}
 	waitFor(t, "the buttons removed", func() bool { m, _ := e.fake.Message(annaChat, ask.MessageID); return m.Edits > 0 })
 	// Pressing again: sent already, no second case.
-	e.fake.PushCallback(annaChat, ask.MessageID, prefix+"0")
+	e.fake.PushCallback(annaChat, ask.MessageID, prefix+suggested)
 	if m := e.next(annaChat, n+2); !strings.Contains(m.PlainText, "schon gesendet") {
 		t.Fatalf("second press: %q", m.PlainText)
 	}
