@@ -146,15 +146,15 @@ func (s *Store) fieldReport(ctx context.Context, tx *sqlx.Tx, l Link, m Message)
 			return r, true, fmt.Errorf("discard draft: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			r.Text = textNoDraft
+			r.Text = both("report.no_draft")
 		} else {
-			r.Text = textDiscarded
+			r.Text = both("report.discarded")
 		}
 		return r, true, nil
 	case m.Kind == routing.KindText && (cmd == "/senden" || cmd == "/send"):
 		d, err := loadDraft(ctx, tx, l, false)
 		if errors.Is(err, ErrNotFound) || err == nil && d.empty() {
-			r.Text = textNoDraft
+			r.Text = both("report.no_draft")
 			return r, true, nil
 		}
 		if err != nil {
@@ -172,7 +172,7 @@ func (s *Store) fieldReport(ctx context.Context, tx *sqlx.Tx, l Link, m Message)
 			t = d.Text + "\n" + t
 		}
 		if utf8.RuneCountInString(t) > routing.MaxFieldReportText {
-			r.Text = fmt.Sprintf(textTooLong, routing.MaxFieldReportText)
+			r.Text = both("report.too_long", routing.MaxFieldReportText)
 			return r, true, nil
 		}
 		d.Text = t
@@ -191,7 +191,7 @@ func (s *Store) fieldReport(ctx context.Context, tx *sqlx.Tx, l Link, m Message)
 			if err := saveDraft(ctx, tx, d); err != nil {
 				return r, true, err
 			}
-			r.Text = fmt.Sprintf(textTooManyPhotos, routing.MaxFieldReportPhotos, routing.MaxFieldReportPhotos)
+			r.Text = both("report.too_many_photos", routing.MaxFieldReportPhotos)
 			return r, true, nil
 		}
 		p := *m.Media
@@ -234,7 +234,7 @@ func (s *Store) progress(ctx context.Context, tx *sqlx.Tx, d draft, say bool) (R
 		r, err := s.ask(ctx, tx, d)
 		return r, true, err
 	}
-	return Reply{Handled: true, Text: summary(d) + "\n" + textMissing(d)}, true, nil
+	return Reply{Handled: true, Text: summary(d) + "\n\n" + textMissing(d)}, true, nil
 }
 
 // ask offers the departments on buttons, the classifier's suggestion
@@ -248,12 +248,12 @@ func (s *Store) ask(ctx context.Context, tx *sqlx.Tx, d draft) (Reply, error) {
 		deps = deps[:maxButtons]
 	}
 	d.Offered = d.Offered[:0]
-	r := Reply{Handled: true, Text: summary(d) + "\n" + textAskDepartment}
+	r := Reply{Handled: true, Text: summary(d) + "\n\n" + both("report.ask")}
 	for i, dep := range deps {
 		d.Offered = append(d.Offered, dep.ID)
 		label := dep.Name
 		if i == 0 {
-			label = "★ " + dep.Name + " (Vorschlag / suggested)"
+			label = textIn("de", "report.suggested", dep.Name)
 		}
 		data := ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":" + dep.ID
 		if len(data) > 64 || dep.ID == "x" || strings.HasPrefix(dep.ID, "#") {
@@ -261,7 +261,7 @@ func (s *Store) ask(ctx context.Context, tx *sqlx.Tx, d draft) (Reply, error) {
 		}
 		r.Buttons = append(r.Buttons, Button{Text: label, Data: data})
 	}
-	r.Buttons = append(r.Buttons, Button{Text: "✖ Verwerfen / discard", Data: ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":x"})
+	r.Buttons = append(r.Buttons, Button{Text: textIn("de", "report.discard_button") + " / " + textIn("en", "report.discard_button"), Data: ButtonPrefix + strconv.FormatInt(d.ID, 10) + ":x"})
 	return r, saveDraft(ctx, tx, d)
 }
 
@@ -278,13 +278,13 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		id, err = strconv.ParseInt(parts[0], 10, 64)
 	}
 	if len(parts) != 2 || err != nil || id <= 0 {
-		r.Text = textBadButton
+		r.Text = both("report.bad_button")
 		return r, nil
 	}
 	var d draft
 	err = tx.GetContext(ctx, &d, `SELECT `+draftColumns+` FROM fieldstaff_drafts WHERE id = $1 AND chat_id = $2 FOR UPDATE`, id, l.ChatID)
 	if db.IsNoRows(err) {
-		r.Text = textStaleButton
+		r.Text = both("report.stale_button")
 		return r, nil
 	}
 	if err != nil {
@@ -294,7 +294,7 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		if _, err := tx.ExecContext(ctx, `DELETE FROM fieldstaff_drafts WHERE id = $1`, d.ID); err != nil {
 			return Reply{}, fmt.Errorf("discard draft: %w", err)
 		}
-		r.Text = textDiscarded
+		r.Text = both("report.discarded")
 		return r, nil
 	}
 	dept := ""
@@ -306,11 +306,11 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		dept = parts[1]
 	}
 	if dept == "" {
-		r.Text = textBadButton
+		r.Text = both("report.bad_button")
 		return r, nil
 	}
 	if d.empty() {
-		r.Text = textNoDraft
+		r.Text = both("report.no_draft")
 		return r, nil
 	}
 	c, err := s.desk.OpenFieldReport(ctx, tx, routing.FieldReport{
@@ -321,7 +321,7 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 		// The department went away meanwhile (checked before any write):
 		// ask again.
 		ar, aerr := s.ask(ctx, tx, d)
-		ar.Text = textDepartmentGone + "\n\n" + ar.Text
+		ar.Text = both("report.department_gone") + "\n\n" + ar.Text
 		ar.ClearButtons = m.CallbackMsgID
 		return ar, aerr
 	}
@@ -331,7 +331,7 @@ func (s *Store) choose(ctx context.Context, tx *sqlx.Tx, l Link, m Message) (Rep
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fieldstaff_drafts WHERE id = $1`, d.ID); err != nil {
 		return Reply{}, fmt.Errorf("delete draft: %w", err)
 	}
-	r.Text = fmt.Sprintf(textReported, c.ID, c.DepartmentName, c.ID)
+	r.Text = both("report.sent", c.ID, c.DepartmentName)
 	return r, nil
 }
 
@@ -345,7 +345,7 @@ func (s *Store) myReports(ctx context.Context, tx *sqlx.Tx, l Link) (string, err
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("\n\nOffene Außendienstmeldungen / open field reports:")
+	b.WriteString("\n\n" + textIn("de", "report.open_list") + " / " + textIn("en", "report.open_list"))
 	if len(cs) == 0 {
 		b.WriteString(" –")
 	}
@@ -356,7 +356,7 @@ func (s *Store) myReports(ctx context.Context, tx *sqlx.Tx, l Link) (string, err
 	err = tx.GetContext(ctx, &draftPhotos, `SELECT jsonb_array_length(photos) FROM fieldstaff_drafts WHERE chat_id = $1`, l.ChatID)
 	switch {
 	case err == nil:
-		fmt.Fprintf(&b, "\nEntwurf / draft: %d Foto(s); /abbrechen verwirft ihn.", draftPhotos)
+		b.WriteString("\n" + both("report.draft_line", draftPhotos))
 	case !db.IsNoRows(err):
 		return "", fmt.Errorf("load draft: %w", err)
 	}
@@ -371,36 +371,26 @@ func summary(d draft) string {
 			pos = d.Location.Title + " (" + pos + ")"
 		}
 	}
-	text := "–"
-	if d.Text != "" {
-		text = strconv.Itoa(utf8.RuneCountInString(d.Text)) + " Zeichen / characters"
+	text := func(lang string) string {
+		if d.Text == "" {
+			return "–"
+		}
+		return textIn(lang, "report.chars", utf8.RuneCountInString(d.Text))
 	}
-	return fmt.Sprintf(textSummary, len(d.Photos), pos, text)
+	return textIn("de", "report.summary", len(d.Photos), pos, text("de")) + "\n\n" +
+		textIn("en", "report.summary", len(d.Photos), pos, text("en"))
 }
 
 func textMissing(d draft) string {
-	var miss []string
-	if len(d.Photos) == 0 {
-		miss = append(miss, "Fotos / photos")
+	missing := func(lang string) string {
+		var miss []string
+		if len(d.Photos) == 0 {
+			miss = append(miss, textIn(lang, "report.missing_photos"))
+		}
+		if d.Location == nil {
+			miss = append(miss, textIn(lang, "report.missing_position"))
+		}
+		return textIn(lang, "report.missing", strings.Join(miss, ", "))
 	}
-	if d.Location == nil {
-		miss = append(miss, "Standort (📎 → Standort) / location")
-	}
-	return "Es fehlt noch / still missing: " + strings.Join(miss, ", ") + ".\n" + textDraftHelp
+	return missing("de") + "\n" + missing("en") + "\n\n" + both("report.help")
 }
-
-const (
-	textSummary       = "Außendienstmeldung (Entwurf) / field report (draft):\nFotos / photos: %d\nStandort / position: %s\nText: %s"
-	textDraftHelp     = "/senden fragt nach dem Fachbereich (auch ohne Foto oder Standort), /abbrechen verwirft den Entwurf.\n/senden asks for the department, /abbrechen discards the draft."
-	textAskDepartment = "An welchen Fachbereich geht die Meldung? Weitere Fotos oder Text werden noch mitgenommen, solange Sie nicht gewählt haben.\n" +
-		"Which department should get the report?"
-	textReported = "Meldung #%d ist beim Fachbereich %s eingegangen. Sie bekommen eine Nachricht, wenn sie erledigt ist.\n" +
-		"Field report #%d was created. You will get a message when it is closed."
-	textDiscarded      = "Der Entwurf ist verworfen. / The draft was discarded."
-	textNoDraft        = "Es gibt keinen Entwurf einer Meldung. Senden Sie Fotos, einen Standort und Text. / There is no draft: send photos, a location and text."
-	textStaleButton    = "Diese Meldung wurde schon gesendet oder verworfen. / This report was sent or discarded already."
-	textBadButton      = "Diese Schaltfläche ist ungültig. / This button is not valid."
-	textDepartmentGone = "Diesen Fachbereich gibt es nicht mehr; bitte wählen Sie neu. / That department no longer exists; please choose again."
-	textTooManyPhotos  = "Eine Meldung kann höchstens %d Fotos haben; weitere wurden nicht übernommen. /senden schickt die Meldung ab. / At most %d photos per report; the rest were not taken."
-	textTooLong        = "Der Text der Meldung wäre zu lang (höchstens %d Zeichen); diese Nachricht wurde nicht übernommen. / The report's text would be too long; this message was not taken."
-)
