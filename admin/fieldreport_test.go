@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,7 @@ func TestFieldReportInbox(t *testing.T) {
 		`href="https://www.openstreetmap.org/?mlat=51.339700&amp;mlon=12.373100`,
 		fmt.Sprintf(`/cases/%d/media/`, cs.ID),
 		`id="field-no-reply"`,
+		"von der meldenden Person gewählter Ort",
 	} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("case page lacks %q", want)
@@ -125,6 +127,7 @@ func TestFieldReportRetentionSetting(t *testing.T) {
 // TestBrowserFieldReport: in a real browser the inbox shows the field
 // report's badge with the reporter, the case page the badge, the reporter
 // and the OpenStreetMap link; both pages pass axe (WCAG 2.1 AA).
+// Screenshots with CITYBOT_UX_SHOTS=<dir>.
 func TestBrowserFieldReport(t *testing.T) {
 	files := &fakeFiles{files: map[string][]byte{"photo-1": pngBytes}}
 	e := newEnv(t, withCases, func(_ *Config, d *Deps) { d.Files = files })
@@ -141,6 +144,7 @@ func TestBrowserFieldReport(t *testing.T) {
 	if got := evalString(t, b, `document.querySelector(".badge-field").closest("tr").textContent.replace(/\s+/g, " ")`); !strings.Contains(got, "Außendienst") || !strings.Contains(got, "von anna") {
 		t.Errorf("inbox row = %q", got)
 	}
+	shot(t, b, os.Getenv("CITYBOT_UX_SHOTS"), "field-report-inbox")
 	au.check(b, "/inbox (field report)", "de")
 	b.Do(15*time.Second, chromedp.Navigate(fmt.Sprintf("%s/cases/%d", e.url, cs.ID)))
 	waitFor(b, ".field-report a")
@@ -150,6 +154,7 @@ func TestBrowserFieldReport(t *testing.T) {
 	if got := evalString(t, b, `document.querySelector(".field-report").textContent.replace(/\s+/g, " ")`); !strings.Contains(got, "Außendienst") || !strings.Contains(got, "von anna") || !strings.Contains(got, "OpenStreetMap") {
 		t.Errorf("field report facts = %q", got)
 	}
+	shot(t, b, os.Getenv("CITYBOT_UX_SHOTS"), "field-report-case")
 	au.check(b, "/cases/ID (field report)", "de")
 	au.report()
 	if ex := b.Exceptions(); len(ex) > 0 {
