@@ -133,6 +133,9 @@ func (s *Store) fieldReport(ctx context.Context, tx *sqlx.Tx, l Link, m Message)
 	}
 	r.Handled = true
 	cmd, _ := command(strings.TrimSpace(m.Text))
+	if m.Kind == routing.KindDocument && m.Media != nil && slices.Contains(imageTypes, strings.ToLower(m.Media.MIMEType)) {
+		m.Kind = routing.KindPhoto // a photo sent as a file (full quality)
+	}
 	switch {
 	case m.Kind == routing.KindButton:
 		if !strings.HasPrefix(m.Data, ButtonPrefix) {
@@ -217,9 +220,17 @@ func (s *Store) fieldReport(ctx context.Context, tx *sqlx.Tx, l Link, m Message)
 		loc.Type = routing.KindLocation
 		d.Location = &loc
 		return s.progress(ctx, tx, d, true)
+	case m.Media != nil && m.Kind != routing.KindButton:
+		// A video, voice message, sticker, other file: not lost silently.
+		r.Text = both("report.only_photos")
+		return r, true, nil
 	}
 	return Reply{}, false, nil
 }
+
+// imageTypes are the files taken as photos of a report (what browsers
+// show; the inbox's media proxy checks the content again).
+var imageTypes = []string{"image/jpeg", "image/png", "image/webp"}
 
 // progress saves d and, when say, tells what the report has and lacks, or
 // asks for the department once it is complete.

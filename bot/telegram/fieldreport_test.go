@@ -222,6 +222,9 @@ func TestFieldReportAlbumAndLocation(t *testing.T) {
 	}
 }
 
+// pngFile is a PNG's signature: enough for a file the bot only stores.
+var pngFile = []byte("\x89PNG\r\n\x1a\nfake")
+
 // TestFieldReportDraftCommands: /abbrechen discards the draft; a draft
 // survives a restart; /senden sends a report of text only; an album beyond
 // the photo limit is told once and keeps the first photos; a photo of a
@@ -278,9 +281,26 @@ func TestFieldReportDraftCommands(t *testing.T) {
 		t.Fatalf("photos in the draft = %d", n)
 	}
 
+	// A photo sent as a file is a photo (the draft is full: told so); a
+	// voice message is not lost silently.
+	e.fake.PushDocument(annaChat, "baum.png", pngFile, "")
+	if m := e.next(annaChat, 10); !strings.Contains(m.PlainText, "höchstens") {
+		t.Fatalf("image file = %q", m.PlainText)
+	}
+	e.fake.PushVoice(annaChat, 3)
+	if m := e.next(annaChat, 11); !strings.Contains(m.PlainText, "nicht übernommen") {
+		t.Fatalf("voice = %q", m.PlainText)
+	}
+	e.fake.PushText(annaChat, "/abbrechen")
+	e.next(annaChat, 12)
+	e.fake.PushDocument(annaChat, "baum.png", pngFile, "Baum")
+	if m := e.next(annaChat, 13); !strings.Contains(m.PlainText, "Fotos: 1") {
+		t.Fatalf("image file in a new draft = %q", m.PlainText)
+	}
+
 	// Unlinking ends the draft with the link.
 	e.fake.PushText(annaChat, "/abmelden")
-	e.next(annaChat, 10)
+	e.next(annaChat, 14)
 	if got := e.count(`SELECT count(*) FROM fieldstaff_drafts`); got != 0 {
 		t.Fatalf("drafts after unlinking: %d", got)
 	}
