@@ -62,7 +62,7 @@ func TestFieldReportInbox(t *testing.T) {
 	if n := strings.Count(r.Body, `class="badge badge-field"`); n != 1 {
 		t.Fatalf("field badges in the inbox: %d\n%s", n, r.Body)
 	}
-	for _, want := range []string{"Außendienst</span>", "von anna"} {
+	for _, want := range []string{"Außendienst</span>", "von anna", `class="field-osm" href="https://www.openstreetmap.org/?mlat=51.339700&amp;mlon=12.373100`} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("inbox lacks %q", want)
 		}
@@ -143,6 +143,9 @@ func TestBrowserFieldReport(t *testing.T) {
 	waitFor(b, ".badge-field")
 	if got := evalString(t, b, `document.querySelector(".badge-field").closest("tr").textContent.replace(/\s+/g, " ")`); !strings.Contains(got, "Außendienst") || !strings.Contains(got, "von anna") {
 		t.Errorf("inbox row = %q", got)
+	}
+	if got := evalString(t, b, `document.querySelector(".field-osm").href`); !strings.HasPrefix(got, "https://www.openstreetmap.org/?mlat=51.339700&mlon=12.373100") {
+		t.Errorf("inbox OSM link = %q", got)
 	}
 	shot(t, b, os.Getenv("CITYBOT_UX_SHOTS"), "field-report-inbox")
 	au.check(b, "/inbox (field report)", "de")

@@ -135,6 +135,7 @@ type Case struct {
 	FieldReport   bool    `db:"field_report"`
 	FieldReportBy *int64  `db:"field_report_by"`
 	ReporterName  *string `db:"reporter_name"`
+	FieldPosition *Media  `db:"field_position"` // a field report's position, nil for none
 }
 
 // Open reports whether the case is not closed.
@@ -157,7 +158,9 @@ const caseColumns = `c.id, c.citizen_id, c.department_id, d.name AS department_n
 	c.assignee_id, u.name AS assignee_name, c.reason, c.subject, c.preview,
 	ci.channel AS channel, ci.language AS citizen_language, c.created_at, c.updated_at,
 	c.waiting_since, c.attention_at, c.last_activity_at, c.closed_at, c.close_reason,
-	c.field_report, c.field_report_by, fr.name AS reporter_name`
+	c.field_report, c.field_report_by, fr.name AS reporter_name,
+	CASE WHEN c.field_report THEN (SELECT m.media FROM case_messages cm JOIN messages m ON m.id = cm.message_id
+		WHERE cm.case_id = c.id AND m.kind = 'location' ORDER BY m.id LIMIT 1) END AS field_position`
 
 // CasesOptions configure Cases.
 type CasesOptions struct {

@@ -197,3 +197,25 @@ func (c Case) Reporter() string {
 	}
 	return *c.ReporterName
 }
+
+// HasPosition reports whether the case is a field report with a position
+// (FieldPosition); Lat and Lon are its coordinates.
+func (c Case) HasPosition() bool {
+	return c.FieldPosition != nil && c.FieldPosition.Latitude != nil && c.FieldPosition.Longitude != nil
+}
+
+// Lat is the latitude of a field report's position (0 without one).
+func (c Case) Lat() float64 {
+	if !c.HasPosition() {
+		return 0
+	}
+	return *c.FieldPosition.Latitude
+}
+
+// Lon is the longitude of a field report's position (0 without one).
+func (c Case) Lon() float64 {
+	if !c.HasPosition() {
+		return 0
+	}
+	return *c.FieldPosition.Longitude
+}
