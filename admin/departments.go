@@ -74,14 +74,16 @@ type deptForm struct {
 	Address     string
 	Days        []dayHours
 	Retention   string
-	Target      string // answer target in office hours
-	Errors      map[string]string
-	General     string
+	// FieldRetention: days closed field reports are kept.
+	FieldRetention string
+	Target         string // answer target in office hours
+	Errors         map[string]string
+	General        string
 }
 
 // deptFields are the department form's fields in the order it shows them.
 var deptFields = []string{"name", "description", "keywords", "email", "phone", "address",
-	"hours_1", "hours_2", "hours_3", "hours_4", "hours_5", "hours_6", "hours_7", "answer_target", "retention_days"}
+	"hours_1", "hours_2", "hours_3", "hours_4", "hours_5", "hours_6", "hours_7", "answer_target", "retention_days", "field_retention_days"}
 
 // maxRetentionDays bounds the retention a department may set (100 years).
 const maxRetentionDays = 36500
@@ -89,7 +91,7 @@ const maxRetentionDays = 36500
 func deptFormOf(d department) deptForm {
 	f := deptForm{ID: d.ID, StoredName: d.Name, Name: d.Name, Description: d.Description, Keywords: strings.Join(d.Keywords, ", "),
 		Email: d.Email, Phone: d.Phone, Address: d.Address, Days: d.Days(), Errors: map[string]string{},
-		Target: strconv.FormatFloat(float64(d.TargetMinutes)/60, 'f', -1, 64)}
+		Target: strconv.FormatFloat(float64(d.TargetMinutes)/60, 'f', -1, 64), FieldRetention: strconv.Itoa(d.FieldRetentionDays)}
 	if d.RetentionDays != nil {
 		f.Retention = strconv.Itoa(*d.RetentionDays)
 	}
@@ -137,12 +139,14 @@ type deptInput struct {
 	Hours                                    routing.WeekHours
 	Retention                                *int
 	TargetMinutes                            int
+	FieldRetention                           int
 }
 
 // store is the input as staff stores it.
 func (in deptInput) store() staff.DepartmentInput {
 	return staff.DepartmentInput{Name: in.Name, Description: in.Description, Email: in.Email, Phone: in.Phone,
-		Address: in.Address, Keywords: in.Keywords, OfficeHours: in.Hours.JSON(), Retention: in.Retention, TargetMinutes: in.TargetMinutes}
+		Address: in.Address, Keywords: in.Keywords, OfficeHours: in.Hours.JSON(), Retention: in.Retention, TargetMinutes: in.TargetMinutes,
+		FieldRetention: in.FieldRetention}
 }
 
 // phoneRe are the characters of a phone number as people write it.
@@ -151,17 +155,18 @@ var phoneRe = regexp.MustCompile(`^[0-9+()/. -]+$`)
 // readDepartmentForm reads and checks the posted department form.
 func readDepartmentForm(c *gin.Context, p *page, old department) (deptForm, deptInput) {
 	f := deptForm{
-		ID:          old.ID,
-		StoredName:  old.Name,
-		Name:        strings.TrimSpace(c.PostForm("name")),
-		Description: strings.TrimSpace(c.PostForm("description")),
-		Keywords:    strings.TrimSpace(c.PostForm("keywords")),
-		Email:       strings.TrimSpace(c.PostForm("email")),
-		Phone:       strings.TrimSpace(c.PostForm("phone")),
-		Address:     strings.TrimSpace(c.PostForm("address")),
-		Retention:   strings.TrimSpace(c.PostForm("retention_days")),
-		Target:      strings.TrimSpace(c.PostForm("answer_target")),
-		Errors:      map[string]string{},
+		ID:             old.ID,
+		StoredName:     old.Name,
+		Name:           strings.TrimSpace(c.PostForm("name")),
+		Description:    strings.TrimSpace(c.PostForm("description")),
+		Keywords:       strings.TrimSpace(c.PostForm("keywords")),
+		Email:          strings.TrimSpace(c.PostForm("email")),
+		Phone:          strings.TrimSpace(c.PostForm("phone")),
+		Address:        strings.TrimSpace(c.PostForm("address")),
+		Retention:      strings.TrimSpace(c.PostForm("retention_days")),
+		Target:         strings.TrimSpace(c.PostForm("answer_target")),
+		FieldRetention: strings.TrimSpace(c.PostForm("field_retention_days")),
+		Errors:         map[string]string{},
 	}
 	// Keywords not nil: pq sends a nil array as NULL, the column is NOT NULL.
 	in := deptInput{Name: f.Name, Description: f.Description, Email: f.Email, Phone: f.Phone, Address: f.Address,
@@ -204,6 +209,15 @@ func readDepartmentForm(c *gin.Context, p *page, old department) (deptForm, dept
 			f.Errors["retention_days"] = p.T("departments.err.retention", 1, maxRetentionDays)
 		} else {
 			in.Retention = &n
+		}
+	}
+	in.FieldRetention = 90
+	if f.FieldRetention != "" {
+		n, err := strconv.Atoi(f.FieldRetention)
+		if err != nil || n < 1 || n > 3650 {
+			f.Errors["field_retention_days"] = p.T("dept.field_retention_invalid")
+		} else {
+			in.FieldRetention = n
 		}
 	}
 	for _, k := range strings.Split(f.Keywords, ",") {

@@ -378,9 +378,11 @@ func (s *Server) renderCase(c *gin.Context, status int, partial, draft, replyErr
 		return
 	}
 	d := infos[cs.Department]
+	transcript := s.transcriptViews(p, cs, items, names, infos)
 	data := map[string]any{
 		"Case":           cs,
-		"Transcript":     s.transcriptViews(p, cs, items, names, infos),
+		"Transcript":     transcript,
+		"FieldPos":       fieldPosition(cs, transcript),
 		"MapAttribution": s.cfg.MapAttribution,
 		"Colleagues":     cols,
 		"Dept":           d,
@@ -464,6 +466,9 @@ func (s *Server) transcriptViews(p *page, cs routing.Case, items []routing.Trans
 			switch m.Sender {
 			case routing.SenderCitizen:
 				tv.Who = p.T("case.citizen")
+				if cs.FieldReport && cs.Reporter() != "" {
+					tv.Who = cs.Reporter() // a field report: the staff member who sent it
+				}
 			case routing.SenderBot:
 				tv.Who = p.T("case.bot")
 			default:

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"citybot/routing"
 )
 
 // Reply is what the bot does with a message of a chat (HandleChat).
@@ -20,6 +22,10 @@ type Reply struct {
 	// Linked and Unlinked: the chat became, or stopped being, a staff
 	// chat (the bot changes the chat's command menu).
 	Linked, Unlinked bool
+	// Buttons, one per row, go with Text (report.go).
+	Buttons []Button
+	// ClearButtons is a message whose buttons the bot removes (0: none).
+	ClearButtons int
 }
 
 // StaffCommands are the commands of a linked chat's menu (German, then
@@ -27,6 +33,8 @@ type Reply struct {
 var StaffCommands = []struct{ Command, Description string }{
 	{"hilfe", "Was ich für Mitarbeitende tun kann / help"},
 	{"meinedaten", "Was verknüpft ist / what is linked"},
+	{"senden", "Meldung absenden / send the field report"},
+	{"abbrechen", "Entwurf verwerfen / discard the draft"},
 	{"abmelden", "Telegram-Konto trennen / unlink this account"},
 }
 
@@ -37,7 +45,14 @@ var StaffCommands = []struct{ Command, Description string }{
 // gets a short note, never the citizen dialog; a refused chat (its user
 // was deactivated) is told so. Every other chat is not handled.
 func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text string) (Reply, error) {
-	text = strings.TrimSpace(text)
+	return s.HandleMessage(ctx, tx, Message{ChatID: chatID, Kind: routing.KindText, Text: text})
+}
+
+// HandleMessage is HandleChat for a whole message: a linked chat's photos,
+// position and text make a field report (report.go).
+func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Reply, error) {
+	chatID := m.ChatID
+	text := strings.TrimSpace(m.Text)
 	cmd, args := command(text)
 	switch {
 	case cmd == "/start" && strings.HasPrefix(strings.ToLower(args), DeepLinkPrefix):
@@ -70,6 +85,9 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 	if err != nil {
 		return Reply{}, err
 	}
+	if r, ok, err := s.fieldReport(ctx, tx, l, m); ok || err != nil {
+		return r, err
+	}
 	switch cmd {
 	case "/abmelden", "/unlink":
 		if err := s.UnlinkChat(ctx, tx, chatID); err != nil {
@@ -77,7 +95,11 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 		}
 		return Reply{Handled: true, Text: textUnlinked, Unlinked: true}, nil
 	case "/meinedaten", "/mydata":
-		return Reply{Handled: true, Text: s.myData(l)}, nil
+		reports, err := s.myReports(ctx, tx, l)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Handled: true, Text: s.myData(l) + reports}, nil
 	case "/start", "/hilfe", "/help":
 		return Reply{Handled: true, Text: fmt.Sprintf(textHelp, l.Name)}, nil
 	case "":
@@ -145,7 +167,10 @@ const (
 		"Ihre Nachrichten hier werden nicht als Bürgeranfragen behandelt.\n" +
 		"Linked: this Telegram chat now belongs to your staff account."
 	textHelp = "Sie sind als Mitarbeiterin/Mitarbeiter angemeldet (%s).\n" +
-		"/meinedaten – was verknüpft ist\n/abmelden – dieses Telegram-Konto trennen\n/hilfe – diese Hilfe\n\n" +
+		"Außendienstmeldung: Fotos (auch als Album), Standort und Text senden; dann den Fachbereich wählen.\n" +
+		"/senden – Meldung absenden\n/abbrechen – Entwurf verwerfen\n" +
+		"/meinedaten – was verknüpft ist, offene Meldungen\n/abmelden – dieses Telegram-Konto trennen\n/hilfe – diese Hilfe\n\n" +
+		"Field report: send photos, a location and text, then choose the department.\n" +
 		"You are linked as staff. /meinedaten shows what is linked, /abmelden unlinks this account."
 	textStaffOnly = "Dieser Chat ist mit einem Mitarbeiterzugang verknüpft; Bürgeranfragen sind hier nicht möglich. /hilfe zeigt, was geht.\n" +
 		"This chat is linked to a staff account; citizen questions are not possible here. /hilfe shows what you can do."

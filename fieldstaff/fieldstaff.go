@@ -61,6 +61,7 @@ type Store struct {
 	db    *sqlx.DB
 	loc   *time.Location
 	cases *routing.Cases // WithCases (alert_bot.go)
+	desk  Desk           // field reports; nil: none (report.go)
 }
 
 // New returns a Store on d that shows times in UTC.

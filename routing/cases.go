@@ -129,6 +129,13 @@ type Case struct {
 	LastActivityAt  time.Time  `db:"last_activity_at"`
 	ClosedAt        *time.Time `db:"closed_at"`
 	CloseReason     string     `db:"close_reason"`
+	// FieldReport: a staff member's report from the field (no citizen
+	// chat: nothing can be sent to it); FieldReportBy and ReporterName
+	// are the reporter.
+	FieldReport   bool    `db:"field_report"`
+	FieldReportBy *int64  `db:"field_report_by"`
+	ReporterName  *string `db:"reporter_name"`
+	FieldPosition *Media  `db:"field_position"` // a field report's position, nil for none
 }
 
 // Open reports whether the case is not closed.
@@ -144,12 +151,16 @@ const caseFrom = `
 	FROM cases c
 	JOIN departments d ON d.id = c.department_id
 	JOIN citizens ci ON ci.id = c.citizen_id
-	LEFT JOIN users u ON u.id = c.assignee_id`
+	LEFT JOIN users u ON u.id = c.assignee_id
+	LEFT JOIN users fr ON fr.id = c.field_report_by`
 
 const caseColumns = `c.id, c.citizen_id, c.department_id, d.name AS department_name, c.status,
 	c.assignee_id, u.name AS assignee_name, c.reason, c.subject, c.preview,
 	ci.channel AS channel, ci.language AS citizen_language, c.created_at, c.updated_at,
-	c.waiting_since, c.attention_at, c.last_activity_at, c.closed_at, c.close_reason`
+	c.waiting_since, c.attention_at, c.last_activity_at, c.closed_at, c.close_reason,
+	c.field_report, c.field_report_by, fr.name AS reporter_name,
+	CASE WHEN c.field_report THEN (SELECT m.media FROM case_messages cm JOIN messages m ON m.id = cm.message_id
+		WHERE cm.case_id = c.id AND m.kind = 'location' ORDER BY m.id LIMIT 1) END AS field_position`
 
 // CasesOptions configure Cases.
 type CasesOptions struct {
@@ -1110,6 +1121,9 @@ func (s *Cases) Reply(ctx context.Context, v staff.Principal, id int64, text str
 		if c.Status == CaseClosed {
 			return fmt.Errorf("reply to closed case %d: %w", id, ErrInvalid)
 		}
+		if c.FieldReport {
+			return fmt.Errorf("reply to field report %d (no citizen chat): %w", id, ErrInvalid)
+		}
 		st := s.store.WithTx(tx)
 		cit, err := st.Citizen(ctx, c.CitizenID)
 		if err != nil {
@@ -1269,6 +1283,9 @@ func (s *Cases) Transfer(ctx context.Context, v staff.Principal, id int64, dept,
 // tellTransfer tells the citizen, in the same transaction, which office
 // has their request now (the internal note stays internal).
 func (s *Cases) tellTransfer(ctx context.Context, tx *sqlx.Tx, c Case) error {
+	if c.FieldReport {
+		return nil // no citizen chat to tell
+	}
 	st := s.store.WithTx(tx)
 	cit, err := st.Citizen(ctx, c.CitizenID)
 	if err != nil {
@@ -1306,6 +1323,9 @@ func (s *Cases) Close(ctx context.Context, v staff.Principal, id int64) error {
 			return fmt.Errorf("close case: %w", err)
 		}
 		c.Status = CaseClosed
+		if err := s.tellReporter(ctx, tx, c); err != nil {
+			return err
+		}
 		return record(ctx, tx, c, staffActor(v), EventClosed, nil, "")
 	})
 }

@@ -99,7 +99,8 @@ func (s *Cases) retentionBatch(ctx context.Context, globalDays int) (int, error)
 			SELECT coalesce(array_agg(id), '{}') FROM (
 				SELECT c.id FROM cases c JOIN departments d ON d.id = c.department_id
 				WHERE c.status = 'closed'
-				  AND c.closed_at < now() - make_interval(days => coalesce(d.retention_days, $1))
+				  AND c.closed_at < now() - make_interval(days => CASE WHEN c.field_report
+				      THEN d.field_report_retention_days ELSE coalesce(d.retention_days, $1) END)
 				ORDER BY c.closed_at
 				LIMIT $2
 				FOR UPDATE OF c SKIP LOCKED
@@ -116,12 +117,18 @@ func (s *Cases) retentionBatch(ctx context.Context, globalDays int) (int, error)
 			  AND NOT EXISTS (SELECT 1 FROM case_messages o WHERE o.message_id = m.id AND o.case_id <> ALL($1))`, ids); err != nil {
 			return fmt.Errorf("delete case messages: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM cases WHERE id = ANY($1)`, ids)
-		if err != nil {
+		var gone pq.Int64Array
+		if err := tx.GetContext(ctx, &gone, `WITH d AS (DELETE FROM cases WHERE id = ANY($1) RETURNING citizen_id)
+			SELECT coalesce(array_agg(citizen_id), '{}') FROM d`, ids); err != nil {
 			return fmt.Errorf("delete cases: %w", err)
 		}
-		m, _ := res.RowsAffected()
-		n = int(m)
+		n = len(gone)
+		// A field report's own citizens row (channel fieldstaff) goes with
+		// its case, and with it anything else it still held.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM citizens ci WHERE ci.id = ANY($1) AND ci.channel = $2
+			AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.citizen_id = ci.id)`, gone, ChannelFieldStaff); err != nil {
+			return fmt.Errorf("delete field report rows: %w", err)
+		}
 		if err := audit.Record(ctx, tx, 0, "case.retention_deleted", "case", "", map[string]any{"count": n}); err != nil {
 			return fmt.Errorf("audit retention: %w", err)
 		}

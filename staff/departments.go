@@ -26,6 +26,9 @@ type Department struct {
 	RetentionDays *int           `db:"retention_days"`
 	IsFallback    bool           `db:"is_fallback"`
 	TargetMinutes int            `db:"answer_target_minutes"`
+	// FieldRetentionDays: closed field reports are deleted after this
+	// many days (their photos may show people or number plates).
+	FieldRetentionDays int `db:"field_report_retention_days"`
 }
 
 // DeptRef is a department's id and name, for pickers.
@@ -34,7 +37,7 @@ type DeptRef struct {
 	Name string `db:"name"`
 }
 
-const departmentColumns = `id, name, description, keywords, email, phone, address, office_hours, retention_days, is_fallback, answer_target_minutes`
+const departmentColumns = `id, name, description, keywords, email, phone, address, office_hours, retention_days, is_fallback, answer_target_minutes, field_report_retention_days`
 
 // ListDepartments returns all departments by name.
 func (s *Store) ListDepartments(ctx context.Context) ([]Department, error) {
@@ -74,6 +77,14 @@ type DepartmentInput struct {
 	OfficeHours                              []byte
 	Retention                                *int
 	TargetMinutes                            int
+	FieldRetention                           int // days; 0: the default (90)
+}
+
+func (in DepartmentInput) fieldRetention() int {
+	if in.FieldRetention <= 0 {
+		return 90
+	}
+	return in.FieldRetention
 }
 
 func (in DepartmentInput) keywords() pq.StringArray {
@@ -95,9 +106,9 @@ func (in DepartmentInput) hours() []byte {
 // audit row. Errors: ErrExists (the id is taken).
 func (s *Store) CreateDepartment(ctx context.Context, by int64, id string, in DepartmentInput) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO departments (id, name, description, keywords, email, phone, address, office_hours, retention_days, answer_target_minutes)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			id, in.Name, in.Description, in.keywords(), in.Email, in.Phone, in.Address, in.hours(), in.Retention, in.TargetMinutes); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO departments (id, name, description, keywords, email, phone, address, office_hours, retention_days, answer_target_minutes, field_report_retention_days)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			id, in.Name, in.Description, in.keywords(), in.Email, in.Phone, in.Address, in.hours(), in.Retention, in.TargetMinutes, in.fieldRetention()); err != nil {
 			if db.IsUniqueViolation(err) {
 				return fmt.Errorf("department %q: %w", id, ErrExists)
 			}
@@ -112,15 +123,17 @@ func (s *Store) CreateDepartment(ctx context.Context, by int64, id string, in De
 func (s *Store) UpdateDepartment(ctx context.Context, by int64, id string, in DepartmentInput) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE departments SET name = $2, description = $3, keywords = $4, email = $5, phone = $6,
-			address = $7, office_hours = $8, retention_days = $9, answer_target_minutes = $10, updated_at = now() WHERE id = $1`,
-			id, in.Name, in.Description, in.keywords(), in.Email, in.Phone, in.Address, in.hours(), in.Retention, in.TargetMinutes)
+			address = $7, office_hours = $8, retention_days = $9, answer_target_minutes = $10,
+			field_report_retention_days = $11, updated_at = now() WHERE id = $1`,
+			id, in.Name, in.Description, in.keywords(), in.Email, in.Phone, in.Address, in.hours(), in.Retention, in.TargetMinutes, in.fieldRetention())
 		if err != nil {
 			return fmt.Errorf("update department: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("department %q: %w", id, ErrNotFound)
 		}
-		return audit.Record(ctx, tx, by, "department.update", "department", id, map[string]any{"office_hours": string(in.hours()), "retention_days": in.Retention})
+		return audit.Record(ctx, tx, by, "department.update", "department", id, map[string]any{"office_hours": string(in.hours()), "retention_days": in.Retention,
+			"field_report_retention_days": in.fieldRetention()})
 	})
 }
 

@@ -327,6 +327,12 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 		return
 	}
 	took := time.Since(start).Seconds()
+	// Staff replies go out before the chats' next updates are handed on:
+	// they bypass the outbox, and this keeps them in the order of the
+	// messages they answer (an album's photos, a button after a question).
+	for _, o := range outs {
+		s.sendStaffReply(ctx, o.inc.ChatID, o.staff)
+	}
 	s.handOn(ctx, next)
 	wakeDeliver := false // rows queued but not handed to a sender here
 	if s.trace != nil {
@@ -351,7 +357,6 @@ func (s *Service) handleBatch(ctx context.Context, cs []claimed) {
 	for _, o := range outs {
 		s.answerCallback(ctx, o.inc.CallbackID, o.callbackText)
 		s.editKeyboard(ctx, o.inc, o.keyboard)
-		s.sendStaffReply(ctx, o.inc.ChatID, o.staff)
 	}
 }
 
@@ -508,6 +513,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 	switch {
 	case err == nil:
 		s.traceAt(stageCommitted, chatOf(c))
+		s.sendStaffReply(ctx, inc.ChatID, staffReply) // before the chat's next update (see handleBatch)
 		s.handOn(ctx, next)
 		s.metrics.handled.WithLabelValues(outcome).Inc()
 		s.metrics.latency.Observe(time.Since(start).Seconds())
@@ -516,7 +522,6 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 		}
 		s.answerCallback(ctx, inc.CallbackID, callbackText)
 		s.editKeyboard(ctx, inc, kb)
-		s.sendStaffReply(ctx, inc.ChatID, staffReply)
 		s.handOver(ctx, sendNow)
 		if len(sendNow) == 0 && inc.Skip == "" && !staffReply.Handled {
 			s.wake(s.wakeDeliver) // rows queued but not handed to a sender here

@@ -33,7 +33,8 @@ const fileTimeout = 30 * time.Second
 // bot token: it is never logged, and errors are redacted. The caller closes
 // the reader; reading fails with ErrFileTooLarge past MaxFileSize.
 func (s *Service) OpenFile(ctx context.Context, channel, fileID string) (io.ReadCloser, error) {
-	if channel != routing.ChannelTelegram || fileID == "" {
+	// A field report's photos are files of the reporter's Telegram chat.
+	if channel != routing.ChannelTelegram && channel != routing.ChannelFieldStaff || fileID == "" {
 		return nil, ErrFileNotFound
 	}
 	gctx, cancel := context.WithTimeout(ctx, fileTimeout)

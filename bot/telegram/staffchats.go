@@ -14,9 +14,9 @@ import (
 
 // StaffChats is the field staff domain as the dispatcher asks it, before
 // the citizen engine, in the transaction of the update
-// (fieldstaff.(*Store).HandleChat).
+// (fieldstaff.(*Store).HandleMessage).
 type StaffChats interface {
-	HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text string) (fieldstaff.Reply, error)
+	HandleMessage(ctx context.Context, tx *sqlx.Tx, m fieldstaff.Message) (fieldstaff.Reply, error)
 }
 
 // staffChat asks StaffChats about an update; handled means the chat is
@@ -28,7 +28,10 @@ func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incom
 	if handled, err := s.staffAlert(ctx, tx, inc, r); err != nil || handled {
 		return handled, err
 	}
-	*r, err = s.cfg.StaffChats.HandleChat(ctx, tx, inc.ChatID, inc.In.Text)
+	*r, err = s.cfg.StaffChats.HandleMessage(ctx, tx, fieldstaff.Message{
+		ChatID: inc.ChatID, Kind: inc.In.Kind, Text: inc.In.Text, Data: inc.In.Data,
+		CallbackMsgID: inc.CallbackMsgID, MediaGroupID: inc.MediaGroupID, Media: inc.In.Media,
+	})
 	if err != nil {
 		return false, err
 	}
@@ -46,8 +49,22 @@ func (s *Service) sendStaffReply(ctx context.Context, chatID int64, r fieldstaff
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if r.ClearButtons != 0 {
+		if _, err := s.api.EditMessageReplyMarkup(cctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: r.ClearButtons,
+			ReplyMarkup: models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}}); err != nil {
+			s.logger.Debug("clear staff buttons", "chat_id", chatID, "err", redact(err, s.cfg.Token))
+		}
+	}
 	if r.Text != "" {
-		if _, err := s.api.SendMessage(cctx, &tgbot.SendMessageParams{ChatID: chatID, Text: r.Text}); err != nil {
+		p := &tgbot.SendMessageParams{ChatID: chatID, Text: r.Text}
+		if len(r.Buttons) > 0 {
+			kb := make([][]models.InlineKeyboardButton, len(r.Buttons))
+			for i, b := range r.Buttons {
+				kb[i] = []models.InlineKeyboardButton{{Text: b.Text, CallbackData: b.Data}}
+			}
+			p.ReplyMarkup = models.InlineKeyboardMarkup{InlineKeyboard: kb}
+		}
+		if _, err := s.api.SendMessage(cctx, p); err != nil {
 			s.logger.Warn("send staff reply", "chat_id", chatID, "err", redact(err, s.cfg.Token))
 		}
 	}

@@ -96,7 +96,8 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("CITYBOT_HOLIDAY_STATE: %w", err)
 	}
 	cases := routing.NewCases(d.DB, routing.CasesOptions{ReopenWindow: a.cfg.ReopenWindow, RetentionDays: a.cfg.RetentionDays})
-	handoff := bot.NewRoutingHandoff(routing.NewHandoff(cases, cal, router, routing.HandoffOptions{}), cases, routing.NewStore(d.DB))
+	desk := routing.NewHandoff(cases, cal, router, routing.HandoffOptions{})
+	handoff := bot.NewRoutingHandoff(desk, cases, routing.NewStore(d.DB))
 
 	// The privacy notice: CITYBOT_PRIVACY_URL, else the web chat's own
 	// notice (its address from CITYBOT_PUBLIC_URL, else the listen
@@ -128,8 +129,9 @@ func (a *app) serve(ctx context.Context) error {
 			// each update; it needs nothing of the broadcast.Service below.
 			Subscriptions: broadcast.Subscribers{},
 			// Linked staff chats are answered by fieldstaff, never as citizens.
-			// Replies to case alerts and their buttons use the inbox's case functions.
-			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone).WithCases(cases),
+			// Replies to case alerts and their buttons use the inbox's case functions;
+			// field reports become cases through routing.
+			StaffChats: fieldstaff.New(d.DB).WithLocation(a.cfg.Timezone).WithCases(cases).WithDesk(desk),
 		}
 		if a.cfg.PublicURL != "" {
 			tcfg.WebhookURL = a.cfg.PublicURL + "/telegram/webhook"

@@ -44,7 +44,10 @@ type Incoming struct {
 	ReplyTo     int
 	ReplyToBot  bool
 	ReplyToText string
-	Skip        string // non-empty: nothing to answer (reason for the log)
+	// MediaGroupID: the message is one of an album (a linked staff chat's
+	// field report takes the album's photos as one report).
+	MediaGroupID string
+	Skip         string // non-empty: nothing to answer (reason for the log)
 }
 
 // Decode turns a stored raw update into an Inbound for the engine. It never
@@ -144,7 +147,11 @@ func decodeMessage(m *models.Message, validUTF8 bool) Incoming {
 		in.Problem = bot.ProblemUnreadable
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\uFFFD", "")
-	out := Incoming{ChatID: m.Chat.ID, In: inbound(m.Chat.ID, lang, in)}
+	group := ""
+	if len(m.MediaGroupID) <= 64 && utf8.ValidString(m.MediaGroupID) {
+		group = m.MediaGroupID
+	}
+	out := Incoming{ChatID: m.Chat.ID, MediaGroupID: group, In: inbound(m.Chat.ID, lang, in)}
 	if r := m.ReplyToMessage; r != nil && r.ID > 0 {
 		out.ReplyTo = r.ID
 		out.ReplyToBot = r.From != nil && r.From.IsBot || r.ForwardOrigin != nil
