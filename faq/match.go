@@ -86,13 +86,13 @@ func (ix *Index) match(text string) Result {
 	}
 	res := Result{Decision: DecisionNone}
 	cands, st := ix.search(text, max(modelDepth, ix.opts.MaxCandidates+1))
-	ps := PersonalScore(text)
+	ps, narr := personalScores(text)
 	res.Personal = ps >= 1
 	if m := ix.opts.Model; m != nil && len(cands) > 0 {
-		return ix.decide(m, text, ps, cands, st, res)
+		return ix.decide(m, text, ps, narr, cands, st, res)
 	}
 	if g := ix.opts.Gate; g != nil && len(cands) > 0 && !res.Personal {
-		return ix.gate(g, text, ps, cands, st, res)
+		return ix.gate(g, text, ps, narr, cands, st, res)
 	}
 	return ix.thresholds(cands, res)
 }
@@ -130,8 +130,8 @@ func (ix *Index) thresholds(cands []Candidate, res Result) Result {
 
 // gate decides by the score thresholds, checked and extended by the
 // confidence model g (see Options.Gate).
-func (ix *Index) gate(g *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
-	ord, p := g.order(cands, messageFeaturesScored(text, st, ps))
+func (ix *Index) gate(g *Model, text string, ps, narr float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := g.order(cands, messageFeaturesScored(text, st, ps, narr))
 	res.Confidence = round3(p)
 	// the model answers alone only among entries the scores find
 	// plausible: on words it does not know (another language, a request
@@ -174,8 +174,8 @@ func (ix *Index) Ranked(text string, k int) []Candidate {
 
 // decide ranks the candidates by the confidence model and answers,
 // suggests or hands off by its thresholds.
-func (ix *Index) decide(m *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
-	ord, p := m.order(cands, messageFeaturesScored(text, st, ps))
+func (ix *Index) decide(m *Model, text string, ps, narr float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := m.order(cands, messageFeaturesScored(text, st, ps, narr))
 	res.Confidence = round3(p)
 	res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
 	if res.Personal {
@@ -723,12 +723,21 @@ func IsPersonal(text string) bool {
 // PersonalScore is the sum of the personal-case cues found in text; 1 or
 // more means personal. Exposed for explanations and tuning.
 func PersonalScore(text string) float64 {
+	s, _ := personalScores(text)
+	return s
+}
+
+// personalScores returns PersonalScore and its narrative part (the
+// first-person cues of narrativeScore), which the confidence model uses as
+// a feature of its own.
+func personalScores(text string) (total, narrative float64) {
 	norm := strings.Join(strings.Fields(german.Fold(text)), " ")
 	hasDigit := strings.ContainsAny(norm, "0123456789")
 	if hasDigit {
 		norm = reDigitDot.ReplaceAllString(norm, "$1#") // "14.06." -> "14#06#": dates do not end clauses
 	}
-	s := narrativeScore(norm)
+	narrative = narrativeScore(norm)
+	s := narrative
 	if hasDigit && (reRefWord.MatchString(norm) || (reRefNumber.MatchString(norm) && !isDateOrTime(norm))) {
 		s += 1
 	}
@@ -743,7 +752,7 @@ func PersonalScore(text string) float64 {
 			s += c.w
 		}
 	}
-	return s
+	return s, narrative
 }
 
 // urgentPunct reports emotional punctuation: "!!", "?!", "??" (spaces
