@@ -32,10 +32,6 @@ type Model struct {
 	// (the model vetoes the rest). 0 in older models: no such rule.
 	VetoAt    float64 `json:"veto_at,omitempty"`
 	SuggestAt float64 `json:"suggest_at"`
-	// GateVetoAt and GateAnswerAt are the thresholds of the gate (see
-	// Options.Gate), chosen by Train on its training messages.
-	GateVetoAt   float64 `json:"gate_veto_at,omitempty"`
-	GateAnswerAt float64 `json:"gate_answer_at,omitempty"`
 	// Fit describes the training run (for the closing report and editors).
 	Fit TrainReport `json:"fit"`
 	// FAQ is the Fingerprint of the FAQ the model was trained on.

@@ -1,10 +1,8 @@
 package faq
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -132,6 +130,12 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	var X [][]float64
 	var Y []float64
 	for _, q := range qs {
+		if q.personal {
+			// never answered (IsPersonal): nothing for the model to
+			// decide, and its rows would only teach that a high personal
+			// score means a wrong candidate
+			continue
+		}
 		for i := range q.cands {
 			X = append(X, features(q.cands, i, q.mf))
 			y := 0.0
@@ -146,6 +150,9 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	// the gate: one row per message, its best candidate after ranking
 	X, Y = X[:0], Y[:0]
 	for _, q := range qs {
+		if q.personal {
+			continue
+		}
 		ord := m.ranked(q.cands, q.mf)
 		y := 0.0
 		if q.heldIn && ord[0].EntryID == q.entry {
@@ -276,98 +283,7 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	hv, he := float64(max(m.Fit.HeldVariants, 1)), float64(max(m.Fit.HeldEntries, 1))
 	m.Fit.Answered, m.Fit.WrongAnswers, m.Fit.Suggested, m.Fit.FalseAnswerRate = round3(ans/hv), round3(wrong/hv), round3(sug/hv), round3(fa/he)
 	m.Fit.ReportFalseRate = round3(fr / max(nReport, 1))
-	// the gate's thresholds (Options.Gate): the score thresholds decide,
-	// the model vetoes and extends them
-	var gs []gateCase
-	for _, q := range qs {
-		if !q.calib || q.personal {
-			continue
-		}
-		ord, p := m.order(q.cands, q.mf)
-		g := gateCase{p: p, modelOK: q.heldIn && ord[0].EntryID == q.entry, modelPlausible: ord[0].Score >= opts.SuggestThreshold,
-			rule: q.rule, ruleOK: q.heldIn && q.cands[0].EntryID == q.entry}
-		switch {
-		case q.heldIn:
-			g.w = (1 - missingShare) / max(nIn, 1)
-			g.heldIn = true
-		case q.report:
-			g.w = missingShare * reportShare / max(nReport, 1)
-			g.report = true
-		default:
-			g.w = missingShare * (1 - reportShare) / max(nHeld, 1)
-		}
-		gs = append(gs, g)
-	}
-	m.GateVetoAt, m.GateAnswerAt = chooseGate(gs)
 	return m, nil
-}
-
-// gateCase is a training message as the gate sees it (see Index.gate).
-type gateCase struct {
-	p float64 // the model's probability for its best entry
-	// modelOK: the model's best entry is right; modelPlausible: its score
-	// reaches the suggest threshold; rule: the score thresholds answer;
-	// ruleOK: their answer is right.
-	modelOK, modelPlausible, rule, ruleOK bool
-	heldIn, report                        bool
-	w                                     float64
-}
-
-// gateOutcome returns the weighted right answers, wrong answers (to
-// answerable messages) and false answers (to messages for staff) of the
-// gate at the thresholds veto and answer.
-func gateOutcome(gs []gateCase, veto, answer float64) (right, wrong, false_ float64) {
-	for _, g := range gs {
-		var answered, ok bool
-		switch {
-		case g.p >= answer && g.modelPlausible:
-			answered, ok = true, g.modelOK
-		case g.rule && g.p >= veto:
-			answered, ok = true, g.ruleOK
-		}
-		switch {
-		case !answered:
-		case !g.heldIn:
-			false_ += g.w
-		case ok:
-			right += g.w
-		default:
-			wrong += g.w
-		}
-	}
-	return right, wrong, false_
-}
-
-// chooseGate picks the gate's veto and answer thresholds on the training
-// messages.
-func chooseGate(gs []gateCase) (veto, answer float64) {
-	if os.Getenv("GATEGRID9B") != "" {
-		var wIn, wOut float64
-		for _, g := range gs {
-			if g.heldIn {
-				wIn += g.w
-			} else {
-				wOut += g.w
-			}
-		}
-		var rep, held []gateCase
-		for _, g := range gs {
-			if !g.heldIn && g.report {
-				rep = append(rep, g)
-			} else if !g.heldIn {
-				held = append(held, g)
-			}
-		}
-		for a := 0.3; a <= 0.951; a += 0.05 {
-			for v := 0.0; v <= a+1e-9; v += 0.05 {
-				r, w, f := gateOutcome(gs, v, a)
-				_, _, f1 := gateOutcome(rep, v, a)
-				_, _, f2 := gateOutcome(held, v, a)
-				fmt.Fprintf(os.Stderr, "veto %.2f answer %.2f: right %.3f wrong %.3f false %.3f reports %.3f held %.3f\n", v, a, r/wIn, w/wIn, f/wOut, f1/wOut*2, f2/wOut*2)
-			}
-		}
-	}
-	return 0.25, 0.5
 }
 
 type gateSample struct {
