@@ -86,13 +86,13 @@ func (ix *Index) match(text string) Result {
 	}
 	res := Result{Decision: DecisionNone}
 	cands, st := ix.search(text, max(modelDepth, ix.opts.MaxCandidates+1))
-	ps := PersonalScore(text)
+	ps, narr := personalScores(text)
 	res.Personal = ps >= 1
 	if m := ix.opts.Model; m != nil && len(cands) > 0 {
-		return ix.decide(m, text, ps, cands, st, res)
+		return ix.decide(m, text, ps, narr, cands, st, res)
 	}
 	if g := ix.opts.Gate; g != nil && len(cands) > 0 && !res.Personal {
-		return ix.gate(g, text, ps, cands, st, res)
+		return ix.gate(g, text, ps, narr, cands, st, res)
 	}
 	return ix.thresholds(cands, res)
 }
@@ -130,8 +130,8 @@ func (ix *Index) thresholds(cands []Candidate, res Result) Result {
 
 // gate decides by the score thresholds, checked and extended by the
 // confidence model g (see Options.Gate).
-func (ix *Index) gate(g *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
-	ord, p := g.order(cands, messageFeaturesScored(text, st, ps))
+func (ix *Index) gate(g *Model, text string, ps, narr float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := g.order(cands, messageFeaturesScored(text, st, ps, narr))
 	res.Confidence = round3(p)
 	// the model answers alone only among entries the scores find
 	// plausible: on words it does not know (another language, a request
@@ -174,8 +174,8 @@ func (ix *Index) Ranked(text string, k int) []Candidate {
 
 // decide ranks the candidates by the confidence model and answers,
 // suggests or hands off by its thresholds.
-func (ix *Index) decide(m *Model, text string, ps float64, cands []Candidate, st queryStats, res Result) Result {
-	ord, p := m.order(cands, messageFeaturesScored(text, st, ps))
+func (ix *Index) decide(m *Model, text string, ps, narr float64, cands []Candidate, st queryStats, res Result) Result {
+	ord, p := m.order(cands, messageFeaturesScored(text, st, ps, narr))
 	res.Confidence = round3(p)
 	res.Candidates = ord[:min(len(ord), ix.opts.MaxCandidates)]
 	if res.Personal {
@@ -626,7 +626,7 @@ var (
 	rePlace = regexp.MustCompile(`\b(?:in|an|auf|vor|hinter|neben)\s+(?:der|dem|den|die|das)?\s*\w*(?:strasse|weg|allee|gasse|park|spielplatz|friedhof|wald|sportplatz|parkplatz|spielplatzes|container)\b|\b(?:im|am)\s+\w*(?:park|wald|friedhof|spielplatz|weg)\b|\bvor unserem haus\b|\bvor meinem haus\b`)
 	// status of one's own procedure
 	reStatus  = regexp.MustCompile(`\b(?:wo bleibt|noch nicht|noch nichts|noch kein|noch keine|immer noch|bis heute|nichts gehort|nichts mehr gehort|keine antwort|keine ruckmeldung|keine bestatigung|gibt es was neues|was neues|stand meines|stand meiner|bearbeitungsstand|not yet|still no|haven't heard)\b|\bhat sich (?:\w+ ){0,3}gemeldet\b|\bist (?:mein|meine|unser|unsere)\w* (?:\w+ ){0,2}(?:angekommen|eingegangen|bearbeitet)\b`)
-	reSince   = regexp.MustCompile(`\b(?:seit|vor)\s+(?:\d+|ein|einer|einem|zwei|drei|vier|funf|sechs|mehreren|vielen|paar|uber)?\s*(?:tag|tagen|woche|wochen|monat|monaten|jahr|jahren)\b|\bseit (?:19|20)\d\d\b|\bletzte woche\b|\bletzten monat\b`)
+	reSince   = regexp.MustCompile(`\b(?:seit|vor)\s+(?:\d+|ein|einer|einem|zwei|drei|vier|funf|sechs|mehreren|vielen|paar|uber)?\s*(?:tag|tagen|woche|wochen|monat|monaten|jahr|jahren)\b|\bseit (?:19|20)\d\d\b|\bletzte woche\b|\bletzten monat\b|\bfor (?:days|weeks|months)\b`)
 	reEndlich = regexp.MustCompile(`\bendlich\b`)
 	// "I applied/registered/... (already)": first person + participle
 	reDidApply = regexp.MustCompile(`\b(?:ich|wir)\s+(?:habe|hab|haben|hatte|hatten)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|gezahlt|geschickt|gemacht|gebucht|reserviert|gemeldet|angerufen|geschrieben)\b|^(?:hab|habe|hatte|haben)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|gemacht|gebucht|gemeldet|reserviert)\b|\b(?:hab|habe|haben|hatte|hatten)\s+(?:ich|wir)\b[^.?!]*\b(?:beantragt|angemeldet|abgemeldet|bestellt|abgegeben|eingereicht|gestellt|uberwiesen|bezahlt|geschickt|gemacht|gebucht|reserviert|gemeldet)\b|\b(?:ich|wir)\b[^.?!]*\b(?:beantragt|angemeldet|bestellt|abgegeben|eingereicht|uberwiesen|bezahlt|gezahlt|geschickt|reserviert)\s+(?:habe|hab|haben|hatte|hatten)\b`)
@@ -636,7 +636,7 @@ var (
 	reWrong  = regexp.MustCompile(`\b(?:falsch|falsche|falschen|falscher|falsches|fehler|fehlerhaft|zu hoch|nicht korrekt|stimmt nicht|trotzdem|obwohl ich|jetzt heisst es|gar keine?n?|wrong|incorrect|mistake)\b`)
 	reWhy    = regexp.MustCompile(`\b(?:warum|wieso|weshalb)\s+(?:wurde|wurden|soll ich|sollen wir|muss ich jetzt|hat man)\b`)
 	// defects and nuisances at a place
-	reDefect     = regexp.MustCompile(`\b(?:kaputt\w*|defekt\w*|beschadigt|zerstort|umgefahr\w*|umgekippt|umgesturzt|verstopft|ausgefallen|gerissen|schlagloch\w*|uberschwemmt|verdreckt|vermullt|verschmutzt|abgeladen|liegen gelassen|stapeln sich|liegt mull|wilder mull|illegal\w*|abbrechen|umzufallen|herunterzufallen|einzusturzen|broken|damaged)\b|\b(?:wurde|wurden)\b[^.?!]*\b(?:nicht|keine?)\b`)
+	reDefect     = regexp.MustCompile(`\b(?:kaputt\w*|defekt\w*|beschadigt|zerstort|umgefahr\w*|umgekippt|umgesturzt|verstopft|ausgefallen|gerissen|schlagloch\w*|uberschwemmt|verdreckt|vermullt|verschmutzt|abgeladen|liegen gelassen|stapeln sich|liegt mull|wilder mull|illegal\w*|abbrechen|umzufallen|herunterzufallen|einzusturzen|eingesturzt|gebrochen|zerbrochen|eingeschlagen|gesplittert|undicht|uberfullt|quellen uber|quillt uber|flackert|broken|damaged|overflowing)\b|\b(?:wurde|wurden)\b[^.?!]*\b(?:nicht|keine?)\b`)
 	rePredDefect = regexp.MustCompile(`\b(?:ist|sind|war|wurde|wurden)\s+(?:\w+\s+){0,4}(?:kaputt|defekt|aus|ausgefallen|verstopft|umgekippt|umgefahren|nicht geleert|nicht abgeholt|gerissen|abgeschraubt|beschmiert)\b`)
 	reSomeone    = regexp.MustCompile(`\b(?:hat|haben)\s+(?:jemand|welche|leute|unbekannte)\b[^.?!]*\b(?:abgeladen|abgestellt|entsorgt|beschadigt|beschmiert|zerstort|weggeworfen|hingestellt)\b`)
 	reOngoing    = regexp.MustCompile(`\b(?:standig|dauernd|andauernd|jeden tag|jede nacht|jedes wochenende|immer wieder|taglich|nachts)\b`)
@@ -655,12 +655,14 @@ var (
 	reRecent     = regexp.MustCompile(`\b(?:heute|gestern|diesen monat|diese woche|letzte nacht|heute nacht|heute morgen)\b`)
 	reReady      = regexp.MustCompile(`\bwann (?:ist|sind|wird|werden) (?:der|die|das|mein|meine|er|sie|es)\s+(?:\w+\s+){0,2}fertig\b`)
 	reDoubt      = regexp.MustCompile(`\b(?:ist|sind|war) (?:das|die|der|es) (?:uberhaupt|eigentlich|denn) (?:erlaubt|genehmigt|zulassig|rechtens|legal)\b`)
+	// a rejected application or request
+	reRejected = regexp.MustCompile(`\b(?:abgelehnt|ablehnungsbescheid\w*|abgewiesen|rejected|refused)\b`)
 	// hardship and emergencies go to staff at once
 	reHardship = regexp.MustCompile(`\b(?:obdachlos\w*|wohnungslos\w*|keine bleibe|wo ich (?:heute nacht )?schlafen (?:soll|kann)|bedroht|suizid\w*|hausliche gewalt)\b`)
 )
 
 // defectWords: reDefect's first alternative needs one of them.
-var defectWords = []string{"kaputt", "defekt", "beschadigt", "zerstort", "umgefahr", "umgekippt", "umgesturzt", "verstopft", "ausgefallen", "gerissen", "schlagloch", "uberschwemmt", "verdreckt", "vermullt", "verschmutzt", "abgeladen", "liegen gelassen", "stapeln", "liegt mull", "wilder mull", "illegal", "abbrechen", "umzufallen", "herunterzufallen", "einzusturzen", "broken", "damaged"}
+var defectWords = []string{"kaputt", "defekt", "beschadigt", "zerstort", "umgefahr", "umgekippt", "umgesturzt", "verstopft", "ausgefallen", "gerissen", "schlagloch", "uberschwemmt", "verdreckt", "vermullt", "verschmutzt", "abgeladen", "liegen gelassen", "stapeln", "liegt mull", "wilder mull", "illegal", "abbrechen", "umzufallen", "herunterzufallen", "einzusturzen", "eingesturzt", "gebrochen", "zerbrochen", "eingeschlagen", "gesplittert", "undicht", "uberfullt", "quellen uber", "quillt uber", "flackert", "broken", "damaged", "overflowing"}
 
 // personalCues are the weighted cues of IsPersonal.
 var personalCues = []struct {
@@ -677,7 +679,7 @@ var personalCues = []struct {
 	{reStatus, 0.6, []string{"wo bleibt", "noch nicht", "noch kein", "immer noch", "bis heute", "gehort", "keine antwort", "keine ruckmeldung", "keine bestatigung", "was neues", "stand mein", "bearbeitungsstand", "not yet", "still no", "haven't heard", "gemeldet", "angekommen", "eingegangen", "bearbeitet"}, nil},
 	{reNotArrived, 0.7, []string{"nicht "}, nil},
 	{reSince, 0.4, nil, func(n string, _ bool) bool {
-		return containsAny(n, []string{"seit", "vor ", "letzte"}) && containsAny(n, []string{"tag", "woche", "monat", "jahr"}) || containsAny(n, []string{"seit 19", "seit 20"})
+		return containsAny(n, []string{"seit", "vor ", "letzte"}) && containsAny(n, []string{"tag", "woche", "monat", "jahr"}) || containsAny(n, []string{"seit 19", "seit 20", "for days", "for weeks", "for months"})
 	}},
 	{reEndlich, 0.4, []string{"endlich"}, nil},
 	{reDidApply, 0.6, []string{"beantragt", "angemeldet", "abgemeldet", "bestellt", "abgegeben", "eingereicht", "gestellt", "uberwiesen", "bezahlt", "gezahlt", "geschickt", "gemacht", "gebucht", "reserviert", "gemeldet", "angerufen", "geschrieben"}, func(n string, _ bool) bool {
@@ -707,6 +709,7 @@ var personalCues = []struct {
 	{reRequestAct, 0.6, []string{"kontrollier", "pruf", "nachsehen", "kummern", "reparier", "beseitig", "entfern", "wegraum", "abschlepp", "schick", "zusend", "korrigier", "ander", "verschieb"}, func(n string, _ bool) bool {
 		return containsAny(n, []string{"konn", "kann", "bitte"})
 	}},
+	{reRejected, 0.4, []string{"abgelehnt", "ablehnung", "abgewiesen", "rejected", "refused"}, nil},
 	{reDate, 0.3, []string{"#"}, nil},
 	{reTime, 0.2, []string{"uhr"}, nil},
 	{reRecent, 0.3, []string{"heute", "gestern", "diesen monat", "diese woche", "letzte nacht"}, nil},
@@ -723,12 +726,21 @@ func IsPersonal(text string) bool {
 // PersonalScore is the sum of the personal-case cues found in text; 1 or
 // more means personal. Exposed for explanations and tuning.
 func PersonalScore(text string) float64 {
+	s, _ := personalScores(text)
+	return s
+}
+
+// personalScores returns PersonalScore and its narrative part (the
+// first-person cues of narrativeScore), which the confidence model uses as
+// a feature of its own.
+func personalScores(text string) (total, narrative float64) {
 	norm := strings.Join(strings.Fields(german.Fold(text)), " ")
 	hasDigit := strings.ContainsAny(norm, "0123456789")
 	if hasDigit {
 		norm = reDigitDot.ReplaceAllString(norm, "$1#") // "14.06." -> "14#06#": dates do not end clauses
 	}
-	s := narrativeScore(norm)
+	narrative = narrativeScore(norm)
+	s := narrative
 	if hasDigit && (reRefWord.MatchString(norm) || (reRefNumber.MatchString(norm) && !isDateOrTime(norm))) {
 		s += 1
 	}
@@ -743,7 +755,7 @@ func PersonalScore(text string) float64 {
 			s += c.w
 		}
 	}
-	return s
+	return s, narrative
 }
 
 // urgentPunct reports emotional punctuation: "!!", "?!", "??" (spaces

@@ -59,6 +59,11 @@ func TestIsPersonal(t *testing.T) {
 		{"Schlagloch in der Bergstraße, bitte reparieren", true},
 		{"Der Papiercontainer am Marktweg 2 wurde nicht geleert", true},
 		{"Im Park hat jemand Müll abgeladen", true},
+		{"Die Scheibe der Bushaltestelle Gartenweg 4 ist eingeschlagen", true},
+		{"Der Glascontainer am Rosenplatz 1 quillt über", true},
+		{"The bins in Ahornweg 3 have been overflowing for days", true},
+		// a rejected application with one more cue
+		{"Mein Antrag auf Wohngeld wurde abgelehnt, obwohl ich alles eingereicht habe", true},
 		// complaints
 		{"Ich möchte mich über den Service beschweren", true},
 		{"Das ist eine Frechheit!", true},
@@ -71,6 +76,8 @@ func TestIsPersonal(t *testing.T) {
 		{"Wir ziehen am 15. um, brauchen wir ein Halteverbot?", false},
 		{"Was kostet ein Führungszeugnis und wie lange dauert es?", false},
 		{"Mein Vater ist gestern gestorben, was muss ich tun?", false},
+		{"Was kann ich tun, wenn mein Antrag abgelehnt wird?", false},
+		{"Wohin mit einem gebrochenen Spiegel?", false},
 	}
 	for _, tt := range tests {
 		if got := faq.IsPersonal(tt.in); got != tt.want {

@@ -42,6 +42,7 @@ type Model struct {
 var featureNames = []string{
 	"score", "coverage", "phrase", "margin_next", "gap_top", "is_top",
 	"log_words", "unknown_share", "matched_share", "personal", "log_len", "exclusive_share",
+	"narrative",
 }
 
 //go:embed model.json
@@ -104,8 +105,11 @@ func (m *Model) check() error {
 type msgFeatures struct {
 	qs       queryStats
 	personal float64
-	question bool
-	runes    int
+	// narrative: the first-person part of personal (own family, their
+	// circumstances, "ich habe keine ..."; see narrativeScore)
+	narrative float64
+	question  bool
+	runes     int
 }
 
 var questionWords = map[string]bool{
@@ -116,13 +120,14 @@ var questionWords = map[string]bool{
 }
 
 func messageFeatures(text string, qs queryStats) msgFeatures {
-	return messageFeaturesScored(text, qs, PersonalScore(text))
+	ps, narr := personalScores(text)
+	return messageFeaturesScored(text, qs, ps, narr)
 }
 
 // messageFeaturesScored is messageFeatures with the message's
-// PersonalScore already known.
-func messageFeaturesScored(text string, qs queryStats, personal float64) msgFeatures {
-	mf := msgFeatures{qs: qs, personal: personal, runes: len([]rune(text))}
+// PersonalScore and its narrative part already known.
+func messageFeaturesScored(text string, qs queryStats, personal, narrative float64) msgFeatures {
+	mf := msgFeatures{qs: qs, personal: personal, narrative: narrative, runes: len([]rune(text))}
 	mf.question = strings.Contains(text, "?")
 	if !mf.question {
 		if t := german.Tokens(text); len(t) > 0 && questionWords[t[0]] {
@@ -153,6 +158,7 @@ func features(cands []Candidate, i int, mf msgFeatures) []float64 {
 		c.Score, c.Coverage, c.Phrase, c.Score - next, cands[0].Score - c.Score, b(i == 0),
 		math.Log1p(float64(mf.qs.groups)), mf.qs.unknown, matched, math.Min(mf.personal, 2),
 		math.Log1p(float64(mf.runes)), exclusive(cands, i, mf.qs.groups),
+		math.Min(mf.narrative, 2),
 	}
 }
 

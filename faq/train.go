@@ -130,6 +130,12 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	var X [][]float64
 	var Y []float64
 	for _, q := range qs {
+		if q.personal {
+			// never answered (IsPersonal): nothing for the model to
+			// decide, and its rows would only teach that a high personal
+			// score means a wrong candidate
+			continue
+		}
 		for i := range q.cands {
 			X = append(X, features(q.cands, i, q.mf))
 			y := 0.0
@@ -144,6 +150,9 @@ func Train(entries []Entry, synonyms []Synonym, opts Options) (*Model, error) {
 	// the gate: one row per message, its best candidate after ranking
 	X, Y = X[:0], Y[:0]
 	for _, q := range qs {
+		if q.personal {
+			continue
+		}
 		ord := m.ranked(q.cands, q.mf)
 		y := 0.0
 		if q.heldIn && ord[0].EntryID == q.entry {
