@@ -2,8 +2,6 @@ package admin
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 	"slices"
 	"sync"
 
@@ -17,16 +15,7 @@ import (
 type catalog map[string]map[string]string
 
 func (c catalog) t(lang, key string, args ...any) string {
-	msg, ok := c[lang][key]
-	if !ok {
-		if msg, ok = c["de"][key]; !ok {
-			return key
-		}
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(msg, args...)
-	}
-	return msg
+	return i18n.Messages(c).Text(lang, key, args...)
 }
 
 // LangName is a language's name in itself ("Deutsch", "English"), for
@@ -52,14 +41,7 @@ var localeFiles embed.FS
 // loadCatalog reads the embedded message files once; every Server shares
 // the result, which nobody writes.
 var loadCatalog = sync.OnceValue(func() catalog {
-	sub, err := fs.Sub(localeFiles, "locales")
-	if err != nil {
-		panic(err)
-	}
-	m, err := i18n.Load(sub)
-	if err != nil {
-		panic(err) // the files are embedded: TestCatalogFiles catches this
-	}
+	m := i18n.MustLoad(localeFiles, "locales")
 	return catalog(m)
 })
 

@@ -3,7 +3,6 @@ package bot
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,14 +117,7 @@ var (
 // loadTexts reads the embedded message files. A key the bot needs that
 // de.toml lacks is a programming error (TestTextFiles catches it first).
 func loadTexts() map[string]*texts {
-	sub, err := fs.Sub(localeFiles, "locales")
-	if err != nil {
-		panic(err)
-	}
-	m, err := i18n.Load(sub)
-	if err != nil {
-		panic(err)
-	}
+	m := i18n.MustLoad(localeFiles, "locales")
 	out := map[string]*texts{}
 	for lang := range m {
 		var missing []string

@@ -2,8 +2,6 @@ package fieldstaff
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 
 	"citybot/internal/i18n"
 )
@@ -18,29 +16,13 @@ var localeFiles embed.FS
 var messages = loadMessages()
 
 func loadMessages() i18n.Messages {
-	sub, err := fs.Sub(localeFiles, "locales")
-	if err != nil {
-		panic(err)
-	}
-	m, err := i18n.Load(sub)
-	if err != nil {
-		panic(err) // the embedded files are checked by TestTextFiles
-	}
+	m := i18n.MustLoad(localeFiles, "locales")
 	return m
 }
 
 // textIn is the text of key in lang, formatted with args.
 func textIn(lang, key string, args ...any) string {
-	msg, ok := messages[lang][key]
-	if !ok {
-		if msg, ok = messages[i18n.Ref][key]; !ok {
-			return key
-		}
-	}
-	if len(args) == 0 {
-		return msg
-	}
-	return fmt.Sprintf(msg, args...)
+	return messages.Text(lang, key, args...)
 }
 
 // both is the text of key in German, then in English: a staff chat has no

@@ -2,8 +2,6 @@ package routing
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 
@@ -21,14 +19,7 @@ var localeFiles embed.FS
 var messages = loadMessages()
 
 func loadMessages() i18n.Messages {
-	sub, err := fs.Sub(localeFiles, "locales")
-	if err != nil {
-		panic(err)
-	}
-	m, err := i18n.Load(sub)
-	if err != nil {
-		panic(err) // the embedded files are checked by TestTextFiles
-	}
+	m := i18n.MustLoad(localeFiles, "locales")
 	return m
 }
 
@@ -50,16 +41,7 @@ func textLang(code string) string {
 // A key no file has shows itself (TestTextKeysInCode keeps that from
 // happening).
 func text(code, key string, args ...any) string {
-	msg, ok := messages[textLang(code)][key]
-	if !ok {
-		if msg, ok = messages[i18n.Ref][key]; !ok {
-			return key
-		}
-	}
-	if len(args) == 0 {
-		return msg
-	}
-	return fmt.Sprintf(msg, args...)
+	return messages.Text(textLang(code), key, args...)
 }
 
 // shortName is the first part of "Bauamt / Bauaufsicht" (office.unnamed

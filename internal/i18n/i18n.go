@@ -57,6 +57,36 @@ func Load(fsys fs.FS) (Messages, error) {
 	return out, nil
 }
 
+// MustLoad is Load of the directory dir of an embedded file system. It
+// panics on an error: the files are part of the binary, and each package's
+// catalogue test reads them first.
+func MustLoad(fsys fs.FS, dir string) Messages {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	m, err := Load(sub)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Text is the text of key in lang, formatted with args; a key lang lacks
+// comes from Ref, and a key no file has shows itself.
+func (m Messages) Text(lang, key string, args ...any) string {
+	msg, ok := m[lang][key]
+	if !ok {
+		if msg, ok = m[Ref][key]; !ok {
+			return key
+		}
+	}
+	if len(args) == 0 {
+		return msg
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
 func flatten(dst map[string]string, prefix string, doc map[string]any) error {
 	for k, v := range doc {
 		key := prefix + k

@@ -64,3 +64,23 @@ func TestVerbs(t *testing.T) {
 		}
 	}
 }
+
+func TestText(t *testing.T) {
+	m := Messages{Ref: {"a": "Hallo %s", "b": "nur deutsch"}, "en": {"a": "Hello %s"}}
+	for _, c := range []struct{ lang, key, want string }{
+		{"en", "a", "Hello Anna"},
+		{"en", "b", "nur deutsch"},
+		{"fr", "a", "Hallo Anna"},
+		{"en", "missing", "missing"},
+	} {
+		var got string
+		if c.key == "a" {
+			got = m.Text(c.lang, c.key, "Anna")
+		} else {
+			got = m.Text(c.lang, c.key)
+		}
+		if got != c.want {
+			t.Errorf("Text(%q, %q) = %q, want %q", c.lang, c.key, got, c.want)
+		}
+	}
+}
