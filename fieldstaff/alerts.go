@@ -77,15 +77,8 @@ func (s *Store) SetAlertModes(ctx context.Context, userID int64, modes map[strin
 		}
 	}
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var active bool
-		if err := tx.GetContext(ctx, &active, `SELECT active FROM users WHERE id = $1`, userID); err != nil {
-			if db.IsNoRows(err) {
-				return fmt.Errorf("user %d: %w", userID, ErrNotFound)
-			}
-			return fmt.Errorf("load user: %w", err)
-		}
-		if !active {
-			return fmt.Errorf("user %d inactive: %w", userID, ErrInvalid)
+		if err := requireActive(ctx, tx, userID); err != nil {
+			return err
 		}
 		var cur []AlertSetting
 		if err := tx.SelectContext(ctx, &cur, `

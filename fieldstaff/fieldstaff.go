@@ -128,15 +128,8 @@ func (s *Store) CreateLinkCode(ctx context.Context, userID int64) (string, time.
 	code := newCode()
 	var expires time.Time
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var active bool
-		if err := tx.GetContext(ctx, &active, `SELECT active FROM users WHERE id = $1`, userID); err != nil {
-			if db.IsNoRows(err) {
-				return fmt.Errorf("user %d: %w", userID, ErrNotFound)
-			}
-			return fmt.Errorf("load user: %w", err)
-		}
-		if !active {
-			return fmt.Errorf("user %d inactive: %w", userID, ErrInvalid)
+		if err := requireActive(ctx, tx, userID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE fieldstaff_link_codes SET expires_at = now()
 			WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()`, userID); err != nil {
@@ -331,4 +324,20 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("sweep link codes: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// requireActive checks in tx that the user exists (else ErrNotFound) and is
+// active (else ErrInvalid).
+func requireActive(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	var active bool
+	if err := tx.GetContext(ctx, &active, `SELECT active FROM users WHERE id = $1`, userID); err != nil {
+		if db.IsNoRows(err) {
+			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+		}
+		return fmt.Errorf("load user: %w", err)
+	}
+	if !active {
+		return fmt.Errorf("user %d inactive: %w", userID, ErrInvalid)
+	}
+	return nil
 }

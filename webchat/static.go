@@ -72,11 +72,7 @@ func (s *Service) chatPage(w http.ResponseWriter, r *http.Request) {
 	if lang == "en" {
 		heading = "Chat with " + s.cfg.Title
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h := pageHeaders(w)
 	frame := "'self'"
 	for o := range s.origins {
 		frame += " " + o
@@ -156,11 +152,18 @@ func (s *Service) privacyNotice(w http.ResponseWriter, r *http.Request) {
 	} else {
 		days = int(s.cfg.Retention / (24 * time.Hour))
 	}
+	h := pageHeaders(w)
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'")
+	_ = privacyPage.Execute(w, map[string]any{"Lang": lang, "Title": s.cfg.Title, "Heading": heading, "Days": days})
+}
+
+// pageHeaders sets the headers of the chat's own HTML pages (the caller
+// adds the page's Content-Security-Policy) and returns the header map.
+func pageHeaders(w http.ResponseWriter) http.Header {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'")
-	_ = privacyPage.Execute(w, map[string]any{"Lang": lang, "Title": s.cfg.Title, "Heading": heading, "Days": days})
+	return h
 }
