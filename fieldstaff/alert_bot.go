@@ -43,6 +43,17 @@ type AlertInput struct {
 	Media bool
 }
 
+// alertInput is what HandleAlert needs of a message: a button's data only
+// for a button press, and whether it carries anything but text.
+func (m Message) alertInput() AlertInput {
+	in := AlertInput{ChatID: m.ChatID, Text: m.Text, ReplyTo: m.ReplyTo, ReplyToBot: m.ReplyToBot, ReplyToText: m.ReplyToText,
+		Media: m.Media != nil || (m.Kind != routing.KindText && m.Kind != routing.KindButton)}
+	if m.Kind == routing.KindButton {
+		in.Data = m.Data
+	}
+	return in
+}
+
 // HandleAlert handles, in tx (the transaction of the update), what a
 // linked staff chat does with an alert: a reply to it answers the citizen
 // exactly as the web inbox does (routing.(*Cases).Reply, audited as the

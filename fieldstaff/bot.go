@@ -48,9 +48,13 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 	return s.HandleMessage(ctx, tx, Message{ChatID: chatID, Kind: routing.KindText, Text: text})
 }
 
-// HandleMessage is HandleChat for a whole message: a linked chat's photos,
+// HandleMessage is HandleChat for a whole message: a reply to a case alert
+// or its button (HandleAlert); a linked chat's photos,
 // position and text make a field report (report.go).
 func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Reply, error) {
+	if r, err := s.HandleAlert(ctx, tx, m.alertInput()); err != nil || r.Handled {
+		return r, err
+	}
 	chatID := m.ChatID
 	text := strings.TrimSpace(m.Text)
 	cmd, args := command(text)

@@ -30,6 +30,12 @@ type Message struct {
 	// MediaGroupID: the photo is part of an album.
 	MediaGroupID string
 	Media        *routing.Media
+	// ReplyTo is the message this one replies to (0: none), ReplyToBot
+	// whether that is the bot's (or forwarded), ReplyToText its start: a
+	// reply to a case alert answers the citizen (HandleAlert).
+	ReplyTo     int
+	ReplyToBot  bool
+	ReplyToText string
 }
 
 // Button is an inline button of a staff reply.

@@ -14,7 +14,8 @@ import (
 
 // StaffChats is the field staff domain as the dispatcher asks it, before
 // the citizen engine, in the transaction of the update
-// (fieldstaff.(*Store).HandleMessage).
+// (fieldstaff.(*Store).HandleMessage, which also answers replies to case
+// alerts and their buttons).
 type StaffChats interface {
 	HandleMessage(ctx context.Context, tx *sqlx.Tx, m fieldstaff.Message) (fieldstaff.Reply, error)
 }
@@ -25,12 +26,10 @@ func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incom
 	if s.cfg.StaffChats == nil || inc.ChatID == 0 {
 		return false, nil
 	}
-	if handled, err := s.staffAlert(ctx, tx, inc, r); err != nil || handled {
-		return handled, err
-	}
 	*r, err = s.cfg.StaffChats.HandleMessage(ctx, tx, fieldstaff.Message{
 		ChatID: inc.ChatID, Kind: inc.In.Kind, Text: inc.In.Text, Data: inc.In.Data,
 		CallbackMsgID: inc.CallbackMsgID, MediaGroupID: inc.MediaGroupID, Media: inc.In.Media,
+		ReplyTo: inc.ReplyTo, ReplyToBot: inc.ReplyToBot, ReplyToText: inc.ReplyToText,
 	})
 	if err != nil {
 		return false, err
