@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -142,5 +143,48 @@ func TestFieldReportRetention(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM messages WHERE media->>'file_id' = 'p1'`); n != 2 {
 		t.Fatalf("photos of the kept reports = %d, want 2", n)
+	}
+}
+
+// TestFieldReportConcurrentOpen: the same report opened by many
+// transactions at once (a double tap on two instances) is one case with
+// its messages once.
+func TestFieldReportConcurrentOpen(t *testing.T) {
+	f := newFixture(t)
+	const n = 8
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = db.InTx(f.ctx, f.db, func(tx *sqlx.Tx) error {
+				c, err := f.cases.OpenFieldReport(f.ctx, tx, routing.FieldReport{
+					Key: "tap", ReporterID: f.bau.ID, Department: "ordnungsamt", Text: "Umgestürzter Baum",
+					Photos: []routing.Media{{FileID: "p1", FileUniqueID: "u1"}},
+				})
+				ids[i] = c.ID
+				return err
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("opens gave cases %v, want one", ids)
+		}
+	}
+	if c := f.count(`SELECT count(*) FROM cases WHERE field_report`); c != 1 {
+		t.Fatalf("%d field report cases, want 1", c)
+	}
+	if c := f.count(`SELECT count(*) FROM case_messages WHERE case_id = $1`, ids[0]); c != 2 {
+		t.Fatalf("%d messages, want text and photo once", c)
 	}
 }
