@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -560,9 +561,11 @@ func TestWebTextsWithoutTelegramOnlyHints(t *testing.T) {
 // else the built-in notice, which says how long the transcript is kept
 // (the retention setting, asked at each request), in German and English.
 func TestPrivacyNotice(t *testing.T) {
-	days := 45
+	// The service's purge job reads the setting too, concurrently.
+	var days atomic.Int64
+	days.Store(45)
 	e := newEnv(t, func(c *Config) {
-		c.RetentionDays = func(context.Context) (int, error) { return days, nil }
+		c.RetentionDays = func(context.Context) (int, error) { return int(days.Load()), nil }
 	})
 	get := func(srv, path string) (string, *http.Response) {
 		t.Helper()
@@ -584,7 +587,7 @@ func TestPrivacyNotice(t *testing.T) {
 		!strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Errorf("German notice: %s", page)
 	}
-	days = 60
+	days.Store(60)
 	if page, _ := get(e.srv.URL, "/chat/datenschutz?lang=en"); !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "sets no cookies") || !strings.Contains(page, "after 60 days") {
 		t.Errorf("English notice: %s", page)
 	}
