@@ -202,11 +202,11 @@ func (s *Server) login(c *gin.Context) {
 	if err != nil {
 		p := s.page(c, "login.title")
 		p.Error = p.T("login.failed")
-		status := http.StatusUnauthorized
+		status := s.statusOf(err) // 401, or 429 when throttled
 		wait, throttled := staff.Throttled(err)
 		switch {
 		case throttled:
-			p.Error, status = p.T("login.throttled", waitText(p, wait)), http.StatusTooManyRequests
+			p.Error = p.T("login.throttled", waitText(p, wait))
 			c.Header("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		case errors.Is(err, staff.ErrBadLogin):
 		default:

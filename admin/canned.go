@@ -256,7 +256,7 @@ func (s *Server) cannedSaveError(c *gin.Context, p *page, f cannedForm, depts []
 		f.Errors = map[string]string{}
 	}
 	f.Errors["department"] = p.T("canned.err.department")
-	s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
+	s.renderCannedForm(c, p, s.statusOf(err), f, depts)
 }
 
 func (s *Server) cannedDeleteForm(c *gin.Context) {

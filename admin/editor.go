@@ -405,7 +405,7 @@ func (s *Server) faqPublish(c *gin.Context) {
 	if _, err := s.faqStore().Publish(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
 		if errors.Is(err, faq.ErrConflict) && !errors.Is(err, faq.ErrForbidden) {
 			p := s.page(c, "faq.edit")
-			s.showEntry(c, http.StatusConflict, p.T("faq.conflict_publish"))
+			s.showEntry(c, s.statusOf(err), p.T("faq.conflict_publish"))
 			return
 		}
 		s.fail(c, err)
@@ -503,7 +503,7 @@ func (s *Server) renderSynonyms(c *gin.Context, status int, errMsg string, input
 func (s *Server) synonymFormError(c *gin.Context, err error, input faq.Synonym) {
 	p := s.page(c, "syn.title")
 	if msg := userMessage(p, err); msg != "" {
-		s.renderSynonyms(c, http.StatusBadRequest, msg, input)
+		s.renderSynonyms(c, s.statusOf(err), msg, input)
 		return
 	}
 	s.fail(c, err)
@@ -600,7 +600,7 @@ func (s *Server) regressionCreate(c *gin.Context) {
 	if _, err := s.faqStore().AddRegression(c.Request.Context(), actorOf(currentUser(c)), in); err != nil {
 		p := s.page(c, "reg.title")
 		if msg := userMessage(p, err); msg != "" {
-			s.renderRegressions(c, http.StatusBadRequest, msg, in)
+			s.renderRegressions(c, s.statusOf(err), msg, in)
 			return
 		}
 		s.fail(c, err)

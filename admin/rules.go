@@ -274,7 +274,7 @@ func (s *Server) ruleSaveError(c *gin.Context, p *page, f ruleForm, depts []dept
 		f.Errors = map[string]string{}
 	}
 	f.Errors["department"] = p.T("rules.err.department")
-	s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
+	s.renderRuleForm(c, p, s.statusOf(err), f, depts)
 }
 
 func (s *Server) ruleSetActive(c *gin.Context) {
