@@ -385,16 +385,14 @@ func (s *Server) faqSave(c *gin.Context) {
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_draft_saved")
 	default:
-		if _, err := st.UpdateEntry(ctx, a, e, base); err != nil {
-			s.entryFormError(c, f, err)
-			return
-		}
+		update := st.UpdateEntry
 		if v.Draft != nil && c.PostForm("from_draft") == "1" {
 			// The form showed the draft: saving it live supersedes it.
-			if err := st.DiscardDraft(ctx, a, id); err != nil && !errors.Is(err, faq.ErrNotFound) {
-				s.fail(c, err)
-				return
-			}
+			update = st.UpdateEntryOverDraft
+		}
+		if _, err := update(ctx, a, e, base); err != nil {
+			s.entryFormError(c, f, err)
+			return
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_saved")
 	}
