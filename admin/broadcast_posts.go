@@ -495,12 +495,8 @@ func (s *Server) bcPostUpdate(c *gin.Context) {
 		return
 	}
 	by := viewerOf(currentUser(c))
-	if post.HasPhotoData && !f.HasPhotoData && len(in.Photo) == 0 && in.PhotoURL == "" {
-		if err := s.bc().RemovePhoto(ctx, by, post.ID); err != nil {
-			s.bcFail(c, err)
-			return
-		}
-	}
+	// The uploaded photo was removed on the form: dropped with the update.
+	in.RemovePhoto = post.HasPhotoData && !f.HasPhotoData && len(in.Photo) == 0 && in.PhotoURL == ""
 	if _, err := s.bc().UpdatePost(ctx, by, post.ID, in); err != nil {
 		if errors.Is(err, broadcast.ErrInvalid) {
 			f.General = p.T("error.invalid") + " " + bcDetail(err)
