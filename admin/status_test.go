@@ -18,17 +18,17 @@ import (
 func TestStatusOfKinds(t *testing.T) {
 	s := &Server{}
 	byKind := map[apperr.Kind]int{
-		apperr.NotFound:     http.StatusNotFound,
-		apperr.Forbidden:    http.StatusForbidden,
-		apperr.Invalid:      http.StatusBadRequest,
-		apperr.Conflict:     http.StatusConflict,
-		apperr.State:        http.StatusConflict,
-		apperr.Unauthorized: http.StatusUnauthorized,
-		apperr.TooLarge:     http.StatusRequestEntityTooLarge,
-		apperr.Unavailable:  http.StatusServiceUnavailable,
+		apperr.NotFound:      http.StatusNotFound,
+		apperr.Forbidden:     http.StatusForbidden,
+		apperr.Invalid:       http.StatusBadRequest,
+		apperr.Conflict:      http.StatusConflict,
+		apperr.State:         http.StatusConflict,
+		apperr.Unauthorized:  http.StatusUnauthorized,
+		apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+		apperr.Unavailable:   http.StatusServiceUnavailable,
 		apperr.NotConfigured: http.StatusNotImplemented,
-		apperr.RateLimited:  http.StatusTooManyRequests,
-		apperr.Unknown:      http.StatusInternalServerError,
+		apperr.RateLimited:   http.StatusTooManyRequests,
+		apperr.Unknown:       http.StatusInternalServerError,
 	}
 	for k, want := range byKind {
 		err := fmt.Errorf("doing it: %w", apperr.New(k, "x"))

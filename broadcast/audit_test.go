@@ -220,7 +220,9 @@ func TestUpdatePostRemovesPhotoInItsTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasPhoto := func() bool { return e.count(`SELECT count(*) FROM posts WHERE id = $1 AND photo_data IS NOT NULL`, p.ID) == 1 }
+	hasPhoto := func() bool {
+		return e.count(`SELECT count(*) FROM posts WHERE id = $1 AND photo_data IS NOT NULL`, p.ID) == 1
+	}
 	if !hasPhoto() {
 		t.Fatal("the post has no photo")
 	}
