@@ -97,6 +97,10 @@ func currentUser(c *gin.Context) *staff.Principal {
 	return nil
 }
 
+// principalOf is the signed-in user as every domain function takes them
+// (staff.Principal, by value).
+func principalOf(u *staff.Principal) staff.Principal { return *u }
+
 // requireRole lets the request through for a logged-in user with one of the
 // roles; anonymous GETs are sent to the login page, the rest get 403.
 func (s *Server) requireRole(roles ...string) gin.HandlerFunc {

@@ -201,7 +201,7 @@ func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 		s.renderFeedForm(c, p, http.StatusBadRequest, f)
 		return
 	}
-	by := viewerOf(currentUser(c))
+	by := principalOf(currentUser(c))
 	if id == 0 {
 		_, err = s.bc().CreateFeed(ctx, by, in)
 	} else {
@@ -235,7 +235,7 @@ func (s *Server) bcFeedRefresh(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	err := s.bc().RefreshFeed(ctx, viewerOf(currentUser(c)), f.ID)
+	err := s.bc().RefreshFeed(ctx, principalOf(currentUser(c)), f.ID)
 	// A fetch error is recorded on the feed and shown in the list.
 	if err != nil && (errors.Is(err, broadcast.ErrNotFound) || ctx.Err() != nil) {
 		s.bcFail(c, err)
@@ -254,7 +254,7 @@ func (s *Server) bcFeedDelete(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.bc().DeleteFeed(ctx, viewerOf(currentUser(c)), f.ID); err != nil {
+	if err := s.bc().DeleteFeed(ctx, principalOf(currentUser(c)), f.ID); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -319,7 +319,7 @@ func (s *Server) bcItemApprove(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.bc().ApproveItem(ctx, viewerOf(currentUser(c)), id); err != nil {
+	if _, err := s.bc().ApproveItem(ctx, principalOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -333,7 +333,7 @@ func (s *Server) bcItemReject(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.bc().RejectItem(ctx, viewerOf(currentUser(c)), id); err != nil {
+	if err := s.bc().RejectItem(ctx, principalOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -345,7 +345,7 @@ func (s *Server) bcItemReject(c *gin.Context) {
 func (s *Server) bcFeedHostsUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
 	hosts := strings.Fields(c.PostForm("hosts"))
-	if err := s.bc().SetFeedInternalHosts(ctx, viewerOf(currentUser(c)), hosts); err != nil {
+	if err := s.bc().SetFeedInternalHosts(ctx, principalOf(currentUser(c)), hosts); err != nil {
 		s.bcFail(c, err)
 		return
 	}
