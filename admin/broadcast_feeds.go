@@ -96,6 +96,23 @@ type bcFeedRow struct {
 	LastFetch   string
 	LastSuccess string
 	Name        string
+	// ErrorText is the last fetch's error in the page's language, or as
+	// recorded (English: ErrorLang "en") when it is no code.
+	ErrorText, ErrorLang string
+}
+
+// feedErrorText words a feed's LastError (broadcast.FeedErrorCode) in the
+// page's language: bc.feed.err.<code>; an old English text stays as it is,
+// with lang "en".
+func feedErrorText(p *page, lastError string) (text, lang string) {
+	code, n, ok := broadcast.FeedErrorCode(lastError)
+	if !ok {
+		return lastError, "en"
+	}
+	if code == broadcast.FeedErrHTTPStatus {
+		return p.T("bc.feed.err."+code, n), ""
+	}
+	return p.T("bc.feed.err." + code), ""
 }
 
 func (s *Server) bcFeedsPage(c *gin.Context) {
@@ -104,9 +121,13 @@ func (s *Server) bcFeedsPage(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
+	p := s.bcPage(c, "bc.feeds.title")
 	rows := make([]bcFeedRow, 0, len(fs))
 	for _, f := range fs {
 		r := bcFeedRow{Feed: f, Name: f.Title}
+		if f.LastError != "" {
+			r.ErrorText, r.ErrorLang = feedErrorText(p, f.LastError)
+		}
 		if r.Name == "" {
 			r.Name = f.URL
 		}
@@ -123,7 +144,6 @@ func (s *Server) bcFeedsPage(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	p := s.bcPage(c, "bc.feeds.title")
 	p.Data = bcData(c, "feeds", map[string]any{"Feeds": rows, "InternalHosts": strings.Join(hosts, "\n")})
 	s.render(c, http.StatusOK, "broadcast_feeds", p)
 }
