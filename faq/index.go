@@ -20,8 +20,9 @@ type Options struct {
 	// AnswerMargin is the minimum lead of the best entry over the runner-up
 	// for a direct answer. Default 0.03.
 	AnswerMargin float64
-	// SuggestThreshold is the minimum score for an entry to be offered as a
-	// suggestion. Default 0.40.
+	// SuggestThreshold is the minimum score of the best entry for a
+	// suggestion; the entries offered beside it need RelatedThreshold (and
+	// SuggestWindow). Default 0.40.
 	SuggestThreshold float64
 	// SuggestWindow: suggestions must score within this distance of the
 	// best entry. Default 0.2.
@@ -32,7 +33,8 @@ type Options struct {
 	// RelatedThreshold is the minimum score of an entry offered beside a
 	// handoff ("Vielleicht hilft Ihnen schon ..."): too weak to suggest on
 	// its own, close enough that the citizen may find the answer there
-	// before a case opens. Default 0.30, chosen on the development sets
+	// before a case opens; and the minimum score of the further entries of
+	// a suggestion (see suggested). Default 0.30, chosen on the development sets
 	// (dev and dev2; see README, "Matching").
 	RelatedThreshold float64
 
