@@ -163,6 +163,14 @@ func (ix *Index) gate(g *Model, text string, ps, narr float64, cands []Candidate
 		res.Decision, res.Answer = DecisionSuggest, nil
 		res.Candidates = suggested(res.Candidates, ix.opts)
 	}
+	if res.Decision == DecisionNone && len(res.Candidates) > 0 && p >= ix.opts.GateVetoAt && res.Candidates[0].Score >= ix.opts.RelatedThreshold {
+		// too weak for the score thresholds to suggest, but the model
+		// would not veto the best entry as an answer: offer it (and its
+		// close runners-up) rather than hand off with it as a related
+		// entry
+		res.Decision = DecisionSuggest
+		res.Candidates = suggested(res.Candidates, ix.opts)
+	}
 	return res
 }
 
