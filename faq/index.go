@@ -79,7 +79,9 @@ type Options struct {
 	// model's probability that its best candidate is right is below
 	// GateVetoAt, and the model's best candidate is answered when that
 	// probability reaches GateAnswerAt and its score reaches
-	// SuggestThreshold, whatever the thresholds say. Ignored when Model
+	// SuggestThreshold, whatever the thresholds say; where the thresholds
+	// hand off, the best entry is suggested when it reaches
+	// RelatedThreshold and the probability GateVetoAt. Ignored when Model
 	// is set. The default is the committed model (DefaultModel); nil
 	// decides by the score thresholds alone. GateVetoAt and GateAnswerAt
 	// (defaults 0.25 and 0.50) were chosen on dev and dev2: the model's
