@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"citybot/internal/i18n"
 	"citybot/routing"
 )
 
@@ -28,14 +29,17 @@ type Reply struct {
 	ClearButtons int
 }
 
-// StaffCommands are the commands of a linked chat's menu (German, then
-// English aliases that the bot also understands).
-var StaffCommands = []struct{ Command, Description string }{
-	{"hilfe", "Was ich für Mitarbeitende tun kann / help"},
-	{"meinedaten", "Was verknüpft ist / what is linked"},
-	{"senden", "Meldung absenden / send the field report"},
-	{"abbrechen", "Entwurf verwerfen / discard the draft"},
-	{"abmelden", "Telegram-Konto trennen / unlink this account"},
+// StaffCommands are the commands of a linked chat's menu, described in
+// German, then English (the bot also understands English aliases).
+var StaffCommands = staffCommands()
+
+func staffCommands() []struct{ Command, Description string } {
+	var out []struct{ Command, Description string }
+	for _, c := range []string{"hilfe", "meinedaten", "senden", "abbrechen", "abmelden"} {
+		out = append(out, struct{ Command, Description string }{c,
+			textIn(i18n.Ref, "command."+c) + " / " + textIn("en", "command."+c)})
+	}
+	return out
 }
 
 // HandleChat decides, in tx (the transaction of the update), whether a
@@ -81,7 +85,7 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 	}
 	switch {
 	case !st.Linked && st.Refused:
-		return Reply{Handled: true, Text: textRefused}, nil
+		return Reply{Handled: true, Text: both("link.refused")}, nil
 	case !st.Linked:
 		return Reply{}, nil
 	}
@@ -97,21 +101,21 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 		if err := s.UnlinkChat(ctx, tx, chatID); err != nil {
 			return Reply{}, err
 		}
-		return Reply{Handled: true, Text: textUnlinked, Unlinked: true}, nil
+		return Reply{Handled: true, Text: both("link.unlinked"), Unlinked: true}, nil
 	case "/meinedaten", "/mydata":
-		reports, err := s.myReports(ctx, tx, l)
+		text, err := s.myData(ctx, tx, l)
 		if err != nil {
 			return Reply{}, err
 		}
-		return Reply{Handled: true, Text: s.myData(l) + reports}, nil
+		return Reply{Handled: true, Text: text}, nil
 	case "/start", "/hilfe", "/help":
-		return Reply{Handled: true, Text: fmt.Sprintf(textHelp, l.Name)}, nil
+		return Reply{Handled: true, Text: bothBlock("link.help", l.Name)}, nil
 	case "":
 		if text == "" {
 			return Reply{Handled: true}, nil // a button, a sticker: nothing to say
 		}
 	}
-	return Reply{Handled: true, Text: textStaffOnly}, nil
+	return Reply{Handled: true, Text: both("link.staff_only")}, nil
 }
 
 // redeemReply links chat with code. strict: the text was meant as a code
@@ -128,7 +132,7 @@ func (s *Store) redeemReply(ctx context.Context, tx *sqlx.Tx, chatID int64, code
 		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT fieldstaff_redeem`); err != nil {
 			return Reply{}, fmt.Errorf("release savepoint: %w", err)
 		}
-		return Reply{Handled: true, Linked: true, Text: fmt.Sprintf(textLinked, l.Name) + "\n\n" + fmt.Sprintf(textHelp, l.Name)}, nil
+		return Reply{Handled: true, Linked: true, Text: both("link.linked", l.Name) + "\n\n" + bothBlock("link.help", l.Name)}, nil
 	case errors.Is(err, ErrCodeInvalid), errors.Is(err, ErrChatTaken):
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT fieldstaff_redeem`); rerr != nil {
 			return Reply{}, fmt.Errorf("rollback to savepoint: %w", rerr)
@@ -137,9 +141,9 @@ func (s *Store) redeemReply(ctx context.Context, tx *sqlx.Tx, chatID int64, code
 			return Reply{}, nil
 		}
 		if errors.Is(err, ErrChatTaken) {
-			return Reply{Handled: true, Text: textChatTaken}, nil
+			return Reply{Handled: true, Text: both("link.chat_taken")}, nil
 		}
-		return Reply{Handled: true, Text: textCodeInvalid}, nil
+		return Reply{Handled: true, Text: both("link.code_invalid")}, nil
 	default:
 		return Reply{}, err
 	}
@@ -157,36 +161,21 @@ func command(text string) (cmd, args string) {
 	return strings.ToLower(cmd), strings.TrimSpace(args)
 }
 
-func (s *Store) myData(l Link) string {
+// myData is the answer to /meinedaten: the linked account, the open field
+// reports and a draft, and what is stored.
+func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error) {
 	deps := "–"
 	if len(l.Departments) > 0 {
 		deps = strings.Join(l.Departments, ", ")
 	}
 	since := l.LinkedAt.In(s.loc).Format("02.01.2006 15:04")
-	return fmt.Sprintf(textMyData, l.Name, l.Email, deps, since)
+	var b strings.Builder
+	b.WriteString(bothBlock("mydata.link", l.Name, l.Email, deps, since))
+	reports, err := s.myReports(ctx, tx, l)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(reports)
+	b.WriteString("\n\n" + both("mydata.stored"))
+	return b.String(), nil
 }
-
-const (
-	textLinked = "Verknüpft: Dieser Telegram-Chat gehört jetzt zu Ihrem Zugang als %s. " +
-		"Ihre Nachrichten hier werden nicht als Bürgeranfragen behandelt.\n" +
-		"Linked: this Telegram chat now belongs to your staff account."
-	textHelp = "Sie sind als Mitarbeiterin/Mitarbeiter angemeldet (%s).\n" +
-		"Außendienstmeldung: Fotos (auch als Album), Standort und Text senden; dann den Fachbereich wählen.\n" +
-		"/senden – Meldung absenden\n/abbrechen – Entwurf verwerfen\n" +
-		"/meinedaten – was verknüpft ist, offene Meldungen\n/abmelden – dieses Telegram-Konto trennen\n/hilfe – diese Hilfe\n\n" +
-		"Field report: send photos, a location and text, then choose the department.\n" +
-		"You are linked as staff. /meinedaten shows what is linked, /abmelden unlinks this account."
-	textStaffOnly = "Dieser Chat ist mit einem Mitarbeiterzugang verknüpft; Bürgeranfragen sind hier nicht möglich. /hilfe zeigt, was geht.\n" +
-		"This chat is linked to a staff account; citizen questions are not possible here. /hilfe shows what you can do."
-	textUnlinked = "Getrennt: Dieser Telegram-Chat ist nicht mehr mit Ihrem Mitarbeiterzugang verknüpft.\n" +
-		"Unlinked: this chat is no longer linked to your staff account."
-	textMyData = "Verknüpft mit / linked to:\nName: %s\nE-Mail: %s\nFachbereiche / departments: %s\nVerknüpft seit / linked since: %s\n\n" +
-		"Gespeichert ist nur die Verbindung dieses Chats mit Ihrem Zugang. /abmelden trennt sie.\n" +
-		"Only the link of this chat to your account is stored. /abmelden removes it."
-	textCodeInvalid = "Dieser Code ist ungültig, schon benutzt oder abgelaufen (er gilt 10 Minuten). Bitte erzeugen Sie auf Ihrer Kontoseite einen neuen.\n" +
-		"This code is invalid, used or expired (it is valid for 10 minutes). Please create a new one on your account page."
-	textChatTaken = "Dieser Chat ist schon mit einem anderen Mitarbeiterzugang verknüpft. Bitte dort zuerst /abmelden.\n" +
-		"This chat is already linked to another staff account. Please /abmelden there first."
-	textRefused = "Dieser Chat war mit einem Mitarbeiterzugang verknüpft, der deaktiviert wurde. Er kann den Bot nicht mehr nutzen. Bitte wenden Sie sich an die Verwaltung des Bots.\n" +
-		"This chat was linked to a staff account that was deactivated; it can no longer use the bot. Please contact the bot's administrators."
-)

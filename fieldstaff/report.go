@@ -362,7 +362,7 @@ func (s *Store) myReports(ctx context.Context, tx *sqlx.Tx, l Link) (string, err
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("\n\n" + textIn("de", "report.open_list") + " / " + textIn("en", "report.open_list"))
+	b.WriteString("\n\n" + pair("report.open_list"))
 	if len(cs) == 0 {
 		b.WriteString(" –")
 	}
