@@ -147,22 +147,24 @@ func (s *Store) alertButton(ctx context.Context, tx *sqlx.Tx, p staff.Principal,
 			text = both("alert.closed", id)
 			return nil
 		}
-		switch {
-		case c.AssigneeID != nil && *c.AssigneeID == p.ID:
+		if c.AssigneeID != nil && *c.AssigneeID == p.ID {
 			text = both("alert.claimed_already", id)
 			return nil
-		case c.AssigneeID != nil:
-			name := "–"
-			if c.AssigneeName != nil {
-				name = *c.AssigneeName
-			}
-			text = both("alert.claimed_by_other", id, name)
-			return errKeep
 		}
+		// As "Mir zuweisen" in the inbox: a case a colleague has is taken
+		// over (audited with the previous assignee), and the answer names
+		// the colleague.
 		if err := cs.Assign(ctx, p, id, p.ID); err != nil {
 			return err
 		}
 		text = both("alert.claimed", id)
+		if c.AssigneeID != nil {
+			name := "–"
+			if c.AssigneeName != nil {
+				name = *c.AssigneeName
+			}
+			text = both("alert.taken_over", id, name)
+		}
 		return nil
 	})
 	return s.caseResult(id, text, err)
@@ -236,15 +238,11 @@ func looksLikeAlert(text string) bool {
 
 var alertTextRE = regexp.MustCompile(`^🔔 (Neuer Fall #\d+|\d+ neue Fälle)`)
 
-// errKeep ends a savepoint's work without an error for the caller: the
-// answer is set, nothing changed.
-var errKeep = errors.New("fieldstaff: nothing to change")
-
 // caseResult turns a case function's result into the chat's answer: the
 // refusals of the case functions are told, other errors fail the update.
 func (s *Store) caseResult(id int64, ok string, err error) (Reply, error) {
 	switch {
-	case err == nil, errors.Is(err, errKeep):
+	case err == nil:
 		return Reply{Handled: true, Text: ok}, nil
 	case errors.Is(err, routing.ErrNotFound), errors.Is(err, routing.ErrForbidden):
 		return Reply{Handled: true, Text: both("alert.not_yours", id)}, nil
