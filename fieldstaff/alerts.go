@@ -53,8 +53,12 @@ type AlertSetting struct {
 // AlertSettings returns the alert mode of each department of the user, by
 // department name; a department without a choice is AlertOff.
 func (s *Store) AlertSettings(ctx context.Context, userID int64) ([]AlertSetting, error) {
+	return alertSettings(ctx, s.db, userID)
+}
+
+func alertSettings(ctx context.Context, q sqlx.QueryerContext, userID int64) ([]AlertSetting, error) {
 	var out []AlertSetting
-	if err := s.db.SelectContext(ctx, &out, `
+	if err := sqlx.SelectContext(ctx, q, &out, `
 		SELECT ud.department_id, d.name AS department_name, coalesce(a.mode, 'off') AS mode
 		FROM user_departments ud
 		JOIN departments d ON d.id = ud.department_id

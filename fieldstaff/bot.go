@@ -161,8 +161,9 @@ func command(text string) (cmd, args string) {
 	return strings.ToLower(cmd), strings.TrimSpace(args)
 }
 
-// myData is the answer to /meinedaten: the linked account, the open field
-// reports and a draft, and what is stored.
+// myData is the answer to /meinedaten: the linked account, the alert mode
+// of each of the user's departments, the open field reports and a draft,
+// and what is stored.
 func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error) {
 	deps := "–"
 	if len(l.Departments) > 0 {
@@ -171,6 +172,18 @@ func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error)
 	since := l.LinkedAt.In(s.loc).Format("02.01.2006 15:04")
 	var b strings.Builder
 	b.WriteString(bothBlock("mydata.link", l.Name, l.Email, deps, since))
+	settings, err := alertSettings(ctx, tx, l.UserID)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString("\n\n" + pair("mydata.alerts"))
+	if len(settings) == 0 {
+		b.WriteString(" " + pair("mydata.alerts_none"))
+	}
+	for _, a := range settings {
+		b.WriteString("\n" + textIn(i18n.Ref, "mydata.alert_line", a.DepartmentName,
+			pair("alert_mode."+a.Mode)))
+	}
 	reports, err := s.myReports(ctx, tx, l)
 	if err != nil {
 		return "", err

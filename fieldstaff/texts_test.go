@@ -11,12 +11,13 @@ import (
 )
 
 // keyLiteral is a string literal shaped like a message key ("alert.hint"),
-// or a prefix the code completes ("command.").
+// or a prefix the code completes ("alert_mode.").
 var keyLiteral = regexp.MustCompile(`"([a-z][a-z_]*\.(?:[a-z_]+)?)"`)
 
 // builtKeys are the keys the code completes at run time, by prefix.
 var builtKeys = map[string][]string{
-	"command.": {"command.hilfe", "command.meinedaten", "command.senden", "command.abbrechen", "command.abmelden"},
+	"alert_mode.": {"alert_mode.off", "alert_mode.each", "alert_mode.digest"},
+	"command.":    {"command.hilfe", "command.meinedaten", "command.senden", "command.abbrechen", "command.abmelden"},
 }
 
 // TestTextFiles: the bot's texts to staff chats parse, English has the
@@ -76,6 +77,11 @@ func TestTextFiles(t *testing.T) {
 	for k := range ref {
 		if !used[k] {
 			t.Errorf("de.toml has %q, which the code does not use", k)
+		}
+	}
+	for _, mode := range AlertModes {
+		if !used["alert_mode."+mode] {
+			t.Errorf("alert mode %q has no text", mode)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -224,5 +225,49 @@ func TestStaffChatsInBatches(t *testing.T) {
 	}
 	if c := e.count(`SELECT count(*) FROM fieldstaff_links`); c != n {
 		t.Fatalf("%d links, want %d", c, n)
+	}
+}
+
+// /meinedaten of a linked staff chat lists what is linked: the account,
+// the alert mode of each of the user's departments, the open field
+// reports and the draft, and what is stored.
+func TestStaffChatMyData(t *testing.T) {
+	ctx := context.Background()
+	e := newFieldEnv(t)
+	e.db.MustExec(`INSERT INTO user_departments (user_id, department_id) VALUES ($1, 'bauamt')`, e.anna)
+	must(t, e.fs.SetAlertModes(ctx, e.anna, map[string]string{"ordnungsamt": fieldstaff.AlertEach, "bauamt": fieldstaff.AlertDigest}))
+
+	// One report sent, a second one as a draft.
+	e.fake.PushLocation(annaChat, 51.3397, 12.3731)
+	e.next(annaChat, 2)
+	e.fake.PushPhoto(annaChat, "Wilder Müll am Waldweg")
+	ask := e.next(annaChat, 3)
+	e.fake.PushCallback(annaChat, ask.MessageID, ask.ReplyMarkup.CallbackData()[0])
+	sent := e.next(annaChat, 4)
+	var caseID int64
+	must(t, e.db.Get(&caseID, `SELECT id FROM cases WHERE field_report AND field_report_by = $1`, e.anna))
+	if !strings.Contains(sent.PlainText, "#"+strconv.FormatInt(caseID, 10)) {
+		t.Fatalf("report sent = %q", sent.PlainText)
+	}
+	e.fake.PushPhoto(annaChat, "")
+	e.next(annaChat, 5)
+
+	e.fake.PushText(annaChat, "/meinedaten")
+	got := e.next(annaChat, 6).PlainText
+	for _, want := range []string{
+		"Anna Außendienst", "anna@example.org", "Verknüpft seit",
+		"Meldungen zu neuen Fällen", "rdnungsamt: jeder neue Fall einzeln / each new case", "Bauamt / Bauaufsicht: Sammelmeldung / digest",
+		"Offene Außendienstmeldungen", "#" + strconv.FormatInt(caseID, 10),
+		"Entwurf: 1 Foto(s)", "Gespeichert sind", "Stored are",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/meinedaten lacks %q:\n%s", want, got)
+		}
+	}
+	// A department switched off shows as such.
+	must(t, e.fs.SetAlertModes(ctx, e.anna, map[string]string{"bauamt": fieldstaff.AlertOff}))
+	e.fake.PushText(annaChat, "/mydata")
+	if got := e.next(annaChat, 7).PlainText; !strings.Contains(got, "Bauamt / Bauaufsicht: aus / off") {
+		t.Errorf("/mydata after switching off:\n%s", got)
 	}
 }
