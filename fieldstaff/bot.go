@@ -55,17 +55,36 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 // HandleMessage is HandleChat for a whole message: a reply to a case alert
 // or its button (HandleAlert); a linked chat's photos,
 // position and text make a field report (report.go).
+//
+// A staff chat (linked, refused, or sending a link code) that sent
+// m.Flood.Limit messages within m.Flood.Window gets one notice and then
+// nothing is taken or answered until it slows down, as citizens' chats
+// are limited (an album counts as one message).
 func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Reply, error) {
-	if r, err := s.HandleAlert(ctx, tx, m.alertInput()); err != nil || r.Handled {
-		return r, err
-	}
 	chatID := m.ChatID
 	text := strings.TrimSpace(m.Text)
 	cmd, args := command(text)
+	deepLink := cmd == "/start" && strings.HasPrefix(strings.ToLower(args), DeepLinkPrefix)
+	prefixed := strings.HasPrefix(strings.ToLower(text), DeepLinkPrefix)
+	// One round trip for the common case, a citizen's chat: whether the
+	// chat is linked or refused, and for a staff chat its recent messages.
+	st, err := chatStatus(ctx, tx, m, deepLink || prefixed)
+	if err != nil {
+		return Reply{}, err
+	}
+	if over, notice := m.Flood.Check(st.RecentIn); over && (st.Linked || st.Refused || deepLink || prefixed) {
+		if notice {
+			return Reply{Handled: true, Text: both("flood.notice")}, nil
+		}
+		return Reply{Handled: true}, nil
+	}
+	if r, err := s.HandleAlert(ctx, tx, m.alertInput()); err != nil || r.Handled {
+		return r, err
+	}
 	switch {
-	case cmd == "/start" && strings.HasPrefix(strings.ToLower(args), DeepLinkPrefix):
+	case deepLink:
 		return s.redeemReply(ctx, tx, chatID, args[len(DeepLinkPrefix):], true)
-	case strings.HasPrefix(strings.ToLower(text), DeepLinkPrefix):
+	case prefixed:
 		return s.redeemReply(ctx, tx, chatID, text[len(DeepLinkPrefix):], true)
 	}
 	if _, ok := NormalizeCode(text); ok && len(text) <= 16 {
@@ -73,15 +92,6 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 		if err != nil || r.Handled {
 			return r, err
 		}
-	}
-	// One round trip for the common case, a citizen's chat.
-	var st struct {
-		Linked  bool `db:"linked"`
-		Refused bool `db:"refused"`
-	}
-	if err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
-		EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused`, chatID); err != nil {
-		return Reply{}, fmt.Errorf("load chat status: %w", err)
 	}
 	switch {
 	case !st.Linked && st.Refused:
@@ -191,4 +201,51 @@ func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error)
 	b.WriteString(reports)
 	b.WriteString("\n\n" + both("mydata.stored"))
 	return b.String(), nil
+}
+
+// chatState is what HandleMessage first learns of a chat.
+type chatState struct {
+	Linked  bool `db:"linked"`
+	Refused bool `db:"refused"`
+	// RecentIn: the staff chat's counted messages within m.Flood.Window
+	// before this one (0 for a citizen's chat, or without a limit).
+	RecentIn int `db:"recent_in"`
+}
+
+// chatStatus loads whether m's chat is linked or refused and, with a flood
+// limit, counts m for a staff chat (linked, refused, or code: the message
+// is a link code) in one statement. The latest Limit+1 times within the
+// window are kept: enough to tell the message that reaches the limit
+// from those after it. The later photos of an album are not counted.
+func chatStatus(ctx context.Context, tx *sqlx.Tx, m Message, code bool) (chatState, error) {
+	var st chatState
+	if m.Flood.Limit <= 0 {
+		err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
+			EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused, 0 AS recent_in`, m.ChatID)
+		if err != nil {
+			return st, fmt.Errorf("load chat status: %w", err)
+		}
+		return st, nil
+	}
+	err := tx.GetContext(ctx, &st, `
+		WITH s AS (
+			SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
+				EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused
+		), f AS (
+			INSERT INTO fieldstaff_chat_flood AS f (chat_id, recent, last_group)
+			SELECT $1, ARRAY[now()], $3 FROM s WHERE s.linked OR s.refused OR $2
+			ON CONFLICT (chat_id) DO UPDATE SET
+				recent = CASE WHEN $3 <> '' AND f.last_group = $3 THEN f.recent
+					ELSE ARRAY(SELECT t FROM (
+						SELECT t FROM unnest(f.recent) t WHERE t > now() - make_interval(secs => $4::float8)
+						ORDER BY t DESC LIMIT $5) x ORDER BY t) || now() END,
+				last_group = $3, updated_at = now()
+			RETURNING (SELECT count(*) FROM unnest(f.recent) t WHERE t > now() - make_interval(secs => $4::float8)) - 1 AS n
+		)
+		SELECT s.linked, s.refused, coalesce((SELECT n FROM f), 0) AS recent_in FROM s`,
+		m.ChatID, code, m.MediaGroupID, m.Flood.Window.Seconds(), m.Flood.Limit+1)
+	if err != nil {
+		return st, fmt.Errorf("load chat status: %w", err)
+	}
+	return st, nil
 }

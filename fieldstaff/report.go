@@ -36,6 +36,9 @@ type Message struct {
 	ReplyTo     int
 	ReplyToBot  bool
 	ReplyToText string
+	// Flood is the flood limit of citizens' chats (the bot engine's):
+	// HandleMessage applies it to staff chats too. Zero: no limit.
+	Flood routing.Flood
 }
 
 // Button is an inline button of a staff reply.

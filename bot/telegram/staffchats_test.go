@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -225,6 +226,74 @@ func TestStaffChatsInBatches(t *testing.T) {
 	}
 	if c := e.count(`SELECT count(*) FROM fieldstaff_links`); c != n {
 		t.Fatalf("%d links, want %d", c, n)
+	}
+}
+
+// A staff chat that floods the bot is limited as a citizen's chat is
+// (TestFloodProtection): one notice at the limit, then nothing is taken
+// or answered until it slows down; an album counts as one message. The
+// same holds for a deactivated user's refused chat and for a chat that
+// sends link codes; citizens' chats are answered meanwhile.
+func TestStaffChatFlood(t *testing.T) {
+	ctx := context.Background()
+	const limit, window = 5, 3 * time.Second
+	e := newFieldEnvWith(t, func(c *Config) { c.FloodLimit = limit; c.FloodWindow = window })
+
+	// Linking was message 1 of the window; photos 1-4 are answered, the
+	// 5th reaches the limit, the rest are neither taken nor answered.
+	for range 12 {
+		e.fake.PushPhoto(annaChat, "")
+	}
+	got := e.expectExactly(annaChat, 1+(limit-1)+1)
+	if !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("message %d = %q, want the flood notice", limit+1, got[limit].PlainText)
+	}
+	for _, m := range got[1:limit] {
+		if !strings.Contains(m.PlainText, "Außendienstmeldung") {
+			t.Fatalf("before the limit: %q", m.PlainText)
+		}
+	}
+	if n := e.draftPhotos(annaChat); n != limit-1 {
+		t.Fatalf("photos in the draft = %d, want %d (none past the limit)", n, limit-1)
+	}
+	// A citizen is answered meanwhile.
+	e.fake.PushText(730, "Hallo")
+	e.expectExactly(730, 1)
+
+	// After the window: an album of 8 photos is one message of the window.
+	time.Sleep(window + 200*time.Millisecond)
+	e.fake.PushAlbum(annaChat, 8, "Sperrmüll am Gehweg")
+	e.fake.WaitDrained(t, 30*time.Second)
+	got = e.expectExactly(annaChat, limit+2)
+	if !strings.Contains(got[limit+1].PlainText, "Fotos: 5") {
+		t.Fatalf("album reply = %q", got[limit+1].PlainText)
+	}
+	if n := e.draftPhotos(annaChat); n != limit-1+8 {
+		t.Fatalf("photos in the draft = %d, want %d", n, limit-1+8)
+	}
+
+	// A deactivated user's refused chat, and a chat trying link codes.
+	const bobChat, codeChat = 731, 732
+	bob := e.staffUser("bob@example.org", "Bob", "ordnungsamt")
+	e.link(bob, bobChat)
+	var admin int64
+	must(t, e.db.Get(&admin, `INSERT INTO users (email, name, password_hash, role) VALUES ('admin@example.org', 'Admin', 'x', 'admin') RETURNING id`))
+	st := staff.New(e.db).WithCost(bcrypt.MinCost).WithDeactivateHook(e.fs.Deactivated)
+	must(t, st.UpdateUser(ctx, admin, staff.UserUpdate{ID: bob, Name: "Bob", Role: "staff", Language: "de", Active: false, Departments: []string{"ordnungsamt"}}))
+	for range 10 {
+		e.fake.PushText(bobChat, "Hallo?")
+		e.fake.PushText(codeChat, "/start staff-AAAAAAAAAA")
+	}
+	got = e.expectExactly(bobChat, 1+(limit-1)+1)
+	if !strings.Contains(got[1].PlainText, "deaktiviert") || !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("refused chat: %q ... %q", got[1].PlainText, got[limit].PlainText)
+	}
+	got = e.expectExactly(codeChat, limit+1)
+	if !strings.Contains(got[0].PlainText, "ungültig") || !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("code chat: %q ... %q", got[0].PlainText, got[limit].PlainText)
+	}
+	if c := e.count(`SELECT count(*) FROM citizens WHERE external_id IN ('731', '732')`); c != 0 {
+		t.Fatalf("%d citizen rows for flooding staff chats", c)
 	}
 }
 
