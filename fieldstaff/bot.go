@@ -73,7 +73,7 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 		return Reply{}, err
 	}
 	if over, notice := m.Flood.Check(st.RecentIn); over && (st.Linked || st.Refused || deepLink || prefixed) {
-		if notice {
+		if notice && !st.AlbumNext {
 			return Reply{Handled: true, Text: both("flood.notice")}, nil
 		}
 		return Reply{Handled: true}, nil
@@ -210,6 +210,10 @@ type chatState struct {
 	// RecentIn: the staff chat's counted messages within m.Flood.Window
 	// before this one (0 for a citizen's chat, or without a limit).
 	RecentIn int `db:"recent_in"`
+	// AlbumNext: a later photo of the album of the chat's last photo (not
+	// counted; over the limit when the album's first photo was, but the
+	// notice went with that one).
+	AlbumNext bool `db:"album_next"`
 }
 
 // chatStatus loads whether m's chat is linked or refused and, with a flood
@@ -221,7 +225,7 @@ func chatStatus(ctx context.Context, tx *sqlx.Tx, m Message, code bool) (chatSta
 	var st chatState
 	if m.Flood.Limit <= 0 {
 		err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
-			EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused, 0 AS recent_in`, m.ChatID)
+			EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused, 0 AS recent_in, false AS album_next`, m.ChatID)
 		if err != nil {
 			return st, fmt.Errorf("load chat status: %w", err)
 		}
@@ -230,7 +234,9 @@ func chatStatus(ctx context.Context, tx *sqlx.Tx, m Message, code bool) (chatSta
 	err := tx.GetContext(ctx, &st, `
 		WITH s AS (
 			SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
-				EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused
+				EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused,
+				-- The statement's snapshot: the row before the update below.
+				$3 <> '' AND EXISTS (SELECT 1 FROM fieldstaff_chat_flood WHERE chat_id = $1 AND last_group = $3) AS album_next
 		), f AS (
 			INSERT INTO fieldstaff_chat_flood AS f (chat_id, recent, last_group)
 			SELECT $1, ARRAY[now()], $3 FROM s WHERE s.linked OR s.refused OR $2
@@ -242,7 +248,7 @@ func chatStatus(ctx context.Context, tx *sqlx.Tx, m Message, code bool) (chatSta
 				last_group = $3, updated_at = now()
 			RETURNING (SELECT count(*) FROM unnest(f.recent) t WHERE t > now() - make_interval(secs => $4::float8)) - 1 AS n
 		)
-		SELECT s.linked, s.refused, coalesce((SELECT n FROM f), 0) AS recent_in FROM s`,
+		SELECT s.linked, s.refused, coalesce((SELECT n FROM f), 0) AS recent_in, s.album_next FROM s`,
 		m.ChatID, code, m.MediaGroupID, m.Flood.Window.Seconds(), m.Flood.Limit+1)
 	if err != nil {
 		return st, fmt.Errorf("load chat status: %w", err)
