@@ -28,7 +28,7 @@ func (s *Server) renderAccount(c *gin.Context, p *page, status int, errs map[str
 	p.Path = "/account" // the language switch comes back here, not to the POST URL
 	data := map[string]any{"Errors": errs, "Summary": errorSummary(errs, passwordFields)}
 	p.Data = data
-	if err := s.telegramData(c, p.User.ID, data); err != nil {
+	if err := s.telegramData(c, p, data); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -37,15 +37,15 @@ func (s *Server) renderAccount(c *gin.Context, p *page, status int, errs map[str
 
 // telegramData adds the user's Telegram link (or its absence) to the
 // account page.
-func (s *Server) telegramData(c *gin.Context, userID int64, data map[string]any) error {
-	l, err := s.field.UserLink(c.Request.Context(), userID)
+func (s *Server) telegramData(c *gin.Context, p *page, data map[string]any) error {
+	l, err := s.field.UserLink(c.Request.Context(), p.User.ID)
 	switch {
 	case err == nil:
 		data["Telegram"] = l
 	case !errors.Is(err, fieldstaff.ErrNotFound):
 		return err
 	}
-	return s.alertData(c, userID, data)
+	return s.alertData(c, p, data)
 }
 
 // telegramCode creates a one-time code that links the user's Telegram
@@ -65,7 +65,7 @@ func (s *Server) telegramCode(c *gin.Context) {
 	if s.cfg.BotUsername != "" {
 		data["DeepLink"] = "https://t.me/" + strings.TrimPrefix(s.cfg.BotUsername, "@") + "?start=" + fieldstaff.DeepLinkPrefix + code
 	}
-	if err := s.telegramData(c, me.ID, data); err != nil {
+	if err := s.telegramData(c, p, data); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"citybot/fieldstaff"
 	"citybot/staff"
@@ -75,5 +76,27 @@ func TestAccountAlerts(t *testing.T) {
 	// An admin without departments is told why there is nothing to choose.
 	if r := e.loggedIn("admin@example.org").get("/account"); strings.Contains(r.Body, `action="/account/telegram/alerts"`) || !strings.Contains(r.Body, "keinem Fachbereich") {
 		t.Fatalf("admin's account page:\n%s", r.Body)
+	}
+}
+
+// TestAccountAlertsDigestInterval: the account page says how often a
+// digest comes at most, as configured (CITYBOT_ALERT_DIGEST_INTERVAL).
+func TestAccountAlertsDigestInterval(t *testing.T) {
+	for _, tc := range []struct {
+		every time.Duration
+		want  []string
+	}{
+		{0, []string{"Sammelmeldung höchstens einmal pro Stunde.", "Sammelmeldung (höchstens einmal pro Stunde)"}},
+		{30 * time.Minute, []string{"Sammelmeldung höchstens alle 30 Minuten.", "Sammelmeldung (höchstens alle 30 Minuten)"}},
+		{4 * time.Hour, []string{"Sammelmeldung höchstens alle 4 Stunden.", "Sammelmeldung (höchstens alle 4 Stunden)"}},
+	} {
+		e := newEnv(t, func(c *Config, _ *Deps) { c.AlertDigestInterval = tc.every })
+		e.user("anna@example.org", staff.RoleStaff, "bauamt")
+		body := e.loggedIn("anna@example.org").get("/account").Body
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%v: the account page lacks %q", tc.every, w)
+			}
+		}
 	}
 }

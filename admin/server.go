@@ -75,6 +75,10 @@ type Config struct {
 	// InvitationLifetime is how long an invitation link is valid
 	// (default 7 days; invite.go).
 	InvitationLifetime time.Duration
+	// AlertDigestInterval is how often at most a digest of case alerts
+	// goes to a staff member (the account page says so; default
+	// fieldstaff.DefaultDigestInterval).
+	AlertDigestInterval time.Duration
 }
 
 // Deps are the admin server's collaborators.

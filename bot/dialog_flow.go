@@ -122,17 +122,18 @@ func (h *turn) converse(ctx context.Context) error {
 	}
 	known := isText && strings.HasPrefix(text, "/") && knownCommands[commandName(text)]
 	st := h.state()
-	if st == StateCaseOpen && !known && (h.recentIn >= h.e.cfg.FloodLimit || (isText && strings.HasPrefix(text, "/"))) {
+	flooded, notice := h.e.Flood().Check(h.recentIn)
+	if st == StateCaseOpen && !known && (flooded || (isText && strings.HasPrefix(text, "/"))) {
 		// A flood, or an unknown command, goes to the case unacknowledged.
 		h.res.Outcome = "case"
 		_, _, err := h.e.desk.AddToCase(ctx, h.txFor(ctx), h.cs.ID, h.msg.ID)
 		return err
 	}
-	if h.recentIn >= h.e.cfg.FloodLimit {
+	if flooded {
 		// Too many messages: one notice when the limit is reached, then
 		// silence until the rate drops (the message is stored).
 		h.res.Outcome = "flood"
-		if h.recentIn == h.e.cfg.FloodLimit {
+		if notice {
 			return h.say(ctx, h.t.flood, nil)
 		}
 		return nil

@@ -287,6 +287,13 @@ type turn struct {
 	cue     followUpCue // the detail a vague question asks about
 }
 
+// Flood is the engine's flood limit (Config.FloodLimit and FloodWindow,
+// with their defaults), for the chats it does not handle itself (staff
+// chats) to be limited alike.
+func (e *Engine) Flood() routing.Flood {
+	return routing.Flood{Limit: e.cfg.FloodLimit, Window: e.cfg.FloodWindow}
+}
+
 // Handle handles one inbound message inside tx: it stores the citizen and the
 // message, decides the reply and queues it in the outbox. Nothing is sent
 // before tx commits.

@@ -20,8 +20,9 @@ type Options struct {
 	// AnswerMargin is the minimum lead of the best entry over the runner-up
 	// for a direct answer. Default 0.03.
 	AnswerMargin float64
-	// SuggestThreshold is the minimum score for an entry to be offered as a
-	// suggestion. Default 0.40.
+	// SuggestThreshold is the minimum score of the best entry for a
+	// suggestion; the entries offered beside it need RelatedThreshold (and
+	// SuggestWindow). Default 0.40.
 	SuggestThreshold float64
 	// SuggestWindow: suggestions must score within this distance of the
 	// best entry. Default 0.2.
@@ -32,7 +33,8 @@ type Options struct {
 	// RelatedThreshold is the minimum score of an entry offered beside a
 	// handoff ("Vielleicht hilft Ihnen schon ..."): too weak to suggest on
 	// its own, close enough that the citizen may find the answer there
-	// before a case opens. Default 0.30, chosen on the development sets
+	// before a case opens; and the minimum score of the further entries of
+	// a suggestion (see suggested). Default 0.30, chosen on the development sets
 	// (dev and dev2; see README, "Matching").
 	RelatedThreshold float64
 
@@ -77,7 +79,9 @@ type Options struct {
 	// model's probability that its best candidate is right is below
 	// GateVetoAt, and the model's best candidate is answered when that
 	// probability reaches GateAnswerAt and its score reaches
-	// SuggestThreshold, whatever the thresholds say. Ignored when Model
+	// SuggestThreshold, whatever the thresholds say; where the thresholds
+	// hand off, the best entry is suggested when it reaches
+	// RelatedThreshold and the probability GateVetoAt. Ignored when Model
 	// is set. The default is the committed model (DefaultModel); nil
 	// decides by the score thresholds alone. GateVetoAt and GateAnswerAt
 	// (defaults 0.25 and 0.50) were chosen on dev and dev2: the model's

@@ -117,15 +117,30 @@ func (ix *Index) thresholds(cands []Candidate, res Result) Result {
 		res.Answer = &res.Candidates[0]
 	case best.Score >= ix.opts.SuggestThreshold:
 		res.Decision = DecisionSuggest
-		n := 0
-		for _, c := range res.Candidates {
-			if c.Score >= ix.opts.SuggestThreshold && best.Score-c.Score <= ix.opts.SuggestWindow {
-				n++
-			}
-		}
-		res.Candidates = res.Candidates[:n]
+		res.Candidates = suggested(res.Candidates, ix.opts)
 	}
 	return res
+}
+
+// suggested cuts cands (best first, by score) to the entries offered in a
+// suggestion: the best, and those within SuggestWindow of it that reach
+// RelatedThreshold. An entry good enough to be offered beside a handoff is
+// good enough to be offered beside a better one; with the stricter
+// SuggestThreshold a message whose best entry scores just above it lost
+// the runners-up that a slightly weaker best entry would have shown as
+// related entries.
+func suggested(cands []Candidate, o Options) []Candidate {
+	if len(cands) == 0 {
+		return cands
+	}
+	best := cands[0]
+	n := 1
+	for _, c := range cands[1:] {
+		if c.Score >= o.RelatedThreshold && best.Score-c.Score <= o.SuggestWindow {
+			n++
+		}
+	}
+	return cands[:n]
 }
 
 // gate decides by the score thresholds, checked and extended by the
@@ -146,15 +161,15 @@ func (ix *Index) gate(g *Model, text string, ps, narr float64, cands []Candidate
 	if res.Decision == DecisionAnswer && p < ix.opts.GateVetoAt {
 		// vetoed: offer what the thresholds would suggest
 		res.Decision, res.Answer = DecisionSuggest, nil
-		o := ix.opts
-		best := res.Candidates[0]
-		n := 0
-		for _, c := range res.Candidates {
-			if c.Score >= o.SuggestThreshold && best.Score-c.Score <= o.SuggestWindow {
-				n++
-			}
-		}
-		res.Candidates = res.Candidates[:n]
+		res.Candidates = suggested(res.Candidates, ix.opts)
+	}
+	if res.Decision == DecisionNone && len(res.Candidates) > 0 && p >= ix.opts.GateVetoAt && res.Candidates[0].Score >= ix.opts.RelatedThreshold {
+		// too weak for the score thresholds to suggest, but the model
+		// would not veto the best entry as an answer: offer it (and its
+		// close runners-up) rather than hand off with it as a related
+		// entry
+		res.Decision = DecisionSuggest
+		res.Candidates = suggested(res.Candidates, ix.opts)
 	}
 	return res
 }

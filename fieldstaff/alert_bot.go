@@ -87,7 +87,7 @@ func (s *Store) HandleAlert(ctx context.Context, tx *sqlx.Tx, in AlertInput) (Re
 		case button, st.Alert, reply && looksLikeAlert(in.ReplyToText):
 			// An alert's button or a reply to an alert in a chat that is no
 			// longer linked: staff business, not a citizen's.
-			return Reply{Handled: true, Text: textAlertNotLinked}, nil
+			return Reply{Handled: true, Text: both("alert.not_linked")}, nil
 		}
 		return Reply{}, nil // a citizen replying to the bot
 	}
@@ -128,7 +128,7 @@ func (s *Store) alertButton(ctx context.Context, tx *sqlx.Tx, p staff.Principal,
 	action, raw, _ := strings.Cut(rest, ":")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 || (action != "c" && action != "x") {
-		return Reply{Handled: true, Text: textAlertBadButton}, nil
+		return Reply{Handled: true, Text: both("alert.bad_button")}, nil
 	}
 	cs := s.cases.WithTx(tx)
 	var text string
@@ -144,25 +144,27 @@ func (s *Store) alertButton(ctx context.Context, tx *sqlx.Tx, p staff.Principal,
 			if err := cs.Close(ctx, p, id); err != nil {
 				return err
 			}
-			text = fmt.Sprintf(textAlertClosed, id, id)
+			text = both("alert.closed", id)
 			return nil
 		}
-		switch {
-		case c.AssigneeID != nil && *c.AssigneeID == p.ID:
-			text = fmt.Sprintf(textAlertClaimedAlready, id, id)
+		if c.AssigneeID != nil && *c.AssigneeID == p.ID {
+			text = both("alert.claimed_already", id)
 			return nil
-		case c.AssigneeID != nil:
+		}
+		// As "Mir zuweisen" in the inbox: a case a colleague has is taken
+		// over (audited with the previous assignee), and the answer names
+		// the colleague.
+		if err := cs.Assign(ctx, p, id, p.ID); err != nil {
+			return err
+		}
+		text = both("alert.claimed", id)
+		if c.AssigneeID != nil {
 			name := "–"
 			if c.AssigneeName != nil {
 				name = *c.AssigneeName
 			}
-			text = fmt.Sprintf(textAlertClaimedByOther, id, name, id, name)
-			return errKeep
+			text = both("alert.taken_over", id, name)
 		}
-		if err := cs.Assign(ctx, p, id, p.ID); err != nil {
-			return err
-		}
-		text = fmt.Sprintf(textAlertClaimed, id, id)
 		return nil
 	})
 	return s.caseResult(id, text, err)
@@ -189,22 +191,22 @@ func (s *Store) alertReply(ctx context.Context, tx *sqlx.Tx, p staff.Principal, 
 		if looksLikeAlert(in.ReplyToText) {
 			// A forwarded alert, or one of another chat: no case of this
 			// chat's alerts; refused rather than taken for something else.
-			return Reply{Handled: true, Text: textReplyNoAlert}, nil
+			return Reply{Handled: true, Text: both("alert.reply_no_alert")}, nil
 		}
 		return Reply{}, nil // a reply to another message of the bot: HandleChat's
 	}
 	if rows[0].UserID != p.ID {
-		return Reply{Handled: true, Text: textReplyNotYours}, nil
+		return Reply{Handled: true, Text: both("alert.reply_not_yours")}, nil
 	}
 	text := strings.TrimSpace(in.Text)
 	if in.Media {
-		return Reply{Handled: true, Text: textReplyTextOnly}, nil
+		return Reply{Handled: true, Text: both("alert.reply_text_only")}, nil
 	}
 	id := rows[0].CaseID
 	if rows[0].Digest {
 		m := digestCaseRE.FindStringSubmatch(text)
 		if m == nil {
-			return Reply{Handled: true, Text: textReplyDigest}, nil
+			return Reply{Handled: true, Text: both("alert.reply_digest")}, nil
 		}
 		n, _ := strconv.ParseInt(m[1], 10, 64)
 		id = 0
@@ -214,18 +216,18 @@ func (s *Store) alertReply(ctx context.Context, tx *sqlx.Tx, p staff.Principal, 
 			}
 		}
 		if id == 0 {
-			return Reply{Handled: true, Text: textReplyDigest}, nil
+			return Reply{Handled: true, Text: both("alert.reply_digest")}, nil
 		}
 		text = strings.TrimSpace(text[len(m[0]):])
 	}
 	if text == "" {
-		return Reply{Handled: true, Text: textReplyTextOnly}, nil
+		return Reply{Handled: true, Text: both("alert.reply_text_only")}, nil
 	}
 	err := savepoint(ctx, tx, func() error {
 		_, err := s.cases.WithTx(tx).Reply(ctx, p, id, text, nil)
 		return err
 	})
-	return s.caseResult(id, fmt.Sprintf(textReplied, id, id), err)
+	return s.caseResult(id, both("alert.replied", id), err)
 }
 
 // looksLikeAlert reports whether text starts like an alert or a digest
@@ -236,20 +238,16 @@ func looksLikeAlert(text string) bool {
 
 var alertTextRE = regexp.MustCompile(`^🔔 (Neuer Fall #\d+|\d+ neue Fälle)`)
 
-// errKeep ends a savepoint's work without an error for the caller: the
-// answer is set, nothing changed.
-var errKeep = errors.New("fieldstaff: nothing to change")
-
 // caseResult turns a case function's result into the chat's answer: the
 // refusals of the case functions are told, other errors fail the update.
 func (s *Store) caseResult(id int64, ok string, err error) (Reply, error) {
 	switch {
-	case err == nil, errors.Is(err, errKeep):
+	case err == nil:
 		return Reply{Handled: true, Text: ok}, nil
 	case errors.Is(err, routing.ErrNotFound), errors.Is(err, routing.ErrForbidden):
-		return Reply{Handled: true, Text: fmt.Sprintf(textAlertNotYours, id, id)}, nil
+		return Reply{Handled: true, Text: both("alert.not_yours", id)}, nil
 	case errors.Is(err, routing.ErrInvalid):
-		return Reply{Handled: true, Text: fmt.Sprintf(textAlertInvalid, id, id)}, nil
+		return Reply{Handled: true, Text: both("alert.invalid", id)}, nil
 	}
 	return Reply{}, err
 }

@@ -15,6 +15,7 @@ import (
 
 	"citybot/internal/audit"
 	"citybot/internal/db"
+	"citybot/internal/i18n"
 	"citybot/routing"
 )
 
@@ -52,8 +53,12 @@ type AlertSetting struct {
 // AlertSettings returns the alert mode of each department of the user, by
 // department name; a department without a choice is AlertOff.
 func (s *Store) AlertSettings(ctx context.Context, userID int64) ([]AlertSetting, error) {
+	return alertSettings(ctx, s.db, userID)
+}
+
+func alertSettings(ctx context.Context, q sqlx.QueryerContext, userID int64) ([]AlertSetting, error) {
 	var out []AlertSetting
-	if err := s.db.SelectContext(ctx, &out, `
+	if err := sqlx.SelectContext(ctx, q, &out, `
 		SELECT ud.department_id, d.name AS department_name, coalesce(a.mode, 'off') AS mode
 		FROM user_departments ud
 		JOIN departments d ON d.id = ud.department_id
@@ -351,28 +356,30 @@ func excerpt(c alertCandidate, n int) string {
 // link to the case and the buttons.
 func alertPayload(publicURL string, c alertCandidate) routing.Payload {
 	var b strings.Builder
-	fmt.Fprintf(&b, "🔔 <b>Neuer Fall #%d</b> · %s / <i>new case</i>\n", c.CaseID, html.EscapeString(c.DepartmentName))
+	fmt.Fprintf(&b, "🔔 <b>%s</b> · %s / <i>%s</i>\n", htmlText(i18n.Ref, "alert.new", c.CaseID),
+		html.EscapeString(c.DepartmentName), htmlText("en", "alert.new", c.CaseID))
 	fmt.Fprintf(&b, "„%s“\n", excerpt(c, 300))
 	if u := caseURL(publicURL, c.CaseID); u != "" {
-		fmt.Fprintf(&b, "<a href=\"%s\">Im Posteingang öffnen / open in the inbox</a>\n", html.EscapeString(u))
+		fmt.Fprintf(&b, "<a href=\"%s\">%s</a>\n", html.EscapeString(u), html.EscapeString(pair("alert.open")))
 	} else {
-		fmt.Fprintf(&b, "Im Web-Posteingang: Fall #%d / in the web inbox: case #%d\n", c.CaseID, c.CaseID)
+		b.WriteString(html.EscapeString(pair("alert.in_inbox", c.CaseID)) + "\n")
 	}
-	b.WriteString("\n" + textAlertHint)
+	b.WriteString("\n" + html.EscapeString(both("alert.hint")))
 	id := strconv.FormatInt(c.CaseID, 10)
 	return routing.Payload{Text: b.String(), Format: routing.FormatHTML, Buttons: [][]routing.Button{{
-		{Text: "Übernehmen / Claim", Data: AlertPrefix + "c:" + id},
-		{Text: "Schließen / Close", Data: AlertPrefix + "x:" + id},
+		{Text: pair("alert.claim_button"), Data: AlertPrefix + "c:" + id},
+		{Text: pair("alert.close_button"), Data: AlertPrefix + "x:" + id},
 	}}}
 }
 
 // digestPayload lists the cases of group (one user and department).
 func digestPayload(publicURL string, group []alertCandidate) routing.Payload {
 	var b strings.Builder
-	fmt.Fprintf(&b, "🔔 <b>%d neue Fälle</b> · %s / <i>%d new cases</i>\n\n", len(group), html.EscapeString(group[0].DepartmentName), len(group))
+	fmt.Fprintf(&b, "🔔 <b>%s</b> · %s / <i>%s</i>\n\n", htmlText(i18n.Ref, "alert.digest", len(group)),
+		html.EscapeString(group[0].DepartmentName), htmlText("en", "alert.digest", len(group)))
 	for i, c := range group {
 		if i == maxDigestLines {
-			fmt.Fprintf(&b, "… und %d weitere im Posteingang / and %d more in the inbox\n", len(group)-i, len(group)-i)
+			b.WriteString(html.EscapeString(pair("alert.more", len(group)-i)) + "\n")
 			break
 		}
 		if u := caseURL(publicURL, c.CaseID); u != "" {
@@ -381,6 +388,11 @@ func digestPayload(publicURL string, group []alertCandidate) routing.Payload {
 			fmt.Fprintf(&b, "• #%d %s\n", c.CaseID, excerpt(c, 90))
 		}
 	}
-	b.WriteString("\n" + textDigestHint)
+	b.WriteString("\n" + html.EscapeString(both("alert.digest_hint")))
 	return routing.Payload{Text: b.String(), Format: routing.FormatHTML}
+}
+
+// htmlText is textIn, escaped for Telegram's HTML.
+func htmlText(lang, key string, args ...any) string {
+	return html.EscapeString(textIn(lang, key, args...))
 }

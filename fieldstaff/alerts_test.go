@@ -320,3 +320,39 @@ func TestAlertsStopWhenUnlinkedOrDeactivated(t *testing.T) {
 		t.Fatalf("alerts for unlinked, deactivated or moved users: %d, %v", n, err)
 	}
 }
+
+// The digest interval is a setting (CITYBOT_ALERT_DIGEST_INTERVAL): a
+// digest comes at most once per DigestInterval, default one hour.
+func TestAlertsDigestInterval(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := New(d)
+	dora := newUser(t, d, "dora@example.org", "Dora", "bauamt")
+	link(t, s, dora, 31)
+	if err := s.SetAlertModes(ctx, dora, map[string]string{"bauamt": AlertDigest}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := timeNow(t, d)
+	at := func(every, after time.Duration) int {
+		t.Helper()
+		n, err := s.RunAlerts(ctx, AlertConfig{DigestInterval: every, Now: func() time.Time { return t0.Add(after) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	openCase(t, d, 930, "bauamt", "Erste Frage")
+	if n := at(10*time.Minute, 0); n != 1 {
+		t.Fatalf("first digest: %d", n)
+	}
+	openCase(t, d, 931, "bauamt", "Zweite Frage")
+	if n := at(10*time.Minute, 5*time.Minute); n != 0 {
+		t.Fatalf("within 10 minutes: %d", n)
+	}
+	if n := at(0, 11*time.Minute); n != 0 {
+		t.Fatalf("by default (one hour), after 11 minutes: %d", n)
+	}
+	if n := at(10*time.Minute, 11*time.Minute); n != 1 {
+		t.Fatalf("after 10 minutes: %d", n)
+	}
+}

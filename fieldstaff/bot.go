@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"citybot/internal/i18n"
 	"citybot/routing"
 )
 
@@ -28,14 +29,17 @@ type Reply struct {
 	ClearButtons int
 }
 
-// StaffCommands are the commands of a linked chat's menu (German, then
-// English aliases that the bot also understands).
-var StaffCommands = []struct{ Command, Description string }{
-	{"hilfe", "Was ich für Mitarbeitende tun kann / help"},
-	{"meinedaten", "Was verknüpft ist / what is linked"},
-	{"senden", "Meldung absenden / send the field report"},
-	{"abbrechen", "Entwurf verwerfen / discard the draft"},
-	{"abmelden", "Telegram-Konto trennen / unlink this account"},
+// StaffCommands are the commands of a linked chat's menu, described in
+// German, then English (the bot also understands English aliases).
+var StaffCommands = staffCommands()
+
+func staffCommands() []struct{ Command, Description string } {
+	var out []struct{ Command, Description string }
+	for _, c := range []string{"hilfe", "meinedaten", "senden", "abbrechen", "abmelden"} {
+		out = append(out, struct{ Command, Description string }{c,
+			textIn(i18n.Ref, "command."+c) + " / " + textIn("en", "command."+c)})
+	}
+	return out
 }
 
 // HandleChat decides, in tx (the transaction of the update), whether a
@@ -51,17 +55,36 @@ func (s *Store) HandleChat(ctx context.Context, tx *sqlx.Tx, chatID int64, text 
 // HandleMessage is HandleChat for a whole message: a reply to a case alert
 // or its button (HandleAlert); a linked chat's photos,
 // position and text make a field report (report.go).
+//
+// A staff chat (linked, refused, or sending a link code) that sent
+// m.Flood.Limit messages within m.Flood.Window gets one notice and then
+// nothing is taken or answered until it slows down, as citizens' chats
+// are limited (an album counts as one message).
 func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Reply, error) {
-	if r, err := s.HandleAlert(ctx, tx, m.alertInput()); err != nil || r.Handled {
-		return r, err
-	}
 	chatID := m.ChatID
 	text := strings.TrimSpace(m.Text)
 	cmd, args := command(text)
+	deepLink := cmd == "/start" && strings.HasPrefix(strings.ToLower(args), DeepLinkPrefix)
+	prefixed := strings.HasPrefix(strings.ToLower(text), DeepLinkPrefix)
+	// One round trip for the common case, a citizen's chat: whether the
+	// chat is linked or refused, and for a staff chat its recent messages.
+	st, err := chatStatus(ctx, tx, m, deepLink || prefixed)
+	if err != nil {
+		return Reply{}, err
+	}
+	if over, notice := m.Flood.Check(st.RecentIn); over && (st.Linked || st.Refused || deepLink || prefixed) {
+		if notice && !st.AlbumNext {
+			return Reply{Handled: true, Text: both("flood.notice")}, nil
+		}
+		return Reply{Handled: true}, nil
+	}
+	if r, err := s.HandleAlert(ctx, tx, m.alertInput()); err != nil || r.Handled {
+		return r, err
+	}
 	switch {
-	case cmd == "/start" && strings.HasPrefix(strings.ToLower(args), DeepLinkPrefix):
+	case deepLink:
 		return s.redeemReply(ctx, tx, chatID, args[len(DeepLinkPrefix):], true)
-	case strings.HasPrefix(strings.ToLower(text), DeepLinkPrefix):
+	case prefixed:
 		return s.redeemReply(ctx, tx, chatID, text[len(DeepLinkPrefix):], true)
 	}
 	if _, ok := NormalizeCode(text); ok && len(text) <= 16 {
@@ -70,18 +93,9 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 			return r, err
 		}
 	}
-	// One round trip for the common case, a citizen's chat.
-	var st struct {
-		Linked  bool `db:"linked"`
-		Refused bool `db:"refused"`
-	}
-	if err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
-		EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused`, chatID); err != nil {
-		return Reply{}, fmt.Errorf("load chat status: %w", err)
-	}
 	switch {
 	case !st.Linked && st.Refused:
-		return Reply{Handled: true, Text: textRefused}, nil
+		return Reply{Handled: true, Text: both("link.refused")}, nil
 	case !st.Linked:
 		return Reply{}, nil
 	}
@@ -97,21 +111,21 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 		if err := s.UnlinkChat(ctx, tx, chatID); err != nil {
 			return Reply{}, err
 		}
-		return Reply{Handled: true, Text: textUnlinked, Unlinked: true}, nil
+		return Reply{Handled: true, Text: both("link.unlinked"), Unlinked: true}, nil
 	case "/meinedaten", "/mydata":
-		reports, err := s.myReports(ctx, tx, l)
+		text, err := s.myData(ctx, tx, l)
 		if err != nil {
 			return Reply{}, err
 		}
-		return Reply{Handled: true, Text: s.myData(l) + reports}, nil
+		return Reply{Handled: true, Text: text}, nil
 	case "/start", "/hilfe", "/help":
-		return Reply{Handled: true, Text: fmt.Sprintf(textHelp, l.Name)}, nil
+		return Reply{Handled: true, Text: bothBlock("link.help", l.Name)}, nil
 	case "":
 		if text == "" {
 			return Reply{Handled: true}, nil // a button, a sticker: nothing to say
 		}
 	}
-	return Reply{Handled: true, Text: textStaffOnly}, nil
+	return Reply{Handled: true, Text: both("link.staff_only")}, nil
 }
 
 // redeemReply links chat with code. strict: the text was meant as a code
@@ -128,7 +142,7 @@ func (s *Store) redeemReply(ctx context.Context, tx *sqlx.Tx, chatID int64, code
 		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT fieldstaff_redeem`); err != nil {
 			return Reply{}, fmt.Errorf("release savepoint: %w", err)
 		}
-		return Reply{Handled: true, Linked: true, Text: fmt.Sprintf(textLinked, l.Name) + "\n\n" + fmt.Sprintf(textHelp, l.Name)}, nil
+		return Reply{Handled: true, Linked: true, Text: both("link.linked", l.Name) + "\n\n" + bothBlock("link.help", l.Name)}, nil
 	case errors.Is(err, ErrCodeInvalid), errors.Is(err, ErrChatTaken):
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT fieldstaff_redeem`); rerr != nil {
 			return Reply{}, fmt.Errorf("rollback to savepoint: %w", rerr)
@@ -137,9 +151,9 @@ func (s *Store) redeemReply(ctx context.Context, tx *sqlx.Tx, chatID int64, code
 			return Reply{}, nil
 		}
 		if errors.Is(err, ErrChatTaken) {
-			return Reply{Handled: true, Text: textChatTaken}, nil
+			return Reply{Handled: true, Text: both("link.chat_taken")}, nil
 		}
-		return Reply{Handled: true, Text: textCodeInvalid}, nil
+		return Reply{Handled: true, Text: both("link.code_invalid")}, nil
 	default:
 		return Reply{}, err
 	}
@@ -157,36 +171,87 @@ func command(text string) (cmd, args string) {
 	return strings.ToLower(cmd), strings.TrimSpace(args)
 }
 
-func (s *Store) myData(l Link) string {
+// myData is the answer to /meinedaten: the linked account, the alert mode
+// of each of the user's departments, the open field reports and a draft,
+// and what is stored.
+func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error) {
 	deps := "–"
 	if len(l.Departments) > 0 {
 		deps = strings.Join(l.Departments, ", ")
 	}
 	since := l.LinkedAt.In(s.loc).Format("02.01.2006 15:04")
-	return fmt.Sprintf(textMyData, l.Name, l.Email, deps, since)
+	var b strings.Builder
+	b.WriteString(bothBlock("mydata.link", l.Name, l.Email, deps, since))
+	settings, err := alertSettings(ctx, tx, l.UserID)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString("\n\n" + pair("mydata.alerts"))
+	if len(settings) == 0 {
+		b.WriteString(" " + pair("mydata.alerts_none"))
+	}
+	for _, a := range settings {
+		b.WriteString("\n" + textIn(i18n.Ref, "mydata.alert_line", a.DepartmentName,
+			pair("alert_mode."+a.Mode)))
+	}
+	reports, err := s.myReports(ctx, tx, l)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(reports)
+	b.WriteString("\n\n" + both("mydata.stored"))
+	return b.String(), nil
 }
 
-const (
-	textLinked = "Verknüpft: Dieser Telegram-Chat gehört jetzt zu Ihrem Zugang als %s. " +
-		"Ihre Nachrichten hier werden nicht als Bürgeranfragen behandelt.\n" +
-		"Linked: this Telegram chat now belongs to your staff account."
-	textHelp = "Sie sind als Mitarbeiterin/Mitarbeiter angemeldet (%s).\n" +
-		"Außendienstmeldung: Fotos (auch als Album), Standort und Text senden; dann den Fachbereich wählen.\n" +
-		"/senden – Meldung absenden\n/abbrechen – Entwurf verwerfen\n" +
-		"/meinedaten – was verknüpft ist, offene Meldungen\n/abmelden – dieses Telegram-Konto trennen\n/hilfe – diese Hilfe\n\n" +
-		"Field report: send photos, a location and text, then choose the department.\n" +
-		"You are linked as staff. /meinedaten shows what is linked, /abmelden unlinks this account."
-	textStaffOnly = "Dieser Chat ist mit einem Mitarbeiterzugang verknüpft; Bürgeranfragen sind hier nicht möglich. /hilfe zeigt, was geht.\n" +
-		"This chat is linked to a staff account; citizen questions are not possible here. /hilfe shows what you can do."
-	textUnlinked = "Getrennt: Dieser Telegram-Chat ist nicht mehr mit Ihrem Mitarbeiterzugang verknüpft.\n" +
-		"Unlinked: this chat is no longer linked to your staff account."
-	textMyData = "Verknüpft mit / linked to:\nName: %s\nE-Mail: %s\nFachbereiche / departments: %s\nVerknüpft seit / linked since: %s\n\n" +
-		"Gespeichert ist nur die Verbindung dieses Chats mit Ihrem Zugang. /abmelden trennt sie.\n" +
-		"Only the link of this chat to your account is stored. /abmelden removes it."
-	textCodeInvalid = "Dieser Code ist ungültig, schon benutzt oder abgelaufen (er gilt 10 Minuten). Bitte erzeugen Sie auf Ihrer Kontoseite einen neuen.\n" +
-		"This code is invalid, used or expired (it is valid for 10 minutes). Please create a new one on your account page."
-	textChatTaken = "Dieser Chat ist schon mit einem anderen Mitarbeiterzugang verknüpft. Bitte dort zuerst /abmelden.\n" +
-		"This chat is already linked to another staff account. Please /abmelden there first."
-	textRefused = "Dieser Chat war mit einem Mitarbeiterzugang verknüpft, der deaktiviert wurde. Er kann den Bot nicht mehr nutzen. Bitte wenden Sie sich an die Verwaltung des Bots.\n" +
-		"This chat was linked to a staff account that was deactivated; it can no longer use the bot. Please contact the bot's administrators."
-)
+// chatState is what HandleMessage first learns of a chat.
+type chatState struct {
+	Linked  bool `db:"linked"`
+	Refused bool `db:"refused"`
+	// RecentIn: the staff chat's counted messages within m.Flood.Window
+	// before this one (0 for a citizen's chat, or without a limit).
+	RecentIn int `db:"recent_in"`
+	// AlbumNext: a later photo of the album of the chat's last photo (not
+	// counted; over the limit when the album's first photo was, but the
+	// notice went with that one).
+	AlbumNext bool `db:"album_next"`
+}
+
+// chatStatus loads whether m's chat is linked or refused and, with a flood
+// limit, counts m for a staff chat (linked, refused, or code: the message
+// is a link code) in one statement. The latest Limit+1 times within the
+// window are kept: enough to tell the message that reaches the limit
+// from those after it. The later photos of an album are not counted.
+func chatStatus(ctx context.Context, tx *sqlx.Tx, m Message, code bool) (chatState, error) {
+	var st chatState
+	if m.Flood.Limit <= 0 {
+		err := tx.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
+			EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused, 0 AS recent_in, false AS album_next`, m.ChatID)
+		if err != nil {
+			return st, fmt.Errorf("load chat status: %w", err)
+		}
+		return st, nil
+	}
+	err := tx.GetContext(ctx, &st, `
+		WITH s AS (
+			SELECT EXISTS (SELECT 1 FROM fieldstaff_links WHERE chat_id = $1) AS linked,
+				EXISTS (SELECT 1 FROM fieldstaff_refused_chats WHERE chat_id = $1) AS refused,
+				-- The statement's snapshot: the row before the update below.
+				$3 <> '' AND EXISTS (SELECT 1 FROM fieldstaff_chat_flood WHERE chat_id = $1 AND last_group = $3) AS album_next
+		), f AS (
+			INSERT INTO fieldstaff_chat_flood AS f (chat_id, recent, last_group)
+			SELECT $1, ARRAY[now()], $3 FROM s WHERE s.linked OR s.refused OR $2
+			ON CONFLICT (chat_id) DO UPDATE SET
+				recent = CASE WHEN $3 <> '' AND f.last_group = $3 THEN f.recent
+					ELSE ARRAY(SELECT t FROM (
+						SELECT t FROM unnest(f.recent) t WHERE t > now() - make_interval(secs => $4::float8)
+						ORDER BY t DESC LIMIT $5) x ORDER BY t) || now() END,
+				last_group = $3, updated_at = now()
+			RETURNING (SELECT count(*) FROM unnest(f.recent) t WHERE t > now() - make_interval(secs => $4::float8)) - 1 AS n
+		)
+		SELECT s.linked, s.refused, coalesce((SELECT n FROM f), 0) AS recent_in, s.album_next FROM s`,
+		m.ChatID, code, m.MediaGroupID, m.Flood.Window.Seconds(), m.Flood.Limit+1)
+	if err != nil {
+		return st, fmt.Errorf("load chat status: %w", err)
+	}
+	return st, nil
+}

@@ -8,8 +8,9 @@
 // deactivating a user unlinks (staff calls Deactivated in the
 // deactivation's transaction), and the chat is then refused.
 //
-// The package alone writes fieldstaff_links, fieldstaff_link_codes and
-// fieldstaff_refused_chats; it reads users, user_departments and
+// The package alone writes fieldstaff_links, fieldstaff_link_codes,
+// fieldstaff_refused_chats and fieldstaff_chat_flood (and the tables of
+// reports and alerts); it reads users, user_departments and
 // departments (staff writes them).
 package fieldstaff
 
@@ -317,11 +318,15 @@ func (s *Store) Refused(ctx context.Context, q sqlx.QueryerContext, chatID int64
 	return ok, nil
 }
 
-// Sweep deletes expired link codes (used or not) and returns how many.
+// Sweep deletes expired link codes (used or not) and returns how many; it
+// also deletes the flood counts of chats silent for a day.
 func (s *Store) Sweep(ctx context.Context) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM fieldstaff_link_codes WHERE expires_at < now()`)
 	if err != nil {
 		return 0, fmt.Errorf("sweep link codes: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM fieldstaff_chat_flood WHERE updated_at < now() - interval '1 day'`); err != nil {
+		return 0, fmt.Errorf("sweep flood counts: %w", err)
 	}
 	return res.RowsAffected()
 }

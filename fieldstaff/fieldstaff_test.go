@@ -6,12 +6,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
 	"citybot/internal/db"
 	"citybot/internal/dbtest"
+	"citybot/routing"
 	"citybot/staff"
 )
 
@@ -251,5 +253,66 @@ func TestHandleChatCitizen(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The flood limit counts a staff chat's messages (an album once), not a
+// citizen's; without a limit nothing is counted; Sweep deletes the counts
+// of chats silent for a day.
+func TestFloodCount(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := New(d)
+	uid := newUser(t, d, "fred@example.org", "Fred", "ordnungsamt")
+	link(t, s, uid, 501)
+	flood := routing.Flood{Limit: 3, Window: time.Minute}
+	send := func(m Message) Reply {
+		t.Helper()
+		var r Reply
+		if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+			var err error
+			r, err = s.HandleMessage(ctx, tx, m)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var texts []string
+	for _, m := range []Message{
+		{Kind: routing.KindText, Text: "eins"},
+		{Kind: routing.KindPhoto, Text: "Foto", MediaGroupID: "g1"},
+		{Kind: routing.KindPhoto, Text: "Foto", MediaGroupID: "g1"},
+		{Kind: routing.KindPhoto, Text: "Foto", MediaGroupID: "g1"},
+		{Kind: routing.KindText, Text: "zwei"},
+		{Kind: routing.KindPhoto, Text: "Foto", MediaGroupID: "g2"},
+		{Kind: routing.KindPhoto, Text: "Foto", MediaGroupID: "g2"},
+		{Kind: routing.KindText, Text: "drei"},
+	} {
+		m.ChatID, m.Flood = 501, flood
+		texts = append(texts, send(m).Text)
+	}
+	// Counted: eins, the album g1, zwei (answered); album g2 reaches the
+	// limit (one notice, not one per photo); drei is over it.
+	for i, want := range []string{"Mitarbeiterzugang", "Mitarbeiterzugang", "Mitarbeiterzugang", "Mitarbeiterzugang", "Mitarbeiterzugang", "sehr viele Nachrichten", "", ""} {
+		if want == "" && texts[i] != "" || !strings.Contains(texts[i], want) {
+			t.Errorf("message %d: %q, want %q", i, texts[i], want)
+		}
+	}
+	// A citizen's chat is not counted, nor anything without a limit.
+	send(Message{ChatID: 502, Kind: routing.KindText, Text: "Hallo", Flood: flood})
+	send(Message{ChatID: 501, Kind: routing.KindText, Text: "fünf"})
+	if n := count(t, d, `SELECT count(*) FROM fieldstaff_chat_flood`); n != 1 {
+		t.Fatalf("%d flood rows, want the staff chat's only", n)
+	}
+	if n := count(t, d, `SELECT cardinality(recent) FROM fieldstaff_chat_flood WHERE chat_id = 501`); n != flood.Limit+2 {
+		t.Fatalf("%d times kept, want limit + 2", n)
+	}
+	d.MustExec(`UPDATE fieldstaff_chat_flood SET updated_at = now() - interval '25 hours'`)
+	if _, err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, d, `SELECT count(*) FROM fieldstaff_chat_flood`); n != 0 {
+		t.Fatalf("%d flood rows after the sweep", n)
 	}
 }

@@ -36,6 +36,9 @@ type Message struct {
 	ReplyTo     int
 	ReplyToBot  bool
 	ReplyToText string
+	// Flood is the flood limit of citizens' chats (the bot engine's):
+	// HandleMessage applies it to staff chats too. Zero: no limit.
+	Flood routing.Flood
 }
 
 // Button is an inline button of a staff reply.
@@ -362,7 +365,7 @@ func (s *Store) myReports(ctx context.Context, tx *sqlx.Tx, l Link) (string, err
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("\n\n" + textIn("de", "report.open_list") + " / " + textIn("en", "report.open_list"))
+	b.WriteString("\n\n" + pair("report.open_list"))
 	if len(cs) == 0 {
 		b.WriteString(" –")
 	}

@@ -6,7 +6,8 @@ import (
 	"citybot/internal/i18n"
 )
 
-// The texts of field reports are in locales/<language>.toml, read by
+// The bot's texts to staff chats (linking, field reports, case alerts) are
+// in locales/<language>.toml, read by
 // internal/i18n; German is the reference language.
 //
 //go:embed locales/*.toml
@@ -29,4 +30,15 @@ func textIn(lang, key string, args ...any) string {
 // language setting.
 func both(key string, args ...any) string {
 	return textIn(i18n.Ref, key, args...) + "\n" + textIn("en", key, args...)
+}
+
+// bothBlock is both with a blank line between the languages, for texts of
+// several lines.
+func bothBlock(key string, args ...any) string {
+	return textIn(i18n.Ref, key, args...) + "\n\n" + textIn("en", key, args...)
+}
+
+// pair is the text of key in German and English on one line.
+func pair(key string, args ...any) string {
+	return textIn(i18n.Ref, key, args...) + " / " + textIn("en", key, args...)
 }

@@ -26,11 +26,16 @@ type fieldEnv struct {
 	router routing.Router
 	anna   int64
 	run    *running
+	// mod changes the Service's config (nil: none).
+	mod func(*Config)
 }
 
 const annaChat = 701
 
-func newFieldEnv(t *testing.T) *fieldEnv {
+func newFieldEnv(t *testing.T) *fieldEnv { return newFieldEnvWith(t, nil) }
+
+// newFieldEnvWith is newFieldEnv with mod applied to the Service's config.
+func newFieldEnvWith(t *testing.T, mod func(*Config)) *fieldEnv {
 	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
@@ -44,7 +49,7 @@ func newFieldEnv(t *testing.T) *fieldEnv {
 	must(t, err)
 	cases := routing.NewCases(e.db, routing.CasesOptions{})
 	h := routing.NewHandoff(cases, cal, router, routing.HandoffOptions{})
-	fe := &fieldEnv{env: e, fs: fieldstaff.New(e.db).WithDesk(h), cases: cases, router: router}
+	fe := &fieldEnv{env: e, fs: fieldstaff.New(e.db).WithDesk(h), cases: cases, router: router, mod: mod}
 	fe.run = fe.startService()
 	fe.anna = e.staffUser("anna@example.org", "Anna Außendienst", "ordnungsamt")
 	fe.link(fe.anna, annaChat)
@@ -52,7 +57,12 @@ func newFieldEnv(t *testing.T) *fieldEnv {
 }
 
 func (e *fieldEnv) startService() *running {
-	return e.start(e.config(func(c *Config) { c.StaffChats = e.fs }))
+	return e.start(e.config(func(c *Config) {
+		c.StaffChats = e.fs
+		if e.mod != nil {
+			e.mod(c)
+		}
+	}))
 }
 
 // link links chat to user and waits for the bot's confirmation.

@@ -286,3 +286,62 @@ func TestStaffChatUnlinkedInUI(t *testing.T) {
 		t.Fatal("the citizen got something from the unlinked chat")
 	}
 }
+
+// Übernehmen on a case a colleague has takes it over, as "Mir zuweisen"
+// in the inbox does (routing's Assign, audited with the previous
+// assignee), and names the colleague. A staff member who left the
+// department can no longer answer, claim or close through their own
+// earlier alert: refused with a clear message, nothing changes.
+func TestStaffAlertColleagueAndLostDepartment(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	cases := routing.NewCases(e.db, routing.CasesOptions{})
+	fs := fieldstaff.New(e.db).WithCases(cases)
+	e.start(e.config(func(c *Config) { c.StaffChats = fs }))
+
+	anna := e.staffUser("anna@example.org", "Anna Bau", "bauamt")
+	carl := e.staffUser("carl@example.org", "Carl Bau", "bauamt")
+	const annaChat, carlChat, citizen = 711, 712, 930
+	e.linkChat(fs, anna, annaChat)
+	e.linkChat(fs, carl, carlChat)
+	for _, u := range []int64{anna, carl} {
+		must(t, fs.SetAlertModes(ctx, u, map[string]string{"bauamt": fieldstaff.AlertEach}))
+	}
+	id := e.citizenCase(cases, citizen, "bauamt", "Wann ist die Baugenehmigung fertig?")
+	sid := strconv.FormatInt(id, 10)
+	if n, err := fs.RunAlerts(ctx, fieldstaff.AlertConfig{}); err != nil || n != 2 {
+		t.Fatalf("RunAlerts = %d, %v", n, err)
+	}
+	annaAlert, carlAlert := e.waitSentTo(annaChat, 2)[1], e.waitSentTo(carlChat, 2)[1]
+
+	e.fake.PushCallback(carlChat, carlAlert.MessageID, "al:c:"+sid)
+	lastText(t, e.waitSentTo(carlChat, 3), "Fall #"+sid+" ist jetzt Ihnen zugewiesen")
+	e.fake.PushCallback(annaChat, annaAlert.MessageID, "al:c:"+sid)
+	lastText(t, e.waitSentTo(annaChat, 3), "Fall #"+sid+" war Carl Bau zugewiesen und ist jetzt Ihnen zugewiesen", "was assigned to Carl Bau")
+	if st, who := e.caseState(id); st != routing.CaseAssigned || who != anna {
+		t.Fatalf("after taking over: case %s, assignee %d", st, who)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'case.assigned' AND user_id = $1 AND object_id = $2
+		AND (details->>'previous')::bigint = $3`, anna, sid, carl); n != 1 {
+		t.Fatalf("audit rows of the take-over naming the colleague = %d", n)
+	}
+	e.fake.PushCallback(annaChat, annaAlert.MessageID, "al:c:"+sid)
+	lastText(t, e.waitSentTo(annaChat, 4), "ist Ihnen schon zugewiesen")
+
+	// Anna leaves the department: her own alert no longer lets her act.
+	e.db.MustExec(`DELETE FROM user_departments WHERE user_id = $1`, anna)
+	e.db.MustExec(`INSERT INTO departments (id, name) VALUES ('ordnungsamt', 'Ordnungsamt') ON CONFLICT DO NOTHING`)
+	e.db.MustExec(`INSERT INTO user_departments (user_id, department_id) VALUES ($1, 'ordnungsamt')`, anna)
+	e.pushReply(annaChat, annaAlert.MessageID, annaAlert.PlainText, "Die Genehmigung ist nächste Woche fertig.")
+	lastText(t, e.waitSentTo(annaChat, 5), "Fall #"+sid+" gibt es nicht oder er gehört nicht zu Ihren Fachbereichen", "Nichts wurde gesendet")
+	e.fake.PushCallback(annaChat, annaAlert.MessageID, "al:x:"+sid)
+	lastText(t, e.waitSentTo(annaChat, 6), "gehört nicht zu Ihren Fachbereichen")
+	e.fake.PushCallback(annaChat, annaAlert.MessageID, "al:c:"+sid)
+	lastText(t, e.expectExactly(annaChat, 7), "gehört nicht zu Ihren Fachbereichen")
+	if st, _ := e.caseState(id); st != routing.CaseAssigned {
+		t.Fatalf("after the refused attempts: case %s", st)
+	}
+	if len(e.fake.SentTo(citizen)) != 0 {
+		t.Fatal("the citizen got a reply of a staff member outside the department")
+	}
+}

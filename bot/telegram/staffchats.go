@@ -30,6 +30,7 @@ func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incom
 		ChatID: inc.ChatID, Kind: inc.In.Kind, Text: inc.In.Text, Data: inc.In.Data,
 		CallbackMsgID: inc.CallbackMsgID, MediaGroupID: inc.MediaGroupID, Media: inc.In.Media,
 		ReplyTo: inc.ReplyTo, ReplyToBot: inc.ReplyToBot, ReplyToText: inc.ReplyToText,
+		Flood: s.engine.Flood(), // staff chats are limited as citizens' are
 	})
 	if err != nil {
 		return false, err

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -224,5 +226,117 @@ func TestStaffChatsInBatches(t *testing.T) {
 	}
 	if c := e.count(`SELECT count(*) FROM fieldstaff_links`); c != n {
 		t.Fatalf("%d links, want %d", c, n)
+	}
+}
+
+// A staff chat that floods the bot is limited as a citizen's chat is
+// (TestFloodProtection): one notice at the limit, then nothing is taken
+// or answered until it slows down; an album counts as one message. The
+// same holds for a deactivated user's refused chat and for a chat that
+// sends link codes; citizens' chats are answered meanwhile.
+func TestStaffChatFlood(t *testing.T) {
+	ctx := context.Background()
+	const limit, window = 5, 3 * time.Second
+	e := newFieldEnvWith(t, func(c *Config) { c.FloodLimit = limit; c.FloodWindow = window })
+
+	// Linking was message 1 of the window; photos 1-4 are answered, the
+	// 5th reaches the limit, the rest are neither taken nor answered.
+	for range 12 {
+		e.fake.PushPhoto(annaChat, "")
+	}
+	got := e.expectExactly(annaChat, 1+(limit-1)+1)
+	if !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("message %d = %q, want the flood notice", limit+1, got[limit].PlainText)
+	}
+	for _, m := range got[1:limit] {
+		if !strings.Contains(m.PlainText, "Außendienstmeldung") {
+			t.Fatalf("before the limit: %q", m.PlainText)
+		}
+	}
+	if n := e.draftPhotos(annaChat); n != limit-1 {
+		t.Fatalf("photos in the draft = %d, want %d (none past the limit)", n, limit-1)
+	}
+	// A citizen is answered meanwhile.
+	e.fake.PushText(730, "Hallo")
+	e.expectExactly(730, 1)
+
+	// After the window: an album of 8 photos is one message of the window.
+	time.Sleep(window + 200*time.Millisecond)
+	e.fake.PushAlbum(annaChat, 8, "Sperrmüll am Gehweg")
+	e.fake.WaitDrained(t, 30*time.Second)
+	got = e.expectExactly(annaChat, limit+2)
+	if !strings.Contains(got[limit+1].PlainText, "Fotos: 5") {
+		t.Fatalf("album reply = %q", got[limit+1].PlainText)
+	}
+	if n := e.draftPhotos(annaChat); n != limit-1+8 {
+		t.Fatalf("photos in the draft = %d, want %d", n, limit-1+8)
+	}
+
+	// A deactivated user's refused chat, and a chat trying link codes.
+	const bobChat, codeChat = 731, 732
+	bob := e.staffUser("bob@example.org", "Bob", "ordnungsamt")
+	e.link(bob, bobChat)
+	var admin int64
+	must(t, e.db.Get(&admin, `INSERT INTO users (email, name, password_hash, role) VALUES ('admin@example.org', 'Admin', 'x', 'admin') RETURNING id`))
+	st := staff.New(e.db).WithCost(bcrypt.MinCost).WithDeactivateHook(e.fs.Deactivated)
+	must(t, st.UpdateUser(ctx, admin, staff.UserUpdate{ID: bob, Name: "Bob", Role: "staff", Language: "de", Active: false, Departments: []string{"ordnungsamt"}}))
+	for range 10 {
+		e.fake.PushText(bobChat, "Hallo?")
+		e.fake.PushText(codeChat, "/start staff-AAAAAAAAAA")
+	}
+	got = e.expectExactly(bobChat, 1+(limit-1)+1)
+	if !strings.Contains(got[1].PlainText, "deaktiviert") || !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("refused chat: %q ... %q", got[1].PlainText, got[limit].PlainText)
+	}
+	got = e.expectExactly(codeChat, limit+1)
+	if !strings.Contains(got[0].PlainText, "ungültig") || !strings.Contains(got[limit].PlainText, "sehr viele Nachrichten") {
+		t.Fatalf("code chat: %q ... %q", got[0].PlainText, got[limit].PlainText)
+	}
+	if c := e.count(`SELECT count(*) FROM citizens WHERE external_id IN ('731', '732')`); c != 0 {
+		t.Fatalf("%d citizen rows for flooding staff chats", c)
+	}
+}
+
+// /meinedaten of a linked staff chat lists what is linked: the account,
+// the alert mode of each of the user's departments, the open field
+// reports and the draft, and what is stored.
+func TestStaffChatMyData(t *testing.T) {
+	ctx := context.Background()
+	e := newFieldEnv(t)
+	e.db.MustExec(`INSERT INTO user_departments (user_id, department_id) VALUES ($1, 'bauamt')`, e.anna)
+	must(t, e.fs.SetAlertModes(ctx, e.anna, map[string]string{"ordnungsamt": fieldstaff.AlertEach, "bauamt": fieldstaff.AlertDigest}))
+
+	// One report sent, a second one as a draft.
+	e.fake.PushLocation(annaChat, 51.3397, 12.3731)
+	e.next(annaChat, 2)
+	e.fake.PushPhoto(annaChat, "Wilder Müll am Waldweg")
+	ask := e.next(annaChat, 3)
+	e.fake.PushCallback(annaChat, ask.MessageID, ask.ReplyMarkup.CallbackData()[0])
+	sent := e.next(annaChat, 4)
+	var caseID int64
+	must(t, e.db.Get(&caseID, `SELECT id FROM cases WHERE field_report AND field_report_by = $1`, e.anna))
+	if !strings.Contains(sent.PlainText, "#"+strconv.FormatInt(caseID, 10)) {
+		t.Fatalf("report sent = %q", sent.PlainText)
+	}
+	e.fake.PushPhoto(annaChat, "")
+	e.next(annaChat, 5)
+
+	e.fake.PushText(annaChat, "/meinedaten")
+	got := e.next(annaChat, 6).PlainText
+	for _, want := range []string{
+		"Anna Außendienst", "anna@example.org", "Verknüpft seit",
+		"Meldungen zu neuen Fällen", "rdnungsamt: jeder neue Fall einzeln / each new case", "Bauamt / Bauaufsicht: Sammelmeldung / digest",
+		"Offene Außendienstmeldungen", "#" + strconv.FormatInt(caseID, 10),
+		"Entwurf: 1 Foto(s)", "Gespeichert sind", "Stored are",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/meinedaten lacks %q:\n%s", want, got)
+		}
+	}
+	// A department switched off shows as such.
+	must(t, e.fs.SetAlertModes(ctx, e.anna, map[string]string{"bauamt": fieldstaff.AlertOff}))
+	e.fake.PushText(annaChat, "/mydata")
+	if got := e.next(annaChat, 7).PlainText; !strings.Contains(got, "Bauamt / Bauaufsicht: aus / off") {
+		t.Errorf("/mydata after switching off:\n%s", got)
 	}
 }

@@ -181,6 +181,8 @@ func (a *app) serve(ctx context.Context) error {
 		MapTiles:       a.cfg.MapTiles,
 		MapAttribution: a.cfg.MapAttribution,
 		BotUsername:    a.cfg.BotUsername,
+		// The account page tells how often a digest of alerts comes.
+		AlertDigestInterval: a.cfg.AlertDigestInterval,
 	}, admin.Deps{
 		DB:          d.DB,
 		Logger:      log,
@@ -279,7 +281,8 @@ func (a *app) serve(ctx context.Context) error {
 	g.Go(func() error { return sweepLinkCodes(gctx, fieldstaff.New(d.DB), log.With("component", "fieldstaff")) })
 	if tg != nil { // alerts are sent by the bot's delivery
 		g.Go(func() error {
-			return alertLoop(gctx, fieldstaff.New(d.DB), a.cfg.AlertInterval, fieldstaff.AlertConfig{PublicURL: a.cfg.PublicURL, Calendar: cal},
+			return alertLoop(gctx, fieldstaff.New(d.DB), a.cfg.AlertInterval, fieldstaff.AlertConfig{PublicURL: a.cfg.PublicURL, Calendar: cal,
+				DigestInterval: a.cfg.AlertDigestInterval},
 				log.With("component", "fieldstaff"))
 		})
 	}

@@ -51,7 +51,11 @@ type Config struct {
 	ReopenWindow   time.Duration
 	// AlertInterval (CITYBOT_ALERT_INTERVAL): how often the bot looks for
 	// new cases to alert linked staff about.
-	AlertInterval  time.Duration
+	AlertInterval time.Duration
+	// AlertDigestInterval (CITYBOT_ALERT_DIGEST_INTERVAL): the least time
+	// between two digests of case alerts to one staff member and department.
+	AlertDigestInterval time.Duration
+
 	Demo           bool   // CITYBOT_DEMO: load the demo FAQ into an empty database, create a demo admin
 	DemoAdminEmail string // CITYBOT_DEMO_ADMIN_EMAIL
 	LogLevel       string // CITYBOT_LOG_LEVEL: debug, info, warn, error
@@ -128,6 +132,7 @@ var Known = map[string]string{
 	"CITYBOT_RETENTION_DAYS":               "days closed cases are kept (default 90)",
 	"CITYBOT_REOPEN_WINDOW":                "a citizen message this long after closing reopens the case (default 72h)",
 	"CITYBOT_ALERT_INTERVAL":               "how often new cases are looked for to alert linked staff in Telegram (default 30s, at least 1s)",
+	"CITYBOT_ALERT_DIGEST_INTERVAL":        "least time between two digests of new cases to a staff member who chose the digest (default 1h, 1m to 24h)",
 	"CITYBOT_DEMO":                         "load demo data into an empty database and create a demo admin (default true)",
 	"CITYBOT_DEMO_ADMIN_EMAIL":             "e-mail of the demo admin (default admin@musterstadt.de)",
 	"CITYBOT_LOG_LEVEL":                    "debug, info, warn or error (default info)",
@@ -333,6 +338,10 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.AlertInterval, err = time.ParseDuration(get("CITYBOT_ALERT_INTERVAL", "30s")); err != nil || c.AlertInterval < time.Second {
 		return Config{}, errors.New("CITYBOT_ALERT_INTERVAL: must be a duration of at least 1s such as 30s")
+	}
+	if c.AlertDigestInterval, err = time.ParseDuration(get("CITYBOT_ALERT_DIGEST_INTERVAL", "1h")); err != nil ||
+		c.AlertDigestInterval < time.Minute || c.AlertDigestInterval > 24*time.Hour {
+		return Config{}, errors.New("CITYBOT_ALERT_DIGEST_INTERVAL: must be a duration from 1m to 24h such as 1h or 30m")
 	}
 	c.BroadcastRate = 25
 	if v := get("CITYBOT_BROADCAST_RATE", ""); v != "" {

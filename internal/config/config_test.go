@@ -156,3 +156,21 @@ func TestMapSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestAlertSettings(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AlertInterval != 30*time.Second || c.AlertDigestInterval != time.Hour {
+		t.Errorf("defaults: alert interval %v, digest interval %v", c.AlertInterval, c.AlertDigestInterval)
+	}
+	if c, err = Load([]string{"CITYBOT_ALERT_DIGEST_INTERVAL=30m"}); err != nil || c.AlertDigestInterval != 30*time.Minute {
+		t.Errorf("30m: %v, %v", c.AlertDigestInterval, err)
+	}
+	for _, bad := range []string{"soon", "0", "30s", "25h", "-1h"} {
+		if _, err := Load([]string{"CITYBOT_ALERT_DIGEST_INTERVAL=" + bad}); err == nil || !strings.Contains(err.Error(), "CITYBOT_ALERT_DIGEST_INTERVAL") {
+			t.Errorf("%q: err = %v, want it to name the setting", bad, err)
+		}
+	}
+}
