@@ -97,6 +97,10 @@ func currentUser(c *gin.Context) *staff.Principal {
 	return nil
 }
 
+// principalOf is the signed-in user as every domain function takes them
+// (staff.Principal, by value).
+func principalOf(u *staff.Principal) staff.Principal { return *u }
+
 // requireRole lets the request through for a logged-in user with one of the
 // roles; anonymous GETs are sent to the login page, the rest get 403.
 func (s *Server) requireRole(roles ...string) gin.HandlerFunc {
@@ -202,11 +206,11 @@ func (s *Server) login(c *gin.Context) {
 	if err != nil {
 		p := s.page(c, "login.title")
 		p.Error = p.T("login.failed")
-		status := http.StatusUnauthorized
+		status := s.statusOf(err) // 401, or 429 when throttled
 		wait, throttled := staff.Throttled(err)
 		switch {
 		case throttled:
-			p.Error, status = p.T("login.throttled", waitText(p, wait)), http.StatusTooManyRequests
+			p.Error = p.T("login.throttled", waitText(p, wait))
 			c.Header("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		case errors.Is(err, staff.ErrBadLogin):
 		default:

@@ -41,7 +41,6 @@ type Broadcast interface {
 
 	CreatePost(ctx context.Context, by staff.Principal, in broadcast.PostInput) (broadcast.Post, error)
 	UpdatePost(ctx context.Context, by staff.Principal, id int64, in broadcast.PostInput) (broadcast.Post, error)
-	RemovePhoto(ctx context.Context, by staff.Principal, id int64) error
 	DeletePost(ctx context.Context, by staff.Principal, id int64) error
 	Post(ctx context.Context, id int64) (broadcast.Post, error)
 	PostPhoto(ctx context.Context, id int64) (string, []byte, error)

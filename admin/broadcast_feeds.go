@@ -96,6 +96,23 @@ type bcFeedRow struct {
 	LastFetch   string
 	LastSuccess string
 	Name        string
+	// ErrorText is the last fetch's error in the page's language, or as
+	// recorded (English: ErrorLang "en") when it is no code.
+	ErrorText, ErrorLang string
+}
+
+// feedErrorText words a feed's LastError (broadcast.FeedErrorCode) in the
+// page's language: bc.feed.err.<code>; an old English text stays as it is,
+// with lang "en".
+func feedErrorText(p *page, lastError string) (text, lang string) {
+	code, n, ok := broadcast.FeedErrorCode(lastError)
+	if !ok {
+		return lastError, "en"
+	}
+	if code == broadcast.FeedErrHTTPStatus {
+		return p.T("bc.feed.err."+code, n), ""
+	}
+	return p.T("bc.feed.err." + code), ""
 }
 
 func (s *Server) bcFeedsPage(c *gin.Context) {
@@ -104,9 +121,13 @@ func (s *Server) bcFeedsPage(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
+	p := s.bcPage(c, "bc.feeds.title")
 	rows := make([]bcFeedRow, 0, len(fs))
 	for _, f := range fs {
 		r := bcFeedRow{Feed: f, Name: f.Title}
+		if f.LastError != "" {
+			r.ErrorText, r.ErrorLang = feedErrorText(p, f.LastError)
+		}
 		if r.Name == "" {
 			r.Name = f.URL
 		}
@@ -123,7 +144,6 @@ func (s *Server) bcFeedsPage(c *gin.Context) {
 		s.bcFail(c, err)
 		return
 	}
-	p := s.bcPage(c, "bc.feeds.title")
 	p.Data = bcData(c, "feeds", map[string]any{"Feeds": rows, "InternalHosts": strings.Join(hosts, "\n")})
 	s.render(c, http.StatusOK, "broadcast_feeds", p)
 }
@@ -201,7 +221,7 @@ func (s *Server) bcSaveFeed(c *gin.Context, id int64) {
 		s.renderFeedForm(c, p, http.StatusBadRequest, f)
 		return
 	}
-	by := viewerOf(currentUser(c))
+	by := principalOf(currentUser(c))
 	if id == 0 {
 		_, err = s.bc().CreateFeed(ctx, by, in)
 	} else {
@@ -235,7 +255,7 @@ func (s *Server) bcFeedRefresh(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	err := s.bc().RefreshFeed(ctx, viewerOf(currentUser(c)), f.ID)
+	err := s.bc().RefreshFeed(ctx, principalOf(currentUser(c)), f.ID)
 	// A fetch error is recorded on the feed and shown in the list.
 	if err != nil && (errors.Is(err, broadcast.ErrNotFound) || ctx.Err() != nil) {
 		s.bcFail(c, err)
@@ -254,7 +274,7 @@ func (s *Server) bcFeedDelete(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.bc().DeleteFeed(ctx, viewerOf(currentUser(c)), f.ID); err != nil {
+	if err := s.bc().DeleteFeed(ctx, principalOf(currentUser(c)), f.ID); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -319,7 +339,7 @@ func (s *Server) bcItemApprove(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.bc().ApproveItem(ctx, viewerOf(currentUser(c)), id); err != nil {
+	if _, err := s.bc().ApproveItem(ctx, principalOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -333,7 +353,7 @@ func (s *Server) bcItemReject(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.bc().RejectItem(ctx, viewerOf(currentUser(c)), id); err != nil {
+	if err := s.bc().RejectItem(ctx, principalOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -345,7 +365,7 @@ func (s *Server) bcItemReject(c *gin.Context) {
 func (s *Server) bcFeedHostsUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
 	hosts := strings.Fields(c.PostForm("hosts"))
-	if err := s.bc().SetFeedInternalHosts(ctx, viewerOf(currentUser(c)), hosts); err != nil {
+	if err := s.bc().SetFeedInternalHosts(ctx, principalOf(currentUser(c)), hosts); err != nil {
 		s.bcFail(c, err)
 		return
 	}

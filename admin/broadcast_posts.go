@@ -455,7 +455,7 @@ func (s *Server) bcPostCreate(c *gin.Context) {
 		s.renderPostPage(c, p, http.StatusBadRequest, nil, f, "")
 		return
 	}
-	post, err := s.bc().CreatePost(ctx, viewerOf(currentUser(c)), in)
+	post, err := s.bc().CreatePost(ctx, principalOf(currentUser(c)), in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderPostPage(c, p, s.statusOf(err), nil, f, "")
@@ -494,13 +494,9 @@ func (s *Server) bcPostUpdate(c *gin.Context) {
 		s.renderPostPage(c, p, http.StatusBadRequest, &post, f, "")
 		return
 	}
-	by := viewerOf(currentUser(c))
-	if post.HasPhotoData && !f.HasPhotoData && len(in.Photo) == 0 && in.PhotoURL == "" {
-		if err := s.bc().RemovePhoto(ctx, by, post.ID); err != nil {
-			s.bcFail(c, err)
-			return
-		}
-	}
+	by := principalOf(currentUser(c))
+	// The uploaded photo was removed on the form: dropped with the update.
+	in.RemovePhoto = post.HasPhotoData && !f.HasPhotoData && len(in.Photo) == 0 && in.PhotoURL == ""
 	if _, err := s.bc().UpdatePost(ctx, by, post.ID, in); err != nil {
 		if errors.Is(err, broadcast.ErrInvalid) {
 			f.General = p.T("error.invalid") + " " + bcDetail(err)
@@ -585,7 +581,7 @@ func (s *Server) bcPostSend(c *gin.Context) {
 		}
 		at = t
 	}
-	if _, err := s.bc().SchedulePost(ctx, viewerOf(currentUser(c)), post.ID, at); err != nil {
+	if _, err := s.bc().SchedulePost(ctx, principalOf(currentUser(c)), post.ID, at); err != nil {
 		s.bcFail(c, err)
 		return
 	}
@@ -603,7 +599,7 @@ func (s *Server) bcPostAction(c *gin.Context, action, notice string, do func(con
 		return
 	}
 	ctx := c.Request.Context()
-	if err := do(ctx, viewerOf(currentUser(c)), id); err != nil {
+	if err := do(ctx, principalOf(currentUser(c)), id); err != nil {
 		s.bcFail(c, err)
 		return
 	}

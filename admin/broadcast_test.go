@@ -674,8 +674,8 @@ func TestBroadcastFeedsAdmin(t *testing.T) {
 		t.Errorf("failed refresh: %s", r.Header.Get("Location"))
 	}
 	r = admin.get("/broadcast/feeds")
-	if !strings.Contains(r.Body, `class="error feed-error"`) || !strings.Contains(r.Body, "500") {
-		t.Errorf("feed error not shown:\n%s", r.Body)
+	if !strings.Contains(r.Body, `class="error feed-error"`) || !strings.Contains(r.Body, "Der Feed-Server hat mit HTTP 500 geantwortet.") {
+		t.Errorf("feed error not shown (in German):\n%s", r.Body)
 	}
 
 	// Delete.

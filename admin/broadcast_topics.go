@@ -260,7 +260,7 @@ func (s *Server) bcTopicCreate(c *gin.Context) {
 		s.renderTopicForm(c, p, http.StatusBadRequest, f, nil)
 		return
 	}
-	_, err = s.bc().CreateTopic(ctx, viewerOf(currentUser(c)), in)
+	_, err = s.bc().CreateTopic(ctx, principalOf(currentUser(c)), in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderTopicForm(c, p, s.statusOf(err), f, nil)
@@ -297,7 +297,7 @@ func (s *Server) bcTopicUpdate(c *gin.Context) {
 		s.renderTopicForm(c, p, http.StatusBadRequest, f, &old)
 		return
 	}
-	_, err = s.bc().UpdateTopic(ctx, viewerOf(currentUser(c)), old.ID, in)
+	_, err = s.bc().UpdateTopic(ctx, principalOf(currentUser(c)), old.ID, in)
 	if errors.Is(err, broadcast.ErrInvalid) {
 		f.General = p.T("error.invalid") + " " + bcDetail(err)
 		s.renderTopicForm(c, p, s.statusOf(err), f, &old)

@@ -71,7 +71,7 @@ func (s *Server) cannedPage(c *gin.Context) {
 	if !hasDept(depts, dept) {
 		dept = ""
 	}
-	list, err := s.deps.Cases.CannedAnswers(ctx, viewerOf(u), dept)
+	list, err := s.deps.Cases.CannedAnswers(ctx, principalOf(u), dept)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -157,7 +157,7 @@ func (s *Server) cannedParam(c *gin.Context) (routing.CannedAnswer, error) {
 	if err != nil || id <= 0 {
 		return routing.CannedAnswer{}, errNotFound
 	}
-	return s.deps.Cases.CannedAnswer(c.Request.Context(), viewerOf(currentUser(c)), id)
+	return s.deps.Cases.CannedAnswer(c.Request.Context(), principalOf(currentUser(c)), id)
 }
 
 func (s *Server) cannedNewForm(c *gin.Context) {
@@ -213,7 +213,7 @@ func (s *Server) cannedCreate(c *gin.Context) {
 		s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
 		return
 	}
-	a, err := s.deps.Cases.AddCannedAnswer(ctx, viewerOf(u), routing.CannedAnswer{Department: f.Department, Title: f.Title, Body: f.Body})
+	a, err := s.deps.Cases.AddCannedAnswer(ctx, principalOf(u), routing.CannedAnswer{Department: f.Department, Title: f.Title, Body: f.Body})
 	if err != nil {
 		s.cannedSaveError(c, p, f, depts, err)
 		return
@@ -236,7 +236,7 @@ func (s *Server) cannedUpdate(c *gin.Context) {
 		return
 	}
 	a := routing.CannedAnswer{ID: old.ID, Department: f.Department, Title: f.Title, Body: f.Body}
-	if err := s.deps.Cases.UpdateCannedAnswer(ctx, viewerOf(u), a); err != nil {
+	if err := s.deps.Cases.UpdateCannedAnswer(ctx, principalOf(u), a); err != nil {
 		s.cannedSaveError(c, p, f, depts, err)
 		return
 	}
@@ -256,7 +256,7 @@ func (s *Server) cannedSaveError(c *gin.Context, p *page, f cannedForm, depts []
 		f.Errors = map[string]string{}
 	}
 	f.Errors["department"] = p.T("canned.err.department")
-	s.renderCannedForm(c, p, http.StatusBadRequest, f, depts)
+	s.renderCannedForm(c, p, s.statusOf(err), f, depts)
 }
 
 func (s *Server) cannedDeleteForm(c *gin.Context) {
@@ -284,7 +284,7 @@ func (s *Server) cannedDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Cases.DeleteCannedAnswer(ctx, viewerOf(u), a.ID); err != nil {
+	if err := s.deps.Cases.DeleteCannedAnswer(ctx, principalOf(u), a.ID); err != nil {
 		s.fail(c, err)
 		return
 	}

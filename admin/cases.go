@@ -62,6 +62,3 @@ type Files interface {
 type FAQSource interface {
 	Entries(ctx context.Context, status string) ([]faq.Entry, error)
 }
-
-// viewerOf is the signed-in user as the domain functions take them.
-func viewerOf(u *staff.Principal) staff.Principal { return *u }

@@ -333,7 +333,7 @@ func (s *Server) createDepartment(c *gin.Context) {
 	if err := s.staff.CreateDepartment(ctx, currentUser(c).ID, f.ID, in.store()); err != nil {
 		if errors.Is(err, staff.ErrExists) {
 			f.Errors["id"] = p.T("departments.err.id_taken")
-			s.renderDepartmentForm(c, p, http.StatusConflict, f)
+			s.renderDepartmentForm(c, p, s.statusOf(err), f)
 			return
 		}
 		s.fail(c, err)

@@ -71,9 +71,6 @@ func (s *Server) matchOptions() faq.Options {
 	return faq.DefaultOptions()
 }
 
-// actorOf is the signed-in user as faq's editor functions take them.
-func actorOf(u *staff.Principal) staff.Principal { return *u }
-
 // userMessage is the text of an error a user can act on (validation,
 // conflict), or "" for errors that must not be shown.
 func userMessage(p *page, err error) string {
@@ -219,7 +216,7 @@ func (s *Server) faqList(c *gin.Context) {
 	if shortened {
 		p.Notice = p.T("faq.search_shortened", faq.MaxSearchWords, faq.MaxSearchRunes)
 	}
-	a := actorOf(p.User)
+	a := principalOf(p.User)
 	p.Data = editorData("list", map[string]any{"Filter": f, "Entries": entries, "Departments": depts, "DeptNames": names, "Tags": tags,
 		"Statuses": []string{faq.StatusDraft, faq.StatusPublished, faq.StatusArchived}, "Actor": a})
 	s.render(c, http.StatusOK, "editor_list", p)
@@ -256,7 +253,7 @@ func (s *Server) renderEntryForm(c *gin.Context, status int, f entryForm, errMsg
 	if f.Preview == nil {
 		f.Preview = answerPreview(f.Entry)
 	}
-	a := actorOf(p.User)
+	a := principalOf(p.User)
 	var editable []faq.Department
 	for _, d := range depts {
 		if a.CanEdit(d.ID) {
@@ -286,7 +283,7 @@ func (s *Server) faqCreate(c *gin.Context) {
 		s.renderEntryForm(c, http.StatusOK, entryForm{Entry: e, New: true, CanEdit: true, Unsaved: true}, "")
 		return
 	}
-	rev, err := s.faqStore().CreateEntry(c.Request.Context(), actorOf(currentUser(c)), e)
+	rev, err := s.faqStore().CreateEntry(c.Request.Context(), principalOf(currentUser(c)), e)
 	if err != nil {
 		s.entryFormError(c, entryForm{Entry: e, New: true, CanEdit: true}, err)
 		return
@@ -317,7 +314,7 @@ func (s *Server) showEntry(c *gin.Context, status int, errMsg string) {
 		s.fail(c, err)
 		return
 	}
-	a := actorOf(currentUser(c))
+	a := principalOf(currentUser(c))
 	f := entryForm{Entry: v.Entry, Revision: v.Revision, Draft: v.Draft, CanEdit: a.CanEdit(v.Entry.Department)}
 	if v.Draft != nil {
 		live := v.Entry
@@ -347,7 +344,7 @@ func (s *Server) faqSave(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	a := actorOf(currentUser(c))
+	a := principalOf(currentUser(c))
 	e := entryFromForm(c)
 	e.ID = id
 	base, _ := strconv.ParseInt(c.PostForm("revision"), 10, 64)
@@ -385,16 +382,14 @@ func (s *Server) faqSave(c *gin.Context) {
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_draft_saved")
 	default:
-		if _, err := st.UpdateEntry(ctx, a, e, base); err != nil {
-			s.entryFormError(c, f, err)
-			return
-		}
+		update := st.UpdateEntry
 		if v.Draft != nil && c.PostForm("from_draft") == "1" {
 			// The form showed the draft: saving it live supersedes it.
-			if err := st.DiscardDraft(ctx, a, id); err != nil && !errors.Is(err, faq.ErrNotFound) {
-				s.fail(c, err)
-				return
-			}
+			update = st.UpdateEntryOverDraft
+		}
+		if _, err := update(ctx, a, e, base); err != nil {
+			s.entryFormError(c, f, err)
+			return
 		}
 		redirect(c, "/faq/e/"+url.PathEscape(id), "faq_saved")
 	}
@@ -402,10 +397,10 @@ func (s *Server) faqSave(c *gin.Context) {
 
 func (s *Server) faqPublish(c *gin.Context) {
 	id := c.Param("id")
-	if _, err := s.faqStore().Publish(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
+	if _, err := s.faqStore().Publish(c.Request.Context(), principalOf(currentUser(c)), id); err != nil {
 		if errors.Is(err, faq.ErrConflict) && !errors.Is(err, faq.ErrForbidden) {
 			p := s.page(c, "faq.edit")
-			s.showEntry(c, http.StatusConflict, p.T("faq.conflict_publish"))
+			s.showEntry(c, s.statusOf(err), p.T("faq.conflict_publish"))
 			return
 		}
 		s.fail(c, err)
@@ -416,7 +411,7 @@ func (s *Server) faqPublish(c *gin.Context) {
 
 func (s *Server) faqStatus(c *gin.Context) {
 	id := c.Param("id")
-	if _, err := s.faqStore().SetStatus(c.Request.Context(), actorOf(currentUser(c)), id, c.PostForm("status")); err != nil {
+	if _, err := s.faqStore().SetStatus(c.Request.Context(), principalOf(currentUser(c)), id, c.PostForm("status")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -425,7 +420,7 @@ func (s *Server) faqStatus(c *gin.Context) {
 
 func (s *Server) faqDiscard(c *gin.Context) {
 	id := c.Param("id")
-	if err := s.faqStore().DiscardDraft(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
+	if err := s.faqStore().DiscardDraft(c.Request.Context(), principalOf(currentUser(c)), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -461,7 +456,7 @@ func (s *Server) faqHistory(c *gin.Context) {
 		items[i] = historyItem{Rev: r, Diff: faq.DiffEntries(prev, r.Entry)}
 	}
 	p := s.editorPage(c, "faq.history", "list")
-	p.Data = editorData("list", map[string]any{"Entry": e, "Items": items, "CanEdit": actorOf(p.User).CanEdit(e.Department)})
+	p.Data = editorData("list", map[string]any{"Entry": e, "Items": items, "CanEdit": principalOf(p.User).CanEdit(e.Department)})
 	s.render(c, http.StatusOK, "editor_history", p)
 }
 
@@ -475,7 +470,7 @@ func (s *Server) faqRestore(c *gin.Context) {
 		s.fail(c, errNotFound)
 		return
 	}
-	if _, err := st.Restore(ctx, actorOf(currentUser(c)), rid); err != nil {
+	if _, err := st.Restore(ctx, principalOf(currentUser(c)), rid); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -503,7 +498,7 @@ func (s *Server) renderSynonyms(c *gin.Context, status int, errMsg string, input
 func (s *Server) synonymFormError(c *gin.Context, err error, input faq.Synonym) {
 	p := s.page(c, "syn.title")
 	if msg := userMessage(p, err); msg != "" {
-		s.renderSynonyms(c, http.StatusBadRequest, msg, input)
+		s.renderSynonyms(c, s.statusOf(err), msg, input)
 		return
 	}
 	s.fail(c, err)
@@ -511,7 +506,7 @@ func (s *Server) synonymFormError(c *gin.Context, err error, input faq.Synonym) 
 
 func (s *Server) synonymCreate(c *gin.Context) {
 	in := faq.Synonym{Term: c.PostForm("term"), Canonical: c.PostForm("canonical")}
-	if _, err := s.faqStore().CreateSynonym(c.Request.Context(), actorOf(currentUser(c)), in); err != nil {
+	if _, err := s.faqStore().CreateSynonym(c.Request.Context(), principalOf(currentUser(c)), in); err != nil {
 		s.synonymFormError(c, err, in)
 		return
 	}
@@ -521,7 +516,7 @@ func (s *Server) synonymCreate(c *gin.Context) {
 func (s *Server) synonymUpdate(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("sid"), 10, 64)
 	in := faq.Synonym{Term: c.PostForm("term"), Canonical: c.PostForm("canonical")}
-	if _, err := s.faqStore().UpdateSynonym(c.Request.Context(), actorOf(currentUser(c)), id, in); err != nil {
+	if _, err := s.faqStore().UpdateSynonym(c.Request.Context(), principalOf(currentUser(c)), id, in); err != nil {
 		s.synonymFormError(c, err, faq.Synonym{})
 		return
 	}
@@ -530,7 +525,7 @@ func (s *Server) synonymUpdate(c *gin.Context) {
 
 func (s *Server) synonymDelete(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("sid"), 10, 64)
-	if err := s.faqStore().DeleteSynonym(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
+	if err := s.faqStore().DeleteSynonym(c.Request.Context(), principalOf(currentUser(c)), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -597,10 +592,10 @@ func (s *Server) renderRegressions(c *gin.Context, status int, errMsg string, in
 
 func (s *Server) regressionCreate(c *gin.Context) {
 	in := faq.RegressionQuestion{Question: c.PostForm("question"), Expect: c.PostForm("expect"), Note: c.PostForm("note")}
-	if _, err := s.faqStore().AddRegression(c.Request.Context(), actorOf(currentUser(c)), in); err != nil {
+	if _, err := s.faqStore().AddRegression(c.Request.Context(), principalOf(currentUser(c)), in); err != nil {
 		p := s.page(c, "reg.title")
 		if msg := userMessage(p, err); msg != "" {
-			s.renderRegressions(c, http.StatusBadRequest, msg, in)
+			s.renderRegressions(c, s.statusOf(err), msg, in)
 			return
 		}
 		s.fail(c, err)
@@ -611,7 +606,7 @@ func (s *Server) regressionCreate(c *gin.Context) {
 
 func (s *Server) regressionDelete(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("rid"), 10, 64)
-	if err := s.faqStore().DeleteRegression(c.Request.Context(), actorOf(currentUser(c)), id); err != nil {
+	if err := s.faqStore().DeleteRegression(c.Request.Context(), principalOf(currentUser(c)), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -650,7 +645,7 @@ func (s *Server) unansweredPage(c *gin.Context) {
 		return
 	}
 	p := s.editorPage(c, "un.title", "unanswered")
-	a := actorOf(p.User)
+	a := principalOf(p.User)
 	var editable []faq.Department
 	for _, d := range depts {
 		if a.CanEdit(d.ID) {
@@ -687,7 +682,7 @@ func formIDs(c *gin.Context) []int64 {
 }
 
 func (s *Server) unansweredDismiss(c *gin.Context) {
-	if _, err := s.faqStore().DismissUnanswered(c.Request.Context(), actorOf(currentUser(c)), formIDs(c)); err != nil {
+	if _, err := s.faqStore().DismissUnanswered(c.Request.Context(), principalOf(currentUser(c)), formIDs(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -701,7 +696,7 @@ func (s *Server) unansweredVariant(c *gin.Context) {
 		redirect(c, "/faq/unanswered", "un_choose_entry")
 		return
 	}
-	if _, err := s.faqStore().AddUnansweredAsVariant(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), entryID, c.PostForm("variant")); err != nil {
+	if _, err := s.faqStore().AddUnansweredAsVariant(c.Request.Context(), principalOf(currentUser(c)), formIDs(c), entryID, c.PostForm("variant")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -711,7 +706,7 @@ func (s *Server) unansweredVariant(c *gin.Context) {
 func (s *Server) unansweredNewEntry(c *gin.Context) {
 	e := faq.Entry{Department: c.PostForm("department"), Question: c.PostForm("question"), Answer: c.PostForm("answer"),
 		Variants: lines(c.PostForm("variants"))}
-	rev, err := s.faqStore().CreateEntryFromUnanswered(c.Request.Context(), actorOf(currentUser(c)), formIDs(c), e)
+	rev, err := s.faqStore().CreateEntryFromUnanswered(c.Request.Context(), principalOf(currentUser(c)), formIDs(c), e)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -837,7 +832,7 @@ const maxUpload = 20 << 20
 
 func (s *Server) faqImport(c *gin.Context) {
 	ctx := c.Request.Context()
-	a := actorOf(currentUser(c))
+	a := principalOf(currentUser(c))
 	fh, err := c.FormFile("file")
 	p := s.editorPage(c, "io.title", "io")
 	p.Data = editorData("io", map[string]any{})

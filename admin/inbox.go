@@ -70,7 +70,7 @@ var inboxViews = []string{routing.ViewWaiting, routing.ViewMine, routing.ViewDep
 type inboxCounts map[string]int
 
 func (s *Server) inboxCounts(ctx context.Context, u *staff.Principal) (inboxCounts, error) {
-	return s.deps.Cases.Counts(ctx, viewerOf(u))
+	return s.deps.Cases.Counts(ctx, principalOf(u))
 }
 
 // inboxRow is a case of an inbox list with its wait.
@@ -107,7 +107,7 @@ func (s *Server) inbox(c *gin.Context) {
 	if srt := c.Query("sort"); routing.ValidSort(srt) {
 		f.Sort, f.Desc = srt, c.Query("dir") == "desc"
 	}
-	list, next, err := s.deps.Cases.List(ctx, viewerOf(u), f)
+	list, next, err := s.deps.Cases.List(ctx, principalOf(u), f)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -233,7 +233,7 @@ const maxBulk = 200
 func (s *Server) inboxBulk(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
-	v := viewerOf(u)
+	v := principalOf(u)
 	back := "/inbox"
 	if view := c.PostForm("view"); contains(inboxViews, view) {
 		back += "?view=" + view
@@ -330,7 +330,7 @@ type transcriptView struct {
 func (s *Server) casePage(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
-	v := viewerOf(u)
+	v := principalOf(u)
 	id := c.GetInt64(ctxCaseID)
 	partial := c.Query("partial")
 	if partial == "" {
@@ -348,7 +348,7 @@ func (s *Server) casePage(c *gin.Context) {
 func (s *Server) renderCase(c *gin.Context, status int, partial, draft, replyErr string) {
 	ctx := c.Request.Context()
 	u := currentUser(c)
-	v := viewerOf(u)
+	v := principalOf(u)
 	id := c.GetInt64(ctxCaseID)
 	cs, err := s.deps.Cases.Get(ctx, v, id)
 	if err != nil {
@@ -528,7 +528,7 @@ func (s *Server) cannedFor(ctx context.Context, v staff.Principal, dept string) 
 // caseAction runs one staff action and redirects back to the case.
 func (s *Server) caseAction(c *gin.Context, notice string, fn func(ctx context.Context, v staff.Principal, id int64) error) {
 	id := c.GetInt64(ctxCaseID)
-	if err := fn(c.Request.Context(), viewerOf(currentUser(c)), id); err != nil {
+	if err := fn(c.Request.Context(), principalOf(currentUser(c)), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -560,7 +560,7 @@ func (s *Server) caseReply(c *gin.Context) {
 	}
 	text := c.PostForm("text")
 	ctx := c.Request.Context()
-	v := viewerOf(currentUser(c))
+	v := principalOf(currentUser(c))
 	id := c.GetInt64(ctxCaseID)
 	p := s.page(c, "case.title")
 	if strings.TrimSpace(text) == "" && len(atts) == 0 {
@@ -629,7 +629,7 @@ func (s *Server) caseTransfer(c *gin.Context) {
 	u := currentUser(c)
 	id := c.GetInt64(ctxCaseID)
 	dept := c.PostForm("department")
-	if err := s.deps.Cases.Transfer(c.Request.Context(), viewerOf(u), id, dept, c.PostForm("note")); err != nil {
+	if err := s.deps.Cases.Transfer(c.Request.Context(), principalOf(u), id, dept, c.PostForm("note")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -662,7 +662,7 @@ func (s *Server) caseMedia(c *gin.Context) {
 		s.fail(c, errNotFound)
 		return
 	}
-	items, err := s.deps.Cases.Transcript(ctx, viewerOf(currentUser(c)), id)
+	items, err := s.deps.Cases.Transcript(ctx, principalOf(currentUser(c)), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -681,7 +681,7 @@ func (s *Server) caseMedia(c *gin.Context) {
 		s.fail(c, errNoService)
 		return
 	}
-	cs, err := s.deps.Cases.Get(ctx, viewerOf(currentUser(c)), id)
+	cs, err := s.deps.Cases.Get(ctx, principalOf(currentUser(c)), id)
 	if err != nil {
 		s.fail(c, err)
 		return

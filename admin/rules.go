@@ -234,7 +234,7 @@ func (s *Server) ruleCreate(c *gin.Context) {
 		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
 		return
 	}
-	if _, err := s.deps.Rules.Create(ctx, viewerOf(currentUser(c)), r, f.Active); err != nil {
+	if _, err := s.deps.Rules.Create(ctx, principalOf(currentUser(c)), r, f.Active); err != nil {
 		s.ruleSaveError(c, p, f, depts, err)
 		return
 	}
@@ -254,7 +254,7 @@ func (s *Server) ruleUpdate(c *gin.Context) {
 		s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
 		return
 	}
-	if err := s.deps.Rules.Update(ctx, viewerOf(currentUser(c)), r, f.Active); err != nil {
+	if err := s.deps.Rules.Update(ctx, principalOf(currentUser(c)), r, f.Active); err != nil {
 		s.ruleSaveError(c, p, f, depts, err)
 		return
 	}
@@ -274,7 +274,7 @@ func (s *Server) ruleSaveError(c *gin.Context, p *page, f ruleForm, depts []dept
 		f.Errors = map[string]string{}
 	}
 	f.Errors["department"] = p.T("rules.err.department")
-	s.renderRuleForm(c, p, http.StatusBadRequest, f, depts)
+	s.renderRuleForm(c, p, s.statusOf(err), f, depts)
 }
 
 func (s *Server) ruleSetActive(c *gin.Context) {
@@ -293,7 +293,7 @@ func (s *Server) ruleSetActive(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: active must be true or false", ErrInvalid))
 		return
 	}
-	if err := s.deps.Rules.SetActive(ctx, viewerOf(currentUser(c)), r.ID, active); err != nil {
+	if err := s.deps.Rules.SetActive(ctx, principalOf(currentUser(c)), r.ID, active); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -323,7 +323,7 @@ func (s *Server) ruleDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Rules.Delete(ctx, viewerOf(currentUser(c)), r.ID); err != nil {
+	if err := s.deps.Rules.Delete(ctx, principalOf(currentUser(c)), r.ID); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -334,30 +334,16 @@ var (
 	errCSRF      = apperr.New(apperr.Forbidden, "admin: invalid csrf token")
 	// errMethod has no kind: it is the one status no domain returns.
 	errMethod    = errors.New("admin: method not allowed")
-	errNoService = apperr.New(apperr.Unavailable, "admin: service not configured")
+	errNoService = apperr.New(apperr.NotConfigured, "admin: service not configured")
 )
 
-// kindStatus is the HTTP status of each error kind (apperr). Unavailable is
-// a part this instance has not configured (501); a database that cannot be
-// reached is 503 (isUnavailable).
-var kindStatus = map[apperr.Kind]int{
-	apperr.NotFound:     http.StatusNotFound,
-	apperr.Forbidden:    http.StatusForbidden,
-	apperr.Invalid:      http.StatusBadRequest,
-	apperr.Conflict:     http.StatusConflict,
-	apperr.State:        http.StatusConflict,
-	apperr.Unauthorized: http.StatusUnauthorized,
-	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
-	apperr.Unavailable:  http.StatusNotImplemented,
-}
-
-// statusOf maps an error to its HTTP status: the one place that does. The
-// domain packages' errors (and admin's own) carry a kind (apperr); what
-// has none is a failure of the request's context, of the database, or
-// internal.
+// statusOf maps an error to its HTTP status: the one place in the web UI
+// that does. The domain packages' errors (and admin's own) carry a kind,
+// whose status is apperr.HTTPStatus; what has none is a failure of the
+// request's context, of the database, or internal.
 func (s *Server) statusOf(err error) int {
-	if st, ok := kindStatus[apperr.KindOf(err)]; ok {
-		return st
+	if k := apperr.KindOf(err); k != apperr.Unknown {
+		return apperr.HTTPStatus(k)
 	}
 	switch {
 	case errors.Is(err, errMethod):

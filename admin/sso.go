@@ -200,15 +200,15 @@ func (s *Server) ssoSave(c *gin.Context) {
 	case err == nil:
 	case errors.Is(err, staff.ErrExists):
 		f.Errors["group"] = p.T("sso.err.group_taken")
-		s.renderSSOForm(c, p, http.StatusConflict, f)
+		s.renderSSOForm(c, p, s.statusOf(err), f)
 		return
 	case errors.Is(err, staff.ErrSelfAdmin):
 		f.General = p.T("sso.err.self_admin")
-		s.renderSSOForm(c, p, http.StatusConflict, f)
+		s.renderSSOForm(c, p, s.statusOf(err), f)
 		return
 	case errors.Is(err, staff.ErrInvalid):
 		f.General = p.T("users.err.not_saved")
-		s.renderSSOForm(c, p, http.StatusBadRequest, f)
+		s.renderSSOForm(c, p, s.statusOf(err), f)
 		return
 	default:
 		s.fail(c, err)
@@ -245,7 +245,7 @@ func (s *Server) ssoDelete(c *gin.Context) {
 		p.Nav = "users"
 		p.Error = p.T("sso.err.self_admin")
 		p.Data = map[string]any{"G": r}
-		s.render(c, http.StatusConflict, "sso_delete", p)
+		s.render(c, s.statusOf(err), "sso_delete", p)
 		return
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"citybot/faq"
 	"citybot/internal/apperr"
 	"citybot/routing"
+	"citybot/staff"
 )
 
 // statusOf maps every error kind to its status, whichever package the
@@ -17,15 +18,17 @@ import (
 func TestStatusOfKinds(t *testing.T) {
 	s := &Server{}
 	byKind := map[apperr.Kind]int{
-		apperr.NotFound:     http.StatusNotFound,
-		apperr.Forbidden:    http.StatusForbidden,
-		apperr.Invalid:      http.StatusBadRequest,
-		apperr.Conflict:     http.StatusConflict,
-		apperr.State:        http.StatusConflict,
-		apperr.Unauthorized: http.StatusUnauthorized,
-		apperr.TooLarge:     http.StatusRequestEntityTooLarge,
-		apperr.Unavailable:  http.StatusNotImplemented,
-		apperr.Unknown:      http.StatusInternalServerError,
+		apperr.NotFound:      http.StatusNotFound,
+		apperr.Forbidden:     http.StatusForbidden,
+		apperr.Invalid:       http.StatusBadRequest,
+		apperr.Conflict:      http.StatusConflict,
+		apperr.State:         http.StatusConflict,
+		apperr.Unauthorized:  http.StatusUnauthorized,
+		apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+		apperr.Unavailable:   http.StatusServiceUnavailable,
+		apperr.NotConfigured: http.StatusNotImplemented,
+		apperr.RateLimited:   http.StatusTooManyRequests,
+		apperr.Unknown:       http.StatusInternalServerError,
 	}
 	for k, want := range byKind {
 		err := fmt.Errorf("doing it: %w", apperr.New(k, "x"))
@@ -57,6 +60,11 @@ func TestStatusOfKinds(t *testing.T) {
 		{errMethod, http.StatusMethodNotAllowed},
 		{errTooLarge, http.StatusRequestEntityTooLarge},
 		{errNoService, http.StatusNotImplemented},
+		{staff.ErrBadLogin, http.StatusUnauthorized},
+		{staff.ErrThrottled, http.StatusTooManyRequests},
+		{staff.ErrExists, http.StatusConflict},
+		{staff.ErrSelfAdmin, http.StatusConflict},
+		{staff.ErrInvalid, http.StatusBadRequest},
 		{errors.New("boom"), http.StatusInternalServerError},
 	} {
 		err := fmt.Errorf("case 7: %w", tc.err)

@@ -242,11 +242,9 @@ func (s *Server) updateUser(c *gin.Context) {
 // checks (a department or the email address changed meanwhile) on the form;
 // everything else fails the request. The error's text is only logged.
 func (s *Server) userSaveError(c *gin.Context, p *page, f userForm, err error) {
-	status := http.StatusBadRequest
 	switch {
 	case errors.Is(err, staff.ErrExists): // the only unique key: the email address
 		f.Errors["email"] = p.T("users.err.email_taken")
-		status = http.StatusConflict
 	case errors.Is(err, staff.ErrInvalid):
 		f.General = p.T("users.err.not_saved")
 	default:
@@ -259,5 +257,5 @@ func (s *Server) userSaveError(c *gin.Context, p *page, f userForm, err error) {
 		s.fail(c, derr)
 		return
 	}
-	s.renderUserForm(c, p, status, f, deps)
+	s.renderUserForm(c, p, s.statusOf(err), f, deps)
 }

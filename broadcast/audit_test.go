@@ -205,3 +205,41 @@ func TestChangesAuditedAtomically(t *testing.T) {
 		t.Errorf("%d audit rows of the editor, want 19", n)
 	}
 }
+
+// TestUpdatePostRemovesPhotoInItsTransaction: the form's "remove the
+// uploaded photo" is part of the update: an update that is refused keeps
+// the photo, one that succeeds drops it with both audit rows.
+func TestUpdatePostRemovesPhotoInItsTransaction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.service(nil)
+	by := e.editor()
+	tp := e.topic(s, "aktuelles")
+	p, err := s.CreatePost(ctx, by, broadcast.PostInput{Text: "Straßenfest", TopicIDs: []int64{tp.ID},
+		Photo: []byte("\xff\xd8\xff\xe0 a jpeg"), PhotoName: "fest.jpg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasPhoto := func() bool {
+		return e.count(`SELECT count(*) FROM posts WHERE id = $1 AND photo_data IS NOT NULL`, p.ID) == 1
+	}
+	if !hasPhoto() {
+		t.Fatal("the post has no photo")
+	}
+	// Refused (an unknown department): nothing changes, the photo stays.
+	_, err = s.UpdatePost(ctx, by, p.ID, broadcast.PostInput{Text: "Straßenfest, neu", TopicIDs: []int64{tp.ID},
+		DepartmentID: "gibt-es-nicht", RemovePhoto: true})
+	mustErrIs(t, err, broadcast.ErrInvalid)
+	if !hasPhoto() || len(e.auditDetails(by.ID, "broadcast.post.remove_photo", "post", p.ID)) != 0 {
+		t.Fatal("a refused update removed the photo")
+	}
+	if _, err := s.UpdatePost(ctx, by, p.ID, broadcast.PostInput{Text: "Straßenfest, neu", TopicIDs: []int64{tp.ID}, RemovePhoto: true}); err != nil {
+		t.Fatal(err)
+	}
+	if hasPhoto() || e.count(`SELECT count(*) FROM posts WHERE id = $1 AND text = 'Straßenfest, neu'`, p.ID) != 1 {
+		t.Error("the update did not remove the photo or did not save the text")
+	}
+	if n, m := len(e.auditDetails(by.ID, "broadcast.post.remove_photo", "post", p.ID)), len(e.auditDetails(by.ID, "broadcast.post.update", "post", p.ID)); n != 1 || m != 1 {
+		t.Errorf("audit rows: %d remove_photo, %d update; want 1 each", n, m)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -142,29 +143,65 @@ func (s *Service) SetFeedInternalHosts(ctx context.Context, by staff.Principal, 
 	})
 }
 
-// feedErrorText is what the feed list shows of a failed fetch: a fixed
-// description, never the underlying error's text (which may name internal
-// hosts, addresses or ports).
+// The codes a failed fetch leaves in Feed.LastError (FeedErrorCode reads
+// them); the admin UI words each in the staff member's language. Never the
+// underlying error's text, which may name internal hosts, addresses or
+// ports.
+const (
+	FeedErrInternalAddress = "internal_address" // on an internal network address (an admin can allow the host)
+	FeedErrHTTPStatus      = "http_status"      // the server answered with an error status (FeedErrorCode's n)
+	FeedErrTimeout         = "timeout"          // no answer in time
+	FeedErrTooLarge        = "too_large"        // larger than the limit
+	FeedErrParse           = "parse"            // not a valid RSS or Atom feed
+	FeedErrDNS             = "dns"              // the host name could not be resolved
+	FeedErrURL             = "url"              // not an http(s) URL
+	FeedErrFetch           = "fetch"            // anything else
+)
+
+// FeedErrorCodes are all codes of a failed fetch.
+var FeedErrorCodes = []string{FeedErrInternalAddress, FeedErrHTTPStatus, FeedErrTimeout, FeedErrTooLarge,
+	FeedErrParse, FeedErrDNS, FeedErrURL, FeedErrFetch}
+
+// feedErrorText is what a failed fetch records in last_error: its code
+// ("http_status 404" with the status).
 func feedErrorText(err error) string {
 	var he *httpStatusError
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, ErrInternalAddress):
-		return "address not allowed: the feed is on an internal network address (an admin can allow the host)"
+		return FeedErrInternalAddress
 	case errors.As(err, &he):
-		return fmt.Sprintf("the feed server answered HTTP %d", he.status)
+		return fmt.Sprintf("%s %d", FeedErrHTTPStatus, he.status)
 	case errors.Is(err, errFeedTimeout), errors.Is(err, context.DeadlineExceeded):
-		return "no answer in time"
+		return FeedErrTimeout
 	case errors.Is(err, errFeedTooLarge):
-		return "the feed is too large"
+		return FeedErrTooLarge
 	case errors.Is(err, errFeedParse):
-		return "not a valid RSS or Atom feed"
+		return FeedErrParse
 	case errors.As(err, &dnsErr):
-		return "the host name could not be resolved"
+		return FeedErrDNS
 	case errors.Is(err, ErrInvalid):
-		return "not an http(s) URL"
+		return FeedErrURL
 	}
-	return "the feed could not be fetched"
+	return FeedErrFetch
+}
+
+// FeedErrorCode reads a feed's LastError: its code and, for
+// FeedErrHTTPStatus, the status. ok is false for a text that is no code
+// (an error recorded before the codes, in English).
+func FeedErrorCode(lastError string) (code string, n int, ok bool) {
+	code, num, _ := strings.Cut(lastError, " ")
+	if !slices.Contains(FeedErrorCodes, code) {
+		return "", 0, false
+	}
+	if code == FeedErrHTTPStatus {
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return "", 0, false
+		}
+		return code, v, true
+	}
+	return code, 0, num == ""
 }
 
 type httpStatusError struct{ status int }

@@ -41,7 +41,7 @@ func TestFeedInternalAddressRefused(t *testing.T) {
 			t.Fatalf("%s: the internal server was reached", u)
 		}
 		f, _ = s.Feed(ctx, f.ID)
-		if !strings.HasPrefix(f.LastError, "address not allowed") || strings.Contains(f.LastError, "127.0.0.1") || strings.Contains(f.LastError, port) {
+		if f.LastError != broadcast.FeedErrInternalAddress {
 			t.Fatalf("%s: last error %q", u, f.LastError)
 		}
 	}

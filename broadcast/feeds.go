@@ -351,7 +351,7 @@ func itemText(title, summary string, limit int) string {
 		t += sm
 	}
 	if t == "" {
-		t = "(ohne Titel)"
+		t = text("item.untitled")
 	}
 	if tgtext.UTF16Len(t) <= limit {
 		return t

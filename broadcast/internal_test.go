@@ -1,6 +1,9 @@
 package broadcast
 
 import (
+	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +95,39 @@ func TestBackoff(t *testing.T) {
 	for a, want := range map[int]time.Duration{0: time.Second, 1: time.Second, 2: 2 * time.Second, 5: 16 * time.Second, 10: 512 * time.Second, 11: 10 * time.Minute, 50: 10 * time.Minute} {
 		if got := backoff(a); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", a, got, want)
+		}
+	}
+}
+
+// TestFeedErrorCode: what a failed fetch records reads back as its code
+// (with the HTTP status); texts recorded before the codes do not.
+func TestFeedErrorCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code string
+		n    int
+	}{
+		{fmt.Errorf("fetch: %w", ErrInternalAddress), FeedErrInternalAddress, 0},
+		{&httpStatusError{status: 503}, FeedErrHTTPStatus, 503},
+		{errFeedTimeout, FeedErrTimeout, 0},
+		{errFeedTooLarge, FeedErrTooLarge, 0},
+		{errFeedParse, FeedErrParse, 0},
+		{&net.DNSError{Err: "no such host", Name: "intern.example"}, FeedErrDNS, 0},
+		{ErrInvalid, FeedErrURL, 0},
+		{errors.New("connection reset by 10.0.0.7:8080"), FeedErrFetch, 0},
+	} {
+		rec := feedErrorText(c.err)
+		code, n, ok := FeedErrorCode(rec)
+		if !ok || code != c.code || n != c.n {
+			t.Errorf("%v: recorded %q, read %q %d %v; want %q %d", c.err, rec, code, n, ok, c.code, c.n)
+		}
+		if strings.Contains(rec, "10.0.0.7") || strings.Contains(rec, "intern.example") {
+			t.Errorf("%v: the record names the host: %q", c.err, rec)
+		}
+	}
+	for _, old := range []string{"", "the feed could not be fetched", "http_status", "http_status abc", "timeout now"} {
+		if _, _, ok := FeedErrorCode(old); ok {
+			t.Errorf("%q read as a code", old)
 		}
 	}
 }

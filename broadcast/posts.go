@@ -77,6 +77,9 @@ type PostInput struct {
 	DepartmentID string // for "Frage dazu" handoffs; "" = routing decides
 	IsWarning    bool
 	CreatedBy    int64 // users.id; 0 = the system (feeds)
+	// RemovePhoto (UpdatePost): drop the post's photo first, in the same
+	// transaction, with its own audit row (as RemovePhoto).
+	RemovePhoto bool
 }
 
 var fileIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{10,200}$`)
@@ -204,6 +207,11 @@ func (s *Service) UpdatePost(ctx context.Context, by staff.Principal, id int64, 
 		if err := lockPostIn(ctx, tx, id, StatusDraft, StatusScheduled); err != nil {
 			return err
 		}
+		if in.RemovePhoto {
+			if err := removePhoto(ctx, tx, by, id); err != nil {
+				return err
+			}
+		}
 		// An uploaded photo is kept unless replaced or a photo URL is set.
 		_, err := tx.ExecContext(ctx, `
 			UPDATE posts SET text = $2, photo_url = $3,
@@ -236,12 +244,17 @@ func (s *Service) RemovePhoto(ctx context.Context, by staff.Principal, id int64)
 		if err := lockPostIn(ctx, tx, id, StatusDraft, StatusScheduled); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE posts SET photo_url = '', photo_data = NULL, photo_name = '', updated_at = now() WHERE id = $1`, id)
-		if err != nil {
-			return fmt.Errorf("remove photo: %w", err)
-		}
-		return audit.Record(ctx, tx, by.ID, "broadcast.post.remove_photo", "post", idStr(id), nil)
+		return removePhoto(ctx, tx, by, id)
 	})
+}
+
+// removePhoto removes the photo of the post id, locked by the caller.
+func removePhoto(ctx context.Context, tx *sqlx.Tx, by staff.Principal, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE posts SET photo_url = '', photo_data = NULL, photo_name = '', updated_at = now() WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("remove photo: %w", err)
+	}
+	return audit.Record(ctx, tx, by.ID, "broadcast.post.remove_photo", "post", idStr(id), nil)
 }
 
 // lockPostIn locks the post row and checks that its status is one of allowed.

@@ -88,8 +88,8 @@ type Config struct {
 	Sender string
 
 	// Button labels.
-	QuestionButton string // default "Frage dazu"
-	LinkButton     string // default "Mehr erfahren"
+	QuestionButton string // default button.question of locales/de.toml ("Frage dazu")
+	LinkButton     string // default button.link of locales/de.toml ("Mehr erfahren")
 
 	// Registerer registers the Prometheus metrics (nil: none).
 	Registerer prometheus.Registerer
@@ -158,10 +158,10 @@ func (c *Config) defaults() {
 		c.FeedClient = newFeedClient() // public addresses only (feedguard.go)
 	}
 	if c.QuestionButton == "" {
-		c.QuestionButton = "Frage dazu"
+		c.QuestionButton = text("button.question")
 	}
 	if c.LinkButton == "" {
-		c.LinkButton = "Mehr erfahren"
+		c.LinkButton = text("button.link")
 	}
 	if c.InstanceID == "" {
 		b := make([]byte, 8)

@@ -283,26 +283,47 @@ func (s *Store) createEntryTx(ctx context.Context, tx *sqlx.Tx, a staff.Principa
 // AnyRevision to skip that check. An update that changes nothing returns
 // the latest revision and writes nothing.
 func (s *Store) UpdateEntry(ctx context.Context, a staff.Principal, e Entry, baseRevision int64) (Revision, error) {
-	e = CleanEntry(e)
 	var rev Revision
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		cur, err := lockEntry(ctx, tx, e.ID)
-		if err != nil {
-			return err
-		}
-		if e.Status == "" {
-			e.Status = cur.Status
-		}
-		if e.Department == "" {
-			e.Department = cur.Department
-		}
-		if err := mayEdit(a, cur.Department, e.Department); err != nil {
-			return err
-		}
-		rev, err = s.applyChange(ctx, tx, a, cur, e, "update", baseRevision, 0)
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) (err error) {
+		rev, err = s.updateEntryTx(ctx, tx, a, e, baseRevision)
 		return err
 	})
 	return rev, err
+}
+
+// UpdateEntryOverDraft is UpdateEntry for a form that showed the entry's
+// pending draft: the update and the discarding of the draft it supersedes
+// (if there still is one) commit together, each with its audit row.
+func (s *Store) UpdateEntryOverDraft(ctx context.Context, a staff.Principal, e Entry, baseRevision int64) (Revision, error) {
+	var rev Revision
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) (err error) {
+		if rev, err = s.updateEntryTx(ctx, tx, a, e, baseRevision); err != nil {
+			return err
+		}
+		if err := discardDraftTx(ctx, tx, a, strings.TrimSpace(e.ID)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	return rev, err
+}
+
+func (s *Store) updateEntryTx(ctx context.Context, tx *sqlx.Tx, a staff.Principal, e Entry, baseRevision int64) (Revision, error) {
+	e = CleanEntry(e)
+	cur, err := lockEntry(ctx, tx, e.ID)
+	if err != nil {
+		return Revision{}, err
+	}
+	if e.Status == "" {
+		e.Status = cur.Status
+	}
+	if e.Department == "" {
+		e.Department = cur.Department
+	}
+	if err := mayEdit(a, cur.Department, e.Department); err != nil {
+		return Revision{}, err
+	}
+	return s.applyChange(ctx, tx, a, cur, e, "update", baseRevision, 0)
 }
 
 // applyChange validates next and writes it over cur with a revision and an

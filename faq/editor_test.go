@@ -433,3 +433,61 @@ func TestListEntriesLongQuery(t *testing.T) {
 		t.Fatalf("words %q", w)
 	}
 }
+
+// UpdateEntryOverDraft saves the form that showed a draft and drops the
+// draft in one transaction: when dropping it fails, the entry is not
+// changed either (no live change with its draft still pending).
+func TestUpdateEntryOverDraftIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	f := newEditorFixture(t)
+	const id = "bauantrag-stellen"
+	orig, _ := f.s.Entry(ctx, id)
+	d := orig
+	d.Answer = "Entwurf: Bauanträge stellen Sie jetzt online."
+	if _, err := f.s.SaveDraft(ctx, f.editor, d); err != nil {
+		t.Fatal(err)
+	}
+	audits := func() int {
+		var n int
+		if err := f.db.GetContext(ctx, &n, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND action IN ('faq.update', 'faq.draft.discard')`, id); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A draft that cannot be deleted: the whole save fails.
+	if _, err := f.db.ExecContext(ctx, `
+		CREATE FUNCTION refuse_draft_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'refused'; END $$;
+		CREATE TRIGGER refuse_draft_delete BEFORE DELETE ON faq_drafts FOR EACH ROW EXECUTE FUNCTION refuse_draft_delete();`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.UpdateEntryOverDraft(ctx, f.editor, d, AnyRevision); err == nil {
+		t.Fatal("the save succeeded although its draft could not be dropped")
+	}
+	if live, _ := f.s.Entry(ctx, id); live.Answer != orig.Answer {
+		t.Error("the entry changed although the draft it supersedes is still there")
+	}
+	if n := audits(); n != 0 {
+		t.Errorf("%d audit rows of a save that failed", n)
+	}
+	if _, err := f.db.ExecContext(ctx, `DROP TRIGGER refuse_draft_delete ON faq_drafts`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.UpdateEntryOverDraft(ctx, f.editor, d, AnyRevision); err != nil {
+		t.Fatal(err)
+	}
+	if live, _ := f.s.Entry(ctx, id); live.Answer != d.Answer {
+		t.Errorf("live answer %q", live.Answer)
+	}
+	if _, err := f.s.Draft(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("draft after the save: %v", err)
+	}
+	if n := audits(); n != 2 {
+		t.Errorf("%d audit rows (faq.update, faq.draft.discard), want 2", n)
+	}
+	// Without a draft (another editor dropped it meanwhile) it is an update.
+	d.Answer = "Noch einmal geändert."
+	if _, err := f.s.UpdateEntryOverDraft(ctx, f.editor, d, AnyRevision); err != nil {
+		t.Fatal(err)
+	}
+}

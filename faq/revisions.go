@@ -232,18 +232,22 @@ func (s *Store) SaveDraft(ctx context.Context, a staff.Principal, e Entry) (Draf
 // DiscardDraft deletes the pending draft of an entry.
 func (s *Store) DiscardDraft(ctx context.Context, a staff.Principal, entryID string) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := lockEditable(ctx, tx, a, entryID); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM faq_drafts WHERE entry_id = $1`, entryID)
-		if err != nil {
-			return fmt.Errorf("discard draft: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("draft of %q: %w", entryID, ErrNotFound)
-		}
-		return recordAudit(ctx, tx, a, "faq.draft.discard", "faq_entry", entryID, nil)
+		return discardDraftTx(ctx, tx, a, entryID)
 	})
+}
+
+func discardDraftTx(ctx context.Context, tx *sqlx.Tx, a staff.Principal, entryID string) error {
+	if _, err := lockEditable(ctx, tx, a, entryID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM faq_drafts WHERE entry_id = $1`, entryID)
+	if err != nil {
+		return fmt.Errorf("discard draft: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("draft of %q: %w", entryID, ErrNotFound)
+	}
+	return recordAudit(ctx, tx, a, "faq.draft.discard", "faq_entry", entryID, nil)
 }
 
 // Publish makes an entry live: its pending draft, if any, is applied, and

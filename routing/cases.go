@@ -200,10 +200,7 @@ func (s *Cases) WithTx(tx *sqlx.Tx) *Cases {
 
 // inTx runs fn in the caller's transaction, or in a new one.
 func (s *Cases) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	if s.tx != nil {
-		return fn(s.tx)
-	}
-	return db.InTx(ctx, s.db, fn)
+	return db.InTxWith(ctx, s.db, s.tx, fn)
 }
 
 // q is what single statements run on.

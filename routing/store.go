@@ -180,10 +180,12 @@ func (s *Store) sel(ctx context.Context, dest any, query string, args ...any) er
 // InTx runs fn with a Store inside one transaction (or inside the Store's
 // transaction, when it has one).
 func (s *Store) InTx(ctx context.Context, fn func(*Store) error) error {
-	if s.tx != nil {
-		return fn(s)
-	}
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(s.WithTx(tx)) })
+	return db.InTxWith(ctx, s.db, s.tx, func(tx *sqlx.Tx) error {
+		if tx == s.tx {
+			return fn(s)
+		}
+		return fn(s.WithTx(tx))
+	})
 }
 
 const citizenColumns = `id, channel, external_id, language, created_at, last_seen_at`

@@ -49,7 +49,7 @@ var (
 	// ErrNoGroup: no group of the identity provider maps to a role.
 	ErrNoGroup = apperr.New(apperr.Forbidden, "staff: no group of the identity provider maps to a role")
 	// ErrThrottled: too many failed password checks; see Throttled.
-	ErrThrottled = apperr.New(apperr.Unauthorized, "staff: too many failed logins")
+	ErrThrottled = apperr.New(apperr.RateLimited, "staff: too many failed logins")
 )
 
 // Principal is the signed-in staff member on whose behalf an operation

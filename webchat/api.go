@@ -33,45 +33,39 @@ const maxBody = 16 << 10
 // buttons keep).
 const maxData = 64
 
-// problem is an error answer: a code for the widget and a text in German
-// and English that the widget shows.
+// problem is an error answer: its kind (the HTTP status is
+// apperr.HTTPStatus of it), a code for the widget and the arguments of its
+// text (problem.<code> in the catalogues, German and English; the widget
+// shows it).
 type problem struct {
-	status int
-	code   string
-	de, en string
+	kind apperr.Kind
+	code string
+	args []any
+}
+
+func (p problem) status() int { return apperr.HTTPStatus(p.kind) }
+
+// text is the problem's message in lang.
+func (p problem) text(lang string) string {
+	return messages.Text(lang, "problem."+p.code, p.args...)
 }
 
 var (
-	probTooLong = func(n int) problem {
-		return problem{http.StatusRequestEntityTooLarge, "too_long",
-			fmt.Sprintf("Die Nachricht ist zu lang (höchstens %d Zeichen). Bitte kürzen Sie sie.", n),
-			fmt.Sprintf("The message is too long (at most %d characters). Please shorten it.", n)}
-	}
-	probRate = problem{http.StatusTooManyRequests, "rate_limited",
-		"Sie haben sehr viele Nachrichten geschickt. Bitte warten Sie eine Minute und versuchen Sie es dann noch einmal.",
-		"You have sent a lot of messages. Please wait a minute and try again."}
-	probInvalid = problem{http.StatusBadRequest, "invalid",
-		"Die Nachricht konnte nicht gelesen werden.", "The message could not be read."}
-	probToken = problem{http.StatusUnauthorized, "unknown_token",
-		"Dieses Gespräch gibt es nicht mehr. Bitte beginnen Sie ein neues.", "This conversation no longer exists. Please start a new one."}
-	probOrigin = problem{http.StatusForbidden, "origin",
-		"Der Chat ist auf dieser Seite nicht freigeschaltet.", "The chat is not enabled on this page."}
-	probPoW = problem{http.StatusForbidden, "pow",
-		"Die Nachricht konnte nicht geprüft werden. Bitte laden Sie die Seite neu.",
-		"The message could not be verified. Please reload the page."}
-	probHandoffPoW = problem{http.StatusForbidden, "pow_handoff",
-		"Bevor Ihr Anliegen an die Mitarbeitenden der Stadt geht, muss Ihr Browser eine kurze Prüfung rechnen (Schutz vor automatisierten Anfragen). Der Chat-Baustein erledigt das selbst; bitte senden Sie die Nachricht noch einmal.",
-		"Before your request goes to the city's staff, your browser must compute a short check (protection against automated requests). The chat widget does this by itself; please send the message again."}
-	probUnavailable = problem{http.StatusServiceUnavailable, "unavailable",
-		"Der Chat ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
-		"The chat is not available right now. Please try again in a moment."}
+	probTooLong     = func(n int) problem { return problem{apperr.TooLarge, "too_long", []any{n}} }
+	probRate        = problem{kind: apperr.RateLimited, code: "rate_limited"}
+	probInvalid     = problem{kind: apperr.Invalid, code: "invalid"}
+	probToken       = problem{kind: apperr.Unauthorized, code: "unknown_token"}
+	probOrigin      = problem{kind: apperr.Forbidden, code: "origin"}
+	probPoW         = problem{kind: apperr.Forbidden, code: "pow"}
+	probHandoffPoW  = problem{kind: apperr.Forbidden, code: "pow_handoff"}
+	probUnavailable = problem{kind: apperr.Unavailable, code: "unavailable"}
 )
 
 func writeProblem(w http.ResponseWriter, p problem) {
-	if p.status == http.StatusTooManyRequests {
+	if p.kind == apperr.RateLimited {
 		w.Header().Set("Retry-After", "60")
 	}
-	writeJSON(w, p.status, map[string]string{"error": p.code, "message": p.de, "message_en": p.en})
+	writeJSON(w, p.status(), map[string]string{"error": p.code, "message": p.text("de"), "message_en": p.text("en")})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -269,8 +263,8 @@ func (s *Service) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.writePoWProblem(w)
 		return
 	case errors.Is(err, errHandoffPoW):
-		writeJSON(w, probHandoffPoW.status, map[string]any{"error": probHandoffPoW.code,
-			"message": probHandoffPoW.de, "message_en": probHandoffPoW.en,
+		writeJSON(w, probHandoffPoW.status(), map[string]any{"error": probHandoffPoW.code,
+			"message": probHandoffPoW.text("de"), "message_en": probHandoffPoW.text("en"),
 			"bits": s.cfg.ProofOfWork, "challenge": handoffChallenge(conv.ID, in.ClientID), "time": time.Now().Unix()})
 		return
 	default:
@@ -468,7 +462,7 @@ func sleep(ctx context.Context, d time.Duration) {
 // widget uses it, so a wrong clock on the citizen's device does not
 // matter).
 func (s *Service) writePoWProblem(w http.ResponseWriter) {
-	writeJSON(w, probPoW.status, map[string]any{"error": probPoW.code, "message": probPoW.de, "message_en": probPoW.en,
+	writeJSON(w, probPoW.status(), map[string]any{"error": probPoW.code, "message": probPoW.text("de"), "message_en": probPoW.text("en"),
 		"bits": s.cfg.ProofOfWork, "time": time.Now().Unix()})
 }
 

@@ -68,10 +68,7 @@ var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
 // English), under a strict Content Security Policy.
 func (s *Service) chatPage(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
-	heading := "Chat mit der " + s.cfg.Title
-	if lang == "en" {
-		heading = "Chat with " + s.cfg.Title
-	}
+	heading := messages.Text(lang, "chat.heading", s.cfg.Title)
 	h := pageHeaders(w)
 	frame := "'self'"
 	for o := range s.origins {
@@ -91,7 +88,12 @@ func pageLang(r *http.Request) string {
 	return "de"
 }
 
-var privacyPage = template.Must(template.New("privacy").Parse(`<!doctype html>
+// privacyPages is the privacy notice page of each language: the page
+// around the catalogue's privacy.body.
+var privacyPages = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, lang := range []string{"de", "en"} {
+		out[lang] = template.Must(template.New("privacy").Parse(`<!doctype html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -102,48 +104,21 @@ var privacyPage = template.Must(template.New("privacy").Parse(`<!doctype html>
 <body class="citybot-chat-page">
 <main>
 <h1>{{.Heading}}</h1>
-{{if eq .Lang "en"}}
-<p>This notice covers the chat of {{.Title}} on its website (the chat widget and the page <a href="/chat?lang=en">/chat</a>).</p>
-<h2>Before your first message</h2>
-<p>The chat loads only its own files from this server. It sets no cookies and stores nothing, neither in your browser nor on the server.</p>
-<h2>From your first message on</h2>
-<ul>
-<li>Your browser keeps a random identifier of the conversation in its local storage (localStorage, not a cookie) so that you can continue the conversation later. The server stores only a hash of it.</li>
-<li>The city stores your messages and the chat's answers to answer your questions and to improve the service (editors see questions the chat could not answer).</li>
-<li>If you pass your request to the city's staff, the staff of the office in charge see the conversation and answer it.</li>
-<li>The conversation is deleted {{if .Days}}after {{.Days}} days{{else}}after the retention period{{end}}; requests handed to staff are kept as long as the office's rules say.</li>
-<li>Against abuse the server counts messages per network address in its working memory for at most an hour; the address is not stored with the conversation.</li>
-</ul>
-<h2>Your rights</h2>
-<p>In the chat, "Show my data" (or <code>/meinedaten</code>) gives you everything stored about you as a file; "Delete my data" (or <code>/loeschen</code>) erases it after a confirmation, and your browser forgets the identifier. You also have the rights to information, rectification, erasure, restriction and objection under the GDPR and may complain to a data protection supervisory authority. The city's contact details and those of its data protection officer are in the imprint of its website.</p>
-{{else}}
-<p>Diese Hinweise gelten für den Chat der {{.Title}} auf ihrer Website (den Chat-Baustein und die Seite <a href="/chat">/chat</a>).</p>
-<h2>Vor Ihrer ersten Nachricht</h2>
-<p>Der Chat lädt nur seine eigenen Dateien von diesem Server. Er setzt keine Cookies und speichert nichts, weder in Ihrem Browser noch auf dem Server.</p>
-<h2>Ab Ihrer ersten Nachricht</h2>
-<ul>
-<li>Ihr Browser speichert eine zufällige Kennung des Gesprächs in seinem lokalen Speicher (localStorage, kein Cookie), damit Sie das Gespräch später fortsetzen können. Der Server speichert davon nur einen Hashwert.</li>
-<li>Die Stadt speichert Ihre Nachrichten und die Antworten des Chats, um Ihre Fragen zu beantworten und den Service zu verbessern (Fragen, die der Chat nicht beantworten konnte, sehen die Redakteurinnen und Redakteure).</li>
-<li>Wenn Sie Ihr Anliegen an die Mitarbeitenden geben, sehen die Mitarbeitenden der zuständigen Stelle das Gespräch und beantworten es.</li>
-<li>Der Gesprächsverlauf wird {{if .Days}}nach {{.Days}} Tagen{{else}}nach Ablauf der Speicherfrist{{end}} gelöscht; Anfragen an die Mitarbeitenden so lange, wie es die Regeln der Stelle vorsehen.</li>
-<li>Gegen Missbrauch zählt der Server Nachrichten je Netzwerkadresse höchstens eine Stunde lang in seinem Arbeitsspeicher; die Adresse wird nicht mit dem Gespräch gespeichert.</li>
-</ul>
-<h2>Ihre Rechte</h2>
-<p>Im Chat gibt Ihnen „Meine Daten anzeigen“ (oder <code>/meinedaten</code>) alles, was über Sie gespeichert ist, als Datei; „Meine Daten löschen“ (oder <code>/loeschen</code>) löscht es nach einer Rückfrage, und Ihr Browser vergisst die Kennung. Sie haben außerdem die Rechte auf Auskunft, Berichtigung, Löschung, Einschränkung und Widerspruch nach der DSGVO und können sich bei einer Datenschutz-Aufsichtsbehörde beschweren. Die Kontaktdaten der Stadt und ihrer oder ihres Datenschutzbeauftragten stehen im Impressum ihrer Website.</p>
-{{end}}
+
+` + messages.Text(lang, "privacy.body") + `
 </main>
 </body>
 </html>
 `))
+	}
+	return out
+}()
 
 // privacyNotice is the built-in privacy notice of the web chat (linked
 // from the widget when CITYBOT_PRIVACY_URL is not set).
 func (s *Service) privacyNotice(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
-	heading := "Datenschutzhinweise zum Chat"
-	if lang == "en" {
-		heading = "Privacy notice of the chat"
-	}
+	heading := messages.Text(lang, "privacy.heading")
 	days := 0
 	if s.cfg.RetentionDays != nil {
 		if d, err := s.cfg.RetentionDays(r.Context()); err == nil && d > 0 {
@@ -154,7 +129,7 @@ func (s *Service) privacyNotice(w http.ResponseWriter, r *http.Request) {
 	}
 	h := pageHeaders(w)
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'")
-	_ = privacyPage.Execute(w, map[string]any{"Lang": lang, "Title": s.cfg.Title, "Heading": heading, "Days": days})
+	_ = privacyPages[lang].Execute(w, map[string]any{"Lang": lang, "Title": s.cfg.Title, "Heading": heading, "Days": days})
 }
 
 // pageHeaders sets the headers of the chat's own HTML pages (the caller

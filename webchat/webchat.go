@@ -42,7 +42,7 @@ type Engine interface {
 // Errors of the package.
 var (
 	ErrUnauthorized = apperr.New(apperr.Unauthorized, "webchat: unknown token")
-	ErrRateLimited  = apperr.New(apperr.Unavailable, "webchat: rate limited")
+	ErrRateLimited  = apperr.New(apperr.RateLimited, "webchat: rate limited")
 	ErrTooLarge     = apperr.New(apperr.TooLarge, "webchat: message too long")
 	ErrInvalid      = apperr.New(apperr.Invalid, "webchat: invalid message")
 	ErrNotFound     = apperr.New(apperr.NotFound, "webchat: conversation not found")

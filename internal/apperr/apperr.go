@@ -1,5 +1,6 @@
 // Package apperr holds the kinds of error that domain packages return and
-// that the web UI maps to HTTP status in one place. A domain package defines
+// their HTTP status (HTTPStatus, the one mapping the web UI and the web
+// chat use). A domain package defines
 // its own sentinel errors on top of a kind, so callers can test either:
 //
 //	var ErrNotFound = apperr.New(apperr.NotFound, "routing: not found")
@@ -8,7 +9,10 @@
 //	apperr.KindOf(err) == apperr.NotFound // its kind, whatever the package
 package apperr
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+)
 
 // Kind classifies an error for the callers that have to react to it the
 // same way whatever package it came from (the HTTP layer, the bot).
@@ -17,18 +21,22 @@ type Kind int
 // The kinds. Unknown is the zero value: an error without a kind is an
 // internal failure.
 const (
-	Unknown      Kind = iota
-	NotFound          // the object does not exist, or the caller may not know it exists
-	Forbidden         // the caller may not do this
-	Invalid           // the input is malformed or breaks a rule
-	Conflict          // the object exists already or changed meanwhile
-	State             // not allowed in the object's current state
-	Unauthorized      // no valid identity (not signed in, wrong credentials)
-	TooLarge          // the input is larger than allowed
-	Unavailable       // a service that is needed is not configured or not reachable
+	Unknown       Kind = iota
+	NotFound           // the object does not exist, or the caller may not know it exists
+	Forbidden          // the caller may not do this
+	Invalid            // the input is malformed or breaks a rule
+	Conflict           // the object exists already or changed meanwhile
+	State              // not allowed in the object's current state
+	Unauthorized       // no valid identity (not signed in, wrong credentials)
+	TooLarge           // the input is larger than allowed
+	Unavailable        // a service that is needed is not reachable now
+	NotConfigured      // a part this instance has not configured
+	RateLimited        // the caller sent too much too fast; try again later
+
+	numKinds // the number of kinds (not a kind)
 )
 
-var names = [...]string{"unknown", "not found", "forbidden", "invalid", "conflict", "state", "unauthorized", "too large", "unavailable"}
+var names = [numKinds]string{"unknown", "not found", "forbidden", "invalid", "conflict", "state", "unauthorized", "too large", "unavailable", "not configured", "rate limited"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(names) {
@@ -36,6 +44,37 @@ func (k Kind) String() string {
 	}
 	return names[k]
 }
+
+// HTTPStatus is the HTTP status of an error of the kind: the one mapping
+// of kinds to statuses. Unknown (an internal failure) is 500; the web UI
+// refines errors without a kind (a canceled request, a database that is
+// away) itself.
+func HTTPStatus(k Kind) int {
+	switch k {
+	case NotFound:
+		return http.StatusNotFound
+	case Forbidden:
+		return http.StatusForbidden
+	case Invalid:
+		return http.StatusBadRequest
+	case Conflict, State:
+		return http.StatusConflict
+	case Unauthorized:
+		return http.StatusUnauthorized
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	case NotConfigured:
+		return http.StatusNotImplemented
+	case RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// StatusOf is HTTPStatus of err's kind.
+func StatusOf(err error) int { return HTTPStatus(KindOf(err)) }
 
 // kindError is a sentinel error of a kind.
 type kindError struct {

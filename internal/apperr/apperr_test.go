@@ -3,6 +3,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 )
 
@@ -21,5 +22,48 @@ func TestKindOf(t *testing.T) {
 	}
 	if Kind(99).String() != "unknown" || Forbidden.String() != "forbidden" {
 		t.Fatal("kind names")
+	}
+}
+
+// TestHTTPStatusTotal: every kind has a status of its own, and only
+// Unknown (and what is no kind) is an internal error.
+func TestHTTPStatusTotal(t *testing.T) {
+	want := map[Kind]int{
+		Unknown:       http.StatusInternalServerError,
+		NotFound:      http.StatusNotFound,
+		Forbidden:     http.StatusForbidden,
+		Invalid:       http.StatusBadRequest,
+		Conflict:      http.StatusConflict,
+		State:         http.StatusConflict,
+		Unauthorized:  http.StatusUnauthorized,
+		TooLarge:      http.StatusRequestEntityTooLarge,
+		Unavailable:   http.StatusServiceUnavailable,
+		NotConfigured: http.StatusNotImplemented,
+		RateLimited:   http.StatusTooManyRequests,
+	}
+	for k := Unknown; k < numKinds; k++ {
+		st, ok := want[k]
+		if !ok {
+			t.Errorf("kind %d (%v): no status in this test; add it", k, k)
+			continue
+		}
+		if got := HTTPStatus(k); got != st {
+			t.Errorf("HTTPStatus(%v) = %d, want %d", k, got, st)
+		}
+		if k != Unknown && HTTPStatus(k) == http.StatusInternalServerError {
+			t.Errorf("kind %v falls through to 500", k)
+		}
+		if k != Unknown && (k.String() == "unknown" || k.String() == "") {
+			t.Errorf("kind %d has no name", k)
+		}
+	}
+	if len(want) != int(numKinds) {
+		t.Errorf("the test names %d kinds, the package has %d", len(want), numKinds)
+	}
+	if HTTPStatus(numKinds) != http.StatusInternalServerError || HTTPStatus(-1) != http.StatusInternalServerError {
+		t.Error("a value that is no kind must be 500")
+	}
+	if StatusOf(fmt.Errorf("x: %w", New(RateLimited, "slow down"))) != http.StatusTooManyRequests || StatusOf(errors.New("plain")) != http.StatusInternalServerError {
+		t.Error("StatusOf")
 	}
 }

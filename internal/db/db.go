@@ -120,6 +120,17 @@ func InTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) (err erro
 	return nil
 }
 
+// InTxWith runs fn in tx when tx is not nil (the caller's transaction,
+// which the caller commits), else in a new transaction as InTx does. A
+// store that works on the database or inside a caller's transaction uses
+// it for its multi-statement writes.
+func InTxWith(ctx context.Context, d *sqlx.DB, tx *sqlx.Tx, fn func(tx *sqlx.Tx) error) error {
+	if tx != nil {
+		return fn(tx)
+	}
+	return InTx(ctx, d, fn)
+}
+
 // IsUniqueViolation reports whether err is a PostgreSQL unique violation.
 func IsUniqueViolation(err error) bool {
 	var pe *pq.Error

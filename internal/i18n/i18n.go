@@ -1,8 +1,9 @@
 // Package i18n loads message catalogues: one TOML file per language, each a
 // flat table of key = "text" (fmt-style verbs such as %s and %d for the
-// arguments). The admin UI, the bot and routing embed their own files
-// (admin/locales, bot/locales, routing/locales) and look texts up in what
-// Load returns; German is the reference language.
+// arguments). The admin UI, the bot, routing, fieldstaff, the web chat and
+// broadcast embed their own files (admin/locales, bot/locales,
+// routing/locales, fieldstaff/locales, webchat/locales, broadcast/locales)
+// and look texts up in what Load returns; German is the reference language.
 //
 // The files are plain TOML, read with github.com/pelletier/go-toml/v2, so
 // a translator can write comments (# ...), multi-line strings ("""...""")
