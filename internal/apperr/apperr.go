@@ -73,9 +73,6 @@ func HTTPStatus(k Kind) int {
 	return http.StatusInternalServerError
 }
 
-// StatusOf is HTTPStatus of err's kind.
-func StatusOf(err error) int { return HTTPStatus(KindOf(err)) }
-
 // kindError is a sentinel error of a kind.
 type kindError struct {
 	kind Kind
