@@ -652,10 +652,12 @@ var (
 	reWhy    = regexp.MustCompile(`\b(?:warum|wieso|weshalb)\s+(?:wurde|wurden|soll ich|sollen wir|muss ich jetzt|hat man)\b`)
 	// defects and nuisances at a place
 	reDefect     = regexp.MustCompile(`\b(?:kaputt\w*|defekt\w*|beschadigt|zerstort|umgefahr\w*|umgekippt|umgesturzt|verstopft|ausgefallen|gerissen|schlagloch\w*|uberschwemmt|verdreckt|vermullt|verschmutzt|abgeladen|liegen gelassen|stapeln sich|liegt mull|wilder mull|illegal\w*|abbrechen|umzufallen|herunterzufallen|einzusturzen|eingesturzt|gebrochen|zerbrochen|eingeschlagen|gesplittert|undicht|uberfullt|quellen uber|quillt uber|flackert|broken|damaged|overflowing)\b|\b(?:wurde|wurden)\b[^.?!]*\b(?:nicht|keine?)\b`)
-	rePredDefect = regexp.MustCompile(`\b(?:ist|sind|war|wurde|wurden)\s+(?:\w+\s+){0,4}(?:kaputt|defekt|aus|ausgefallen|verstopft|umgekippt|umgefahren|nicht geleert|nicht abgeholt|gerissen|abgeschraubt|beschmiert)\b`)
+	rePredDefect = regexp.MustCompile(`\b(?:ist|sind|war|wurde|wurden|wird|werden)\s+(?:\w+\s+){0,4}(?:kaputt|defekt|aus|ausgefallen|verstopft|umgekippt|umgefahren|nicht geleert|nicht abgeholt|gerissen|abgeschraubt|beschmiert)\b`)
 	reSomeone    = regexp.MustCompile(`\b(?:hat|haben)\s+(?:jemand|welche|leute|unbekannte)\b[^.?!]*\b(?:abgeladen|abgestellt|entsorgt|beschadigt|beschmiert|zerstort|weggeworfen|hingestellt)\b`)
-	reOngoing    = regexp.MustCompile(`\b(?:standig|dauernd|andauernd|jeden tag|jede nacht|jedes wochenende|immer wieder|taglich|nachts)\b`)
-	reNeighbour  = regexp.MustCompile(`\bnachbar\w*\b`)
+	// nobody does what should be done: "keiner holt ihn ab", "niemand kümmert sich"
+	reNobody    = regexp.MustCompile(`\b(?:keiner|niemand|kein mensch)\s+(?:\w+\s+){0,2}(?:holt|holen|kommt|kommen|leert|raumt|kummert|reagiert|repariert|macht|tut|unternimmt)\b`)
+	reOngoing   = regexp.MustCompile(`\b(?:standig|dauernd|andauernd|jeden tag|jede nacht|jedes wochenende|immer wieder|taglich|nachts)\b`)
+	reNeighbour = regexp.MustCompile(`\bnachbar\w*\b`)
 	// asking staff to act on a concrete situation
 	reRequestAct = regexp.MustCompile(`\b(?:konnt|konnen|kann|konnten)\s+(?:ihr|sie|jemand|man)\b[^.?!]*\b(?:kontrollieren|prufen|uberprufen|nachsehen|kummern|reparieren|beseitigen|entfernen|wegraumen|abschleppen|schicken|zusenden|zuschicken|korrigieren|andern|verschieben)\b|\bbitte\s+(?:mal\s+)?(?:\w+\s+)?(?:kontrollieren|prufen|reparieren|beseitigen|entfernen|korrigieren|andern)\b`)
 	// complaints, suggestions, welfare concerns: always for staff
@@ -715,10 +717,11 @@ var personalCues = []struct {
 	{reDefect, 0.6, nil, func(n string, _ bool) bool {
 		return containsAny(n, defectWords) || strings.Contains(n, "wurde") && containsAny(n, []string{"nicht", "kein"})
 	}},
-	{rePredDefect, 0.5, nil, func(n string, _ bool) bool {
-		return containsAny(n, []string{"ist ", "sind ", "war ", "wurde"}) && containsAny(n, []string{"kaputt", "defekt", "aus", "verstopft", "umgekippt", "umgefahren", "nicht geleert", "nicht abgeholt", "gerissen", "abgeschraubt", "beschmiert"})
+	{rePredDefect, 1, nil, func(n string, _ bool) bool {
+		return containsAny(n, []string{"ist ", "sind ", "war ", "wurde", "wird ", "werden "}) && containsAny(n, []string{"kaputt", "defekt", "aus", "verstopft", "umgekippt", "umgefahren", "nicht geleert", "nicht abgeholt", "gerissen", "abgeschraubt", "beschmiert"})
 	}},
 	{reSomeone, 0.5, []string{"jemand", "welche", "leute", "unbekannte"}, nil},
+	{reNobody, 0.6, []string{"keiner", "niemand", "kein mensch"}, nil},
 	{reOngoing, 0.4, []string{"standig", "dauernd", "andauernd", "jeden tag", "jede nacht", "jedes wochenende", "immer wieder", "taglich", "nachts"}, nil},
 	{reNeighbour, 0.4, []string{"nachbar"}, nil},
 	{reRequestAct, 0.6, []string{"kontrollier", "pruf", "nachsehen", "kummern", "reparier", "beseitig", "entfern", "wegraum", "abschlepp", "schick", "zusend", "korrigier", "ander", "verschieb"}, func(n string, _ bool) bool {

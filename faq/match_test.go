@@ -62,6 +62,11 @@ func TestIsPersonal(t *testing.T) {
 		{"Die Scheibe der Bushaltestelle Gartenweg 4 ist eingeschlagen", true},
 		{"Der Glascontainer am Rosenplatz 1 quillt über", true},
 		{"The bins in Ahornweg 3 have been overflowing for days", true},
+		// a failed service or a defect stated as a fact, in any tense
+		{"Die Biotonne wird seit zwei Wochen nicht geleert", true},
+		{"Die Laterne vor dem Kindergarten ist kaputt", true},
+		// nobody does what should be done
+		{"Am Spielplatz liegt seit Tagen Müll und niemand räumt ihn weg", true},
 		// a rejected application with one more cue
 		{"Mein Antrag auf Wohngeld wurde abgelehnt, obwohl ich alles eingereicht habe", true},
 		// complaints
@@ -78,6 +83,8 @@ func TestIsPersonal(t *testing.T) {
 		{"Mein Vater ist gestern gestorben, was muss ich tun?", false},
 		{"Was kann ich tun, wenn mein Antrag abgelehnt wird?", false},
 		{"Wohin mit einem gebrochenen Spiegel?", false},
+		{"Was passiert, wenn die Tonne nicht geleert wird?", false},
+		{"Keiner weiß, wann der Sperrmüll kommt. Wie melde ich ihn an?", false},
 	}
 	for _, tt := range tests {
 		if got := faq.IsPersonal(tt.in); got != tt.want {
