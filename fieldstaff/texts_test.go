@@ -1,18 +1,11 @@
 package fieldstaff
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"citybot/internal/i18n"
 )
-
-// keyLiteral is a string literal shaped like a message key ("alert.hint"),
-// or a prefix the code completes ("alert_mode.").
-var keyLiteral = regexp.MustCompile(`"([a-z][a-z_]*\.(?:[a-z_]+)?)"`)
 
 // builtKeys are the keys the code completes at run time, by prefix.
 var builtKeys = map[string][]string{
@@ -32,52 +25,13 @@ func TestTextFiles(t *testing.T) {
 	for _, p := range i18n.Check(m) {
 		t.Error(p)
 	}
-	ref := m[i18n.Ref]
-	groups := map[string]bool{}
-	for k := range ref {
-		groups[strings.SplitN(k, ".", 2)[0]] = true
+	var built []string
+	for _, keys := range builtKeys {
+		built = append(built, keys...)
 	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := map[string]bool{}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range keyLiteral.FindAllStringSubmatch(string(src), -1) {
-			key := k[1]
-			if !groups[strings.SplitN(key, ".", 2)[0]] {
-				continue
-			}
-			if strings.HasSuffix(key, ".") {
-				built, ok := builtKeys[key]
-				if !ok {
-					t.Errorf("%s completes %q, which this test does not know", f, key)
-				}
-				for _, b := range built {
-					used[b] = true
-					if _, ok := ref[b]; !ok {
-						t.Errorf("%s builds %q, which de.toml lacks", f, b)
-					}
-				}
-				continue
-			}
-			used[key] = true
-			if _, ok := ref[key]; !ok {
-				t.Errorf("%s uses %q, which de.toml lacks", f, key)
-			}
-		}
-	}
-	for k := range ref {
-		if !used[k] {
-			t.Errorf("de.toml has %q, which the code does not use", k)
-		}
+	used, problems := i18n.CheckCode(".", m[i18n.Ref], built)
+	for _, p := range problems {
+		t.Error(p)
 	}
 	for _, mode := range AlertModes {
 		if !used["alert_mode."+mode] {

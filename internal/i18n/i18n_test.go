@@ -1,6 +1,8 @@
 package i18n
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -82,5 +84,41 @@ func TestText(t *testing.T) {
 		if got != c.want {
 			t.Errorf("Text(%q, %q) = %q, want %q", c.lang, c.key, got, c.want)
 		}
+	}
+}
+
+// TestCheckCode: keys the code names but the catalogue lacks, prefixes no
+// built key completes, built keys the catalogue lacks and unused keys are
+// all reported; literals of no catalogue group ("month." here) and test
+// files are not looked at; a package that matches its catalogue has no
+// problem.
+func TestCheckCode(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nvar _ = []string{\"hours.open\", \"hours.gone\", \"weekday.\", \"hours.\", \"month.\", \"not a key\", \"other.group\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// a test file is not the package's code
+	if err := os.WriteFile(filepath.Join(dir, "p_test.go"), []byte("package p\n\nvar _ = \"hours.test\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := map[string]string{"hours.open": "", "hours.unused": "", "weekday.1": "", "weekday.2": ""}
+	used, problems := CheckCode(dir, ref, []string{"weekday.1", "weekday.2", "weekday.3"})
+	want := []string{
+		`p.go uses "hours.gone", which de.toml lacks`,
+		`p.go completes "hours.", which the test names no key for`,
+		`the code builds "weekday.3", which de.toml lacks`,
+		`de.toml has "hours.unused", which the code does not use`,
+	}
+	if !slices.Equal(problems, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+	if !used["hours.open"] || !used["weekday.1"] || used["hours.test"] {
+		t.Errorf("used = %v", used)
+	}
+	delete(ref, "hours.unused")
+	ref["hours.gone"] = ""
+	if _, problems := CheckCode(dir, ref, []string{"weekday.1", "weekday.2", "hours.open"}); len(problems) != 0 {
+		t.Errorf("a package that matches its catalogue: %v", problems)
 	}
 }
