@@ -46,7 +46,8 @@ func serveStatic(w http.ResponseWriter, ctype string, b []byte) {
 	_, _ = w.Write(b)
 }
 
-var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
+// pageTop is the start of the web chat's own pages, up to their heading.
+const pageTop = `<!doctype html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -57,7 +58,9 @@ var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
 <body class="citybot-chat-page">
 <main>
 <h1>{{.Heading}}</h1>
-<div id="citybot-chat"></div>
+`
+
+var chatPage = template.Must(template.New("chat").Parse(pageTop + `<div id="citybot-chat"></div>
 </main>
 <script src="/widget.js" data-city-title="{{.Title}}" data-mode="page" data-target="citybot-chat"></script>
 </body>
@@ -93,18 +96,7 @@ func pageLang(r *http.Request) string {
 var privacyPages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, lang := range []string{"de", "en"} {
-		out[lang] = template.Must(template.New("privacy").Parse(`<!doctype html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Heading}}</title>
-<link rel="stylesheet" href="/widget.css">
-</head>
-<body class="citybot-chat-page">
-<main>
-<h1>{{.Heading}}</h1>
-
+		out[lang] = template.Must(template.New("privacy").Parse(pageTop + `
 ` + messages.Text(lang, "privacy.body") + `
 </main>
 </body>
