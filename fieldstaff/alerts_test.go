@@ -44,7 +44,7 @@ func openCase(t *testing.T, d *sqlx.DB, chat int64, dept, question string) int64
 	return cs.ID
 }
 
-// alertRows are the staff chat outbox rows of chat: their texts.
+// alertTexts are the texts of the staff chat outbox rows of chat.
 func alertTexts(t *testing.T, d *sqlx.DB, chat int64) []string {
 	t.Helper()
 	var out []string

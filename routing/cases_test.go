@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -860,5 +861,54 @@ func TestLongReplySplit(t *testing.T) {
 	}
 	if got := strings.Join(strings.Fields(strings.Join(plain, " ")), " "); got != strings.Join(strings.Fields(text), " ") {
 		t.Errorf("the parts do not add up to the reply")
+	}
+}
+
+// Two colleagues take the same waiting case at the same moment (the inbox's
+// "Mir zuweisen" or the alert's "Übernehmen"): the case lock orders them, so
+// the case ends with one of them, and the history names the first as the
+// previous assignee of the second. Without the lock both would see the case
+// unassigned and the takeover would be lost from the history.
+func TestAssignConcurrent(t *testing.T) {
+	f := newFixture(t)
+	for round := 0; round < 10; round++ {
+		cs := f.open(f.citizen(fmt.Sprintf("race-%d", round)), "bauamt", "Wer genehmigt den Carport?")
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, p := range []staff.Principal{f.bau, f.bau2} {
+			go func(p staff.Principal) {
+				<-start
+				errs <- f.cases.Assign(f.ctx, p, cs.ID, p.ID)
+			}(p)
+		}
+		close(start)
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		var events []struct {
+			User     int64         `db:"user_id"`
+			Previous sql.NullInt64 `db:"previous"`
+		}
+		if err := f.db.SelectContext(f.ctx, &events, `
+			SELECT (details->>'user_id')::bigint AS user_id, (details->>'previous')::bigint AS previous
+			FROM case_events WHERE case_id = $1 AND kind = 'assigned' ORDER BY id`, cs.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 2 {
+			t.Fatalf("round %d: %d assigned events, want 2: %+v", round, len(events), events)
+		}
+		first, second := events[0], events[1]
+		if first.Previous.Valid || !second.Previous.Valid || second.Previous.Int64 != first.User || second.User == first.User {
+			t.Fatalf("round %d: history %+v, want the second to take over from the first", round, events)
+		}
+		var assignee int64
+		if err := f.db.GetContext(f.ctx, &assignee, `SELECT assignee_id FROM cases WHERE id = $1`, cs.ID); err != nil {
+			t.Fatal(err)
+		}
+		if assignee != second.User || f.status(cs.ID) != routing.CaseAssigned {
+			t.Fatalf("round %d: case with %d (%s), want %d assigned", round, assignee, f.status(cs.ID), second.User)
+		}
 	}
 }
