@@ -213,13 +213,13 @@ func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error)
 // StaffChatsAmong returns which of chatIDs are linked or refused chats, in
 // one statement in tx: the others are citizens' chats, for which the
 // caller sets Message.NotStaff (a batch of updates asks once, not once per
-// update).
+// update). tx must be of the Store's database (the statement is prepared).
 func (s *Store) StaffChatsAmong(ctx context.Context, tx *sqlx.Tx, chatIDs []int64) (map[int64]bool, error) {
 	if len(chatIDs) == 0 {
 		return nil, nil
 	}
 	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `
+	if err := s.stmts.Select(ctx, tx, &ids, `
 		SELECT chat_id FROM fieldstaff_links WHERE chat_id = ANY ($1::bigint[])
 		UNION
 		SELECT chat_id FROM fieldstaff_refused_chats WHERE chat_id = ANY ($1::bigint[])`, pq.Int64Array(chatIDs)); err != nil {
