@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -583,7 +585,7 @@ func (h *turn) answer(ctx context.Context, entry faq.Entry, question string, sco
 		}
 	}
 	text, translated := h.answerText(entry)
-	body, more := summarize(text, summaryLen)
+	body, more := summarizeAnswer(text)
 	buttons := [][]routing.Button{{
 		{Text: h.t.helpful, Data: fmt.Sprintf("fb:%d:y", id)},
 		{Text: h.t.notHelpful, Data: fmt.Sprintf("fb:%d:n", id)},
@@ -631,6 +633,38 @@ func (h *turn) sendEntry(ctx context.Context, title, body string, note bool, but
 		return h.sendMsg(ctx, m, payloads...)
 	}
 	return routing.Message{}, h.send(ctx, m, payloads...)
+}
+
+// summaries holds summarize(text, summaryLen) of the answers summarized
+// so far (text -> summary): the FAQ's few hundred answers come back again
+// and again, and splitting one into sentences was a few percent of a
+// turn's CPU. At most maxSummaries are kept (an edited answer is a new
+// text; beyond the bound, answers are summarized each time).
+var (
+	summaries    sync.Map
+	summaryCount atomic.Int32
+)
+
+const maxSummaries = 4096
+
+type summary struct {
+	text string
+	more bool
+}
+
+// summarizeAnswer is summarize(text, summaryLen), remembered.
+func summarizeAnswer(text string) (string, bool) {
+	if v, ok := summaries.Load(text); ok {
+		s := v.(summary)
+		return s.text, s.more
+	}
+	body, more := summarize(text, summaryLen)
+	if summaryCount.Load() < maxSummaries {
+		if _, loaded := summaries.LoadOrStore(text, summary{body, more}); !loaded {
+			summaryCount.Add(1)
+		}
+	}
+	return body, more
 }
 
 // summarize returns the start of a long answer (whole paragraphs, else

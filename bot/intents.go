@@ -138,6 +138,11 @@ func near(set map[string]bool, w string) bool {
 		return false
 	}
 	for k := range set {
+		// A word of m runes has m to 4m bytes: most words of the set are
+		// ruled out by their length in bytes, without counting runes.
+		if len(k) < 6 || len(k) < n-1 || len(k) > 4*(n+1) {
+			continue
+		}
 		if m := utf8.RuneCountInString(k); m >= 6 && m-n <= 1 && n-m <= 1 && editDistanceAtMost1(k, w) {
 			return true
 		}
@@ -147,6 +152,14 @@ func near(set map[string]bool, w string) bool {
 
 // editDistanceAtMost1 is an optimal-string-alignment distance check <= 1.
 func editDistanceAtMost1(a, b string) bool {
+	if isASCII(a) && isASCII(b) {
+		return asciiDistanceAtMost1(a, b)
+	}
+	return runeDistanceAtMost1(a, b)
+}
+
+// runeDistanceAtMost1 is editDistanceAtMost1 rune by rune.
+func runeDistanceAtMost1(a, b string) bool {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) < len(rb) {
 		ra, rb = rb, ra
@@ -169,6 +182,41 @@ func editDistanceAtMost1(a, b string) bool {
 		return i+1 < len(ra) && ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
 	}
 	return string(ra[i+1:]) == string(rb[i:]) // deletion
+}
+
+// asciiDistanceAtMost1 is editDistanceAtMost1 of two ASCII strings (a
+// byte is a rune), without converting them.
+func asciiDistanceAtMost1(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a)-len(b) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(b) {
+		return true // equal, or one appended
+	}
+	if len(a) == len(b) {
+		if a[i+1:] == b[i+1:] {
+			return true // substitution
+		}
+		// transposition
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	}
+	return a[i+1:] == b[i:] // deletion
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hasPhrase reports whether toks contain the phrase in order (not

@@ -1,6 +1,9 @@
 package bot
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClassifyIntent(t *testing.T) {
 	cases := []struct {
@@ -123,6 +126,40 @@ func TestEditDistanceAtMost1(t *testing.T) {
 	} {
 		if got := editDistanceAtMost1(c.a, c.b); got != c.want {
 			t.Errorf("editDistanceAtMost1(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+// The ASCII fast path agrees with the rune by rune check, and near with
+// and without its length filter.
+func TestEditDistanceASCII(t *testing.T) {
+	words := []string{"mitarbeiter", "abcdef", "abcdefg", "bacdef", "abcdfe", "abdef", "xbcdef", "abcdefgh", "abcdeg", "", "a", "ab", "ba", "fuehrerschein", "fuehrerschien", "fuhrerschein"}
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := editDistanceAtMost1(a, b), runeDistanceAtMost1(a, b); got != want {
+				t.Errorf("editDistanceAtMost1(%q, %q) = %v, rune by rune %v", a, b, got, want)
+			}
+		}
+	}
+	if !editDistanceAtMost1("führerschein", "führerschien") || editDistanceAtMost1("führerschein", "fuhrerschien") {
+		t.Error("non-ASCII words")
+	}
+	set := map[string]bool{"führerschein": true, "mitarbeiter": true, "abc": true}
+	for w, want := range map[string]bool{"führerschien": true, "mitarbieter": true, "mitarbeiterin": false, "abd": false, "abc": true, "fuehrerschein": false} {
+		if got := near(set, w); got != want {
+			t.Errorf("near(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+func TestSummarizeAnswer(t *testing.T) {
+	long := strings.Repeat("Ein Satz über den Reisepass, der lang genug ist. ", 20)
+	for range 2 { // computed, then remembered
+		for _, text := range []string{"kurz", long} {
+			s, more := summarizeAnswer(text)
+			if ws, wmore := summarize(text, summaryLen); s != ws || more != wmore {
+				t.Errorf("summarizeAnswer(%.20q) = %.20q, %v; summarize %.20q, %v", text, s, more, ws, wmore)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"citybot/internal/i18n"
 	"citybot/routing"
@@ -68,9 +69,15 @@ func (s *Store) HandleMessage(ctx context.Context, tx *sqlx.Tx, m Message) (Repl
 	prefixed := strings.HasPrefix(strings.ToLower(text), DeepLinkPrefix)
 	// One round trip for the common case, a citizen's chat: whether the
 	// chat is linked or refused, and for a staff chat its recent messages.
-	st, err := chatStatus(ctx, tx, m, deepLink || prefixed)
-	if err != nil {
-		return Reply{}, err
+	// None when the caller knows the chat is neither (m.NotStaff) and the
+	// message is no link code: chatStatus would count nothing and find
+	// the chat under no limit.
+	var st chatState
+	if !m.NotStaff || deepLink || prefixed {
+		var err error
+		if st, err = chatStatus(ctx, tx, m, deepLink || prefixed); err != nil {
+			return Reply{}, err
+		}
 	}
 	if over, notice := m.Flood.Check(st.RecentIn); over && (st.Linked || st.Refused || deepLink || prefixed) {
 		if notice && !st.AlbumNext {
@@ -201,6 +208,28 @@ func (s *Store) myData(ctx context.Context, tx *sqlx.Tx, l Link) (string, error)
 	b.WriteString(reports)
 	b.WriteString("\n\n" + both("mydata.stored"))
 	return b.String(), nil
+}
+
+// StaffChatsAmong returns which of chatIDs are linked or refused chats, in
+// one statement in tx: the others are citizens' chats, for which the
+// caller sets Message.NotStaff (a batch of updates asks once, not once per
+// update). tx must be of the Store's database (the statement is prepared).
+func (s *Store) StaffChatsAmong(ctx context.Context, tx *sqlx.Tx, chatIDs []int64) (map[int64]bool, error) {
+	if len(chatIDs) == 0 {
+		return nil, nil
+	}
+	var ids []int64
+	if err := s.stmts.Select(ctx, tx, &ids, `
+		SELECT chat_id FROM fieldstaff_links WHERE chat_id = ANY ($1::bigint[])
+		UNION
+		SELECT chat_id FROM fieldstaff_refused_chats WHERE chat_id = ANY ($1::bigint[])`, pq.Int64Array(chatIDs)); err != nil {
+		return nil, fmt.Errorf("load staff chats: %w", err)
+	}
+	staff := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		staff[id] = true
+	}
+	return staff, nil
 }
 
 // chatState is what HandleMessage first learns of a chat.

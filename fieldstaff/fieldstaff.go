@@ -60,13 +60,14 @@ var (
 // Store is the field staff store.
 type Store struct {
 	db    *sqlx.DB
+	stmts *db.Stmts // the prepared statements of the bot's hot path
 	loc   *time.Location
 	cases *routing.Cases // WithCases (alert_bot.go)
 	desk  Desk           // field reports; nil: none (report.go)
 }
 
 // New returns a Store on d that shows times in UTC.
-func New(d *sqlx.DB) *Store { return &Store{db: d, loc: time.UTC} }
+func New(d *sqlx.DB) *Store { return &Store{db: d, stmts: db.NewStmts(d), loc: time.UTC} }
 
 // WithLocation returns a copy of s that shows times (the bot's "linked
 // since") in loc, the city's time zone.

@@ -316,3 +316,60 @@ func TestFloodCount(t *testing.T) {
 		t.Fatalf("%d flood rows after the sweep", n)
 	}
 }
+
+// StaffChatsAmong tells the linked and the refused chats among many; a
+// citizen's chat marked NotStaff is handled as without the mark, and a
+// link code in it is still redeemed.
+func TestStaffChatsAmong(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := New(d)
+	uid := newUser(t, d, "dora@example.org", "Dora", "bauamt")
+	code, _, err := s.CreateLinkCode(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := redeem(t, s, 77, code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO fieldstaff_refused_chats (chat_id) VALUES (78)`); err != nil {
+		t.Fatal(err)
+	}
+	uid2 := newUser(t, d, "emil@example.org", "Emil", "bauamt")
+	code2, _, err := s.CreateLinkCode(ctx, uid2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		staff, err := s.StaffChatsAmong(ctx, tx, []int64{77, 78, 79})
+		if err != nil {
+			return err
+		}
+		if len(staff) != 2 || !staff[77] || !staff[78] {
+			t.Errorf("StaffChatsAmong = %v, want 77 and 78", staff)
+		}
+		r, err := s.HandleMessage(ctx, tx, Message{ChatID: 79, Kind: routing.KindText, Text: "Wann hat das Bürgeramt offen?", NotStaff: true,
+			Flood: routing.Flood{Limit: 5, Window: time.Minute}})
+		if err != nil {
+			return err
+		}
+		if r.Handled {
+			t.Errorf("a citizen's question handled as staff: %+v", r)
+		}
+		r, err = s.HandleMessage(ctx, tx, Message{ChatID: 79, Kind: routing.KindText, Text: "/start staff-" + code2, NotStaff: true,
+			Flood: routing.Flood{Limit: 5, Window: time.Minute}})
+		if err != nil {
+			return err
+		}
+		if !r.Handled || !r.Linked {
+			t.Errorf("a deep link with a code in a chat marked NotStaff: %+v", r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, d, `SELECT count(*) FROM fieldstaff_chat_flood WHERE chat_id = 79`); n != 1 {
+		t.Fatalf("flood rows of chat 79 = %d, want 1 (the code counted, the question not)", n)
+	}
+}

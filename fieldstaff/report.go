@@ -39,6 +39,10 @@ type Message struct {
 	// Flood is the flood limit of citizens' chats (the bot engine's):
 	// HandleMessage applies it to staff chats too. Zero: no limit.
 	Flood routing.Flood
+	// NotStaff: the caller learnt in the same transaction (StaffChatsAmong)
+	// that the chat is neither linked nor refused, so HandleMessage does
+	// not load the chat's status again unless the message is a link code.
+	NotStaff bool
 }
 
 // Button is an inline button of a staff reply.

@@ -283,8 +283,11 @@ func (s *Store) SendAll(ctx context.Context, out []Outgoing, lease time.Duration
 			FROM g ORDER BY g.n
 			RETURNING id, created_at
 		), b AS MATERIALIZED (
-			SELECT x.n, $12::float8 > 0 AND x.rn = 1 AND NOT EXISTS (
-				SELECT 1 FROM outbox WHERE channel = x.channel AND chat_id = x.chat_id AND status IN ('pending', 'sending')) AS claim
+			-- A scalar subquery (LIMIT 1) is an index probe per chat; as
+			-- NOT EXISTS the planner may read and hash all open rows.
+			SELECT x.n, $12::float8 > 0 AND x.rn = 1 AND NOT COALESCE((
+				SELECT true FROM outbox WHERE channel = x.channel AND chat_id = x.chat_id AND status IN ('pending', 'sending')
+				LIMIT 1), false) AS claim
 			FROM (SELECT g.n, g.channel, g.chat_id, row_number() OVER (PARTITION BY g.channel, g.chat_id ORDER BY g.n) AS rn FROM g) x
 		), o AS (
 			INSERT INTO outbox (citizen_id, message_id, channel, chat_id, payload, status, attempts, locked_until, claimed_by)
@@ -411,8 +414,11 @@ func (s *Store) claimOutboxIn(ctx context.Context, channel string, limit int, le
 		), c AS (
 			-- the conditions again: they are rechecked on the newest row
 			-- version when another sender claimed it meanwhile
-			SELECT o.id FROM outbox o JOIN h ON h.id = o.id
-			WHERE o.status IN ('pending', 'sending')
+			-- ARRAY(): the heads are looked up by key, never by reading
+			-- all open rows (a plan for stale statistics).
+			SELECT o.id FROM outbox o
+			WHERE o.id = ANY (ARRAY(SELECT id FROM h))
+			  AND o.status IN ('pending', 'sending')
 			  AND o.next_attempt_at <= now()
 			  AND (o.status = 'pending' OR o.locked_until < now())
 			FOR UPDATE OF o SKIP LOCKED
@@ -504,7 +510,12 @@ func (s *Store) markSent(ctx context.Context, items []OutboxItem, externalIDs []
 		UPDATE outbox o SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = '',
 			external_message_id = NULLIF(m.ext, '')
 		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS m (id, attempts, ext)
-		WHERE o.id = m.id AND o.attempts = m.attempts AND o.status = 'sending'
+		-- The rows are looked up by key (= ANY on the primary key). The
+		-- status test is written so that it does not match the predicate of
+		-- the partial indexes of open rows: with statistics from before a
+		-- burst the planner believes them tiny and reads one whole, with
+		-- all the open rows of the channel (thousands in a burst).
+		WHERE o.id = ANY ($1::bigint[]) AND o.id = m.id AND o.attempts = m.attempts AND (o.status = 'sending') IS TRUE
 		RETURNING o.id, o.attempts, EXISTS (
 			SELECT 1 FROM outbox n
 			WHERE n.channel = o.channel AND n.chat_id = o.chat_id AND n.status IN ('pending', 'sending') AND n.id <> o.id

@@ -412,16 +412,27 @@ func (s *Service) tryBatch(ctx context.Context, cs []claimed) (outs []batchOutco
 		// where it can), in the order of cs.
 		var ins []bot.Inbound
 		var at []int
+		incs := make([]tgupdate.Incoming, len(cs))
 		for i, c := range cs {
+			incs[i] = tgupdate.Decode(c.Payload)
+		}
+		// Which chats are staff's, for the whole batch in one statement.
+		var staff map[int64]bool
+		if s.cfg.StaffChats != nil {
+			if staff, err = s.staffChatsAmong(ctx, tx, incs); err != nil {
+				return err
+			}
+		}
+		for i := range cs {
 			o := &outs[i]
-			o.inc = tgupdate.Decode(c.Payload)
+			o.inc = incs[i]
 			o.outcome = "skipped"
 			if o.inc.Skip != "" {
 				continue
 			}
 			// A linked staff member's chat is the field staff's, not a
 			// citizen's: the engine never sees it.
-			if handled, err := s.staffChat(ctx, tx, o.inc, &o.staff); err != nil || handled {
+			if handled, err := s.staffChat(ctx, tx, o.inc, staff, &o.staff); err != nil || handled {
 				if err != nil {
 					return err
 				}
@@ -496,7 +507,7 @@ func (s *Service) handle(ctx context.Context, c claimed) {
 			return nil
 		}
 		staffReply = fieldstaff.Reply{}
-		if handled, err := s.staffChat(ctx, tx, inc, &staffReply); err != nil || handled {
+		if handled, err := s.staffChat(ctx, tx, inc, nil, &staffReply); err != nil || handled {
 			outcome = "staff"
 			return err
 		}

@@ -20,9 +20,41 @@ type StaffChats interface {
 	HandleMessage(ctx context.Context, tx *sqlx.Tx, m fieldstaff.Message) (fieldstaff.Reply, error)
 }
 
+// staffChatLister is a StaffChats that tells the staff chats among many in
+// one statement (fieldstaff.(*Store).StaffChatsAmong): a batch asks it once
+// instead of HandleMessage loading each chat's status.
+type staffChatLister interface {
+	StaffChatsAmong(ctx context.Context, tx *sqlx.Tx, chatIDs []int64) (map[int64]bool, error)
+}
+
+// staffChatsAmong returns, for the chats of incs, which are staff chats
+// (linked or refused); nil when StaffChats cannot tell them in one go (each
+// update is then asked about on its own).
+func (s *Service) staffChatsAmong(ctx context.Context, tx *sqlx.Tx, incs []tgupdate.Incoming) (map[int64]bool, error) {
+	l, ok := s.cfg.StaffChats.(staffChatLister)
+	if !ok {
+		return nil, nil
+	}
+	var chats []int64
+	for _, inc := range incs {
+		if inc.Skip == "" && inc.ChatID != 0 {
+			chats = append(chats, inc.ChatID)
+		}
+	}
+	if len(chats) == 0 {
+		return nil, nil
+	}
+	staff, err := l.StaffChatsAmong(ctx, tx, chats)
+	if err == nil && staff == nil {
+		staff = map[int64]bool{}
+	}
+	return staff, err
+}
+
 // staffChat asks StaffChats about an update; handled means the chat is
-// staff's and the update must not reach the citizen engine.
-func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incoming, r *fieldstaff.Reply) (handled bool, err error) {
+// staff's and the update must not reach the citizen engine. known, when
+// not nil, holds the staff chats among the batch's (staffChatsAmong).
+func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incoming, known map[int64]bool, r *fieldstaff.Reply) (handled bool, err error) {
 	if s.cfg.StaffChats == nil || inc.ChatID == 0 {
 		return false, nil
 	}
@@ -30,7 +62,8 @@ func (s *Service) staffChat(ctx context.Context, tx *sqlx.Tx, inc tgupdate.Incom
 		ChatID: inc.ChatID, Kind: inc.In.Kind, Text: inc.In.Text, Data: inc.In.Data,
 		CallbackMsgID: inc.CallbackMsgID, MediaGroupID: inc.MediaGroupID, Media: inc.In.Media,
 		ReplyTo: inc.ReplyTo, ReplyToBot: inc.ReplyToBot, ReplyToText: inc.ReplyToText,
-		Flood: s.engine.Flood(), // staff chats are limited as citizens' are
+		Flood:    s.engine.Flood(), // staff chats are limited as citizens' are
+		NotStaff: known != nil && !known[inc.ChatID],
 	})
 	if err != nil {
 		return false, err

@@ -225,8 +225,11 @@ func (s updateStore) claimIn(ctx context.Context, limit int, lease time.Duration
 			-- version when another worker claimed it meanwhile. The limit
 			-- applies after SKIP LOCKED: workers claiming at the same time
 			-- take different heads instead of all but one coming back empty.
-			SELECT u.update_id FROM telegram_updates u JOIN h ON h.update_id = u.update_id
-			WHERE u.status IN ('pending', 'processing')
+			-- ARRAY(): the heads are looked up by key, never by reading
+			-- all open updates (a plan for stale statistics).
+			SELECT u.update_id FROM telegram_updates u
+			WHERE u.update_id = ANY (ARRAY(SELECT update_id FROM h))
+			  AND u.status IN ('pending', 'processing')
 			  AND u.next_attempt_at <= now()
 			  AND (u.status = 'pending' OR u.locked_until < now())
 			ORDER BY u.update_id
@@ -283,34 +286,7 @@ func (s updateStore) finishClaimNext(ctx context.Context, tx *sqlx.Tx, lease tim
 		Payload  []byte `db:"payload"`
 		Attempts *int   `db:"attempts"`
 	}
-	err := s.sel(ctx, tx, &rows, `
-		WITH d AS (
-			UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
-				processed_at = now(), locked_until = NULL, last_error = ''
-			FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)
-			WHERE t.update_id = c.id AND t.attempts = c.attempts AND t.status = 'processing'
-			RETURNING t.update_id
-		), h AS (
-			-- each chat's next open update after the finished ones (this
-			-- statement does not see its own update yet: they are skipped)
-			SELECT x.update_id FROM unnest($3::bigint[]) AS ch (chat_id)
-			CROSS JOIN LATERAL (
-				SELECT t.update_id, t.status, t.next_attempt_at FROM telegram_updates t
-				WHERE t.chat_id = ch.chat_id AND t.status IN ('pending', 'processing') AND t.update_id <> ALL ($1::bigint[])
-				ORDER BY t.update_id LIMIT 1) x
-			WHERE $4::float8 > 0 AND x.status = 'pending' AND x.next_attempt_at <= now()
-		), n AS (
-			SELECT u.update_id FROM telegram_updates u JOIN h ON h.update_id = u.update_id
-			WHERE u.status = 'pending'
-			FOR UPDATE OF u SKIP LOCKED
-		), t AS (
-			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
-				locked_until = now() + make_interval(secs => $4::float8), claimed_by = NULLIF($5::int, 0)
-			FROM n WHERE t.update_id = n.update_id
-			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
-		)
-		SELECT (SELECT count(*) FROM d) AS finished, t.update_id, t.chat_id, t.payload, t.attempts
-		FROM (SELECT 1) one LEFT JOIN t ON true`, ids, attempts, chats, lease.Seconds(), s.owner)
+	err := s.sel(ctx, tx, &rows, finishSQL, ids, attempts, chats, lease.Seconds(), s.owner)
 	if err != nil {
 		return nil, fmt.Errorf("finish update: %w", err)
 	}
@@ -329,6 +305,40 @@ func (s updateStore) finishClaimNext(ctx context.Context, tx *sqlx.Tx, lease tim
 	sort.Slice(next, func(i, j int) bool { return next[i].ID < next[j].ID })
 	return next, nil
 }
+
+// finishSQL is finishClaimNext's statement.
+const finishSQL = `
+		WITH d AS (
+			UPDATE telegram_updates t SET status = 'done', payload = NULL, chat_id = NULL,
+				processed_at = now(), locked_until = NULL, last_error = ''
+			FROM unnest($1::bigint[], $2::int[]) AS c (id, attempts)
+			-- = ANY: the rows are looked up by key whatever the statistics
+			-- say (joined only to the unnest, a planner that believes few
+			-- updates open reads all of them and hashes them).
+			WHERE t.update_id = ANY ($1::bigint[]) AND t.update_id = c.id AND t.attempts = c.attempts AND t.status = 'processing'
+			RETURNING t.update_id
+		), h AS (
+			-- each chat's next open update after the finished ones (this
+			-- statement does not see its own update yet: they are skipped)
+			SELECT x.update_id FROM unnest($3::bigint[]) AS ch (chat_id)
+			CROSS JOIN LATERAL (
+				SELECT t.update_id, t.status, t.next_attempt_at FROM telegram_updates t
+				WHERE t.chat_id = ch.chat_id AND t.status IN ('pending', 'processing') AND t.update_id <> ALL ($1::bigint[])
+				ORDER BY t.update_id LIMIT 1) x
+			WHERE $4::float8 > 0 AND x.status = 'pending' AND x.next_attempt_at <= now()
+		), n AS (
+			-- ARRAY(): looked up by key (see d)
+			SELECT u.update_id FROM telegram_updates u
+			WHERE u.update_id = ANY (ARRAY(SELECT update_id FROM h)) AND u.status = 'pending'
+			FOR UPDATE OF u SKIP LOCKED
+		), t AS (
+			UPDATE telegram_updates t SET status = 'processing', attempts = t.attempts + 1,
+				locked_until = now() + make_interval(secs => $4::float8), claimed_by = NULLIF($5::int, 0)
+			FROM n WHERE t.update_id = n.update_id
+			RETURNING t.update_id, t.chat_id, t.payload, t.attempts
+		)
+		SELECT (SELECT count(*) FROM d) AS finished, t.update_id, t.chat_id, t.payload, t.attempts
+		FROM (SELECT 1) one LEFT JOIN t ON true`
 
 // retry puts a claimed update back for another attempt at.
 func (s updateStore) retry(ctx context.Context, c claimed, at time.Time, cause error) error {

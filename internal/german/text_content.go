@@ -66,16 +66,35 @@ var (
 	reSignOff     = regexp.MustCompile(`^(?:(?:viele|liebe|beste|herzliche|freundliche|schone|mit freundlichen|mit besten|best|kind)\s+)?(?:grusse?n?|gruss|regards|wishes)\b|^(?:lg|mfg|vg|bg|cheers|thanks|thank you|danke|vielen dank|besten dank|danke schon|danke im voraus|vielen dank im voraus|thanks in advance)\b[^?]{0,25}$`)
 )
 
+// greetStarts and signOffStarts: a clause that starts with none of these
+// cannot match reGreetClause or reSignOff (each branch of them is anchored
+// at the start and begins with one of these words), and is not run through
+// the regular expression: most clauses are neither, and the backtracking
+// matcher allocates a bitmap the size of the expression times the clause.
+var (
+	greetStarts   = []string{"sehr geehrte", "liebe", "hallo", "hi", "hey", "moin", "servus", "guten ", "gruss gott", "dear", "hello"}
+	signOffStarts = []string{"viele", "liebe", "best", "herzliche", "freundliche", "schone", "mit", "kind", "grus", "regards", "wishes",
+		"lg", "mfg", "vg", "bg", "cheers", "thank", "danke"}
+)
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func isGreetingClause(c string) bool {
 	f := strings.TrimSpace(strings.Trim(Normalize(c), " "))
 	if f == "" {
 		return true
 	}
-	if Smalltalk(c) != "" {
-		k := Smalltalk(c)
+	if k := Smalltalk(c); k != "" {
 		return k == SmalltalkGreeting || k == SmalltalkAsk
 	}
-	return reGreetClause.MatchString(f) && len(strings.Fields(f)) <= 5
+	return hasAnyPrefix(f, greetStarts) && reGreetClause.MatchString(f) && len(strings.Fields(f)) <= 5
 }
 
 func isSignOffClause(c string) bool {
@@ -87,7 +106,7 @@ func isSignOffClause(c string) bool {
 	case SmalltalkThanks, SmalltalkGoodbye, SmalltalkOK:
 		return true
 	}
-	return reSignOff.MatchString(f)
+	return hasAnyPrefix(f, signOffStarts) && reSignOff.MatchString(f)
 }
 
 // isNameClause: one to three capitalised words, as a signature.
