@@ -222,7 +222,7 @@ func newClassifier(depts []Department, rules []Rule, fallback string, entries []
 		c.known[d.ID] = true
 		c.vocab = append(c.vocab, v)
 	}
-	c.model = buildModel(c.an, depts, entries, generalFor, lam)
+	c.model = cachedModel(c.an, depts, rules, entries, generalFor, lam)
 	n := float64(len(depts))
 	for s, d := range df {
 		c.idf[s] = math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))

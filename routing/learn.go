@@ -1,10 +1,14 @@
 package routing
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"citybot/internal/german"
 )
@@ -440,4 +444,54 @@ func termStems(t german.WeightedTerm, sorted bool) []string {
 		sort.Strings(out)
 	}
 	return out
+}
+
+// The last trained model, by a digest of everything it was trained from
+// (with the rule patterns, which enter the analyser's vocabulary). Training
+// is deterministic, so reusing it gives the same classifier as training
+// again: the admin's rule test (a classifier per request) and a LiveRouter
+// reload for a rule change do not train again while the departments and the
+// FAQ stay the same.
+var modelCache struct {
+	sync.Mutex
+	key [sha256.Size]byte
+	m   *deptModel
+}
+
+// cachedModel is buildModel through modelCache.
+func cachedModel(an *german.Analyzer, depts []Department, rules []Rule, entries []FAQEntry, generalFor [][]string, lam float64) *deptModel {
+	h := sha256.New()
+	put := func(ss ...string) {
+		for _, s := range ss {
+			fmt.Fprintf(h, "%d:%s", len(s), s)
+		}
+	}
+	put(strconv.FormatFloat(lam, 'g', -1, 64))
+	for i, d := range depts {
+		put("d", d.ID, d.Name, d.Description)
+		put(d.Keywords...)
+		put("g")
+		put(generalFor[i]...)
+	}
+	for _, r := range rules {
+		put("r", r.Pattern)
+	}
+	for _, e := range entries {
+		put("e", e.Department, e.Question, e.Answer)
+		put(e.Variants...)
+		put("t")
+		put(e.Tags...)
+		put("m")
+		put(e.Messages...)
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	modelCache.Lock()
+	defer modelCache.Unlock()
+	if modelCache.m != nil && modelCache.key == key {
+		return modelCache.m
+	}
+	m := buildModel(an, depts, entries, generalFor, lam)
+	modelCache.key, modelCache.m = key, m
+	return m
 }

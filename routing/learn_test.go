@@ -135,12 +135,18 @@ func TestLearnedCrossValidation(t *testing.T) {
 	}
 }
 
-// The learned model is deterministic: two builds from the same data have
+// The learned model is deterministic: two trainings on the same data give
 // the same weights.
 func TestLearnedDeterministic(t *testing.T) {
 	depts, es := demoLearnData(t)
 	a := NewClassifierWithFAQ(depts, nil, "zentrale", es[:40])
+	modelCache.Lock()
+	modelCache.m = nil // train again, not from the cache
+	modelCache.Unlock()
 	b := NewClassifierWithFAQ(depts, nil, "zentrale", es[:40])
+	if a.model == b.model {
+		t.Fatal("the second build reused the first model")
+	}
 	if len(a.model.w) != len(b.model.w) || len(a.model.index) != len(b.model.index) {
 		t.Fatalf("sizes differ: %d/%d weights", len(a.model.w), len(b.model.w))
 	}
@@ -239,5 +245,25 @@ func BenchmarkRouteVocabulary(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c.Route("Die Gehwegplatten vor der Brunnenstraße 22 stehen hoch, meine Mutter ist gestürzt", cands)
+	}
+}
+
+// The model is trained again only when what it learns from changes: the
+// same departments, FAQ and rules reuse it (the admin's rule test builds a
+// classifier per request), another entry or rule trains anew.
+func TestLearnedModelCache(t *testing.T) {
+	depts, es := demoLearnData(t)
+	a := NewClassifierWithFAQ(depts, nil, "zentrale", es[:30])
+	b := NewClassifierWithFAQ(depts, nil, "zentrale", es[:30])
+	if a.model != b.model {
+		t.Error("same data: trained again")
+	}
+	c := NewClassifierWithFAQ(depts, nil, "zentrale", es[:31])
+	if c.model == a.model {
+		t.Error("another entry: the old model was reused")
+	}
+	d := NewClassifierWithFAQ(depts, []Rule{{ID: 1, Department: "tiefbau", Pattern: "Laterne"}}, "zentrale", es[:31])
+	if d.model == c.model {
+		t.Error("another rule: the old model was reused")
 	}
 }
