@@ -130,7 +130,7 @@ func NewClassifier(depts []Department, rules []Rule, fallback string) *Classifie
 //
 // The classifier also trains its learned model (learn.go) on the
 // departments, the municipal vocabulary and the entries, including their
-// generated messages (FAQEntry.Messages); about a second for the demo FAQ.
+// generated messages (FAQEntry.Messages); 0.6-1.2 s for the demo FAQ.
 //
 // entries are the published entries only (the caller filters).
 func NewClassifierWithFAQ(depts []Department, rules []Rule, fallback string, entries []FAQEntry) *Classifier {
