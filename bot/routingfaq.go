@@ -30,7 +30,10 @@ func RoutingEntries(es []faq.Entry) []routing.FAQEntry {
 		if e.Status != "" && e.Status != faq.StatusPublished {
 			continue
 		}
-		out = append(out, routing.FAQEntry{Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags})
+		out = append(out, routing.FAQEntry{
+			Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags,
+			Answer: e.Answer, Messages: faq.RoutingMessages(e),
+		})
 	}
 	return out
 }

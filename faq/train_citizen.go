@@ -152,3 +152,27 @@ func entryNouns(e Entry) []string {
 	}
 	return out
 }
+
+// RoutingMessages returns generated messages about e, written the way
+// citizens write: colloquial forms of its question and variants
+// (citizenForms) and report-style messages built from its nouns
+// (reportNegatives). The department classifier learns from them, labelled
+// with e's department (bot.RoutingEntries). Deterministic: the random
+// choices are seeded by the entry's id, so an entry's messages do not change
+// when other entries do. The confidence model's training (Train) keeps its
+// own random stream; this does not touch it.
+func RoutingMessages(e Entry) []string {
+	var seed uint64 = 14695981039346656037 // FNV-1a of the id
+	for i := 0; i < len(e.ID); i++ {
+		seed = (seed ^ uint64(e.ID[i])) * 1099511628211
+	}
+	rng := rand.New(rand.NewPCG(seed, 9))
+	var out []string
+	for _, p := range append([]string{e.Question}, e.Variants...) {
+		out = append(out, citizenForms(p, rng)...)
+	}
+	return append(out, reportNegatives([]Entry{e}, rng, routingReportsPerEntry)...)
+}
+
+// routingReportsPerEntry: report-style routing messages per entry.
+const routingReportsPerEntry = 6

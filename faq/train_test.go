@@ -1,6 +1,7 @@
 package faq_test
 
 import (
+	"strings"
 	"testing"
 
 	"citybot/faq"
@@ -78,4 +79,29 @@ func TestGateDecisions(t *testing.T) {
 	if res := ix.Match(q); res.Decision == faq.DecisionAnswer || !res.Personal {
 		t.Errorf("Match(%q) = %s personal %v, want no answer, personal", q, res.Decision, res.Personal)
 	}
+}
+
+// RoutingMessages: deterministic per entry and made of the entry's own
+// words (citizen forms and reports).
+func TestRoutingMessages(t *testing.T) {
+	e := faq.Entry{ID: "laterne", Department: "tiefbau", Question: "Wem melde ich eine defekte Straßenlaterne?", Variants: []string{"Laterne kaputt"}, Tags: []string{"Beleuchtung"}}
+	a, b := faq.RoutingMessages(e), faq.RoutingMessages(e)
+	if len(a) < 6 {
+		t.Fatalf("RoutingMessages = %q, want citizen forms and reports", a)
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("not deterministic: %q vs %q", a[i], b[i])
+		}
+	}
+	var reports int
+	for _, m := range a {
+		if strings.Contains(m, "Straßenlaterne") || strings.Contains(m, "Laterne") || strings.Contains(m, "Beleuchtung") {
+			reports++
+		}
+	}
+	if reports == 0 {
+		t.Errorf("no report-style message names the entry's nouns: %q", a)
+	}
+
 }

@@ -26,7 +26,7 @@ func routingEntries(es []faq.Entry) []routing.FAQEntry {
 	var out []routing.FAQEntry
 	for _, e := range es {
 		if e.Status == "" || e.Status == faq.StatusPublished {
-			out = append(out, routing.FAQEntry{Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags})
+			out = append(out, routing.FAQEntry{Department: e.Department, Question: e.Question, Variants: e.Variants, Tags: e.Tags, Answer: e.Answer, Messages: faq.RoutingMessages(e)})
 		}
 	}
 	return out
@@ -56,7 +56,7 @@ func loadDemo(t testing.TB) ([]faq.Entry, []routing.Department, []faq.EvalQuesti
 	return ds.Entries, routingDepts(ds.Departments), qs
 }
 
-const guardRoutingStrict = 0.85
+const guardRoutingStrict = 0.90
 
 // TestRoutingDevSet guards department routing on the handoff rows of the
 // demo dataset (strict: false answers count as routing errors).
@@ -81,7 +81,8 @@ func TestRoutingDevSet(t *testing.T) {
 	}
 	// Target: >= 0.85 strict, met (0.861 with the FAQ vocabulary and the
 	// general municipal vocabulary; 3 of the 79 handoff rows are lost to
-	// false answers). The guard sits at the target.
+	// false answers). With the learned model (learn.go) 0.924; the guard
+	// sits at 0.90, which the vocabulary alone (0.899) just misses.
 	if got := rep.RoutingStrict(); got < guardRoutingStrict {
 		t.Errorf("routing strict = %.3f, want >= %.2f", got, guardRoutingStrict)
 	}
