@@ -71,8 +71,9 @@ const (
 
 // alternative is one alternative of a section with its tags removed: the
 // remaining word (or "" when it is no single word) and whether it is
-// marked as a content word or with a skipped subject. With verb set, an
-// English verb followed by particles yields the verb and phrase.
+// marked as a content word or with a skipped subject. With verb set (an
+// English alternative of a verb entry), a verb followed by particles
+// yields the verb and phrase.
 func alternative(s string, verb bool) (w string, content, skip, phrase bool) {
 	for _, m := range posTag.FindAllStringSubmatch(s, -1) {
 		if contentPOS[m[1]] {
@@ -93,7 +94,7 @@ func alternative(s string, verb bool) (w string, content, skip, phrase bool) {
 			rest = append(rest, f)
 		}
 	}
-	if verb && len(rest) > 1 && strings.HasPrefix(strings.TrimSpace(s), "to ") {
+	if verb && len(rest) > 1 {
 		phrase = true
 		for _, p := range rest[1:] {
 			if !particles[p] {
@@ -169,6 +170,9 @@ func buildEnglish(path string, known map[string]bool) ([]string, error) {
 			deSec, enSec = deSec[:1], enSec[:1]
 		}
 		headContent := false
+		// a verb entry: its English head starts with "to", its inflections
+		// ("applied for") do not
+		headVerb := strings.HasPrefix(strings.TrimSpace(enSec[0]), "to ")
 		for si := range deSec {
 			// the main entry counts fully; inflections and derived terms
 			// (later sections) less
@@ -199,7 +203,7 @@ func buildEnglish(path string, known map[string]bool) ([]string, error) {
 			var ens []string
 			var enW []float64
 			for _, alt := range strings.Split(enSec[si], ";") {
-				w, _, skip, phrase := alternative(alt, true)
+				w, _, skip, phrase := alternative(alt, headVerb)
 				if !englishWord(w) {
 					continue
 				}
