@@ -77,3 +77,19 @@ func TestAnalyzerEnglishWordInGermanMessage(t *testing.T) {
 		t.Errorf("backpack: alternatives %v, want Rucksack via the dictionary", got)
 	}
 }
+
+// An English word of an English message that the dictionary has, none of
+// whose translations the FAQ uses, is not taken for a typo of a German
+// word ("cross" is no "groß").
+func TestAnalyzerEnglishWordNoTypo(t *testing.T) {
+	a := NewAnalyzer(nil, "Wie groß ist die Tonne?")
+	typo := func(x QAlt) bool { return x.Rel == RelTypo }
+	q := "how do I cross the road"
+	if got := groupAlts(t, a.AnalyzeQuery(q, true), "cross"); !slices.ContainsFunc(got, typo) {
+		t.Fatalf("without the dictionary: cross: alternatives %v, want a typo of groß (the test's premise)", got)
+	}
+	a.SetEnglish(DefaultEnglish)
+	if got := groupAlts(t, a.AnalyzeQuery(q, true), "cross"); slices.ContainsFunc(got, typo) {
+		t.Errorf("cross: alternatives %v, want no typo", got)
+	}
+}

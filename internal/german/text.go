@@ -1122,8 +1122,12 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 			g.add(b, w*AltVerb, RelStem)
 		}
 		// An English word reaches German ones through the dictionary; it
-		// is then no compound or typo of a German word ("backpack").
-		translated := msg && a.translate(&g, t, w, english)
+		// is then no compound or typo of a German word ("backpack"), and
+		// neither is one whose translations the FAQ does not use ("cross").
+		var translated, enWord bool
+		if msg {
+			translated, enWord = a.translate(&g, t, w, english)
+		}
 
 		if ps := a.PartStems(t); ps != nil && !translated {
 			for _, p := range ps {
@@ -1131,7 +1135,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 			}
 			// a split of an unknown word may hide a typo of a known one
 			// ("wohngelt": wohn + gelt, or Wohngeld misspelt)
-			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) {
+			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) && !enWord {
 				if cands, d := a.Correct(t.Stem); d == 1 {
 					for _, c := range cands {
 						g.add(c, w*altTypo1, RelTypo)
@@ -1148,7 +1152,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 				for _, s := range rel {
 					g.add(s, w*AltThesaurus, RelThesaurus)
 				}
-			} else if a.dict.IsWord(t.Surf) {
+			} else if a.dict.IsWord(t.Surf) || enWord {
 				// a real word the FAQ does not use is no typo of one it does
 			} else if cands, d := a.Correct(t.Stem); len(cands) > 0 {
 				tw := altTypo1
@@ -1271,26 +1275,27 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 }
 
 // translate adds to g the known German stems that the English dictionary
-// gives for t, at AltDictionary, and reports whether it added any. It
-// translates the words of an English message (english), and in another
-// message a word the FAQ does not know that the general German word list
-// does not know either (only with a lexicon: without one, German words the
-// FAQ lacks cannot be told from English ones).
-func (a *Analyzer) translate(g *QGroup, t Token, w float64, english bool) bool {
+// gives for t, at AltDictionary, and reports whether it added any and
+// whether the dictionary has the word at all. It translates the words of
+// an English message (english), and in another message a word the FAQ
+// does not know that the general German word list does not know either
+// (only with a lexicon: without one, German words the FAQ lacks cannot be
+// told from English ones).
+func (a *Analyzer) translate(g *QGroup, t Token, w float64, english bool) (added, inDict bool) {
 	if a.english == nil || t.Stop || t.Digit || t.En == "" {
-		return false
+		return false, false
 	}
 	if !english && (len(g.Alts) > 0 || a.dict == nil || a.dict.IsWord(t.Surf)) {
-		return false
+		return false, false
 	}
-	added := false
-	for _, s := range a.english().Translate(t.En) {
+	tr := a.english().Translate(t.En)
+	for _, s := range tr {
 		if a.Known(s) {
 			g.add(s, w*AltDictionary, RelDictionary)
 			added = true
 		}
 	}
-	return added
+	return added, len(tr) > 0
 }
 
 // thesaurus returns the known stems that the general thesaurus relates to
