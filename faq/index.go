@@ -68,6 +68,12 @@ type Options struct {
 	// default: on the demo city's question sets it changes little (see
 	// README, "Matching").
 	Lexicon bool
+	// English lets English messages reach the German FAQ through the
+	// embedded English -> German dictionary (see german.English), loaded
+	// on the first English message. The city's synonyms win over it, and
+	// its translations weigh like the thesaurus' synonyms. Default on (see
+	// README, "Matching").
+	English bool
 	// Model is the confidence model that ranks the best candidates and
 	// decides (see Model); nil (the default) decides by the score
 	// thresholds above. Not yet the default: trained on the FAQ alone it
@@ -112,6 +118,7 @@ func DefaultOptions() Options {
 		BigramBonus:      0.03,
 		UnknownIDF:       0.5,
 		AnswerOnlyWeight: 0.5,
+		English:          true,
 		Gate:             defaultGate(),
 		GateVetoAt:       0.25,
 		GateAnswerAt:     0.50,
@@ -375,7 +382,11 @@ func newAnalyzer(opts Options, synonyms []Synonym, corpus []string) *german.Anal
 	if opts.Lexicon {
 		lx = german.DefaultLexicon()
 	}
-	return german.NewAnalyzerWithLexicon(lx, synonyms, corpus...)
+	an := german.NewAnalyzerWithLexicon(lx, synonyms, corpus...)
+	if opts.English {
+		an.SetEnglish(german.DefaultEnglish)
+	}
+	return an
 }
 
 // liveCorpus returns the published entries (Status "" or published) and the

@@ -16,7 +16,7 @@ import (
 // lexicon/NOTICE for the sources and their licences) and embedded, so the
 // binary needs nothing at run time.
 //
-//go:embed lexicon/thesaurus.txt.gz lexicon/words.txt.gz
+//go:embed lexicon/thesaurus.txt.gz lexicon/words.txt.gz lexicon/en-de.txt.gz
 var lexiconFS embed.FS
 
 // Lexicon is general German vocabulary: a word list (to tell real words from

@@ -441,7 +441,14 @@ type Analyzer struct {
 	rsorted  []string            // reversed surface words, sorted (suffix search)
 	enStems  sync.Map            // vocabulary word -> English stem (englishStemOf)
 	dict     *Lexicon            // general German words and thesaurus (nil: none)
+	english  func() *English     // English -> German dictionary, loaded on first use (nil: none)
 }
+
+// SetEnglish lets English messages (LooksEnglish) reach the vocabulary
+// through the English -> German dictionary d returns, called on the first
+// English message (pass DefaultEnglish); nil turns it off. Call it before
+// the analyzer is used.
+func (a *Analyzer) SetEnglish(d func() *English) { a.english = d }
 
 // NewAnalyzer builds an analyzer whose vocabulary is made of the words of
 // corpus and of the canonical terms of synonyms.
@@ -1030,6 +1037,9 @@ const (
 	// AltThesaurus: a synonym of the word in the general thesaurus, weighted
 	// below an exact, stemmed or city-synonym match.
 	AltThesaurus = 0.8
+	// AltDictionary: a German translation of an English word in the
+	// English -> German dictionary, weighted like the thesaurus.
+	AltDictionary = 0.8
 )
 
 // QAlt is one way a query word can match: a stem, how much to trust it and
@@ -1045,17 +1055,19 @@ type Relation uint8
 
 // Relations, from the most to the least direct.
 const (
-	RelExact     Relation = iota // the same word (after folding and stemming)
-	RelStem                      // another form: verb ending, -ung base, particle verb
-	RelCompound                  // a part of a compound, or the word is part of one
-	RelSynonym                   // the city's synonym list
-	RelThesaurus                 // the general thesaurus
-	RelTypo                      // a typo corrected
+	RelExact      Relation = iota // the same word (after folding and stemming)
+	RelStem                       // another form: verb ending, -ung base, particle verb
+	RelCompound                   // a part of a compound, or the word is part of one
+	RelSynonym                    // the city's synonym list
+	RelThesaurus                  // the general thesaurus
+	RelTypo                       // a typo corrected
+	RelDictionary                 // the English -> German dictionary (after RelTypo: the values are kept)
 )
 
-var relNames = [...]string{"exact", "stem", "compound", "synonym", "thesaurus", "typo"}
+var relNames = [...]string{"exact", "stem", "compound", "synonym", "thesaurus", "typo", "dictionary"}
 
-// String is the relation's name: exact, stem, compound, synonym, thesaurus, typo.
+// String is the relation's name: exact, stem, compound, synonym, thesaurus,
+// typo, dictionary.
 func (r Relation) String() string {
 	if int(r) < len(relNames) {
 		return relNames[r]
@@ -1099,8 +1111,9 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 	english := LooksEnglish(toks)
 	joined := a.joinParticles(toks)
 
-	// word analyses one token into a group.
-	word := func(t Token, w float64, surface string) QGroup {
+	// word analyses one token into a group; msg: the token is a word of
+	// the message (not of a synonym's canonical term).
+	word := func(t Token, w float64, surface string, msg bool) QGroup {
 		g := QGroup{Surface: surface}
 		if a.Known(t.Stem) {
 			g.add(t.Stem, w, RelExact)
@@ -1108,14 +1121,21 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		if b := ungBase(t.Stem); b != "" && a.Known(b) {
 			g.add(b, w*AltVerb, RelStem)
 		}
+		// An English word reaches German ones through the dictionary; it
+		// is then no compound or typo of a German word ("backpack"), and
+		// neither is one whose translations the FAQ does not use ("cross").
+		var translated, enWord bool
+		if msg {
+			translated, enWord = a.translate(&g, t, w, english)
+		}
 
-		if ps := a.PartStems(t); ps != nil {
+		if ps := a.PartStems(t); ps != nil && !translated {
 			for _, p := range ps {
 				g.Parts = append(g.Parts, QAlt{p, w, RelCompound})
 			}
 			// a split of an unknown word may hide a typo of a known one
 			// ("wohngelt": wohn + gelt, or Wohngeld misspelt)
-			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) {
+			if len(g.Alts) == 0 && !a.dict.IsWord(t.Surf) && !enWord {
 				if cands, d := a.Correct(t.Stem); d == 1 {
 					for _, c := range cands {
 						g.add(c, w*altTypo1, RelTypo)
@@ -1132,7 +1152,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 				for _, s := range rel {
 					g.add(s, w*AltThesaurus, RelThesaurus)
 				}
-			} else if a.dict.IsWord(t.Surf) {
+			} else if a.dict.IsWord(t.Surf) || enWord {
 				// a real word the FAQ does not use is no typo of one it does
 			} else if cands, d := a.Correct(t.Stem); len(cands) > 0 {
 				tw := altTypo1
@@ -1192,7 +1212,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 						if len(ct) == 0 {
 							continue
 						}
-						ag := word(ct[0], altSynonym, surface)
+						ag := word(ct[0], altSynonym, surface, false)
 						for k := range ag.Alts {
 							ag.Alts[k].Rel = RelSynonym
 						}
@@ -1234,7 +1254,7 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 			qa.Groups = append(qa.Groups, g)
 			continue
 		}
-		qa.Groups = append(qa.Groups, word(t, altExact, t.Surf))
+		qa.Groups = append(qa.Groups, word(t, altExact, t.Surf, true))
 	}
 	// Dedupe groups with the same primary stem.
 	seen := map[string]bool{}
@@ -1252,6 +1272,30 @@ func (a *Analyzer) AnalyzeQuery(text string, affix bool) QueryAnalysis {
 		qa.Bigrams = append(qa.Bigrams, [2]string{qa.Groups[i-1].primary(), qa.Groups[i].primary()})
 	}
 	return qa
+}
+
+// translate adds to g the known German stems that the English dictionary
+// gives for t, at AltDictionary, and reports whether it added any and
+// whether the dictionary has the word at all. It translates the words of
+// an English message (english), and in another message a word the FAQ
+// does not know that the general German word list does not know either
+// (only with a lexicon: without one, German words the FAQ lacks cannot be
+// told from English ones).
+func (a *Analyzer) translate(g *QGroup, t Token, w float64, english bool) (added, inDict bool) {
+	if a.english == nil || t.Stop || t.Digit || t.En == "" {
+		return false, false
+	}
+	if !english && (len(g.Alts) > 0 || a.dict == nil || a.dict.IsWord(t.Surf)) {
+		return false, false
+	}
+	tr := a.english().Translate(t.En)
+	for _, s := range tr {
+		if a.Known(s) {
+			g.add(s, w*AltDictionary, RelDictionary)
+			added = true
+		}
+	}
+	return added, len(tr) > 0
 }
 
 // thesaurus returns the known stems that the general thesaurus relates to

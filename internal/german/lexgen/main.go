@@ -1,10 +1,13 @@
 // Command lexgen derives the compact lexicon that package german embeds from
-// two Debian packages: the German thesaurus OpenThesaurus
-// (openthesaurus-de-text, LGPL-2.1+) and the German word list of igerman98
-// (wngerman, GPL-2+). It writes, gzip-compressed and reproducible:
+// three Debian packages: the German thesaurus OpenThesaurus
+// (openthesaurus-de-text, LGPL-2.1+), the German word list of igerman98
+// (wngerman, GPL-2+) and the Ding German-English dictionary (trans-de-en,
+// GPL-2+). It writes, gzip-compressed and reproducible:
 //
 //	thesaurus.txt.gz  one synonym set per line, folded words separated by ";"
 //	words.txt.gz      one folded German word per line, sorted
+//	en-de.txt.gz      one English word per line, a tab, and its German
+//	                  translations (folded, likeliest first) separated by ";"
 //
 // Run it through `go generate ./internal/german` (scripts/gen-lexicon installs
 // the packages first). Words are folded with german.Fold, so "Müll" and
@@ -31,9 +34,10 @@ import (
 func main() {
 	thes := flag.String("thesaurus", "/usr/share/openthesaurus-de/openthesaurus.txt", "OpenThesaurus text export")
 	words := flag.String("words", "/usr/share/dict/ngerman", "German word list, one word per line")
+	dict := flag.String("dict", "/usr/share/trans/de-en", "Ding German-English dictionary")
 	out := flag.String("out", "lexicon", "output folder")
 	flag.Parse()
-	if err := run(*thes, *words, *out); err != nil {
+	if err := run(*thes, *words, *dict, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "lexgen:", err)
 		os.Exit(1)
 	}
@@ -54,7 +58,7 @@ func word(w string) bool {
 	return true
 }
 
-func run(thesPath, wordsPath, out string) error {
+func run(thesPath, wordsPath, dictPath, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -134,7 +138,15 @@ func run(thesPath, wordsPath, out string) error {
 	if err := writeGz(filepath.Join(out, "words.txt.gz"), list); err != nil {
 		return err
 	}
-	fmt.Printf("lexgen: %d synonym sets, %d words\n", len(sets), len(list))
+	// English -> German dictionary, German words checked against the list
+	en, err := buildEnglish(dictPath, set)
+	if err != nil {
+		return err
+	}
+	if err := writeGz(filepath.Join(out, "en-de.txt.gz"), en); err != nil {
+		return err
+	}
+	fmt.Printf("lexgen: %d synonym sets, %d words, %d English words\n", len(sets), len(list), len(en))
 	return nil
 }
 
