@@ -25,6 +25,7 @@ import (
 	"citybot/fieldstaff"
 	"citybot/internal/config"
 	"citybot/internal/db"
+	"citybot/internal/german"
 	"citybot/internal/jobs"
 	"citybot/routing"
 	"citybot/webchat"
@@ -63,6 +64,11 @@ func (a *app) serve(ctx context.Context) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// The English -> German dictionary loads on its first use (about 0.15
+	// s); load it now, beside the start, so the first English message does
+	// not wait for it.
+	go german.DefaultEnglish()
 
 	live := faq.NewLive(faq.NewStore(d.DB), log.With("component", "faq"))
 	live.RetrainAfter = faq.DefaultRetrainAfter
