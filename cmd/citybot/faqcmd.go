@@ -112,6 +112,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	verbose := fs.Bool("verbose", false, "list every miss")
 	asJSON := fs.Bool("json", false, "one JSON object per question, then a summary object")
 	lexicon := fs.Bool("lexicon", false, "add the general German thesaurus and word list to the analysis")
+	thesaurus := fs.Bool("thesaurus", true, "with --lexicon: relate words through the thesaurus (--thesaurus=false: the word list alone, to compare)")
 	englishDict := fs.Bool("english", true, "translate English messages through the English -> German dictionary (--english=false: off, to compare)")
 	modelPath := fs.String("model", "", "decide with this confidence model (from 'faq train'; \"default\": the committed one)")
 	gatePath := fs.String("gate", "", "check the score thresholds with this confidence model (default: the committed one, retrained by the service when the FAQ changes; \"off\": thresholds alone)")
@@ -185,6 +186,7 @@ func (a *app) faqEval(ctx context.Context, args []string) error {
 	}
 	opts := faq.DefaultOptions()
 	opts.Lexicon = *lexicon
+	opts.LexiconWordsOnly = !*thesaurus
 	opts.English = *englishDict
 	opts.GateVetoAt, opts.GateAnswerAt = *gateVeto, *gateAnswer
 	if *modelPath != "" {

@@ -99,6 +99,16 @@ func LoadLexicon() (*Lexicon, error) {
 	return lx, nil
 }
 
+// WordsOnly returns the lexicon without its thesaurus: the word list still
+// tells real words from typos, but Related relates nothing. The word list is
+// shared, not copied.
+func (lx *Lexicon) WordsOnly() *Lexicon {
+	if lx == nil {
+		return nil
+	}
+	return &Lexicon{words: lx.words, offsets: lx.offsets}
+}
+
 func (lx *Lexicon) word(i int) string {
 	s := lx.words[lx.offsets[i]:]
 	return s[:strings.IndexByte(s, '\n')]

@@ -25,6 +25,23 @@ func TestLexiconRelated(t *testing.T) {
 	}
 }
 
+// Without the thesaurus the word list still answers and nothing is related.
+func TestLexiconWordsOnly(t *testing.T) {
+	lx := DefaultLexicon().WordsOnly()
+	if !lx.IsWord("hundesteuer") || lx.IsWord("persnalausweis") {
+		t.Errorf("WordsOnly: IsWord changed")
+	}
+	lx.Related(StemGerman("strafzettel"), func(s string) { t.Errorf("WordsOnly: Related gave %q", s) })
+	a := NewAnalyzerWithLexicon(lx, nil, "Strafmandat bezahlen")
+	for _, g := range a.AnalyzeQuery("Strafzettel", true).Groups {
+		for _, x := range g.Alts {
+			if x.Rel == RelThesaurus {
+				t.Errorf("WordsOnly: thesaurus alternative %v", x)
+			}
+		}
+	}
+}
+
 // A word the FAQ does not use reaches a known word through the thesaurus,
 // weighted below an exact match; a real word the FAQ does not use is not
 // taken for a typo of one it does.
